@@ -1,0 +1,78 @@
+/// The one error catalogue. Every failure a client can see is one of these entries.
+///
+/// Numbers follow the Microsoft identity platform's AADSTS codes where the meaning is the same
+/// (`shared/reference/entra-compat.md`); codes that Gatehouse adds are in the 99xxxxx range.
+/// Texts for each entry live in `Resources/Locales/<lang>.json`.
+public enum Catalogue {
+    // MARK: Request shape (invalid_request)
+    public static let endpointOnlyAcceptsPost = CatalogueEntry(900561, "EndpointOnlyAcceptsPost", .invalidRequest, placeholders: ["method"])
+    public static let unsupportedContentType = CatalogueEntry(9900103, "UnsupportedContentType", .invalidRequest, placeholders: ["contentType"])
+    public static let malformedRequestBody = CatalogueEntry(9900102, "MalformedRequestBody", .invalidRequest)
+    public static let requestBodyTooLarge = CatalogueEntry(9900104, "RequestBodyTooLarge", .invalidRequest, placeholders: ["limit"])
+    public static let duplicateParameter = CatalogueEntry(9900101, "DuplicateParameter", .invalidRequest, placeholders: ["name"])
+    public static let missingParameter = CatalogueEntry(900144, "MissingParameter", .invalidRequest, placeholders: ["name"])
+    public static let invalidParameterValue = CatalogueEntry(90100, "InvalidRequestParameter", .invalidRequest, placeholders: ["name"])
+    public static let multipleClientAuthentication = CatalogueEntry(9900105, "MultipleClientAuthentication", .invalidRequest, placeholders: ["methods"])
+    public static let clientIdMismatch = CatalogueEntry(9900106, "ClientIdMismatch", .invalidRequest)
+    public static let tenantNotFound = CatalogueEntry(90002, "InvalidTenantName", .invalidRequest, placeholders: ["tenant"])
+    public static let invalidTenantIdentifier = CatalogueEntry(900023, "InvalidTenantIdentifier", .invalidRequest, placeholders: ["tenant"])
+
+    // MARK: Client authentication (invalid_client, 401)
+    public static let clientAuthenticationMissing = CatalogueEntry(9900110, "ClientAuthenticationMissing", .invalidClient, status: 401)
+    public static let clientSecretOrAssertionRequired = CatalogueEntry(7000218, "ClientSecretOrAssertionRequired", .invalidClient, status: 401)
+    public static let credentialRequiredForClientCredentials = CatalogueEntry(7000216, "CredentialRequiredForClientCredentials", .invalidClient, status: 401)
+    public static let applicationNotFound = CatalogueEntry(
+        700016, "UnauthorizedClient_DoesNotMatchRequest", .invalidClient, status: 401,
+        placeholders: ["clientId", "tenant"], entraError: .unauthorizedClient, entraStatus: 400)
+    public static let invalidClientSecret = CatalogueEntry(7000215, "InvalidClientSecret", .invalidClient, status: 401)
+    public static let clientSecretExpired = CatalogueEntry(7000222, "InvalidClientSecretExpiredKeysProvided", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let publicClientWithCredential = CatalogueEntry(700025, "InvalidClientPublicClientWithCredential", .invalidClient, status: 401)
+    public static let authMethodNotAllowed = CatalogueEntry(9900111, "AuthenticationMethodNotAllowed", .invalidClient, status: 401, placeholders: ["clientId", "method", "allowed"])
+    public static let unsupportedAssertionType = CatalogueEntry(9900116, "UnsupportedClientAssertionType", .invalidClient, status: 401, placeholders: ["type"])
+    public static let malformedClientAssertion = CatalogueEntry(50027, "InvalidJwtToken", .invalidClient, status: 401, placeholders: ["reason"])
+    public static let assertionSignatureInvalid = CatalogueEntry(700027, "ClientAssertionSignatureInvalid", .invalidClient, status: 401)
+    public static let assertionTimeRange = CatalogueEntry(700024, "ClientAssertionNotInValidTimeRange", .invalidClient, status: 401)
+    public static let assertionAudienceInvalid = CatalogueEntry(9900114, "ClientAssertionAudienceInvalid", .invalidClient, status: 401, placeholders: ["expected"])
+    public static let assertionIssuerSubjectMismatch = CatalogueEntry(9900115, "ClientAssertionIssuerSubjectMismatch", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let assertionReplayed = CatalogueEntry(9900117, "ClientAssertionReplayed", .invalidClient, status: 401)
+    public static let clientHasNoKeys = CatalogueEntry(9900118, "ClientHasNoRegisteredKeys", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let assertionMissingClaim = CatalogueEntry(9900119, "ClientAssertionMissingClaim", .invalidClient, status: 401, placeholders: ["claim"])
+
+    // MARK: Grants
+    public static let unsupportedGrantType = CatalogueEntry(70003, "UnsupportedGrantType", .unsupportedGrantType, placeholders: ["grantType"])
+    public static let grantNotAllowedForClient = CatalogueEntry(9900120, "GrantTypeNotAllowedForClient", .unauthorizedClient, placeholders: ["clientId", "grantType"])
+    public static let invalidGrantAssertion = CatalogueEntry(70000, "InvalidGrant", .invalidGrant, placeholders: ["reason"])
+
+    // MARK: Scopes and resources
+    public static let invalidScope = CatalogueEntry(70011, "InvalidScope", .invalidScope, placeholders: ["scope"])
+    public static let scopeNotAllowed = CatalogueEntry(9900121, "ScopeNotAllowedForClient", .invalidScope, placeholders: ["clientId", "scope"])
+    public static let noScope = CatalogueEntry(9900122, "NoScopeRequested", .invalidScope, placeholders: ["clientId"])
+    public static let resourceNotFound = CatalogueEntry(
+        500011, "InvalidResourceServicePrincipalNotFound", .invalidTarget,
+        placeholders: ["resource", "tenant"], entraError: .invalidResource)
+    public static let malformedResource = CatalogueEntry(9900123, "MalformedResourceIndicator", .invalidTarget, placeholders: ["resource"])
+
+    // MARK: Server and pages
+    public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
+    public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
+
+    /// Every entry, in number order.
+    public static let all: [CatalogueEntry] = [
+        endpointOnlyAcceptsPost, unsupportedContentType, malformedRequestBody, requestBodyTooLarge,
+        duplicateParameter, missingParameter, invalidParameterValue, multipleClientAuthentication,
+        clientIdMismatch, tenantNotFound, invalidTenantIdentifier,
+        clientAuthenticationMissing, clientSecretOrAssertionRequired, credentialRequiredForClientCredentials,
+        applicationNotFound, invalidClientSecret, clientSecretExpired, publicClientWithCredential,
+        authMethodNotAllowed, unsupportedAssertionType, malformedClientAssertion, assertionSignatureInvalid,
+        assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
+        clientHasNoKeys, assertionMissingClaim,
+        unsupportedGrantType, grantNotAllowedForClient, invalidGrantAssertion,
+        invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
+        tokenIssuanceError, unknownErrorCode,
+    ].sorted { $0.number < $1.number }
+
+    private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })
+
+    /// The entry with this number, if any.
+    public static func entry(_ number: Int) -> CatalogueEntry? { byNumber[number] }
+}

@@ -1,0 +1,24 @@
+/// A failure a client can see: a catalogue entry, the values for its message placeholders, and an
+/// optional private detail that goes to the log only, never to the client.
+public struct CatalogueError: Error, Sendable, CustomStringConvertible {
+    public let entry: CatalogueEntry
+    public let parameters: [String: String]
+    /// Private, for the log only.
+    public let detail: String?
+    /// Replaces the entry's `error` value where one endpoint uses a different one for the same
+    /// meaning (90002 is `invalid_tenant` at discovery, `invalid_request` at the token endpoint).
+    public let errorOverride: OAuthErrorValue?
+
+    public init(_ entry: CatalogueEntry, _ parameters: [String: String] = [:], detail: String? = nil, errorOverride: OAuthErrorValue? = nil) {
+        self.entry = entry
+        self.parameters = parameters
+        self.detail = detail
+        self.errorOverride = errorOverride
+    }
+
+    public var error: OAuthErrorValue { errorOverride ?? entry.error }
+
+    public var description: String {
+        "CatalogueError(\(entry.number) \(entry.name)\(detail.map { ": \($0)" } ?? ""))"
+    }
+}

@@ -1,0 +1,15 @@
+/// The `error` values a client can see (RFC 6749 §5.2, RFC 8707 §2, OpenID Connect Core §3.1.2.6,
+/// and the few that the Microsoft identity platform adds).
+public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
+    case invalidRequest = "invalid_request"
+    case invalidClient = "invalid_client"
+    case invalidGrant = "invalid_grant"
+    case unauthorizedClient = "unauthorized_client"
+    case unsupportedGrantType = "unsupported_grant_type"
+    case invalidScope = "invalid_scope"
+    case invalidTarget = "invalid_target"
+    case invalidResource = "invalid_resource"
+    case invalidTenant = "invalid_tenant"
+    case serverError = "server_error"
+    case notFound = "not_found"
+}

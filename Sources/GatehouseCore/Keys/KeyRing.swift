@@ -1,0 +1,47 @@
+import Foundation
+import JWTKit
+
+/// A tenant's signing keys: signs with the active key and publishes next, active and retired
+/// keys in the JWKS (DESIGN.md "Keys").
+public actor KeyRing {
+    public let tenant: TenantName
+    private let keys: JWTKeyCollection
+    public private(set) var activeKid: String
+    public private(set) var algorithm: SigningAlgorithm
+    /// The JWKS document, encoded once.
+    public nonisolated let jwksJSON: String
+
+    public init(tenant: TenantName, records: [SigningKeyRecord]) async throws {
+        guard let active = records.first(where: { $0.status == .active }) else {
+            throw KeyRingError.noActiveKey(tenant.value)
+        }
+        let collection = JWTKeyCollection()
+        for record in records {
+            try await SigningKeyMaterial.add(record, to: collection)
+        }
+        self.tenant = tenant
+        self.keys = collection
+        self.activeKid = active.kid
+        self.algorithm = active.algorithm
+        let jwks = try records.map { try SigningKeyMaterial.publicJWK($0) }
+        let data = try JSONSerialization.data(withJSONObject: ["keys": jwks], options: [.sortedKeys, .withoutEscapingSlashes])
+        self.jwksJSON = String(decoding: data, as: UTF8.self)
+    }
+
+    /// Signs a payload with the active key, with the given `typ` header (RFC 9068 §2.1: `at+jwt`).
+    public func sign(_ payload: some JWTPayload, type: String) async throws -> String {
+        try await keys.sign(payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string(type), "alg": .string(algorithm.rawValue)])
+    }
+
+    /// Verifies a token signed by one of this ring's keys (used by tests and, later, introspection).
+    public func verify<Payload: JWTPayload>(_ token: String, as type: Payload.Type) async throws -> Payload {
+        try await keys.verify(token, as: type)
+    }
+}
+
+public enum KeyRingError: Error, CustomStringConvertible {
+    case noActiveKey(String)
+    public var description: String {
+        switch self { case .noActiveKey(let tenant): "tenant \(tenant) has no active signing key" }
+    }
+}

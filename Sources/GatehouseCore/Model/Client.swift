@@ -1,0 +1,84 @@
+import Foundation
+
+/// How a client authenticates at the token endpoint (RFC 7591 §2 `token_endpoint_auth_method`).
+public enum ClientAuthMethod: String, Sendable, Codable, CaseIterable, Hashable {
+    case clientSecretBasic = "client_secret_basic"
+    case clientSecretPost = "client_secret_post"
+    case privateKeyJWT = "private_key_jwt"
+    case none = "none"
+}
+
+/// RFC 6749 §2.1 client types.
+public enum ClientType: String, Sendable, Codable, Hashable {
+    case confidential, `public`
+}
+
+/// Grant types, by their `grant_type` value.
+public struct GrantType: Sendable, Hashable, Codable, RawRepresentable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let clientCredentials = GrantType(rawValue: "client_credentials")
+    public static let jwtBearer = GrantType(rawValue: "urn:ietf:params:oauth:grant-type:jwt-bearer")
+    public var description: String { rawValue }
+}
+
+/// A registered client.
+public struct Client: Sendable, Hashable {
+    public let tenant: TenantName
+    public let id: ClientID
+    public var name: String
+    public var type: ClientType
+    public var authMethods: Set<ClientAuthMethod>
+    public var grantTypes: Set<GrantType>
+    /// Scopes the client may request.
+    public var allowedScopes: Scope
+    /// Scopes granted when the request names none (RFC 6749 §3.3).
+    public var defaultScopes: Scope
+    /// Resources (RFC 8707) the client may request tokens for; the first is the default audience.
+    public var allowedResources: [ResourceIndicator]
+    /// The client's public keys (a JWKS document) for private_key_jwt.
+    public var jwks: String?
+    public let createdAt: Date
+
+    public init(
+        tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
+        grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
+        jwks: String? = nil, createdAt: Date
+    ) {
+        self.tenant = tenant
+        self.id = id
+        self.name = name
+        self.type = type
+        self.authMethods = authMethods
+        self.grantTypes = grantTypes
+        self.allowedScopes = allowedScopes
+        self.defaultScopes = defaultScopes
+        self.allowedResources = allowedResources
+        self.jwks = jwks
+        self.createdAt = createdAt
+    }
+}
+
+/// A client secret as stored: only its keyed hash.
+public struct ClientSecretRecord: Sendable, Hashable {
+    public let tenant: TenantName
+    public let clientID: ClientID
+    /// A short public identifier, for listing and removal.
+    public let secretID: String
+    /// Hex of HMAC-SHA256(server hash key, secret).
+    public let hash: String
+    /// The first characters of the secret, so that an operator can tell secrets apart.
+    public let hint: String
+    public let createdAt: Date
+    public let expiresAt: Date?
+
+    public init(tenant: TenantName, clientID: ClientID, secretID: String, hash: String, hint: String, createdAt: Date, expiresAt: Date?) {
+        self.tenant = tenant
+        self.clientID = clientID
+        self.secretID = secretID
+        self.hash = hash
+        self.hint = hint
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

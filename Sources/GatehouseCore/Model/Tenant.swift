@@ -1,0 +1,22 @@
+import Foundation
+
+/// A tenant: an issuer of its own (`{base-url}/{tenant}`) with its own clients and keys.
+public struct Tenant: Sendable, Hashable {
+    public let name: TenantName
+    /// A stable GUID, for Entra-style addressing.
+    public let id: UUID
+    public var displayName: String
+    public var signingAlgorithm: SigningAlgorithm
+    /// Access token lifetime in seconds.
+    public var accessTokenLifetime: Int
+    public let createdAt: Date
+
+    public init(name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600, createdAt: Date) {
+        self.name = name
+        self.id = id
+        self.displayName = displayName
+        self.signingAlgorithm = signingAlgorithm
+        self.accessTokenLifetime = accessTokenLifetime
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,31 @@
+import Crypto
+import Foundation
+
+/// Keyed SHA-256 for server-generated secrets (256 bits of entropy, so no slow hash is needed;
+/// CONVENTIONS.md habit 6), and a constant-time comparison.
+public struct SecretHasher: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: Data) {
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// Hex of HMAC-SHA256(key, secret).
+    public func hash(_ secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: key)
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `secret` hashes to `storedHash`, compared in constant time.
+    public func matches(_ secret: String, storedHash: String) -> Bool {
+        constantTimeEquals(Array(hash(secret).utf8), Array(storedHash.utf8))
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+    return difference == 0
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// One token request, success or failure, as the sign-in log records it.
+public struct SignInEvent: Sendable, Hashable, Codable {
+    public enum Result: String, Sendable, Codable { case success, failure }
+
+    public var time: Date
+    public var tenant: String
+    public var clientID: String?
+    public var grantType: String?
+    public var scopes: String?
+    public var result: Result
+    public var errorCode: Int?
+    public var error: String?
+    /// Private detail for the operator (never secrets or tokens).
+    public var detail: String?
+    public var traceID: String
+    public var correlationID: String
+    public var clientIP: String?
+    public var userAgent: String?
+    public var latencyMicros: Int
+
+    public init(
+        time: Date, tenant: String, clientID: String?, grantType: String?, scopes: String?, result: Result,
+        errorCode: Int?, error: String?, detail: String?, traceID: String, correlationID: String,
+        clientIP: String?, userAgent: String?, latencyMicros: Int
+    ) {
+        self.time = time
+        self.tenant = tenant
+        self.clientID = clientID
+        self.grantType = grantType
+        self.scopes = scopes
+        self.result = result
+        self.errorCode = errorCode
+        self.error = error
+        self.detail = detail
+        self.traceID = traceID
+        self.correlationID = correlationID
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.latencyMicros = latencyMicros
+    }
+}
+
+/// A filter over the sign-in log. Every set field must match.
+public struct SignInQuery: Sendable, Hashable {
+    public var traceID: String?
+    public var correlationID: String?
+    public var tenant: String?
+    public var clientID: String?
+    public var errorCode: Int?
+    public var result: SignInEvent.Result?
+    public var since: Date?
+    public var until: Date?
+    public var limit: Int
+
+    public init(traceID: String? = nil, correlationID: String? = nil, tenant: String? = nil, clientID: String? = nil, errorCode: Int? = nil,
+                result: SignInEvent.Result? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100) {
+        self.traceID = traceID
+        self.correlationID = correlationID
+        self.tenant = tenant
+        self.clientID = clientID
+        self.errorCode = errorCode
+        self.result = result
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+
+    public func matches(_ event: SignInEvent) -> Bool {
+        if let traceID, event.traceID != traceID { return false }
+        if let correlationID, event.correlationID != correlationID { return false }
+        if let tenant, event.tenant != tenant { return false }
+        if let clientID, event.clientID != clientID { return false }
+        if let errorCode, event.errorCode != errorCode { return false }
+        if let result, event.result != result { return false }
+        if let since, event.time < since { return false }
+        if let until, event.time > until { return false }
+        return true
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+
+/// A store in memory, for tests and `--storage memory`. Passes the same contract suite as SQLite.
+public final class InMemoryStore: GatehouseStore {
+    private struct State {
+        var tenants: [TenantName: Tenant] = [:]
+        var clients: [TenantName: [ClientID: Client]] = [:]
+        var secrets: [TenantName: [ClientID: [ClientSecretRecord]]] = [:]
+        var keys: [TenantName: [SigningKeyRecord]] = [:]
+        var oneTime: [String: Date] = [:]
+        var signIns: [SignInEvent] = []
+        var settings: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func createTenant(_ tenant: Tenant) async throws {
+        try state.withLock { state in
+            guard state.tenants[tenant.name] == nil else { throw StoreError.conflict("tenant \(tenant.name)") }
+            state.tenants[tenant.name] = tenant
+        }
+    }
+
+    public func tenant(named name: TenantName) async throws -> Tenant? { state.withLock { $0.tenants[name] } }
+
+    public func tenants() async throws -> [Tenant] { state.withLock { $0.tenants.values.sorted { $0.name < $1.name } } }
+
+    public func createClient(_ client: Client) async throws {
+        try state.withLock { state in
+            guard state.clients[client.tenant]?[client.id] == nil else { throw StoreError.conflict("client \(client.id)") }
+            state.clients[client.tenant, default: [:]][client.id] = client
+        }
+    }
+
+    public func client(tenant: TenantName, id: ClientID) async throws -> Client? { state.withLock { $0.clients[tenant]?[id] } }
+
+    public func clients(tenant: TenantName) async throws -> [Client] {
+        state.withLock { ($0.clients[tenant] ?? [:]).values.sorted { $0.id.value < $1.id.value } }
+    }
+
+    public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
+        state.withLock { state in
+            state.secrets[tenant]?[id] = nil
+            return state.clients[tenant]?.removeValue(forKey: id) != nil
+        }
+    }
+
+    public func addSecret(_ secret: ClientSecretRecord) async throws {
+        try state.withLock { state in
+            let existing = state.secrets[secret.tenant]?[secret.clientID] ?? []
+            guard !existing.contains(where: { $0.secretID == secret.secretID }) else { throw StoreError.conflict("secret \(secret.secretID)") }
+            state.secrets[secret.tenant, default: [:]][secret.clientID, default: []].append(secret)
+        }
+    }
+
+    public func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] {
+        state.withLock { ($0.secrets[tenant]?[clientID] ?? []).sorted { $0.createdAt < $1.createdAt } }
+    }
+
+    public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
+        state.withLock { state in
+            guard let list = state.secrets[tenant]?[clientID], list.contains(where: { $0.secretID == secretID }) else { return false }
+            state.secrets[tenant]?[clientID] = list.filter { $0.secretID != secretID }
+            return true
+        }
+    }
+
+    public func addKey(_ key: SigningKeyRecord) async throws {
+        try state.withLock { state in
+            guard !(state.keys[key.tenant] ?? []).contains(where: { $0.kid == key.kid }) else { throw StoreError.conflict("key \(key.kid)") }
+            state.keys[key.tenant, default: []].append(key)
+        }
+    }
+
+    public func keys(tenant: TenantName) async throws -> [SigningKeyRecord] {
+        state.withLock { ($0.keys[tenant] ?? []).sorted { $0.createdAt < $1.createdAt } }
+    }
+
+    public func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
+        state.withLock { state in
+            if let existing = state.oneTime[key], existing >= now { return false }
+            state.oneTime[key] = expiresAt
+            return true
+        }
+    }
+
+    public func purgeExpired(now: Date) async throws -> Int {
+        state.withLock { state in
+            let expired = state.oneTime.filter { $0.value < now }.map(\.key)
+            for key in expired { state.oneTime[key] = nil }
+            return expired.count
+        }
+    }
+
+    public func append(_ events: [SignInEvent]) async throws {
+        state.withLock { $0.signIns.append(contentsOf: events) }
+    }
+
+    public func signIns(_ query: SignInQuery) async throws -> [SignInEvent] {
+        state.withLock { state in
+            Array(state.signIns.filter(query.matches).sorted { $0.time > $1.time }.prefix(query.limit))
+        }
+    }
+
+    public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
+        state.withLock { state in
+            if let value = state.settings[key] { return value }
+            state.settings[key] = proposed
+            return proposed
+        }
+    }
+}
