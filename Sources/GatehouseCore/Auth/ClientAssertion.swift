@@ -1,0 +1,90 @@
+import Foundation
+import JWTKit
+
+/// The claims of an RFC 7523 client assertion. Numeric dates may be integers or floats.
+public struct ClientAssertionClaims: JWTPayload, Sendable {
+    public let iss: String?
+    public let sub: String?
+    public let aud: Audience?
+    public let exp: Double?
+    public let nbf: Double?
+    public let iat: Double?
+    public let jti: String?
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// `aud` is a string or an array of strings (RFC 7519 §4.1.3).
+    public struct Audience: Codable, Sendable {
+        public let values: [String]
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let single = try? container.decode(String.self) { values = [single] } else { values = try container.decode([String].self) }
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(values)
+        }
+    }
+}
+
+/// Checks an RFC 7523 §2.2 / §3 client assertion.
+public struct ClientAssertionVerifier: Sendable {
+    /// Clock skew tolerated on exp, nbf and iat.
+    public var leeway: TimeInterval = 60
+    /// Longest accepted lifetime (exp − now), to bound how long a jti must be remembered.
+    public var maxLifetime: TimeInterval = 3600
+
+    public init() {}
+
+    /// Reads the claims without verifying, for the client identifier and precise errors.
+    public func unverifiedClaims(_ jwt: String) throws(CatalogueError) -> ClientAssertionClaims {
+        let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else {
+            throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "a JWS in compact form has three parts, this has \(parts.count)"])
+        }
+        guard let headerData = Base64URL.decode(parts[0]),
+              let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
+        else { throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "the header is not base64url-encoded JSON"]) }
+        guard let alg = header["alg"] as? String, alg != "none", !alg.hasPrefix("HS") else {
+            throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "alg missing, none or symmetric")
+        }
+        guard let payloadData = Base64URL.decode(parts[1]),
+              let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: payloadData)
+        else { throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "the payload is not base64url-encoded JSON with valid claim types"]) }
+        return claims
+    }
+
+    /// Verifies signature, issuer/subject, audience, time and single use.
+    public func verify(
+        jwt: String, claims: ClientAssertionClaims, record: ClientRecord, acceptedAudiences: Set<String>,
+        replay: any ReplayStore, now: Date
+    ) async throws -> Void {
+        let clientID = record.client.id.value
+        for (name, present) in [("iss", claims.iss != nil), ("sub", claims.sub != nil), ("aud", claims.aud != nil), ("exp", claims.exp != nil), ("jti", claims.jti != nil)] where !present {
+            throw CatalogueError(Catalogue.assertionMissingClaim, ["claim": name])
+        }
+        guard claims.iss == clientID, claims.sub == clientID else {
+            throw CatalogueError(Catalogue.assertionIssuerSubjectMismatch, ["clientId": clientID])
+        }
+        guard let keys = record.assertionKeys else {
+            throw CatalogueError(Catalogue.clientHasNoKeys, ["clientId": clientID])
+        }
+        do {
+            _ = try await keys.verify(jwt, as: ClientAssertionClaims.self, iteratingKeys: true)
+        } catch {
+            throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "jwt-kit: \(error)")
+        }
+        guard let audiences = claims.aud?.values, audiences.contains(where: acceptedAudiences.contains) else {
+            throw CatalogueError(Catalogue.assertionAudienceInvalid, ["expected": acceptedAudiences.sorted().first ?? ""])
+        }
+        let nowSeconds = now.timeIntervalSince1970
+        guard let exp = claims.exp, exp + leeway > nowSeconds, exp - nowSeconds <= maxLifetime + leeway else {
+            throw CatalogueError(Catalogue.assertionTimeRange, detail: "exp outside window")
+        }
+        if let nbf = claims.nbf, nbf - leeway > nowSeconds { throw CatalogueError(Catalogue.assertionTimeRange, detail: "nbf in future") }
+        if let iat = claims.iat, iat - leeway > nowSeconds { throw CatalogueError(Catalogue.assertionTimeRange, detail: "iat in future") }
+        let key = "client_assertion|\(record.client.tenant.value)|\(clientID)|\(claims.jti ?? "")"
+        let first = try await replay.consumeOnce(key: key, expiresAt: Date(timeIntervalSince1970: exp + leeway), now: now)
+        guard first else { throw CatalogueError(Catalogue.assertionReplayed) }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A client that passed authentication, and how.
+public struct AuthenticatedClient: Sendable {
+    public let record: ClientRecord
+    public let method: ClientAuthMethod
+    public var client: Client { record.client }
+}
+
+/// Decides whether presented credentials authenticate a client (RFC 6749 §2.3, §3.2.1; RFC 7523 §3).
+public struct ClientAuthenticator: Sendable {
+    public let directory: any ClientDirectory
+    public let hasher: SecretHasher
+    public let replay: any ReplayStore
+    public let assertions: ClientAssertionVerifier
+    public let time: TimeSource
+
+    public init(directory: any ClientDirectory, hasher: SecretHasher, replay: any ReplayStore, assertions: ClientAssertionVerifier = .init(), time: TimeSource = .system) {
+        self.directory = directory
+        self.hasher = hasher
+        self.replay = replay
+        self.assertions = assertions
+        self.time = time
+    }
+
+    /// Authenticates. `acceptedAudiences` are the values a client assertion's `aud` may take
+    /// (the token endpoint URL and the issuer). `grantType` only shapes the message when a
+    /// confidential client sent no credentials.
+    public func authenticate(
+        _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: Set<String>, grantType: GrantType?
+    ) async throws -> AuthenticatedClient {
+        let now = time.now()
+        switch presented {
+        case .none(let id):
+            let record = try await find(tenant: tenant, id: id)
+            guard record.client.type == .public, record.client.authMethods.contains(.none) else {
+                throw CatalogueError(grantType == .clientCredentials ? Catalogue.credentialRequiredForClientCredentials : Catalogue.clientSecretOrAssertionRequired,
+                                     detail: "confidential client sent no credentials")
+            }
+            return AuthenticatedClient(record: record, method: .none)
+
+        case .basic(let id, let secret), .post(let id, let secret):
+            let record = try await find(tenant: tenant, id: id)
+            try requireMethod(presented.method, of: record.client)
+            var matched: ClientSecretRecord? = nil
+            for candidate in record.secrets where hasher.matches(secret, storedHash: candidate.hash) {
+                matched = candidate
+            }
+            guard let matched else { throw CatalogueError(Catalogue.invalidClientSecret, detail: "no secret matched") }
+            if let expiry = matched.expiresAt, expiry <= now {
+                throw CatalogueError(Catalogue.clientSecretExpired, ["clientId": id.value], detail: "secret \(matched.secretID) expired \(expiry)")
+            }
+            return AuthenticatedClient(record: record, method: presented.method)
+
+        case .assertion(let type, let jwt, let claimedClientID):
+            guard type == PresentedClientCredentials.jwtBearerAssertionType else {
+                throw CatalogueError(Catalogue.unsupportedAssertionType, ["type": type])
+            }
+            let claims = try assertions.unverifiedClaims(jwt)
+            guard let subject = claims.sub ?? claims.iss else {
+                throw CatalogueError(Catalogue.assertionMissingClaim, ["claim": "sub"])
+            }
+            let id = try ClientID(subject)
+            if let claimedClientID, claimedClientID != id { throw CatalogueError(Catalogue.clientIdMismatch) }
+            let record = try await find(tenant: tenant, id: id)
+            try requireMethod(.privateKeyJWT, of: record.client)
+            try await assertions.verify(jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences, replay: replay, now: now)
+            return AuthenticatedClient(record: record, method: .privateKeyJWT)
+        }
+    }
+
+    private func find(tenant: TenantName, id: ClientID) async throws -> ClientRecord {
+        guard let record = try await directory.lookup(tenant: tenant, id: id) else {
+            throw CatalogueError(Catalogue.applicationNotFound, ["clientId": id.value, "tenant": tenant.value])
+        }
+        return record
+    }
+
+    private func requireMethod(_ method: ClientAuthMethod, of client: Client) throws(CatalogueError) {
+        if client.type == .public {
+            throw CatalogueError(Catalogue.publicClientWithCredential)
+        }
+        guard client.authMethods.contains(method) else {
+            throw CatalogueError(Catalogue.authMethodNotAllowed, [
+                "clientId": client.id.value, "method": method.rawValue,
+                "allowed": client.authMethods.map(\.rawValue).sorted().joined(separator: ", "),
+            ])
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import JWTKit
+import Synchronization
+
+/// A client with what authenticating it needs: its secrets (hashes) and its assertion keys.
+public struct ClientRecord: Sendable {
+    public let client: Client
+    public let secrets: [ClientSecretRecord]
+    /// The client's registered JWKS as a jwt-kit key collection, nil if none or unusable.
+    public let assertionKeys: JWTKeyCollection?
+
+    public init(client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?) {
+        self.client = client
+        self.secrets = secrets
+        self.assertionKeys = assertionKeys
+    }
+
+    /// Builds the record, parsing the client's JWKS once.
+    public static func load(client: Client, secrets: [ClientSecretRecord]) async -> ClientRecord {
+        var keys: JWTKeyCollection? = nil
+        if let jwks = client.jwks {
+            let collection = JWTKeyCollection()
+            if (try? await collection.add(jwksJSON: jwks)) != nil { keys = collection }
+        }
+        return ClientRecord(client: client, secrets: secrets, assertionKeys: keys)
+    }
+}
+
+/// Finds clients. The hot path reads through a short-lived cache (DESIGN.md "The hot path").
+public protocol ClientDirectory: Sendable {
+    func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord?
+}
+
+/// A `ClientDirectory` over a `ClientStore` with a TTL cache. Changes made by this process are
+/// invalidated at once; changes made by another process (the CLI, another node) show within `ttl`.
+public final class CachedClientDirectory: ClientDirectory {
+    private struct Key: Hashable { let tenant: TenantName; let id: ClientID }
+    private struct Entry { let record: ClientRecord?; let loadedAt: Date }
+
+    private let store: any ClientStore
+    private let ttl: TimeInterval
+    private let time: TimeSource
+    private let cache = Mutex<[Key: Entry]>([:])
+    private let maxEntries = 10_000
+
+    public init(store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
+        self.store = store
+        self.ttl = ttl
+        self.time = time
+    }
+
+    public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
+        let key = Key(tenant: tenant, id: id)
+        let now = time.now()
+        if let entry = cache.withLock({ $0[key] }), now.timeIntervalSince(entry.loadedAt) < ttl {
+            return entry.record
+        }
+        var record: ClientRecord? = nil
+        if let client = try await store.client(tenant: tenant, id: id) {
+            record = await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
+        }
+        cache.withLock { cache in
+            if cache.count >= maxEntries { cache.removeAll(keepingCapacity: true) }
+            cache[key] = Entry(record: record, loadedAt: now)
+        }
+        return record
+    }
+
+    /// Forgets a cached client after this process changed it.
+    public func invalidate(tenant: TenantName, id: ClientID) {
+        _ = cache.withLock { $0.removeValue(forKey: Key(tenant: tenant, id: id)) }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Decides the granted scope and the audience of a token request (RFC 6749 §3.3, RFC 8707 §2).
+public enum ScopeAndAudience {
+    /// The requested scope, or the client's defaults; every token must be allowed for the client.
+    public static func grantedScope(requested raw: String?, client: Client) throws(CatalogueError) -> Scope {
+        guard let raw else {
+            guard !client.defaultScopes.isEmpty else { throw CatalogueError(Catalogue.noScope, ["clientId": client.id.value]) }
+            return client.defaultScopes
+        }
+        let requested = try Scope(parsing: raw)
+        if let refused = requested.notContained(in: client.allowedScopes).first {
+            throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": refused])
+        }
+        return requested
+    }
+
+    /// The `aud` values: the requested resources, each allowed for the client; without any, the
+    /// client's first allowed resource, or else `fallback` (the issuer).
+    public static func audience(requested raws: [String], client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> [String] {
+        guard !raws.isEmpty else {
+            return [client.allowedResources.first?.value ?? fallback]
+        }
+        var audience: [String] = []
+        for raw in raws {
+            let resource = try ResourceIndicator(raw)
+            guard client.allowedResources.contains(resource) else {
+                throw CatalogueError(Catalogue.resourceNotFound, ["resource": resource.value, "tenant": tenant.value])
+            }
+            if !audience.contains(resource.value) { audience.append(resource.value) }
+        }
+        return audience
+    }
+}

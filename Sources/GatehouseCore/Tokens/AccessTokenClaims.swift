@@ -1,0 +1,57 @@
+import Foundation
+import JWTKit
+
+/// The claims of a JWT access token (RFC 9068 §2.2).
+public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
+    public let iss: String
+    public let sub: String
+    /// One value is encoded as a string, several as an array (RFC 7519 §4.1.3).
+    public let aud: [String]
+    public let exp: Int
+    public let iat: Int
+    public let jti: String
+    public let clientID: String
+    public let scope: String?
+
+    public init(iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?) {
+        self.iss = iss
+        self.sub = sub
+        self.aud = aud
+        self.exp = exp
+        self.iat = iat
+        self.jti = jti
+        self.clientID = clientID
+        self.scope = scope
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, jti, scope
+        case clientID = "client_id"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(iss, forKey: .iss)
+        try container.encode(sub, forKey: .sub)
+        if aud.count == 1 { try container.encode(aud[0], forKey: .aud) } else { try container.encode(aud, forKey: .aud) }
+        try container.encode(exp, forKey: .exp)
+        try container.encode(iat, forKey: .iat)
+        try container.encode(jti, forKey: .jti)
+        try container.encode(clientID, forKey: .clientID)
+        try container.encodeIfPresent(scope, forKey: .scope)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        iss = try container.decode(String.self, forKey: .iss)
+        sub = try container.decode(String.self, forKey: .sub)
+        if let single = try? container.decode(String.self, forKey: .aud) { aud = [single] } else { aud = try container.decode([String].self, forKey: .aud) }
+        exp = try container.decode(Int.self, forKey: .exp)
+        iat = try container.decode(Int.self, forKey: .iat)
+        jti = try container.decode(String.self, forKey: .jti)
+        clientID = try container.decode(String.self, forKey: .clientID)
+        scope = try container.decodeIfPresent(String.self, forKey: .scope)
+    }
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
