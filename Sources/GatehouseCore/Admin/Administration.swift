@@ -1,0 +1,115 @@
+import Foundation
+
+/// What the CLI and first start do: create tenants with keys, clients with secrets.
+/// Secrets are generated here (256 bits), returned once, and stored only as keyed hashes.
+public struct Administration: Sendable {
+    public let store: any GatehouseStore
+    public let hasher: SecretHasher
+    public let time: TimeSource
+    public let random: RandomSource
+
+    public init(store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, random: RandomSource = .system) {
+        self.store = store
+        self.hasher = hasher
+        self.time = time
+        self.random = random
+    }
+
+    /// Creates a tenant with an active signing key and a next key, published ahead of use.
+    @discardableResult
+    public func createTenant(name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600) async throws -> Tenant {
+        let now = time.now()
+        let tenant = Tenant(name: name, id: random.uuid(), displayName: displayName ?? name.value, signingAlgorithm: algorithm,
+                            accessTokenLifetime: accessTokenLifetime, createdAt: now)
+        try await store.createTenant(tenant)
+        for status in [KeyStatus.active, .next] {
+            try await store.addKey(try SigningKeyMaterial.generate(tenant: name, algorithm: algorithm, kid: random.token(byteCount: 12), status: status, now: now))
+        }
+        return tenant
+    }
+
+    /// A newly created secret: the value is shown once and never stored.
+    public struct NewSecret: Sendable {
+        public let record: ClientSecretRecord
+        public let value: String
+    }
+
+    public struct ClientSpec: Sendable {
+        public var id: ClientID?
+        public var name: String
+        public var type: ClientType = .confidential
+        public var authMethods: Set<ClientAuthMethod>?
+        public var grantTypes: Set<GrantType> = [.clientCredentials]
+        public var allowedScopes: Scope = .empty
+        public var defaultScopes: Scope?
+        public var allowedResources: [ResourceIndicator] = []
+        public var jwks: String?
+        public var secretLifetime: TimeInterval?
+
+        public init(id: ClientID? = nil, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public enum AdministrationError: Error, CustomStringConvertible {
+        case invalid(String)
+        public var description: String { switch self { case .invalid(let why): why } }
+    }
+
+    /// Creates a client; a confidential client that authenticates with a secret gets one.
+    public func createClient(tenant: TenantName, spec: ClientSpec) async throws -> (Client, NewSecret?) {
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        let id = try spec.id ?? ClientID(random.uuid().uuidString.lowercased())
+        let methods: Set<ClientAuthMethod> = spec.authMethods ?? (spec.type == .public ? [.none] : (spec.jwks != nil ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
+        if spec.type == .public {
+            guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
+            guard !spec.grantTypes.contains(.clientCredentials) else { throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)") }
+        } else if methods.contains(.none) {
+            throw AdministrationError.invalid("a confidential client cannot use the 'none' method")
+        }
+        if methods.contains(.privateKeyJWT) {
+            guard let jwks = spec.jwks else { throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file)") }
+            try Self.validatePublicJWKS(jwks)
+        }
+        let defaults = spec.defaultScopes ?? spec.allowedScopes
+        if let stray = defaults.notContained(in: spec.allowedScopes).first {
+            throw AdministrationError.invalid("default scope '\(stray)' is not among the allowed scopes")
+        }
+        let client = Client(tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
+                            allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
+                            jwks: spec.jwks, createdAt: time.now())
+        try await store.createClient(client)
+        var secret: NewSecret? = nil
+        if methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
+            secret = try await addSecret(tenant: tenant, clientID: id, lifetime: spec.secretLifetime)
+        }
+        return (client, secret)
+    }
+
+    /// Adds a secret to a client, for rotation: old and new work until the old one is removed or expires.
+    public func addSecret(tenant: TenantName, clientID: ClientID, lifetime: TimeInterval?) async throws -> NewSecret {
+        guard let client = try await store.client(tenant: tenant, id: clientID) else { throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'") }
+        guard client.type == .confidential else { throw AdministrationError.invalid("public clients have no secrets") }
+        let value = random.token(byteCount: 32)
+        let now = time.now()
+        let record = ClientSecretRecord(
+            tenant: tenant, clientID: clientID, secretID: random.token(byteCount: 6), hash: hasher.hash(value),
+            hint: String(value.prefix(3)), createdAt: now, expiresAt: lifetime.map { now.addingTimeInterval($0) })
+        try await store.addSecret(record)
+        return NewSecret(record: record, value: value)
+    }
+
+    /// Accepts only a JWKS of public asymmetric keys.
+    public static func validatePublicJWKS(_ json: String) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let keys = object["keys"] as? [[String: Any]], !keys.isEmpty
+        else { throw AdministrationError.invalid("the JWKS must be a JSON object with a non-empty 'keys' array") }
+        for key in keys {
+            guard let kty = key["kty"] as? String, ["EC", "RSA", "OKP"].contains(kty) else {
+                throw AdministrationError.invalid("JWKS keys must be EC, RSA or OKP public keys")
+            }
+            if key["d"] != nil { throw AdministrationError.invalid("the JWKS contains a private key; register only public keys") }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import SQLKit
+
+/// A versioned schema change. One SQL text for SQLite and PostgreSQL: types and syntax that both
+/// dialects accept (TEXT, INTEGER, BIGINT, DOUBLE PRECISION, ON CONFLICT, RETURNING).
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let statements: [String]
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "initial schema", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS tenants (
+                name TEXT PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                signing_algorithm TEXT NOT NULL,
+                access_token_lifetime INTEGER NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS clients (
+                tenant TEXT NOT NULL REFERENCES tenants(name),
+                client_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                client_type TEXT NOT NULL,
+                auth_methods TEXT NOT NULL,
+                grant_types TEXT NOT NULL,
+                allowed_scopes TEXT NOT NULL,
+                default_scopes TEXT NOT NULL,
+                allowed_resources TEXT NOT NULL,
+                jwks TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (tenant, client_id)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS client_secrets (
+                tenant TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                secret_id TEXT NOT NULL,
+                hash TEXT NOT NULL,
+                hint TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION,
+                PRIMARY KEY (tenant, client_id, secret_id)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS signing_keys (
+                tenant TEXT NOT NULL REFERENCES tenants(name),
+                kid TEXT NOT NULL,
+                algorithm TEXT NOT NULL,
+                private_key TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (tenant, kid)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS one_time_values (
+                value_key TEXT PRIMARY KEY,
+                expires_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS sign_ins (
+                time DOUBLE PRECISION NOT NULL,
+                tenant TEXT NOT NULL,
+                client_id TEXT,
+                grant_type TEXT,
+                scopes TEXT,
+                result TEXT NOT NULL,
+                error_code INTEGER,
+                error TEXT,
+                detail TEXT,
+                trace_id TEXT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                client_ip TEXT,
+                user_agent TEXT,
+                latency_us BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS sign_ins_trace ON sign_ins (trace_id)",
+            "CREATE INDEX IF NOT EXISTS sign_ins_time ON sign_ins (time)",
+            "CREATE INDEX IF NOT EXISTS sign_ins_client ON sign_ins (tenant, client_id, time)",
+            """
+            CREATE TABLE IF NOT EXISTS settings (
+                setting_key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            )
+            """,
+        ]),
+    ]
+
+    /// Applies the migrations not yet recorded in `schema_migrations`, in version order.
+    /// Returns the versions applied.
+    @discardableResult
+    public static func run(on db: any SQLDatabase, now: Date = Date()) async throws -> [Int] {
+        try await db.raw("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at DOUBLE PRECISION NOT NULL
+            )
+            """).run()
+        let applied = Set(try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
+        var ran: [Int] = []
+        for migration in all.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
+            for statement in migration.statements {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+            try await db.raw("""
+                INSERT INTO schema_migrations (version, name, applied_at)
+                VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.timeIntervalSince1970))
+                ON CONFLICT (version) DO NOTHING
+                """).run()
+            ran.append(migration.version)
+        }
+        return ran
+    }
+
+    /// The highest applied version.
+    public static func currentVersion(on db: any SQLDatabase) async throws -> Int {
+        let row = try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()
+        return try row?.decode(column: "v", as: Int?.self) ?? 0
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+/// The Core store protocols over any SQLKit database: one SQL text for SQLite and PostgreSQL.
+public struct SQLStore: GatehouseStore {
+    public let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) {
+        self.db = db
+    }
+
+    // MARK: Tenants
+
+    public func createTenant(_ tenant: Tenant) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at)
+            VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
+                    \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING name
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("tenant \(tenant.name)") }
+    }
+
+    public func tenant(named name: TenantName) async throws -> Tenant? {
+        try await db.raw("SELECT * FROM tenants WHERE name = \(bind: name.value)").first().map(Self.tenant)
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        try await db.raw("SELECT * FROM tenants ORDER BY name").all().map(Self.tenant)
+    }
+
+    static func tenant(_ row: any SQLRow) throws -> Tenant {
+        Tenant(
+            name: try TenantName(try row.decode(column: "name", as: String.self)),
+            id: UUID(uuidString: try row.decode(column: "id", as: String.self)) ?? UUID(),
+            displayName: try row.decode(column: "display_name", as: String.self),
+            signingAlgorithm: SigningAlgorithm(rawValue: try row.decode(column: "signing_algorithm", as: String.self)) ?? .es256,
+            accessTokenLifetime: try row.decode(column: "access_token_lifetime", as: Int.self),
+            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+    }
+
+    // MARK: Clients
+
+    public func createClient(_ client: Client) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, created_at)
+            VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
+                    \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
+                    \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
+                    \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
+                    \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
+                    \(bind: client.createdAt.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING client_id
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("client \(client.id)") }
+    }
+
+    public func client(tenant: TenantName, id: ClientID) async throws -> Client? {
+        try await db.raw("SELECT * FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").first().map(Self.client)
+    }
+
+    public func clients(tenant: TenantName) async throws -> [Client] {
+        try await db.raw("SELECT * FROM clients WHERE tenant = \(bind: tenant.value) ORDER BY client_id").all().map(Self.client)
+    }
+
+    static func words(_ value: String) -> [String] { value.split(separator: " ").map(String.init) }
+
+    static func client(_ row: any SQLRow) throws -> Client {
+        Client(
+            tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
+            id: try ClientID(try row.decode(column: "client_id", as: String.self)),
+            name: try row.decode(column: "name", as: String.self),
+            type: ClientType(rawValue: try row.decode(column: "client_type", as: String.self)) ?? .confidential,
+            authMethods: Set(words(try row.decode(column: "auth_methods", as: String.self)).compactMap(ClientAuthMethod.init(rawValue:))),
+            grantTypes: Set(words(try row.decode(column: "grant_types", as: String.self)).map(GrantType.init(rawValue:))),
+            allowedScopes: Scope(tokens: words(try row.decode(column: "allowed_scopes", as: String.self))),
+            defaultScopes: Scope(tokens: words(try row.decode(column: "default_scopes", as: String.self))),
+            allowedResources: words(try row.decode(column: "allowed_resources", as: String.self)).compactMap { try? ResourceIndicator($0) },
+            jwks: try row.decode(column: "jwks", as: String?.self),
+            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+    }
+
+    public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
+        try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+        let rows = try await db.raw("DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id").all()
+        return !rows.isEmpty
+    }
+
+    public func addSecret(_ secret: ClientSecretRecord) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO client_secrets (tenant, client_id, secret_id, hash, hint, created_at, expires_at)
+            VALUES (\(bind: secret.tenant.value), \(bind: secret.clientID.value), \(bind: secret.secretID), \(bind: secret.hash),
+                    \(bind: secret.hint), \(bind: secret.createdAt.timeIntervalSince1970), \(bind: secret.expiresAt?.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING secret_id
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("secret \(secret.secretID)") }
+    }
+
+    public func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] {
+        try await db.raw("""
+            SELECT * FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) ORDER BY created_at, secret_id
+            """).all().map { row in
+            ClientSecretRecord(
+                tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
+                clientID: try ClientID(try row.decode(column: "client_id", as: String.self)),
+                secretID: try row.decode(column: "secret_id", as: String.self),
+                hash: try row.decode(column: "hash", as: String.self),
+                hint: try row.decode(column: "hint", as: String.self),
+                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
+                expiresAt: try row.decode(column: "expires_at", as: Double?.self).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
+        !(try await db.raw("""
+            DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) AND secret_id = \(bind: secretID)
+            RETURNING secret_id
+            """).all()).isEmpty
+    }
+
+    // MARK: Keys
+
+    public func addKey(_ key: SigningKeyRecord) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
+            VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
+                    \(bind: key.status.rawValue), \(bind: key.createdAt.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING kid
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("key \(key.kid)") }
+    }
+
+    public func keys(tenant: TenantName) async throws -> [SigningKeyRecord] {
+        try await db.raw("SELECT * FROM signing_keys WHERE tenant = \(bind: tenant.value) ORDER BY created_at, kid").all().map { row in
+            SigningKeyRecord(
+                tenant: tenant,
+                kid: try row.decode(column: "kid", as: String.self),
+                algorithm: SigningAlgorithm(rawValue: try row.decode(column: "algorithm", as: String.self)) ?? .es256,
+                privateKey: try row.decode(column: "private_key", as: String.self),
+                status: KeyStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .retired,
+                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+        }
+    }
+
+    // MARK: One-time values
+
+    public func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
+        // One conditional statement: inserts, or takes over an expired row; a live row returns nothing.
+        let rows = try await db.raw("""
+            INSERT INTO one_time_values (value_key, expires_at) VALUES (\(bind: key), \(bind: expiresAt.timeIntervalSince1970))
+            ON CONFLICT (value_key) DO UPDATE SET expires_at = excluded.expires_at
+            WHERE one_time_values.expires_at < \(bind: now.timeIntervalSince1970)
+            RETURNING value_key
+            """).all()
+        return !rows.isEmpty
+    }
+
+    public func purgeExpired(now: Date) async throws -> Int {
+        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now.timeIntervalSince1970) RETURNING value_key").all().count
+    }
+
+    // MARK: Sign-in log
+
+    public func append(_ events: [SignInEvent]) async throws {
+        for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
+            let insert = db.insert(into: "sign_ins").columns(
+                "time", "tenant", "client_id", "grant_type", "scopes", "result", "error_code", "error", "detail",
+                "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us")
+            for event in chunk {
+                insert.values([
+                    SQLBind(event.time.timeIntervalSince1970), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
+                    SQLBind(event.scopes), SQLBind(event.result.rawValue), SQLBind(event.errorCode), SQLBind(event.error), SQLBind(event.detail),
+                    SQLBind(event.traceID), SQLBind(event.correlationID), SQLBind(event.clientIP), SQLBind(event.userAgent),
+                    SQLBind(event.latencyMicros),
+                ])
+            }
+            try await insert.run()
+        }
+    }
+
+    public func signIns(_ query: SignInQuery) async throws -> [SignInEvent] {
+        let select = db.select().column("*").from("sign_ins")
+        if let traceID = query.traceID { select.where("trace_id", .equal, traceID) }
+        if let correlationID = query.correlationID { select.where("correlation_id", .equal, correlationID) }
+        if let tenant = query.tenant { select.where("tenant", .equal, tenant) }
+        if let clientID = query.clientID { select.where("client_id", .equal, clientID) }
+        if let errorCode = query.errorCode { select.where("error_code", .equal, errorCode) }
+        if let result = query.result { select.where("result", .equal, result.rawValue) }
+        if let since = query.since { select.where("time", .greaterThanOrEqual, since.timeIntervalSince1970) }
+        if let until = query.until { select.where("time", .lessThanOrEqual, until.timeIntervalSince1970) }
+        return try await select.orderBy("time", .descending).limit(query.limit).all().map { row in
+            SignInEvent(
+                time: Date(timeIntervalSince1970: try row.decode(column: "time", as: Double.self)),
+                tenant: try row.decode(column: "tenant", as: String.self),
+                clientID: try row.decode(column: "client_id", as: String?.self),
+                grantType: try row.decode(column: "grant_type", as: String?.self),
+                scopes: try row.decode(column: "scopes", as: String?.self),
+                result: SignInEvent.Result(rawValue: try row.decode(column: "result", as: String.self)) ?? .failure,
+                errorCode: try row.decode(column: "error_code", as: Int?.self),
+                error: try row.decode(column: "error", as: String?.self),
+                detail: try row.decode(column: "detail", as: String?.self),
+                traceID: try row.decode(column: "trace_id", as: String.self),
+                correlationID: try row.decode(column: "correlation_id", as: String.self),
+                clientIP: try row.decode(column: "client_ip", as: String?.self),
+                userAgent: try row.decode(column: "user_agent", as: String?.self),
+                latencyMicros: try row.decode(column: "latency_us", as: Int.self))
+        }
+    }
+
+    // MARK: Settings
+
+    public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
+        try await db.raw("INSERT INTO settings (setting_key, value) VALUES (\(bind: key), \(bind: proposed)) ON CONFLICT DO NOTHING").run()
+        guard let row = try await db.raw("SELECT value FROM settings WHERE setting_key = \(bind: key)").first() else { return proposed }
+        return try row.decode(column: "value", as: String.self)
+    }
+}
