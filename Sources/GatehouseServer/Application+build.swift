@@ -1,0 +1,66 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The server's long-lived parts, built once from a configuration and a store.
+public struct Gatehouse: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: any GatehouseStore
+    public let hasher: SecretHasher
+    public let signIns: SignInLogWriter
+    public let keyRings: KeyRingRegistry
+    public let tenants: TenantDirectory
+    public let clients: CachedClientDirectory
+    public let grants: GrantRegistry
+    public let time: TimeSource
+
+    public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, logger: Logger = Logger(label: "gatehouse")) {
+        self.configuration = configuration
+        self.store = store
+        self.hasher = hasher
+        self.time = time
+        self.signIns = SignInLogWriter(store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger)
+        self.keyRings = KeyRingRegistry(store: store)
+        self.tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        let issuer = TokenIssuer(keyRings: keyRings, time: time)
+        self.grants = GrantRegistry([ClientCredentialsGrant(issuer: issuer)])
+    }
+
+    /// The secret hashing key: the configured one, or one made on first start and kept in the store.
+    public static func hasher(store: any SettingsStore, configuredKey: String?) async throws -> SecretHasher {
+        if let configuredKey, !configuredKey.isEmpty { return SecretHasher(key: Data(configuredKey.utf8)) }
+        let proposed = Data(RandomSource.system.bytes(32)).base64EncodedString()
+        let stored = try await store.setting("secret_hash_key", insertingIfAbsent: proposed)
+        return SecretHasher(key: Data(base64Encoded: stored) ?? Data(stored.utf8))
+    }
+
+    public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
+
+    /// The router with every route and the trace middleware; shared by `serve` and the tests.
+    public func buildRouter() throws -> Router<GatehouseContext> {
+        let renderer = ErrorRenderer(configuration: configuration)
+        let router = Router(context: GatehouseContext.self)
+        router.add(middleware: TraceMiddleware(renderer: renderer))
+        router.get("/health") { _, _ in "ok" }
+        let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
+        TokenRoute(configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns, renderer: renderer)
+            .register(on: router)
+        DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
+            .register(on: router)
+        try ErrorPageRoute(texts: renderer.texts).register(on: router)
+        return router
+    }
+
+    /// The application: the router, the HTTP server, and the services that run beside it (the
+    /// sign-in log writer, the replay sweeper), all shut down gracefully on SIGTERM.
+    public func buildApplication(logger: Logger = Logger(label: "gatehouse"), extraServices: [any Service] = []) throws -> some ApplicationProtocol {
+        Application(
+            router: try buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [signIns, ReplaySweeper(store: store, time: time, logger: logger)] + extraServices,
+            logger: logger)
+    }
+}

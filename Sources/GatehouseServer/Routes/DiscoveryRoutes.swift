@@ -1,0 +1,67 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Metadata: OpenID Connect Discovery 1.0 §4, RFC 8414 §3 and the tenant's JWKS (RFC 7517 §5).
+/// Only what the server really does is advertised.
+struct DiscoveryRoutes: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let keyRings: KeyRingRegistry
+    let grants: GrantRegistry
+    let texts: CatalogueTexts
+
+    func register(on router: Router<GatehouseContext>) {
+        router.get("/:tenant/.well-known/openid-configuration") { _, context in
+            try await self.metadata(tenantSegment: context.parameters.get("tenant") ?? "")
+        }
+        router.get("/.well-known/oauth-authorization-server/:tenant") { _, context in
+            try await self.metadata(tenantSegment: context.parameters.get("tenant") ?? "")
+        }
+        router.get("/.well-known/openid-configuration/:tenant") { _, context in
+            try await self.metadata(tenantSegment: context.parameters.get("tenant") ?? "")
+        }
+        router.get("/:tenant/discovery/keys") { _, context in
+            let tenant = try await self.resolve(context.parameters.get("tenant") ?? "")
+            let ring = try await self.keyRings.keyRing(for: tenant.name)
+            return Self.json(ring.jwksJSON, contentType: "application/jwk-set+json", cache: "public, max-age=300")
+        }
+    }
+
+    /// Discovery answers an unknown tenant with `invalid_tenant` (90002), as Entra does.
+    private func resolve(_ segment: String) async throws -> Tenant {
+        do {
+            return try await tenants.resolve(segment)
+        } catch let error as CatalogueError where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier {
+            throw CatalogueError(error.entry, error.parameters, detail: error.detail, errorOverride: .invalidTenant)
+        }
+    }
+
+    private func metadata(tenantSegment: String) async throws -> Response {
+        let tenant = try await resolve(tenantSegment)
+        let name = tenant.name.value
+        let document: [String: Any] = [
+            "issuer": configuration.issuer(name),
+            "token_endpoint": configuration.tokenEndpoint(name),
+            "jwks_uri": configuration.jwksURI(name),
+            "grant_types_supported": grants.grantTypes.map(\.rawValue),
+            "token_endpoint_auth_methods_supported": ClientAuthMethod.allCases.map(\.rawValue),
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
+            "response_types_supported": [String](),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [tenant.signingAlgorithm.rawValue],
+            "access_token_signing_alg_values_supported": [tenant.signingAlgorithm.rawValue],
+            "ui_locales_supported": texts.supportedLanguages,
+            "service_documentation": "\(configuration.baseURL)/error",
+            "tenant_id": tenant.id.uuidString.lowercased(),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Self.json(String(decoding: data, as: UTF8.self), contentType: "application/json", cache: "public, max-age=300")
+    }
+
+    static func json(_ body: String, contentType: String, cache: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

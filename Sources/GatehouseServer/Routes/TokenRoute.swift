@@ -1,0 +1,136 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The token endpoint (RFC 6749 §3.2) as a readable pipeline (DESIGN.md "A token request"):
+/// method, tenant, content type, form, grant_type, client authentication, grant registry,
+/// client-may-use-grant, the grant itself; every outcome becomes a sign-in event.
+struct TokenRoute: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let authenticator: ClientAuthenticator
+    let grants: GrantRegistry
+    let signIns: SignInLogWriter
+    let renderer: ErrorRenderer
+    let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Collects what the sign-in event records while the request goes through the pipeline.
+    private struct Progress {
+        var clientID: String?
+        var grantType: String?
+        var scopes: String?
+        var languages: [String] = []
+        var usedAuthorizationHeader = false
+    }
+
+    func register(on router: Router<GatehouseContext>) {
+        router.post("/:tenant/oauth2/token") { request, context in
+            await self.handle(request, context: context)
+        }
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
+            router.on("/:tenant/oauth2/token", method: method) { request, context in
+                await self.handle(request, context: context)
+            }
+        }
+    }
+
+    func handle(_ request: Request, context: GatehouseContext) async -> Response {
+        let tenantSegment = context.parameters.get("tenant") ?? ""
+        var progress = Progress()
+        progress.usedAuthorizationHeader = request.headers[.authorization] != nil
+        progress.languages = languagePreferences(uiLocales: request.uri.queryParameters["ui_locales"].map(String.init), acceptLanguage: request.headers[.acceptLanguage])
+        var failure: CatalogueError? = nil
+        var response: Response
+        do {
+            response = try await run(request, context: context, tenantSegment: tenantSegment, progress: &progress)
+        } catch let error as CatalogueError {
+            failure = error
+            response = renderer.response(for: error, context: context, language: renderer.texts.negotiate(progress.languages),
+                                         usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment)
+        } catch {
+            let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
+            context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
+            failure = fault
+            response = renderer.response(for: fault, context: context, language: renderer.texts.negotiate(progress.languages),
+                                         usedAuthorizationHeader: false, realm: tenantSegment)
+        }
+        if let failure {
+            context.logger.info("token request failed", metadata: [
+                "code": "\(failure.entry.number)", "error": "\(failure.error.rawValue)",
+                "client_id": "\(progress.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
+            ])
+        }
+        let latency = ContinuousClock.now - context.startedAt
+        signIns.record(SignInEvent(
+            time: Date(), tenant: tenantSegment, clientID: progress.clientID, grantType: progress.grantType, scopes: progress.scopes,
+            result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
+            detail: failure?.detail, traceID: context.traceID, correlationID: context.correlationID, clientIP: context.remoteAddress,
+            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        return response
+    }
+
+    private func run(_ request: Request, context: GatehouseContext, tenantSegment: String, progress: inout Progress) async throws -> Response {
+        guard request.method == .post else {
+            throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
+        }
+        let tenant = try await tenants.resolve(tenantSegment)
+        try Self.requireFormContentType(request.headers[.contentType])
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodySize {
+            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(configuration.maxBodySize)"])
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(configuration.maxBodySize)"])
+        }
+        let form = try FormParameters(parsing: body.readableBytesView)
+        if let uiLocales = form["ui_locales"] { progress.languages.insert(contentsOf: uiLocales.split(separator: " ").map(String.init), at: 0) }
+        progress.clientID = form["client_id"]
+        let grantTypeValue = try form.require("grant_type")
+        progress.grantType = grantTypeValue
+        let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
+        progress.clientID = presented.claimedClientID?.value ?? progress.clientID
+        let issuer = configuration.issuer(tenant.name.value)
+        let client = try await authenticator.authenticate(
+            presented, tenant: tenant.name,
+            acceptedAudiences: [configuration.tokenEndpoint(tenant.name.value), issuer],
+            grantType: GrantType(rawValue: grantTypeValue))
+        progress.clientID = client.client.id.value
+        let handler = try grants.handler(for: grantTypeValue)
+        guard client.client.grantTypes.contains(handler.grantType) else {
+            throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
+        }
+        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form))
+        progress.scopes = outcome.scope.description
+        let json = try encoder.encode(outcome.response)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// RFC 6749 §3.2 / Appendix B: the body is `application/x-www-form-urlencoded` (a charset
+    /// parameter is allowed and must be UTF-8).
+    static func requireFormContentType(_ header: String?) throws(CatalogueError) {
+        guard let header else { throw CatalogueError(Catalogue.unsupportedContentType, ["contentType": "(none)"]) }
+        let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard parts.first == "application/x-www-form-urlencoded" else {
+            throw CatalogueError(Catalogue.unsupportedContentType, ["contentType": String(header.prefix(100))])
+        }
+        for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {
+            let charset = parameter.dropFirst("charset=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard charset == "utf-8" || charset == "utf8" else {
+                throw CatalogueError(Catalogue.unsupportedContentType, ["contentType": String(header.prefix(100))])
+            }
+        }
+    }
+}

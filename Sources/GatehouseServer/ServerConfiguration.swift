@@ -1,0 +1,30 @@
+import Foundation
+
+/// What the server needs to know, decided by the executable from flags, environment and file.
+public struct ServerConfiguration: Sendable {
+    /// The public base URL (scheme, host, port, optional path prefix) without a trailing slash;
+    /// issuers are `{baseURL}/{tenant}`, error links `{baseURL}/error?code=N`.
+    public var baseURL: String
+    public var host: String
+    public var port: Int
+    /// Largest accepted token request body, in bytes.
+    public var maxBodySize: Int = 16 * 1024
+    /// How long a client or tenant record is cached.
+    public var cacheTTL: TimeInterval = 5
+    /// Sign-in log: most events held in memory awaiting a write, and the write interval.
+    public var signInBufferCapacity: Int = 200_000
+    public var signInFlushInterval: Duration = .milliseconds(100)
+    /// Log level name for the server log.
+    public var logLevel: String = "info"
+
+    public init(baseURL: String, host: String = "127.0.0.1", port: Int = 8080) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.host = host
+        self.port = port
+    }
+
+    public func issuer(_ tenant: String) -> String { "\(baseURL)/\(tenant)" }
+    public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
+    public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
+    public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+extension HTTPField.Name {
+    static let clientRequestID = Self("client-request-id")!
+    static let traceID = Self("X-Trace-Id")!
+    static let msRequestID = Self("x-ms-request-id")!
+    static let contentTypeOptions = Self("X-Content-Type-Options")!
+    static let pragma = Self("Pragma")!
+}
+
+/// Gives every request its correlation ID, puts both IDs into the logger and into the response
+/// headers of every response, success or failure, and turns any error that escaped a route into
+/// a response: a catalogue error renders itself, Hummingbird's HTTP errors (404 for an unknown
+/// path) keep their status, and anything else is an internal fault (50000) whose cause is logged
+/// against the trace ID and never sent.
+public struct TraceMiddleware: RouterMiddleware {
+    public typealias Context = GatehouseContext
+    let renderer: ErrorRenderer
+
+    public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.correlationID = Self.correlationID(from: request.headers[.clientRequestID]) ?? UUID().uuidString.lowercased()
+        context.logger[metadataKey: "trace_id"] = .string(context.traceID)
+        context.logger[metadataKey: "correlation_id"] = .string(context.correlationID)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as CatalogueError {
+            response = renderer.response(for: error, context: context, language: language(request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: "gatehouse")
+        } catch let error as any HTTPResponseError {
+            response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
+        } catch {
+            context.logger.error("internal fault", metadata: ["cause": .string(String(describing: error)), "path": .string(request.uri.path)])
+            response = renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: language(request), usedAuthorizationHeader: false, realm: "gatehouse")
+        }
+        response.headers[.traceID] = context.traceID
+        response.headers[.msRequestID] = context.traceID
+        response.headers[.clientRequestID] = context.correlationID
+        response.headers[.contentTypeOptions] = "nosniff"
+        return response
+    }
+
+    private func language(_ request: Request) -> String {
+        renderer.texts.negotiate(languagePreferences(uiLocales: request.uri.queryParameters["ui_locales"].map(String.init), acceptLanguage: request.headers[.acceptLanguage]))
+    }
+
+    /// Accepts a client-request-id of 1–128 visible ASCII characters other than quotes and backslash.
+    static func correlationID(from header: String?) -> String? {
+        guard let header, (1...128).contains(header.utf8.count),
+              header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return nil }
+        return header
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+
+struct Clients: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register and manage clients.",
+        subcommands: [Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, Remove.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a client. A secret, if any, is shown once.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var name: String
+        @Option(help: "Client ID (default: a new GUID).") var id: String?
+        @Flag(name: .customLong("public"), help: "A public client (token_endpoint_auth_method none).") var isPublic = false
+        @Option(name: .customLong("scope"), help: "An allowed scope (repeatable, or space-separated).") var scopes: [String] = []
+        @Option(name: .customLong("default-scope"), help: "A default scope (repeatable; default: all allowed scopes).") var defaultScopes: [String] = []
+        @Option(name: .customLong("resource"), help: "An allowed RFC 8707 resource URI (repeatable); the first is the default audience.") var resources: [String] = []
+        @Option(name: .customLong("grant"), help: "An allowed grant type (repeatable; default client_credentials).") var grants: [String] = []
+        @Option(name: .customLong("auth-method"), help: "client_secret_basic, client_secret_post, private_key_jwt or none (repeatable).") var authMethods: [String] = []
+        @Option(name: .customLong("jwks-file"), help: "The client's public JWKS, for private_key_jwt.") var jwksFile: String?
+        @Option(name: .customLong("secret-expires-in-days"), help: "Lifetime of the first secret, in days.") var secretDays: Double?
+        @Flag var json = false
+
+        func run() async throws {
+            var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
+            spec.type = isPublic ? .public : .confidential
+            let allowed = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            for token in allowed where !Scope.isValidToken(token[...]) { throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)") }
+            spec.allowedScopes = Scope(tokens: allowed)
+            if !defaultScopes.isEmpty { spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) }) }
+            spec.allowedResources = try resources.map { raw in
+                do { return try ResourceIndicator(raw) } catch { throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)") }
+            }
+            if !grants.isEmpty { spec.grantTypes = Set(grants.map(GrantType.init(rawValue:))) } else if isPublic { spec.grantTypes = [] }
+            if !authMethods.isEmpty {
+                spec.authMethods = Set(try authMethods.map { raw in
+                    guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
+                    return method
+                })
+            }
+            if let jwksFile {
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
+                spec.jwks = String(decoding: data, as: UTF8.self)
+            }
+            if let secretDays { guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }; spec.secretLifetime = secretDays * 86400 }
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, settings in
+                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+                let created: (Client, Administration.NewSecret?)
+                do {
+                    created = try await Administration(store: store, hasher: hasher).createClient(tenant: tenantName, spec: spec)
+                } catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+                catch StoreError.conflict { throw ValidationError("a client with this ID exists in tenant '\(tenantName)'") }
+                let (client, secret) = created
+                if json {
+                    var object: [String: Any] = ["client_id": client.id.value, "tenant": tenantName.value, "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenantName.value)]
+                    if let secret { object["client_secret"] = secret.value; object["secret_id"] = secret.record.secretID }
+                    try printJSON(object)
+                } else {
+                    print("Client ID:      \(client.id)")
+                    if let secret {
+                        print("Client secret:  \(secret.value)")
+                        print("                (shown once; only its hash is stored. Secret ID: \(secret.record.secretID))")
+                    }
+                    print("Token endpoint: \(settings.serverConfiguration().tokenEndpoint(tenantName.value))")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the clients of a tenant.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, _ in
+                for client in try await store.clients(tenant: tenantName) {
+                    print("\(client.id)\t\(client.type.rawValue)\t\(client.name)\t\(client.allowedScopes)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a client and its secrets (hints and expiry only).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var id: String
+
+        func run() async throws {
+            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            try await withStore(global) { store, _ in
+                guard let client = try await store.client(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
+                try printJSON([
+                    "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
+                    "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
+                    "grant_types": client.grantTypes.map(\.rawValue).sorted(),
+                    "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
+                    "allowed_resources": client.allowedResources.map(\.value), "has_jwks": client.jwks != nil,
+                    "secrets": secrets.map { secret -> [String: Any] in
+                        var object: [String: Any] = ["secret_id": secret.secretID, "hint": secret.hint + "…", "created_at": ISO8601DateFormatter().string(from: secret.createdAt)]
+                        if let expiry = secret.expiresAt { object["expires_at"] = ISO8601DateFormatter().string(from: expiry) }
+                        return object
+                    },
+                ] as [String: Any])
+            }
+        }
+    }
+
+    struct AddSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-secret", abstract: "Add a secret (for rotation). It is shown once.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var id: String
+        @Option(name: .customLong("expires-in-days")) var days: Double?
+        @Flag var json = false
+
+        func run() async throws {
+            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            if let days, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
+            try await withStore(global) { store, settings in
+                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+                let secret: Administration.NewSecret
+                do { secret = try await Administration(store: store, hasher: hasher).addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 }) }
+                catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+                if json { try printJSON(["client_secret": secret.value, "secret_id": secret.record.secretID]) }
+                else { print("Client secret: \(secret.value)\nSecret ID:     \(secret.record.secretID) (the secret is shown once)") }
+            }
+        }
+    }
+
+    struct RemoveSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-secret", abstract: "Remove one secret of a client.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var id: String
+        @Option(name: .customLong("secret-id")) var secretID: String
+
+        func run() async throws {
+            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            try await withStore(global) { store, _ in
+                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else { throw ValidationError("no secret '\(secretID)' on client '\(clientID)'") }
+                print("Removed secret \(secretID).")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a client and its secrets.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var id: String
+
+        func run() async throws {
+            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            try await withStore(global) { store, _ in
+                guard try await store.removeClient(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                print("Removed client \(clientID).")
+            }
+        }
+    }
+}

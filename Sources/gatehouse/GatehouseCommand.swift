@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct GatehouseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "Gatehouse: an OAuth 2.1 and OpenID Connect authorization server.",
+        subcommands: [Serve.self, Tenants.self, Clients.self, Explain.self, SignIns.self],
+        defaultSubcommand: Serve.self)
+}

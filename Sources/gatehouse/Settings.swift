@@ -1,0 +1,95 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import GatehouseStore
+import Logging
+import SystemPackage
+
+/// Options every subcommand shares: where the database and the configuration file are.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file, or ':memory:' (env GATEHOUSE_DATABASE; default ./gatehouse-data/gatehouse.sqlite).")
+    var database: String?
+
+    @Option(name: .long, help: "JSON configuration file (env GATEHOUSE_CONFIG). See docs/configuration.md.")
+    var config: String?
+}
+
+/// The resolved settings: flags first, then environment variables, then the configuration file,
+/// then defaults (swift-configuration). docs/configuration.md lists every key.
+struct Settings {
+    let reader: ConfigReader
+
+    static func load(global: GlobalOptions, overrides: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> Settings {
+        var values = overrides
+        if let database = global.database { values["gatehouse.database"] = .init(.string(database), isSecret: false) }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: values),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["GATEHOUSE_SECRET_HASH_KEY"])),
+        ]
+        let environment = ProcessInfo.processInfo.environment
+        if let file = global.config ?? environment["GATEHOUSE_CONFIG"] {
+            guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("configuration file '\(file)' does not exist") }
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+        }
+        return Settings(reader: ConfigReader(providers: providers))
+    }
+
+    var databasePath: String { reader.string(forKey: "gatehouse.database", default: "./gatehouse-data/gatehouse.sqlite") }
+    var storage: String { reader.string(forKey: "gatehouse.storage", default: "sqlite") }
+    var host: String { reader.string(forKey: "gatehouse.http.host", default: "127.0.0.1") }
+    var port: Int { reader.int(forKey: "gatehouse.http.port", default: 8080) }
+    var baseURL: String { reader.string(forKey: "gatehouse.base_url", default: "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)") }
+    var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
+    var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
+    var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
+    var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
+
+    func serverConfiguration() -> ServerConfiguration {
+        var configuration = ServerConfiguration(baseURL: baseURL, host: host, port: port)
+        configuration.cacheTTL = cacheTTL
+        configuration.logLevel = logLevel
+        return configuration
+    }
+
+    /// Opens the store the settings name.
+    func openStore() async throws -> (any GatehouseStore, close: @Sendable () async throws -> Void) {
+        switch storage {
+        case "memory":
+            return (InMemoryStore(), {})
+        case "sqlite":
+            let database = try await SQLiteDatabase.open(path: databasePath)
+            return (database.store, { try await database.close() })
+        default:
+            throw ValidationError("unknown storage '\(storage)': use sqlite or memory")
+        }
+    }
+}
+
+/// Opens the store, runs `body`, closes the store.
+func withStore<T>(_ global: GlobalOptions, _ body: (any GatehouseStore, Settings) async throws -> T) async throws -> T {
+    let settings = try await Settings.load(global: global)
+    let (store, close) = try await settings.openStore()
+    do {
+        let result = try await body(store, settings)
+        try await close()
+        return result
+    } catch {
+        try? await close()
+        throw error
+    }
+}
+
+func parseTenant(_ raw: String) throws -> TenantName {
+    do { return try TenantName(raw) } catch { throw ValidationError("'\(raw)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.', starting with a letter or digit") }
+}
+
+func parseClientID(_ raw: String) throws -> ClientID {
+    do { return try ClientID(raw) } catch { throw ValidationError("'\(raw)' is not a valid client ID: 1-255 visible ASCII characters") }
+}
+
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
