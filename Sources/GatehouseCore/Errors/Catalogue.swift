@@ -41,7 +41,6 @@ public enum Catalogue {
     // MARK: Grants
     public static let unsupportedGrantType = CatalogueEntry(70003, "UnsupportedGrantType", .unsupportedGrantType, placeholders: ["grantType"])
     public static let grantNotAllowedForClient = CatalogueEntry(9900120, "GrantTypeNotAllowedForClient", .unauthorizedClient, placeholders: ["clientId", "grantType"])
-    public static let invalidGrantAssertion = CatalogueEntry(70000, "InvalidGrant", .invalidGrant, placeholders: ["reason"])
 
     // MARK: Scopes and resources
     public static let invalidScope = CatalogueEntry(70011, "InvalidScope", .invalidScope, placeholders: ["scope"])
@@ -66,7 +65,7 @@ public enum Catalogue {
         authMethodNotAllowed, unsupportedAssertionType, malformedClientAssertion, assertionSignatureInvalid,
         assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
         clientHasNoKeys, assertionMissingClaim,
-        unsupportedGrantType, grantNotAllowedForClient, invalidGrantAssertion,
+        unsupportedGrantType, grantNotAllowedForClient,
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
         tokenIssuanceError, unknownErrorCode,
     ].sorted { $0.number < $1.number }

@@ -94,7 +94,7 @@ struct TokenRoute: Sendable {
         }
         let form = try FormParameters(parsing: body.readableBytesView)
         if let uiLocales = form["ui_locales"] { progress.languages.insert(contentsOf: uiLocales.split(separator: " ").map(String.init), at: 0) }
-        progress.clientID = form["client_id"]
+        progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
         let grantTypeValue = try form.require("grant_type")
         progress.grantType = grantTypeValue
         let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
