@@ -1,0 +1,189 @@
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Testing
+
+/// One contract for every backend (CONVENTIONS.md habit 5): memory, SQLite in memory, SQLite on
+/// disk. PostgreSQL joins this list when it lands.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, sqliteMemory, sqliteFile
+    var testDescription: String { rawValue }
+
+    func open() async throws -> (any GatehouseStore, @Sendable () async throws -> Void) {
+        switch self {
+        case .memory:
+            return (InMemoryStore(), {})
+        case .sqliteMemory:
+            let database = try await SQLiteDatabase.open(path: ":memory:")
+            return (database.store, { try await database.close() })
+        case .sqliteFile:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-contract-\(UUID().uuidString)")
+            let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("db.sqlite").path)
+            return (database.store, {
+                try await database.close()
+                try? FileManager.default.removeItem(at: folder)
+            })
+        }
+    }
+}
+
+func withStore(_ backend: Backend, _ body: (any GatehouseStore) async throws -> Void) async throws {
+    let (store, close) = try await backend.open()
+    do { try await body(store) } catch { try await close(); throw error }
+    try await close()
+}
+
+let epoch = Date(timeIntervalSince1970: 1_800_000_000)
+
+func sampleTenant(_ name: String = "contoso") throws -> Tenant {
+    Tenant(name: try TenantName(name), id: UUID(), displayName: "Contoso Ltd", signingAlgorithm: .rs256, accessTokenLifetime: 900, createdAt: epoch)
+}
+
+func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Client {
+    Client(tenant: try TenantName(tenant), id: try ClientID(id), name: "Service", type: .confidential,
+           authMethods: [.clientSecretBasic, .privateKeyJWT], grantTypes: [.clientCredentials],
+           allowedScopes: Scope(tokens: ["a", "b"]), defaultScopes: Scope(tokens: ["a"]),
+           allowedResources: [try ResourceIndicator("https://api.example.com"), try ResourceIndicator("urn:x:y")],
+           jwks: #"{"keys":[]}"#, createdAt: epoch)
+}
+
+@Suite struct StoreContractTests {
+    @Test(arguments: Backend.allCases)
+    func tenantsRoundTripAndConflict(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            #expect(try await store.tenant(named: tenant.name) == tenant)
+            #expect(try await store.tenant(named: try TenantName("missing")) == nil)
+            await #expect(throws: StoreError.self) { try await store.createTenant(tenant) }
+            try await store.createTenant(try sampleTenant("alpha"))
+            #expect(try await store.tenants().map(\.name.value) == ["alpha", "contoso"])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func clientsRoundTripListAndRemove(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            try await store.createTenant(try sampleTenant())
+            let client = try sampleClient()
+            try await store.createClient(client)
+            #expect(try await store.client(tenant: client.tenant, id: client.id) == client)
+            await #expect(throws: StoreError.self) { try await store.createClient(client) }
+            try await store.createClient(try sampleClient("another"))
+            #expect(try await store.clients(tenant: client.tenant).map(\.id.value) == ["another", "svc"])
+            let secret = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "ab", hint: "xyz", createdAt: epoch, expiresAt: nil)
+            try await store.addSecret(secret)
+            #expect(try await store.removeClient(tenant: client.tenant, id: client.id))
+            #expect(try await store.client(tenant: client.tenant, id: client.id) == nil)
+            #expect(try await store.secrets(tenant: client.tenant, clientID: client.id).isEmpty)
+            #expect(try await store.removeClient(tenant: client.tenant, id: client.id) == false)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func secretsAddListRemove(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            try await store.createTenant(try sampleTenant())
+            let client = try sampleClient()
+            try await store.createClient(client)
+            let first = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "h1", hint: "abc", createdAt: epoch, expiresAt: nil)
+            let second = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s2", hash: "h2", hint: "def", createdAt: epoch.addingTimeInterval(1), expiresAt: epoch.addingTimeInterval(86400))
+            try await store.addSecret(first)
+            try await store.addSecret(second)
+            await #expect(throws: StoreError.self) { try await store.addSecret(first) }
+            #expect(try await store.secrets(tenant: client.tenant, clientID: client.id) == [first, second])
+            #expect(try await store.removeSecret(tenant: client.tenant, clientID: client.id, secretID: "s1"))
+            #expect(try await store.removeSecret(tenant: client.tenant, clientID: client.id, secretID: "s1") == false)
+            #expect(try await store.secrets(tenant: client.tenant, clientID: client.id) == [second])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func keysRoundTrip(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            let active = try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "k1", status: .active, now: epoch)
+            let next = try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "k2", status: .next, now: epoch.addingTimeInterval(1))
+            try await store.addKey(active)
+            try await store.addKey(next)
+            await #expect(throws: StoreError.self) { try await store.addKey(active) }
+            #expect(try await store.keys(tenant: tenant.name) == [active, next])
+            #expect(try await store.keys(tenant: try TenantName("other")).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func oneTimeValuesAreConsumedOnce(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let expiry = epoch.addingTimeInterval(60)
+            #expect(try await store.consumeOnce(key: "jti-1", expiresAt: expiry, now: epoch))
+            #expect(try await store.consumeOnce(key: "jti-1", expiresAt: expiry, now: epoch.addingTimeInterval(30)) == false)
+            #expect(try await store.consumeOnce(key: "jti-2", expiresAt: expiry, now: epoch))
+            // Once expired, the value may be recorded again.
+            #expect(try await store.consumeOnce(key: "jti-1", expiresAt: expiry.addingTimeInterval(120), now: expiry.addingTimeInterval(1)))
+            #expect(try await store.purgeExpired(now: expiry.addingTimeInterval(5)) == 1)
+            #expect(try await store.consumeOnce(key: "jti-2", expiresAt: expiry, now: epoch) == true)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentConsumptionSucceedsExactlyOnce(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<50 { group.addTask { try await store.consumeOnce(key: "race", expiresAt: epoch.addingTimeInterval(60), now: epoch) } }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func signInsAppendAndQuery(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            var events: [SignInEvent] = []
+            for index in 0..<1_200 {
+                events.append(SignInEvent(
+                    time: epoch.addingTimeInterval(Double(index)), tenant: index % 2 == 0 ? "contoso" : "fabrikam", clientID: "client-\(index % 3)",
+                    grantType: "client_credentials", scopes: "a b", result: index % 4 == 0 ? .failure : .success, errorCode: index % 4 == 0 ? 70011 : nil,
+                    error: index % 4 == 0 ? "invalid_scope" : nil, detail: nil, traceID: "trace-\(index)", correlationID: "corr-\(index % 10)",
+                    clientIP: "127.0.0.1", userAgent: "ua", latencyMicros: index))
+            }
+            try await store.append(events)
+            let one = try await store.signIns(SignInQuery(traceID: "trace-8"))
+            #expect(one == [events[8]])
+            let failures = try await store.signIns(SignInQuery(tenant: "contoso", errorCode: 70011, limit: 10_000))
+            #expect(failures.count == 300)
+            #expect(failures.first?.time == epoch.addingTimeInterval(1196))
+            let window = try await store.signIns(SignInQuery(clientID: "client-0", since: epoch.addingTimeInterval(100), until: epoch.addingTimeInterval(200), limit: 10_000))
+            #expect(window.count == 33 && window.allSatisfy { $0.clientID == "client-0" })
+            #expect(try await store.signIns(SignInQuery(limit: 5)).count == 5)
+            #expect(try await store.signIns(SignInQuery(correlationID: "corr-3", result: .success, limit: 10_000)).count == 120)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func settingsInsertIfAbsent(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            #expect(try await store.setting("k", insertingIfAbsent: "first") == "first")
+            #expect(try await store.setting("k", insertingIfAbsent: "second") == "first")
+        }
+    }
+}
+
+@Suite struct MigrationTests {
+    @Test func migrationsAreVersionedAndRunOnce() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-migrate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("db.sqlite").path
+        let first = try await SQLiteDatabase.open(path: path)
+        try await first.store.createTenant(try sampleTenant())
+        #expect(try await Migrations.currentVersion(on: first.store.db) == Migrations.all.map(\.version).max())
+        #expect(try await Migrations.run(on: first.store.db).isEmpty)
+        try await first.close()
+        // Reopening keeps the data and applies nothing twice.
+        let second = try await SQLiteDatabase.open(path: path)
+        #expect(try await second.store.tenants().count == 1)
+        try await second.close()
+    }
+}
