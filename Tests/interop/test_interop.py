@@ -1,0 +1,111 @@
+"""Interoperability: tokens verified by PyJWT with the JWKS the server publishes, client
+authentication from Python, error shapes, and the sign-in log through the CLI."""
+import base64
+import json
+import signal
+import time
+import uuid
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+
+def metadata(server, tenant):
+    response = requests.get(f"{server.base}/{tenant}/.well-known/openid-configuration", timeout=10)
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("tenant,alg", [("default", "ES256"), ("rsa", "RS256"), ("ed", "EdDSA")])
+def test_access_token_verifies_with_pyjwt_and_published_jwks(server, tenant, alg):
+    meta = metadata(server, tenant)
+    client = server.clients[tenant]
+    response = requests.post(meta["token_endpoint"], data={"grant_type": "client_credentials"},
+                             auth=(client["client_id"], client["client_secret"]), timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["scope"] == "api.read" and body["expires_in"] == 3600
+
+    token = body["access_token"]
+    header = jwt.get_unverified_header(token)
+    assert header["typ"] == "at+jwt" and header["alg"] == alg
+    signing_key = jwt.PyJWKClient(meta["jwks_uri"]).get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, signing_key.key, algorithms=[alg], audience="https://api.example.com", issuer=meta["issuer"],
+                        options={"require": ["exp", "iat", "iss", "sub", "aud", "jti"]})
+    assert claims["client_id"] == client["client_id"] == claims["sub"]
+    assert claims["scope"] == "api.read"
+
+
+def test_private_key_jwt_client_built_with_pyjwt(server, tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "py-1", "alg": "ES256", "use": "sig"})
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps({"keys": [jwk]}))
+    created = server.cli_json("clients", "create", "--tenant", "default", "--name", "pyjwt", "--scope", "api.read",
+                              "--auth-method", "private_key_jwt", "--jwks-file", str(jwks_file))
+    meta = metadata(server, "default")
+    now = time.time()
+
+    def assertion(jti):
+        claims = {"iss": created["client_id"], "sub": created["client_id"], "aud": meta["token_endpoint"],
+                  "iat": now, "exp": now + 120.5, "jti": jti}
+        return jwt.encode(claims, key, algorithm="ES256", headers={"kid": "py-1"})
+
+    form = {"grant_type": "client_credentials", "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    jti = str(uuid.uuid4())
+    first = requests.post(meta["token_endpoint"], data={**form, "client_assertion": assertion(jti)}, timeout=10)
+    assert first.status_code == 200, first.text
+    replay = requests.post(meta["token_endpoint"], data={**form, "client_assertion": assertion(jti)}, timeout=10)
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "invalid_client" and replay.json()["error_codes"] == [9900117]
+
+
+def test_error_shape_and_headers(server):
+    meta = metadata(server, "default")
+    client = server.clients["default"]
+    response = requests.post(meta["token_endpoint"], data={"grant_type": "client_credentials"},
+                             auth=(client["client_id"], "wrong-secret"), headers={"client-request-id": "py-corr-1"}, timeout=10)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    body = response.json()
+    assert list(body.keys()) == ["error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"]
+    assert body["error"] == "invalid_client" and body["error_codes"] == [7000215]
+    assert body["correlation_id"] == "py-corr-1"
+    assert response.headers["X-Trace-Id"] == body["trace_id"]
+    page = requests.get(body["error_uri"], headers={"Accept": "application/json"}, timeout=10).json()
+    assert page["code"] == 7000215 and page["remediation"]
+
+    # The operator finds the failure from the trace ID the client saw.
+    deadline = time.time() + 10
+    events = []
+    while time.time() < deadline and not events:
+        events = json.loads(server.cli("signins", "--trace-id", body["trace_id"], "--json").stdout)
+        time.sleep(0.2)
+    assert len(events) == 1
+    assert events[0]["errorCode"] == 7000215 and events[0]["correlationID"] == "py-corr-1"
+    assert events[0]["clientID"] == client["client_id"]
+    assert client["client_secret"] not in json.dumps(events)
+
+
+def test_explain_prints_the_troubleshooting_text(server):
+    english = server.cli("explain", "70011", database=False).stdout
+    assert "InvalidScope" in english and "How to fix it" in english
+    vietnamese = server.cli("explain", "70011", "--lang", "vi", database=False).stdout
+    assert "Cách khắc phục" in vietnamese
+    unknown = server.cli("explain", "1", check=False, database=False)
+    assert unknown.returncode != 0 and "no catalogue entry" in unknown.stderr
+
+
+def test_sigterm_flushes_the_sign_in_log(fresh_server):
+    url = f"{fresh_server.base}/default/oauth2/token"
+    traces = [requests.post(url, data={"grant_type": "nope"}, timeout=10).json()["trace_id"] for _ in range(300)]
+    fresh_server.process.send_signal(signal.SIGTERM)
+    assert fresh_server.process.wait(timeout=30) == 0
+    events = json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)
+    assert sorted(e["traceID"] for e in events) == sorted(traces)
