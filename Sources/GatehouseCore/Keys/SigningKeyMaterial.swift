@@ -19,17 +19,24 @@ public enum SigningKeyMaterial {
         return SigningKeyRecord(tenant: tenant, kid: kid, algorithm: algorithm, privateKey: privateKey, status: status, createdAt: now)
     }
 
+    /// JSON for token payloads: no escaped slashes in URLs.
+    static let serializer: DefaultJWTSerializer = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return DefaultJWTSerializer(jsonEncoder: encoder)
+    }()
+
     /// Adds the key to a jwt-kit key collection under its kid.
     public static func add(_ record: SigningKeyRecord, to keys: JWTKeyCollection) async throws {
         let kid = JWKIdentifier(string: record.kid)
         switch record.algorithm {
         case .es256:
-            await keys.add(ecdsa: try ES256PrivateKey(pem: record.privateKey), kid: kid)
+            await keys.add(ecdsa: try ES256PrivateKey(pem: record.privateKey), kid: kid, serializer: serializer)
         case .rs256:
-            await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: record.privateKey), digestAlgorithm: .sha256, kid: kid)
+            await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: record.privateKey), digestAlgorithm: .sha256, kid: kid, serializer: serializer)
         case .eddsa:
             guard let seed = Data(base64Encoded: record.privateKey) else { throw JWTError.invalidJWK(reason: "bad EdDSA seed") }
-            await keys.add(eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: seed)), kid: kid)
+            await keys.add(eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: seed)), kid: kid, serializer: serializer)
         }
     }
 
