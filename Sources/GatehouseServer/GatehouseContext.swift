@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import Hummingbird
 import NIOCore
 
@@ -15,7 +16,7 @@ public struct GatehouseContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.traceID = UUID().uuidString.lowercased()
+        self.traceID = RandomSource.system.guidString()
         self.correlationID = ""
         self.startedAt = .now
         self.remoteAddress = source.channel.remoteAddress?.ipAddress

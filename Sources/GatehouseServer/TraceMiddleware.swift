@@ -23,7 +23,7 @@ public struct TraceMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.correlationID = Self.correlationID(from: request.headers[.clientRequestID]) ?? UUID().uuidString.lowercased()
+        context.correlationID = Self.correlationID(from: request.headers[.clientRequestID]) ?? RandomSource.system.guidString()
         context.logger[metadataKey: "trace_id"] = .string(context.traceID)
         context.logger[metadataKey: "correlation_id"] = .string(context.correlationID)
         var response: Response

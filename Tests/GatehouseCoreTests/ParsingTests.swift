@@ -136,6 +136,20 @@ struct LinearCongruential: RandomNumberGenerator {
         #expect(RandomSource.system.token() != token)
     }
 
+    @Test func guidStringsAreVersion4() {
+        let guid = RandomSource.system.guidString()
+        #expect(guid.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression) != nil)
+        #expect(UUID(uuidString: guid) != nil)
+    }
+
+    @Test func base64URLMatchesFoundation() {
+        for length in 0..<40 {
+            let bytes = Data((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 91 &+ 7) })
+            let foundation = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == foundation)
+        }
+    }
+
     @Test func base64URLRoundTrip() {
         for length in 0..<40 {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37) }

@@ -13,7 +13,7 @@ public struct SecretHasher: Sendable {
     /// Hex of HMAC-SHA256(key, secret).
     public func hash(_ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: key)
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return hexString(mac)
     }
 
     /// Whether `secret` hashes to `storedHash`, compared in constant time.
@@ -28,4 +28,17 @@ public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
     var difference: UInt8 = 0
     for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
     return difference == 0
+}
+
+private let hexDigits = Array("0123456789abcdef".utf8)
+
+/// Lowercase hex of bytes.
+public func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    var output: [UInt8] = []
+    output.reserveCapacity(64)
+    for byte in bytes {
+        output.append(hexDigits[Int(byte >> 4)])
+        output.append(hexDigits[Int(byte & 0x0F)])
+    }
+    return String(decoding: output, as: UTF8.self)
 }
