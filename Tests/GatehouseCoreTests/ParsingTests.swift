@@ -142,6 +142,13 @@ struct LinearCongruential: RandomNumberGenerator {
         #expect(UUID(uuidString: guid) != nil)
     }
 
+    @Test func base64URLMatchesRFC4648Vectors() {
+        // RFC 4648 §10, in the URL-safe alphabet without padding (RFC 7515 §2).
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (input, output) in vectors { #expect(Base64URL.encode(Data(input.utf8)) == output) }
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
+    }
+
     @Test func base64URLMatchesFoundation() {
         for length in 0..<40 {
             let bytes = Data((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 91 &+ 7) })

@@ -42,9 +42,9 @@ class Server:
     def cli_json(self, *args):
         return json.loads(self.cli(*args, "--json").stdout)
 
-    def start(self):
+    def start(self, *extra):
         env = dict(os.environ, GATEHOUSE_HTTP_PORT=str(self.port), GATEHOUSE_LOG_LEVEL="warning")
-        self.process = subprocess.Popen([BIN, "serve", "--database", self.database], env=env, stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen([BIN, "serve", "--database", self.database, *extra], env=env, stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -82,5 +82,13 @@ def fresh_server():
     with tempfile.TemporaryDirectory() as workdir:
         srv = Server(workdir)
         srv.start()
+        yield srv
+        srv.stop()
+
+
+@pytest.fixture()
+def unstarted_server():
+    with tempfile.TemporaryDirectory() as workdir:
+        srv = Server(workdir)
         yield srv
         srv.stop()

@@ -109,3 +109,32 @@ def test_sigterm_flushes_the_sign_in_log(fresh_server):
     assert fresh_server.process.wait(timeout=30) == 0
     events = json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)
     assert sorted(e["traceID"] for e in events) == sorted(traces)
+
+
+def test_configuration_file_environment_and_flags(unstarted_server, tmp_path):
+    """The base URL from a JSON file shapes issuer, endpoints and error_uri; the port comes from
+    GATEHOUSE_HTTP_PORT; a flag overrides the file."""
+    config = tmp_path / "gatehouse.json"
+    config.write_text(json.dumps({"gatehouse": {"base_url": "https://login.example.test/auth", "bootstrap_tenant": "acme"}}))
+    unstarted_server.start("--config", str(config))
+    meta = requests.get(f"{unstarted_server.base}/acme/.well-known/openid-configuration", timeout=10).json()
+    assert meta["issuer"] == "https://login.example.test/auth/acme"
+    assert meta["token_endpoint"] == "https://login.example.test/auth/acme/oauth2/token"
+    error = requests.post(f"{unstarted_server.base}/acme/oauth2/token", data={"grant_type": "x"}, timeout=10).json()
+    assert error["error_uri"].startswith("https://login.example.test/auth/error?code=")
+    assert unstarted_server.stop() == 0
+
+    unstarted_server.start("--config", str(config), "--base-url", "https://flag.example.test")
+    meta = requests.get(f"{unstarted_server.base}/acme/.well-known/openid-configuration", timeout=10).json()
+    assert meta["issuer"] == "https://flag.example.test/acme"
+
+
+def test_cli_reports_bad_arguments_clearly(server):
+    bad_tenant = server.cli("tenants", "create", "Not_Valid", check=False)
+    assert bad_tenant.returncode != 0 and "not a valid tenant name" in bad_tenant.stderr
+    duplicate = server.cli("tenants", "create", "rsa", check=False)
+    assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
+    no_tenant = server.cli("clients", "create", "--tenant", "nope", "--name", "x", check=False)
+    assert no_tenant.returncode != 0 and "does not exist" in no_tenant.stderr
+    bad_scope = server.cli("clients", "create", "--tenant", "default", "--name", "x", "--scope", 'a"b', check=False)
+    assert bad_scope.returncode != 0 and "not a valid scope" in bad_scope.stderr

@@ -1,0 +1,61 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// A store whose client lookups fail, as a broken database would.
+final class FailingClientStore: GatehouseStore {
+    struct DatabaseDown: Error, CustomStringConvertible { var description: String { "database is down (secret-ish internal detail)" } }
+    let inner = InMemoryStore()
+
+    func createTenant(_ tenant: Tenant) async throws { try await inner.createTenant(tenant) }
+    func tenant(named name: TenantName) async throws -> Tenant? { try await inner.tenant(named: name) }
+    func tenants() async throws -> [Tenant] { try await inner.tenants() }
+    func createClient(_ client: Client) async throws { try await inner.createClient(client) }
+    func client(tenant: TenantName, id: ClientID) async throws -> Client? { throw DatabaseDown() }
+    func clients(tenant: TenantName) async throws -> [Client] { try await inner.clients(tenant: tenant) }
+    func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool { try await inner.removeClient(tenant: tenant, id: id) }
+    func addSecret(_ secret: ClientSecretRecord) async throws { try await inner.addSecret(secret) }
+    func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] { try await inner.secrets(tenant: tenant, clientID: clientID) }
+    func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
+        try await inner.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID)
+    }
+    func addKey(_ key: SigningKeyRecord) async throws { try await inner.addKey(key) }
+    func keys(tenant: TenantName) async throws -> [SigningKeyRecord] { try await inner.keys(tenant: tenant) }
+    func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool { try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now) }
+    func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
+    func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
+    func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
+    func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String { try await inner.setting(key, insertingIfAbsent: proposed) }
+}
+
+@Suite struct InternalFaultTests {
+    @Test func faultAnswers50000WithoutItsCauseAndLogsIt() async throws {
+        let store = FailingClientStore()
+        let gatehouse = Gatehouse(configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
+        try await gatehouse.administration.createTenant(name: try TenantName("contoso"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = Application(router: try gatehouse.buildRouter(), logger: logger)
+        let trace = try await app.test(.router) { client in
+            let response = try await client.execute(
+                uri: Harness.tokenPath, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "grant_type=client_credentials&client_id=svc&client_secret=x"))
+            #expect(response.status == .internalServerError)
+            let body = json(response)
+            #expect(body["error"] as? String == "server_error")
+            #expect(body["error_codes"] as? [Int] == [50000])
+            #expect(!String(buffer: response.body).contains("database is down"))
+            return body["trace_id"] as? String ?? ""
+        }
+        await gatehouse.signIns.flush()
+        let event = try #require(try await store.signIns(SignInQuery(traceID: trace)).first)
+        #expect(event.errorCode == 50000)
+        #expect(event.detail?.contains("database is down") == true)
+    }
+}
