@@ -60,7 +60,7 @@ public struct Gatehouse: Sendable {
         Application(
             router: try buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [signIns, ReplaySweeper(store: store, time: time, logger: logger)] + extraServices,
+            services: [signIns, Sweeper(store: store, time: time, signInRetention: configuration.signInRetention, logger: logger)] + extraServices,
             logger: logger)
     }
 }

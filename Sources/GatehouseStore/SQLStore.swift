@@ -208,6 +208,10 @@ public struct SQLStore: GatehouseStore {
         }
     }
 
+    public func purgeSignIns(before cutoff: Date) async throws -> Int {
+        try await db.raw("DELETE FROM sign_ins WHERE time < \(bind: cutoff.timeIntervalSince1970) RETURNING trace_id").all().count
+    }
+
     // MARK: Settings
 
     public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {

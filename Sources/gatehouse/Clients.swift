@@ -89,11 +89,10 @@ struct Clients: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a client and its secrets (hints and expiry only).")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
-        @Option var id: String
+        @OptionGroup var target: ClientOptions
 
         func run() async throws {
-            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
                 guard let client = try await store.client(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
                 let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
@@ -116,13 +115,12 @@ struct Clients: AsyncParsableCommand {
     struct AddSecret: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add-secret", abstract: "Add a secret (for rotation). It is shown once.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
-        @Option var id: String
+        @OptionGroup var target: ClientOptions
         @Option(name: .customLong("expires-in-days")) var days: Double?
         @Flag var json = false
 
         func run() async throws {
-            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            let (tenantName, clientID) = try target.parsed()
             if let days, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
             try await withStore(global) { store, settings in
                 let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
@@ -138,12 +136,11 @@ struct Clients: AsyncParsableCommand {
     struct RemoveSecret: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove-secret", abstract: "Remove one secret of a client.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
-        @Option var id: String
+        @OptionGroup var target: ClientOptions
         @Option(name: .customLong("secret-id")) var secretID: String
 
         func run() async throws {
-            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
                 guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else { throw ValidationError("no secret '\(secretID)' on client '\(clientID)'") }
                 print("Removed secret \(secretID).")
@@ -154,15 +151,22 @@ struct Clients: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a client and its secrets.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
-        @Option var id: String
+        @OptionGroup var target: ClientOptions
 
         func run() async throws {
-            let (tenantName, clientID) = (try parseTenant(tenant), try parseClientID(id))
+            let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
                 guard try await store.removeClient(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
                 print("Removed client \(clientID).")
             }
         }
     }
+}
+
+/// Which client a command acts on.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The client's tenant.") var tenant: String
+    @Option(help: "The client ID.") var id: String
+
+    func parsed() throws -> (TenantName, ClientID) { (try parseTenant(tenant), try parseClientID(id)) }
 }

@@ -44,12 +44,14 @@ struct Settings {
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
+    var signInRetentionDays: Double { reader.double(forKey: "gatehouse.signin_retention_days", default: 30) }
     var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
 
     func serverConfiguration() -> ServerConfiguration {
         var configuration = ServerConfiguration(baseURL: baseURL, host: host, port: port)
         configuration.cacheTTL = cacheTTL
         configuration.logLevel = logLevel
+        configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         return configuration
     }
 

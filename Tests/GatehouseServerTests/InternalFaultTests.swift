@@ -31,6 +31,7 @@ final class FailingClientStore: GatehouseStore {
     func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
+    func purgeSignIns(before cutoff: Date) async throws -> Int { try await inner.purgeSignIns(before: cutoff) }
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String { try await inner.setting(key, insertingIfAbsent: proposed) }
 }
 

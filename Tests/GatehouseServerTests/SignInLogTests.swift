@@ -80,3 +80,19 @@ import Testing
         #expect(writer.dropped == 5)
     }
 }
+
+@Suite struct SweeperTests {
+    @Test func sweepEnforcesRetentionAndForgetsExpiredValues() async throws {
+        let store = InMemoryStore()
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        for age in [1.0, 29, 31, 400] {
+            try await store.append([SignInEvent(time: now.addingTimeInterval(-age * 86400), tenant: "t", clientID: nil, grantType: nil, scopes: nil,
+                                                result: .success, errorCode: nil, error: nil, detail: nil, traceID: "age-\(Int(age))",
+                                                correlationID: "c", clientIP: nil, userAgent: nil, latencyMicros: 1)])
+        }
+        #expect(try await store.consumeOnce(key: "old", expiresAt: now.addingTimeInterval(-1), now: now.addingTimeInterval(-100)))
+        await Sweeper(store: store, time: TimeSource { now }, signInRetention: 30 * 86400).sweep()
+        #expect(try await store.signIns(SignInQuery()).map(\.traceID).sorted() == ["age-1", "age-29"])
+        #expect(try await store.purgeExpired(now: now) == 0)
+    }
+}

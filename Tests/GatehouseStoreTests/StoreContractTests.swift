@@ -159,6 +159,9 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             #expect(window.count == 33 && window.allSatisfy { $0.clientID == "client-0" })
             #expect(try await store.signIns(SignInQuery(limit: 5)).count == 5)
             #expect(try await store.signIns(SignInQuery(correlationID: "corr-3", result: .success, limit: 10_000)).count == 120)
+            #expect(try await store.purgeSignIns(before: epoch.addingTimeInterval(1000)) == 1000)
+            #expect(try await store.signIns(SignInQuery(limit: 10_000)).count == 200)
+            #expect(try await store.signIns(SignInQuery(traceID: "trace-8")).isEmpty)
         }
     }
 

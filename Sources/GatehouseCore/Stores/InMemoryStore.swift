@@ -105,6 +105,14 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
+    public func purgeSignIns(before cutoff: Date) async throws -> Int {
+        state.withLock { state in
+            let before = state.signIns.count
+            state.signIns.removeAll { $0.time < cutoff }
+            return before - state.signIns.count
+        }
+    }
+
     public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
         state.withLock { state in
             if let value = state.settings[key] { return value }

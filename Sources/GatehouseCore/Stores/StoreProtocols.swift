@@ -46,6 +46,9 @@ public protocol SignInLogStore: Sendable {
     func append(_ events: [SignInEvent]) async throws
     /// Matching events, newest first, at most `query.limit`.
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent]
+    /// Deletes events older than `cutoff` (retention); returns how many.
+    @discardableResult
+    func purgeSignIns(before cutoff: Date) async throws -> Int
 }
 
 /// Server-wide settings, such as the secret hashing key.
