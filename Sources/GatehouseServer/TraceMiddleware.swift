@@ -31,6 +31,10 @@ public struct TraceMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as CatalogueError {
             response = renderer.response(for: error, context: context, language: language(request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: "gatehouse")
+        } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
+            // The router found no endpoint: answer with the catalogue, like every other failure.
+            let notFound = CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
+            response = renderer.response(for: notFound, context: context, language: language(request), usedAuthorizationHeader: false, realm: "gatehouse")
         } catch let error as any HTTPResponseError {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {

@@ -51,17 +51,23 @@ struct Serve: AsyncParsableCommand {
         if try await store.tenants().isEmpty {
             let tenant = try parseTenant(settings.bootstrapTenant)
             try await gatehouse.administration.createTenant(name: tenant)
-            print("""
+            say("""
                 Created tenant '\(tenant)' with an ES256 signing key.
                 Issuer:         \(gatehouse.configuration.issuer(tenant.value))
                 Token endpoint: \(gatehouse.configuration.tokenEndpoint(tenant.value))
                 Create a client:  swift run gatehouse clients create --tenant \(tenant) --name my-service --scope api.read
                 """)
         }
-        if settings.storage == "sqlite" { print("Database: \(settings.databasePath)") }
-        print("Gatehouse listening on http://\(settings.host):\(settings.port) (base URL \(settings.baseURL))")
+        if settings.storage == "sqlite" { say("Database: \(settings.databasePath)") }
+        say("Gatehouse listening on http://\(settings.host):\(settings.port) (base URL \(settings.baseURL))")
         let app = try gatehouse.buildApplication(logger: logger)
         try await app.runService()
         try await close()
     }
+}
+
+/// Writes a line to standard output unbuffered, so that start-up hints show at once also when
+/// standard output is a pipe or a file.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

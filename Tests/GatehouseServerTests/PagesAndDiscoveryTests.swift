@@ -97,6 +97,17 @@ import Testing
         }
     }
 
+    @Test func unknownEndpointIsACatalogueError() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            for (uri, method) in [("/does/not/exist", HTTPRequest.Method.get), ("/contoso/discovery/keys", .post), ("/contoso/oauth2/unknown", .post)] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .notFound, "\(method) \(uri)")
+                #expect(json(response)["error_codes"] as? [Int] == [9900131], "\(method) \(uri)")
+            }
+        }
+    }
+
     @Test func everyResponseCarriesATraceID() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in

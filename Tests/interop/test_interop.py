@@ -90,6 +90,9 @@ def test_error_shape_and_headers(server):
     assert len(events) == 1
     assert events[0]["errorCode"] == 7000215 and events[0]["correlationID"] == "py-corr-1"
     assert events[0]["clientID"] == client["client_id"]
+    assert events[0]["clientIP"] == "127.0.0.1"
+    assert events[0]["grantType"] == "client_credentials" and events[0]["result"] == "failure"
+    assert events[0]["userAgent"].startswith("python-requests/")
     assert client["client_secret"] not in json.dumps(events)
 
 
@@ -117,6 +120,8 @@ def test_configuration_file_environment_and_flags(unstarted_server, tmp_path):
     config = tmp_path / "gatehouse.json"
     config.write_text(json.dumps({"gatehouse": {"base_url": "https://login.example.test/auth", "bootstrap_tenant": "acme"}}))
     unstarted_server.start("--config", str(config))
+    log = open(unstarted_server.log.name).read()
+    assert "Created tenant 'acme'" in log and "clients create --tenant acme" in log
     meta = requests.get(f"{unstarted_server.base}/acme/.well-known/openid-configuration", timeout=10).json()
     assert meta["issuer"] == "https://login.example.test/auth/acme"
     assert meta["token_endpoint"] == "https://login.example.test/auth/acme/oauth2/token"

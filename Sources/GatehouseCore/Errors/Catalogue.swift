@@ -54,6 +54,7 @@ public enum Catalogue {
     // MARK: Server and pages
     public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
+    public static let endpointNotFound = CatalogueEntry(9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
 
     /// Every entry, in number order.
     public static let all: [CatalogueEntry] = [
@@ -67,7 +68,7 @@ public enum Catalogue {
         clientHasNoKeys, assertionMissingClaim,
         unsupportedGrantType, grantNotAllowedForClient,
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
-        tokenIssuanceError, unknownErrorCode,
+        tokenIssuanceError, unknownErrorCode, endpointNotFound,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })
