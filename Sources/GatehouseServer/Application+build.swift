@@ -22,7 +22,7 @@ public struct Gatehouse: Sendable {
         self.hasher = hasher
         self.time = time
         self.signIns = SignInLogWriter(store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger)
-        self.keyRings = KeyRingRegistry(store: store)
+        self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
         self.tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         let issuer = TokenIssuer(keyRings: keyRings, time: time)

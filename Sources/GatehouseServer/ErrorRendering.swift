@@ -38,7 +38,8 @@ public struct ErrorRenderer: Sendable {
             .pragma: "no-cache",
         ]
         if entry.status == 401 && usedAuthorizationHeader {
-            headers[.wwwAuthenticate] = "Basic realm=\"\(realm)\", charset=\"UTF-8\""
+            let safeRealm = TenantName.isValid(realm) ? realm : "gatehouse"
+            headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         return Response(status: .init(code: entry.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     /// Sign-in log: most events held in memory awaiting a write, and the write interval.
     public var signInBufferCapacity: Int = 200_000
     public var signInFlushInterval: Duration = .milliseconds(100)
+    /// How long a tenant's keys are cached before they are read again; a rotation reaches the server within this.
+    public var keyRingTTL: TimeInterval = 30
     /// How long sign-in events are kept.
     public var signInRetention: TimeInterval = 30 * 86400
     /// Log level name for the server log.

@@ -143,6 +143,16 @@ public struct SQLStore: GatehouseStore {
         }
     }
 
+    public func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
+        !(try await db.raw("""
+            UPDATE signing_keys SET status = \(bind: status.rawValue) WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid
+            """).all()).isEmpty
+    }
+
+    public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
+        !(try await db.raw("DELETE FROM signing_keys WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid").all()).isEmpty
+    }
+
     // MARK: One-time values
 
     public func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {

@@ -27,6 +27,8 @@ final class FailingClientStore: GatehouseStore {
     }
     func addKey(_ key: SigningKeyRecord) async throws { try await inner.addKey(key) }
     func keys(tenant: TenantName) async throws -> [SigningKeyRecord] { try await inner.keys(tenant: tenant) }
+    func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool { try await inner.setKeyStatus(tenant: tenant, kid: kid, status: status) }
+    func removeKey(tenant: TenantName, kid: String) async throws -> Bool { try await inner.removeKey(tenant: tenant, kid: kid) }
     func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool { try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now) }
     func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }

@@ -110,6 +110,12 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             await #expect(throws: StoreError.self) { try await store.addKey(active) }
             #expect(try await store.keys(tenant: tenant.name) == [active, next])
             #expect(try await store.keys(tenant: try TenantName("other")).isEmpty)
+            #expect(try await store.setKeyStatus(tenant: tenant.name, kid: "k1", status: .retired))
+            #expect(try await store.setKeyStatus(tenant: tenant.name, kid: "missing", status: .retired) == false)
+            #expect(try await store.keys(tenant: tenant.name).map(\.status) == [.retired, .next])
+            #expect(try await store.removeKey(tenant: tenant.name, kid: "k1"))
+            #expect(try await store.removeKey(tenant: tenant.name, kid: "k1") == false)
+            #expect(try await store.keys(tenant: tenant.name).map(\.kid) == ["k2"])
         }
     }
 

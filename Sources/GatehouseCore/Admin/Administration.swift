@@ -28,6 +28,39 @@ public struct Administration: Sendable {
         return tenant
     }
 
+    /// The outcome of a key rotation.
+    public struct Rotation: Sendable {
+        public let activated: String
+        public let retired: String?
+        public let next: String
+    }
+
+    /// Rotates a tenant's signing keys: the published `next` key becomes `active`, the `active`
+    /// one is `retired` (still published, so tokens it signed keep verifying), and a new `next`
+    /// key is published. Rotate only after the next key has been in the JWKS for longer than
+    /// clients cache it (5 minutes).
+    public func rotateKeys(tenant: TenantName) async throws -> Rotation {
+        guard let record = try await store.tenant(named: tenant) else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        let keys = try await store.keys(tenant: tenant)
+        guard let next = keys.last(where: { $0.status == .next }) else { throw AdministrationError.invalid("tenant '\(tenant)' has no next key") }
+        let newNext = try SigningKeyMaterial.generate(tenant: tenant, algorithm: record.signingAlgorithm, kid: random.token(byteCount: 12), status: .next, now: time.now())
+        try await store.addKey(newNext)
+        // Promote first, then retire: a reader in between sees two active keys (the older signs), never none.
+        _ = try await store.setKeyStatus(tenant: tenant, kid: next.kid, status: .active)
+        let oldActive = keys.filter { $0.status == .active }
+        for key in oldActive { _ = try await store.setKeyStatus(tenant: tenant, kid: key.kid, status: .retired) }
+        return Rotation(activated: next.kid, retired: oldActive.last?.kid, next: newNext.kid)
+    }
+
+    /// Removes a retired key from the JWKS, once no token it signed is still valid.
+    public func removeRetiredKey(tenant: TenantName, kid: String) async throws {
+        guard let key = try await store.keys(tenant: tenant).first(where: { $0.kid == kid }) else {
+            throw AdministrationError.invalid("tenant '\(tenant)' has no key '\(kid)'")
+        }
+        guard key.status == .retired else { throw AdministrationError.invalid("key '\(kid)' is \(key.status.rawValue); only retired keys can be removed") }
+        _ = try await store.removeKey(tenant: tenant, kid: kid)
+    }
+
     /// A newly created secret: the value is shown once and never stored.
     public struct NewSecret: Sendable {
         public let record: ClientSecretRecord

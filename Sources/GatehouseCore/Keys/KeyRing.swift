@@ -12,7 +12,8 @@ public actor KeyRing {
     public nonisolated let jwksJSON: String
 
     public init(tenant: TenantName, records: [SigningKeyRecord]) async throws {
-        guard let active = records.first(where: { $0.status == .active }) else {
+        // With two active keys (a rotation in progress) the older one signs until it is retired.
+        guard let active = records.sorted(by: { $0.createdAt < $1.createdAt }).first(where: { $0.status == .active }) else {
             throw KeyRingError.noActiveKey(tenant.value)
         }
         let collection = JWTKeyCollection()

@@ -1,23 +1,26 @@
 import Foundation
 import Synchronization
 
-/// Key rings of all tenants, loaded from the `KeyStore` on first use.
+/// Key rings of all tenants, loaded from the `KeyStore` on first use and reloaded after `ttl`,
+/// so that a rotation made by the CLI reaches a running server.
 public final class KeyRingRegistry: KeyRingProvider {
     private let store: any KeyStore
-    private let rings = Mutex<[TenantName: KeyRing]>([:])
+    private let ttl: TimeInterval
+    private let time: TimeSource
+    private let rings = Mutex<[TenantName: (ring: KeyRing, loadedAt: Date)]>([:])
 
-    public init(store: any KeyStore) {
+    public init(store: any KeyStore, ttl: TimeInterval = 30, time: TimeSource = .system) {
         self.store = store
+        self.ttl = ttl
+        self.time = time
     }
 
     public func keyRing(for tenant: TenantName) async throws -> KeyRing {
-        if let ring = rings.withLock({ $0[tenant] }) { return ring }
+        let now = time.now()
+        if let entry = rings.withLock({ $0[tenant] }), now.timeIntervalSince(entry.loadedAt) < ttl { return entry.ring }
         let ring = try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant))
-        return rings.withLock { rings in
-            if let existing = rings[tenant] { return existing }
-            rings[tenant] = ring
-            return ring
-        }
+        rings.withLock { $0[tenant] = (ring, now) }
+        return ring
     }
 }
 

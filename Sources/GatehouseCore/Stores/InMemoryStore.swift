@@ -79,6 +79,22 @@ public final class InMemoryStore: GatehouseStore {
         state.withLock { ($0.keys[tenant] ?? []).sorted { $0.createdAt < $1.createdAt } }
     }
 
+    public func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
+        state.withLock { state in
+            guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
+            state.keys[tenant]?[index].status = status
+            return true
+        }
+    }
+
+    public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
+        state.withLock { state in
+            guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
+            state.keys[tenant]?.remove(at: index)
+            return true
+        }
+    }
+
     public func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
         state.withLock { state in
             if let existing = state.oneTime[key], existing >= now { return false }

@@ -31,6 +31,10 @@ public protocol ClientStore: Sendable {
 public protocol KeyStore: Sendable {
     func addKey(_ key: SigningKeyRecord) async throws
     func keys(tenant: TenantName) async throws -> [SigningKeyRecord]
+    /// Changes a key's status; false if there is no such key.
+    func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool
+    /// Deletes a key; false if there is no such key.
+    func removeKey(tenant: TenantName, kid: String) async throws -> Bool
 }
 
 /// One-time values (client assertion `jti`s): consumed by one conditional statement.

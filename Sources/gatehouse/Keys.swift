@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys (no private parts).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, _ in
+                let formatter = ISO8601DateFormatter()
+                for key in try await store.keys(tenant: tenantName) {
+                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(key.status.rawValue)\t\(formatter.string(from: key.createdAt))")
+                }
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Promote the next key to active, retire the active key, publish a new next key.",
+            discussion: "Running servers pick the change up within 30 seconds. Rotate only after the next key has been published for longer than clients cache the JWKS (5 minutes).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, settings in
+                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+                do {
+                    let rotation = try await Administration(store: store, hasher: hasher).rotateKeys(tenant: tenantName)
+                    print("Active: \(rotation.activated)\nRetired: \(rotation.retired ?? "-")\nNext: \(rotation.next)")
+                } catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a retired key from the JWKS, once the tokens it signed have expired.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var kid: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, settings in
+                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+                do { try await Administration(store: store, hasher: hasher).removeRetiredKey(tenant: tenantName, kid: kid) }
+                catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+                print("Removed key \(kid).")
+            }
+        }
+    }
+}
