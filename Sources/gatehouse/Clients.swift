@@ -47,13 +47,11 @@ struct Clients: AsyncParsableCommand {
             }
             if let secretDays { guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }; spec.secretLifetime = secretDays * 86400 }
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, settings in
-                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+            try await withAdministration(global) { admin, settings in
                 let created: (Client, Administration.NewSecret?)
                 do {
-                    created = try await Administration(store: store, hasher: hasher).createClient(tenant: tenantName, spec: spec)
-                } catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
-                catch StoreError.conflict { throw ValidationError("a client with this ID exists in tenant '\(tenantName)'") }
+                    created = try await admin.createClient(tenant: tenantName, spec: spec)
+                } catch StoreError.conflict { throw CLIError("a client with this ID exists in tenant '\(tenantName)'") }
                 let (client, secret) = created
                 if json {
                     var object: [String: Any] = ["client_id": client.id.value, "tenant": tenantName.value, "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenantName.value)]
@@ -94,7 +92,7 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard let client = try await store.client(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                guard let client = try await store.client(tenant: tenantName, id: clientID) else { throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'") }
                 let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
                 try printJSON([
                     "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
@@ -122,11 +120,8 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             if let days, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
-            try await withStore(global) { store, settings in
-                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
-                let secret: Administration.NewSecret
-                do { secret = try await Administration(store: store, hasher: hasher).addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 }) }
-                catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+            try await withAdministration(global) { admin, _ in
+                let secret = try await admin.addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 })
                 if json { try printJSON(["client_secret": secret.value, "secret_id": secret.record.secretID]) }
                 else { print("Client secret: \(secret.value)\nSecret ID:     \(secret.record.secretID) (the secret is shown once)") }
             }
@@ -142,7 +137,7 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else { throw ValidationError("no secret '\(secretID)' on client '\(clientID)'") }
+                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else { throw CLIError("no secret '\(secretID)' on client '\(clientID)'") }
                 print("Removed secret \(secretID).")
             }
         }
@@ -156,7 +151,7 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard try await store.removeClient(tenant: tenantName, id: clientID) else { throw ValidationError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                guard try await store.removeClient(tenant: tenantName, id: clientID) else { throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'") }
                 print("Removed client \(clientID).")
             }
         }

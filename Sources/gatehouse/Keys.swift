@@ -31,12 +31,9 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, settings in
-                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
-                do {
-                    let rotation = try await Administration(store: store, hasher: hasher).rotateKeys(tenant: tenantName)
-                    print("Active: \(rotation.activated)\nRetired: \(rotation.retired ?? "-")\nNext: \(rotation.next)")
-                } catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+            try await withAdministration(global) { admin, _ in
+                let rotation = try await admin.rotateKeys(tenant: tenantName)
+                print("Active: \(rotation.activated)\nRetired: \(rotation.retired ?? "-")\nNext: \(rotation.next)")
             }
         }
     }
@@ -49,10 +46,8 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, settings in
-                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
-                do { try await Administration(store: store, hasher: hasher).removeRetiredKey(tenant: tenantName, kid: kid) }
-                catch let error as Administration.AdministrationError { throw ValidationError(error.description) }
+            try await withAdministration(global) { admin, _ in
+                try await admin.removeRetiredKey(tenant: tenantName, kid: kid)
                 print("Removed key \(kid).")
             }
         }

@@ -83,6 +83,24 @@ func withStore<T>(_ global: GlobalOptions, _ body: (any GatehouseStore, Settings
     }
 }
 
+/// Opens the store and runs `body` with the administration API; its refusals become argument errors.
+func withAdministration<T>(_ global: GlobalOptions, _ body: (Administration, Settings) async throws -> T) async throws -> T {
+    try await withStore(global) { store, settings in
+        let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+        do {
+            return try await body(Administration(store: store, hasher: hasher), settings)
+        } catch let error as Administration.AdministrationError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// A failure of what a command was asked to do (not of how it was asked): printed without usage.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 func parseTenant(_ raw: String) throws -> TenantName {
     do { return try TenantName(raw) } catch { throw ValidationError("'\(raw)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.', starting with a letter or digit") }
 }

@@ -18,11 +18,10 @@ struct Tenants: AsyncParsableCommand {
             let tenant = try parseTenant(name)
             guard let algorithm = SigningAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ES256, RS256 or EdDSA") }
             guard (60...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 60 and 86400 seconds") }
-            try await withStore(global) { store, settings in
-                let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+            try await withAdministration(global) { admin, settings in
                 do {
-                    try await Administration(store: store, hasher: hasher).createTenant(name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
-                } catch StoreError.conflict { throw ValidationError("tenant '\(tenant)' already exists") }
+                    try await admin.createTenant(name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
+                } catch StoreError.conflict { throw CLIError("tenant '\(tenant)' already exists") }
                 print("Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
             }
         }
