@@ -105,8 +105,12 @@ public struct ErrorRenderer: Sendable {
     }
 }
 
-/// Language preferences of a request: `ui_locales` (space-separated, OpenID Connect Core §3.1.2.1)
-/// first, then `Accept-Language`.
-func languagePreferences(uiLocales: String?, acceptLanguage: String?) -> [String] {
-    (uiLocales?.split(separator: " ").map(String.init) ?? []) + (acceptLanguage.map(parseAcceptLanguage) ?? [])
+extension CatalogueTexts {
+    /// The language for a request: `ui_locales` (space-separated, OpenID Connect Core §3.1.2.1)
+    /// from the form, then from the query, then `Accept-Language`; English if none is supported.
+    func language(for request: Request, formUILocales: String? = nil) -> String {
+        let uiLocales = [formUILocales, request.uri.queryParameters["ui_locales"].map(String.init)]
+            .compactMap { $0 }.flatMap { $0.split(separator: " ").map(String.init) }
+        return negotiate(uiLocales + (request.headers[.acceptLanguage].map(parseAcceptLanguage) ?? []))
+    }
 }

@@ -30,26 +30,22 @@ public struct TraceMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as CatalogueError {
-            response = renderer.response(for: error, context: context, language: language(request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: "gatehouse")
+            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: "gatehouse")
         } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
             // The router found no endpoint: answer with the catalogue, like every other failure.
             let notFound = CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
-            response = renderer.response(for: notFound, context: context, language: language(request), usedAuthorizationHeader: false, realm: "gatehouse")
+            response = renderer.response(for: notFound, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
         } catch let error as any HTTPResponseError {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {
             context.logger.error("internal fault", metadata: ["cause": .string(String(describing: error)), "path": .string(request.uri.path)])
-            response = renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: language(request), usedAuthorizationHeader: false, realm: "gatehouse")
+            response = renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
         }
         response.headers[.traceID] = context.traceID
         response.headers[.msRequestID] = context.traceID
         response.headers[.clientRequestID] = context.correlationID
         response.headers[.contentTypeOptions] = "nosniff"
         return response
-    }
-
-    private func language(_ request: Request) -> String {
-        renderer.texts.negotiate(languagePreferences(uiLocales: request.uri.queryParameters["ui_locales"].map(String.init), acceptLanguage: request.headers[.acceptLanguage]))
     }
 
     /// Accepts a client-request-id of 1–128 visible ASCII characters other than quotes and backslash.

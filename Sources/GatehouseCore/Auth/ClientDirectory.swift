@@ -1,6 +1,5 @@
 import Foundation
 import JWTKit
-import Synchronization
 
 /// A client with what authenticating it needs: its secrets (hashes) and its assertion keys.
 public struct ClientRecord: Sendable {
@@ -35,39 +34,24 @@ public protocol ClientDirectory: Sendable {
 /// invalidated at once; changes made by another process (the CLI, another node) show within `ttl`.
 public final class CachedClientDirectory: ClientDirectory {
     private struct Key: Hashable { let tenant: TenantName; let id: ClientID }
-    private struct Entry { let record: ClientRecord?; let loadedAt: Date }
 
     private let store: any ClientStore
-    private let ttl: TimeInterval
-    private let time: TimeSource
-    private let cache = Mutex<[Key: Entry]>([:])
-    private let maxEntries = 10_000
+    private let cache: TTLCache<Key, ClientRecord>
 
     public init(store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
         self.store = store
-        self.ttl = ttl
-        self.time = time
+        self.cache = TTLCache(ttl: ttl, time: time)
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
-        let key = Key(tenant: tenant, id: id)
-        let now = time.now()
-        if let entry = cache.withLock({ $0[key] }), now.timeIntervalSince(entry.loadedAt) < ttl {
-            return entry.record
+        try await cache.value(for: Key(tenant: tenant, id: id)) {
+            guard let client = try await store.client(tenant: tenant, id: id) else { return nil }
+            return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
         }
-        var record: ClientRecord? = nil
-        if let client = try await store.client(tenant: tenant, id: id) {
-            record = await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
-        }
-        cache.withLock { cache in
-            if cache.count >= maxEntries { cache.removeAll(keepingCapacity: true) }
-            cache[key] = Entry(record: record, loadedAt: now)
-        }
-        return record
     }
 
     /// Forgets a cached client after this process changed it.
     public func invalidate(tenant: TenantName, id: ClientID) {
-        _ = cache.withLock { $0.removeValue(forKey: Key(tenant: tenant, id: id)) }
+        cache.invalidate(Key(tenant: tenant, id: id))
     }
 }

@@ -29,8 +29,4 @@ public struct CatalogueEntry: Sendable, Hashable {
         self.entraError = entraError
         self.entraStatus = entraStatus
     }
-
-    /// Whether this failure is a failed client authentication (RFC 6749 §5.2 `invalid_client`),
-    /// the one case that may carry `WWW-Authenticate`.
-    public var isClientAuthenticationFailure: Bool { error == .invalidClient }
 }

@@ -33,11 +33,6 @@ public actor KeyRing {
     public func sign(_ payload: some JWTPayload, type: String) async throws -> String {
         try await keys.sign(payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string(type), "alg": .string(algorithm.rawValue)])
     }
-
-    /// Verifies a token signed by one of this ring's keys (used by tests and, later, introspection).
-    public func verify<Payload: JWTPayload>(_ token: String, as type: Payload.Type) async throws -> Payload {
-        try await keys.verify(token, as: type)
-    }
 }
 
 public enum KeyRingError: Error, CustomStringConvertible {

@@ -37,7 +37,7 @@ struct ErrorPageRoute: Sendable {
 
     private func page(_ request: Request) throws -> Response {
         let wantsJSON = (request.headers[.accept] ?? "").contains("application/json")
-        let language = texts.negotiate(languagePreferences(uiLocales: request.uri.queryParameters["ui_locales"].map(String.init), acceptLanguage: request.headers[.acceptLanguage]))
+        let language = texts.language(for: request)
         guard let raw = request.uri.queryParameters["code"].map(String.init) else {
             let entries = Catalogue.all.map { ["number": $0.number, "name": $0.name, "error": $0.error.rawValue, "status": $0.status, "language": language] as [String: Any] }
             if wantsJSON { return try json(["codes": entries.map { $0.filter { $0.key != "language" } }]) }

@@ -26,7 +26,8 @@ struct TokenRoute: Sendable {
         var clientID: String?
         var grantType: String?
         var scopes: String?
-        var languages: [String] = []
+        /// The form's `ui_locales`, read only when an error is rendered.
+        var formUILocales: String?
         var usedAuthorizationHeader = false
     }
 
@@ -45,20 +46,19 @@ struct TokenRoute: Sendable {
         let tenantSegment = context.parameters.get("tenant") ?? ""
         var progress = Progress()
         progress.usedAuthorizationHeader = request.headers[.authorization] != nil
-        progress.languages = languagePreferences(uiLocales: request.uri.queryParameters["ui_locales"].map(String.init), acceptLanguage: request.headers[.acceptLanguage])
         var failure: CatalogueError? = nil
         var response: Response
         do {
             response = try await run(request, context: context, tenantSegment: tenantSegment, progress: &progress)
         } catch let error as CatalogueError {
             failure = error
-            response = renderer.response(for: error, context: context, language: renderer.texts.negotiate(progress.languages),
+            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
                                          usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment)
         } catch {
             let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
             failure = fault
-            response = renderer.response(for: fault, context: context, language: renderer.texts.negotiate(progress.languages),
+            response = renderer.response(for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
                                          usedAuthorizationHeader: false, realm: tenantSegment)
         }
         if let failure {
@@ -93,7 +93,7 @@ struct TokenRoute: Sendable {
             throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(configuration.maxBodySize)"])
         }
         let form = try FormParameters(parsing: body.readableBytesView)
-        if let uiLocales = form["ui_locales"] { progress.languages.insert(contentsOf: uiLocales.split(separator: " ").map(String.init), at: 0) }
+        progress.formUILocales = form["ui_locales"]
         progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
         let grantTypeValue = try form.require("grant_type")
         progress.grantType = grantTypeValue
