@@ -95,6 +95,76 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 2, name: "user sign-in", statements: [
+            "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''",
+            """
+            CREATE TABLE IF NOT EXISTS users (
+                tenant TEXT NOT NULL REFERENCES tenants(name),
+                user_id TEXT NOT NULL,
+                username TEXT NOT NULL,
+                email TEXT,
+                display_name TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                totp_secret TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (tenant, user_id),
+                UNIQUE (tenant, username)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS sign_in_failures (
+                failure_key TEXT PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                last_failure_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS state_values (
+                kind TEXT NOT NULL,
+                state_key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (kind, state_key)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS grants (
+                grant_id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                audience TEXT NOT NULL,
+                nonce TEXT,
+                auth_time DOUBLE PRECISION NOT NULL,
+                session_id TEXT,
+                amr TEXT NOT NULL,
+                code_hash TEXT NOT NULL UNIQUE,
+                code_challenge TEXT,
+                redirect_uri TEXT,
+                code_expires_at DOUBLE PRECISION NOT NULL,
+                code_redeemed_at DOUBLE PRECISION,
+                created_at DOUBLE PRECISION NOT NULL,
+                offline INTEGER NOT NULL,
+                generation INTEGER NOT NULL,
+                rotated_at DOUBLE PRECISION,
+                last_used_at DOUBLE PRECISION,
+                revoked_at DOUBLE PRECISION
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS refresh_tokens (
+                token_hash TEXT PRIMARY KEY,
+                grant_id TEXT NOT NULL,
+                generation INTEGER NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
+        ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order.

@@ -44,12 +44,13 @@ public struct SQLStore: GatehouseStore {
 
     public func createClient(_ client: Client) async throws {
         let rows = try await db.raw("""
-            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, created_at)
+            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, created_at)
             VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                     \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                     \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
                     \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
                     \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
+                    \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                     \(bind: client.createdAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING client_id
             """).all()
@@ -78,6 +79,8 @@ public struct SQLStore: GatehouseStore {
             defaultScopes: Scope(tokens: words(try row.decode(column: "default_scopes", as: String.self))),
             allowedResources: words(try row.decode(column: "allowed_resources", as: String.self)).compactMap { try? ResourceIndicator($0) },
             jwks: try row.decode(column: "jwks", as: String?.self),
+            redirectURIs: words(try row.decode(column: "redirect_uris", as: String.self)),
+            postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
             createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
     }
 

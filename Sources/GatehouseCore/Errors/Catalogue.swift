@@ -51,6 +51,46 @@ public enum Catalogue {
         placeholders: ["resource", "tenant"], entraError: .invalidResource)
     public static let malformedResource = CatalogueEntry(9900123, "MalformedResourceIndicator", .invalidTarget, placeholders: ["resource"])
 
+    // MARK: Authorization endpoint (shown on a page when the redirect URI cannot be trusted)
+    public static let redirectURINotRegistered = CatalogueEntry(50011, "InvalidReplyTo", .invalidRequest, placeholders: ["uri", "clientId"])
+    public static let unsupportedResponseType = CatalogueEntry(9900140, "UnsupportedResponseType", .unsupportedResponseType, placeholders: ["responseType"])
+    public static let pkceRequired = CatalogueEntry(9900141, "PkceRequiredForPublicClient", .invalidRequest, placeholders: ["clientId"])
+    public static let pkceMethodNotSupported = CatalogueEntry(9900142, "PkceMethodNotSupported", .invalidRequest, placeholders: ["method"])
+    public static let loginRequired = CatalogueEntry(50058, "UserInformationNotProvided", .loginRequired)
+    public static let consentRequired = CatalogueEntry(65001, "DelegationDoesNotExist", .consentRequired, placeholders: ["clientId"], suberror: "consent_required")
+    public static let consentDeclined = CatalogueEntry(65004, "UserDeclinedConsent", .accessDenied, placeholders: ["clientId"])
+    public static let interactionExpired = CatalogueEntry(9900143, "SignInPageExpired", .invalidRequest)
+    public static let csrfCheckFailed = CatalogueEntry(9900144, "SignInFormCheckFailed", .invalidRequest)
+
+    // MARK: User sign-in (shown on the sign-in page)
+    public static let invalidUserNameOrPassword = CatalogueEntry(50126, "InvalidUserNameOrPassword", .invalidGrant)
+    public static let userAccountNotFound = CatalogueEntry(50034, "UserAccountNotFound", .invalidGrant)
+    public static let userDisabled = CatalogueEntry(50057, "UserDisabled", .invalidGrant)
+    public static let userLocked = CatalogueEntry(50053, "IdsLocked", .invalidGrant)
+    public static let invalidVerificationCode = CatalogueEntry(9900145, "InvalidVerificationCode", .invalidGrant)
+
+    // MARK: Codes and refresh tokens (invalid_grant)
+    public static let invalidGrant = CatalogueEntry(70000, "InvalidGrant", .invalidGrant, placeholders: ["name"])
+    public static let codeAlreadyRedeemed = CatalogueEntry(54005, "AuthorizationCodeAlreadyRedeemed", .invalidGrant)
+    public static let codeExpired = CatalogueEntry(70008, "ExpiredOrRevokedGrant", .invalidGrant)
+    public static let pkceMismatch = CatalogueEntry(50148, "CodeVerifierMismatch", .invalidGrant)
+    public static let codeVerifierMissing = CatalogueEntry(9900150, "CodeVerifierMissing", .invalidGrant)
+    public static let codeVerifierUnexpected = CatalogueEntry(9900151, "CodeVerifierWithoutChallenge", .invalidGrant)
+    public static let grantIssuedToAnotherClient = CatalogueEntry(9900152, "GrantIssuedToAnotherClient", .invalidGrant, placeholders: ["name"])
+    public static let redirectURIMismatchAtRedemption = CatalogueEntry(9900153, "RedirectUriMismatchAtRedemption", .invalidGrant)
+    public static let refreshTokenExpired = CatalogueEntry(700082, "ExpiredOrRevokedGrantInactiveToken", .invalidGrant, suberror: "bad_token")
+    public static let grantRevoked = CatalogueEntry(50173, "FreshTokenNeeded", .invalidGrant)
+    public static let refreshTokenReused = CatalogueEntry(9900154, "RefreshTokenReused", .invalidGrant)
+    public static let scopeExceedsGrant = CatalogueEntry(9900124, "ScopeExceedsGrant", .invalidScope, placeholders: ["scope"])
+
+    // MARK: Bearer tokens, introspection, revocation, logout
+    public static let bearerTokenMissing = CatalogueEntry(9900160, "BearerTokenMissing", .invalidRequest, status: 401)
+    public static let invalidAccessToken = CatalogueEntry(9900161, "InvalidAccessToken", .invalidToken, status: 401, placeholders: ["reason"])
+    public static let insufficientScope = CatalogueEntry(9900162, "InsufficientScope", .insufficientScope, status: 403, placeholders: ["scope"])
+    public static let tokenOfAnotherClient = CatalogueEntry(9900163, "TokenIssuedToAnotherClient", .invalidRequest)
+    public static let invalidIDTokenHint = CatalogueEntry(9900170, "InvalidIdTokenHint", .invalidRequest)
+    public static let postLogoutRedirectURINotRegistered = CatalogueEntry(9900171, "PostLogoutRedirectUriNotRegistered", .invalidRequest, placeholders: ["uri"])
+
     // MARK: Server and pages
     public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
@@ -68,6 +108,14 @@ public enum Catalogue {
         clientHasNoKeys, assertionMissingClaim,
         unsupportedGrantType, grantNotAllowedForClient,
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
+        redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
+        consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
+        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode,
+        invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
+        grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,
+        scopeExceedsGrant,
+        bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, invalidIDTokenHint,
+        postLogoutRedirectURINotRegistered,
         tokenIssuanceError, unknownErrorCode, endpointNotFound,
     ].sorted { $0.number < $1.number }
 

@@ -16,11 +16,14 @@ public struct CatalogueEntry: Sendable, Hashable {
     public let entraStatus: Int?
     /// Placeholders that the message template contains, e.g. `["scope"]`.
     public let placeholders: [String]
+    /// The `suberror` an Entra client acts on (`bad_token`, `consent_required`), if any.
+    public let suberror: String?
 
     public init(
         _ number: Int, _ name: String, _ error: OAuthErrorValue, status: Int = 400,
-        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil
+        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil, suberror: String? = nil
     ) {
+        self.suberror = suberror
         self.number = number
         self.name = name
         self.error = error

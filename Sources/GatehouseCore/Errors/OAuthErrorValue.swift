@@ -11,5 +11,14 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case invalidResource = "invalid_resource"
     case invalidTenant = "invalid_tenant"
     case serverError = "server_error"
+    // Authorization endpoint (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6).
+    case unsupportedResponseType = "unsupported_response_type"
+    case accessDenied = "access_denied"
+    case loginRequired = "login_required"
+    case consentRequired = "consent_required"
+    case interactionRequired = "interaction_required"
+    // Protected resources (RFC 6750 §3.1).
+    case invalidToken = "invalid_token"
+    case insufficientScope = "insufficient_scope"
     case notFound = "not_found"
 }

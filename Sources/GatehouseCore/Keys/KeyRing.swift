@@ -33,6 +33,12 @@ public actor KeyRing {
     public func sign(_ payload: some JWTPayload, type: String) async throws -> String {
         try await keys.sign(payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string(type), "alg": .string(algorithm.rawValue)])
     }
+
+    /// Verifies a JWT signed by one of this tenant's keys and decodes its payload (the payload's
+    /// own `verify` checks claims such as `exp`).
+    public func verify<Payload: JWTPayload>(_ token: String, as type: Payload.Type = Payload.self) async throws -> Payload {
+        try await keys.verify(token, as: Payload.self)
+    }
 }
 
 public enum KeyRingError: Error, CustomStringConvertible {

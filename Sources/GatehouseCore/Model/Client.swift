@@ -19,6 +19,8 @@ public struct GrantType: Sendable, Hashable, Codable, RawRepresentable, CustomSt
     public init(rawValue: String) { self.rawValue = rawValue }
     public static let clientCredentials = GrantType(rawValue: "client_credentials")
     public static let jwtBearer = GrantType(rawValue: "urn:ietf:params:oauth:grant-type:jwt-bearer")
+    public static let authorizationCode = GrantType(rawValue: "authorization_code")
+    public static let refreshToken = GrantType(rawValue: "refresh_token")
     public var description: String { rawValue }
 }
 
@@ -38,13 +40,19 @@ public struct Client: Sendable, Hashable {
     public var allowedResources: [ResourceIndicator]
     /// The client's public keys (a JWKS document) for private_key_jwt.
     public var jwks: String?
+    /// Registered redirect URIs, matched exactly (RFC 9700 §4.1.3).
+    public var redirectURIs: [String]
+    /// Registered post-logout redirect URIs (OpenID Connect RP-Initiated Logout §3).
+    public var postLogoutRedirectURIs: [String]
     public let createdAt: Date
 
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
-        jwks: String? = nil, createdAt: Date
+        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], createdAt: Date
     ) {
+        self.redirectURIs = redirectURIs
+        self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.tenant = tenant
         self.id = id
         self.name = name

@@ -6,7 +6,11 @@ import Foundation
 public struct SecretHasher: Sendable {
     private let key: SymmetricKey
 
+    /// The raw server key, from which `SecretBox` derives its own key.
+    public let keyData: Data
+
     public init(key: Data) {
+        self.keyData = key
         self.key = SymmetricKey(data: key)
     }
 

@@ -3,7 +3,7 @@ import Synchronization
 
 /// A store in memory, for tests and `--storage memory`. Passes the same contract suite as SQLite.
 public final class InMemoryStore: GatehouseStore {
-    private struct State {
+    struct State {
         var tenants: [TenantName: Tenant] = [:]
         var clients: [TenantName: [ClientID: Client]] = [:]
         var secrets: [TenantName: [ClientID: [ClientSecretRecord]]] = [:]
@@ -11,9 +11,15 @@ public final class InMemoryStore: GatehouseStore {
         var oneTime: [String: Date] = [:]
         var signIns: [SignInEvent] = []
         var settings: [String: String] = [:]
+        var users: [TenantName: [String: User]] = [:]
+        var failures: [String: (count: Int, last: Date)] = [:]
+        var stateValues: [String: (value: String, expiresAt: Date)] = [:]
+        var grants: [String: AuthorizationGrant] = [:]
+        var grantsByCode: [String: String] = [:]
+        var refreshTokens: [String: RefreshTokenRecord] = [:]
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 

@@ -61,5 +61,57 @@ public protocol SettingsStore: Sendable {
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String
 }
 
+public protocol UserStore: Sendable {
+    /// Creates a user; throws `StoreError.conflict` if the username is taken in the tenant.
+    func createUser(_ user: User) async throws
+    func user(tenant: TenantName, username: Username) async throws -> User?
+    func user(tenant: TenantName, id: String) async throws -> User?
+    func users(tenant: TenantName) async throws -> [User]
+    /// Replaces a user's mutable fields; false if there is no such user.
+    func updateUser(_ user: User) async throws -> Bool
+    /// Counts a failed sign-in for `key` (one atomic upsert); failures older than `resetBefore`
+    /// are forgotten first. Returns the count including this one.
+    func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int
+    /// Failures counted for `key` since `since`.
+    func signInFailures(key: String, since: Date) async throws -> Int
+    func clearSignInFailures(key: String) async throws
+}
+
+/// Short-lived server-side state by kind and key (sign-in interactions, browser sessions,
+/// remembered consent). Keys are hashes where the value a browser holds is a secret.
+public protocol StateStore: Sendable {
+    func putState(kind: String, key: String, value: String, expiresAt: Date) async throws
+    /// The value, if present and not expired at `now`.
+    func state(kind: String, key: String, now: Date) async throws -> String?
+    /// Deletes and returns the value in one statement (single use); nil if absent or expired.
+    func takeState(kind: String, key: String, now: Date) async throws -> String?
+    @discardableResult
+    func deleteState(kind: String, key: String) async throws -> Bool
+    @discardableResult
+    func purgeState(now: Date) async throws -> Int
+}
+
+/// Authorization grants: codes and refresh token families (DESIGN.md "GrantStore").
+public protocol GrantStore: Sendable {
+    func createGrant(_ grant: AuthorizationGrant) async throws
+    func grant(id: String) async throws -> AuthorizationGrant?
+    /// Marks the code redeemed in one conditional update; tells a second redemption apart.
+    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption
+    /// Revokes the grant (and so every token issued from it); false if unknown or revoked already.
+    @discardableResult
+    func revokeGrant(id: String, now: Date) async throws -> Bool
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    /// Adds a refresh token at the grant's current generation, only if that is `generation` and
+    /// the grant is not revoked (one conditional insert).
+    func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool
+    /// Rotation: moves the grant from `generation` to `generation + 1` (one conditional update),
+    /// then records the new token at the new generation. False if another rotation won, or revoked.
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool
+    /// Deletes grants whose code expired unredeemed, or that ended before `cutoff`; returns how many.
+    @discardableResult
+    func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int
+}
+
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
+    & UserStore & StateStore & GrantStore

@@ -12,8 +12,15 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     public let jti: String
     public let clientID: String
     public let scope: String?
+    /// RFC 9068 §2.2.1: time of the user's authentication, for tokens issued to a user.
+    public let authTime: Int?
+    /// The authorization grant the token came from; revoking the grant revokes the token for
+    /// introspection and userinfo.
+    public let grantID: String?
 
-    public init(iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?) {
+    public init(iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?, authTime: Int? = nil, grantID: String? = nil) {
+        self.authTime = authTime
+        self.grantID = grantID
         self.iss = iss
         self.sub = sub
         self.aud = aud
@@ -27,6 +34,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, jti, scope
         case clientID = "client_id"
+        case authTime = "auth_time"
+        case grantID = "grant_id"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,6 +48,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         try container.encode(jti, forKey: .jti)
         try container.encode(clientID, forKey: .clientID)
         try container.encodeIfPresent(scope, forKey: .scope)
+        try container.encodeIfPresent(authTime, forKey: .authTime)
+        try container.encodeIfPresent(grantID, forKey: .grantID)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +62,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         jti = try container.decode(String.self, forKey: .jti)
         clientID = try container.decode(String.self, forKey: .clientID)
         scope = try container.decodeIfPresent(String.self, forKey: .scope)
+        authTime = try container.decodeIfPresent(Int.self, forKey: .authTime)
+        grantID = try container.decodeIfPresent(String.self, forKey: .grantID)
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}

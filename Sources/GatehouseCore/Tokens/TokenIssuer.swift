@@ -24,12 +24,14 @@ public struct TokenIssuer: Sendable {
         self.random = random
     }
 
-    public func issueAccessToken(tenant: Tenant, issuer: String, subject: String, clientID: ClientID, audience: [String], scope: Scope) async throws -> IssuedAccessToken {
+    public func issueAccessToken(tenant: Tenant, issuer: String, subject: String, clientID: ClientID, audience: [String], scope: Scope,
+                                 authTime: Date? = nil, grantID: String? = nil) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
         let lifetime = tenant.accessTokenLifetime
         let claims = AccessTokenClaims(
             iss: issuer, sub: subject, aud: audience, exp: now + lifetime, iat: now,
-            jti: random.token(byteCount: 16), clientID: clientID.value, scope: scope.isEmpty ? nil : scope.description)
+            jti: random.token(byteCount: 16), clientID: clientID.value, scope: scope.isEmpty ? nil : scope.description,
+            authTime: authTime.map { Int($0.timeIntervalSince1970) }, grantID: grantID)
         let ring = try await keyRings.keyRing(for: tenant.name)
         let token = try await ring.sign(claims, type: "at+jwt")
         return IssuedAccessToken(token: token, expiresIn: lifetime, claims: claims)
@@ -42,8 +44,12 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
     public let tokenType: String
     public let expiresIn: Int
     public let scope: String?
+    public let refreshToken: String?
+    public let idToken: String?
 
-    public init(accessToken: String, tokenType: String = "Bearer", expiresIn: Int, scope: String?) {
+    public init(accessToken: String, tokenType: String = "Bearer", expiresIn: Int, scope: String?, refreshToken: String? = nil, idToken: String? = nil) {
+        self.refreshToken = refreshToken
+        self.idToken = idToken
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresIn = expiresIn
@@ -52,5 +58,6 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
+        case refreshToken = "refresh_token", idToken = "id_token"
     }
 }

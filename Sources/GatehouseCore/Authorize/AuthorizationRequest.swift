@@ -1,0 +1,128 @@
+import Foundation
+
+/// How the authorization response travels back (OAuth 2.0 Multiple Response Type Encoding
+/// Practices §2.1, Form Post Response Mode §2).
+public enum ResponseMode: String, Sendable, Codable {
+    case query, fragment
+    case formPost = "form_post"
+}
+
+/// Where authorization errors may be sent once the client and redirect URI are trusted.
+public struct AuthorizationReplyTarget: Sendable, Codable, Hashable {
+    public let redirectURI: String
+    public let responseMode: ResponseMode
+    public let state: String?
+}
+
+/// An authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1),
+/// parsed and checked against the client. Kept in the sign-in interaction while the user signs in.
+public struct AuthorizationRequest: Sendable, Codable, Hashable {
+    public let tenant: String
+    public let clientID: String
+    public let reply: AuthorizationReplyTarget
+    /// Whether the request itself carried redirect_uri (then the token request must repeat it).
+    public let redirectURIWasSent: Bool
+    public let nonce: String?
+    public let scope: [String]
+    public let audience: [String]
+    public let codeChallenge: String?
+    public let prompt: Set<String>
+    public let maxAge: Int?
+    public let loginHint: String?
+    public let uiLocales: String?
+
+    public var scopeValue: Scope { Scope(tokens: scope) }
+    public var isOpenID: Bool { scope.contains("openid") }
+}
+
+/// Why an authorization request failed, and where the error may be shown.
+public enum AuthorizationFailure: Error, Sendable {
+    /// Shown on Gatehouse's own page: the client or redirect URI cannot be trusted (50011, 700016).
+    case page(CatalogueError)
+    /// Sent back to the client's redirect URI (RFC 6749 §4.1.2.1).
+    case redirect(CatalogueError, AuthorizationReplyTarget)
+}
+
+/// Turns query parameters into an `AuthorizationRequest`.
+public struct AuthorizationRequestParser: Sendable {
+    public static let supportedPrompts: Set<String> = ["none", "login", "consent", "select_account"]
+
+    public init() {}
+
+    public func parse(_ form: FormParameters, tenant: Tenant, issuer: String, client lookup: (ClientID) async throws -> Client?) async throws -> (AuthorizationRequest, Client) {
+        // Phase 1: until the client and redirect URI are known, errors are shown on a page.
+        let client: Client
+        let redirect: RedirectURI
+        let redirectWasSent: Bool
+        do {
+            let clientID = try ClientID(try form.require("client_id"))
+            guard let found = try await lookup(clientID) else {
+                throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": tenant.name.value])
+            }
+            client = found
+            if let raw = form["redirect_uri"] {
+                let presented = try RedirectURI(raw)
+                guard presented.matches(anyOf: client.redirectURIs) else {
+                    throw CatalogueError(Catalogue.redirectURINotRegistered, ["uri": raw, "clientId": client.id.value])
+                }
+                redirect = presented
+                redirectWasSent = true
+            } else {
+                // RFC 6749 §3.1.2.3: optional only when exactly one URI is registered.
+                guard client.redirectURIs.count == 1, let only = try? RedirectURI(client.redirectURIs[0]) else {
+                    throw CatalogueError(Catalogue.missingParameter, ["name": "redirect_uri"])
+                }
+                redirect = only
+                redirectWasSent = false
+            }
+        } catch let error as CatalogueError {
+            throw AuthorizationFailure.page(error)
+        }
+        // Phase 2: errors go back to the client.
+        let state = form["state"]
+        var mode = ResponseMode.query
+        let modeError: CatalogueError?
+        if let raw = form["response_mode"] {
+            if let parsed = ResponseMode(rawValue: raw) { mode = parsed; modeError = nil } else {
+                modeError = CatalogueError(Catalogue.invalidParameterValue, ["name": "response_mode"])
+            }
+        } else {
+            modeError = nil
+        }
+        let reply = AuthorizationReplyTarget(redirectURI: redirect.value, responseMode: mode, state: state)
+        do {
+            if let modeError { throw modeError }
+            let responseType = try form.require("response_type")
+            guard responseType == "code" else { throw CatalogueError(Catalogue.unsupportedResponseType, ["responseType": String(responseType.prefix(64))]) }
+            guard client.grantTypes.contains(.authorizationCode) else {
+                throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
+            }
+            let scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
+            let audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+            var challenge: CodeChallenge? = nil
+            if let raw = form["code_challenge"] {
+                challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])
+            } else if client.type == .public {
+                throw CatalogueError(Catalogue.pkceRequired, ["clientId": client.id.value])
+            }
+            let prompt = Set((form["prompt"] ?? "").split(separator: " ").map(String.init))
+            guard prompt.isSubset(of: Self.supportedPrompts), !(prompt.contains("none") && prompt.count > 1) else {
+                throw CatalogueError(Catalogue.invalidParameterValue, ["name": "prompt"])
+            }
+            var maxAge: Int? = nil
+            if let raw = form["max_age"] {
+                guard let value = Int(raw), value >= 0 else { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "max_age"]) }
+                maxAge = value
+            }
+            if let nonce = form["nonce"], nonce.utf8.count > 512 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"]) }
+            if let state, state.utf8.count > 2048 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "state"]) }
+            let request = AuthorizationRequest(
+                tenant: tenant.name.value, clientID: client.id.value, reply: reply, redirectURIWasSent: redirectWasSent,
+                nonce: form["nonce"], scope: scope.tokens, audience: audience, codeChallenge: challenge?.value, prompt: prompt,
+                maxAge: maxAge, loginHint: form["login_hint"].map { String($0.prefix(256)) }, uiLocales: form["ui_locales"])
+            return (request, client)
+        } catch let error as CatalogueError {
+            throw AuthorizationFailure.redirect(error, reply)
+        }
+    }
+}

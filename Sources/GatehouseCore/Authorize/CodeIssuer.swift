@@ -1,0 +1,34 @@
+import Foundation
+
+/// Issues an authorization code for a signed-in user: one grant row holding the code's hash.
+public struct CodeIssuer: Sendable {
+    public let grants: any GrantStore
+    public let hasher: SecretHasher
+    public let policy: SignInPolicy
+    public let time: TimeSource
+    public let random: RandomSource
+
+    public init(grants: any GrantStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system) {
+        self.grants = grants
+        self.hasher = hasher
+        self.policy = policy
+        self.time = time
+        self.random = random
+    }
+
+    /// Returns the code (256 bits) to send to the client; only its hash is stored.
+    public func issue(for request: AuthorizationRequest, client: Client, session: BrowserSession, scope: Scope) async throws -> String {
+        let now = time.now()
+        let code = random.token(byteCount: 32)
+        // OpenID Connect: refresh tokens only with offline_access; plain OAuth: when the client may refresh.
+        let offline = client.grantTypes.contains(.refreshToken) && (!request.isOpenID || scope.set.contains("offline_access"))
+        let grant = AuthorizationGrant(
+            id: random.token(byteCount: 16), tenant: client.tenant, clientID: client.id, userID: session.userID, scope: scope,
+            audience: request.audience, nonce: request.nonce, authTime: session.authTime, sessionID: session.sid, amr: session.amr,
+            codeHash: hasher.hash(code), codeChallenge: request.codeChallenge,
+            redirectURI: request.redirectURIWasSent ? request.reply.redirectURI : nil,
+            codeExpiresAt: now.addingTimeInterval(policy.codeLifetime), createdAt: now, offline: offline)
+        try await grants.createGrant(grant)
+        return code
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6). The code is redeemed by one
+/// conditional update; a second redemption revokes everything issued from the first (§4.1.2).
+public struct AuthorizationCodeGrant: GrantHandler {
+    public let grantType = GrantType.authorizationCode
+    public let parameters: Set<String> = ["code", "redirect_uri", "code_verifier"]
+    public let grants: any GrantStore
+    public let hasher: SecretHasher
+    public let minter: UserTokenMinter
+    public let time: TimeSource
+    public let random: RandomSource
+
+    public init(grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, time: TimeSource = .system, random: RandomSource = .system) {
+        self.grants = grants
+        self.hasher = hasher
+        self.minter = minter
+        self.time = time
+        self.random = random
+    }
+
+    public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
+        let code = try request.form.require("code")
+        let now = time.now()
+        let grant: AuthorizationGrant
+        switch try await grants.redeemCode(hash: hasher.hash(code), now: now) {
+        case .unknown:
+            throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "unknown code")
+        case .alreadyRedeemed(let redeemed):
+            let revoked = try await grants.revokeGrant(id: redeemed.id, now: now)
+            throw CatalogueError(Catalogue.codeAlreadyRedeemed, detail: "grant \(redeemed.id) \(revoked ? "revoked now" : "was revoked already")")
+        case .redeemed(let redeemed):
+            grant = redeemed
+        }
+        do {
+            try check(grant, request: request, now: now)
+        } catch {
+            // The code is used up either way; nothing was issued from it.
+            try await grants.revokeGrant(id: grant.id, now: now)
+            throw error
+        }
+        let user = try await minter.activeUser(of: grant)
+        var refreshToken: String? = nil
+        if grant.offline {
+            let value = random.token(byteCount: 32)
+            guard try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: grant.generation, now: now) else {
+                throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked during redemption")
+            }
+            refreshToken = value
+        }
+        let response = try await minter.mint(grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
+        return GrantOutcome(response: response, scope: grant.scope)
+    }
+
+    private func check(_ grant: AuthorizationGrant, request: TokenRequest, now: Date) throws(CatalogueError) {
+        guard grant.clientID == request.client.client.id, grant.tenant == request.tenant.name else {
+            throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "code"], detail: "code of client \(grant.clientID)")
+        }
+        guard grant.codeExpiresAt > now else { throw CatalogueError(Catalogue.codeExpired, detail: "code expired at \(grant.codeExpiresAt)") }
+        if let expected = grant.redirectURI {
+            guard request.form["redirect_uri"] == expected else { throw CatalogueError(Catalogue.redirectURIMismatchAtRedemption) }
+        }
+        let verifier = request.form["code_verifier"]
+        if let stored = grant.codeChallenge {
+            guard let verifier else { throw CatalogueError(Catalogue.codeVerifierMissing) }
+            guard CodeChallenge(stored: stored).isSatisfied(by: try CodeVerifier(verifier)) else { throw CatalogueError(Catalogue.pkceMismatch) }
+        } else if verifier != nil {
+            throw CatalogueError(Catalogue.codeVerifierUnexpected)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The refresh token rotation rule (RFC 9700 §4.14.2), decided without I/O so tests can check it.
+///
+/// A grant is at generation G. A presented token of generation g is:
+/// - g == G: the current token; it is rotated (G becomes G+1, a new token is issued at G+1);
+/// - g == G-1 and the last rotation was at most `grace` ago: a retry after a lost response;
+///   another token of the current generation G is issued and the grant does not advance;
+/// - anything else: reuse of a replaced token; the whole grant is revoked.
+public enum RefreshDecision: Sendable, Equatable {
+    case rotate(from: Int)
+    case reissue(atGeneration: Int)
+    case reuseDetected
+}
+
+public enum RefreshRotation {
+    public static func decide(presented: Int, grant: AuthorizationGrant, now: Date, grace: TimeInterval) -> RefreshDecision {
+        if presented == grant.generation { return .rotate(from: presented) }
+        if presented == grant.generation - 1, let rotatedAt = grant.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
+            return .reissue(atGeneration: grant.generation)
+        }
+        return .reuseDetected
+    }
+}

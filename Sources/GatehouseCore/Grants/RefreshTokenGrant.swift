@@ -1,0 +1,71 @@
+import Foundation
+
+/// The refresh token grant (RFC 6749 §6) with rotation on every use, reuse detection, a grace
+/// period for retries, and sliding and absolute lifetimes (`RefreshRotation`).
+public struct RefreshTokenGrant: GrantHandler {
+    public let grantType = GrantType.refreshToken
+    public let parameters: Set<String> = ["refresh_token", "scope"]
+    public let grants: any GrantStore
+    public let hasher: SecretHasher
+    public let minter: UserTokenMinter
+    public let policy: SignInPolicy
+    public let time: TimeSource
+    public let random: RandomSource
+
+    public init(grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system) {
+        self.grants = grants
+        self.hasher = hasher
+        self.minter = minter
+        self.policy = policy
+        self.time = time
+        self.random = random
+    }
+
+    public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
+        let presented = try request.form.require("refresh_token")
+        let now = time.now()
+        guard let record = try await grants.refreshToken(hash: hasher.hash(presented)),
+              var grant = try await grants.grant(id: record.grantID), grant.tenant == request.tenant.name else {
+            throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "unknown refresh token")
+        }
+        guard grant.clientID == request.client.client.id else {
+            throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
+        }
+        let scope = try narrowedScope(request.form["scope"], grant: grant)
+        for _ in 0..<4 {
+            if let revokedAt = grant.revokedAt { throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)") }
+            let lastUsed = grant.lastUsedAt ?? grant.createdAt
+            if now.timeIntervalSince(grant.createdAt) > policy.refreshAbsoluteLifetime || now.timeIntervalSince(lastUsed) > policy.refreshIdleLifetime {
+                throw CatalogueError(Catalogue.refreshTokenExpired, detail: "grant \(grant.id) created \(grant.createdAt), last used \(lastUsed)")
+            }
+            let value = random.token(byteCount: 32)
+            let issued: Bool
+            switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) {
+            case .rotate(let generation):
+                issued = try await grants.rotate(grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now)
+            case .reissue(let generation):
+                issued = try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: generation, now: now)
+            case .reuseDetected:
+                try await grants.revokeGrant(id: grant.id, now: now)
+                throw CatalogueError(Catalogue.refreshTokenReused, detail: "generation \(record.generation) presented, grant at \(grant.generation); grant \(grant.id) revoked")
+            }
+            if issued {
+                let user = try await minter.activeUser(of: grant)
+                let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
+                return GrantOutcome(response: response, scope: scope)
+            }
+            // Another request moved the grant on (or revoked it): decide again on fresh state.
+            guard let fresh = try await grants.grant(id: grant.id) else { break }
+            grant = fresh
+        }
+        throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "grant vanished or contention")
+    }
+
+    /// RFC 6749 §6: the scope may narrow, never widen; by default it is the grant's.
+    private func narrowedScope(_ raw: String?, grant: AuthorizationGrant) throws(CatalogueError) -> Scope {
+        guard let raw else { return grant.scope }
+        let requested = try Scope(parsing: raw)
+        if let extra = requested.notContained(in: grant.scope).first { throw CatalogueError(Catalogue.scopeExceedsGrant, ["scope": extra]) }
+        return requested
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Mints the tokens of a user grant: an access token (RFC 9068, with `auth_time` and
+/// `grant_id`), an ID token when `openid` is in scope (OpenID Connect Core §2, §3.1.3.6), and
+/// hands back a new opaque refresh token value when asked.
+public struct UserTokenMinter: Sendable {
+    public let issuer: TokenIssuer
+    public let users: any UserStore
+    public let policy: SignInPolicy
+
+    public init(issuer: TokenIssuer, users: any UserStore, policy: SignInPolicy) {
+        self.issuer = issuer
+        self.users = users
+        self.policy = policy
+    }
+
+    /// The grant's user, who must still exist and be enabled.
+    public func activeUser(of grant: AuthorizationGrant) async throws -> User {
+        guard let user = try await users.user(tenant: grant.tenant, id: grant.userID) else {
+            throw CatalogueError(Catalogue.grantRevoked, detail: "user \(grant.userID) no longer exists")
+        }
+        guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
+        return user
+    }
+
+    public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool) async throws -> TokenResponse {
+        let access = try await issuer.issueAccessToken(
+            tenant: request.tenant, issuer: request.issuer, subject: user.id, clientID: grant.clientID, audience: grant.audience,
+            scope: scope, authTime: grant.authTime, grantID: grant.id)
+        var idToken: String? = nil
+        if scope.set.contains("openid") {
+            let now = access.claims.iat
+            let scopes = scope.set
+            let ring = try await issuer.keyRings.keyRing(for: request.tenant.name)
+            let claims = IDTokenClaims(
+                iss: request.issuer, sub: user.id, aud: grant.clientID.value, exp: now + policy.idTokenLifetime, iat: now,
+                authTime: Int(grant.authTime.timeIntervalSince1970), nonce: includeNonce ? grant.nonce : nil, azp: grant.clientID.value,
+                atHash: IDTokenClaims.atHash(access.token, algorithm: await ring.algorithm), sid: grant.sessionID,
+                acr: grant.amr.contains("mfa") ? "2" : "1", amr: grant.amr.isEmpty ? nil : grant.amr,
+                name: scopes.contains("profile") ? user.displayName : nil,
+                preferredUsername: scopes.contains("profile") ? user.username.value : nil,
+                email: scopes.contains("email") ? user.email : nil,
+                emailVerified: scopes.contains("email") && user.email != nil ? false : nil)
+            idToken = try await ring.sign(claims, type: "JWT")
+        }
+        return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, scope: scope.description, refreshToken: refreshToken, idToken: idToken)
+    }
+}

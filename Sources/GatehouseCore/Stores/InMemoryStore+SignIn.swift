@@ -1,0 +1,147 @@
+import Foundation
+
+extension InMemoryStore {
+    // MARK: Users
+
+    public func createUser(_ user: User) async throws {
+        try state.withLock { state in
+            if state.users[user.tenant]?.values.contains(where: { $0.username == user.username || $0.id == user.id }) == true {
+                throw StoreError.conflict("user \(user.username)")
+            }
+            state.users[user.tenant, default: [:]][user.id] = user
+        }
+    }
+
+    public func user(tenant: TenantName, username: Username) async throws -> User? {
+        state.withLock { $0.users[tenant]?.values.first { $0.username == username } }
+    }
+
+    public func user(tenant: TenantName, id: String) async throws -> User? {
+        state.withLock { $0.users[tenant]?[id] }
+    }
+
+    public func users(tenant: TenantName) async throws -> [User] {
+        state.withLock { ($0.users[tenant].map { Array($0.values) } ?? []).sorted { $0.username.value < $1.username.value } }
+    }
+
+    public func updateUser(_ user: User) async throws -> Bool {
+        state.withLock { state in
+            guard state.users[user.tenant]?[user.id] != nil else { return false }
+            state.users[user.tenant]?[user.id] = user
+            return true
+        }
+    }
+
+    public func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int {
+        state.withLock { state in
+            let previous = state.failures[key].flatMap { $0.last >= resetBefore ? $0.count : nil } ?? 0
+            state.failures[key] = (previous + 1, now)
+            return previous + 1
+        }
+    }
+
+    public func signInFailures(key: String, since: Date) async throws -> Int {
+        state.withLock { state in state.failures[key].flatMap { $0.last >= since ? $0.count : nil } ?? 0 }
+    }
+
+    public func clearSignInFailures(key: String) async throws {
+        _ = state.withLock { $0.failures.removeValue(forKey: key) }
+    }
+
+    // MARK: State
+
+    public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
+        state.withLock { $0.stateValues[kind + "\u{0}" + key] = (value, expiresAt) }
+    }
+
+    public func state(kind: String, key: String, now: Date) async throws -> String? {
+        state.withLock { state in state.stateValues[kind + "\u{0}" + key].flatMap { $0.expiresAt > now ? $0.value : nil } }
+    }
+
+    public func takeState(kind: String, key: String, now: Date) async throws -> String? {
+        state.withLock { state in state.stateValues.removeValue(forKey: kind + "\u{0}" + key).flatMap { $0.expiresAt > now ? $0.value : nil } }
+    }
+
+    public func deleteState(kind: String, key: String) async throws -> Bool {
+        state.withLock { $0.stateValues.removeValue(forKey: kind + "\u{0}" + key) != nil }
+    }
+
+    public func purgeState(now: Date) async throws -> Int {
+        state.withLock { state in
+            let before = state.stateValues.count
+            state.stateValues = state.stateValues.filter { $0.value.expiresAt > now }
+            return before - state.stateValues.count
+        }
+    }
+
+    // MARK: Grants
+
+    public func createGrant(_ grant: AuthorizationGrant) async throws {
+        try state.withLock { state in
+            guard state.grants[grant.id] == nil, state.grantsByCode[grant.codeHash] == nil else { throw StoreError.conflict("grant \(grant.id)") }
+            state.grants[grant.id] = grant
+            state.grantsByCode[grant.codeHash] = grant.id
+        }
+    }
+
+    public func grant(id: String) async throws -> AuthorizationGrant? { state.withLock { $0.grants[id] } }
+
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        state.withLock { state in
+            guard let id = state.grantsByCode[hash], var grant = state.grants[id] else { return .unknown }
+            guard grant.codeRedeemedAt == nil else { return .alreadyRedeemed(grant) }
+            grant.codeRedeemedAt = now
+            grant.lastUsedAt = now
+            state.grants[id] = grant
+            return .redeemed(grant)
+        }
+    }
+
+    public func revokeGrant(id: String, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard var grant = state.grants[id], grant.revokedAt == nil else { return false }
+            grant.revokedAt = now
+            state.grants[id] = grant
+            return true
+        }
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? { state.withLock { $0.refreshTokens[hash] } }
+
+    public func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard let grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil,
+                  state.refreshTokens[hash] == nil else { return false }
+            state.refreshTokens[hash] = RefreshTokenRecord(hash: hash, grantID: grantID, generation: generation, createdAt: now)
+            return true
+        }
+    }
+
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard var grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil else { return false }
+            grant.generation += 1
+            grant.rotatedAt = now
+            grant.lastUsedAt = now
+            state.grants[grantID] = grant
+            state.refreshTokens[newHash] = RefreshTokenRecord(hash: newHash, grantID: grantID, generation: grant.generation, createdAt: now)
+            return true
+        }
+    }
+
+    public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
+        state.withLock { state in
+            let doomed = state.grants.values.filter { grant in
+                (grant.codeRedeemedAt == nil && grant.codeExpiresAt < now) || (grant.revokedAt.map { $0 < cutoff } ?? false)
+                    || (grant.lastUsedAt.map { $0 < cutoff } ?? false)
+            }
+            for grant in doomed {
+                state.grants[grant.id] = nil
+                state.grantsByCode[grant.codeHash] = nil
+            }
+            let ids = Set(doomed.map(\.id))
+            state.refreshTokens = state.refreshTokens.filter { !ids.contains($0.value.grantID) }
+            return doomed.count
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// What a user allowed a client at one sign-in: created with its authorization code, then the
+/// family of the refresh tokens issued from it (DESIGN.md "GrantStore"). Revoking it ends the
+/// code, every refresh token and (for introspection and userinfo) every access token issued from it.
+public struct AuthorizationGrant: Sendable, Hashable {
+    /// Public random identifier, carried in access tokens as `grant_id`.
+    public let id: String
+    public let tenant: TenantName
+    public let clientID: ClientID
+    public let userID: String
+    public let scope: Scope
+    public let audience: [String]
+    public let nonce: String?
+    public let authTime: Date
+    /// The browser session (`sid`) the grant came from.
+    public let sessionID: String?
+    /// RFC 8176 authentication methods (`pwd`, `otp`, `mfa`).
+    public let amr: [String]
+    /// Keyed hash of the authorization code.
+    public let codeHash: String
+    public let codeChallenge: String?
+    /// The redirect_uri the authorization request carried, if any (RFC 6749 §4.1.3).
+    public let redirectURI: String?
+    public let codeExpiresAt: Date
+    public var codeRedeemedAt: Date?
+    public let createdAt: Date
+    /// Refresh tokens may be issued from this grant.
+    public let offline: Bool
+    /// Refresh token generation; rotation moves it on by one with a conditional update.
+    public var generation: Int
+    public var rotatedAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    public init(id: String, tenant: TenantName, clientID: ClientID, userID: String, scope: Scope, audience: [String], nonce: String?,
+                authTime: Date, sessionID: String?, amr: [String], codeHash: String, codeChallenge: String?, redirectURI: String?,
+                codeExpiresAt: Date, codeRedeemedAt: Date? = nil, createdAt: Date, offline: Bool, generation: Int = 0,
+                rotatedAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil) {
+        self.id = id
+        self.tenant = tenant
+        self.clientID = clientID
+        self.userID = userID
+        self.scope = scope
+        self.audience = audience
+        self.nonce = nonce
+        self.authTime = authTime
+        self.sessionID = sessionID
+        self.amr = amr
+        self.codeHash = codeHash
+        self.codeChallenge = codeChallenge
+        self.redirectURI = redirectURI
+        self.codeExpiresAt = codeExpiresAt
+        self.codeRedeemedAt = codeRedeemedAt
+        self.createdAt = createdAt
+        self.offline = offline
+        self.generation = generation
+        self.rotatedAt = rotatedAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// The result of redeeming a code: one conditional update decides it.
+public enum CodeRedemption: Sendable, Equatable {
+    case redeemed(AuthorizationGrant)
+    case alreadyRedeemed(AuthorizationGrant)
+    case unknown
+}
+
+/// A refresh token as stored: its keyed hash, its grant and the generation it was issued at.
+public struct RefreshTokenRecord: Sendable, Hashable {
+    public let hash: String
+    public let grantID: String
+    public let generation: Int
+    public let createdAt: Date
+
+    public init(hash: String, grantID: String, generation: Int, createdAt: Date) {
+        self.hash = hash
+        self.grantID = grantID
+        self.generation = generation
+        self.createdAt = createdAt
+    }
+}

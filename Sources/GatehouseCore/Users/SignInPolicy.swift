@@ -1,0 +1,28 @@
+import Foundation
+
+/// Lifetimes and limits of user sign-in, codes and refresh tokens (configurable, docs/configuration.md).
+public struct SignInPolicy: Sendable {
+    /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    public var codeLifetime: TimeInterval = 120
+    /// How long a sign-in page (an interaction) stays usable.
+    public var interactionLifetime: TimeInterval = 15 * 60
+    /// Browser sign-in session lifetime.
+    public var sessionLifetime: TimeInterval = 8 * 3600
+    /// ID token lifetime.
+    public var idTokenLifetime: Int = 3600
+    /// Refresh tokens: unused for longer than this, they expire (sliding lifetime).
+    public var refreshIdleLifetime: TimeInterval = 14 * 86400
+    /// Refresh tokens: no grant lives longer than this from its sign-in (absolute lifetime).
+    public var refreshAbsoluteLifetime: TimeInterval = 90 * 86400
+    /// After a rotation, the replaced refresh token may be presented again for this long (a retry
+    /// after a lost response) without revoking the grant (RFC 9700 §4.14.2).
+    public var refreshReuseGrace: TimeInterval = 10
+    /// Failed password attempts before the account (or unknown username) is locked.
+    public var lockoutThreshold: Int = 5
+    /// How long a lockout lasts; failures older than this are forgotten.
+    public var lockoutDuration: TimeInterval = 15 * 60
+    /// Remembered consent lifetime.
+    public var consentLifetime: TimeInterval = 365 * 86400
+
+    public init() {}
+}

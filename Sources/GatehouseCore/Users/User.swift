@@ -1,0 +1,57 @@
+import Foundation
+
+/// A person who signs in to a tenant. The password is kept only as a slow hash (bcrypt); the
+/// TOTP seed, which must be usable, only sealed with the server key (`SecretBox`).
+public struct User: Sendable, Hashable {
+    public let tenant: TenantName
+    /// Stable subject identifier (`sub`), a lowercase GUID.
+    public let id: String
+    /// Unique in the tenant, compared case-insensitively (stored lowercased).
+    public var username: Username
+    public var email: String?
+    public var displayName: String
+    public var passwordHash: String
+    public var enabled: Bool
+    /// The TOTP seed sealed with `SecretBox`, if a second factor is enrolled.
+    public var sealedTOTPSecret: String?
+    public let createdAt: Date
+    public var updatedAt: Date
+
+    public init(tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
+                enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date) {
+        self.tenant = tenant
+        self.id = id
+        self.username = username
+        self.email = email
+        self.displayName = displayName
+        self.passwordHash = passwordHash
+        self.enabled = enabled
+        self.sealedTOTPSecret = sealedTOTPSecret
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Authentication methods references (RFC 8176) of a sign-in by this user.
+    public var requiresSecondFactor: Bool { sealedTOTPSecret != nil }
+}
+
+/// A username: 1–128 characters, no control characters or spaces at the ends; lowercased.
+public struct Username: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ raw: String) throws(CatalogueError) {
+        let trimmed = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard (1...128).contains(trimmed.count), !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "username"])
+        }
+        self.value = trimmed
+    }
+
+    public var description: String { value }
+}
+
+/// Slow password hashing, run off the event loop by the implementation (CONVENTIONS.md habit 6).
+public protocol PasswordHasher: Sendable {
+    func hash(_ password: String) async throws -> String
+    func verify(_ password: String, hash: String) async -> Bool
+}

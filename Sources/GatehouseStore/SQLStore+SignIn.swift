@@ -1,0 +1,212 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+extension SQLStore {
+    // MARK: Users
+
+    public func createUser(_ user: User) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
+            VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
+                    \(bind: user.passwordHash), \(bind: user.enabled ? 1 : 0), \(bind: user.sealedTOTPSecret),
+                    \(bind: user.createdAt.timeIntervalSince1970), \(bind: user.updatedAt.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING user_id
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
+    }
+
+    public func user(tenant: TenantName, username: Username) async throws -> User? {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(Self.user)
+    }
+
+    public func user(tenant: TenantName, id: String) async throws -> User? {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)").first().map(Self.user)
+    }
+
+    public func users(tenant: TenantName) async throws -> [User] {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) ORDER BY username").all().map(Self.user)
+    }
+
+    public func updateUser(_ user: User) async throws -> Bool {
+        !(try await db.raw("""
+            UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
+                password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
+                updated_at = \(bind: user.updatedAt.timeIntervalSince1970)
+            WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
+            """).all()).isEmpty
+    }
+
+    static func user(_ row: any SQLRow) throws -> User {
+        User(
+            tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
+            id: try row.decode(column: "user_id", as: String.self),
+            username: try Username(try row.decode(column: "username", as: String.self)),
+            email: try row.decode(column: "email", as: String?.self),
+            displayName: try row.decode(column: "display_name", as: String.self),
+            passwordHash: try row.decode(column: "password_hash", as: String.self),
+            enabled: try row.decode(column: "enabled", as: Int.self) != 0,
+            sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self),
+            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
+            updatedAt: Date(timeIntervalSince1970: try row.decode(column: "updated_at", as: Double.self)))
+    }
+
+    public func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int {
+        let row = try await db.raw("""
+            INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now.timeIntervalSince1970))
+            ON CONFLICT (failure_key) DO UPDATE SET
+                failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: resetBefore.timeIntervalSince1970) THEN 1 ELSE sign_in_failures.failures + 1 END,
+                last_failure_at = excluded.last_failure_at
+            RETURNING failures
+            """).first()
+        return try row?.decode(column: "failures", as: Int.self) ?? 1
+    }
+
+    public func signInFailures(key: String, since: Date) async throws -> Int {
+        let row = try await db.raw("""
+            SELECT failures FROM sign_in_failures WHERE failure_key = \(bind: key) AND last_failure_at >= \(bind: since.timeIntervalSince1970)
+            """).first()
+        return try row?.decode(column: "failures", as: Int.self) ?? 0
+    }
+
+    public func clearSignInFailures(key: String) async throws {
+        try await db.raw("DELETE FROM sign_in_failures WHERE failure_key = \(bind: key)").run()
+    }
+
+    // MARK: State
+
+    public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
+        try await db.raw("""
+            INSERT INTO state_values (kind, state_key, value, expires_at) VALUES (\(bind: kind), \(bind: key), \(bind: value), \(bind: expiresAt.timeIntervalSince1970))
+            ON CONFLICT (kind, state_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+            """).run()
+    }
+
+    public func state(kind: String, key: String, now: Date) async throws -> String? {
+        try await db.raw("""
+            SELECT value FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) AND expires_at > \(bind: now.timeIntervalSince1970)
+            """).first()?.decode(column: "value", as: String.self)
+    }
+
+    public func takeState(kind: String, key: String, now: Date) async throws -> String? {
+        let row = try await db.raw("""
+            DELETE FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) RETURNING value, expires_at
+            """).first()
+        guard let row, try row.decode(column: "expires_at", as: Double.self) > now.timeIntervalSince1970 else { return nil }
+        return try row.decode(column: "value", as: String.self)
+    }
+
+    public func deleteState(kind: String, key: String) async throws -> Bool {
+        !(try await db.raw("DELETE FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) RETURNING kind").all()).isEmpty
+    }
+
+    public func purgeState(now: Date) async throws -> Int {
+        try await db.raw("DELETE FROM state_values WHERE expires_at <= \(bind: now.timeIntervalSince1970) RETURNING kind").all().count
+    }
+
+    // MARK: Grants
+
+    public func createGrant(_ grant: AuthorizationGrant) async throws {
+        let rows = try await db.raw("""
+            INSERT INTO grants (grant_id, tenant, client_id, user_id, scope, audience, nonce, auth_time, session_id, amr, code_hash,
+                                code_challenge, redirect_uri, code_expires_at, code_redeemed_at, created_at, offline, generation,
+                                rotated_at, last_used_at, revoked_at)
+            VALUES (\(bind: grant.id), \(bind: grant.tenant.value), \(bind: grant.clientID.value), \(bind: grant.userID), \(bind: grant.scope.description),
+                    \(bind: grant.audience.joined(separator: " ")), \(bind: grant.nonce), \(bind: grant.authTime.timeIntervalSince1970),
+                    \(bind: grant.sessionID), \(bind: grant.amr.joined(separator: " ")), \(bind: grant.codeHash), \(bind: grant.codeChallenge),
+                    \(bind: grant.redirectURI), \(bind: grant.codeExpiresAt.timeIntervalSince1970), \(bind: grant.codeRedeemedAt?.timeIntervalSince1970),
+                    \(bind: grant.createdAt.timeIntervalSince1970), \(bind: grant.offline ? 1 : 0), \(bind: grant.generation),
+                    \(bind: grant.rotatedAt?.timeIntervalSince1970), \(bind: grant.lastUsedAt?.timeIntervalSince1970), \(bind: grant.revokedAt?.timeIntervalSince1970))
+            ON CONFLICT DO NOTHING RETURNING grant_id
+            """).all()
+        if rows.isEmpty { throw StoreError.conflict("grant \(grant.id)") }
+    }
+
+    public func grant(id: String) async throws -> AuthorizationGrant? {
+        try await db.raw("SELECT * FROM grants WHERE grant_id = \(bind: id)").first().map(Self.grant)
+    }
+
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        if let row = try await db.raw("""
+            UPDATE grants SET code_redeemed_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
+            WHERE code_hash = \(bind: hash) AND code_redeemed_at IS NULL RETURNING *
+            """).first() {
+            return .redeemed(try Self.grant(row))
+        }
+        guard let row = try await db.raw("SELECT * FROM grants WHERE code_hash = \(bind: hash)").first() else { return .unknown }
+        return .alreadyRedeemed(try Self.grant(row))
+    }
+
+    public func revokeGrant(id: String, now: Date) async throws -> Bool {
+        !(try await db.raw("""
+            UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970) WHERE grant_id = \(bind: id) AND revoked_at IS NULL RETURNING grant_id
+            """).all()).isEmpty
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        guard let row = try await db.raw("SELECT * FROM refresh_tokens WHERE token_hash = \(bind: hash)").first() else { return nil }
+        return RefreshTokenRecord(
+            hash: try row.decode(column: "token_hash", as: String.self), grantID: try row.decode(column: "grant_id", as: String.self),
+            generation: try row.decode(column: "generation", as: Int.self),
+            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+    }
+
+    public func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
+        !(try await db.raw("""
+            INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
+            SELECT \(bind: hash), grant_id, generation, \(bind: now.timeIntervalSince1970) FROM grants
+            WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
+            ON CONFLICT DO NOTHING RETURNING token_hash
+            """).all()).isEmpty
+    }
+
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+        let moved = try await db.raw("""
+            UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
+            WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
+            """).all()
+        guard !moved.isEmpty else { return false }
+        try await db.raw("""
+            INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
+            VALUES (\(bind: newHash), \(bind: grantID), \(bind: generation + 1), \(bind: now.timeIntervalSince1970))
+            """).run()
+        return true
+    }
+
+    public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
+        let ids = try await db.raw("""
+            DELETE FROM grants
+            WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now.timeIntervalSince1970))
+               OR revoked_at < \(bind: cutoff.timeIntervalSince1970) OR last_used_at < \(bind: cutoff.timeIntervalSince1970)
+            RETURNING grant_id
+            """).all().map { try $0.decode(column: "grant_id", as: String.self) }
+        for chunk in stride(from: 0, to: ids.count, by: 200).map({ Array(ids[$0..<min($0 + 200, ids.count)]) }) {
+            try await db.delete(from: "refresh_tokens").where("grant_id", .in, chunk).run()
+        }
+        return ids.count
+    }
+
+    static func grant(_ row: any SQLRow) throws -> AuthorizationGrant {
+        func date(_ column: String) throws -> Date? { try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:)) }
+        return AuthorizationGrant(
+            id: try row.decode(column: "grant_id", as: String.self),
+            tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
+            clientID: try ClientID(try row.decode(column: "client_id", as: String.self)),
+            userID: try row.decode(column: "user_id", as: String.self),
+            scope: Scope(tokens: words(try row.decode(column: "scope", as: String.self))),
+            audience: words(try row.decode(column: "audience", as: String.self)),
+            nonce: try row.decode(column: "nonce", as: String?.self),
+            authTime: try date("auth_time") ?? Date(timeIntervalSince1970: 0),
+            sessionID: try row.decode(column: "session_id", as: String?.self),
+            amr: words(try row.decode(column: "amr", as: String.self)),
+            codeHash: try row.decode(column: "code_hash", as: String.self),
+            codeChallenge: try row.decode(column: "code_challenge", as: String?.self),
+            redirectURI: try row.decode(column: "redirect_uri", as: String?.self),
+            codeExpiresAt: try date("code_expires_at") ?? Date(timeIntervalSince1970: 0),
+            codeRedeemedAt: try date("code_redeemed_at"),
+            createdAt: try date("created_at") ?? Date(timeIntervalSince1970: 0),
+            offline: try row.decode(column: "offline", as: Int.self) != 0,
+            generation: try row.decode(column: "generation", as: Int.self),
+            rotatedAt: try date("rotated_at"), lastUsedAt: try date("last_used_at"), revokedAt: try date("revoked_at"))
+    }
+}
