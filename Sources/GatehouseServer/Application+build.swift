@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import ServiceLifecycle
 
@@ -15,6 +16,10 @@ public struct Gatehouse: Sendable {
     public let clients: CachedClientDirectory
     public let grants: GrantRegistry
     public let time: TimeSource
+    public let passwordHasher: BcryptPasswordHasher
+    public let signInState: SignInStateStore
+    public let secretBox: SecretBox
+    let decoyHash: String
 
     public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, logger: Logger = Logger(label: "gatehouse")) {
         self.configuration = configuration
@@ -26,7 +31,16 @@ public struct Gatehouse: Sendable {
         self.tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
-        self.grants = GrantRegistry([ClientCredentialsGrant(issuer: issuer)])
+        self.passwordHasher = BcryptPasswordHasher(cost: configuration.passwordHashCost)
+        self.decoyHash = Bcrypt.hash(RandomSource.system.token(), cost: configuration.passwordHashCost)
+        self.signInState = SignInStateStore(store: store, hasher: hasher)
+        self.secretBox = SecretBox(serverKey: hasher.keyData)
+        let minter = UserTokenMinter(issuer: issuer, users: store, policy: configuration.signIn)
+        self.grants = GrantRegistry([
+            ClientCredentialsGrant(issuer: issuer),
+            AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
+            RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
+        ])
     }
 
     /// The secret hashing key: the configured one, or one made on first start and kept in the store.
@@ -38,6 +52,10 @@ public struct Gatehouse: Sendable {
     }
 
     public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
+
+    public var inspector: TokenInspector {
+        TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
+    }
 
     /// The router with every route and the trace middleware; shared by `serve` and the tests.
     public func buildRouter() throws -> Router<GatehouseContext> {
@@ -51,6 +69,18 @@ public struct Gatehouse: Sendable {
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
             .register(on: router)
         try ErrorPageRoute(texts: renderer.texts).register(on: router)
+        let signIn = SignInEnvironment(
+            configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
+            passwords: PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time),
+            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), totp: HummingbirdTOTP(), box: secretBox,
+            replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration), signIns: signIns,
+            hasher: hasher, time: time, random: .system)
+        AuthorizeRoute(env: signIn).register(on: router)
+        SignInFormRoutes(env: signIn).register(on: router)
+        LogoutRoute(env: signIn).register(on: router)
+        UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(on: router)
+        TokenManagementRoutes(configuration: configuration, tenants: tenants, authenticator: authenticator, inspector: inspector, grants: store,
+                              state: signInState, users: store, renderer: renderer, signIns: signIns, time: time).register(on: router)
         return router
     }
 
@@ -60,7 +90,7 @@ public struct Gatehouse: Sendable {
         Application(
             router: try buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [signIns, Sweeper(store: store, time: time, signInRetention: configuration.signInRetention, logger: logger)] + extraServices,
+            services: [signIns, Sweeper(store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time, signInRetention: configuration.signInRetention, logger: logger)] + extraServices,
             logger: logger)
     }
 }

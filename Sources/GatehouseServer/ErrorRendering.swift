@@ -17,7 +17,7 @@ public struct ErrorRenderer: Sendable {
     /// The JSON error response: keys in the order `error`, `error_description`, `error_codes`,
     /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`. `WWW-Authenticate` is added to a
     /// 401 when the request carried an `Authorization` header (RFC 6749 §5.2).
-    public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String, now: Date = Date()) -> Response {
+    public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String, bearerChallenge: Bool = false, now: Date = Date()) -> Response {
         let entry = error.entry
         let message = texts.message(for: error, language: language)
         let timestamp = Self.timestamp(now)
@@ -27,6 +27,7 @@ public struct ErrorRenderer: Sendable {
         json += "\"error\":" + Self.jsonString(error.error.rawValue)
         json += ",\"error_description\":" + Self.jsonString(Self.rfc6749Safe(message))
         json += ",\"error_codes\":[\(entry.number)]"
+        if let suberror = entry.suberror { json += ",\"suberror\":" + Self.jsonString(suberror) }
         json += ",\"timestamp\":" + Self.jsonString(timestamp)
         json += ",\"trace_id\":" + Self.jsonString(context.traceID)
         json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
@@ -37,8 +38,16 @@ public struct ErrorRenderer: Sendable {
             .cacheControl: "no-store",
             .pragma: "no-cache",
         ]
-        if entry.status == 401 && usedAuthorizationHeader {
-            let safeRealm = TenantName.isValid(realm) ? realm : "gatehouse"
+        let safeRealm = TenantName.isValid(realm) ? realm : "gatehouse"
+        if bearerChallenge {
+            // RFC 6750 §3: no error code when the request carried no token at all.
+            var challenge = "Bearer realm=\"\(safeRealm)\""
+            if entry != Catalogue.bearerTokenMissing {
+                challenge += ", error=\"\(error.error.rawValue)\", error_description=\"\(Self.rfc6749Safe(message).replacingOccurrences(of: "'", with: ""))\""
+                if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { challenge += ", scope=\"\(scope)\"" }
+            }
+            headers[.wwwAuthenticate] = challenge
+        } else if entry.status == 401 && usedAuthorizationHeader {
             headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }

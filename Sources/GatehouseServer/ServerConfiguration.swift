@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 
 /// What the server needs to know, decided by the executable from flags, environment and file.
 public struct ServerConfiguration: Sendable {
@@ -18,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     public var keyRingTTL: TimeInterval = 30
     /// How long sign-in events are kept.
     public var signInRetention: TimeInterval = 30 * 86400
+    /// Lifetimes and limits of user sign-in, codes and refresh tokens.
+    public var signIn = SignInPolicy()
+    /// bcrypt cost for user passwords (2^cost rounds).
+    public var passwordHashCost: UInt8 = 12
     /// Log level name for the server log.
     public var logLevel: String = "info"
 
@@ -31,4 +36,9 @@ public struct ServerConfiguration: Sendable {
     public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
     public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }
+    public func endpoint(_ tenant: String, _ path: String) -> String { "\(baseURL)/\(tenant)/\(path)" }
+    /// Cookies carry `Secure` when the public URL is HTTPS.
+    public var secureCookies: Bool { baseURL.lowercased().hasPrefix("https://") }
+    /// The path prefix of the public URL (cookie paths), e.g. "" or "/auth".
+    public var basePath: String { URLComponents(string: baseURL)?.path ?? "" }
 }

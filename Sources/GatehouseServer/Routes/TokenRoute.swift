@@ -82,17 +82,7 @@ struct TokenRoute: Sendable {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
         let tenant = try await tenants.resolve(tenantSegment)
-        try Self.requireFormContentType(request.headers[.contentType])
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodySize {
-            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(configuration.maxBodySize)"])
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: configuration.maxBodySize)
-        } catch is NIOTooManyBytesError {
-            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(configuration.maxBodySize)"])
-        }
-        let form = try FormParameters(parsing: body.readableBytesView)
+        let form = try await FormBody.read(request, limit: configuration.maxBodySize)
         progress.formUILocales = form["ui_locales"]
         progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
         let grantTypeValue = try form.require("grant_type")

@@ -1,0 +1,27 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import NIOCore
+
+/// Reads an `application/x-www-form-urlencoded` body strictly (RFC 6749 §3.2, Appendix B):
+/// content type, size cap, percent-decoding, repeated parameters.
+enum FormBody {
+    static func read(_ request: Request, limit: Int) async throws -> FormParameters {
+        try TokenRoute.requireFormContentType(request.headers[.contentType])
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(limit)"])
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(limit)"])
+        }
+        return try FormParameters(parsing: body.readableBytesView)
+    }
+
+    /// The query string's parameters, with the same strictness.
+    static func query(_ request: Request) throws(CatalogueError) -> FormParameters {
+        try FormParameters(parsing: Array((request.uri.query ?? "").utf8))
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// The authorization endpoint (RFC 6749 §3.1, §4.1.1; OpenID Connect Core §3.1.2), GET and POST.
+/// It decides between: an error page (untrusted client or redirect URI), an error sent back,
+/// the sign-in page, the consent page, or a code.
+struct AuthorizeRoute: Sendable {
+    let env: SignInEnvironment
+    let parser = AuthorizationRequestParser()
+
+    func register(on router: Router<GatehouseContext>) {
+        router.get("/:tenant/oauth2/authorize") { request, context in try await self.handle(request, context: context) }
+        router.post("/:tenant/oauth2/authorize") { request, context in try await self.handle(request, context: context) }
+    }
+
+    func handle(_ request: Request, context: GatehouseContext) async throws -> Response {
+        let segment = context.parameters.get("tenant") ?? ""
+        var language = env.pages.texts.language(for: request)
+        let tenant: Tenant
+        let form: FormParameters
+        do {
+            tenant = try await env.tenants.resolve(segment)
+            form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+        } catch let error as CatalogueError {
+            env.record(request, context: context, tenant: segment, clientID: nil, step: "authorize", scopes: nil, failure: error)
+            return env.pages.errorPage(error, language: language, context: context)
+        }
+        language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
+        let issuer = env.configuration.issuer(tenant.name.value)
+        let reply = AuthorizationReply(pages: env.pages, random: env.random)
+        let parsed: (AuthorizationRequest, Client)
+        do {
+            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer) { id in try await env.client(tenant.name, id) }
+        } catch let failure as AuthorizationFailure {
+            switch failure {
+            case .page(let error):
+                env.record(request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: nil, failure: error)
+                return env.pages.errorPage(error, language: language, context: context)
+            case .redirect(let error, let target):
+                env.record(request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: form["scope"], failure: error)
+                return reply.failure(error, target: target, issuer: issuer, language: language, context: context)
+            }
+        }
+        let (authorization, client) = parsed
+        let now = env.time.now()
+        let current = try await env.session(request, tenant: tenant.name.value)
+        var needsLogin = current == nil || authorization.prompt.contains("login") || authorization.prompt.contains("select_account")
+        if let maxAge = authorization.maxAge, let session = current?.session, now.timeIntervalSince(session.authTime) > Double(maxAge) { needsLogin = true }
+        if needsLogin {
+            if authorization.prompt.contains("none") {
+                let error = CatalogueError(Catalogue.loginRequired, detail: current == nil ? "no session" : "session too old for max_age")
+                env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "authorize", scopes: authorization.scopeValue.description, failure: error)
+                return reply.failure(error, target: authorization.reply, issuer: issuer, language: language, context: context)
+            }
+            return try await SignInFlow(env: env).startLogin(authorization, client: client, request: request, context: context, language: language)
+        }
+        guard let (_, session) = current else { return env.pages.errorPage(CatalogueError(Catalogue.loginRequired), language: language, context: context) }
+        return try await SignInFlow(env: env).afterAuthentication(
+            authorization, client: client, session: session, interactionID: nil, request: request, context: context, language: language, setCookies: [])
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// OpenID Connect RP-Initiated Logout 1.0 (`end_session_endpoint`), GET and POST. With a valid
+/// `id_token_hint` for the signed-in user the session ends at once; without one the user is
+/// asked to confirm (a CSRF-checked form). `post_logout_redirect_uri` must exactly match one the
+/// client registered, else the error is shown here and nobody is redirected.
+struct LogoutRoute: Sendable {
+    let env: SignInEnvironment
+
+    func register(on router: Router<GatehouseContext>) {
+        router.get("/:tenant/oauth2/logout") { request, context in try await self.handle(request, context: context) }
+        router.post("/:tenant/oauth2/logout") { request, context in try await self.handle(request, context: context) }
+    }
+
+    private func handle(_ request: Request, context: GatehouseContext) async throws -> Response {
+        let segment = context.parameters.get("tenant") ?? ""
+        var language = env.pages.texts.language(for: request)
+        do {
+            let tenant = try await env.tenants.resolve(segment)
+            let form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+            language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
+            let issuer = env.configuration.issuer(tenant.name.value)
+            var hint: IDTokenClaims? = nil
+            if let raw = form["id_token_hint"] {
+                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), claims.iss == issuer else {
+                    throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "signature or issuer check failed")
+                }
+                hint = claims
+            }
+            var clientID = hint?.aud
+            if let raw = form["client_id"] {
+                guard clientID == nil || clientID == raw else { throw CatalogueError(Catalogue.clientIdMismatch, detail: "client_id differs from the hint's aud") }
+                clientID = raw
+            }
+            var redirect: String? = nil
+            if let raw = form["post_logout_redirect_uri"] {
+                guard let clientID, let client = try await env.client(tenant.name, try ClientID(clientID)), client.postLogoutRedirectURIs.contains(raw),
+                      (try? RedirectURI(raw)) != nil else {
+                    throw CatalogueError(Catalogue.postLogoutRedirectURINotRegistered, ["uri": String(raw.prefix(200))])
+                }
+                redirect = raw
+            }
+            let current = try await env.session(request, tenant: tenant.name.value)
+            let confirmed = request.method == .post && form["csrf"].map { env.hasher.matches($0, storedHash: logoutCSRFHash(current?.cookie)) } == true
+            let hintMatches = hint != nil && (current == nil || current?.session.userID == hint?.sub)
+            if let current, !hintMatches && !confirmed {
+                return confirmPage(form: form, cookie: current.cookie, tenant: tenant.name.value, language: language)
+            }
+            var response: Response
+            if let redirect, let uri = try? RedirectURI(redirect) {
+                response = AuthorizationReply(pages: env.pages, random: env.random).redirect(form["state"].map { uri.appendingQuery([("state", $0)]) } ?? uri.value)
+            } else {
+                response = env.pages.html(env.pages.message.render([
+                    "language": language, "title": env.pages.ui("signedOutHeading", language), "heading": env.pages.ui("signedOutHeading", language),
+                ]))
+            }
+            if let current {
+                try await env.state.endSession(cookie: current.cookie)
+                env.record(request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil, detail: "session of user \(current.session.userID) ended")
+            }
+            response.setCookie(env.cookie(SignInEnvironment.sessionCookie, value: "", tenant: tenant.name.value, maxAge: 0))
+            return response
+        } catch let error as CatalogueError {
+            env.record(request, context: context, tenant: segment, clientID: nil, step: "logout", scopes: nil, failure: error)
+            return env.pages.errorPage(error, language: language, context: context)
+        }
+    }
+
+    /// The confirmation form's token is derived from the session cookie, so only this browser can post it.
+    private func logoutCSRFHash(_ cookie: String?) -> String {
+        env.hasher.hash(env.hasher.hash("logout " + (cookie ?? "")))
+    }
+
+    private func confirmPage(form: FormParameters, cookie: String, tenant: String, language: String) -> Response {
+        let fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in form[name].map { ["name": name, "value": $0] } }
+        let body = env.pages.message.render([
+            "language": language, "title": env.pages.ui("logoutHeading", language), "heading": env.pages.ui("logoutHeading", language),
+            "confirm": true, "action": env.configuration.endpoint(tenant, "oauth2/logout"), "csrf": env.hasher.hash("logout " + cookie),
+            "fields": fields, "labelSubmit": env.pages.ui("logoutButton", language),
+        ])
+        return env.pages.html(body, formTarget: form["post_logout_redirect_uri"])
+    }
+}

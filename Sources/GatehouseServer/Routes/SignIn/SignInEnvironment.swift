@@ -1,0 +1,73 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import Logging
+
+/// What the browser-facing routes (authorize, sign-in forms, logout) share.
+struct SignInEnvironment: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let clients: CachedClientDirectory
+    let users: any UserStore
+    let state: SignInStateStore
+    let passwords: PasswordSignIn
+    let codes: CodeIssuer
+    let totp: any TOTPGenerator
+    let box: SecretBox
+    let replay: any ReplayStore
+    let keyRings: KeyRingRegistry
+    let pages: SignInPages
+    let signIns: SignInLogWriter
+    let hasher: SecretHasher
+    let time: TimeSource
+    let random: RandomSource
+
+    var policy: SignInPolicy { configuration.signIn }
+
+    static let sessionCookie = "gatehouse_session"
+    static let browserCookie = "gatehouse_browser"
+
+    func client(_ tenant: TenantName, _ id: ClientID) async throws -> Client? {
+        try await clients.lookup(tenant: tenant, id: id)?.client
+    }
+
+    /// Cookies are scoped to the tenant's path.
+    func cookiePath(_ tenant: String) -> String { "\(configuration.basePath)/\(tenant)/" }
+
+    func cookie(_ name: String, value: String, tenant: String, maxAge: Int?) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: cookiePath(tenant), secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    /// The signed-in session of this browser for the tenant, if still valid.
+    func session(_ request: Request, tenant: String) async throws -> (cookie: String, session: BrowserSession)? {
+        guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty,
+              let session = try await state.session(cookie: value, now: time.now()), session.tenant == tenant else { return nil }
+        return (value, session)
+    }
+
+    func startSession(user: User, tenant: String, amr: [String]) async throws -> (cookie: String, session: BrowserSession) {
+        let now = time.now()
+        let value = random.token()
+        let session = BrowserSession(tenant: tenant, userID: user.id, sid: random.token(byteCount: 16), authTime: now, amr: amr,
+                                     expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+        try await state.save(session, cookie: value)
+        return (value, session)
+    }
+
+    /// Records a browser step in the sign-in log (same record as token requests).
+    func record(_ request: Request, context: GatehouseContext, tenant: String, clientID: String?, step: String, scopes: String?,
+                failure: CatalogueError?, detail: String? = nil) {
+        let latency = ContinuousClock.now - context.startedAt
+        signIns.record(SignInEvent(
+            time: time.now(), tenant: tenant, clientID: clientID, grantType: step, scopes: scopes,
+            result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
+            detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID, clientIP: context.remoteAddress,
+            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        if let failure {
+            context.logger.info("sign-in step failed", metadata: [
+                "step": "\(step)", "code": "\(failure.entry.number)", "client_id": "\(clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
+            ])
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// The steps after the authorization request was accepted: sign-in page, second factor,
+/// consent, code. Each page carries the interaction id and a CSRF token; the browser carries a
+/// binding cookie. All three are checked on every POST.
+struct SignInFlow: Sendable {
+    let env: SignInEnvironment
+
+    private func issuer(_ request: AuthorizationRequest) -> String { env.configuration.issuer(request.tenant) }
+    private func action(_ request: AuthorizationRequest, _ path: String) -> String { env.configuration.endpoint(request.tenant, path) }
+
+    /// A new interaction for this browser; returns its id, CSRF token and the cookies to set.
+    func newInteraction(_ authorization: AuthorizationRequest, request: Request) async throws -> (id: String, csrf: String, cookies: [Cookie]) {
+        var cookies: [Cookie] = []
+        let binding: String
+        if let existing = request.cookies[SignInEnvironment.browserCookie]?.value, existing.utf8.count >= 32 {
+            binding = existing
+        } else {
+            binding = env.random.token()
+            cookies.append(env.cookie(SignInEnvironment.browserCookie, value: binding, tenant: authorization.tenant, maxAge: nil))
+        }
+        let id = env.random.token()
+        let csrf = env.random.token()
+        let interaction = Interaction(request: authorization, csrfHash: env.hasher.hash(csrf), bindingHash: env.hasher.hash(binding),
+                                      expiresAt: env.time.now().addingTimeInterval(env.policy.interactionLifetime))
+        try await env.state.save(interaction, id: id)
+        return (id, csrf, cookies)
+    }
+
+    func startLogin(_ authorization: AuthorizationRequest, client: Client, request: Request, context: GatehouseContext, language: String) async throws -> Response {
+        let (id, csrf, cookies) = try await newInteraction(authorization, request: request)
+        var response = loginPage(authorization, client: client, interactionID: id, csrf: csrf, username: authorization.loginHint ?? "",
+                                 error: nil, language: language, context: context)
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    func loginPage(_ authorization: AuthorizationRequest, client: Client, interactionID: String, csrf: String, username: String,
+                   error: CatalogueError?, language: String, context: GatehouseContext) -> Response {
+        let pages = env.pages
+        let body = pages.login.render([
+            "language": language, "title": pages.ui("signInTitle", language),
+            "heading": pages.ui("signInHeading", language, ["client": client.name]),
+            "error": pages.alert(error, language: language, context: context) as Any,
+            "action": action(authorization, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
+            "focusUsername": username.isEmpty || error != nil,
+            "labelUsername": pages.ui("username", language), "labelPassword": pages.ui("password", language),
+            "labelSubmit": pages.ui("signInButton", language),
+        ])
+        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: authorization.reply.redirectURI)
+    }
+
+    func totpPage(_ authorization: AuthorizationRequest, interactionID: String, csrf: String, error: CatalogueError?, language: String, context: GatehouseContext) -> Response {
+        let pages = env.pages
+        let body = pages.totp.render([
+            "language": language, "title": pages.ui("signInTitle", language), "heading": pages.ui("totpHeading", language),
+            "error": pages.alert(error, language: language, context: context) as Any,
+            "action": action(authorization, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
+            "labelCode": pages.ui("totpLabel", language), "labelSubmit": pages.ui("verifyButton", language),
+        ])
+        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: authorization.reply.redirectURI)
+    }
+
+    func consentPage(_ authorization: AuthorizationRequest, client: Client, user: User?, interactionID: String, csrf: String, language: String) -> Response {
+        let pages = env.pages
+        let scopes = authorization.scope.map { scope in
+            let key = "scope.\(scope)"
+            let text = pages.texts.ui(key, language: language)
+            return text == key || text.isEmpty ? pages.ui("scope.other", language, ["scope": scope]) : text
+        }
+        let body = pages.consent.render([
+            "language": language, "title": pages.ui("signInTitle", language),
+            "heading": pages.ui("consentHeading", language, ["client": client.name]),
+            "intro": pages.ui("consentIntro", language, ["client": client.name, "user": user?.username.value ?? ""]),
+            "scopes": scopes, "action": action(authorization, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
+            "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
+        ])
+        return pages.html(body, formTarget: authorization.reply.redirectURI)
+    }
+
+    /// The user is signed in: ask for consent if needed, else issue the code.
+    func afterAuthentication(_ authorization: AuthorizationRequest, client: Client, session: BrowserSession, interactionID: String?,
+                             request: Request, context: GatehouseContext, language: String, setCookies: [Cookie]) async throws -> Response {
+        let now = env.time.now()
+        let reply = AuthorizationReply(pages: env.pages, random: env.random)
+        let granted = try await env.state.consent(tenant: authorization.tenant, userID: session.userID, clientID: client.id.value, now: now)
+        let needsConsent = authorization.prompt.contains("consent") || !authorization.scopeValue.set.isSubset(of: granted.set)
+        var response: Response
+        if needsConsent {
+            if authorization.prompt.contains("none") {
+                let error = CatalogueError(Catalogue.consentRequired, ["clientId": client.id.value])
+                env.record(request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize", scopes: authorization.scopeValue.description, failure: error)
+                response = reply.failure(error, target: authorization.reply, issuer: issuer(authorization), language: language, context: context)
+            } else {
+                if let interactionID { _ = try await env.state.finish(interactionID: interactionID, now: now) }
+                let (id, csrf, cookies) = try await newInteraction(authorization, request: request)
+                let user = try await env.users.user(tenant: client.tenant, id: session.userID)
+                response = consentPage(authorization, client: client, user: user, interactionID: id, csrf: csrf, language: language)
+                for cookie in cookies { response.setCookie(cookie) }
+            }
+        } else {
+            if let interactionID, !(try await env.state.finish(interactionID: interactionID, now: now)) {
+                return env.pages.errorPage(CatalogueError(Catalogue.interactionExpired, detail: "interaction used twice"), language: language, context: context)
+            }
+            response = try await issueCode(authorization, client: client, session: session, request: request, context: context, language: language)
+        }
+        for cookie in setCookies { response.setCookie(cookie) }
+        return response
+    }
+
+    func issueCode(_ authorization: AuthorizationRequest, client: Client, session: BrowserSession, request: Request, context: GatehouseContext, language: String) async throws -> Response {
+        let code = try await env.codes.issue(for: authorization, client: client, session: session, scope: authorization.scopeValue)
+        env.record(request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize",
+                   scopes: authorization.scopeValue.description, failure: nil, detail: "code issued for user \(session.userID)")
+        return AuthorizationReply(pages: env.pages, random: env.random)
+            .success(code: code, target: authorization.reply, issuer: issuer(authorization), language: language)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// Renders the sign-in pages with their security headers (CSP, frame-ancestors, nosniff, no-store).
+struct SignInPages: Sendable {
+    let texts: CatalogueTexts
+    let configuration: ServerConfiguration
+    let login: MustacheTemplate
+    let totp: MustacheTemplate
+    let consent: MustacheTemplate
+    let message: MustacheTemplate
+    let formPost: MustacheTemplate
+
+    init(texts: CatalogueTexts, configuration: ServerConfiguration) throws {
+        self.texts = texts
+        self.configuration = configuration
+        login = try MustacheTemplate(string: SignInTemplates.login)
+        totp = try MustacheTemplate(string: SignInTemplates.totp)
+        consent = try MustacheTemplate(string: SignInTemplates.consent)
+        message = try MustacheTemplate(string: SignInTemplates.message)
+        formPost = try MustacheTemplate(string: SignInTemplates.formPost)
+    }
+
+    func ui(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {
+        CatalogueTexts.fill(texts.ui(key, language: language), with: values)
+    }
+
+    /// The alert block for a failure: the message, the code (linked to its page) and the trace ID.
+    func alert(_ error: CatalogueError?, language: String, context: GatehouseContext) -> [String: Any]? {
+        guard let error else { return nil }
+        let shown = PasswordSignIn.shownEntry(for: error.entry)
+        let shownError = shown == error.entry ? error : CatalogueError(shown)
+        var uri = configuration.errorURI(shown.number)
+        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        return ["message": texts.message(for: shownError, language: language), "code": shown.number, "uri": uri,
+                "traceID": context.traceID, "labelCode": ui("errorCode", language)]
+    }
+
+    /// `form-action` must allow the client's origin: browsers apply it to the redirect after a form post.
+    static func origin(of uri: String) -> String? {
+        guard let components = URLComponents(string: uri), let scheme = components.scheme, let host = components.host else { return nil }
+        let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(hostPart)\(components.port.map { ":\($0)" } ?? "")"
+    }
+
+    func html(_ body: String, status: HTTPResponse.Status = .ok, formTarget: String? = nil, scriptNonce: String? = nil) -> Response {
+        var formAction = "'self'"
+        if let target = formTarget.flatMap(Self.origin(of:)) { formAction += " \(target)" }
+        let script = scriptNonce.map { "; script-src 'nonce-\($0)'" } ?? ""
+        return Response(status: status, headers: [
+            .contentType: "text/html; charset=utf-8",
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'\(script)",
+            .xContentTypeOptions: "nosniff",
+            .xFrameOptions: "DENY",
+            .referrerPolicy: "no-referrer",
+            .cacheControl: "no-store",
+            .pragma: "no-cache",
+        ], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A page that shows a failure which must not go back to the client (50011, 700016, ...).
+    func errorPage(_ error: CatalogueError, language: String, context: GatehouseContext) -> Response {
+        let body = message.render([
+            "language": language, "title": ui("signInTitle", language), "heading": ui("signInTitle", language),
+            "error": alert(error, language: language, context: context) as Any,
+        ])
+        return html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

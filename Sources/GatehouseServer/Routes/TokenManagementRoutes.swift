@@ -1,0 +1,110 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import NIOCore
+
+/// RFC 7662 introspection and RFC 7009 revocation. Both authenticate the client like the token
+/// endpoint. A client sees a token issued to it, or (introspection only) an access token whose
+/// `aud` names its client_id (a resource server). Others are `active: false` / refused.
+struct TokenManagementRoutes: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let authenticator: ClientAuthenticator
+    let inspector: TokenInspector
+    let grants: any GrantStore
+    let state: SignInStateStore
+    let users: any UserStore
+    let renderer: ErrorRenderer
+    let signIns: SignInLogWriter
+    let time: TimeSource
+
+    func register(on router: Router<GatehouseContext>) {
+        router.post("/:tenant/oauth2/introspect") { request, context in
+            await self.handle(request, context: context, step: "introspection", body: self.introspect)
+        }
+        router.post("/:tenant/oauth2/revoke") { request, context in
+            await self.handle(request, context: context, step: "revocation", body: self.revoke)
+        }
+    }
+
+    typealias Body = @Sendable (FormParameters, Tenant, AuthenticatedClient) async throws -> Response
+
+    private func handle(_ request: Request, context: GatehouseContext, step: String, body: Body) async -> Response {
+        let segment = context.parameters.get("tenant") ?? ""
+        var clientID: String? = nil
+        var failure: CatalogueError? = nil
+        let response: Response
+        do {
+            let tenant = try await tenants.resolve(segment)
+            let form = try await FormBody.read(request, limit: configuration.maxBodySize)
+            let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
+            clientID = presented.claimedClientID?.value
+            let client = try await authenticator.authenticate(
+                presented, tenant: tenant.name,
+                acceptedAudiences: [configuration.tokenEndpoint(tenant.name.value), configuration.issuer(tenant.name.value),
+                                    configuration.endpoint(tenant.name.value, "oauth2/\(step == "introspection" ? "introspect" : "revoke")")],
+                grantType: nil)
+            clientID = client.client.id.value
+            response = try await body(form, tenant, client)
+        } catch let error as CatalogueError {
+            failure = error
+            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
+        } catch {
+            context.logger.error("\(step) fault", metadata: ["cause": "\(error)"])
+            let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
+            failure = fault
+            response = renderer.response(for: fault, context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
+        }
+        let latency = ContinuousClock.now - context.startedAt
+        signIns.record(SignInEvent(
+            time: time.now(), tenant: segment, clientID: clientID, grantType: step, scopes: nil, result: failure == nil ? .success : .failure,
+            errorCode: failure?.entry.number, error: failure?.error.rawValue, detail: failure?.detail, traceID: context.traceID,
+            correlationID: context.correlationID, clientIP: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        return response
+    }
+
+    private func introspect(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
+        let token = try form.require("token")
+        let issuer = configuration.issuer(tenant.name.value)
+        var document: [String: Any] = ["active": false]
+        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuer: issuer) {
+        case .access(let claims) where claims.clientID == client.client.id.value || claims.aud.contains(client.client.id.value):
+            document = ["active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
+                        "exp": claims.exp, "iat": claims.iat, "jti": claims.jti]
+            document["aud"] = claims.aud.count == 1 ? claims.aud[0] as Any : claims.aud as Any
+            if let scope = claims.scope { document["scope"] = scope }
+            if let authTime = claims.authTime { document["auth_time"] = authTime }
+            if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) { document["username"] = user.username.value }
+        case .refresh(_, let grant) where grant.clientID == client.client.id:
+            let lastUsed = grant.lastUsedAt ?? grant.createdAt
+            let end = min(grant.createdAt.addingTimeInterval(configuration.signIn.refreshAbsoluteLifetime), lastUsed.addingTimeInterval(configuration.signIn.refreshIdleLifetime))
+            document = ["active": true, "token_type": "refresh_token", "client_id": grant.clientID.value, "sub": grant.userID, "iss": issuer,
+                        "scope": grant.scope.description, "exp": Int(end.timeIntervalSince1970), "iat": Int(grant.createdAt.timeIntervalSince1970),
+                        "auth_time": Int(grant.authTime.timeIntervalSince1970)]
+            if let user = try await users.user(tenant: tenant.name, id: grant.userID) { document["username"] = user.username.value }
+        default:
+            break
+        }
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// RFC 7009 §2.2: 200 also for unknown or already invalid tokens.
+    private func revoke(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
+        let token = try form.require("token")
+        let now = time.now()
+        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuer: configuration.issuer(tenant.name.value)) {
+        case .access(let claims):
+            guard claims.clientID == client.client.id.value else { throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "access token of \(claims.clientID)") }
+            try await state.revokeAccessToken(jti: claims.jti, expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+        case .refresh(_, let grant):
+            guard grant.clientID == client.client.id else { throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "refresh token of \(grant.clientID)") }
+            try await grants.revokeGrant(id: grant.id, now: now)
+        case nil:
+            break
+        }
+        return Response(status: .ok, headers: [.cacheControl: "no-store", .pragma: "no-cache"])
+    }
+}

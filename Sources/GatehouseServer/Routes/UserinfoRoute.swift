@@ -1,0 +1,78 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import NIOCore
+
+/// OpenID Connect Core §5.3 userinfo, GET and POST, with an RFC 6750 bearer token (header, or
+/// `access_token` in a POST form body). Errors carry `WWW-Authenticate: Bearer` (§3).
+struct UserinfoRoute: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let inspector: TokenInspector
+    let users: any UserStore
+    let renderer: ErrorRenderer
+
+    func register(on router: Router<GatehouseContext>) {
+        router.get("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
+        router.post("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
+    }
+
+    func handle(_ request: Request, context: GatehouseContext) async -> Response {
+        let segment = context.parameters.get("tenant") ?? ""
+        do {
+            return try await run(request, segment: segment)
+        } catch let error as CatalogueError {
+            context.logger.info("userinfo refused", metadata: ["code": "\(error.entry.number)", "detail": "\(error.detail ?? "-")"])
+            let bearer = error.entry.status == 401 || error.entry.status == 403
+            return renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
+                                     realm: segment, bearerChallenge: bearer)
+        } catch {
+            context.logger.error("userinfo fault", metadata: ["cause": "\(error)"])
+            return renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
+        }
+    }
+
+    private func run(_ request: Request, segment: String) async throws -> Response {
+        let tenant = try await tenants.resolve(segment)
+        var token: String? = nil
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "not a Bearer authorization"])
+            }
+            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        if request.method == .post, request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            let form = try await FormBody.read(request, limit: configuration.maxBodySize)
+            if let fromBody = form["access_token"] {
+                // RFC 6750 §2: one method per request.
+                guard token == nil else { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "access_token"], detail: "token in header and body") }
+                token = fromBody
+            }
+        }
+        guard let token, !token.isEmpty else { throw CatalogueError(Catalogue.bearerTokenMissing) }
+        let claims: AccessTokenClaims
+        switch await inspector.accessToken(token, tenant: tenant.name, issuer: configuration.issuer(tenant.name.value)) {
+        case .success(let valid): claims = valid
+        case .failure(let failure): throw CatalogueError(Catalogue.invalidAccessToken, ["reason": failure.rawValue])
+        }
+        let scopes = Set((claims.scope ?? "").split(separator: " ").map(String.init))
+        guard scopes.contains("openid") else { throw CatalogueError(Catalogue.insufficientScope, ["scope": "openid"]) }
+        guard let user = try await users.user(tenant: tenant.name, id: claims.sub), user.enabled else {
+            throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "the user is disabled or removed"])
+        }
+        var document: [String: Any] = ["sub": user.id]
+        if scopes.contains("profile") {
+            document["name"] = user.displayName
+            document["preferred_username"] = user.username.value
+            document["updated_at"] = Int(user.updatedAt.timeIntervalSince1970)
+        }
+        if scopes.contains("email"), let email = user.email {
+            document["email"] = email
+            document["email_verified"] = false
+        }
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
