@@ -20,6 +20,8 @@ struct Clients: AsyncParsableCommand {
         @Option(name: .customLong("resource"), help: "An allowed RFC 8707 resource URI (repeatable); the first is the default audience.") var resources: [String] = []
         @Option(name: .customLong("grant"), help: "An allowed grant type (repeatable; default client_credentials).") var grants: [String] = []
         @Option(name: .customLong("auth-method"), help: "client_secret_basic, client_secret_post, private_key_jwt or none (repeatable).") var authMethods: [String] = []
+        @Option(name: .customLong("redirect-uri"), help: "A redirect URI for the authorization code flow (repeatable; exact match).") var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "A URI the logout endpoint may return to (repeatable).") var postLogoutURIs: [String] = []
         @Option(name: .customLong("jwks-file"), help: "The client's public JWKS, for private_key_jwt.") var jwksFile: String?
         @Option(name: .customLong("secret-expires-in-days"), help: "Lifetime of the first secret, in days.") var secretDays: Double?
         @Flag var json = false
@@ -27,14 +29,21 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
             spec.type = isPublic ? .public : .confidential
-            let allowed = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            var allowed = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            spec.redirectURIs = redirectURIs
+            spec.postLogoutRedirectURIs = postLogoutURIs
+            // A client that signs users in: the code flow with refresh tokens and the OpenID Connect scopes by default.
+            let signsUsersIn = !redirectURIs.isEmpty
+            if signsUsersIn && allowed.isEmpty { allowed = ["openid", "profile", "email", "offline_access"] }
             for token in allowed where !Scope.isValidToken(token[...]) { throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)") }
             spec.allowedScopes = Scope(tokens: allowed)
             if !defaultScopes.isEmpty { spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) }) }
             spec.allowedResources = try resources.map { raw in
                 do { return try ResourceIndicator(raw) } catch { throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)") }
             }
-            if !grants.isEmpty { spec.grantTypes = Set(grants.map(GrantType.init(rawValue:))) } else if isPublic { spec.grantTypes = [] }
+            if !grants.isEmpty { spec.grantTypes = Set(grants.map(GrantType.init(rawValue:))) }
+            else if signsUsersIn { spec.grantTypes = [.authorizationCode, .refreshToken] }
+            else if isPublic { spec.grantTypes = [] }
             if !authMethods.isEmpty {
                 spec.authMethods = Set(try authMethods.map { raw in
                     guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }

@@ -45,6 +45,14 @@ struct Settings {
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
     var signInRetentionDays: Double { reader.double(forKey: "gatehouse.signin_retention_days", default: 30) }
+    var passwordHashCost: Int { reader.int(forKey: "gatehouse.password_hash_cost", default: 12) }
+    var codeLifetime: Double { reader.double(forKey: "gatehouse.code_lifetime_seconds", default: 120) }
+    var sessionLifetime: Double { reader.double(forKey: "gatehouse.session_lifetime_seconds", default: 8 * 3600) }
+    var refreshGrace: Double { reader.double(forKey: "gatehouse.refresh_reuse_grace_seconds", default: 10) }
+    var refreshIdleDays: Double { reader.double(forKey: "gatehouse.refresh_idle_days", default: 14) }
+    var refreshAbsoluteDays: Double { reader.double(forKey: "gatehouse.refresh_absolute_days", default: 90) }
+    var lockoutThreshold: Int { reader.int(forKey: "gatehouse.lockout_threshold", default: 5) }
+    var lockoutMinutes: Double { reader.double(forKey: "gatehouse.lockout_minutes", default: 15) }
     var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
 
     func serverConfiguration() -> ServerConfiguration {
@@ -52,6 +60,14 @@ struct Settings {
         configuration.cacheTTL = cacheTTL
         configuration.logLevel = logLevel
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
+        configuration.passwordHashCost = UInt8(clamping: min(max(passwordHashCost, 4), 31))
+        configuration.signIn.codeLifetime = max(codeLifetime, 1)
+        configuration.signIn.sessionLifetime = max(sessionLifetime, 60)
+        configuration.signIn.refreshReuseGrace = max(refreshGrace, 0)
+        configuration.signIn.refreshIdleLifetime = max(refreshIdleDays, 0.0001) * 86400
+        configuration.signIn.refreshAbsoluteLifetime = max(refreshAbsoluteDays, 0.0001) * 86400
+        configuration.signIn.lockoutThreshold = max(lockoutThreshold, 1)
+        configuration.signIn.lockoutDuration = max(lockoutMinutes, 0.01) * 60
         return configuration
     }
 

@@ -78,6 +78,8 @@ public struct Administration: Sendable {
         public var allowedResources: [ResourceIndicator] = []
         public var jwks: String?
         public var secretLifetime: TimeInterval?
+        public var redirectURIs: [String] = []
+        public var postLogoutRedirectURIs: [String] = []
 
         public init(id: ClientID? = nil, name: String) {
             self.id = id
@@ -109,9 +111,15 @@ public struct Administration: Sendable {
         if let stray = defaults.notContained(in: spec.allowedScopes).first {
             throw AdministrationError.invalid("default scope '\(stray)' is not among the allowed scopes")
         }
+        for uri in spec.redirectURIs + spec.postLogoutRedirectURIs where (try? RedirectURI(uri)) == nil {
+            throw AdministrationError.invalid("'\(uri)' is not an absolute URI without fragment")
+        }
+        if spec.grantTypes.contains(.authorizationCode) && spec.redirectURIs.isEmpty {
+            throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
+        }
         let client = Client(tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
                             allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
-                            jwks: spec.jwks, createdAt: time.now())
+                            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs, createdAt: time.now())
         try await store.createClient(client)
         var secret: NewSecret? = nil
         if methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {

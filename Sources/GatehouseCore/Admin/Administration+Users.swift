@@ -1,0 +1,62 @@
+import Foundation
+
+extension Administration {
+    /// Passwords shorter than this are refused (NIST SP 800-63B §5.1.1.2).
+    public static let minimumPasswordLength = 8
+
+    public func createUser(tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
+                           passwords: any PasswordHasher) async throws -> User {
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        let name: Username
+        do { name = try Username(username) } catch { throw AdministrationError.invalid("'\(username)' is not a valid username") }
+        try Self.checkPassword(password)
+        let now = time.now()
+        let user = User(tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
+                        passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
+        try await store.createUser(user)
+        return user
+    }
+
+    public func findUser(tenant: TenantName, _ usernameOrID: String) async throws -> User {
+        if let name = try? Username(usernameOrID), let user = try await store.user(tenant: tenant, username: name) { return user }
+        if let user = try await store.user(tenant: tenant, id: usernameOrID.lowercased()) { return user }
+        throw AdministrationError.invalid("no user '\(usernameOrID)' in tenant '\(tenant)'")
+    }
+
+    public func setEnabled(tenant: TenantName, user usernameOrID: String, enabled: Bool) async throws -> User {
+        var user = try await findUser(tenant: tenant, usernameOrID)
+        user.enabled = enabled
+        user.updatedAt = time.now()
+        _ = try await store.updateUser(user)
+        return user
+    }
+
+    public func setPassword(tenant: TenantName, user usernameOrID: String, password: String, passwords: any PasswordHasher) async throws -> User {
+        try Self.checkPassword(password)
+        var user = try await findUser(tenant: tenant, usernameOrID)
+        user.passwordHash = try await passwords.hash(password)
+        user.updatedAt = time.now()
+        _ = try await store.updateUser(user)
+        try await store.clearSignInFailures(key: "\(tenant.value) \(user.username.value)")
+        return user
+    }
+
+    /// Enrolls (or replaces) a TOTP second factor; returns the new secret for the authenticator app.
+    public func enrollTOTP(tenant: TenantName, user usernameOrID: String, box: SecretBox) async throws -> (User, secret: String) {
+        var user = try await findUser(tenant: tenant, usernameOrID)
+        // 20 characters from the base32 alphabet; the key is their UTF-8 bytes (HummingbirdOTP's convention).
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let secret = String(random.bytes(20).map { alphabet[Int($0) % 32] })
+        user.sealedTOTPSecret = try box.seal(secret)
+        user.updatedAt = time.now()
+        _ = try await store.updateUser(user)
+        return (user, secret)
+    }
+
+    static func checkPassword(_ password: String) throws {
+        guard password.count >= minimumPasswordLength else {
+            throw AdministrationError.invalid("passwords need at least \(minimumPasswordLength) characters")
+        }
+        guard password.utf8.count <= 72 else { throw AdministrationError.invalid("bcrypt uses at most 72 bytes of a password") }
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the users who sign in to a tenant.",
+        subcommands: [Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self])
+
+    /// The password from --password, or one line of standard input with --password-stdin.
+    struct PasswordOptions: ParsableArguments {
+        @Option(help: "The password (visible to other local users in the process list; prefer --password-stdin).") var password: String?
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.") var passwordStdin = false
+
+        func read() throws -> String {
+            if passwordStdin {
+                guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }
+                return line
+            }
+            guard let password else { throw ValidationError("give --password or --password-stdin") }
+            return password
+        }
+    }
+
+    static func hasher(_ settings: Settings) -> BcryptPasswordHasher {
+        BcryptPasswordHasher(cost: settings.serverConfiguration().passwordHashCost)
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option var username: String
+        @Option var email: String?
+        @Option(name: .customLong("display-name")) var displayName: String?
+        @OptionGroup var passwordOptions: PasswordOptions
+        @Flag var json = false
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            let password = try passwordOptions.read()
+            try await withAdministration(global) { admin, settings in
+                let user: User
+                do {
+                    user = try await admin.createUser(tenant: tenantName, username: username, email: email, displayName: displayName,
+                                                      password: password, passwords: Users.hasher(settings))
+                } catch StoreError.conflict { throw CLIError("a user named '\(username)' exists in tenant '\(tenantName)'") }
+                if json { try printJSON(["id": user.id, "username": user.username.value, "tenant": tenantName.value]) } else {
+                    print("User ID:  \(user.id)")
+                    print("Username: \(user.username)")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a tenant's users.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Flag var json = false
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, _ in
+                let users = try await store.users(tenant: tenantName)
+                if json {
+                    try printJSON(users.map { ["id": $0.id, "username": $0.username.value, "email": $0.email ?? NSNull(), "display_name": $0.displayName,
+                                               "enabled": $0.enabled, "totp": $0.sealedTOTPSecret != nil] as [String: Any] })
+                    return
+                }
+                for user in users {
+                    print("\(user.username)\t\(user.id)\t\(user.enabled ? "enabled" : "disabled")\(user.sealedTOTPSecret != nil ? "\ttotp" : "")\t\(user.email ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user: sign-in and refresh fail with 50057.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: false)
+                print("Disabled \(updated.username)")
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: true)
+                print("Enabled \(updated.username)")
+            }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-password", abstract: "Set a user's password (also clears a lockout).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+        @OptionGroup var passwordOptions: PasswordOptions
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            let password = try passwordOptions.read()
+            try await withAdministration(global) { admin, settings in
+                let updated = try await admin.setPassword(tenant: tenantName, user: user, password: password, passwords: Users.hasher(settings))
+                print("Password set for \(updated.username)")
+            }
+        }
+    }
+
+    struct EnrollTOTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enroll-totp", abstract: "Enroll a TOTP second factor; prints the secret and otpauth URL once.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+        @Flag var json = false
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let (updated, secret) = try await admin.enrollTOTP(tenant: tenantName, user: user, box: SecretBox(serverKey: admin.hasher.keyData))
+                let url = HummingbirdTOTP.enrollmentURL(secret: secret, account: updated.username.value, issuer: "Gatehouse \(tenantName.value)")
+                if json { try printJSON(["secret": secret, "otpauth_url": url]) } else {
+                    print("TOTP secret (raw, as the key's characters): \(secret)")
+                    print("Authenticator URL: \(url)")
+                    print("(shown once; the secret is stored sealed with the server key)")
+                }
+            }
+        }
+    }
+}
