@@ -30,8 +30,8 @@ struct SignInPages: Sendable {
     }
 
     /// The alert block for a failure: the message, the code (linked to its page) and the trace ID.
-    func alert(_ error: CatalogueError?, language: String, context: GatehouseContext) -> [String: Any]? {
-        guard let error else { return nil }
+    func alert(_ error: CatalogueError?, language: String, context: GatehouseContext) -> Any {
+        guard let error else { return false }
         let shown = PasswordSignIn.shownEntry(for: error.entry)
         let shownError = shown == error.entry ? error : CatalogueError(shown)
         var uri = configuration.errorURI(shown.number)
