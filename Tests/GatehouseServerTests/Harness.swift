@@ -19,18 +19,23 @@ struct Harness {
     static var tokenEndpoint: String { baseURL + tokenPath }
 
     let gatehouse: Gatehouse
-    let store: InMemoryStore
+    let store: any GatehouseStore
     /// Secrets by client ID.
     let secrets: [String: String]
     /// The ES256 key the `jwt-client` signs assertions with, and one it does not own.
     let clientKey: ES256PrivateKey
     let strangerKey: ES256PrivateKey
+    /// Bob's TOTP secret.
+    let totpSecret: String
 
-    static func make(algorithm: SigningAlgorithm = .es256, time: TimeSource = .system) async throws -> Harness {
-        let store = InMemoryStore()
+    static func make(algorithm: SigningAlgorithm = .es256, time: TimeSource = .system, store: (any GatehouseStore)? = nil,
+                     configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let store = store ?? InMemoryStore()
         var configuration = ServerConfiguration(baseURL: baseURL)
         configuration.cacheTTL = 0
         configuration.maxBodySize = 4096
+        configuration.passwordHashCost = 4
+        configure(&configuration)
         let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time)
         let admin = gatehouse.administration
         let tenant = try TenantName(tenant)
@@ -62,8 +67,34 @@ struct Harness {
         }
         // A client whose only secret expired yesterday.
         try await make("expired") { $0.secretLifetime = -86400 }
-        return Harness(gatehouse: gatehouse, store: store, secrets: secrets, clientKey: clientKey, strangerKey: strangerKey)
+        // Sign-in: a web app, a second web app, a native app with a loopback redirect URI; users.
+        for id in ["web", "web2"] {
+            try await make(id) { spec in
+                spec.grantTypes = [.authorizationCode, .refreshToken, .clientCredentials]
+                spec.allowedScopes = Scope(tokens: ["openid", "profile", "email", "offline_access", "api.read"])
+                spec.defaultScopes = Scope(tokens: ["openid"])
+                spec.redirectURIs = [Self.webRedirect, "https://\(id).example.com/other"]
+                spec.postLogoutRedirectURIs = ["https://\(id).example.com/bye"]
+            }
+        }
+        try await make("native") { spec in
+            spec.type = .public
+            spec.grantTypes = [.authorizationCode, .refreshToken]
+            spec.allowedScopes = Scope(tokens: ["openid", "offline_access", "api.read"])
+            spec.defaultScopes = Scope(tokens: ["openid"])
+            spec.redirectURIs = ["http://127.0.0.1/callback"]
+        }
+        let hasher = gatehouse.passwordHasher
+        _ = try await admin.createUser(tenant: tenant, username: "alice", email: "alice@example.com", displayName: "Alice Nguyen", password: Self.password, passwords: hasher)
+        _ = try await admin.createUser(tenant: tenant, username: "bob", email: nil, displayName: "Bob", password: Self.password, passwords: hasher)
+        _ = try await admin.createUser(tenant: tenant, username: "carol", email: nil, displayName: "Carol", password: Self.password, passwords: hasher)
+        _ = try await admin.setEnabled(tenant: tenant, user: "carol", enabled: false)
+        let (_, totpSecret) = try await admin.enrollTOTP(tenant: tenant, user: "bob", box: gatehouse.secretBox)
+        return Harness(gatehouse: gatehouse, store: store, secrets: secrets, clientKey: clientKey, strangerKey: strangerKey, totpSecret: totpSecret)
     }
+
+    static let webRedirect = "https://web.example.com/callback"
+    static let password = "correct horse battery"
 
     static func jwks(for key: ES256PrivateKey, kid: String) -> String {
         let parameters = key.publicKey.parameters!
@@ -150,7 +181,7 @@ func expectError(
     #expect(positions.allSatisfy { $0 != nil }, "all keys present in \(text)", sourceLocation: sourceLocation)
     let found = positions.compactMap { $0 }
     #expect(found == found.sorted(), "key order", sourceLocation: sourceLocation)
-    #expect(body.count == keys.count, "no extra keys", sourceLocation: sourceLocation)
+    #expect(body.count == keys.count + (body["suberror"] != nil ? 1 : 0), "no extra keys", sourceLocation: sourceLocation)
     let uri = body["error_uri"] as? String ?? ""
     #expect(uri == "\(Harness.baseURL)/error?code=\(code)" || uri.hasPrefix("\(Harness.baseURL)/error?code=\(code)&ui_locales="), sourceLocation: sourceLocation)
     let timestamp = body["timestamp"] as? String ?? ""

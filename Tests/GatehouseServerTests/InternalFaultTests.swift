@@ -35,6 +35,31 @@ final class FailingClientStore: GatehouseStore {
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
     func purgeSignIns(before cutoff: Date) async throws -> Int { try await inner.purgeSignIns(before: cutoff) }
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String { try await inner.setting(key, insertingIfAbsent: proposed) }
+    func createUser(_ user: User) async throws { try await inner.createUser(user) }
+    func user(tenant: TenantName, username: Username) async throws -> User? { try await inner.user(tenant: tenant, username: username) }
+    func user(tenant: TenantName, id: String) async throws -> User? { try await inner.user(tenant: tenant, id: id) }
+    func users(tenant: TenantName) async throws -> [User] { try await inner.users(tenant: tenant) }
+    func updateUser(_ user: User) async throws -> Bool { try await inner.updateUser(user) }
+    func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int { try await inner.recordSignInFailure(key: key, now: now, resetBefore: resetBefore) }
+    func signInFailures(key: String, since: Date) async throws -> Int { try await inner.signInFailures(key: key, since: since) }
+    func clearSignInFailures(key: String) async throws { try await inner.clearSignInFailures(key: key) }
+    func putState(kind: String, key: String, value: String, expiresAt: Date) async throws { try await inner.putState(kind: kind, key: key, value: value, expiresAt: expiresAt) }
+    func state(kind: String, key: String, now: Date) async throws -> String? { try await inner.state(kind: kind, key: key, now: now) }
+    func takeState(kind: String, key: String, now: Date) async throws -> String? { try await inner.takeState(kind: kind, key: key, now: now) }
+    func deleteState(kind: String, key: String) async throws -> Bool { try await inner.deleteState(kind: kind, key: key) }
+    func purgeState(now: Date) async throws -> Int { try await inner.purgeState(now: now) }
+    func createGrant(_ grant: AuthorizationGrant) async throws { try await inner.createGrant(grant) }
+    func grant(id: String) async throws -> AuthorizationGrant? { try await inner.grant(id: id) }
+    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption { try await inner.redeemCode(hash: hash, now: now) }
+    func revokeGrant(id: String, now: Date) async throws -> Bool { try await inner.revokeGrant(id: id, now: now) }
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord? { try await inner.refreshToken(hash: hash) }
+    func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
+        try await inner.addRefreshToken(hash: hash, grantID: grantID, generation: generation, now: now)
+    }
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+        try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now)
+    }
+    func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int { try await inner.purgeGrants(now: now, endedBefore: cutoff) }
 }
 
 @Suite struct InternalFaultTests {

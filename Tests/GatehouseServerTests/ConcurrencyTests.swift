@@ -1,0 +1,129 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import GatehouseStore
+import HummingbirdTesting
+import Testing
+
+/// Parallel refreshes with one refresh token and parallel redemptions of one code, on the
+/// in-memory store and on SQLite (a file, WAL): exactly what the grace rule defines, never two
+/// live grants, never a 5xx.
+@Suite struct ConcurrencyTests {
+    enum Store: String, CaseIterable, Sendable { case memory, sqlite }
+
+    func harness(_ kind: Store, grace: TimeInterval) async throws -> (Harness, @Sendable () async throws -> Void) {
+        switch kind {
+        case .memory:
+            return (try await Harness.make { $0.signIn.refreshReuseGrace = grace }, {})
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-concurrency-\(UUID().uuidString)")
+            let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("db.sqlite").path)
+            return (try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace }, {
+                try await database.close()
+                try? FileManager.default.removeItem(at: folder)
+            })
+        }
+    }
+
+    struct Outcome: Sendable {
+        let status: Int
+        let code: Int?
+        let refreshToken: String?
+        let accessToken: String?
+        init(_ response: TestResponse) {
+            let body = json(response)
+            status = response.status.code
+            code = (body["error_codes"] as? [Int])?.first
+            refreshToken = body["refresh_token"] as? String
+            accessToken = body["access_token"] as? String
+        }
+    }
+
+    func grant(of accessToken: String, in harness: Harness) async throws -> AuthorizationGrant? {
+        guard let id = claims(accessToken)["grant_id"] as? String else { return nil }
+        return try await harness.store.grant(id: id)
+    }
+
+    @Test(arguments: Store.allCases)
+    func parallelRefreshesWithinGraceAllSucceedAndTheGrantAdvancesOnce(store: Store) async throws {
+        let (harness, close) = try await harness(store, grace: 30)
+        defer { Task { try? await close() } }
+        try await harness.withClient { client in
+            let tokens = try await harness.tokens(client)
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for _ in 0..<40 { group.addTask { Outcome(try await harness.refresh(client, refresh)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.status == 200 }, "statuses \(results.map(\.status))")
+            let grant = try #require(try await grant(of: tokens["access_token"] as? String ?? "", in: harness))
+            #expect(grant.generation == 1 && grant.revokedAt == nil)
+            // Every issued token belongs to the one grant at its current generation.
+            let issued = results.compactMap(\.refreshToken)
+            #expect(Set(issued).count == 40)
+            for token in issued {
+                let record = try #require(try await harness.store.refreshToken(hash: harness.gatehouse.hasher.hash(token)))
+                #expect(record.grantID == grant.id && record.generation == 1)
+            }
+            // The next rotation from any of them advances the grant; the others become replaced tokens.
+            #expect(try await harness.refresh(client, issued[0]).status == .ok)
+            #expect(try await harness.store.grant(id: grant.id)?.generation == 2)
+        }
+    }
+
+    @Test(arguments: Store.allCases)
+    func parallelRefreshesWithoutGraceLetOneWinAndRevokeTheGrant(store: Store) async throws {
+        let (harness, close) = try await harness(store, grace: 0)
+        defer { Task { try? await close() } }
+        try await harness.withClient { client in
+            let tokens = try await harness.tokens(client)
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for _ in 0..<40 { group.addTask { Outcome(try await harness.refresh(client, refresh)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.status == 200 || $0.status == 400 }, "no 5xx: \(results.map(\.status))")
+            let winners = results.filter { $0.status == 200 }
+            #expect(winners.count == 1)
+            let codes = Set(results.filter { $0.status == 400 }.compactMap(\.code))
+            #expect(codes.isSubset(of: [9900154, 50173]) && !codes.isEmpty)
+            let grant = try #require(try await grant(of: tokens["access_token"] as? String ?? "", in: harness))
+            #expect(grant.revokedAt != nil)
+            // The winner's token died with the grant.
+            let winnerToken = winners.first?.refreshToken ?? ""
+            #expect(try await harness.refresh(client, winnerToken).status == .badRequest)
+        }
+    }
+
+    @Test(arguments: Store.allCases)
+    func parallelRedemptionsOfOneCodeYieldOneSuccess(store: Store) async throws {
+        let (harness, close) = try await harness(store, grace: 10)
+        defer { Task { try? await close() } }
+        try await harness.withClient { client in
+            let pkce = PKCEPair()
+            let reply = try await harness.signIn(Browser(client), uri: harness.authorizeURI(pkce: pkce))
+            let code = try #require(redirectParameters(reply)["code"])
+            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for _ in 0..<30 { group.addTask { Outcome(try await harness.redeem(client, code: code, pkce: pkce)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // One request redeemed the code; each of the others found it redeemed (54005) and revoked
+            // the grant. The redeemer answers 200 if it finished first, else 50173 (revoked meanwhile).
+            #expect(results.count == 30)
+            #expect(results.filter { $0.code == 54005 }.count == 29, "codes \(results.map { $0.code ?? $0.status })")
+            let redeemer = try #require(results.first { $0.code != 54005 })
+            #expect(redeemer.status == 200 || redeemer.code == 50173)
+            let grantID = try #require(try await harness.store.redeemCode(hash: harness.gatehouse.hasher.hash(code), now: Date()).redeemedGrantID)
+            #expect(try await harness.store.grant(id: grantID)?.revokedAt != nil)
+        }
+    }
+}
+
+extension CodeRedemption {
+    var redeemedGrantID: String? {
+        switch self {
+        case .redeemed(let grant), .alreadyRedeemed(let grant): grant.id
+        case .unknown: nil
+        }
+    }
+}
