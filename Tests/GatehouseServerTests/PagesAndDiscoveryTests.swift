@@ -17,7 +17,7 @@ import Testing
             #expect(document["issuer"] as? String == "https://login.test/contoso")
             #expect(document["token_endpoint"] as? String == "https://login.test/contoso/oauth2/token")
             #expect(document["jwks_uri"] as? String == "https://login.test/contoso/discovery/keys")
-            #expect(document["grant_types_supported"] as? [String] == ["client_credentials"])
+            #expect(document["grant_types_supported"] as? [String] == ["authorization_code", "client_credentials", "refresh_token"])
             #expect(Set(document["token_endpoint_auth_methods_supported"] as? [String] ?? []) == ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
             #expect(document["ui_locales_supported"] as? [String] == ["en", "vi"])
         }
