@@ -15,6 +15,8 @@ import pytest
 import requests
 
 BIN = os.environ.get("GATEHOUSE_BIN", ".build/debug/gatehouse")
+# bcrypt cost for the users the tests create (the server's default is 12).
+os.environ.setdefault("GATEHOUSE_PASSWORD_HASH_COST", "6")
 
 
 def free_port():
