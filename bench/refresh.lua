@@ -1,0 +1,59 @@
+-- wrk script: refresh_token grant with rotation. Each thread keeps a pool of live refresh tokens
+-- (from TOKENS_FILE, split between threads); a token leaves the pool when sent and its rotated
+-- successor enters it when the response arrives, so no token is ever presented twice.
+local id = os.getenv("CLIENT_ID")
+local secret = os.getenv("CLIENT_SECRET")
+local file = os.getenv("TOKENS_FILE")
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("index", counter)
+  table.insert(threads, thread)
+end
+
+local pool = {}
+errors = 0
+local header
+
+local function b64(data)
+  local chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+  return ((data:gsub('.', function(x)
+    local r, b = '', x:byte()
+    for i = 8, 1, -1 do r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and '1' or '0') end
+    return r
+  end) .. '0000'):gsub('%d%d?%d?%d?%d?%d?', function(x)
+    if (#x < 6) then return '' end
+    local c = 0
+    for i = 1, 6 do c = c + (x:sub(i, i) == '1' and 2 ^ (6 - i) or 0) end
+    return chars:sub(c + 1, c + 1)
+  end) .. ({ '', '==', '=' })[#data % 3 + 1])
+end
+
+function init(args)
+  header = "Basic " .. b64(id .. ":" .. secret)
+  local n = 0
+  for line in io.lines(file) do
+    n = n + 1
+    if n % 2 == index - 1 then table.insert(pool, line) end
+  end
+end
+
+function request()
+  local token = table.remove(pool)
+  if token == nil then token = "pool-empty" end
+  return wrk.format("POST", nil, { ["Content-Type"] = "application/x-www-form-urlencoded", ["Authorization"] = header },
+    "grant_type=refresh_token&refresh_token=" .. token)
+end
+
+function response(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if status ~= 200 or token == nil then errors = errors + 1 else table.insert(pool, token) end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + (thread:get("errors") or 0) end
+  io.write(string.format("non-200 responses: %d\n", total))
+end
