@@ -93,6 +93,10 @@ import Testing
             // prompt=login and max_age=0 show the sign-in page again.
             #expect(String(buffer: try await browser.get(harness.authorizeURI(extra: [("prompt", "login")])).body).contains("oauth2/login"))
             #expect(String(buffer: try await browser.get(harness.authorizeURI(extra: [("max_age", "0")])).body).contains("oauth2/login"))
+            // A disabled user's session no longer counts.
+            _ = try await harness.gatehouse.administration.setEnabled(tenant: try TenantName("contoso"), user: "alice", enabled: false)
+            expectRedirectError(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])), error: "login_required", code: 50058)
+            _ = try await harness.gatehouse.administration.setEnabled(tenant: try TenantName("contoso"), user: "alice", enabled: true)
             // A consent form can be posted once.
             let once = try await browser.post("/contoso/oauth2/consent", [
                 ("interaction", field("interaction", in: consentAgain) ?? ""), ("csrf", field("csrf", in: consentAgain) ?? ""), ("decision", "allow"),

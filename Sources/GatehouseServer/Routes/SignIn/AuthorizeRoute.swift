@@ -44,7 +44,9 @@ struct AuthorizeRoute: Sendable {
         }
         let (authorization, client) = parsed
         let now = env.time.now()
-        let current = try await env.session(request, tenant: tenant.name.value)
+        var current = try await env.session(request, tenant: tenant.name.value)
+        // A session of a user who was since disabled or removed no longer counts.
+        if let session = current?.session, try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled != true { current = nil }
         var needsLogin = current == nil || authorization.prompt.contains("login") || authorization.prompt.contains("select_account")
         if let maxAge = authorization.maxAge, let session = current?.session, now.timeIntervalSince(session.authTime) > Double(maxAge) { needsLogin = true }
         if needsLogin {
