@@ -55,12 +55,7 @@ struct TokenManagementRoutes: Sendable {
             failure = fault
             response = renderer.response(for: fault, context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
         }
-        let latency = ContinuousClock.now - context.startedAt
-        signIns.record(SignInEvent(
-            time: time.now(), tenant: segment, clientID: clientID, grantType: step, scopes: nil, result: failure == nil ? .success : .failure,
-            errorCode: failure?.entry.number, error: failure?.error.rawValue, detail: failure?.detail, traceID: context.traceID,
-            correlationID: context.correlationID, clientIP: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        signIns.record(request, context: context, time: time.now(), tenant: segment, clientID: clientID, step: step, scopes: nil, failure: failure)
         return response
     }
 

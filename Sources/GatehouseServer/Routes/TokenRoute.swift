@@ -67,13 +67,8 @@ struct TokenRoute: Sendable {
                 "client_id": "\(progress.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
             ])
         }
-        let latency = ContinuousClock.now - context.startedAt
-        signIns.record(SignInEvent(
-            time: Date(), tenant: tenantSegment, clientID: progress.clientID, grantType: progress.grantType, scopes: progress.scopes,
-            result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
-            detail: failure?.detail, traceID: context.traceID, correlationID: context.correlationID, clientIP: context.remoteAddress,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        signIns.record(request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.clientID, step: progress.grantType,
+                       scopes: progress.scopes, failure: failure)
         return response
     }
 

@@ -57,13 +57,8 @@ struct SignInEnvironment: Sendable {
     /// Records a browser step in the sign-in log (same record as token requests).
     func record(_ request: Request, context: GatehouseContext, tenant: String, clientID: String?, step: String, scopes: String?,
                 failure: CatalogueError?, detail: String? = nil) {
-        let latency = ContinuousClock.now - context.startedAt
-        signIns.record(SignInEvent(
-            time: time.now(), tenant: tenant, clientID: clientID, grantType: step, scopes: scopes,
-            result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
-            detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID, clientIP: context.remoteAddress,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        signIns.record(request, context: context, time: time.now(), tenant: tenant, clientID: clientID, step: step, scopes: scopes,
+                       failure: failure, detail: detail)
         if let failure {
             context.logger.info("sign-in step failed", metadata: [
                 "step": "\(step)", "code": "\(failure.entry.number)", "client_id": "\(clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
