@@ -4,7 +4,7 @@ import Foundation
 ///
 /// A grant is at generation G. A presented token of generation g is:
 /// - g == G: the current token; it is rotated (G becomes G+1, a new token is issued at G+1);
-/// - g == G-1 and the last rotation was at most `grace` ago: a retry after a lost response;
+/// - g == G-1, `grace` > 0 and the last rotation was at most `grace` ago: a retry after a lost response;
 ///   another token of the current generation G is issued and the grant does not advance;
 /// - anything else: reuse of a replaced token; the whole grant is revoked.
 public enum RefreshDecision: Sendable, Equatable {
@@ -16,7 +16,9 @@ public enum RefreshDecision: Sendable, Equatable {
 public enum RefreshRotation {
     public static func decide(presented: Int, grant: AuthorizationGrant, now: Date, grace: TimeInterval) -> RefreshDecision {
         if presented == grant.generation { return .rotate(from: presented) }
-        if presented == grant.generation - 1, let rotatedAt = grant.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
+        // `now` is read when the request arrived, so a request racing the rotation can see a
+        // rotation time after its own `now`; that is inside any positive grace, and grace 0 means none.
+        if presented == grant.generation - 1, grace > 0, let rotatedAt = grant.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
             return .reissue(atGeneration: grant.generation)
         }
         return .reuseDetected

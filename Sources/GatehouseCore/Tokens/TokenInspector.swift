@@ -56,9 +56,8 @@ public struct TokenInspector: Sendable {
         let now = time.now()
         let lastUsed = grant.lastUsedAt ?? grant.createdAt
         guard now.timeIntervalSince(grant.createdAt) <= policy.refreshAbsoluteLifetime, now.timeIntervalSince(lastUsed) <= policy.refreshIdleLifetime,
-              record.generation >= grant.generation - 1 else { return nil }
-        // A replaced token is live only inside the grace period.
-        if record.generation < grant.generation, now.timeIntervalSince(grant.rotatedAt ?? .distantPast) > policy.refreshReuseGrace { return nil }
+              RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) != .reuseDetected
+        else { return nil }
         return (record, grant)
     }
 
