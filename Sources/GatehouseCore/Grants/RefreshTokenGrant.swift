@@ -34,9 +34,8 @@ public struct RefreshTokenGrant: GrantHandler {
         let scope = try narrowedScope(request.form["scope"], grant: grant)
         for _ in 0..<4 {
             if let revokedAt = grant.revokedAt { throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)") }
-            let lastUsed = grant.lastUsedAt ?? grant.createdAt
-            if now.timeIntervalSince(grant.createdAt) > policy.refreshAbsoluteLifetime || now.timeIntervalSince(lastUsed) > policy.refreshIdleLifetime {
-                throw CatalogueError(Catalogue.refreshTokenExpired, detail: "grant \(grant.id) created \(grant.createdAt), last used \(lastUsed)")
+            if now > grant.refreshExpiry(policy: policy) {
+                throw CatalogueError(Catalogue.refreshTokenExpired, detail: "grant \(grant.id) created \(grant.createdAt), last used \(grant.lastUsedAt ?? grant.createdAt)")
             }
             let value = random.token(byteCount: 32)
             let issued: Bool

@@ -54,8 +54,7 @@ public struct TokenInspector: Sendable {
         guard let record = try await grants.refreshToken(hash: hasher.hash(raw)),
               let grant = try await grants.grant(id: record.grantID), grant.tenant == tenant, grant.revokedAt == nil else { return nil }
         let now = time.now()
-        let lastUsed = grant.lastUsedAt ?? grant.createdAt
-        guard now.timeIntervalSince(grant.createdAt) <= policy.refreshAbsoluteLifetime, now.timeIntervalSince(lastUsed) <= policy.refreshIdleLifetime,
+        guard now <= grant.refreshExpiry(policy: policy),
               RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) != .reuseDetected
         else { return nil }
         return (record, grant)

@@ -61,6 +61,14 @@ public struct AuthorizationGrant: Sendable, Hashable {
     }
 }
 
+extension AuthorizationGrant {
+    /// When its refresh tokens stop working: the earlier of the sliding end (last use + idle
+    /// lifetime) and the absolute end (creation + absolute lifetime).
+    public func refreshExpiry(policy: SignInPolicy) -> Date {
+        min(createdAt.addingTimeInterval(policy.refreshAbsoluteLifetime), (lastUsedAt ?? createdAt).addingTimeInterval(policy.refreshIdleLifetime))
+    }
+}
+
 /// The result of redeeming a code: one conditional update decides it.
 public enum CodeRedemption: Sendable, Equatable {
     case redeemed(AuthorizationGrant)

@@ -72,8 +72,7 @@ struct TokenManagementRoutes: Sendable {
             if let authTime = claims.authTime { document["auth_time"] = authTime }
             if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) { document["username"] = user.username.value }
         case .refresh(_, let grant) where grant.clientID == client.client.id:
-            let lastUsed = grant.lastUsedAt ?? grant.createdAt
-            let end = min(grant.createdAt.addingTimeInterval(configuration.signIn.refreshAbsoluteLifetime), lastUsed.addingTimeInterval(configuration.signIn.refreshIdleLifetime))
+            let end = grant.refreshExpiry(policy: configuration.signIn)
             document = ["active": true, "token_type": "refresh_token", "client_id": grant.clientID.value, "sub": grant.userID, "iss": issuer,
                         "scope": grant.scope.description, "exp": Int(end.timeIntervalSince1970), "iat": Int(grant.createdAt.timeIntervalSince1970),
                         "auth_time": Int(grant.authTime.timeIntervalSince1970)]
