@@ -102,6 +102,10 @@ import Testing
             // The confirmation form ends a session too.
             _ = try await harness.signIn(browser, uri: harness.authorizeURI())
             let page = try await browser.get("/contoso/oauth2/logout")
+            // A forged confirmation only shows the question again.
+            let forgedConfirm = try await browser.post("/contoso/oauth2/logout", [("csrf", "forged")])
+            #expect(forgedConfirm.status == .ok && field("csrf", in: forgedConfirm) == field("csrf", in: page))
+            #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil)
             let done = try await browser.post("/contoso/oauth2/logout", [("csrf", field("csrf", in: page) ?? "")])
             #expect(done.status == .ok && String(buffer: done.body).contains("You have signed out"))
             #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["error_codes"] == "50058")

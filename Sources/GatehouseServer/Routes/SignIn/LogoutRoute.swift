@@ -43,7 +43,9 @@ struct LogoutRoute: Sendable {
                 redirect = raw
             }
             let current = try await env.session(request, tenant: tenant.name.value)
-            let confirmed = request.method == .post && form["csrf"].map { env.hasher.matches($0, storedHash: logoutCSRFHash(current?.cookie)) } == true
+            let confirmed = request.method == .post && current.map { current in
+                constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(logoutToken(cookie: current.cookie).utf8))
+            } == true
             let hintMatches = hint != nil && (current == nil || current?.session.userID == hint?.sub)
             if let current, !hintMatches && !confirmed {
                 return confirmPage(form: form, cookie: current.cookie, tenant: tenant.name.value, language: language)
@@ -68,16 +70,16 @@ struct LogoutRoute: Sendable {
         }
     }
 
-    /// The confirmation form's token is derived from the session cookie, so only this browser can post it.
-    private func logoutCSRFHash(_ cookie: String?) -> String {
-        env.hasher.hash(env.hasher.hash("logout " + (cookie ?? "")))
+    /// The confirmation form's token: a keyed hash of the session cookie, so only this browser can post it.
+    private func logoutToken(cookie: String) -> String {
+        env.hasher.hash("logout " + cookie)
     }
 
     private func confirmPage(form: FormParameters, cookie: String, tenant: String, language: String) -> Response {
         let fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in form[name].map { ["name": name, "value": $0] } }
         let body = env.pages.message.render([
             "language": language, "title": env.pages.ui("logoutHeading", language), "heading": env.pages.ui("logoutHeading", language),
-            "confirm": true, "action": env.configuration.endpoint(tenant, "oauth2/logout"), "csrf": env.hasher.hash("logout " + cookie),
+            "confirm": true, "action": env.configuration.endpoint(tenant, "oauth2/logout"), "csrf": logoutToken(cookie: cookie),
             "fields": fields, "labelSubmit": env.pages.ui("logoutButton", language),
         ])
         return env.pages.html(body, formTarget: form["post_logout_redirect_uri"])
