@@ -21,11 +21,6 @@ public struct BcryptPasswordHasher: PasswordHasher {
     public func verify(_ password: String, hash: String) async -> Bool {
         (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }) ?? false
     }
-
-    /// A hash of a random password at this cost, for unknown usernames.
-    public func decoyHash() async throws -> String {
-        try await hash(RandomSource.system.token())
-    }
 }
 
 /// RFC 6238 TOTP codes (30 s steps, 6 digits, HMAC-SHA1: what authenticator apps expect).
