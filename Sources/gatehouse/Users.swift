@@ -27,6 +27,14 @@ struct Users: AsyncParsableCommand {
         BcryptPasswordHasher(cost: settings.serverConfiguration().passwordHashCost)
     }
 
+    static func setEnabled(_ enabled: Bool, tenant: String, user: String, global: GlobalOptions) async throws {
+        let tenantName = try parseTenant(tenant)
+        try await withAdministration(global) { admin, _ in
+            let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: enabled)
+            print("\(enabled ? "Enabled" : "Disabled") \(updated.username)")
+        }
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
         @OptionGroup var global: GlobalOptions
@@ -83,11 +91,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {
-            let tenantName = try parseTenant(tenant)
-            try await withAdministration(global) { admin, _ in
-                let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: false)
-                print("Disabled \(updated.username)")
-            }
+            try await Users.setEnabled(false, tenant: tenant, user: user, global: global)
         }
     }
 
@@ -98,11 +102,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {
-            let tenantName = try parseTenant(tenant)
-            try await withAdministration(global) { admin, _ in
-                let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: true)
-                print("Enabled \(updated.username)")
-            }
+            try await Users.setEnabled(true, tenant: tenant, user: user, global: global)
         }
     }
 

@@ -39,6 +39,14 @@ import Testing
         }
     }
 
+    /// Sends `count` requests at once and collects their outcomes.
+    func parallel(_ count: Int, _ send: @escaping @Sendable () async throws -> TestResponse) async throws -> [Outcome] {
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for _ in 0..<count { group.addTask { Outcome(try await send()) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     func grant(of accessToken: String, in harness: Harness) async throws -> AuthorizationGrant? {
         guard let id = claims(accessToken)["grant_id"] as? String else { return nil }
         return try await harness.store.grant(id: id)
@@ -51,10 +59,7 @@ import Testing
         try await harness.withClient { client in
             let tokens = try await harness.tokens(client)
             let refresh = try #require(tokens["refresh_token"] as? String)
-            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                for _ in 0..<40 { group.addTask { Outcome(try await harness.refresh(client, refresh)) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let results = try await parallel(40) { try await harness.refresh(client, refresh) }
             #expect(results.allSatisfy { $0.status == 200 }, "statuses \(results.map(\.status))")
             let grant = try #require(try await grant(of: tokens["access_token"] as? String ?? "", in: harness))
             #expect(grant.generation == 1 && grant.revokedAt == nil)
@@ -78,10 +83,7 @@ import Testing
         try await harness.withClient { client in
             let tokens = try await harness.tokens(client)
             let refresh = try #require(tokens["refresh_token"] as? String)
-            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                for _ in 0..<40 { group.addTask { Outcome(try await harness.refresh(client, refresh)) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let results = try await parallel(40) { try await harness.refresh(client, refresh) }
             #expect(results.allSatisfy { $0.status == 200 || $0.status == 400 }, "no 5xx: \(results.map(\.status))")
             let winners = results.filter { $0.status == 200 }
             #expect(winners.count == 1)
@@ -103,10 +105,7 @@ import Testing
             let pkce = PKCEPair()
             let reply = try await harness.signIn(Browser(client), uri: harness.authorizeURI(pkce: pkce))
             let code = try #require(redirectParameters(reply)["code"])
-            let results = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                for _ in 0..<30 { group.addTask { Outcome(try await harness.redeem(client, code: code, pkce: pkce)) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let results = try await parallel(30) { try await harness.redeem(client, code: code, pkce: pkce) }
             // One request redeemed the code; each of the others found it redeemed (54005) and revoked
             // the grant. The redeemer answers 200 if it finished first, else 50173 (revoked meanwhile).
             #expect(results.count == 30)
