@@ -28,7 +28,7 @@ struct AuthorizeRoute: Sendable {
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let issuer = env.configuration.issuer(tenant.name.value)
-        let reply = AuthorizationReply(pages: env.pages, random: env.random)
+        let reply = env.reply
         let parsed: (AuthorizationRequest, Client)
         do {
             parsed = try await parser.parse(form, tenant: tenant, issuer: issuer) { id in try await env.client(tenant.name, id) }

@@ -52,7 +52,7 @@ struct LogoutRoute: Sendable {
             }
             var response: Response
             if let redirect, let uri = try? RedirectURI(redirect) {
-                response = AuthorizationReply(pages: env.pages, random: env.random).redirect(form["state"].map { uri.appendingQuery([("state", $0)]) } ?? uri.value)
+                response = env.reply.redirect(form["state"].map { uri.appendingQuery([("state", $0)]) } ?? uri.value)
             } else {
                 response = env.pages.html(env.pages.message.render([
                     "language": language, "title": env.pages.ui("signedOutHeading", language), "heading": env.pages.ui("signedOutHeading", language),

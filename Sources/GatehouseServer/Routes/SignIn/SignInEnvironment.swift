@@ -23,6 +23,8 @@ struct SignInEnvironment: Sendable {
     let random: RandomSource
 
     var policy: SignInPolicy { configuration.signIn }
+    /// Sends authorization responses and errors to a validated redirect URI.
+    var reply: AuthorizationReply { AuthorizationReply(pages: pages, random: random) }
 
     static let sessionCookie = "gatehouse_session"
     static let browserCookie = "gatehouse_browser"

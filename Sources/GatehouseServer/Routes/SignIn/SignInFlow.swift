@@ -84,7 +84,7 @@ struct SignInFlow: Sendable {
     func afterAuthentication(_ authorization: AuthorizationRequest, client: Client, session: BrowserSession, interactionID: String?,
                              request: Request, context: GatehouseContext, language: String, setCookies: [Cookie]) async throws -> Response {
         let now = env.time.now()
-        let reply = AuthorizationReply(pages: env.pages, random: env.random)
+        let reply = env.reply
         let granted = try await env.state.consent(tenant: authorization.tenant, userID: session.userID, clientID: client.id.value, now: now)
         let needsConsent = authorization.prompt.contains("consent") || !authorization.scopeValue.set.isSubset(of: granted.set)
         var response: Response
@@ -114,7 +114,7 @@ struct SignInFlow: Sendable {
         let code = try await env.codes.issue(for: authorization, client: client, session: session, scope: authorization.scopeValue)
         env.record(request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize",
                    scopes: authorization.scopeValue.description, failure: nil, detail: "code issued for user \(session.userID)")
-        return AuthorizationReply(pages: env.pages, random: env.random)
+        return env.reply
             .success(code: code, target: authorization.reply, issuer: issuer(authorization), language: language)
     }
 }

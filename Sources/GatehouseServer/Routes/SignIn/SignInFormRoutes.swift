@@ -107,7 +107,7 @@ struct SignInFormRoutes: Sendable {
         guard try await env.state.finish(interactionID: checked.interactionID, now: now) else {
             throw CatalogueError(Catalogue.interactionExpired, detail: "consent form used twice")
         }
-        let reply = AuthorizationReply(pages: env.pages, random: env.random)
+        let reply = env.reply
         let issuer = env.configuration.issuer(authorization.tenant)
         guard checked.form["decision"] == "allow" else {
             let error = CatalogueError(Catalogue.consentDeclined, ["clientId": checked.client.id.value], detail: "user \(session.userID) declined")
