@@ -2,6 +2,8 @@ import Foundation
 import GatehouseCore
 import Hummingbird
 import HummingbirdBcrypt
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
@@ -84,13 +86,29 @@ public struct Gatehouse: Sendable {
         return router
     }
 
+    /// HTTP/1.1, over TLS when certificate and key files are configured (HummingbirdTLS, NIOSSL).
+    func serverBuilder() throws -> HTTPServerBuilder {
+        guard let tls = configuration.tls else { return .http1() }
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath)
+        guard !chain.isEmpty else { throw TLSSetupError(description: "no certificate in \(tls.certificatePath)") }
+        let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+        var tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tlsConfiguration.minimumTLSVersion = .tlsv12
+        return try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+    }
+
     /// The application: the router, the HTTP server, and the services that run beside it (the
     /// sign-in log writer, the replay sweeper), all shut down gracefully on SIGTERM.
     public func buildApplication(logger: Logger = Logger(label: "gatehouse"), extraServices: [any Service] = []) throws -> some ApplicationProtocol {
         Application(
             router: try buildRouter(),
+            server: try serverBuilder(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [signIns, Sweeper(store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time, signInRetention: configuration.signInRetention, logger: logger)] + extraServices,
             logger: logger)
     }
+}
+
+struct TLSSetupError: Error, CustomStringConvertible {
+    let description: String
 }

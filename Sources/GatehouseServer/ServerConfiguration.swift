@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var signIn = SignInPolicy()
     /// bcrypt cost for user passwords (2^cost rounds).
     public var passwordHashCost: UInt8 = 12
+    /// HTTPS: PEM files of the certificate chain and the private key; nil serves plain HTTP.
+    public var tls: TLSFiles?
     /// Log level name for the server log.
     public var logLevel: String = "info"
 
@@ -33,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     }
 
     public func issuer(_ tenant: String) -> String { "\(baseURL)/\(tenant)" }
+    /// The Microsoft identity platform v2.0 issuer: `{base}/{tenant GUID}/v2.0`.
+    public func entraIssuer(_ tenantID: String) -> String { "\(baseURL)/\(tenantID)/v2.0" }
     public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
     public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }
@@ -41,4 +45,14 @@ public struct ServerConfiguration: Sendable {
     public var secureCookies: Bool { baseURL.lowercased().hasPrefix("https://") }
     /// The path prefix of the public URL (cookie paths), e.g. "" or "/auth".
     public var basePath: String { URLComponents(string: baseURL)?.path ?? "" }
+}
+
+/// Where `serve --tls-cert --tls-key` reads its certificate chain and key (PEM).
+public struct TLSFiles: Sendable, Hashable {
+    public let certificatePath: String
+    public let keyPath: String
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
 }

@@ -23,6 +23,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env GATEHOUSE_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (env GATEHOUSE_TLS_CERT; needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env GATEHOUSE_TLS_KEY).")
+    var tlsKey: String?
+
     @Option(help: "Storage backend: sqlite (default) or memory (env GATEHOUSE_STORAGE).")
     var storage: String?
 
@@ -32,9 +38,18 @@ struct Serve: AsyncParsableCommand {
         if let port { overrides["gatehouse.http.port"] = .init(.int(port), isSecret: false) }
         if let baseURL { overrides["gatehouse.base_url"] = .init(.string(baseURL), isSecret: false) }
         if let logLevel { overrides["gatehouse.log_level"] = .init(.string(logLevel), isSecret: false) }
+        if let tlsCert { overrides["gatehouse.tls.cert"] = .init(.string(tlsCert), isSecret: false) }
+        if let tlsKey { overrides["gatehouse.tls.key"] = .init(.string(tlsKey), isSecret: false) }
         if let storage { overrides["gatehouse.storage"] = .init(.string(storage), isSecret: false) }
         let settings = try await Settings.load(global: global, overrides: overrides)
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw ValidationError("unknown log level '\(settings.logLevel)'") }
+        if let tls = settings.tls {
+            for path in [tls.certificatePath, tls.keyPath] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("cannot read TLS file '\(path)' (make one with: gatehouse dev-cert)")
+            }
+        } else if settings.tlsHalf {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         guard let url = URL(string: settings.baseURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("base URL '\(settings.baseURL)' must be an absolute http or https URL")
         }
@@ -59,7 +74,7 @@ struct Serve: AsyncParsableCommand {
                 """)
         }
         if settings.storage == "sqlite" { say("Database: \(settings.databasePath)") }
-        say("Gatehouse listening on http://\(settings.host):\(settings.port) (base URL \(settings.baseURL))")
+        say("Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))")
         let app = try gatehouse.buildApplication(logger: logger)
         try await app.runService()
         try await close()

@@ -40,7 +40,17 @@ struct Settings {
     var storage: String { reader.string(forKey: "gatehouse.storage", default: "sqlite") }
     var host: String { reader.string(forKey: "gatehouse.http.host", default: "127.0.0.1") }
     var port: Int { reader.int(forKey: "gatehouse.http.port", default: 8080) }
-    var baseURL: String { reader.string(forKey: "gatehouse.base_url", default: "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)") }
+    var baseURL: String {
+        let defaultPort = tls == nil ? 80 : 443
+        let authority = (host == "0.0.0.0" ? "127.0.0.1" : host) + (port == defaultPort ? "" : ":\(port)")
+        return reader.string(forKey: "gatehouse.base_url", default: "\(tls == nil ? "http" : "https")://\(authority)")
+    }
+    var tls: TLSFiles? {
+        guard let cert = reader.string(forKey: "gatehouse.tls.cert"), let key = reader.string(forKey: "gatehouse.tls.key") else { return nil }
+        return TLSFiles(certificatePath: cert, keyPath: key)
+    }
+    /// Only one of the two TLS files was given.
+    var tlsHalf: Bool { (reader.string(forKey: "gatehouse.tls.cert") == nil) != (reader.string(forKey: "gatehouse.tls.key") == nil) }
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
@@ -58,6 +68,7 @@ struct Settings {
     func serverConfiguration() -> ServerConfiguration {
         var configuration = ServerConfiguration(baseURL: baseURL, host: host, port: port)
         configuration.cacheTTL = cacheTTL
+        configuration.tls = tls
         configuration.logLevel = logLevel
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.passwordHashCost = UInt8(clamping: min(max(passwordHashCost, 4), 31))
