@@ -66,10 +66,13 @@ public struct Gatehouse: Sendable {
         router.add(middleware: TraceMiddleware(renderer: renderer))
         router.get("/health") { _, _ in "ok" }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
-        TokenRoute(configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns, renderer: renderer)
-            .register(on: router)
+        for dialect in [Dialect.native, .entra] {
+            TokenRoute(configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns, renderer: renderer, dialect: dialect)
+                .register(on: router)
+        }
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
             .register(on: router)
+        EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(on: router)
         try ErrorPageRoute(texts: renderer.texts).register(on: router)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,

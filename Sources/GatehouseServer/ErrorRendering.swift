@@ -17,7 +17,11 @@ public struct ErrorRenderer: Sendable {
     /// The JSON error response: keys in the order `error`, `error_description`, `error_codes`,
     /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`. `WWW-Authenticate` is added to a
     /// 401 when the request carried an `Authorization` header (RFC 6749 §5.2).
-    public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String, bearerChallenge: Bool = false, now: Date = Date()) -> Response {
+    public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String,
+                         bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()) -> Response {
+        if dialect == .entra {
+            return entraResponse(for: error, context: context, language: language, usedAuthorizationHeader: usedAuthorizationHeader, realm: realm, now: now)
+        }
         let entry = error.entry
         let message = texts.message(for: error, language: language)
         let timestamp = Self.timestamp(now)
@@ -32,6 +36,7 @@ public struct ErrorRenderer: Sendable {
         json += ",\"trace_id\":" + Self.jsonString(context.traceID)
         json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
         json += ",\"error_uri\":" + Self.jsonString(uri)
+        if let claims = entry.claims { json += ",\"claims\":" + Self.jsonString(claims) }
         json += "}"
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8",
@@ -52,6 +57,42 @@ public struct ErrorRenderer: Sendable {
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         return Response(status: .init(code: entry.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// The Microsoft identity platform's shape (docs/entra.md): Entra's `error` value and status
+    /// where they differ, `AADSTS<n>: <message>` plus the trace, correlation and timestamp lines
+    /// in `error_description`, keys in Entra's order with `suberror` and `claims` (a JSON string) last.
+    func entraResponse(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String, now: Date) -> Response {
+        let entry = error.entry
+        let message = Self.rfc6749Safe(texts.message(for: error, language: language))
+        let timestamp = Self.timestamp(now)
+        let errorValue = error.errorOverride ?? entry.entraError ?? entry.error
+        let status = entry.entraStatus ?? entry.status
+        let description = "AADSTS\(entry.number): \(message)\r\nTrace ID: \(context.traceID)\r\nCorrelation ID: \(context.correlationID)\r\nTimestamp: \(timestamp)"
+        var uri = configuration.errorURI(entry.number)
+        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        var json = "{"
+        json += "\"error\":" + Self.jsonString(errorValue.rawValue)
+        json += ",\"error_description\":" + Self.jsonString(description)
+        json += ",\"error_codes\":[\(entry.number)]"
+        json += ",\"timestamp\":" + Self.jsonString(timestamp)
+        json += ",\"trace_id\":" + Self.jsonString(context.traceID)
+        json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
+        json += ",\"error_uri\":" + Self.jsonString(uri)
+        if let suberror = entry.suberror { json += ",\"suberror\":" + Self.jsonString(suberror) }
+        if let claims = entry.claims { json += ",\"claims\":" + Self.jsonString(claims) }
+        json += "}"
+        var headers: HTTPFields = [
+            .contentType: "application/json; charset=utf-8",
+            .cacheControl: "no-store, no-cache",
+            .pragma: "no-cache",
+            .expires: "-1",
+        ]
+        if status == 401 && usedAuthorizationHeader {
+            headers[.wwwAuthenticate] = "Basic realm=\"\(TenantName.isValid(realm) ? realm : "gatehouse")\", charset=\"UTF-8\""
+        }
+        if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
     /// `yyyy-MM-dd HH:mm:ssZ` in UTC, as the Microsoft identity platform writes it.

@@ -37,7 +37,15 @@ public struct ServerConfiguration: Sendable {
     public func issuer(_ tenant: String) -> String { "\(baseURL)/\(tenant)" }
     /// The Microsoft identity platform v2.0 issuer: `{base}/{tenant GUID}/v2.0`.
     public func entraIssuer(_ tenantID: String) -> String { "\(baseURL)/\(tenantID)/v2.0" }
+    /// Both issuers of a tenant: native and v2.0 (tokens of either are accepted at its endpoints).
+    public func issuers(_ tenant: Tenant) -> Set<String> { [issuer(tenant.name.value), entraIssuer(tenant.id.uuidString.lowercased())] }
     public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
+    public func entraEndpoint(_ segment: String, _ name: String) -> String { "\(baseURL)/\(segment)/oauth2/v2.0/\(name)" }
+    /// Every URL of a tenant's token endpoint a client assertion's `aud` may name: native and
+    /// v2.0, by name, by GUID and by the segment the request used (`common`).
+    public func tokenEndpoints(_ tenant: Tenant, segment: String) -> Set<String> {
+        [tokenEndpoint(tenant.name.value), entraEndpoint(tenant.name.value, "token"), entraEndpoint(tenant.guid, "token"), entraEndpoint(segment, "token")]
+    }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
     public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }
     public func endpoint(_ tenant: String, _ path: String) -> String { "\(baseURL)/\(tenant)/\(path)" }

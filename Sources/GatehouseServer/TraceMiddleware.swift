@@ -30,7 +30,8 @@ public struct TraceMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as CatalogueError {
-            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: "gatehouse")
+            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil,
+                                         realm: "gatehouse", dialect: Self.dialect(of: request.uri.path))
         } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
             // The router found no endpoint: answer with the catalogue, like every other failure.
             let notFound = CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
@@ -46,6 +47,11 @@ public struct TraceMiddleware: RouterMiddleware {
         response.headers[.clientRequestID] = context.correlationID
         response.headers[.contentTypeOptions] = "nosniff"
         return response
+    }
+
+    /// Errors on the Entra routes (`…/v2.0/…`, `/common/…`) take Entra's shape.
+    static func dialect(of path: String) -> Dialect {
+        path.contains("/v2.0/") || path.hasPrefix("/common/") ? .entra : .native
     }
 
     /// Accepts a client-request-id of 1–128 visible ASCII characters other than quotes and backslash.

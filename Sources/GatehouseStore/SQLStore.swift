@@ -26,6 +26,15 @@ public struct SQLStore: GatehouseStore {
         try await db.raw("SELECT * FROM tenants WHERE name = \(bind: name.value)").first().map(Self.tenant)
     }
 
+    public func tenant(id: UUID) async throws -> Tenant? {
+        try await db.raw("SELECT * FROM tenants WHERE id = \(bind: id.uuidString.lowercased())").first().map(Self.tenant)
+    }
+
+    public func tenantsWithClient(id: ClientID) async throws -> [TenantName] {
+        try await db.raw("SELECT tenant FROM clients WHERE client_id = \(bind: id.value) ORDER BY tenant").all()
+            .map { try TenantName(try $0.decode(column: "tenant", as: String.self)) }
+    }
+
     public func tenants() async throws -> [Tenant] {
         try await db.raw("SELECT * FROM tenants ORDER BY name").all().map(Self.tenant)
     }

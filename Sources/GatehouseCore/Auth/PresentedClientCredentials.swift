@@ -33,6 +33,14 @@ public enum PresentedClientCredentials: Sendable, Hashable {
         }
     }
 
+    /// The client a request names, for finding its tenant at `common`: the claimed client ID,
+    /// or an assertion's unverified `sub` (verified later against the tenant found).
+    public func clientIDForTenantDiscovery() throws(CatalogueError) -> ClientID {
+        if let id = claimedClientID { return id }
+        if case .assertion(_, let jwt, _) = self, let sub = try? ClientAssertionVerifier().unverifiedClaims(jwt).sub { return try ClientID(sub) }
+        throw CatalogueError(Catalogue.missingTenantRealm)
+    }
+
     /// Reads the credentials from the `Authorization` header and the form.
     public init(authorization: String?, form: FormParameters) throws(CatalogueError) {
         var methods: [String] = []

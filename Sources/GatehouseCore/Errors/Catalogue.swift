@@ -49,6 +49,7 @@ public enum Catalogue {
     public static let resourceNotFound = CatalogueEntry(
         500011, "InvalidResourceServicePrincipalNotFound", .invalidTarget,
         placeholders: ["resource", "tenant"], entraError: .invalidResource)
+    public static let defaultScopeRequired = CatalogueEntry(1002012, "ClientCredentialsScopeNeedsDefault", .invalidScope, placeholders: ["scope"])
     public static let malformedResource = CatalogueEntry(9900123, "MalformedResourceIndicator", .invalidTarget, placeholders: ["resource"])
 
     // MARK: Authorization endpoint (shown on a page when the redirect URI cannot be trusted)
@@ -68,6 +69,24 @@ public enum Catalogue {
     public static let userDisabled = CatalogueEntry(50057, "UserDisabled", .invalidGrant)
     public static let userLocked = CatalogueEntry(50053, "IdsLocked", .invalidGrant)
     public static let invalidVerificationCode = CatalogueEntry(9900145, "InvalidVerificationCode", .invalidGrant)
+    public static let strongAuthRequired = CatalogueEntry(
+        50076, "UserStrongAuthClientAuthNRequired", .invalidGrant, suberror: "basic_action",
+        claims: #"{"access_token":{"amr":{"essential":true,"values":["mfa"]}}}"#)
+
+    // MARK: Device authorization grant (RFC 8628)
+    public static let authorizationPending = CatalogueEntry(70016, "AuthorizationPending", .authorizationPending)
+    public static let deviceCodeExpired = CatalogueEntry(70020, "DeviceCodeExpired", .expiredToken)
+    public static let slowDown = CatalogueEntry(9900180, "SlowDown", .slowDown, placeholders: ["interval"])
+    public static let deviceAuthorizationDeclined = CatalogueEntry(9900181, "DeviceAuthorizationDeclined", .accessDenied)
+    public static let invalidUserCode = CatalogueEntry(9900182, "InvalidUserCode", .invalidRequest)
+
+    // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
+    public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
+    public static let assertionAudienceMismatch = CatalogueEntry(500131, "AssertionAudienceDoesNotMatchClient", .invalidGrant, placeholders: ["clientId"])
+
+    // MARK: Tenant and instance discovery
+    public static let missingTenantRealm = CatalogueEntry(50059, "MissingTenantRealmAndNoUserInformationProvided", .invalidRequest)
+    public static let unknownInstance = CatalogueEntry(50049, "UnknownOrInvalidInstance", .invalidInstance)
 
     // MARK: Codes and refresh tokens (invalid_grant)
     public static let invalidGrant = CatalogueEntry(70000, "InvalidGrant", .invalidGrant, placeholders: ["name"])
@@ -110,7 +129,9 @@ public enum Catalogue {
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
         redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
         consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
-        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode,
+        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, strongAuthRequired,
+        defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
+        invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,
         scopeExceedsGrant,

@@ -18,12 +18,16 @@ public struct CatalogueEntry: Sendable, Hashable {
     public let placeholders: [String]
     /// The `suberror` an Entra client acts on (`bad_token`, `consent_required`), if any.
     public let suberror: String?
+    /// An OpenID Connect claims request (JSON) telling the client what a new interactive
+    /// request must satisfy; Entra sends it as the `claims` string (e.g. with 50076).
+    public let claims: String?
 
     public init(
         _ number: Int, _ name: String, _ error: OAuthErrorValue, status: Int = 400,
-        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil, suberror: String? = nil
+        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil, suberror: String? = nil, claims: String? = nil
     ) {
         self.suberror = suberror
+        self.claims = claims
         self.number = number
         self.name = name
         self.error = error

@@ -21,4 +21,8 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case invalidToken = "invalid_token"
     case insufficientScope = "insufficient_scope"
     case notFound = "not_found"
+    case authorizationPending = "authorization_pending"
+    case slowDown = "slow_down"
+    case expiredToken = "expired_token"
+    case invalidInstance = "invalid_instance"
 }

@@ -49,7 +49,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
             refreshToken = value
         }
         let response = try await minter.mint(grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
-        return GrantOutcome(response: response, scope: grant.scope)
+        return GrantOutcome(response: response, scope: grant.scope, userID: grant.userID)
     }
 
     private func check(_ grant: AuthorizationGrant, request: TokenRequest, now: Date) throws(CatalogueError) {

@@ -1,17 +1,26 @@
 import Foundation
 
+/// Which wire format a request arrived in: Gatehouse's own routes (RFC 9068 tokens) or the
+/// Microsoft identity platform compatible routes (`/{tenant}/oauth2/v2.0/...`, v2.0 tokens).
+public enum Dialect: String, Sendable, Codable, Hashable {
+    case native, entra
+}
+
 /// What a grant handler gets: the tenant, the authenticated client and the form.
 public struct TokenRequest: Sendable {
     public let tenant: Tenant
+    /// The issuer of the tokens: `{base}/{tenant}` natively, `{base}/{tenant GUID}/v2.0` in the Entra dialect.
     public let issuer: String
     public let client: AuthenticatedClient
     public let form: FormParameters
+    public let dialect: Dialect
 
-    public init(tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters) {
+    public init(tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native) {
         self.tenant = tenant
         self.issuer = issuer
         self.client = client
         self.form = form
+        self.dialect = dialect
     }
 }
 
@@ -19,6 +28,14 @@ public struct TokenRequest: Sendable {
 public struct GrantOutcome: Sendable {
     public let response: TokenResponse
     public let scope: Scope
+    /// The user the tokens were issued to (for `client_info`), nil for app-only tokens.
+    public let userID: String?
+
+    public init(response: TokenResponse, scope: Scope, userID: String? = nil) {
+        self.response = response
+        self.scope = scope
+        self.userID = userID
+    }
 }
 
 /// One grant type (CONVENTIONS.md habit 2). Each reads only its own parameters; RFC 6749 §3.2

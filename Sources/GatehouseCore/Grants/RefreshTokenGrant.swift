@@ -31,7 +31,7 @@ public struct RefreshTokenGrant: GrantHandler {
         guard grant.clientID == request.client.client.id else {
             throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
         }
-        let scope = try narrowedScope(request.form["scope"], grant: grant)
+        let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
         for _ in 0..<4 {
             if let revokedAt = grant.revokedAt { throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)") }
             if now > grant.refreshExpiry(policy: policy) {
@@ -51,7 +51,7 @@ public struct RefreshTokenGrant: GrantHandler {
             if issued {
                 let user = try await minter.activeUser(of: grant)
                 let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
-                return GrantOutcome(response: response, scope: scope)
+                return GrantOutcome(response: response, scope: scope, userID: grant.userID)
             }
             // Another request moved the grant on (or revoked it): decide again on fresh state.
             guard let fresh = try await grants.grant(id: grant.id) else { break }
@@ -61,9 +61,12 @@ public struct RefreshTokenGrant: GrantHandler {
     }
 
     /// RFC 6749 §6: the scope may narrow, never widen; by default it is the grant's.
-    private func narrowedScope(_ raw: String?, grant: AuthorizationGrant) throws(CatalogueError) -> Scope {
+    private func narrowedScope(_ raw: String?, grant: AuthorizationGrant, request: TokenRequest) throws(CatalogueError) -> Scope {
         guard let raw else { return grant.scope }
-        let requested = try Scope(parsing: raw)
+        // Entra: `{resource}/.default` stands for the registered permissions, as at the authorization endpoint.
+        let requested = request.dialect == .entra
+            ? try EntraScopes.delegated(requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer).scope
+            : try Scope(parsing: raw)
         if let extra = requested.notContained(in: grant.scope).first { throw CatalogueError(Catalogue.scopeExceedsGrant, ["scope": extra]) }
         return requested
     }

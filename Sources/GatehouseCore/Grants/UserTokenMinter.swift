@@ -24,15 +24,19 @@ public struct UserTokenMinter: Sendable {
     }
 
     public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool) async throws -> TokenResponse {
+        let entra = request.dialect == .entra
+            ? EntraTokenContext(objectID: user.id, azpacr: EntraAccessClaims.azpacr(request.client.method), name: user.displayName,
+                                preferredUsername: user.username.value)
+            : nil
         let access = try await issuer.issueAccessToken(
             tenant: request.tenant, issuer: request.issuer, subject: user.id, clientID: grant.clientID, audience: grant.audience,
-            scope: scope, authTime: grant.authTime, grantID: grant.id)
+            scope: scope, authTime: grant.authTime, grantID: grant.id, entra: entra)
         var idToken: String? = nil
         if scope.set.contains("openid") {
             let now = access.claims.iat
             let scopes = scope.set
             let ring = try await issuer.keyRings.keyRing(for: request.tenant.name)
-            let claims = IDTokenClaims(
+            var claims = IDTokenClaims(
                 iss: request.issuer, sub: user.id, aud: grant.clientID.value, exp: now + policy.idTokenLifetime, iat: now,
                 authTime: Int(grant.authTime.timeIntervalSince1970), nonce: includeNonce ? grant.nonce : nil, azp: grant.clientID.value,
                 atHash: IDTokenClaims.atHash(access.token, algorithm: await ring.algorithm), sid: grant.sessionID,
@@ -41,6 +45,17 @@ public struct UserTokenMinter: Sendable {
                 preferredUsername: scopes.contains("profile") ? user.username.value : nil,
                 email: scopes.contains("email") ? user.email : nil,
                 emailVerified: scopes.contains("email") && user.email != nil ? false : nil)
+            if entra != nil {
+                // v2.0 ID token: MSAL reads oid (local_account_id) and preferred_username (username).
+                claims.oid = user.id
+                claims.tid = request.tenant.guid
+                claims.ver = "2.0"
+                claims.uti = issuer.random.token(byteCount: 16)
+                claims.rh = issuer.random.token(byteCount: 12)
+                claims.nbf = now
+                claims.preferredUsername = user.username.value
+                if scopes.contains("profile") || claims.name == nil { claims.name = user.displayName }
+            }
             idToken = try await ring.sign(claims, type: "JWT")
         }
         return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, scope: scope.description, refreshToken: refreshToken, idToken: idToken)

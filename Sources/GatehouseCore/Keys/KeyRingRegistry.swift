@@ -21,18 +21,36 @@ public final class KeyRingRegistry: KeyRingProvider {
 
 /// Tenants by name through a short-lived cache.
 public final class TenantDirectory: Sendable {
-    private let store: any TenantStore
+    private let store: any TenantStore & ClientStore
     private let cache: TTLCache<String, Tenant>
 
-    public init(store: any TenantStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
+    public init(store: any TenantStore & ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
         self.store = store
         self.cache = TTLCache(ttl: ttl, time: time)
     }
 
-    /// The tenant for a path segment: 900023 if malformed, 90002 if unknown.
+    /// Path segments that name no tenant but let the client or user decide (Entra's `common`, `organizations`).
+    public static let multiTenantAliases: Set<String> = ["common", "organizations"]
+
+    /// The tenant for a path segment, by name (a domain name is a valid name) or by GUID:
+    /// 900023 if malformed, 90002 if unknown.
     public func resolve(_ raw: String) async throws -> Tenant {
-        let tenant = try await cache.value(for: raw) { try await store.tenant(named: try TenantName(raw)) }
+        let tenant = try await cache.value(for: raw) {
+            if raw.utf8.count == 36, let id = UUID(uuidString: raw), let byID = try await store.tenant(id: id) { return byID }
+            return try await store.tenant(named: try TenantName(raw))
+        }
         guard let tenant else { throw CatalogueError(Catalogue.tenantNotFound, ["tenant": raw]) }
         return tenant
+    }
+
+    /// `common` / `organizations`: the one tenant that has this client; 700016 if none, 50059
+    /// if several (the request must name its tenant).
+    public func resolveMultiTenant(_ alias: String, clientID: ClientID, grantType: String? = nil) async throws -> Tenant {
+        let names = try await store.tenantsWithClient(id: clientID)
+        guard let first = names.first else {
+            throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": alias])
+        }
+        guard names.count == 1 else { throw CatalogueError(Catalogue.missingTenantRealm, detail: "client \(clientID.value) exists in \(names.count) tenants") }
+        return try await resolve(first.value)
     }
 }

@@ -19,4 +19,7 @@ public struct Tenant: Sendable, Hashable {
         self.accessTokenLifetime = accessTokenLifetime
         self.createdAt = createdAt
     }
+
+    /// The GUID in lowercase, as Entra writes `tid`.
+    public var guid: String { id.uuidString.lowercased() }
 }

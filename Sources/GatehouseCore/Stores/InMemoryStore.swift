@@ -32,6 +32,12 @@ public final class InMemoryStore: GatehouseStore {
 
     public func tenant(named name: TenantName) async throws -> Tenant? { state.withLock { $0.tenants[name] } }
 
+    public func tenant(id: UUID) async throws -> Tenant? { state.withLock { $0.tenants.values.first { $0.id == id } } }
+
+    public func tenantsWithClient(id: ClientID) async throws -> [TenantName] {
+        state.withLock { state in state.clients.filter { $0.value[id] != nil }.map(\.key).sorted() }
+    }
+
     public func tenants() async throws -> [Tenant] { state.withLock { $0.tenants.values.sorted { $0.name < $1.name } } }
 
     public func createClient(_ client: Client) async throws {

@@ -13,6 +13,8 @@ public protocol TenantStore: Sendable {
     /// Creates a tenant; throws `StoreError.conflict` if the name is taken.
     func createTenant(_ tenant: Tenant) async throws
     func tenant(named name: TenantName) async throws -> Tenant?
+    /// The tenant with this GUID (Entra-style addressing).
+    func tenant(id: UUID) async throws -> Tenant?
     func tenants() async throws -> [Tenant]
 }
 
@@ -21,6 +23,8 @@ public protocol ClientStore: Sendable {
     func createClient(_ client: Client) async throws
     func client(tenant: TenantName, id: ClientID) async throws -> Client?
     func clients(tenant: TenantName) async throws -> [Client]
+    /// The tenants that have a client with this ID (resolving `common` and `organizations`).
+    func tenantsWithClient(id: ClientID) async throws -> [TenantName]
     /// Removes a client and its secrets; false if there was none.
     func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool
     func addSecret(_ secret: ClientSecretRecord) async throws

@@ -16,10 +16,17 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
     public let sid: String?
     public let acr: String?
     public let amr: [String]?
-    public let name: String?
-    public let preferredUsername: String?
+    public var name: String?
+    public var preferredUsername: String?
     public let email: String?
     public let emailVerified: Bool?
+    /// Entra dialect (v2.0 ID token): object ID, tenant GUID, version, unique token id, `rh`, `nbf`.
+    public var oid: String? = nil
+    public var tid: String? = nil
+    public var ver: String? = nil
+    public var uti: String? = nil
+    public var rh: String? = nil
+    public var nbf: Int? = nil
 
     public init(iss: String, sub: String, aud: String, exp: Int, iat: Int, authTime: Int, nonce: String?, azp: String, atHash: String?,
                 sid: String?, acr: String?, amr: [String]?, name: String? = nil, preferredUsername: String? = nil, email: String? = nil,
@@ -43,7 +50,7 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, azp, sid, acr, amr, name, email
+        case iss, sub, aud, exp, iat, nonce, azp, sid, acr, amr, name, email, oid, tid, ver, uti, rh, nbf
         case authTime = "auth_time", atHash = "at_hash", preferredUsername = "preferred_username", emailVerified = "email_verified"
     }
 

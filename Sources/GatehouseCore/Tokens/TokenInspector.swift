@@ -27,7 +27,7 @@ public struct TokenInspector: Sendable {
     }
 
     /// A valid access token's claims, or a short reason why not.
-    public func accessToken(_ raw: String, tenant: TenantName, issuer: String) async -> Result<AccessTokenClaims, InspectionFailure> {
+    public func accessToken(_ raw: String, tenant: TenantName, issuers: Set<String>) async -> Result<AccessTokenClaims, InspectionFailure> {
         guard raw.split(separator: ".", omittingEmptySubsequences: false).count == 3 else { return .failure(.malformed) }
         let claims: AccessTokenClaims
         do {
@@ -36,7 +36,7 @@ public struct TokenInspector: Sendable {
             return .failure(.signature)
         }
         let now = time.now()
-        guard claims.iss == issuer else { return .failure(.issuer) }
+        guard issuers.contains(claims.iss) else { return .failure(.issuer) }
         guard Double(claims.exp) > now.timeIntervalSince1970 else { return .failure(.expired) }
         do {
             if try await state.isAccessTokenRevoked(jti: claims.jti, now: now) { return .failure(.revoked) }
@@ -61,14 +61,14 @@ public struct TokenInspector: Sendable {
     }
 
     /// Tries the hinted type first (RFC 7009 §2.1, RFC 7662 §2.1), then the other.
-    public func inspect(_ raw: String, hint: String?, tenant: TenantName, issuer: String) async throws -> InspectedToken? {
+    public func inspect(_ raw: String, hint: String?, tenant: TenantName, issuers: Set<String>) async throws -> InspectedToken? {
         let looksLikeJWT = raw.contains(".")
         if hint == "refresh_token" || !looksLikeJWT {
             if let (record, grant) = try await refreshToken(raw, tenant: tenant) { return .refresh(record, grant) }
-            if looksLikeJWT, case .success(let claims) = await accessToken(raw, tenant: tenant, issuer: issuer) { return .access(claims) }
+            if looksLikeJWT, case .success(let claims) = await accessToken(raw, tenant: tenant, issuers: issuers) { return .access(claims) }
             return nil
         }
-        if case .success(let claims) = await accessToken(raw, tenant: tenant, issuer: issuer) { return .access(claims) }
+        if case .success(let claims) = await accessToken(raw, tenant: tenant, issuers: issuers) { return .access(claims) }
         if let (record, grant) = try await refreshToken(raw, tenant: tenant) { return .refresh(record, grant) }
         return nil
     }

@@ -63,12 +63,12 @@ struct TokenManagementRoutes: Sendable {
         let token = try form.require("token")
         let issuer = configuration.issuer(tenant.name.value)
         var document: [String: Any] = ["active": false]
-        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuer: issuer) {
+        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant)) {
         case .access(let claims) where claims.clientID == client.client.id.value || claims.aud.contains(client.client.id.value):
             document = ["active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
                         "exp": claims.exp, "iat": claims.iat, "jti": claims.jti]
             document["aud"] = claims.aud.count == 1 ? claims.aud[0] as Any : claims.aud as Any
-            if let scope = claims.scope { document["scope"] = scope }
+            if let scope = claims.scope ?? claims.entra?.scp { document["scope"] = scope }
             if let authTime = claims.authTime { document["auth_time"] = authTime }
             if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) { document["username"] = user.username.value }
         case .refresh(_, let grant) where grant.clientID == client.client.id:
@@ -89,7 +89,7 @@ struct TokenManagementRoutes: Sendable {
     private func revoke(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
         let token = try form.require("token")
         let now = time.now()
-        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuer: configuration.issuer(tenant.name.value)) {
+        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant)) {
         case .access(let claims):
             guard claims.clientID == client.client.id.value else { throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "access token of \(claims.clientID)") }
             try await state.revokeAccessToken(jti: claims.jti, expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)))

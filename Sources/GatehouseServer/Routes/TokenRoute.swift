@@ -15,6 +15,8 @@ struct TokenRoute: Sendable {
     let grants: GrantRegistry
     let signIns: SignInLogWriter
     let renderer: ErrorRenderer
+    /// Native (`/{tenant}/oauth2/token`) or Entra (`/{tenant}/oauth2/v2.0/token`).
+    let dialect: Dialect
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -31,12 +33,14 @@ struct TokenRoute: Sendable {
         var usedAuthorizationHeader = false
     }
 
+    static func path(_ dialect: Dialect) -> String { dialect == .entra ? "/:tenant/oauth2/v2.0/token" : "/:tenant/oauth2/token" }
+
     func register(on router: Router<GatehouseContext>) {
-        router.post("/:tenant/oauth2/token") { request, context in
+        router.post(RouterPath(stringLiteral: Self.path(dialect))) { request, context in
             await self.handle(request, context: context)
         }
         for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
-            router.on("/:tenant/oauth2/token", method: method) { request, context in
+            router.on(RouterPath(stringLiteral: Self.path(dialect)), method: method) { request, context in
                 await self.handle(request, context: context)
             }
         }
@@ -53,13 +57,13 @@ struct TokenRoute: Sendable {
         } catch let error as CatalogueError {
             failure = error
             response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                                         usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment)
+                                         usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
         } catch {
             let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
             failure = fault
             response = renderer.response(for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                                         usedAuthorizationHeader: false, realm: tenantSegment)
+                                         usedAuthorizationHeader: false, realm: tenantSegment, dialect: dialect)
         }
         if let failure {
             context.logger.info("token request failed", metadata: [
@@ -76,7 +80,8 @@ struct TokenRoute: Sendable {
         guard request.method == .post else {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
-        let tenant = try await tenants.resolve(tenantSegment)
+        let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(tenantSegment)
+        var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(tenantSegment)
         let form = try await FormBody.read(request, limit: configuration.maxBodySize)
         progress.formUILocales = form["ui_locales"]
         progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
@@ -84,23 +89,40 @@ struct TokenRoute: Sendable {
         progress.grantType = grantTypeValue
         let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
         progress.clientID = presented.claimedClientID?.value ?? progress.clientID
-        let issuer = configuration.issuer(tenant.name.value)
+        if multiTenant {
+            // `common` / `organizations`: the tenant is the one the client belongs to.
+            tenant = try await tenants.resolveMultiTenant(tenantSegment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grantTypeValue)
+        }
+        guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+        let issuer = dialect == .entra ? configuration.entraIssuer(tenant.guid) : configuration.issuer(tenant.name.value)
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,
-            acceptedAudiences: [configuration.tokenEndpoint(tenant.name.value), issuer],
+            acceptedAudiences: configuration.tokenEndpoints(tenant, segment: tenantSegment).union(configuration.issuers(tenant)),
             grantType: GrantType(rawValue: grantTypeValue))
         progress.clientID = client.client.id.value
         let handler = try grants.handler(for: grantTypeValue)
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
         }
-        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form))
+        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect))
         progress.scopes = outcome.scope.description
-        let json = try encoder.encode(outcome.response)
+        var body = outcome.response
+        if dialect == .entra {
+            body.extExpiresIn = body.expiresIn
+            if form["client_info"] == "1", let userID = outcome.userID {
+                body.clientInfo = Self.clientInfo(uid: userID, utid: tenant.guid)
+            }
+        }
+        let json = try encoder.encode(body)
         return Response(
             status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: dialect == .entra ? "no-store, no-cache" : "no-store", .pragma: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// MSAL's `client_info`: base64url of `{"uid":…,"utid":…}`; it becomes the account's `home_account_id` `uid.utid`.
+    static func clientInfo(uid: String, utid: String) -> String {
+        Base64URL.encode(Array("{\"uid\":\(ErrorRenderer.jsonString(uid)),\"utid\":\(ErrorRenderer.jsonString(utid))}".utf8))
     }
 
     /// RFC 6749 §3.2 / Appendix B: the body is `application/x-www-form-urlencoded` (a charset

@@ -52,11 +52,11 @@ struct UserinfoRoute: Sendable {
         }
         guard let token, !token.isEmpty else { throw CatalogueError(Catalogue.bearerTokenMissing) }
         let claims: AccessTokenClaims
-        switch await inspector.accessToken(token, tenant: tenant.name, issuer: configuration.issuer(tenant.name.value)) {
+        switch await inspector.accessToken(token, tenant: tenant.name, issuers: configuration.issuers(tenant)) {
         case .success(let valid): claims = valid
         case .failure(let failure): throw CatalogueError(Catalogue.invalidAccessToken, ["reason": failure.rawValue])
         }
-        let scopes = Set((claims.scope ?? "").split(separator: " ").map(String.init))
+        let scopes = claims.scopes.set
         guard scopes.contains("openid") else { throw CatalogueError(Catalogue.insufficientScope, ["scope": "openid"]) }
         guard let user = try await users.user(tenant: tenant.name, id: claims.sub), user.enabled else {
             throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "the user is disabled or removed"])
