@@ -21,6 +21,7 @@ public struct Gatehouse: Sendable {
     public let passwordHasher: BcryptPasswordHasher
     public let signInState: SignInStateStore
     public let secretBox: SecretBox
+    public let devices: DeviceAuthorizationStore
     let decoyHash: String
 
     public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, logger: Logger = Logger(label: "gatehouse")) {
@@ -38,10 +39,17 @@ public struct Gatehouse: Sendable {
         self.signInState = SignInStateStore(store: store, hasher: hasher)
         self.secretBox = SecretBox(serverKey: hasher.keyData)
         let minter = UserTokenMinter(issuer: issuer, users: store, policy: configuration.signIn)
+        let direct = DirectGrantIssuer(grants: store, hasher: hasher, minter: minter, time: time)
+        let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
+        self.devices = devices
+        let inspector = TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
         self.grants = GrantRegistry([
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
+            PasswordGrant(passwords: PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time), issuer: direct),
+            DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
+            OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])
     }
 
@@ -77,12 +85,14 @@ public struct Gatehouse: Sendable {
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
             passwords: PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time),
-            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), totp: HummingbirdTOTP(), box: secretBox,
+            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: HummingbirdTOTP(), box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration), signIns: signIns,
             hasher: hasher, time: time, random: .system)
-        AuthorizeRoute(env: signIn).register(on: router)
+        AuthorizeRoute(env: signIn, dialect: .native).register(on: router)
+        AuthorizeRoute(env: signIn, dialect: .entra).register(on: router)
         SignInFormRoutes(env: signIn).register(on: router)
         LogoutRoute(env: signIn).register(on: router)
+        DeviceRoutes(env: signIn, authenticator: authenticator, renderer: renderer).register(on: router)
         UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(on: router)
         TokenManagementRoutes(configuration: configuration, tenants: tenants, authenticator: authenticator, inspector: inspector, grants: store,
                               state: signInState, users: store, renderer: renderer, signIns: signIns, time: time).register(on: router)

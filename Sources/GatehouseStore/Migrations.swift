@@ -165,6 +165,9 @@ public enum Migrations {
             """,
             "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
         ]),
+        Migration(version: 3, name: "client certificates", statements: [
+            "ALTER TABLE clients ADD COLUMN certificates TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order.

@@ -53,14 +53,14 @@ public struct SQLStore: GatehouseStore {
 
     public func createClient(_ client: Client) async throws {
         let rows = try await db.raw("""
-            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, created_at)
+            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, created_at)
             VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                     \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                     \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
                     \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
                     \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
                     \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                    \(bind: client.createdAt.timeIntervalSince1970))
+                    \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING client_id
             """).all()
         if rows.isEmpty { throw StoreError.conflict("client \(client.id)") }
@@ -90,7 +90,15 @@ public struct SQLStore: GatehouseStore {
             jwks: try row.decode(column: "jwks", as: String?.self),
             redirectURIs: words(try row.decode(column: "redirect_uris", as: String.self)),
             postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
+            certificates: ClientCertificate.pemBlocks(try row.decode(column: "certificates", as: String.self)),
             createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+    }
+
+    public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
+        try await db.raw("""
+            UPDATE clients SET certificates = \(bind: certificates.joined(separator: "\n"))
+            WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id
+            """).first() != nil
     }
 
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {

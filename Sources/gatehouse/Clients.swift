@@ -6,7 +6,7 @@ import GatehouseServer
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and manage clients.",
-        subcommands: [Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, Remove.self])
+        subcommands: [Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Remove.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a client. A secret, if any, is shown once.")
@@ -18,11 +18,12 @@ struct Clients: AsyncParsableCommand {
         @Option(name: .customLong("scope"), help: "An allowed scope (repeatable, or space-separated).") var scopes: [String] = []
         @Option(name: .customLong("default-scope"), help: "A default scope (repeatable; default: all allowed scopes).") var defaultScopes: [String] = []
         @Option(name: .customLong("resource"), help: "An allowed RFC 8707 resource URI (repeatable); the first is the default audience.") var resources: [String] = []
-        @Option(name: .customLong("grant"), help: "An allowed grant type (repeatable; default client_credentials).") var grants: [String] = []
+        @Option(name: .customLong("grant"), help: "An allowed grant type (repeatable; default client_credentials): client_credentials, authorization_code, refresh_token, password, device_code, on_behalf_of.") var grants: [String] = []
         @Option(name: .customLong("auth-method"), help: "client_secret_basic, client_secret_post, private_key_jwt or none (repeatable).") var authMethods: [String] = []
         @Option(name: .customLong("redirect-uri"), help: "A redirect URI for the authorization code flow (repeatable; exact match).") var redirectURIs: [String] = []
         @Option(name: .customLong("post-logout-redirect-uri"), help: "A URI the logout endpoint may return to (repeatable).") var postLogoutURIs: [String] = []
         @Option(name: .customLong("jwks-file"), help: "The client's public JWKS, for private_key_jwt.") var jwksFile: String?
+        @Option(name: .customLong("certificate"), help: "A PEM certificate file for private_key_jwt assertions that name it by x5t, x5t#S256 or x5c (repeatable).") var certificateFiles: [String] = []
         @Option(name: .customLong("secret-expires-in-days"), help: "Lifetime of the first secret, in days.") var secretDays: Double?
         @Flag var json = false
 
@@ -41,7 +42,12 @@ struct Clients: AsyncParsableCommand {
             spec.allowedResources = try resources.map { raw in
                 do { return try ResourceIndicator(raw) } catch { throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)") }
             }
-            if !grants.isEmpty { spec.grantTypes = Set(grants.map(GrantType.init(rawValue:))) }
+            if !grants.isEmpty {
+                spec.grantTypes = Set(try grants.map { raw in
+                    guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
+                    return grant
+                })
+            }
             else if signsUsersIn { spec.grantTypes = [.authorizationCode, .refreshToken] }
             else if isPublic { spec.grantTypes = [] }
             if !authMethods.isEmpty {
@@ -53,6 +59,12 @@ struct Clients: AsyncParsableCommand {
             if let jwksFile {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
                 spec.jwks = String(decoding: data, as: UTF8.self)
+            }
+            for file in certificateFiles {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+                let blocks = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self))
+                guard let first = blocks.first else { throw ValidationError("'\(file)' holds no PEM certificate") }
+                spec.certificates.append(first)
             }
             if let secretDays { guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }; spec.secretLifetime = secretDays * 86400 }
             let tenantName = try parseTenant(tenant)
@@ -133,6 +145,24 @@ struct Clients: AsyncParsableCommand {
                 let secret = try await admin.addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 })
                 if json { try printJSON(["client_secret": secret.value, "secret_id": secret.record.secretID]) }
                 else { print("Client secret: \(secret.value)\nSecret ID:     \(secret.record.secretID) (the secret is shown once)") }
+            }
+        }
+    }
+
+    struct AddCertificate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-certificate", abstract: "Register a certificate (PEM) for private_key_jwt assertions.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: ClientOptions
+        @Option(name: .customLong("certificate"), help: "PEM certificate file (the first certificate in it is used).") var file: String
+
+        func run() async throws {
+            let (tenantName, clientID) = try target.parsed()
+            guard let data = FileManager.default.contents(atPath: file), let pem = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self)).first else {
+                throw ValidationError("'\(file)' holds no PEM certificate")
+            }
+            try await withAdministration(global) { admin, _ in
+                let certificate = try await admin.addCertificate(tenant: tenantName, clientID: clientID, pem: pem)
+                print("Registered certificate \(certificate.subject)\nSHA-1 thumbprint: \(certificate.thumbprintHex)\nValid until:      \(certificate.notValidAfter)")
             }
         }
     }

@@ -63,6 +63,8 @@ struct Settings {
     var refreshAbsoluteDays: Double { reader.double(forKey: "gatehouse.refresh_absolute_days", default: 90) }
     var lockoutThreshold: Int { reader.int(forKey: "gatehouse.lockout_threshold", default: 5) }
     var lockoutMinutes: Double { reader.double(forKey: "gatehouse.lockout_minutes", default: 15) }
+    var deviceCodeLifetime: Double { reader.double(forKey: "gatehouse.device_code_lifetime_seconds", default: 900) }
+    var deviceCodeInterval: Int { reader.int(forKey: "gatehouse.device_code_interval_seconds", default: 5) }
     var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
 
     func serverConfiguration() -> ServerConfiguration {
@@ -79,6 +81,8 @@ struct Settings {
         configuration.signIn.refreshAbsoluteLifetime = max(refreshAbsoluteDays, 0.0001) * 86400
         configuration.signIn.lockoutThreshold = max(lockoutThreshold, 1)
         configuration.signIn.lockoutDuration = max(lockoutMinutes, 0.01) * 60
+        configuration.signIn.deviceCodeLifetime = max(deviceCodeLifetime, 10)
+        configuration.signIn.deviceCodeInterval = min(max(deviceCodeInterval, 1), 60)
         return configuration
     }
 

@@ -16,6 +16,8 @@ final class FailingClientStore: GatehouseStore {
     func createTenant(_ tenant: Tenant) async throws { try await inner.createTenant(tenant) }
     func tenant(named name: TenantName) async throws -> Tenant? { try await inner.tenant(named: name) }
     func tenants() async throws -> [Tenant] { try await inner.tenants() }
+    func tenant(id: UUID) async throws -> Tenant? { try await inner.tenant(id: id) }
+    func tenantsWithClient(id: ClientID) async throws -> [TenantName] { try await inner.tenantsWithClient(id: id) }
     func createClient(_ client: Client) async throws { try await inner.createClient(client) }
     func client(tenant: TenantName, id: ClientID) async throws -> Client? { throw DatabaseDown() }
     func clients(tenant: TenantName) async throws -> [Client] { try await inner.clients(tenant: tenant) }

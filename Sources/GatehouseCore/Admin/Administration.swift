@@ -80,6 +80,8 @@ public struct Administration: Sendable {
         public var secretLifetime: TimeInterval?
         public var redirectURIs: [String] = []
         public var postLogoutRedirectURIs: [String] = []
+        /// Certificates (PEM) for private_key_jwt assertions naming them by x5t/x5t#S256/x5c.
+        public var certificates: [String] = []
 
         public init(id: ClientID? = nil, name: String) {
             self.id = id
@@ -92,11 +94,25 @@ public struct Administration: Sendable {
         public var description: String { switch self { case .invalid(let why): why } }
     }
 
+    /// Registers one more certificate for a client that authenticates with private_key_jwt
+    /// (rotation: register the new one, switch the client over, remove the old one).
+    public func addCertificate(tenant: TenantName, clientID: ClientID, pem: String) async throws -> ClientCertificate {
+        guard let client = try await store.client(tenant: tenant, id: clientID) else { throw AdministrationError.invalid("no client '\(clientID)' in tenant '\(tenant)'") }
+        guard client.authMethods.contains(.privateKeyJWT) else {
+            throw AdministrationError.invalid("client '\(clientID)' does not use private_key_jwt; create it with --certificate or --auth-method private_key_jwt")
+        }
+        guard let parsed = try? ClientCertificate(pem: pem) else { throw AdministrationError.invalid("not a readable PEM X.509 certificate") }
+        let existing = client.certificates.compactMap { try? ClientCertificate(pem: $0) }
+        guard !existing.contains(where: { $0.sha256 == parsed.sha256 }) else { throw AdministrationError.invalid("this certificate is registered already") }
+        _ = try await store.setCertificates(tenant: tenant, id: clientID, certificates: client.certificates + [pem])
+        return parsed
+    }
+
     /// Creates a client; a confidential client that authenticates with a secret gets one.
     public func createClient(tenant: TenantName, spec: ClientSpec) async throws -> (Client, NewSecret?) {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         let id = try spec.id ?? ClientID(random.uuid().uuidString.lowercased())
-        let methods: Set<ClientAuthMethod> = spec.authMethods ?? (spec.type == .public ? [.none] : (spec.jwks != nil ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
+        let methods: Set<ClientAuthMethod> = spec.authMethods ?? (spec.type == .public ? [.none] : (spec.jwks != nil || !spec.certificates.isEmpty ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
         if spec.type == .public {
             guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
             guard !spec.grantTypes.contains(.clientCredentials) else { throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)") }
@@ -104,8 +120,13 @@ public struct Administration: Sendable {
             throw AdministrationError.invalid("a confidential client cannot use the 'none' method")
         }
         if methods.contains(.privateKeyJWT) {
-            guard let jwks = spec.jwks else { throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file)") }
-            try Self.validatePublicJWKS(jwks)
+            guard spec.jwks != nil || !spec.certificates.isEmpty else {
+                throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)")
+            }
+            if let jwks = spec.jwks { try Self.validatePublicJWKS(jwks) }
+        }
+        for pem in spec.certificates where (try? ClientCertificate(pem: pem)) == nil {
+            throw AdministrationError.invalid("a certificate is not a readable PEM X.509 certificate")
         }
         let defaults = spec.defaultScopes ?? spec.allowedScopes
         if let stray = defaults.notContained(in: spec.allowedScopes).first {
@@ -119,7 +140,8 @@ public struct Administration: Sendable {
         }
         let client = Client(tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
                             allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
-                            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs, createdAt: time.now())
+                            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs,
+                            certificates: spec.certificates, createdAt: time.now())
         try await store.createClient(client)
         var secret: NewSecret? = nil
         if methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {

@@ -36,6 +36,54 @@ public struct ClientAssertionVerifier: Sendable {
 
     public init() {}
 
+    /// The certificate-related members of a JWS header (what MSAL and azure-identity send).
+    struct CertificateHeader {
+        let alg: String
+        let x5t: [UInt8]?
+        let x5tS256: [UInt8]?
+        let x5c: [UInt8]?
+        var namesCertificate: Bool { x5t != nil || x5tS256 != nil || x5c != nil }
+    }
+
+    /// Thumbprints are base64url; MSAL keeps the `=` padding.
+    static func thumbprint(_ value: Any?) -> [UInt8]? {
+        guard let text = value as? String else { return nil }
+        return Base64URL.decode(Substring(text.replacingOccurrences(of: "=", with: ""))).map { Array($0) }
+    }
+
+    static func certificateHeader(_ jwt: String) -> CertificateHeader? {
+        guard let first = jwt.split(separator: ".", omittingEmptySubsequences: false).first, let data = Base64URL.decode(first),
+              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let alg = header["alg"] as? String else { return nil }
+        let x5c = (header["x5c"] as? [String])?.first.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+        return CertificateHeader(alg: alg, x5t: thumbprint(header["x5t"]), x5tS256: thumbprint(header["x5t#S256"]), x5c: x5c)
+    }
+
+    /// The registered certificate the header names: by x5t#S256, x5t, or the thumbprint of
+    /// x5c's first certificate. An unregistered certificate is refused (700027).
+    static func registeredCertificate(for header: CertificateHeader, in certificates: [ClientCertificate], now: Date) throws(CatalogueError) -> ClientCertificate {
+        var leafSHA256: [UInt8]? = nil
+        if let der = header.x5c {
+            guard let leaf = try? ClientCertificate(der: der) else {
+                throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "x5c does not hold a readable certificate"])
+            }
+            leafSHA256 = leaf.sha256
+        }
+        let match = certificates.first { certificate in
+            if let wanted = header.x5tS256 { return constantTimeEquals(certificate.sha256, wanted) }
+            if let wanted = header.x5t { return constantTimeEquals(certificate.sha1, wanted) }
+            if let wanted = leafSHA256 { return constantTimeEquals(certificate.sha256, wanted) }
+            return false
+        }
+        guard let match else { throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "the certificate the header names is not registered for the client") }
+        if let leafSHA256, !constantTimeEquals(match.sha256, leafSHA256) {
+            throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "x5c and x5t name different certificates")
+        }
+        guard match.notValidBefore <= now, now < match.notValidAfter else {
+            throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "registered certificate \(match.thumbprintHex) is outside its validity period")
+        }
+        return match
+    }
+
     /// Reads the claims without verifying, for the client identifier and precise errors.
     public func unverifiedClaims(_ jwt: String) throws(CatalogueError) -> ClientAssertionClaims {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
@@ -66,7 +114,16 @@ public struct ClientAssertionVerifier: Sendable {
         guard claims.iss == clientID, claims.sub == clientID else {
             throw CatalogueError(Catalogue.assertionIssuerSubjectMismatch, ["clientId": clientID])
         }
-        guard let keys = record.assertionKeys else {
+        let keys: JWTKeyCollection
+        if let header = Self.certificateHeader(jwt), header.namesCertificate, !record.certificates.isEmpty {
+            let certificate = try Self.registeredCertificate(for: header, in: record.certificates, now: now)
+            guard let certificateKeys = try? await certificate.keys(for: header.alg) else {
+                throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "alg \(header.alg) does not fit certificate \(certificate.thumbprintHex)")
+            }
+            keys = certificateKeys
+        } else if let registered = record.assertionKeys {
+            keys = registered
+        } else {
             throw CatalogueError(Catalogue.clientHasNoKeys, ["clientId": clientID])
         }
         do {

@@ -7,11 +7,14 @@ public struct ClientRecord: Sendable {
     public let secrets: [ClientSecretRecord]
     /// The client's registered JWKS as a jwt-kit key collection, nil if none or unusable.
     public let assertionKeys: JWTKeyCollection?
+    /// The client's registered certificates, parsed once; unreadable ones are left out.
+    public let certificates: [ClientCertificate]
 
-    public init(client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?) {
+    public init(client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?, certificates: [ClientCertificate] = []) {
         self.client = client
         self.secrets = secrets
         self.assertionKeys = assertionKeys
+        self.certificates = certificates
     }
 
     /// Builds the record, parsing the client's JWKS once.
@@ -21,7 +24,7 @@ public struct ClientRecord: Sendable {
             let collection = JWTKeyCollection()
             if (try? await collection.add(jwksJSON: jwks)) != nil { keys = collection }
         }
-        return ClientRecord(client: client, secrets: secrets, assertionKeys: keys)
+        return ClientRecord(client: client, secrets: secrets, assertionKeys: keys, certificates: client.certificates.compactMap { try? ClientCertificate(pem: $0) })
     }
 }
 

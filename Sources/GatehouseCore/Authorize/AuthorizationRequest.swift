@@ -30,6 +30,21 @@ public struct AuthorizationRequest: Sendable, Codable, Hashable {
     public let maxAge: Int?
     public let loginHint: String?
     public let uiLocales: String?
+    /// The issuer the request was made to (the `iss` of the reply, RFC 9207): native or v2.0.
+    public var issuer: String? = nil
+    /// Set for a device sign-in (RFC 8628): the key of the device authorization it approves.
+    /// Such a request has no redirect; its last step is a page, not a code.
+    public var deviceKey: String? = nil
+
+    /// The request a device sign-in runs through the sign-in pages: no redirect, no PKCE, no prompt.
+    public static func device(tenant: String, clientID: String, scope: [String], audience: [String], uiLocales: String?, deviceKey: String) -> AuthorizationRequest {
+        var request = AuthorizationRequest(
+            tenant: tenant, clientID: clientID, reply: AuthorizationReplyTarget(redirectURI: "", responseMode: .query, state: nil),
+            redirectURIWasSent: false, nonce: nil, scope: scope, audience: audience, codeChallenge: nil, prompt: [], maxAge: nil,
+            loginHint: nil, uiLocales: uiLocales)
+        request.deviceKey = deviceKey
+        return request
+    }
 
     public var scopeValue: Scope { Scope(tokens: scope) }
     public var isOpenID: Bool { scope.contains("openid") }
@@ -49,7 +64,8 @@ public struct AuthorizationRequestParser: Sendable {
 
     public init() {}
 
-    public func parse(_ form: FormParameters, tenant: Tenant, issuer: String, client lookup: (ClientID) async throws -> Client?) async throws -> (AuthorizationRequest, Client) {
+    public func parse(_ form: FormParameters, tenant: Tenant, issuer: String, dialect: Dialect = .native,
+                      client lookup: (ClientID) async throws -> Client?) async throws -> (AuthorizationRequest, Client) {
         // Phase 1: until the client and redirect URI are known, errors are shown on a page.
         let client: Client
         let redirect: RedirectURI
@@ -97,8 +113,14 @@ public struct AuthorizationRequestParser: Sendable {
             guard client.grantTypes.contains(.authorizationCode) else {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
             }
-            let scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
-            let audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+            let scope: Scope
+            let audience: [String]
+            if dialect == .entra {
+                (scope, audience) = try EntraScopes.delegated(requested: form["scope"], client: client, tenant: tenant.name, fallback: issuer)
+            } else {
+                scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
+                audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+            }
             var challenge: CodeChallenge? = nil
             if let raw = form["code_challenge"] {
                 challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])
@@ -116,10 +138,11 @@ public struct AuthorizationRequestParser: Sendable {
             }
             if let nonce = form["nonce"], nonce.utf8.count > 512 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"]) }
             if let state, state.utf8.count > 2048 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "state"]) }
-            let request = AuthorizationRequest(
+            var request = AuthorizationRequest(
                 tenant: tenant.name.value, clientID: client.id.value, reply: reply, redirectURIWasSent: redirectWasSent,
                 nonce: form["nonce"], scope: scope.tokens, audience: audience, codeChallenge: challenge?.value, prompt: prompt,
                 maxAge: maxAge, loginHint: form["login_hint"].map { String($0.prefix(256)) }, uiLocales: form["ui_locales"])
+            request.issuer = issuer
             return (request, client)
         } catch let error as CatalogueError {
             throw AuthorizationFailure.redirect(error, reply)

@@ -14,10 +14,13 @@ public struct TokenRequest: Sendable {
     public let client: AuthenticatedClient
     public let form: FormParameters
     public let dialect: Dialect
+    /// Every issuer of this tenant (native and v2.0): tokens presented as assertions may carry either.
+    public let tenantIssuers: Set<String>
 
-    public init(tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native) {
+    public init(tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native, tenantIssuers: Set<String>? = nil) {
         self.tenant = tenant
         self.issuer = issuer
+        self.tenantIssuers = tenantIssuers ?? [issuer]
         self.client = client
         self.form = form
         self.dialect = dialect

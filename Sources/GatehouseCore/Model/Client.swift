@@ -21,7 +21,21 @@ public struct GrantType: Sendable, Hashable, Codable, RawRepresentable, CustomSt
     public static let jwtBearer = GrantType(rawValue: "urn:ietf:params:oauth:grant-type:jwt-bearer")
     public static let authorizationCode = GrantType(rawValue: "authorization_code")
     public static let refreshToken = GrantType(rawValue: "refresh_token")
+    public static let password = GrantType(rawValue: "password")
+    public static let deviceCode = GrantType(rawValue: "urn:ietf:params:oauth:grant-type:device_code")
     public var description: String { rawValue }
+
+    /// Every grant this server implements.
+    public static let known: [GrantType] = [.clientCredentials, .authorizationCode, .refreshToken, .password, .deviceCode, .jwtBearer]
+
+    /// A grant by its `grant_type` value or a short name (`device_code`, `on_behalf_of`); nil if unknown.
+    public static func named(_ raw: String) -> GrantType? {
+        switch raw {
+        case "device_code": return .deviceCode
+        case "on_behalf_of", "jwt_bearer", "jwt-bearer": return .jwtBearer
+        default: return known.first { $0.rawValue == raw }
+        }
+    }
 }
 
 /// A registered client.
@@ -44,13 +58,16 @@ public struct Client: Sendable, Hashable {
     public var redirectURIs: [String]
     /// Registered post-logout redirect URIs (OpenID Connect RP-Initiated Logout §3).
     public var postLogoutRedirectURIs: [String]
+    /// Certificates (PEM) for private_key_jwt assertions that name them by x5t, x5t#S256 or x5c.
+    public var certificates: [String]
     public let createdAt: Date
 
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
-        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], createdAt: Date
+        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], certificates: [String] = [], createdAt: Date
     ) {
+        self.certificates = certificates
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
         self.tenant = tenant

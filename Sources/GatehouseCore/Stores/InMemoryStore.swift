@@ -53,6 +53,14 @@ public final class InMemoryStore: GatehouseStore {
         state.withLock { ($0.clients[tenant] ?? [:]).values.sorted { $0.id.value < $1.id.value } }
     }
 
+    public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
+        state.withLock { state in
+            guard state.clients[tenant]?[id] != nil else { return false }
+            state.clients[tenant]?[id]?.certificates = certificates
+            return true
+        }
+    }
+
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
         state.withLock { state in
             state.secrets[tenant]?[id] = nil

@@ -23,6 +23,8 @@ public protocol ClientStore: Sendable {
     func createClient(_ client: Client) async throws
     func client(tenant: TenantName, id: ClientID) async throws -> Client?
     func clients(tenant: TenantName) async throws -> [Client]
+    /// Replaces a client's registered certificates (PEM blocks); false if there is no such client.
+    func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool
     /// The tenants that have a client with this ID (resolving `common` and `organizations`).
     func tenantsWithClient(id: ClientID) async throws -> [TenantName]
     /// Removes a client and its secrets; false if there was none.

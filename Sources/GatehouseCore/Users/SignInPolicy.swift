@@ -23,6 +23,9 @@ public struct SignInPolicy: Sendable {
     public var lockoutDuration: TimeInterval = 15 * 60
     /// Remembered consent lifetime.
     public var consentLifetime: TimeInterval = 365 * 86400
+    /// Device codes (RFC 8628): lifetime (Entra uses 900 s) and the polling interval given out.
+    public var deviceCodeLifetime: TimeInterval = 900
+    public var deviceCodeInterval: Int = 5
 
     public init() {}
 }

@@ -104,7 +104,8 @@ struct TokenRoute: Sendable {
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
         }
-        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect))
+        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect,
+                                                                tenantIssuers: configuration.issuers(tenant)))
         progress.scopes = outcome.scope.description
         var body = outcome.response
         if dialect == .entra {

@@ -83,6 +83,17 @@ enum SignInTemplates {
     </main></body></html>
     """
 
+    static let deviceCode = head + """
+    <h1>{{heading}}</h1>
+    \(alert)
+    <form method="post" action="{{action}}">
+    <label for="user_code">{{labelCode}}</label>
+    <input type="text" id="user_code" name="user_code" value="{{code}}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error"{{/error}}>
+    <button type="submit" id="submit">{{labelSubmit}}</button>
+    </form>
+    </main></body></html>
+    """
+
     static let formPost = head + """
     <h1>{{heading}}</h1>
     <form method="post" action="{{action}}">

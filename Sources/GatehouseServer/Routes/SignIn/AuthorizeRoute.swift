@@ -7,11 +7,15 @@ import Hummingbird
 /// the sign-in page, the consent page, or a code.
 struct AuthorizeRoute: Sendable {
     let env: SignInEnvironment
+    /// Native (`/{tenant}/oauth2/authorize`) or Entra (`/{tenant}/oauth2/v2.0/authorize`: v2.0
+    /// issuer, `{resource}/{permission}` scopes, `common` resolved by the client).
+    let dialect: Dialect
     let parser = AuthorizationRequestParser()
 
     func register(on router: Router<GatehouseContext>) {
-        router.get("/:tenant/oauth2/authorize") { request, context in try await self.handle(request, context: context) }
-        router.post("/:tenant/oauth2/authorize") { request, context in try await self.handle(request, context: context) }
+        let path = RouterPath(stringLiteral: dialect == .entra ? "/:tenant/oauth2/v2.0/authorize" : "/:tenant/oauth2/authorize")
+        router.get(path) { request, context in try await self.handle(request, context: context) }
+        router.post(path) { request, context in try await self.handle(request, context: context) }
     }
 
     func handle(_ request: Request, context: GatehouseContext) async throws -> Response {
@@ -20,18 +24,23 @@ struct AuthorizeRoute: Sendable {
         let tenant: Tenant
         let form: FormParameters
         do {
-            tenant = try await env.tenants.resolve(segment)
-            form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+            if dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment) {
+                form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+                tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try ClientID(try form.require("client_id")))
+            } else {
+                tenant = try await env.tenants.resolve(segment)
+                form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+            }
         } catch let error as CatalogueError {
             env.record(request, context: context, tenant: segment, clientID: nil, step: "authorize", scopes: nil, failure: error)
             return env.pages.errorPage(error, language: language, context: context)
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
-        let issuer = env.configuration.issuer(tenant.name.value)
+        let issuer = dialect == .entra ? env.configuration.entraIssuer(tenant.guid) : env.configuration.issuer(tenant.name.value)
         let reply = env.reply
         let parsed: (AuthorizationRequest, Client)
         do {
-            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer) { id in try await env.client(tenant.name, id) }
+            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer, dialect: dialect) { id in try await env.client(tenant.name, id) }
         } catch let failure as AuthorizationFailure {
             switch failure {
             case .page(let error):

@@ -10,8 +10,10 @@ struct LogoutRoute: Sendable {
     let env: SignInEnvironment
 
     func register(on router: Router<GatehouseContext>) {
-        router.get("/:tenant/oauth2/logout") { request, context in try await self.handle(request, context: context) }
-        router.post("/:tenant/oauth2/logout") { request, context in try await self.handle(request, context: context) }
+        for path in ["/:tenant/oauth2/logout", "/:tenant/oauth2/v2.0/logout"] {
+            router.get(RouterPath(stringLiteral: path)) { request, context in try await self.handle(request, context: context) }
+            router.post(RouterPath(stringLiteral: path)) { request, context in try await self.handle(request, context: context) }
+        }
     }
 
     private func handle(_ request: Request, context: GatehouseContext) async throws -> Response {
@@ -21,10 +23,10 @@ struct LogoutRoute: Sendable {
             let tenant = try await env.tenants.resolve(segment)
             let form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
             language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
-            let issuer = env.configuration.issuer(tenant.name.value)
+            let issuers = env.configuration.issuers(tenant)
             var hint: IDTokenClaims? = nil
             if let raw = form["id_token_hint"] {
-                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), claims.iss == issuer else {
+                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), issuers.contains(claims.iss) else {
                     throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "signature or issuer check failed")
                 }
                 hint = claims

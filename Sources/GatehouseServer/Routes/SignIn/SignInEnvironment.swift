@@ -12,6 +12,7 @@ struct SignInEnvironment: Sendable {
     let state: SignInStateStore
     let passwords: PasswordSignIn
     let codes: CodeIssuer
+    let devices: DeviceAuthorizationStore
     let totp: any TOTPGenerator
     let box: SecretBox
     let replay: any ReplayStore

@@ -8,7 +8,7 @@ import Hummingbird
 struct SignInFlow: Sendable {
     let env: SignInEnvironment
 
-    private func issuer(_ request: AuthorizationRequest) -> String { env.configuration.issuer(request.tenant) }
+    private func issuer(_ request: AuthorizationRequest) -> String { request.issuer ?? env.configuration.issuer(request.tenant) }
     private func action(_ request: AuthorizationRequest, _ path: String) -> String { env.configuration.endpoint(request.tenant, path) }
 
     /// A new interaction for this browser; returns its id, CSRF token and the cookies to set.
@@ -70,10 +70,11 @@ struct SignInFlow: Sendable {
             let text = pages.texts.ui(key, language: language)
             return text == key || text.isEmpty ? pages.ui("scope.other", language, ["scope": scope]) : text
         }
+        let intro = authorization.deviceKey == nil ? "consentIntro" : "deviceWarning"
         let body = pages.consent.render([
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("consentHeading", language, ["client": client.name]),
-            "intro": pages.ui("consentIntro", language, ["client": client.name, "user": user?.username.value ?? ""]),
+            "intro": pages.ui(intro, language, ["client": client.name, "user": user?.username.value ?? ""]),
             "scopes": scopes, "action": action(authorization, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
             "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
         ])
@@ -86,7 +87,8 @@ struct SignInFlow: Sendable {
         let now = env.time.now()
         let reply = env.reply
         let granted = try await env.state.consent(tenant: authorization.tenant, userID: session.userID, clientID: client.id.value, now: now)
-        let needsConsent = authorization.prompt.contains("consent") || !authorization.scopeValue.set.isSubset(of: granted.set)
+        // A device sign-in always asks (RFC 8628 §5.4: the user confirms the device, not only the scopes).
+        let needsConsent = authorization.deviceKey != nil || authorization.prompt.contains("consent") || !authorization.scopeValue.set.isSubset(of: granted.set)
         var response: Response
         if needsConsent {
             if authorization.prompt.contains("none") {
@@ -111,6 +113,13 @@ struct SignInFlow: Sendable {
     }
 
     func issueCode(_ authorization: AuthorizationRequest, client: Client, session: BrowserSession, request: Request, context: GatehouseContext, language: String) async throws -> Response {
+        if let deviceKey = authorization.deviceKey {
+            // Device sign-in: no code and no redirect; the device's next poll takes the approval.
+            try await env.devices.decide(key: deviceKey, approvedBy: session, now: env.time.now())
+            env.record(request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "device_approval",
+                       scopes: authorization.scopeValue.description, failure: nil, detail: "device approved by user \(session.userID)")
+            return env.pages.notice(env.pages.ui("deviceTitle", language), env.pages.ui("deviceApproved", language, ["client": client.name]), language: language)
+        }
         let code = try await env.codes.issue(for: authorization, client: client, session: session, scope: authorization.scopeValue)
         env.record(request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize",
                    scopes: authorization.scopeValue.description, failure: nil, detail: "code issued for user \(session.userID)")

@@ -108,8 +108,14 @@ struct SignInFormRoutes: Sendable {
             throw CatalogueError(Catalogue.interactionExpired, detail: "consent form used twice")
         }
         let reply = env.reply
-        let issuer = env.configuration.issuer(authorization.tenant)
+        let issuer = authorization.issuer ?? env.configuration.issuer(authorization.tenant)
         guard checked.form["decision"] == "allow" else {
+            if let deviceKey = authorization.deviceKey {
+                try await env.devices.decide(key: deviceKey, approvedBy: nil, now: now)
+                let error = CatalogueError(Catalogue.deviceAuthorizationDeclined, detail: "user \(session.userID) declined the device")
+                env.record(request, context: context, tenant: authorization.tenant, clientID: checked.client.id.value, step: "device_approval", scopes: authorization.scopeValue.description, failure: error)
+                return env.pages.notice(env.pages.ui("deviceTitle", checked.language), env.pages.ui("deviceDeclined", checked.language), language: checked.language)
+            }
             let error = CatalogueError(Catalogue.consentDeclined, ["clientId": checked.client.id.value], detail: "user \(session.userID) declined")
             env.record(request, context: context, tenant: authorization.tenant, clientID: checked.client.id.value, step: "consent", scopes: authorization.scopeValue.description, failure: error)
             return reply.failure(error, target: authorization.reply, issuer: issuer, language: checked.language, context: context)

@@ -14,6 +14,7 @@ struct SignInPages: Sendable {
     let consent: MustacheTemplate
     let message: MustacheTemplate
     let formPost: MustacheTemplate
+    let deviceCode: MustacheTemplate
 
     init(texts: CatalogueTexts, configuration: ServerConfiguration) throws {
         self.texts = texts
@@ -23,6 +24,7 @@ struct SignInPages: Sendable {
         consent = try MustacheTemplate(string: SignInTemplates.consent)
         message = try MustacheTemplate(string: SignInTemplates.message)
         formPost = try MustacheTemplate(string: SignInTemplates.formPost)
+        deviceCode = try MustacheTemplate(string: SignInTemplates.deviceCode)
     }
 
     func ui(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {
@@ -60,6 +62,11 @@ struct SignInPages: Sendable {
             .cacheControl: "no-store",
             .pragma: "no-cache",
         ], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A page with a heading and one sentence (device sign-in done or declined).
+    func notice(_ heading: String, _ text: String, language: String) -> Response {
+        html(message.render(["language": language, "title": heading, "heading": heading, "text": text]))
     }
 
     /// A page that shows a failure which must not go back to the client (50011, 700016, ...).

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The resource owner password credentials grant (RFC 6749 §4.3). Off unless a client has the
+/// `password` grant type. Same checks as the sign-in page: lockout, disabled accounts, and an
+/// unknown username answered like a wrong password (50126). A user with a second factor gets
+/// 50076 (`suberror` basic_action): this grant cannot ask for it.
+public struct PasswordGrant: GrantHandler {
+    public let grantType = GrantType.password
+    public let parameters: Set<String> = ["username", "password", "scope", "resource"]
+    public let passwords: PasswordSignIn
+    public let issuer: DirectGrantIssuer
+
+    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer) {
+        self.passwords = passwords
+        self.issuer = issuer
+    }
+
+    public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
+        let username = try request.form.require("username")
+        let password = try request.form.require("password")
+        let (scope, audience) = try DirectGrantIssuer.delegatedScope(request)
+        let user: User
+        do {
+            user = try await passwords.verify(tenant: request.tenant.name, username: username, password: password)
+        } catch let error as CatalogueError {
+            let shown = PasswordSignIn.shownEntry(for: error.entry)
+            throw CatalogueError(shown, error.parameters, detail: error.detail)
+        }
+        guard !user.requiresSecondFactor else {
+            throw CatalogueError(Catalogue.strongAuthRequired, detail: "user \(user.id) has a second factor; the password grant cannot ask for it")
+        }
+        return try await issuer.issue(user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: passwords.time.now(), sessionID: nil, request: request)
+    }
+}

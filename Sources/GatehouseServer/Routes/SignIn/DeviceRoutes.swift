@@ -1,0 +1,144 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The device authorization grant's two HTTP faces (RFC 8628): the device authorization
+/// endpoint (`/{tenant}/oauth2/devicecode`, Entra `/{tenant}/oauth2/v2.0/devicecode`) and the
+/// verification page (`/{tenant}/oauth2/device`) where the user types the code, signs in and
+/// approves or declines. Polling is the `device_code` grant at the token endpoint.
+struct DeviceRoutes: Sendable {
+    let env: SignInEnvironment
+    let authenticator: ClientAuthenticator
+    let renderer: ErrorRenderer
+    let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }()
+
+    func register(on router: Router<GatehouseContext>) {
+        router.post("/:tenant/oauth2/devicecode") { request, context in await self.authorize(request, context: context, dialect: .native) }
+        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in await self.authorize(request, context: context, dialect: .entra) }
+        router.get("/:tenant/oauth2/device") { request, context in try await self.entryPage(request, context: context) }
+        router.post("/:tenant/oauth2/device") { request, context in try await self.enterCode(request, context: context) }
+    }
+
+    struct DeviceAuthorizationResponse: Encodable {
+        let device_code: String
+        let user_code: String
+        let verification_uri: String
+        let verification_uri_complete: String?
+        let expires_in: Int
+        let interval: Int
+        let message: String?
+    }
+
+    // MARK: Device authorization endpoint (RFC 8628 §3.1-3.2)
+
+    func authorize(_ request: Request, context: GatehouseContext, dialect: Dialect) async -> Response {
+        let segment = context.parameters.get("tenant") ?? ""
+        var clientID: String? = nil
+        var scopes: String? = nil
+        do {
+            let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment)
+            var tenant: Tenant? = multiTenant ? nil : try await env.tenants.resolve(segment)
+            let form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
+            let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
+            clientID = presented.claimedClientID?.value
+            if multiTenant { tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery()) }
+            guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+            let configuration = env.configuration
+            let authenticated = try await authenticator.authenticate(
+                presented, tenant: tenant.name, acceptedAudiences: configuration.tokenEndpoints(tenant, segment: segment).union(configuration.issuers(tenant)),
+                grantType: .deviceCode)
+            let client = authenticated.client
+            guard client.grantTypes.contains(.deviceCode) else {
+                throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
+            }
+            let issuer = dialect == .entra ? configuration.entraIssuer(tenant.guid) : configuration.issuer(tenant.name.value)
+            let scope: Scope
+            let audience: [String]
+            if dialect == .entra {
+                (scope, audience) = try EntraScopes.delegated(requested: form["scope"], client: client, tenant: tenant.name, fallback: issuer)
+            } else {
+                scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
+                audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+            }
+            scopes = scope.description
+            let now = env.time.now()
+            let deviceCode = env.random.token(byteCount: 32)
+            let userCode = UserCode.make(env.random)
+            let policy = env.policy
+            let authorization = DeviceAuthorization(tenant: tenant.name.value, clientID: client.id.value, scope: scope.tokens, audience: audience,
+                                                    expiresAt: now.addingTimeInterval(policy.deviceCodeLifetime))
+            try await env.devices.create(authorization, deviceCode: deviceCode, userCode: userCode, interval: policy.deviceCodeInterval)
+            let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
+            let body = DeviceAuthorizationResponse(
+                device_code: deviceCode, user_code: userCode, verification_uri: verification,
+                verification_uri_complete: dialect == .entra ? nil : verification + "?user_code=" + userCode,
+                expires_in: Int(policy.deviceCodeLifetime), interval: policy.deviceCodeInterval,
+                message: "To sign in, use a web browser to open the page \(verification) and enter the code \(userCode) to authenticate.")
+            env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "device_authorization", scopes: scopes, failure: nil)
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        } catch {
+            let failure = error as? CatalogueError ?? CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
+            env.record(request, context: context, tenant: segment, clientID: clientID, step: "device_authorization", scopes: scopes, failure: failure)
+            return renderer.response(for: failure, context: context, language: renderer.texts.language(for: request),
+                                     usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment, dialect: dialect)
+        }
+    }
+
+    // MARK: Verification page (RFC 8628 §3.3)
+
+    private func entryPage(_ request: Request, context: GatehouseContext) async throws -> Response {
+        let language = env.pages.texts.language(for: request)
+        let tenant = try await env.tenants.resolve(context.parameters.get("tenant") ?? "")
+        let typed = request.uri.queryParameters["user_code"].map { String($0.prefix(32)) } ?? ""
+        return codePage(tenant: tenant, code: typed, error: nil, language: language, context: context)
+    }
+
+    private func codePage(tenant: Tenant, code: String, error: CatalogueError?, language: String, context: GatehouseContext) -> Response {
+        let pages = env.pages
+        let body = pages.deviceCode.render([
+            "language": language, "title": pages.ui("deviceTitle", language), "heading": pages.ui("deviceHeading", language),
+            "error": pages.alert(error, language: language, context: context) as Any,
+            "action": env.configuration.endpoint(tenant.name.value, "oauth2/device"), "code": code,
+            "labelCode": pages.ui("deviceCodeLabel", language), "labelSubmit": pages.ui("continueButton", language),
+        ])
+        return pages.html(body, status: error == nil ? .ok : .badRequest)
+    }
+
+    private func enterCode(_ request: Request, context: GatehouseContext) async throws -> Response {
+        var language = env.pages.texts.language(for: request)
+        let segment = context.parameters.get("tenant") ?? ""
+        let tenant: Tenant
+        let form: FormParameters
+        do {
+            tenant = try await env.tenants.resolve(segment)
+            form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
+        } catch let error as CatalogueError {
+            return env.pages.errorPage(error, language: language, context: context)
+        }
+        language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
+        let typed = String((form["user_code"] ?? "").prefix(32))
+        guard let (key, pending) = try await env.devices.takePending(userCode: typed, now: env.time.now()), pending.tenant == tenant.name.value,
+              let client = try await env.client(tenant.name, try ClientID(pending.clientID))
+        else {
+            let error = CatalogueError(Catalogue.invalidUserCode, detail: "user code not pending in \(tenant.name.value)")
+            env.record(request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
+            return codePage(tenant: tenant, code: typed, error: error, language: language, context: context)
+        }
+        let authorization = AuthorizationRequest.device(tenant: tenant.name.value, clientID: client.id.value, scope: pending.scope,
+                                                        audience: pending.audience, uiLocales: form["ui_locales"], deviceKey: key)
+        let flow = SignInFlow(env: env)
+        if let (_, session) = try await env.session(request, tenant: tenant.name.value),
+           try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled == true {
+            return try await flow.afterAuthentication(authorization, client: client, session: session, interactionID: nil, request: request,
+                                                      context: context, language: language, setCookies: [])
+        }
+        return try await flow.startLogin(authorization, client: client, request: request, context: context, language: language)
+    }
+}
