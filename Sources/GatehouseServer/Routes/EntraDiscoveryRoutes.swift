@@ -21,11 +21,21 @@ struct EntraDiscoveryRoutes: Sendable {
         router.get("/:tenant/discovery/v2.0/keys") { _, context in
             try await self.keys(segment: context.parameters.get("tenant") ?? "")
         }
-        router.get("/common/discovery/instance") { request, _ in
-            try self.instance(request)
+        // Registered under `:tenant` (a constant `/common` branch would hide `/common/v2.0/...` from
+        // the parameter routes); only `common` answers.
+        router.get("/:tenant/discovery/instance") { request, context in
+            try Self.requireCommon(context, request)
+            return try self.instance(request)
         }
-        router.get("/common/userrealm/:user") { _, context in
-            self.userRealm(context.parameters.get("user") ?? "")
+        router.get("/:tenant/userrealm/:user") { request, context in
+            try Self.requireCommon(context, request)
+            return self.userRealm(context.parameters.get("user") ?? "")
+        }
+    }
+
+    static func requireCommon(_ context: GatehouseContext, _ request: Request) throws {
+        guard context.parameters.get("tenant") == "common" else {
+            throw CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
         }
     }
 
