@@ -18,6 +18,9 @@ final class FailingClientStore: GatehouseStore {
     func tenants() async throws -> [Tenant] { try await inner.tenants() }
     func tenant(id: UUID) async throws -> Tenant? { try await inner.tenant(id: id) }
     func tenantsWithClient(id: ClientID) async throws -> [TenantName] { try await inner.tenantsWithClient(id: id) }
+    func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
+        try await inner.setCertificates(tenant: tenant, id: id, certificates: certificates)
+    }
     func createClient(_ client: Client) async throws { try await inner.createClient(client) }
     func client(tenant: TenantName, id: ClientID) async throws -> Client? { throw DatabaseDown() }
     func clients(tenant: TenantName) async throws -> [Client] { try await inner.clients(tenant: tenant) }

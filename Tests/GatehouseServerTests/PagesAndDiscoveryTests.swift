@@ -17,7 +17,8 @@ import Testing
             #expect(document["issuer"] as? String == "https://login.test/contoso")
             #expect(document["token_endpoint"] as? String == "https://login.test/contoso/oauth2/token")
             #expect(document["jwks_uri"] as? String == "https://login.test/contoso/discovery/keys")
-            #expect(document["grant_types_supported"] as? [String] == ["authorization_code", "client_credentials", "refresh_token"])
+            #expect(document["grant_types_supported"] as? [String] == ["authorization_code", "client_credentials", "password", "refresh_token",
+                                                                         "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"])
             #expect(Set(document["token_endpoint_auth_methods_supported"] as? [String] ?? []) == ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
             #expect(document["ui_locales_supported"] as? [String] == ["en", "vi"])
         }
@@ -84,15 +85,15 @@ import Testing
     @Test func errorsSpeakTheRequestedLanguage() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let viaHeader = try await harness.token(client, [("grant_type", "password"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
+            let viaHeader = try await harness.token(client, [("grant_type", "implicit"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
                                                     headers: [.acceptLanguage: "vi"])
             expectError(viaHeader, status: 400, error: "unsupported_grant_type", code: 70003)
             // Vietnamese with diacritics folded into the RFC 6749 error_description character set.
             #expect((json(viaHeader)["error_description"] as? String)?.hasPrefix("Ung dung da yeu cau") == true)
             #expect((json(viaHeader)["error_uri"] as? String)?.hasSuffix("ui_locales=vi") == true)
-            let viaForm = try await harness.token(client, [("grant_type", "password"), ("ui_locales", "vi en"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let viaForm = try await harness.token(client, [("grant_type", "implicit"), ("ui_locales", "vi en"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
             #expect((json(viaForm)["error_description"] as? String)?.hasPrefix("Ung dung") == true)
-            let fallback = try await harness.token(client, [("grant_type", "password"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))], headers: [.acceptLanguage: "fr-FR"])
+            let fallback = try await harness.token(client, [("grant_type", "implicit"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))], headers: [.acceptLanguage: "fr-FR"])
             #expect((json(fallback)["error_description"] as? String)?.hasPrefix("The app requested") == true)
         }
     }

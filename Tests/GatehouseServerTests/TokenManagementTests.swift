@@ -126,7 +126,7 @@ import Testing
             #expect(document["code_challenge_methods_supported"] as? [String] == ["S256"])
             #expect(document["authorization_response_iss_parameter_supported"] as? Bool == true)
             let grants = Set(document["grant_types_supported"] as? [String] ?? [])
-            #expect(grants == ["authorization_code", "refresh_token", "client_credentials"])
+            #expect(grants == ["authorization_code", "refresh_token", "client_credentials", "password", GrantType.deviceCode.rawValue, GrantType.jwtBearer.rawValue])
         }
     }
 }

@@ -196,3 +196,32 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
         try await second.close()
     }
 }
+
+@Suite struct EntraStoreContractTests {
+    @Test(arguments: Backend.allCases)
+    func tenantsByGUIDClientsAcrossTenantsAndCertificates(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contoso = try sampleTenant("contoso")
+            let fabrikam = try sampleTenant("fabrikam.example")
+            try await store.createTenant(contoso)
+            try await store.createTenant(fabrikam)
+            #expect(try await store.tenant(id: contoso.id)?.name == contoso.name)
+            #expect(try await store.tenant(id: UUID()) == nil)
+            for tenant in [contoso, fabrikam] {
+                try await store.createClient(Client(tenant: tenant.name, id: try ClientID("shared"), name: "s", type: .confidential, authMethods: [.clientSecretPost],
+                                                    grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [], createdAt: epoch))
+            }
+            try await store.createClient(Client(tenant: contoso.name, id: try ClientID("solo"), name: "s", type: .confidential, authMethods: [.privateKeyJWT],
+                                                grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
+                                                certificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"], createdAt: epoch))
+            #expect(try await store.tenantsWithClient(id: try ClientID("shared")).map(\.value) == ["contoso", "fabrikam.example"])
+            #expect(try await store.tenantsWithClient(id: try ClientID("solo")).map(\.value) == ["contoso"])
+            #expect(try await store.tenantsWithClient(id: try ClientID("none")).isEmpty)
+            #expect(try await store.client(tenant: contoso.name, id: try ClientID("solo"))?.certificates.count == 1)
+            let two = ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----"]
+            #expect(try await store.setCertificates(tenant: contoso.name, id: try ClientID("solo"), certificates: two))
+            #expect(try await store.client(tenant: contoso.name, id: try ClientID("solo"))?.certificates == two)
+            #expect(try await !store.setCertificates(tenant: contoso.name, id: try ClientID("none"), certificates: two))
+        }
+    }
+}

@@ -50,6 +50,7 @@ struct DiscoveryRoutes: Sendable {
             "introspection_endpoint": configuration.endpoint(name, "oauth2/introspect"),
             "revocation_endpoint": configuration.endpoint(name, "oauth2/revoke"),
             "end_session_endpoint": configuration.endpoint(name, "oauth2/logout"),
+            "device_authorization_endpoint": configuration.endpoint(name, "oauth2/devicecode"),
             "introspection_endpoint_auth_methods_supported": ClientAuthMethod.allCases.filter { $0 != .none }.map(\.rawValue),
             "revocation_endpoint_auth_methods_supported": ClientAuthMethod.allCases.map(\.rawValue),
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
