@@ -113,14 +113,8 @@ public struct AuthorizationRequestParser: Sendable {
             guard client.grantTypes.contains(.authorizationCode) else {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
             }
-            let scope: Scope
-            let audience: [String]
-            if dialect == .entra {
-                (scope, audience) = try EntraScopes.delegated(requested: form["scope"], client: client, tenant: tenant.name, fallback: issuer)
-            } else {
-                scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
-                audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
-            }
+            let (scope, audience) = try ScopeAndAudience.delegated(requested: form["scope"], resources: form.all("resource"), client: client,
+                                                                   tenant: tenant.name, fallback: issuer, dialect: dialect)
             var challenge: CodeChallenge? = nil
             if let raw = form["code_challenge"] {
                 challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])

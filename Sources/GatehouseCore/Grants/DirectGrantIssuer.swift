@@ -42,11 +42,7 @@ public struct DirectGrantIssuer: Sendable {
 
     /// The scope and audience of a delegated request, in the request's dialect.
     public static func delegatedScope(_ request: TokenRequest) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
-        let client = request.client.client
-        if request.dialect == .entra {
-            return try EntraScopes.delegated(requested: request.form["scope"], client: client, tenant: request.tenant.name, fallback: request.issuer)
-        }
-        let scope = try ScopeAndAudience.grantedScope(requested: request.form["scope"], client: client)
-        return (scope, try ScopeAndAudience.audience(requested: request.form.all("resource"), client: client, tenant: request.tenant.name, fallback: request.issuer))
+        try ScopeAndAudience.delegated(requested: request.form["scope"], resources: request.form.all("resource"), client: request.client.client,
+                                       tenant: request.tenant.name, fallback: request.issuer, dialect: request.dialect)
     }
 }

@@ -58,14 +58,8 @@ struct DeviceRoutes: Sendable {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
             }
             let issuer = dialect == .entra ? configuration.entraIssuer(tenant.guid) : configuration.issuer(tenant.name.value)
-            let scope: Scope
-            let audience: [String]
-            if dialect == .entra {
-                (scope, audience) = try EntraScopes.delegated(requested: form["scope"], client: client, tenant: tenant.name, fallback: issuer)
-            } else {
-                scope = try ScopeAndAudience.grantedScope(requested: form["scope"], client: client)
-                audience = try ScopeAndAudience.audience(requested: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
-            }
+            let (scope, audience) = try ScopeAndAudience.delegated(requested: form["scope"], resources: form.all("resource"), client: client,
+                                                                   tenant: tenant.name, fallback: issuer, dialect: dialect)
             scopes = scope.description
             let now = env.time.now()
             let deviceCode = env.random.token(byteCount: 32)
