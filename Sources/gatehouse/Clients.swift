@@ -121,6 +121,10 @@ struct Clients: AsyncParsableCommand {
                     "grant_types": client.grantTypes.map(\.rawValue).sorted(),
                     "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
                     "allowed_resources": client.allowedResources.map(\.value), "has_jwks": client.jwks != nil,
+                    "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map { certificate -> [String: Any] in
+                        ["subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
+                         "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter)]
+                    },
                     "secrets": secrets.map { secret -> [String: Any] in
                         var object: [String: Any] = ["secret_id": secret.secretID, "hint": secret.hint + "…", "created_at": ISO8601DateFormatter().string(from: secret.createdAt)]
                         if let expiry = secret.expiresAt { object["expires_at"] = ISO8601DateFormatter().string(from: expiry) }
