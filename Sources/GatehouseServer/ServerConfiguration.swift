@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public func issuer(_ tenant: String) -> String { "\(baseURL)/\(tenant)" }
     /// The Microsoft identity platform v2.0 issuer: `{base}/{tenant GUID}/v2.0`.
     public func entraIssuer(_ tenantID: String) -> String { "\(baseURL)/\(tenantID)/v2.0" }
+    /// The issuer a request in this dialect is answered with.
+    public func issuer(_ tenant: Tenant, dialect: Dialect) -> String {
+        dialect == .entra ? entraIssuer(tenant.guid) : issuer(tenant.name.value)
+    }
     /// Both issuers of a tenant: native and v2.0 (tokens of either are accepted at its endpoints).
     public func issuers(_ tenant: Tenant) -> Set<String> { [issuer(tenant.name.value), entraIssuer(tenant.id.uuidString.lowercased())] }
     public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
@@ -45,6 +49,11 @@ public struct ServerConfiguration: Sendable {
     /// v2.0, by name, by GUID and by the segment the request used (`common`).
     public func tokenEndpoints(_ tenant: Tenant, segment: String) -> Set<String> {
         [tokenEndpoint(tenant.name.value), entraEndpoint(tenant.name.value, "token"), entraEndpoint(tenant.guid, "token"), entraEndpoint(segment, "token")]
+    }
+    /// What a client assertion's `aud` may be at the token and device authorization endpoints:
+    /// any URL of the token endpoint, or either issuer.
+    public func assertionAudiences(_ tenant: Tenant, segment: String) -> Set<String> {
+        tokenEndpoints(tenant, segment: segment).union(issuers(tenant))
     }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
     public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }

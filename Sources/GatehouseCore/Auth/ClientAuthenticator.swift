@@ -24,10 +24,10 @@ public struct ClientAuthenticator: Sendable {
     }
 
     /// Authenticates. `acceptedAudiences` are the values a client assertion's `aud` may take
-    /// (the token endpoint URL and the issuer). `grantType` only shapes the message when a
-    /// confidential client sent no credentials.
+    /// (the token endpoint URL and the issuer), worked out only when an assertion is presented.
+    /// `grantType` only shapes the message when a confidential client sent no credentials.
     public func authenticate(
-        _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: Set<String>, grantType: GrantType?
+        _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: @autoclosure () -> Set<String>, grantType: GrantType?
     ) async throws -> AuthenticatedClient {
         let now = time.now()
         switch presented {
@@ -64,7 +64,7 @@ public struct ClientAuthenticator: Sendable {
             if let claimedClientID, claimedClientID != id { throw CatalogueError(Catalogue.clientIdMismatch) }
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(.privateKeyJWT, of: record.client)
-            try await assertions.verify(jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences, replay: replay, now: now)
+            try await assertions.verify(jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
             return AuthenticatedClient(record: record, method: .privateKeyJWT)
         }
     }

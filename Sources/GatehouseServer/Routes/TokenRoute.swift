@@ -94,10 +94,10 @@ struct TokenRoute: Sendable {
             tenant = try await tenants.resolveMultiTenant(tenantSegment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grantTypeValue)
         }
         guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
-        let issuer = dialect == .entra ? configuration.entraIssuer(tenant.guid) : configuration.issuer(tenant.name.value)
+        let issuer = configuration.issuer(tenant, dialect: dialect)
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,
-            acceptedAudiences: configuration.tokenEndpoints(tenant, segment: tenantSegment).union(configuration.issuers(tenant)),
+            acceptedAudiences: configuration.assertionAudiences(tenant, segment: tenantSegment),
             grantType: GrantType(rawValue: grantTypeValue))
         progress.clientID = client.client.id.value
         let handler = try grants.handler(for: grantTypeValue)

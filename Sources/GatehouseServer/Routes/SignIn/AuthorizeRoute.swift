@@ -36,7 +36,7 @@ struct AuthorizeRoute: Sendable {
             return env.pages.errorPage(error, language: language, context: context)
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
-        let issuer = dialect == .entra ? env.configuration.entraIssuer(tenant.guid) : env.configuration.issuer(tenant.name.value)
+        let issuer = env.configuration.issuer(tenant, dialect: dialect)
         let reply = env.reply
         let parsed: (AuthorizationRequest, Client)
         do {

@@ -51,13 +51,13 @@ struct DeviceRoutes: Sendable {
             guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
             let configuration = env.configuration
             let authenticated = try await authenticator.authenticate(
-                presented, tenant: tenant.name, acceptedAudiences: configuration.tokenEndpoints(tenant, segment: segment).union(configuration.issuers(tenant)),
+                presented, tenant: tenant.name, acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment),
                 grantType: .deviceCode)
             let client = authenticated.client
             guard client.grantTypes.contains(.deviceCode) else {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
             }
-            let issuer = dialect == .entra ? configuration.entraIssuer(tenant.guid) : configuration.issuer(tenant.name.value)
+            let issuer = configuration.issuer(tenant, dialect: dialect)
             let (scope, audience) = try ScopeAndAudience.delegated(requested: form["scope"], resources: form.all("resource"), client: client,
                                                                    tenant: tenant.name, fallback: issuer, dialect: dialect)
             scopes = scope.description
