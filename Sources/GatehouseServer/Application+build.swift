@@ -22,6 +22,10 @@ public struct Gatehouse: Sendable {
     public let signInState: SignInStateStore
     public let secretBox: SecretBox
     public let devices: DeviceAuthorizationStore
+    /// Recognises presented access and refresh tokens (userinfo, introspection, revocation, on-behalf-of).
+    public let inspector: TokenInspector
+    /// Password checks with lockout, for the sign-in page and the password grant.
+    let passwords: PasswordSignIn
     let decoyHash: String
 
     public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, logger: Logger = Logger(label: "gatehouse")) {
@@ -43,11 +47,14 @@ public struct Gatehouse: Sendable {
         let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
         self.devices = devices
         let inspector = TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
+        self.inspector = inspector
+        let passwords = PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
+        self.passwords = passwords
         self.grants = GrantRegistry([
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
-            PasswordGrant(passwords: PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time), issuer: direct),
+            PasswordGrant(passwords: passwords, issuer: direct),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])
@@ -63,9 +70,6 @@ public struct Gatehouse: Sendable {
 
     public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
 
-    public var inspector: TokenInspector {
-        TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
-    }
 
     /// The router with every route and the trace middleware; shared by `serve` and the tests.
     public func buildRouter() throws -> Router<GatehouseContext> {
@@ -84,7 +88,7 @@ public struct Gatehouse: Sendable {
         try ErrorPageRoute(texts: renderer.texts).register(on: router)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
-            passwords: PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time),
+            passwords: passwords,
             codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: HummingbirdTOTP(), box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration), signIns: signIns,
             hasher: hasher, time: time, random: .system)
