@@ -47,7 +47,6 @@ public struct AuthorizationRequest: Sendable, Codable, Hashable {
     }
 
     public var scopeValue: Scope { Scope(tokens: scope) }
-    public var isOpenID: Bool { scope.contains("openid") }
 }
 
 /// Why an authorization request failed, and where the error may be shown.

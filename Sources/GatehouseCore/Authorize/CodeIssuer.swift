@@ -20,8 +20,7 @@ public struct CodeIssuer: Sendable {
     public func issue(for request: AuthorizationRequest, client: Client, session: BrowserSession, scope: Scope) async throws -> String {
         let now = time.now()
         let code = random.token(byteCount: 32)
-        // OpenID Connect: refresh tokens only with offline_access; plain OAuth: when the client may refresh.
-        let offline = client.grantTypes.contains(.refreshToken) && (!request.isOpenID || scope.set.contains("offline_access"))
+        let offline = AuthorizationGrant.isOffline(client: client, scope: scope)
         let grant = AuthorizationGrant(
             id: random.token(byteCount: 16), tenant: client.tenant, clientID: client.id, userID: session.userID, scope: scope,
             audience: request.audience, nonce: request.nonce, authTime: session.authTime, sessionID: session.sid, amr: session.amr,

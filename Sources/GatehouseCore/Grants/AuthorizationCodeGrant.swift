@@ -40,14 +40,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
             throw error
         }
         let user = try await minter.activeUser(of: grant)
-        var refreshToken: String? = nil
-        if grant.offline {
-            let value = random.token(byteCount: 32)
-            guard try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: grant.generation, now: now) else {
-                throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked during redemption")
-            }
-            refreshToken = value
-        }
+        let refreshToken = try await DirectGrantIssuer.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
         let response = try await minter.mint(grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
         return GrantOutcome(response: response, scope: grant.scope, userID: grant.userID)
     }

@@ -45,10 +45,7 @@ public struct DeviceCodeGrant: GrantHandler {
             guard let approved = try await devices.takeApproved(key: key, now: now), let userID = approved.userID else {
                 throw CatalogueError(Catalogue.invalidGrant, ["name": "device_code"], detail: "device code redeemed already")
             }
-            guard let user = try await users.users.user(tenant: request.tenant.name, id: userID) else {
-                throw CatalogueError(Catalogue.grantRevoked, detail: "user \(userID) no longer exists")
-            }
-            guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
+            let user = try await users.activeUser(tenant: request.tenant.name, id: userID)
             return try await issuer.issue(user: user, scope: Scope(tokens: approved.scope), audience: approved.audience, amr: approved.amr ?? ["pwd"],
                                           authTime: approved.authTime ?? now, sessionID: approved.sessionID, request: request)
         }

@@ -21,23 +21,26 @@ public struct DirectGrantIssuer: Sendable {
     public func issue(user: User, scope: Scope, audience: [String], amr: [String], authTime: Date, sessionID: String?, request: TokenRequest) async throws -> GrantOutcome {
         let now = time.now()
         let client = request.client.client
-        let isOpenID = scope.set.contains("openid")
-        let offline = client.grantTypes.contains(.refreshToken) && (!isOpenID || scope.set.contains("offline_access"))
+        let offline = AuthorizationGrant.isOffline(client: client, scope: scope)
         let grant = AuthorizationGrant(
             id: random.token(byteCount: 16), tenant: client.tenant, clientID: client.id, userID: user.id, scope: scope, audience: audience,
             nonce: nil, authTime: authTime, sessionID: sessionID, amr: amr, codeHash: hasher.hash(random.token(byteCount: 32)),
             codeChallenge: nil, redirectURI: nil, codeExpiresAt: now, codeRedeemedAt: now, createdAt: now, offline: offline)
         try await grants.createGrant(grant)
-        var refreshToken: String? = nil
-        if offline {
-            let value = random.token(byteCount: 32)
-            guard try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: 0, now: now) else {
-                throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at creation")
-            }
-            refreshToken = value
-        }
+        let refreshToken = try await Self.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
         let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: refreshToken, includeNonce: false)
         return GrantOutcome(response: response, scope: scope, userID: user.id)
+    }
+
+    /// The first refresh token of an offline grant (nil otherwise), recorded at the grant's
+    /// generation; 50173 if the grant was revoked meanwhile.
+    static func firstRefreshToken(of grant: AuthorizationGrant, grants: any GrantStore, hasher: SecretHasher, random: RandomSource, now: Date) async throws -> String? {
+        guard grant.offline else { return nil }
+        let value = random.token(byteCount: 32)
+        guard try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: grant.generation, now: now) else {
+            throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked before its first refresh token")
+        }
+        return value
     }
 
     /// The scope and audience of a delegated request, in the request's dialect.

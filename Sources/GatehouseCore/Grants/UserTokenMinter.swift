@@ -16,8 +16,13 @@ public struct UserTokenMinter: Sendable {
 
     /// The grant's user, who must still exist and be enabled.
     public func activeUser(of grant: AuthorizationGrant) async throws -> User {
-        guard let user = try await users.user(tenant: grant.tenant, id: grant.userID) else {
-            throw CatalogueError(Catalogue.grantRevoked, detail: "user \(grant.userID) no longer exists")
+        try await activeUser(tenant: grant.tenant, id: grant.userID)
+    }
+
+    /// The user, who must still exist (else 50173) and be enabled (else 50057).
+    public func activeUser(tenant: TenantName, id: String) async throws -> User {
+        guard let user = try await users.user(tenant: tenant, id: id) else {
+            throw CatalogueError(Catalogue.grantRevoked, detail: "user \(id) no longer exists")
         }
         guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
         return user

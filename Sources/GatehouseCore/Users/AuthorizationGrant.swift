@@ -62,6 +62,12 @@ public struct AuthorizationGrant: Sendable, Hashable {
 }
 
 extension AuthorizationGrant {
+    /// Whether refresh tokens may be issued: the client has the refresh grant, and for OpenID
+    /// Connect requests `offline_access` was granted (plain OAuth: whenever the client may refresh).
+    public static func isOffline(client: Client, scope: Scope) -> Bool {
+        client.grantTypes.contains(.refreshToken) && (!scope.set.contains("openid") || scope.set.contains("offline_access"))
+    }
+
     /// When its refresh tokens stop working: the earlier of the sliding end (last use + idle
     /// lifetime) and the absolute end (creation + absolute lifetime).
     public func refreshExpiry(policy: SignInPolicy) -> Date {
