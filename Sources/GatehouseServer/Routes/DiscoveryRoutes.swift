@@ -24,23 +24,14 @@ struct DiscoveryRoutes: Sendable {
             try await self.metadata(tenantSegment: context.parameters.get("tenant") ?? "")
         }
         router.get("/:tenant/discovery/keys") { _, context in
-            let tenant = try await self.resolve(context.parameters.get("tenant") ?? "")
+            let tenant = try await self.tenants.resolveForDiscovery(context.parameters.get("tenant") ?? "")
             let ring = try await self.keyRings.keyRing(for: tenant.name)
             return Self.json(ring.jwksJSON, contentType: "application/jwk-set+json", cache: "public, max-age=300")
         }
     }
 
-    /// Discovery answers an unknown tenant with `invalid_tenant` (90002), as Entra does.
-    private func resolve(_ segment: String) async throws -> Tenant {
-        do {
-            return try await tenants.resolve(segment)
-        } catch let error as CatalogueError where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier {
-            throw CatalogueError(error.entry, error.parameters, detail: error.detail, errorOverride: .invalidTenant)
-        }
-    }
-
     private func metadata(tenantSegment: String) async throws -> Response {
-        let tenant = try await resolve(tenantSegment)
+        let tenant = try await tenants.resolveForDiscovery(tenantSegment)
         let name = tenant.name.value
         let document: [String: Any] = [
             "issuer": configuration.issuer(name),
@@ -82,5 +73,16 @@ struct DiscoveryRoutes: Sendable {
 
     static func json(_ body: String, contentType: String, cache: String) -> Response {
         Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+extension TenantDirectory {
+    /// Discovery answers an unknown tenant with `invalid_tenant` (90002), as Entra does.
+    func resolveForDiscovery(_ segment: String) async throws -> Tenant {
+        do {
+            return try await resolve(segment)
+        } catch let error as CatalogueError where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier {
+            throw CatalogueError(error.entry, error.parameters, detail: error.detail, errorOverride: .invalidTenant)
+        }
     }
 }

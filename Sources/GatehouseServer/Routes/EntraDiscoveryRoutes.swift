@@ -39,15 +39,6 @@ struct EntraDiscoveryRoutes: Sendable {
         }
     }
 
-    /// Discovery answers an unknown tenant with `invalid_tenant` (90002), as Entra does.
-    private func resolve(_ segment: String) async throws -> Tenant {
-        do {
-            return try await tenants.resolve(segment)
-        } catch let error as CatalogueError where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier {
-            throw CatalogueError(error.entry, error.parameters, detail: error.detail, errorOverride: .invalidTenant)
-        }
-    }
-
     private func metadata(segment: String) async throws -> Response {
         let issuer: String
         let algorithms: [String]
@@ -55,7 +46,7 @@ struct EntraDiscoveryRoutes: Sendable {
             issuer = configuration.entraIssuer("{tenantid}")
             algorithms = Array(Set(try await store.tenants().map(\.signingAlgorithm.rawValue))).sorted()
         } else {
-            let tenant = try await resolve(segment)
+            let tenant = try await tenants.resolveForDiscovery(segment)
             issuer = configuration.entraIssuer(tenant.guid)
             algorithms = [tenant.signingAlgorithm.rawValue]
         }
@@ -96,7 +87,7 @@ struct EntraDiscoveryRoutes: Sendable {
     /// A tenant's JWKS; for `common`/`organizations` the keys of every tenant.
     private func keys(segment: String) async throws -> Response {
         var keys: [Any] = []
-        let all = TenantDirectory.multiTenantAliases.contains(segment) ? try await store.tenants() : [try await resolve(segment)]
+        let all = TenantDirectory.multiTenantAliases.contains(segment) ? try await store.tenants() : [try await tenants.resolveForDiscovery(segment)]
         for tenant in all {
             guard let ring = try? await keyRings.keyRing(for: tenant.name),
                   let object = try? JSONSerialization.jsonObject(with: Data(ring.jwksJSON.utf8)) as? [String: Any],
