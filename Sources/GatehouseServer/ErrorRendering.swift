@@ -17,79 +17,54 @@ public struct ErrorRenderer: Sendable {
     /// The JSON error response: keys in the order `error`, `error_description`, `error_codes`,
     /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`. `WWW-Authenticate` is added to a
     /// 401 when the request carried an `Authorization` header (RFC 6749 §5.2).
+    ///
+    /// The Entra dialect (docs/entra.md) differs in four places: Entra's `error` value and status
+    /// where they differ from the RFC, `AADSTS<n>: <message>` plus the trace, correlation and
+    /// timestamp lines in `error_description`, `suberror` after `error_uri` (natively after
+    /// `error_codes`), and `Cache-Control: no-store, no-cache` with `Expires: -1`.
     public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String,
                          bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()) -> Response {
-        if dialect == .entra {
-            return entraResponse(for: error, context: context, language: language, usedAuthorizationHeader: usedAuthorizationHeader, realm: realm, now: now)
-        }
+        let entra = dialect == .entra
         let entry = error.entry
-        let message = texts.message(for: error, language: language)
+        let message = Self.rfc6749Safe(texts.message(for: error, language: language))
         let timestamp = Self.timestamp(now)
+        let errorValue = entra ? error.errorOverride ?? entry.entraError ?? entry.error : error.error
+        let status = entra ? entry.entraStatus ?? entry.status : entry.status
+        let description = entra
+            ? "AADSTS\(entry.number): \(message)\r\nTrace ID: \(context.traceID)\r\nCorrelation ID: \(context.correlationID)\r\nTimestamp: \(timestamp)"
+            : message
         var uri = configuration.errorURI(entry.number)
         if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        let suberror = entry.suberror.map { ",\"suberror\":" + Self.jsonString($0) } ?? ""
         var json = "{"
-        json += "\"error\":" + Self.jsonString(error.error.rawValue)
-        json += ",\"error_description\":" + Self.jsonString(Self.rfc6749Safe(message))
+        json += "\"error\":" + Self.jsonString(errorValue.rawValue)
+        json += ",\"error_description\":" + Self.jsonString(description)
         json += ",\"error_codes\":[\(entry.number)]"
-        if let suberror = entry.suberror { json += ",\"suberror\":" + Self.jsonString(suberror) }
+        if !entra { json += suberror }
         json += ",\"timestamp\":" + Self.jsonString(timestamp)
         json += ",\"trace_id\":" + Self.jsonString(context.traceID)
         json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
         json += ",\"error_uri\":" + Self.jsonString(uri)
+        if entra { json += suberror }
         if let claims = entry.claims { json += ",\"claims\":" + Self.jsonString(claims) }
         json += "}"
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8",
-            .cacheControl: "no-store",
+            .cacheControl: entra ? "no-store, no-cache" : "no-store",
             .pragma: "no-cache",
         ]
+        if entra { headers[.expires] = "-1" }
         let safeRealm = TenantName.isValid(realm) ? realm : "gatehouse"
         if bearerChallenge {
             // RFC 6750 §3: no error code when the request carried no token at all.
             var challenge = "Bearer realm=\"\(safeRealm)\""
             if entry != Catalogue.bearerTokenMissing {
-                challenge += ", error=\"\(error.error.rawValue)\", error_description=\"\(Self.rfc6749Safe(message).replacingOccurrences(of: "'", with: ""))\""
+                challenge += ", error=\"\(errorValue.rawValue)\", error_description=\"\(message.replacingOccurrences(of: "'", with: ""))\""
                 if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { challenge += ", scope=\"\(scope)\"" }
             }
             headers[.wwwAuthenticate] = challenge
-        } else if entry.status == 401 && usedAuthorizationHeader {
+        } else if status == 401 && usedAuthorizationHeader {
             headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
-        }
-        if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
-        return Response(status: .init(code: entry.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
-    }
-
-    /// The Microsoft identity platform's shape (docs/entra.md): Entra's `error` value and status
-    /// where they differ, `AADSTS<n>: <message>` plus the trace, correlation and timestamp lines
-    /// in `error_description`, keys in Entra's order with `suberror` and `claims` (a JSON string) last.
-    func entraResponse(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String, now: Date) -> Response {
-        let entry = error.entry
-        let message = Self.rfc6749Safe(texts.message(for: error, language: language))
-        let timestamp = Self.timestamp(now)
-        let errorValue = error.errorOverride ?? entry.entraError ?? entry.error
-        let status = entry.entraStatus ?? entry.status
-        let description = "AADSTS\(entry.number): \(message)\r\nTrace ID: \(context.traceID)\r\nCorrelation ID: \(context.correlationID)\r\nTimestamp: \(timestamp)"
-        var uri = configuration.errorURI(entry.number)
-        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
-        var json = "{"
-        json += "\"error\":" + Self.jsonString(errorValue.rawValue)
-        json += ",\"error_description\":" + Self.jsonString(description)
-        json += ",\"error_codes\":[\(entry.number)]"
-        json += ",\"timestamp\":" + Self.jsonString(timestamp)
-        json += ",\"trace_id\":" + Self.jsonString(context.traceID)
-        json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
-        json += ",\"error_uri\":" + Self.jsonString(uri)
-        if let suberror = entry.suberror { json += ",\"suberror\":" + Self.jsonString(suberror) }
-        if let claims = entry.claims { json += ",\"claims\":" + Self.jsonString(claims) }
-        json += "}"
-        var headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8",
-            .cacheControl: "no-store, no-cache",
-            .pragma: "no-cache",
-            .expires: "-1",
-        ]
-        if status == 401 && usedAuthorizationHeader {
-            headers[.wwwAuthenticate] = "Basic realm=\"\(TenantName.isValid(realm) ? realm : "gatehouse")\", charset=\"UTF-8\""
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
