@@ -27,8 +27,12 @@ public struct Gatehouse: Sendable {
     /// Password checks with lockout, for the sign-in page and the password grant.
     let passwords: PasswordSignIn
     let decoyHash: String
+    let totp: any TOTPGenerator
 
-    public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, logger: Logger = Logger(label: "gatehouse")) {
+    /// `passwordVerifier` and `totp` replace bcrypt verification and the TOTP generator for the
+    /// sign-in checks (tests count and hold checks with them); by default they are the real ones.
+    public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
+                logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil) {
         self.configuration = configuration
         self.store = store
         self.hasher = hasher
@@ -48,7 +52,8 @@ public struct Gatehouse: Sendable {
         self.devices = devices
         let inspector = TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
         self.inspector = inspector
-        let passwords = PasswordSignIn(users: store, passwords: passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
+        let passwords = PasswordSignIn(users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
+        self.totp = totp ?? HummingbirdTOTP()
         self.passwords = passwords
         self.grants = GrantRegistry([
             ClientCredentialsGrant(issuer: issuer),
@@ -75,7 +80,7 @@ public struct Gatehouse: Sendable {
     public func buildRouter() throws -> Router<GatehouseContext> {
         let renderer = ErrorRenderer(configuration: configuration)
         let router = Router(context: GatehouseContext.self)
-        router.add(middleware: TraceMiddleware(renderer: renderer))
+        router.add(middleware: TraceMiddleware(renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity))
         router.get("/health") { _, _ in "ok" }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         for dialect in [Dialect.native, .entra] {
@@ -89,7 +94,7 @@ public struct Gatehouse: Sendable {
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
             passwords: passwords,
-            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: HummingbirdTOTP(), box: secretBox,
+            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp, box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration), signIns: signIns,
             hasher: hasher, time: time, random: .system)
         AuthorizeRoute(env: signIn, dialect: .native).register(on: router)
@@ -103,15 +108,17 @@ public struct Gatehouse: Sendable {
         return router
     }
 
-    /// HTTP/1.1, over TLS when certificate and key files are configured (HummingbirdTLS, NIOSSL).
+    /// HTTP/1.1 with an idle timeout (also bounding how long a request head may take), over TLS
+    /// when certificate and key files are configured (HummingbirdTLS, NIOSSL).
     func serverBuilder() throws -> HTTPServerBuilder {
-        guard let tls = configuration.tls else { return .http1() }
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))
+        guard let tls = configuration.tls else { return .http1(configuration: http1) }
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath)
         guard !chain.isEmpty else { throw TLSSetupError(description: "no certificate in \(tls.certificatePath)") }
         let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
         var tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tlsConfiguration.minimumTLSVersion = .tlsv12
-        return try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+        return try .tls(.http1(configuration: http1), tlsConfiguration: tlsConfiguration)
     }
 
     /// The application: the router, the HTTP server, and the services that run beside it (the

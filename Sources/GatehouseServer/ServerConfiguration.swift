@@ -27,6 +27,14 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Log level name for the server log.
     public var logLevel: String = "info"
+    /// A connection that completes no request head (or sends nothing) for this long, or sits idle
+    /// between requests for this long, is closed (Hummingbird's idle timeout): a few hundred
+    /// silent or trickling sockets cannot hold the server. Real clients reconnect transparently.
+    public var idleTimeout: TimeInterval = 30
+    /// `Strict-Transport-Security: max-age=N` on every response served over TLS; 0 sends none.
+    public var hstsMaxAge: Int = 31_536_000
+    /// The HSTS header value, when this server serves TLS itself.
+    public var strictTransportSecurity: String? { tls != nil && hstsMaxAge > 0 ? "max-age=\(hstsMaxAge)" : nil }
 
     public init(baseURL: String, host: String = "127.0.0.1", port: Int = 8080) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

@@ -10,6 +10,7 @@ extension HTTPField.Name {
     static let msRequestID = Self("x-ms-request-id")!
     static let contentTypeOptions = Self("X-Content-Type-Options")!
     static let pragma = Self("Pragma")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }
 
 /// Gives every request its correlation ID, puts both IDs into the logger and into the response
@@ -20,6 +21,8 @@ extension HTTPField.Name {
 public struct TraceMiddleware: RouterMiddleware {
     public typealias Context = GatehouseContext
     let renderer: ErrorRenderer
+    /// Sent on every response when the server serves TLS itself (RFC 6797).
+    var strictTransportSecurity: String? = nil
 
     public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -46,6 +49,7 @@ public struct TraceMiddleware: RouterMiddleware {
         response.headers[.msRequestID] = context.traceID
         response.headers[.clientRequestID] = context.correlationID
         response.headers[.contentTypeOptions] = "nosniff"
+        if let strictTransportSecurity { response.headers[.strictTransportSecurity] = strictTransportSecurity }
         return response
     }
 

@@ -168,6 +168,11 @@ public enum Migrations {
         Migration(version: 3, name: "client certificates", statements: [
             "ALTER TABLE clients ADD COLUMN certificates TEXT NOT NULL DEFAULT ''",
         ]),
+        Migration(version: 4, name: "user sessions valid after", statements: [
+            // Sessions that began before this instant are no longer honoured (password set, user
+            // disabled, second factor removed).
+            "ALTER TABLE users ADD COLUMN sessions_valid_after DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order.

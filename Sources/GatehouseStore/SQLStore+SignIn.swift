@@ -32,7 +32,8 @@ extension SQLStore {
         !(try await db.raw("""
             UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
                 password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
-                updated_at = \(bind: user.updatedAt.timeIntervalSince1970)
+                updated_at = \(bind: user.updatedAt.timeIntervalSince1970),
+                sessions_valid_after = \(bind: user.sessionsValidAfter?.timeIntervalSince1970)
             WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
             """).all()).isEmpty
     }
@@ -48,15 +49,19 @@ extension SQLStore {
             enabled: try row.decode(column: "enabled", as: Int.self) != 0,
             sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self),
             createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
-            updatedAt: Date(timeIntervalSince1970: try row.decode(column: "updated_at", as: Double.self)))
+            updatedAt: Date(timeIntervalSince1970: try row.decode(column: "updated_at", as: Double.self)),
+            sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Double?.self).map(Date.init(timeIntervalSince1970:)))
     }
 
-    public func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int {
+    public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
+        // One statement: the SET expressions read the row as it was before this attempt.
+        let reset = resetBefore.timeIntervalSince1970
         let row = try await db.raw("""
             INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now.timeIntervalSince1970))
             ON CONFLICT (failure_key) DO UPDATE SET
-                failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: resetBefore.timeIntervalSince1970) THEN 1 ELSE sign_in_failures.failures + 1 END,
-                last_failure_at = excluded.last_failure_at
+                failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) THEN 1 ELSE sign_in_failures.failures + 1 END,
+                last_failure_at = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) OR sign_in_failures.failures < \(bind: limit)
+                    THEN excluded.last_failure_at ELSE sign_in_failures.last_failure_at END
             RETURNING failures
             """).first()
         return try row?.decode(column: "failures", as: Int.self) ?? 1
@@ -141,6 +146,13 @@ extension SQLStore {
         !(try await db.raw("""
             UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970) WHERE grant_id = \(bind: id) AND revoked_at IS NULL RETURNING grant_id
             """).all()).isEmpty
+    }
+
+    public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
+        try await db.raw("""
+            UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970)
+            WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID) AND revoked_at IS NULL RETURNING grant_id
+            """).all().count
     }
 
     public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {

@@ -18,11 +18,16 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Opens (creating if needed) the database at `path`, or in memory for `":memory:"`.
+    ///
+    /// The file holds signing private keys and the secret-hashing key, so a new data folder is
+    /// made 0700 and a new database file 0600 before SQLite opens it (SQLite gives the `-wal`
+    /// and `-shm` files the database file's mode). An existing folder or file that others may
+    /// read is left as it is, with a warning naming it.
     public static func open(path: String, logger: Logger = Logger(label: "gatehouse.sqlite")) async throws -> SQLiteDatabase {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         if case .file(let file) = storage {
-            let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try prepareFiles(file)
+            for warning in permissionWarnings(file) { logger.warning("\(warning)") }
         }
         let connection = try await SQLiteConnection.open(storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         let database = SQLiteDatabase(connection: connection)
@@ -34,6 +39,32 @@ public final class SQLiteDatabase: Sendable {
         }
         try await Migrations.run(on: sql)
         return database
+    }
+
+    /// Makes the folder (0700) and an empty database file (0600) when they do not exist yet.
+    static func prepareFiles(_ file: String) throws {
+        let manager = FileManager.default
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        if !manager.fileExists(atPath: folder) {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !manager.fileExists(atPath: file) {
+            guard manager.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file])
+            }
+        }
+    }
+
+    /// One line for each of the folder, the database and its `-wal`/`-shm` files that group or
+    /// others may read or write.
+    public static func permissionWarnings(_ file: String) -> [String] {
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        var warnings: [String] = []
+        for (path, wanted) in [(folder, 0o700), (file, 0o600), (file + "-wal", 0o600), (file + "-shm", 0o600)] {
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 else { continue }
+            warnings.append("'\(path)' is mode \(String(mode, radix: 8)): other users of this machine can read the keys it holds; run chmod \(String(wanted, radix: 8)) '\(path)'")
+        }
+        return warnings
     }
 
     public func close() async throws {

@@ -56,7 +56,8 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            // No request value can forge a log line: control characters are escaped.
+            return EscapingLogHandler(handler)
         }
         let logger = Logger(label: "gatehouse")
         let (store, close) = try await settings.openStore()

@@ -66,6 +66,8 @@ struct Settings {
     var deviceCodeLifetime: Double { reader.double(forKey: "gatehouse.device_code_lifetime_seconds", default: 900) }
     var deviceCodeInterval: Int { reader.int(forKey: "gatehouse.device_code_interval_seconds", default: 5) }
     var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
+    var idleTimeout: Double { reader.double(forKey: "gatehouse.http.idle_timeout_seconds", default: 30) }
+    var hstsMaxAge: Int { reader.int(forKey: "gatehouse.http.hsts_max_age", default: 31_536_000) }
 
     func serverConfiguration() -> ServerConfiguration {
         var configuration = ServerConfiguration(baseURL: baseURL, host: host, port: port)
@@ -83,6 +85,8 @@ struct Settings {
         configuration.signIn.lockoutDuration = max(lockoutMinutes, 0.01) * 60
         configuration.signIn.deviceCodeLifetime = max(deviceCodeLifetime, 10)
         configuration.signIn.deviceCodeInterval = min(max(deviceCodeInterval, 1), 60)
+        configuration.idleTimeout = max(idleTimeout, 1)
+        configuration.hstsMaxAge = max(hstsMaxAge, 0)
         return configuration
     }
 

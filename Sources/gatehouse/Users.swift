@@ -6,7 +6,7 @@ import GatehouseServer
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the users who sign in to a tenant.",
-        subcommands: [Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self])
+        subcommands: [Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self])
 
     /// The password from --password, or one line of standard input with --password-stdin.
     struct PasswordOptions: ParsableArguments {
@@ -85,7 +85,7 @@ struct Users: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: sign-in and refresh fail with 50057.")
+        static let configuration = CommandConfiguration(abstract: "Disable a user: sign-in and refresh fail with 50057; their sessions end and grants are revoked.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
@@ -107,7 +107,7 @@ struct Users: AsyncParsableCommand {
     }
 
     struct SetPassword: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set-password", abstract: "Set a user's password (also clears a lockout).")
+        static let configuration = CommandConfiguration(commandName: "set-password", abstract: "Set a user's password (also clears a lockout); ends their sessions and revokes their grants.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
@@ -140,6 +140,22 @@ struct Users: AsyncParsableCommand {
                     print("Authenticator URL: \(url)")
                     print("(shown once; the secret is stored sealed with the server key)")
                 }
+            }
+        }
+    }
+
+    struct RemoveTOTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-totp", abstract: "Remove a user's TOTP second factor; ends their sessions and revokes their grants.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let (updated, revoked) = try await admin.removeTOTP(tenant: tenantName, user: user)
+                print("Second factor removed for \(updated.username); sessions ended, \(revoked) grant(s) revoked")
             }
         }
     }

@@ -14,8 +14,8 @@ import Testing
 
     /// A harness with Entra-style clients: a daemon for api://orders, a public device/password
     /// client that may call api://middle, and the middle tier that exchanges tokens for api://orders.
-    static func harness(time: TimeSource = .system) async throws -> (Harness, [String: String]) {
-        let harness = try await Harness.make(time: time) { $0.signIn.deviceCodeInterval = 5 }
+    static func harness(time: TimeSource = .system, passwordVerifier: (any PasswordHasher)? = nil) async throws -> (Harness, [String: String]) {
+        let harness = try await Harness.make(time: time, passwordVerifier: passwordVerifier) { $0.signIn.deviceCodeInterval = 5 }
         let admin = harness.gatehouse.administration
         let tenant = try TenantName(Harness.tenant)
         var secrets: [String: String] = [:]

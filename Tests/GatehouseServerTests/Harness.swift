@@ -29,6 +29,7 @@ struct Harness {
     let totpSecret: String
 
     static func make(algorithm: SigningAlgorithm = .es256, time: TimeSource = .system, store: (any GatehouseStore)? = nil,
+                     passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
         let store = store ?? InMemoryStore()
         var configuration = ServerConfiguration(baseURL: baseURL)
@@ -36,7 +37,8 @@ struct Harness {
         configuration.maxBodySize = 4096
         configuration.passwordHashCost = 4
         configure(&configuration)
-        let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time)
+        let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time,
+                                  passwordVerifier: passwordVerifier, totp: totp)
         let admin = gatehouse.administration
         let tenant = try TenantName(tenant)
         try await admin.createTenant(name: tenant, algorithm: algorithm)

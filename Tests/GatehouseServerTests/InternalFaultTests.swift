@@ -45,7 +45,9 @@ final class FailingClientStore: GatehouseStore {
     func user(tenant: TenantName, id: String) async throws -> User? { try await inner.user(tenant: tenant, id: id) }
     func users(tenant: TenantName) async throws -> [User] { try await inner.users(tenant: tenant) }
     func updateUser(_ user: User) async throws -> Bool { try await inner.updateUser(user) }
-    func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int { try await inner.recordSignInFailure(key: key, now: now, resetBefore: resetBefore) }
+    func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
+        try await inner.countSignInAttempt(key: key, limit: limit, now: now, resetBefore: resetBefore)
+    }
     func signInFailures(key: String, since: Date) async throws -> Int { try await inner.signInFailures(key: key, since: since) }
     func clearSignInFailures(key: String) async throws { try await inner.clearSignInFailures(key: key) }
     func putState(kind: String, key: String, value: String, expiresAt: Date) async throws { try await inner.putState(kind: kind, key: key, value: value, expiresAt: expiresAt) }
@@ -57,6 +59,9 @@ final class FailingClientStore: GatehouseStore {
     func grant(id: String) async throws -> AuthorizationGrant? { try await inner.grant(id: id) }
     func redeemCode(hash: String, now: Date) async throws -> CodeRedemption { try await inner.redeemCode(hash: hash, now: now) }
     func revokeGrant(id: String, now: Date) async throws -> Bool { try await inner.revokeGrant(id: id, now: now) }
+    func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
+        try await inner.revokeGrants(tenant: tenant, userID: userID, now: now)
+    }
     func refreshToken(hash: String) async throws -> RefreshTokenRecord? { try await inner.refreshToken(hash: hash) }
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         try await inner.addRefreshToken(hash: hash, grantID: grantID, generation: generation, now: now)

@@ -92,13 +92,68 @@ import Testing
             #expect(try await store.updateUser(user))
             #expect(try await store.user(tenant: tenant.name, id: "u1") == user)
             #expect(try await store.users(tenant: tenant.name).count == 1)
-            #expect(try await store.recordSignInFailure(key: "k", now: epoch, resetBefore: epoch.addingTimeInterval(-60)) == 1)
-            #expect(try await store.recordSignInFailure(key: "k", now: epoch.addingTimeInterval(1), resetBefore: epoch.addingTimeInterval(-60)) == 2)
+            user.sessionsValidAfter = epoch.addingTimeInterval(7.5)
+            #expect(try await store.updateUser(user))
+            #expect(try await store.user(tenant: tenant.name, id: "u1")?.sessionsValidAfter == epoch.addingTimeInterval(7.5))
+            #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-60)) == 1)
+            #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch.addingTimeInterval(1), resetBefore: epoch.addingTimeInterval(-60)) == 2)
             #expect(try await store.signInFailures(key: "k", since: epoch.addingTimeInterval(-60)) == 2)
-            // Failures older than the window are forgotten.
-            #expect(try await store.recordSignInFailure(key: "k", now: epoch.addingTimeInterval(500), resetBefore: epoch.addingTimeInterval(100)) == 1)
+            // Attempts older than the window are forgotten.
+            #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch.addingTimeInterval(500), resetBefore: epoch.addingTimeInterval(100)) == 1)
             try await store.clearSignInFailures(key: "k")
             #expect(try await store.signInFailures(key: "k", since: .distantPast) == 0)
+        }
+    }
+
+    /// Security finding 2: the attempt is counted by one atomic statement, so parallel attempts
+    /// each get their own count and exactly `limit` of them are at or under it.
+    @Test(arguments: Backend.allCases)
+    func finding02_parallelAttemptsGetDistinctCounts(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<30 {
+                    group.addTask { try await store.countSignInAttempt(key: "burst", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-900)) }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(counts.sorted() == Array(1...30))
+            #expect(counts.filter { $0 <= 5 }.count == 5)
+        }
+    }
+
+    /// Once the limit is reached, refused attempts are counted but do not extend the lock: it
+    /// ends a window after the attempt that reached the limit.
+    @Test(arguments: Backend.allCases)
+    func attemptsPastTheLimitDoNotExtendTheLock(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            func attempt(at offset: TimeInterval) async throws -> Int {
+                try await store.countSignInAttempt(key: "k", limit: 2, now: epoch.addingTimeInterval(offset), resetBefore: epoch.addingTimeInterval(offset - 100))
+            }
+            #expect(try await attempt(at: 0) == 1)
+            #expect(try await attempt(at: 10) == 2)  // reaches the limit: the window runs from here
+            #expect(try await attempt(at: 60) == 3)
+            #expect(try await attempt(at: 105) == 4)  // still within 100 s of the limit-reaching attempt
+            #expect(try await attempt(at: 111) == 1)  // 101 s after it: forgotten
+        }
+    }
+
+    /// Security finding 11: all of a user's live grants are revoked in one statement, no one else's.
+    @Test(arguments: Backend.allCases)
+    func finding11_revokeGrantsOfOneUser(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            try await store.createTenant(try sampleTenant())
+            try await store.createGrant(try grant("a", code: "ca"))
+            try await store.createGrant(try grant("b", code: "cb"))
+            let other = AuthorizationGrant(id: "c", tenant: try TenantName("contoso"), clientID: try ClientID("web"), userID: "u2", scope: .empty,
+                                           audience: [], nonce: nil, authTime: epoch, sessionID: nil, amr: [], codeHash: "cc", codeChallenge: nil,
+                                           redirectURI: nil, codeExpiresAt: epoch, createdAt: epoch, offline: true)
+            try await store.createGrant(other)
+            #expect(try await store.revokeGrant(id: "b", now: epoch))
+            #expect(try await store.revokeGrants(tenant: try TenantName("contoso"), userID: "u1", now: epoch.addingTimeInterval(3)) == 1)
+            #expect(try await store.grant(id: "a")?.revokedAt == epoch.addingTimeInterval(3))
+            #expect(try await store.grant(id: "b")?.revokedAt == epoch)
+            #expect(try await store.grant(id: "c")?.revokedAt == nil)
+            #expect(try await store.revokeGrants(tenant: try TenantName("contoso"), userID: "u1", now: epoch) == 0)
         }
     }
 }

@@ -23,11 +23,14 @@ extension Administration {
         throw AdministrationError.invalid("no user '\(usernameOrID)' in tenant '\(tenant)'")
     }
 
+    /// Disabling a user also ends their sessions and revokes their grants (`endSessions`).
     public func setEnabled(tenant: TenantName, user usernameOrID: String, enabled: Bool) async throws -> User {
         var user = try await findUser(tenant: tenant, usernameOrID)
         user.enabled = enabled
         user.updatedAt = time.now()
+        if !enabled { user.sessionsValidAfter = user.updatedAt }
         _ = try await store.updateUser(user)
+        if !enabled { try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt) }
         return user
     }
 
@@ -36,9 +39,25 @@ extension Administration {
         var user = try await findUser(tenant: tenant, usernameOrID)
         user.passwordHash = try await passwords.hash(password)
         user.updatedAt = time.now()
+        user.sessionsValidAfter = user.updatedAt
         _ = try await store.updateUser(user)
-        try await store.clearSignInFailures(key: "\(tenant.value) \(user.username.value)")
+        try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt)
+        try await store.clearSignInFailures(key: PasswordSignIn.attemptKey(tenant: tenant, username: user.username.value))
         return user
+    }
+
+    /// Removes the user's second factor; like a new password, it ends the user's browser
+    /// sessions and revokes their grants (refresh tokens, and access tokens at introspection and
+    /// userinfo). Returns the user and how many grants were revoked.
+    public func removeTOTP(tenant: TenantName, user usernameOrID: String) async throws -> (User, revokedGrants: Int) {
+        var user = try await findUser(tenant: tenant, usernameOrID)
+        guard user.sealedTOTPSecret != nil else { throw AdministrationError.invalid("user '\(user.username)' has no second factor") }
+        user.sealedTOTPSecret = nil
+        user.updatedAt = time.now()
+        user.sessionsValidAfter = user.updatedAt
+        _ = try await store.updateUser(user)
+        let revoked = try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt)
+        return (user, revoked)
     }
 
     /// Enrolls (or replaces) a TOTP second factor; returns the new secret for the authenticator app.

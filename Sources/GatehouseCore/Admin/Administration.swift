@@ -132,8 +132,11 @@ public struct Administration: Sendable {
         if let stray = defaults.notContained(in: spec.allowedScopes).first {
             throw AdministrationError.invalid("default scope '\(stray)' is not among the allowed scopes")
         }
-        for uri in spec.redirectURIs + spec.postLogoutRedirectURIs where (try? RedirectURI(uri)) == nil {
-            throw AdministrationError.invalid("'\(uri)' is not an absolute URI without fragment")
+        for uri in spec.redirectURIs + spec.postLogoutRedirectURIs {
+            do { _ = try RedirectURI(uri) } catch {
+                throw AdministrationError.invalid(
+                    "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme")
+            }
         }
         if spec.grantTypes.contains(.authorizationCode) && spec.redirectURIs.isEmpty {
             throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")

@@ -47,6 +47,16 @@ public struct AuthorizationRequest: Sendable, Codable, Hashable {
     }
 
     public var scopeValue: Scope { Scope(tokens: scope) }
+
+    /// Whether `session` meets what this request demanded of the sign-in (OpenID Connect Core
+    /// §3.1.2.1): a sign-in made for this request (at or after `startedAt`) always does; an
+    /// earlier one only without `prompt=login`/`select_account` and within `max_age`.
+    public func isSatisfied(by session: BrowserSession, startedAt: Date) -> Bool {
+        if session.authTime >= startedAt { return true }
+        if prompt.contains("login") || prompt.contains("select_account") { return false }
+        if let maxAge, startedAt.timeIntervalSince(session.authTime) > Double(maxAge) { return false }
+        return true
+    }
 }
 
 /// Why an authorization request failed, and where the error may be shown.
@@ -77,7 +87,8 @@ public struct AuthorizationRequestParser: Sendable {
             client = found
             if let raw = form["redirect_uri"] {
                 let presented = try RedirectURI(raw)
-                guard presented.matches(anyOf: client.redirectURIs) else {
+                // RFC 8252 §7.3's any-port rule is for native apps, which cannot hold a fixed port.
+                guard presented.matches(anyOf: client.redirectURIs, anyLoopbackPort: client.type == .public) else {
                     throw CatalogueError(Catalogue.redirectURINotRegistered, ["uri": raw, "clientId": client.id.value])
                 }
                 redirect = presented

@@ -1,17 +1,31 @@
 import Foundation
 
-/// A redirect URI (RFC 6749 §3.1.2): absolute, no fragment. Matching against the registered list
-/// is exact (RFC 9700 §4.1.3), except that a loopback IP literal with `http` may use any port
-/// (RFC 8252 §7.3), for native clients.
+/// A redirect URI (RFC 6749 §3.1.2): absolute, no fragment, not a scheme that runs or reads
+/// content in the browser (`javascript:`, `data:`, ...; RFC 9700 §4.1), a port in 1–65535.
+/// Matching against the registered list is exact (RFC 9700 §4.1.3), except that a native
+/// (public) client's loopback IP literal with `http` may use any port (RFC 8252 §7.3).
 public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
     public let value: String
     let components: URLComponents
 
+    /// Schemes never accepted: a browser would run, show or read content with them instead of
+    /// handing the response to an application.
+    public static let refusedSchemes: Set<String> = [
+        "javascript", "data", "vbscript", "file", "blob", "filesystem", "about", "view-source", "jar", "livescript", "mhtml",
+    ]
+
     public init(_ raw: String) throws(CatalogueError) {
-        guard raw.utf8.count <= 2048, !raw.contains("#"), let components = URLComponents(string: raw),
-              let scheme = components.scheme, !scheme.isEmpty, components.host != nil || scheme != "http" && scheme != "https"
+        guard raw.utf8.count <= 2048, !raw.contains("#"), !raw.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }),
+              let components = URLComponents(string: raw),
+              let scheme = components.scheme?.lowercased(), !scheme.isEmpty, components.host != nil || scheme != "http" && scheme != "https"
         else {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "not an absolute URI without fragment")
+        }
+        guard !Self.refusedSchemes.contains(scheme) else {
+            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "scheme '\(scheme)' is never a redirect target")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "port \(port) out of range")
         }
         self.value = raw
         self.components = components
@@ -23,10 +37,11 @@ public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
         components.scheme == "http" && (components.host == "127.0.0.1" || components.host == "[::1]" || components.host == "::1")
     }
 
-    /// Whether this presented URI is one of `registered`: identical, or the same loopback URI with another port.
-    public func matches(anyOf registered: [String]) -> Bool {
+    /// Whether this presented URI is one of `registered`: identical, or (only when
+    /// `anyLoopbackPort`, for native clients) the same loopback URI with another port.
+    public func matches(anyOf registered: [String], anyLoopbackPort: Bool) -> Bool {
         if registered.contains(value) { return true }
-        guard isLoopbackHTTP else { return false }
+        guard anyLoopbackPort, isLoopbackHTTP else { return false }
         for candidate in registered {
             guard let other = try? RedirectURI(candidate), other.isLoopbackHTTP else { continue }
             var left = components, right = other.components

@@ -114,11 +114,16 @@ public struct DeviceAuthorizationStore: Sendable {
         return try? decoder.decode(DeviceAuthorization.self, from: Data(value.utf8))
     }
 
-    /// The pending authorization a typed user code names. The code is used up by the first
-    /// browser that enters it: nobody else can attach a sign-in to the same device afterwards.
-    public func takePending(userCode typed: String, now: Date) async throws -> (key: String, authorization: DeviceAuthorization)? {
-        guard let normalized = UserCode.normalize(typed),
-              let key = try await store.takeState(kind: DeviceAuthorization.userCodeKind, key: hasher.hash(normalized), now: now),
+    /// The pending authorization a typed user code names in `tenant`. The code is used up by the
+    /// first browser that enters it on that tenant's page: nobody else can attach a sign-in to the
+    /// same device afterwards. A code typed on another tenant's page is left untouched (its
+    /// tenant is read before anything is consumed), so the real flow still works.
+    public func takePending(userCode typed: String, tenant: String, now: Date) async throws -> (key: String, authorization: DeviceAuthorization)? {
+        guard let normalized = UserCode.normalize(typed) else { return nil }
+        let codeKey = hasher.hash(normalized)
+        guard let peeked = try await store.state(kind: DeviceAuthorization.userCodeKind, key: codeKey, now: now),
+              let candidate = try await authorization(key: peeked, now: now), candidate.tenant == tenant,
+              let key = try await store.takeState(kind: DeviceAuthorization.userCodeKind, key: codeKey, now: now), key == peeked,
               let authorization = try await authorization(key: key, now: now), authorization.status == .pending, now < authorization.expiresAt
         else { return nil }
         return (key, authorization)

@@ -9,6 +9,7 @@ public enum Catalogue {
     public static let unsupportedContentType = CatalogueEntry(9900103, "UnsupportedContentType", .invalidRequest, placeholders: ["contentType"])
     public static let malformedRequestBody = CatalogueEntry(9900102, "MalformedRequestBody", .invalidRequest)
     public static let requestBodyTooLarge = CatalogueEntry(9900104, "RequestBodyTooLarge", .invalidRequest, placeholders: ["limit"])
+    public static let requestBodyUnreadable = CatalogueEntry(9900107, "RequestBodyUnreadable", .invalidRequest)
     public static let duplicateParameter = CatalogueEntry(9900101, "DuplicateParameter", .invalidRequest, placeholders: ["name"])
     public static let missingParameter = CatalogueEntry(900144, "MissingParameter", .invalidRequest, placeholders: ["name"])
     public static let invalidParameterValue = CatalogueEntry(90100, "InvalidRequestParameter", .invalidRequest, placeholders: ["name"])
@@ -69,6 +70,7 @@ public enum Catalogue {
     public static let userDisabled = CatalogueEntry(50057, "UserDisabled", .invalidGrant)
     public static let userLocked = CatalogueEntry(50053, "IdsLocked", .invalidGrant)
     public static let invalidVerificationCode = CatalogueEntry(9900145, "InvalidVerificationCode", .invalidGrant)
+    public static let tooManyVerificationCodes = CatalogueEntry(9900146, "TooManyVerificationCodes", .invalidGrant)
     public static let strongAuthRequired = CatalogueEntry(
         50076, "UserStrongAuthClientAuthNRequired", .invalidGrant, suberror: "basic_action",
         claims: #"{"access_token":{"amr":{"essential":true,"values":["mfa"]}}}"#)
@@ -107,6 +109,8 @@ public enum Catalogue {
     public static let invalidAccessToken = CatalogueEntry(9900161, "InvalidAccessToken", .invalidToken, status: 401, placeholders: ["reason"])
     public static let insufficientScope = CatalogueEntry(9900162, "InsufficientScope", .insufficientScope, status: 403, placeholders: ["scope"])
     public static let tokenOfAnotherClient = CatalogueEntry(9900163, "TokenIssuedToAnotherClient", .invalidRequest)
+    public static let introspectionNeedsConfidentialClient = CatalogueEntry(
+        9900164, "IntrospectionNeedsConfidentialClient", .invalidClient, status: 401, placeholders: ["clientId"])
     public static let invalidIDTokenHint = CatalogueEntry(9900170, "InvalidIdTokenHint", .invalidRequest)
     public static let postLogoutRedirectURINotRegistered = CatalogueEntry(9900171, "PostLogoutRedirectUriNotRegistered", .invalidRequest, placeholders: ["uri"])
 
@@ -117,7 +121,7 @@ public enum Catalogue {
 
     /// Every entry, in number order.
     public static let all: [CatalogueEntry] = [
-        endpointOnlyAcceptsPost, unsupportedContentType, malformedRequestBody, requestBodyTooLarge,
+        endpointOnlyAcceptsPost, unsupportedContentType, malformedRequestBody, requestBodyTooLarge, requestBodyUnreadable,
         duplicateParameter, missingParameter, invalidParameterValue, multipleClientAuthentication,
         clientIdMismatch, tenantNotFound, invalidTenantIdentifier,
         clientAuthenticationMissing, clientSecretOrAssertionRequired, credentialRequiredForClientCredentials,
@@ -129,13 +133,13 @@ public enum Catalogue {
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
         redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
         consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
-        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, strongAuthRequired,
+        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes, strongAuthRequired,
         defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,
         scopeExceedsGrant,
-        bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, invalidIDTokenHint,
+        bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, introspectionNeedsConfidentialClient, invalidIDTokenHint,
         postLogoutRedirectURINotRegistered,
         tokenIssuanceError, unknownErrorCode, endpointNotFound,
     ].sorted { $0.number < $1.number }

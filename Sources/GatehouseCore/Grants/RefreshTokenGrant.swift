@@ -32,6 +32,9 @@ public struct RefreshTokenGrant: GrantHandler {
             throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
         }
         let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
+        // Everything that can refuse is checked before the rotation: a refused request must not
+        // move the grant on, or the token the client still holds would later count as reuse.
+        let user = try await minter.activeUser(of: grant)
         for _ in 0..<4 {
             if let revokedAt = grant.revokedAt { throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)") }
             if now > grant.refreshExpiry(policy: policy) {
@@ -49,7 +52,6 @@ public struct RefreshTokenGrant: GrantHandler {
                 throw CatalogueError(Catalogue.refreshTokenReused, detail: "generation \(record.generation) presented, grant at \(grant.generation); grant \(grant.id) revoked")
             }
             if issued {
-                let user = try await minter.activeUser(of: grant)
                 let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
                 return GrantOutcome(response: response, scope: scope, userID: grant.userID)
             }

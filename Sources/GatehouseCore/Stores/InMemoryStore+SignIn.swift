@@ -32,11 +32,14 @@ extension InMemoryStore {
         }
     }
 
-    public func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int {
+    public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
         state.withLock { state in
-            let previous = state.failures[key].flatMap { $0.last >= resetBefore ? $0.count : nil } ?? 0
-            state.failures[key] = (previous + 1, now)
-            return previous + 1
+            guard let existing = state.failures[key], existing.last >= resetBefore else {
+                state.failures[key] = (1, now)
+                return 1
+            }
+            state.failures[key] = (existing.count + 1, existing.count < limit ? now : existing.last)
+            return existing.count + 1
         }
     }
 
@@ -103,6 +106,17 @@ extension InMemoryStore {
             grant.revokedAt = now
             state.grants[id] = grant
             return true
+        }
+    }
+
+    public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
+        state.withLock { state in
+            let live = state.grants.values.filter { $0.tenant == tenant && $0.userID == userID && $0.revokedAt == nil }
+            for var grant in live {
+                grant.revokedAt = now
+                state.grants[grant.id] = grant
+            }
+            return live.count
         }
     }
 

@@ -75,10 +75,13 @@ public protocol UserStore: Sendable {
     func users(tenant: TenantName) async throws -> [User]
     /// Replaces a user's mutable fields; false if there is no such user.
     func updateUser(_ user: User) async throws -> Bool
-    /// Counts a failed sign-in for `key` (one atomic upsert); failures older than `resetBefore`
-    /// are forgotten first. Returns the count including this one.
-    func recordSignInFailure(key: String, now: Date, resetBefore: Date) async throws -> Int
-    /// Failures counted for `key` since `since`.
+    /// Counts one sign-in attempt for `key` *before* its credential is checked, in one atomic
+    /// upsert, and returns the count including this one: so a parallel burst cannot get more than
+    /// `limit` checks past the lock. Attempts older than `resetBefore` are forgotten first. Once
+    /// the count has reached `limit`, further attempts are counted but do not move the window, so
+    /// a lock ends `lockoutDuration` after the attempt that reached the limit.
+    func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int
+    /// Attempts counted for `key` since `since` (none after a success cleared them).
     func signInFailures(key: String, since: Date) async throws -> Int
     func clearSignInFailures(key: String) async throws
 }
@@ -106,6 +109,10 @@ public protocol GrantStore: Sendable {
     /// Revokes the grant (and so every token issued from it); false if unknown or revoked already.
     @discardableResult
     func revokeGrant(id: String, now: Date) async throws -> Bool
+    /// Revokes every live grant of a user (password changed, user disabled, second factor
+    /// removed) in one statement; returns how many.
+    @discardableResult
+    func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     /// Adds a refresh token at the grant's current generation, only if that is `generation` and
     /// the grant is not revoked (one conditional insert).

@@ -71,3 +71,15 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
         }
     }
 }
+
+extension IDTokenClaims {
+    /// The JOSE header's `typ` of a compact JWS, unverified (nil when it has none or is malformed).
+    /// Gatehouse signs ID tokens with `typ: JWT` and access tokens with `typ: at+jwt` (RFC 9068
+    /// §2.1), so this tells an ID token presented as `id_token_hint` from an access token.
+    public static func headerType(of token: String) -> String? {
+        guard let first = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first,
+              let data = Base64URL.decode(first),
+              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return header["typ"] as? String
+    }
+}

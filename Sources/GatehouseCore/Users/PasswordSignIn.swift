@@ -6,9 +6,14 @@ public protocol TOTPGenerator: Sendable {
     func code(secret: String, at date: Date) -> String
 }
 
-/// Checks a username and password, with lockout, without revealing which accounts exist:
-/// an unknown username costs the same password hash and counts failures the same way, and a
-/// disabled account is reported only after its correct password.
+/// Checks a username and password, and a second factor, with lockout, without revealing which
+/// accounts exist: an unknown username costs the same password hash and counts attempts the same
+/// way, and a disabled account is reported only after its correct password.
+///
+/// Every check is counted *before* it runs, by one atomic statement that also returns the count
+/// (`UserStore.countSignInAttempt`), so that a parallel burst gets at most
+/// `policy.lockoutThreshold` checks in a window, whatever the timing. A success clears the
+/// count; for a user with a second factor only the second factor's success does.
 public struct PasswordSignIn: Sendable {
     public let users: any UserStore
     public let passwords: any PasswordHasher
@@ -25,40 +30,63 @@ public struct PasswordSignIn: Sendable {
         self.time = time
     }
 
+    /// The key attempts are counted under: tenant and normalised username (also for unknown names).
+    public static func attemptKey(tenant: TenantName, username raw: String) -> String {
+        "\(tenant.value) \(raw.trimmingCharacters(in: .whitespaces).lowercased())"
+    }
+
     /// The user, or 50126 / 50034 / 50057 / 50053.
     public func verify(tenant: TenantName, username raw: String, password: String) async throws -> User {
-        let now = time.now()
-        let normalized = raw.trimmingCharacters(in: .whitespaces).lowercased()
-        let failureKey = "\(tenant.value) \(normalized)"
-        let windowStart = now.addingTimeInterval(-policy.lockoutDuration)
-        if try await users.signInFailures(key: failureKey, since: windowStart) >= policy.lockoutThreshold {
-            throw CatalogueError(Catalogue.userLocked, detail: "locked: \(policy.lockoutThreshold) failures within \(Int(policy.lockoutDuration)) s")
-        }
+        let key = Self.attemptKey(tenant: tenant, username: raw)
+        let attempt = try await claimAttempt(key: key)
         let user: User? = if let username = try? Username(raw) { try await users.user(tenant: tenant, username: username) } else { nil }
         guard let user else {
             _ = await passwords.verify(password, hash: decoyHash)
-            try await countFailure(key: failureKey, now: now, windowStart: windowStart, entry: Catalogue.userAccountNotFound)
-            throw CatalogueError(Catalogue.userAccountNotFound, detail: "no such username")
+            try refuse(attempt, entry: Catalogue.userAccountNotFound, detail: "no such username")
         }
         guard await passwords.verify(password, hash: user.passwordHash) else {
-            try await countFailure(key: failureKey, now: now, windowStart: windowStart, entry: Catalogue.invalidUserNameOrPassword)
-            throw CatalogueError(Catalogue.invalidUserNameOrPassword, detail: "wrong password for user \(user.id)")
+            try refuse(attempt, entry: Catalogue.invalidUserNameOrPassword, detail: "wrong password for user \(user.id)")
         }
         guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
-        try await users.clearSignInFailures(key: failureKey)
+        // With a second factor the sign-in is not done yet: the count stays until the code is right.
+        if !user.requiresSecondFactor { try await users.clearSignInFailures(key: key) }
         return user
     }
 
-    private func countFailure(key: String, now: Date, windowStart: Date, entry: CatalogueEntry) async throws {
-        let count = try await users.recordSignInFailure(key: key, now: now, resetBefore: windowStart)
-        if count >= policy.lockoutThreshold {
-            throw CatalogueError(Catalogue.userLocked, detail: "locked after \(count) failures (last: \(entry.name))")
+    /// Checks a TOTP code for the current step and one step either side (clock drift); each
+    /// step's code is accepted once per user. Counted like a password against the account's
+    /// lock (50053) and, when `interaction` names the sign-in page, against that page's own
+    /// allowance: past `policy.secondFactorAttemptsPerInteraction` wrong codes it answers 9900146
+    /// and the caller ends the page.
+    public func verifyTOTP(_ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
+                           replay: any ReplayStore) async throws {
+        let key = Self.attemptKey(tenant: user.tenant, username: user.username.value)
+        let attempt = try await claimAttempt(key: key)
+        let pageKey = interaction.map { "second-factor " + $0 }
+        var pageAttempt = 0
+        if let pageKey {
+            pageAttempt = try await users.countSignInAttempt(key: pageKey, limit: policy.secondFactorAttemptsPerInteraction, now: time.now(),
+                                                             resetBefore: time.now().addingTimeInterval(-policy.interactionLifetime))
+            if pageAttempt > policy.secondFactorAttemptsPerInteraction {
+                throw CatalogueError(Catalogue.tooManyVerificationCodes, detail: "more than \(policy.secondFactorAttemptsPerInteraction) codes on one page")
+            }
         }
+        do {
+            try await checkTOTP(code, user: user, box: box, generator: generator, replay: replay)
+        } catch let error as CatalogueError {
+            if attempt >= policy.lockoutThreshold {
+                throw CatalogueError(Catalogue.userLocked, detail: "locked after \(attempt) attempts (last: wrong second factor)")
+            }
+            if pageAttempt >= policy.secondFactorAttemptsPerInteraction {
+                throw CatalogueError(Catalogue.tooManyVerificationCodes, detail: "\(pageAttempt) wrong codes on one page; \(error.detail ?? "")")
+            }
+            throw error
+        }
+        try await users.clearSignInFailures(key: key)
+        if let pageKey { try await users.clearSignInFailures(key: pageKey) }
     }
 
-    /// Checks a TOTP code for the current step and one step either side (clock drift); each
-    /// step's code is accepted once per user.
-    public func verifyTOTP(_ code: String, user: User, box: SecretBox, generator: any TOTPGenerator, replay: any ReplayStore) async throws {
+    private func checkTOTP(_ code: String, user: User, box: SecretBox, generator: any TOTPGenerator, replay: any ReplayStore) async throws {
         let now = time.now()
         guard let sealed = user.sealedTOTPSecret, let secret = try? box.open(sealed) else {
             throw CatalogueError(Catalogue.invalidVerificationCode, detail: "no readable TOTP secret")
@@ -76,6 +104,25 @@ public struct PasswordSignIn: Sendable {
             }
         }
         throw CatalogueError(Catalogue.invalidVerificationCode, detail: "TOTP code mismatch")
+    }
+
+    /// Counts this attempt before any check; past the threshold the check does not run at all.
+    private func claimAttempt(key: String) async throws -> Int {
+        let now = time.now()
+        let count = try await users.countSignInAttempt(key: key, limit: policy.lockoutThreshold, now: now,
+                                                       resetBefore: now.addingTimeInterval(-policy.lockoutDuration))
+        if count > policy.lockoutThreshold {
+            throw CatalogueError(Catalogue.userLocked, detail: "locked: attempt \(count) within \(Int(policy.lockoutDuration)) s, not checked")
+        }
+        return count
+    }
+
+    /// A failed check: the attempt that reached the threshold reports the lock.
+    private func refuse(_ attempt: Int, entry: CatalogueEntry, detail: String) throws -> Never {
+        if attempt >= policy.lockoutThreshold {
+            throw CatalogueError(Catalogue.userLocked, detail: "locked after \(attempt) attempts (last: \(entry.name))")
+        }
+        throw CatalogueError(entry, detail: detail)
     }
 
     /// What the sign-in page shows: an unknown username looks like a wrong password (50126).

@@ -17,8 +17,13 @@ public struct SignInPolicy: Sendable {
     /// After a rotation, the replaced refresh token may be presented again for this long (a retry
     /// after a lost response) without revoking the grant (RFC 9700 §4.14.2).
     public var refreshReuseGrace: TimeInterval = 10
-    /// Failed password attempts before the account (or unknown username) is locked.
+    /// Credential checks (password or second factor) allowed per account, or unknown username,
+    /// in `lockoutDuration` without a success; past them the account is locked. Attempts are
+    /// counted before the check, so a parallel burst gets no more checks than this.
     public var lockoutThreshold: Int = 5
+    /// Wrong second-factor codes one sign-in page accepts before it is ended (the password must
+    /// then be entered again; the account lock above still counts every code).
+    public var secondFactorAttemptsPerInteraction: Int = 3
     /// How long a lockout lasts; failures older than this are forgotten.
     public var lockoutDuration: TimeInterval = 15 * 60
     /// Remembered consent lifetime.

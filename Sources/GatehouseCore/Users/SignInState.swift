@@ -4,17 +4,31 @@ import Foundation
 /// under the hash of its random id; its form carries a CSRF token and the browser a binding
 /// cookie, both compared by hash.
 public struct Interaction: Sendable, Codable {
+    /// The page that made this interaction; each form post is accepted only at its own step, so
+    /// that the id and CSRF token of one page (the sign-in page that `prompt=login` shows) cannot
+    /// be posted to another step (consent) to skip it.
+    public enum Stage: String, Sendable, Codable {
+        case password, secondFactor, consent
+    }
+
     public var request: AuthorizationRequest
     public var csrfHash: String
     public var bindingHash: String
+    public var stage: Stage
+    /// When the authorization request that this interaction serves arrived: a sign-in at or
+    /// after this instant was made for this request (`prompt=login`, `max_age`).
+    public var startedAt: Date
     /// Set after a correct password when a second factor is still needed.
     public var pendingUserID: String?
     public var expiresAt: Date
 
-    public init(request: AuthorizationRequest, csrfHash: String, bindingHash: String, pendingUserID: String? = nil, expiresAt: Date) {
+    public init(request: AuthorizationRequest, csrfHash: String, bindingHash: String, stage: Stage, startedAt: Date,
+                pendingUserID: String? = nil, expiresAt: Date) {
         self.request = request
         self.csrfHash = csrfHash
         self.bindingHash = bindingHash
+        self.stage = stage
+        self.startedAt = startedAt
         self.pendingUserID = pendingUserID
         self.expiresAt = expiresAt
     }

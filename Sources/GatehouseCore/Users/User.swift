@@ -16,9 +16,12 @@ public struct User: Sendable, Hashable {
     public var sealedTOTPSecret: String?
     public let createdAt: Date
     public var updatedAt: Date
+    /// Browser sessions that began before this instant are no longer honoured: set when the
+    /// password is set, the user is disabled or the second factor is removed.
+    public var sessionsValidAfter: Date?
 
     public init(tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
-                enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date) {
+                enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil) {
         self.tenant = tenant
         self.id = id
         self.username = username
@@ -29,6 +32,13 @@ public struct User: Sendable, Hashable {
         self.sealedTOTPSecret = sealedTOTPSecret
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.sessionsValidAfter = sessionsValidAfter
+    }
+
+    /// Whether a browser session of this user that began at `authTime` may still be used.
+    public func honours(sessionStartedAt authTime: Date) -> Bool {
+        guard enabled else { return false }
+        return sessionsValidAfter.map { authTime >= $0 } ?? true
     }
 
     /// Authentication methods references (RFC 8176) of a sign-in by this user.

@@ -16,6 +16,9 @@ enum FormBody {
             body = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(limit)"])
+        } catch {
+            // The client's framing is broken (a bad chunk size, a body cut short): its error, not ours.
+            throw CatalogueError(Catalogue.requestBodyUnreadable, detail: "body could not be read: \(type(of: error))")
         }
         return try FormParameters(parsing: body.readableBytesView)
     }

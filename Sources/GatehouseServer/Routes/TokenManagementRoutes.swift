@@ -45,6 +45,11 @@ struct TokenManagementRoutes: Sendable {
                                     configuration.endpoint(tenant.name.value, "oauth2/\(step == "introspection" ? "introspect" : "revoke")")],
                 grantType: nil)
             clientID = client.client.id.value
+            // RFC 7662 §2.1: introspection answers only callers that prove who they are; a public
+            // client has no credential (revocation stays open to it, RFC 7009 §2.1).
+            if step == "introspection" && client.client.type == .public {
+                throw CatalogueError(Catalogue.introspectionNeedsConfidentialClient, ["clientId": client.client.id.value], detail: "public client")
+            }
             response = try await body(form, tenant, client)
         } catch let error as CatalogueError {
             failure = error
@@ -63,7 +68,17 @@ struct TokenManagementRoutes: Sendable {
         let token = try form.require("token")
         let issuer = configuration.issuer(tenant.name.value)
         var document: [String: Any] = ["active": false]
-        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant)) {
+        var inspected = try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
+        // A user's token is not active once the user is disabled or gone.
+        switch inspected {
+        case .access(let claims) where claims.grantID != nil:
+            if !(try await userIsActive(tenant.name, claims.sub)) { inspected = nil }
+        case .refresh(_, let grant):
+            if !(try await userIsActive(tenant.name, grant.userID)) { inspected = nil }
+        default:
+            break
+        }
+        switch inspected {
         case .access(let claims) where claims.clientID == client.client.id.value || claims.aud.contains(client.client.id.value):
             document = ["active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
                         "exp": claims.exp, "iat": claims.iat, "jti": claims.jti]
@@ -83,6 +98,10 @@ struct TokenManagementRoutes: Sendable {
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func userIsActive(_ tenant: TenantName, _ id: String) async throws -> Bool {
+        try await users.user(tenant: tenant, id: id)?.enabled == true
     }
 
     /// RFC 7009 §2.2: 200 also for unknown or already invalid tokens.

@@ -53,23 +53,17 @@ struct AuthorizeRoute: Sendable {
         }
         let (authorization, client) = parsed
         let current = try await env.session(request, tenant: tenant.name.value)?.session
-        if let session = current, try await reusable(session, for: authorization, tenant: tenant.name) {
+        let now = env.time.now()
+        if let session = current, authorization.isSatisfied(by: session, startedAt: now) {
             return try await SignInFlow(env: env).afterAuthentication(
-                authorization, client: client, session: session, interactionID: nil, request: request, context: context, language: language, setCookies: [])
+                authorization, client: client, session: session, interactionID: nil, startedAt: now, request: request, context: context,
+                language: language, setCookies: [])
         }
         if authorization.prompt.contains("none") {
-            let error = CatalogueError(Catalogue.loginRequired, detail: current == nil ? "no session" : "session not reusable (max_age or user disabled)")
+            let error = CatalogueError(Catalogue.loginRequired, detail: current == nil ? "no session" : "session not reusable (prompt or max_age)")
             env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "authorize", scopes: authorization.scopeValue.description, failure: error)
             return reply.failure(error, target: authorization.reply, issuer: issuer, language: language, context: context)
         }
         return try await SignInFlow(env: env).startLogin(authorization, client: client, request: request, context: context, language: language)
-    }
-
-    /// Whether the browser's session may answer this request without a new sign-in: no
-    /// prompt=login/select_account, not older than max_age, and its user still exists and is enabled.
-    private func reusable(_ session: BrowserSession, for authorization: AuthorizationRequest, tenant: TenantName) async throws -> Bool {
-        if authorization.prompt.contains("login") || authorization.prompt.contains("select_account") { return false }
-        if let maxAge = authorization.maxAge, env.time.now().timeIntervalSince(session.authTime) > Double(maxAge) { return false }
-        return try await env.users.user(tenant: tenant, id: session.userID)?.enabled == true
     }
 }

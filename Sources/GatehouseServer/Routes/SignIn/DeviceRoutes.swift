@@ -118,7 +118,7 @@ struct DeviceRoutes: Sendable {
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let typed = String((form["user_code"] ?? "").prefix(32))
-        guard let (key, pending) = try await env.devices.takePending(userCode: typed, now: env.time.now()), pending.tenant == tenant.name.value,
+        guard let (key, pending) = try await env.devices.takePending(userCode: typed, tenant: tenant.name.value, now: env.time.now()),
               let client = try await env.client(tenant.name, try ClientID(pending.clientID))
         else {
             let error = CatalogueError(Catalogue.invalidUserCode, detail: "user code not pending in \(tenant.name.value)")
@@ -130,8 +130,9 @@ struct DeviceRoutes: Sendable {
         let flow = SignInFlow(env: env)
         if let (_, session) = try await env.session(request, tenant: tenant.name.value),
            try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled == true {
-            return try await flow.afterAuthentication(authorization, client: client, session: session, interactionID: nil, request: request,
-                                                      context: context, language: language, setCookies: [])
+            return try await flow.afterAuthentication(authorization, client: client, session: session, interactionID: nil,
+                                                      startedAt: env.time.now(), request: request, context: context, language: language,
+                                                      setCookies: [])
         }
         return try await flow.startLogin(authorization, client: client, request: request, context: context, language: language)
     }

@@ -26,8 +26,14 @@ struct LogoutRoute: Sendable {
             let issuers = env.configuration.issuers(tenant)
             var hint: IDTokenClaims? = nil
             if let raw = form["id_token_hint"] {
-                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), issuers.contains(claims.iss) else {
-                    throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "signature or issuer check failed")
+                // Only an ID token this tenant issued to one of its clients: not an access token
+                // (typ at+jwt), whatever its claims look like.
+                guard IDTokenClaims.headerType(of: raw) == "JWT" else {
+                    throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "not an ID token (typ \(IDTokenClaims.headerType(of: raw) ?? "-"))")
+                }
+                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), issuers.contains(claims.iss),
+                      let audience = try? ClientID(claims.aud), try await env.client(tenant.name, audience) != nil else {
+                    throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "signature, issuer or audience check failed")
                 }
                 hint = claims
             }
@@ -50,7 +56,13 @@ struct LogoutRoute: Sendable {
             } == true
             let hintMatches = hint != nil && (current == nil || current?.session.userID == hint?.sub)
             if let current, !hintMatches && !confirmed {
-                return confirmPage(form: form, cookie: current.cookie, tenant: tenant.name.value, language: language)
+                return confirmPage(form: form, token: logoutToken(cookie: current.cookie), tenant: tenant.name.value, language: language)
+            }
+            if current == nil && hint == nil && !(request.method == .post && confirmedWithoutSession(form)) {
+                // No session cookie came (a cross-site POST does not carry the SameSite=Lax cookie)
+                // and nothing proves the relying party sent the user: ask, and change nothing.
+                let nonce = env.random.token(byteCount: 16)
+                return confirmPage(form: form, token: anonymousToken(nonce: nonce), nonce: nonce, tenant: tenant.name.value, language: language)
             }
             var response: Response
             if let redirect, let uri = try? RedirectURI(redirect) {
@@ -64,7 +76,10 @@ struct LogoutRoute: Sendable {
                 try await env.state.endSession(cookie: current.cookie)
                 env.record(request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil, detail: "session of user \(current.session.userID) ended")
             }
-            response.setCookie(env.cookie(SignInEnvironment.sessionCookie, value: "", tenant: tenant.name.value, maxAge: 0))
+            // Clear the cookie only when one was sent: a request without it changes nothing.
+            if request.cookies[SignInEnvironment.sessionCookie] != nil {
+                response.setCookie(env.cookie(SignInEnvironment.sessionCookie, value: "", tenant: tenant.name.value, maxAge: 0))
+            }
             return response
         } catch let error as CatalogueError {
             env.record(request, context: context, tenant: segment, clientID: nil, step: "logout", scopes: nil, failure: error)
@@ -77,11 +92,23 @@ struct LogoutRoute: Sendable {
         env.hasher.hash("logout " + cookie)
     }
 
-    private func confirmPage(form: FormParameters, cookie: String, tenant: String, language: String) -> Response {
-        let fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in form[name].map { ["name": name, "value": $0] } }
+    /// The confirmation form's token when the browser sent no session: a keyed hash of a nonce
+    /// in the same form, so that only a form this server rendered counts as confirmed.
+    private func anonymousToken(nonce: String) -> String {
+        env.hasher.hash("logout-without-session " + nonce)
+    }
+
+    private func confirmedWithoutSession(_ form: FormParameters) -> Bool {
+        guard let nonce = form["nonce"], !nonce.isEmpty else { return false }
+        return constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(anonymousToken(nonce: nonce).utf8))
+    }
+
+    private func confirmPage(form: FormParameters, token: String, nonce: String? = nil, tenant: String, language: String) -> Response {
+        var fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in form[name].map { ["name": name, "value": $0] } }
+        if let nonce { fields.append(["name": "nonce", "value": nonce]) }
         let body = env.pages.message.render([
             "language": language, "title": env.pages.ui("logoutHeading", language), "heading": env.pages.ui("logoutHeading", language),
-            "confirm": true, "action": env.configuration.endpoint(tenant, "oauth2/logout"), "csrf": logoutToken(cookie: cookie),
+            "confirm": true, "action": env.configuration.endpoint(tenant, "oauth2/logout"), "csrf": token,
             "fields": fields, "labelSubmit": env.pages.ui("logoutButton", language),
         ])
         return env.pages.html(body, formTarget: form["post_logout_redirect_uri"])

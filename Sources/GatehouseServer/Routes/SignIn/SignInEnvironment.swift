@@ -41,10 +41,15 @@ struct SignInEnvironment: Sendable {
         Cookie(name: name, value: value, maxAge: maxAge, path: cookiePath(tenant), secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    /// The signed-in session of this browser for the tenant, if still valid.
+    /// The signed-in session of this browser for the tenant, if still valid: not expired, and its
+    /// user exists, is enabled and has not had the password set, the account disabled or the
+    /// second factor removed since the session began (`User.sessionsValidAfter`).
     func session(_ request: Request, tenant: String) async throws -> (cookie: String, session: BrowserSession)? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty,
-              let session = try await state.session(cookie: value, now: time.now()), session.tenant == tenant else { return nil }
+              let session = try await state.session(cookie: value, now: time.now()), session.tenant == tenant,
+              let name = try? TenantName(tenant), let user = try await users.user(tenant: name, id: session.userID),
+              user.honours(sessionStartedAt: session.authTime)
+        else { return nil }
         return (value, session)
     }
 

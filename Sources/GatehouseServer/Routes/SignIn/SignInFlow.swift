@@ -11,8 +11,9 @@ struct SignInFlow: Sendable {
     private func issuer(_ request: AuthorizationRequest) -> String { request.issuer ?? env.configuration.issuer(request.tenant) }
     private func action(_ request: AuthorizationRequest, _ path: String) -> String { env.configuration.endpoint(request.tenant, path) }
 
-    /// A new interaction for this browser; returns its id, CSRF token and the cookies to set.
-    func newInteraction(_ authorization: AuthorizationRequest, request: Request) async throws -> (id: String, csrf: String, cookies: [Cookie]) {
+    /// A new interaction for this browser at `stage`; returns its id, CSRF token and the cookies to set.
+    func newInteraction(_ authorization: AuthorizationRequest, stage: Interaction.Stage, startedAt: Date,
+                        request: Request) async throws -> (id: String, csrf: String, cookies: [Cookie]) {
         var cookies: [Cookie] = []
         let binding: String
         if let existing = request.cookies[SignInEnvironment.browserCookie]?.value, existing.utf8.count >= 32 {
@@ -24,13 +25,13 @@ struct SignInFlow: Sendable {
         let id = env.random.token()
         let csrf = env.random.token()
         let interaction = Interaction(request: authorization, csrfHash: env.hasher.hash(csrf), bindingHash: env.hasher.hash(binding),
-                                      expiresAt: env.time.now().addingTimeInterval(env.policy.interactionLifetime))
+                                      stage: stage, startedAt: startedAt, expiresAt: env.time.now().addingTimeInterval(env.policy.interactionLifetime))
         try await env.state.save(interaction, id: id)
         return (id, csrf, cookies)
     }
 
     func startLogin(_ authorization: AuthorizationRequest, client: Client, request: Request, context: GatehouseContext, language: String) async throws -> Response {
-        let (id, csrf, cookies) = try await newInteraction(authorization, request: request)
+        let (id, csrf, cookies) = try await newInteraction(authorization, stage: .password, startedAt: env.time.now(), request: request)
         var response = loginPage(authorization, client: client, interactionID: id, csrf: csrf, username: authorization.loginHint ?? "",
                                  error: nil, language: language, context: context)
         for cookie in cookies { response.setCookie(cookie) }
@@ -81,9 +82,11 @@ struct SignInFlow: Sendable {
         return pages.html(body, formTarget: authorization.reply.redirectURI)
     }
 
-    /// The user is signed in: ask for consent if needed, else issue the code.
+    /// The user is signed in: ask for consent if needed, else issue the code. `startedAt` is when
+    /// the authorization request arrived (the consent step checks the sign-in against it).
     func afterAuthentication(_ authorization: AuthorizationRequest, client: Client, session: BrowserSession, interactionID: String?,
-                             request: Request, context: GatehouseContext, language: String, setCookies: [Cookie]) async throws -> Response {
+                             startedAt: Date, request: Request, context: GatehouseContext, language: String,
+                             setCookies: [Cookie]) async throws -> Response {
         let now = env.time.now()
         let reply = env.reply
         let granted = try await env.state.consent(tenant: authorization.tenant, userID: session.userID, clientID: client.id.value, now: now)
@@ -97,7 +100,7 @@ struct SignInFlow: Sendable {
                 response = reply.failure(error, target: authorization.reply, issuer: issuer(authorization), language: language, context: context)
             } else {
                 if let interactionID { _ = try await env.state.finish(interactionID: interactionID, now: now) }
-                let (id, csrf, cookies) = try await newInteraction(authorization, request: request)
+                let (id, csrf, cookies) = try await newInteraction(authorization, stage: .consent, startedAt: startedAt, request: request)
                 let user = try await env.users.user(tenant: client.tenant, id: session.userID)
                 response = consentPage(authorization, client: client, user: user, interactionID: id, csrf: csrf, language: language)
                 for cookie in cookies { response.setCookie(cookie) }

@@ -7,12 +7,19 @@ struct SignInFormRoutes: Sendable {
     let env: SignInEnvironment
 
     func register(on router: Router<GatehouseContext>) {
-        router.post("/:tenant/oauth2/login") { request, context in try await self.run(request, context: context, step: self.password) }
-        router.post("/:tenant/oauth2/login/totp") { request, context in try await self.run(request, context: context, step: self.secondFactor) }
-        router.post("/:tenant/oauth2/consent") { request, context in try await self.run(request, context: context, step: self.consent) }
+        router.post("/:tenant/oauth2/login") { request, context in
+            try await self.run(request, context: context, stage: .password, step: self.password)
+        }
+        router.post("/:tenant/oauth2/login/totp") { request, context in
+            try await self.run(request, context: context, stage: .secondFactor, step: self.secondFactor)
+        }
+        router.post("/:tenant/oauth2/consent") { request, context in
+            try await self.run(request, context: context, stage: .consent, step: self.consent)
+        }
     }
 
-    /// A checked form post: its interaction exists, belongs to this browser and carries its CSRF token.
+    /// A checked form post: its interaction exists, belongs to this browser, carries its CSRF
+    /// token and was made by this step's own page.
     struct Checked {
         let form: FormParameters
         let interactionID: String
@@ -24,7 +31,7 @@ struct SignInFormRoutes: Sendable {
 
     typealias Step = @Sendable (Checked, Request, GatehouseContext) async throws -> Response
 
-    private func run(_ request: Request, context: GatehouseContext, step: Step) async throws -> Response {
+    private func run(_ request: Request, context: GatehouseContext, stage: Interaction.Stage, step: Step) async throws -> Response {
         let segment = context.parameters.get("tenant") ?? ""
         var language = env.pages.texts.language(for: request)
         do {
@@ -39,6 +46,9 @@ struct SignInFormRoutes: Sendable {
             let csrf = form["csrf"] ?? ""
             guard env.hasher.matches(binding, storedHash: interaction.bindingHash), env.hasher.matches(csrf, storedHash: interaction.csrfHash) else {
                 throw CatalogueError(Catalogue.csrfCheckFailed, detail: "binding cookie or CSRF token mismatch")
+            }
+            guard interaction.stage == stage else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "a \(interaction.stage.rawValue) page posted to the \(stage.rawValue) step")
             }
             guard let client = try await env.client(tenant.name, try ClientID(interaction.request.clientID)) else {
                 throw CatalogueError(Catalogue.applicationNotFound, ["clientId": interaction.request.clientID, "tenant": tenant.name.value])
@@ -60,6 +70,7 @@ struct SignInFormRoutes: Sendable {
             if user.requiresSecondFactor {
                 var interaction = checked.interaction
                 interaction.pendingUserID = user.id
+                interaction.stage = .secondFactor
                 try await env.state.save(interaction, id: checked.interactionID)
                 env.record(request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil, failure: nil, detail: "password ok for user \(user.id), second factor pending")
                 return flow.totpPage(authorization, interactionID: checked.interactionID, csrf: checked.csrf, error: nil, language: checked.language, context: context)
@@ -79,9 +90,15 @@ struct SignInFormRoutes: Sendable {
             throw CatalogueError(Catalogue.interactionExpired, detail: "no password step before the second factor")
         }
         do {
-            try await env.passwords.verifyTOTP(checked.form["otp"] ?? "", user: user, box: env.box, generator: env.totp, replay: env.replay)
+            try await env.passwords.verifyTOTP(checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
+                                               box: env.box, generator: env.totp, replay: env.replay)
         } catch let error as CatalogueError {
             env.record(request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_totp", scopes: nil, failure: error)
+            if error.entry == Catalogue.tooManyVerificationCodes || error.entry == Catalogue.userLocked {
+                // This page is used up: the password must be entered again (and the lock holds).
+                _ = try await env.state.finish(interactionID: checked.interactionID, now: env.time.now())
+                return env.pages.errorPage(error, language: checked.language, context: context)
+            }
             return flow.totpPage(checked.interaction.request, interactionID: checked.interactionID, csrf: checked.csrf, error: error, language: checked.language, context: context)
         }
         return try await signedIn(user, amr: ["pwd", "otp", "mfa"], checked, request, context)
@@ -93,7 +110,8 @@ struct SignInFormRoutes: Sendable {
         let (cookie, session) = try await env.startSession(user: user, tenant: tenant, amr: amr)
         env.record(request, context: context, tenant: tenant, clientID: checked.client.id.value, step: "sign_in", scopes: nil, failure: nil, detail: "user \(user.id) signed in (\(amr.joined(separator: " ")))")
         return try await SignInFlow(env: env).afterAuthentication(
-            checked.interaction.request, client: checked.client, session: session, interactionID: checked.interactionID, request: request,
+            checked.interaction.request, client: checked.client, session: session, interactionID: checked.interactionID,
+            startedAt: checked.interaction.startedAt, request: request,
             context: context, language: checked.language,
             setCookies: [env.cookie(SignInEnvironment.sessionCookie, value: cookie, tenant: tenant, maxAge: Int(env.policy.sessionLifetime))])
     }
@@ -103,6 +121,10 @@ struct SignInFormRoutes: Sendable {
         let now = env.time.now()
         guard let (_, session) = try await env.session(request, tenant: authorization.tenant) else {
             throw CatalogueError(Catalogue.interactionExpired, detail: "consent without a session")
+        }
+        // The request may have demanded a fresh sign-in (prompt=login, max_age): check it again here.
+        guard authorization.isSatisfied(by: session, startedAt: checked.interaction.startedAt) else {
+            throw CatalogueError(Catalogue.interactionExpired, detail: "consent without the sign-in the request demanded (prompt or max_age)")
         }
         guard try await env.state.finish(interactionID: checked.interactionID, now: now) else {
             throw CatalogueError(Catalogue.interactionExpired, detail: "consent form used twice")
