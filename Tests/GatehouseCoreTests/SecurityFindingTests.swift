@@ -55,7 +55,10 @@ final class GatedHasher: PasswordHasher {
             try? await Task.sleep(for: .milliseconds(100))
             // Inside the burst: five checks are running, everything else was refused before a check.
             #expect(hasher.verifications.load(ordering: .sequentiallyConsistent) == 5)
+            // Should it be checked, the held checks are let go after 3 s: the test fails, not hangs.
+            let safety = Task { try await Task.sleep(for: .seconds(3)); hasher.released.store(true, ordering: .sequentiallyConsistent) }
             await #expect(throws: CatalogueError.self) { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "right") }
+            safety.cancel()
             hasher.released.store(true, ordering: .sequentiallyConsistent)
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }

@@ -167,7 +167,11 @@ def test_discovery_by_name_guid_and_common(entra):
 def test_plain_http_is_refused_by_msal_but_https_with_the_dev_ca_works(entra):
     with pytest.raises(ValueError):
         msal.ConfidentialClientApplication("daemon", client_credential="x", authority=f"http://127.0.0.1/{TENANT}", instance_discovery=False)
-    assert requests.get(f"{HOST}/health").text == "ok"
+    health = requests.get(f"{HOST}/health")
+    assert health.text == "ok"
+    # Security finding 15: HSTS on every response served over TLS, errors included.
+    assert health.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert requests.get(f"{HOST}/no/such/path").headers["Strict-Transport-Security"] == "max-age=31536000"
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(f"{HOST}/health", verify="/etc/ssl/certs/ca-certificates.crt")  # the system store does not know the dev CA
 

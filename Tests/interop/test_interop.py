@@ -2,7 +2,10 @@
 authentication from Python, error shapes, and the sign-in log through the CLI."""
 import base64
 import json
+import os
 import signal
+import stat
+import subprocess
 import time
 import uuid
 
@@ -11,6 +14,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
+
+import conftest
 
 
 def metadata(server, tenant):
@@ -103,6 +108,20 @@ def test_explain_prints_the_troubleshooting_text(server):
     assert "Cách khắc phục" in vietnamese
     unknown = server.cli("explain", "1", check=False, database=False)
     assert unknown.returncode != 0 and "no catalogue entry" in unknown.stderr
+
+
+def test_database_files_are_readable_by_their_owner_only(server, tmp_path):
+    """Security finding 4: the running binary keeps its database (signing keys, hashing key) 0600,
+    WAL and SHM included, in a data folder it makes 0700."""
+    for suffix in ("", "-wal", "-shm"):
+        path = server.database + suffix
+        assert os.path.exists(path), path
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, (path, oct(os.stat(path).st_mode))
+    fresh = tmp_path / "new-data" / "gatehouse.sqlite"
+    result = subprocess.run([conftest.BIN, "tenants", "list", "--database", str(fresh)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(os.stat(fresh.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o600
 
 
 def test_sigterm_flushes_the_sign_in_log(fresh_server):
