@@ -26,7 +26,7 @@ public struct ErrorRenderer: Sendable {
                          bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()) -> Response {
         let entra = dialect == .entra
         let entry = error.entry
-        let message = Self.rfc6749Safe(texts.message(for: error, language: language))
+        let message = publicMessage(for: error, language: language)
         let timestamp = Self.timestamp(now)
         let errorValue = entra ? error.errorOverride ?? entry.entraError ?? entry.error : error.error
         let status = entra ? entry.entraStatus ?? entry.status : entry.status
@@ -70,6 +70,13 @@ public struct ErrorRenderer: Sendable {
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// The `error_description` text: the message in the RFC 6749 character set in `language`, or
+    /// in English when that set would lose most of it (a language in a non-Latin script).
+    public func publicMessage(for error: CatalogueError, language: String) -> String {
+        Self.describable(texts.message(for: error, language: language))
+            ?? Self.rfc6749Safe(texts.message(for: error, language: CatalogueTexts.defaultLanguage))
+    }
+
     /// `yyyy-MM-dd HH:mm:ssZ` in UTC, as the Microsoft identity platform writes it.
     public static func timestamp(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970)
@@ -87,6 +94,15 @@ public struct ErrorRenderer: Sendable {
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    /// The message in the RFC 6749 character set, or nil when that would lose most of it (a
+    /// language in a non-Latin script): the caller then falls back to English. The troubleshooting
+    /// page (`error_uri`, with `ui_locales`) keeps the full text in the chosen language.
+    static func describable(_ text: String) -> String? {
+        let safe = rfc6749Safe(text)
+        let letters = { (value: String) in value.unicodeScalars.filter { CharacterSet.letters.contains($0) }.count }
+        return letters(safe) * 2 >= letters(text) && !safe.trimmingCharacters(in: .whitespaces).isEmpty ? safe : nil
     }
 
     /// RFC 6749 §5.2: `error_description` uses only %x20-21 / %x23-5B / %x5D-7E. Diacritics are

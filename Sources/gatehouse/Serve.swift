@@ -41,6 +41,8 @@ struct Serve: AsyncParsableCommand {
         if let tlsCert { overrides["gatehouse.tls.cert"] = .init(.string(tlsCert), isSecret: false) }
         if let tlsKey { overrides["gatehouse.tls.key"] = .init(.string(tlsKey), isSecret: false) }
         if let storage { overrides["gatehouse.storage"] = .init(.string(storage), isSecret: false) }
+        // A language file that cannot be used stops start-up, naming the file and the problem.
+        do { _ = try CatalogueTexts.loadBundled() } catch { throw CLIError("\(error)") }
         let settings = try await Settings.load(global: global, overrides: overrides)
         guard let level = Logger.Level(rawValue: settings.logLevel) else { throw ValidationError("unknown log level '\(settings.logLevel)'") }
         if let tls = settings.tls {

@@ -562,3 +562,21 @@ enum RawConnection {
         return Outcome(response: String(decoding: received, as: UTF8.self), closed: closed, seconds: Date().timeIntervalSince(start))
     }
 }
+
+/// Issue 10, part 5: an `error_description` that the RFC 6749 character set would empty (a
+/// language in a non-Latin script) falls back to English; Vietnamese keeps its folded text.
+@Suite struct ErrorDescriptionLanguageTests {
+    @Test func nonLatinDescriptionFallsBackToEnglish() throws {
+        let bundled = try CatalogueTexts.loadBundled()
+        let english = try #require(bundled.languages["en"])
+        let japanese = CatalogueLanguage(language: "ja", name: "日本語", ui: english.ui,
+                                         entries: english.entries.mapValues { _ in CatalogueText(message: "スコープが無効です。", cause: "原因", remediation: "対処") })
+        var languages = bundled.languages
+        languages["ja"] = japanese
+        let renderer = ErrorRenderer(configuration: ServerConfiguration(baseURL: Harness.baseURL), texts: CatalogueTexts(languages: languages))
+        let error = CatalogueError(Catalogue.invalidScope, ["scope": "x"])
+        func description(_ language: String) -> String { renderer.publicMessage(for: error, language: language) }
+        #expect(description("ja") == description("en") && !description("en").isEmpty)
+        #expect(description("vi") != description("en") && !description("vi").isEmpty)
+    }
+}

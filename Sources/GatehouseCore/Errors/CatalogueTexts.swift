@@ -5,6 +5,12 @@ public struct CatalogueText: Sendable, Codable, Hashable {
     public let message: String
     public let cause: String
     public let remediation: String
+
+    public init(message: String, cause: String, remediation: String) {
+        self.message = message
+        self.cause = cause
+        self.remediation = remediation
+    }
 }
 
 /// One language: its catalogue texts and the labels of the troubleshooting page.
@@ -14,6 +20,13 @@ public struct CatalogueLanguage: Sendable, Codable {
     public let name: String
     public let ui: [String: String]
     public let entries: [String: CatalogueText]
+
+    public init(language: String, name: String, ui: [String: String], entries: [String: CatalogueText]) {
+        self.language = language
+        self.name = name
+        self.ui = ui
+        self.entries = entries
+    }
 }
 
 /// All languages, loaded once from the bundled locale files.
@@ -25,22 +38,59 @@ public struct CatalogueTexts: Sendable {
         self.languages = languages
     }
 
-    /// Loads every `*.json` file of the bundled `Locales` folder.
-    public static let bundled: CatalogueTexts = {
+    /// Every `*.json` file of the bundled `Locales` folder. `gatehouse serve` calls
+    /// `loadBundled()` first, so a malformed file stops start-up instead of losing its language.
+    public static let bundled: CatalogueTexts = (try? loadBundled()) ?? CatalogueTexts(languages: [:])
+
+    /// Loads the bundled locale files; throws `LocaleFileError` naming the file and the problem.
+    public static func loadBundled() throws -> CatalogueTexts {
+        guard let folder = Bundle.module.url(forResource: "Locales", withExtension: nil) else {
+            throw LocaleFileError(file: "Locales", problem: "the bundled locale folder is missing")
+        }
+        return try load(from: folder)
+    }
+
+    /// Loads every `<tag>.json` in `folder`; each must decode and name its own tag as `language`.
+    public static func load(from folder: URL) throws -> CatalogueTexts {
+        let files: [URL]
+        do {
+            files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        } catch {
+            throw LocaleFileError(file: folder.path, problem: "cannot be listed (\(error.localizedDescription))")
+        }
         var languages: [String: CatalogueLanguage] = [:]
-        if let folder = Bundle.module.url(forResource: "Locales", withExtension: nil),
-           let files = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-        {
-            for file in files where file.pathExtension == "json" {
-                if let data = try? Data(contentsOf: file),
-                   let language = try? JSONDecoder().decode(CatalogueLanguage.self, from: data)
-                {
-                    languages[language.language] = language
-                }
+        for file in files.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where file.pathExtension == "json" {
+            let language: CatalogueLanguage
+            do {
+                language = try JSONDecoder().decode(CatalogueLanguage.self, from: try Data(contentsOf: file))
+            } catch let error as DecodingError {
+                throw LocaleFileError(file: file.lastPathComponent, problem: Self.describe(error))
+            } catch {
+                throw LocaleFileError(file: file.lastPathComponent, problem: "cannot be read (\(error.localizedDescription))")
             }
+            let tag = file.deletingPathExtension().lastPathComponent
+            guard language.language == tag else {
+                throw LocaleFileError(file: file.lastPathComponent, problem: "says \"language\": \"\(language.language)\"; it must be \"\(tag)\"")
+            }
+            languages[tag] = language
+        }
+        guard languages[defaultLanguage] != nil else {
+            throw LocaleFileError(file: "\(defaultLanguage).json", problem: "is missing; it is the fallback language")
         }
         return CatalogueTexts(languages: languages)
-    }()
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.isEmpty ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context): return "is not valid JSON\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context): return "lacks \"\(key.stringValue)\"\(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "has a wrong value\(path(context)): \(context.debugDescription)"
+        @unknown default: return "cannot be decoded"
+        }
+    }
 
     public var supportedLanguages: [String] { languages.keys.sorted() }
 
@@ -100,6 +150,13 @@ public struct CatalogueTexts: Sendable {
         }
         return names
     }
+}
+
+/// A locale file that cannot be used: which file, and what is wrong with it.
+public struct LocaleFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public var description: String { "locale file \(file) \(problem)" }
 }
 
 /// Parses an `Accept-Language` header (RFC 9110 §12.5.4) into language ranges, best first.
