@@ -33,8 +33,9 @@ public protocol ClientDirectory: Sendable {
     func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord?
 }
 
-/// A `ClientDirectory` over a `ClientStore` with a TTL cache. Changes made by this process are
-/// invalidated at once; changes made by another process (the CLI, another node) show within `ttl`.
+/// A `ClientDirectory` over a `ClientStore` with a TTL cache. The server itself does not change
+/// clients (the CLI does, in another process), so a change shows within `ttl`; `invalidate`
+/// forgets one record at once for a caller in this process that changed it.
 public final class CachedClientDirectory: ClientDirectory {
     private struct Key: Hashable { let tenant: TenantName; let id: ClientID }
 
@@ -53,7 +54,8 @@ public final class CachedClientDirectory: ClientDirectory {
         }
     }
 
-    /// Forgets a cached client after this process changed it.
+    /// Forgets a cached client (for a caller in this process that changed it; nothing in the
+    /// server calls it today).
     public func invalidate(tenant: TenantName, id: ClientID) {
         cache.invalidate(Key(tenant: tenant, id: id))
     }

@@ -25,14 +25,20 @@ struct DeviceRoutes: Sendable {
         router.post("/:tenant/oauth2/device") { request, context in try await self.enterCode(request, context: context) }
     }
 
+    /// RFC 8628 §3.2.
     struct DeviceAuthorizationResponse: Encodable {
-        let device_code: String
-        let user_code: String
-        let verification_uri: String
-        let verification_uri_complete: String?
-        let expires_in: Int
+        let deviceCode: String
+        let userCode: String
+        let verificationURI: String
+        let verificationURIComplete: String?
+        let expiresIn: Int
         let interval: Int
         let message: String?
+
+        enum CodingKeys: String, CodingKey {
+            case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
+            case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval, message
+        }
     }
 
     // MARK: Device authorization endpoint (RFC 8628 §3.1-3.2)
@@ -70,9 +76,9 @@ struct DeviceRoutes: Sendable {
             try await env.devices.create(authorization, deviceCode: deviceCode, userCode: userCode, interval: policy.deviceCodeInterval)
             let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
             let body = DeviceAuthorizationResponse(
-                device_code: deviceCode, user_code: userCode, verification_uri: verification,
-                verification_uri_complete: dialect == .entra ? nil : verification + "?user_code=" + userCode,
-                expires_in: Int(policy.deviceCodeLifetime), interval: policy.deviceCodeInterval,
+                deviceCode: deviceCode, userCode: userCode, verificationURI: verification,
+                verificationURIComplete: dialect == .entra ? nil : verification + "?user_code=" + userCode,
+                expiresIn: Int(policy.deviceCodeLifetime), interval: policy.deviceCodeInterval,
                 message: "To sign in, use a web browser to open the page \(verification) and enter the code \(userCode) to authenticate.")
             env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "device_authorization", scopes: scopes, failure: nil)
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
