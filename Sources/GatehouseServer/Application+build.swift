@@ -31,13 +31,16 @@ public struct Gatehouse: Sendable {
 
     /// `passwordVerifier` and `totp` replace bcrypt verification and the TOTP generator for the
     /// sign-in checks (tests count and hold checks with them); by default they are the real ones.
-    public init(configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
-                logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil) {
+    public init(
+        configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
+        logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil
+    ) {
         self.configuration = configuration
         self.store = store
         self.hasher = hasher
         self.time = time
-        self.signIns = SignInLogWriter(store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger)
+        self.signIns = SignInLogWriter(
+            store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger)
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
         self.tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
@@ -50,9 +53,11 @@ public struct Gatehouse: Sendable {
         let direct = DirectGrantIssuer(grants: store, hasher: hasher, minter: minter, time: time)
         let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
         self.devices = devices
-        let inspector = TokenInspector(keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
+        let inspector = TokenInspector(
+            keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
         self.inspector = inspector
-        let passwords = PasswordSignIn(users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
+        let passwords = PasswordSignIn(
+            users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
         self.totp = totp ?? HummingbirdTOTP()
         self.passwords = passwords
         self.grants = GrantRegistry([
@@ -75,7 +80,6 @@ public struct Gatehouse: Sendable {
 
     public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
 
-
     /// The router with every route and the trace middleware; shared by `serve` and the tests.
     public func buildRouter() throws -> Router<GatehouseContext> {
         let renderer = ErrorRenderer(configuration: configuration)
@@ -84,27 +88,36 @@ public struct Gatehouse: Sendable {
         router.get("/health") { _, _ in "ok" }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         for dialect in [Dialect.native, .entra] {
-            TokenRoute(configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns, renderer: renderer, dialect: dialect)
-                .register(on: router)
+            TokenRoute(
+                configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns,
+                renderer: renderer, dialect: dialect
+            )
+            .register(on: router)
         }
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
             .register(on: router)
-        EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(on: router)
+        EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(
+            on: router)
         try ErrorPageRoute(texts: renderer.texts).register(on: router)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
             passwords: passwords,
-            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp, box: secretBox,
-            replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration), signIns: signIns,
+            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp,
+            box: secretBox,
+            replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
+            signIns: signIns,
             hasher: hasher, time: time, random: .system)
         AuthorizeRoute(env: signIn, dialect: .native).register(on: router)
         AuthorizeRoute(env: signIn, dialect: .entra).register(on: router)
         SignInFormRoutes(env: signIn).register(on: router)
         LogoutRoute(env: signIn).register(on: router)
         DeviceRoutes(env: signIn, authenticator: authenticator, renderer: renderer).register(on: router)
-        UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(on: router)
-        TokenManagementRoutes(configuration: configuration, tenants: tenants, authenticator: authenticator, inspector: inspector, grants: store,
-                              state: signInState, users: store, renderer: renderer, signIns: signIns, time: time).register(on: router)
+        UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(
+            on: router)
+        TokenManagementRoutes(
+            configuration: configuration, tenants: tenants, authenticator: authenticator, inspector: inspector, grants: store,
+            state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
+        ).register(on: router)
         return router
     }
 
@@ -116,19 +129,27 @@ public struct Gatehouse: Sendable {
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath)
         guard !chain.isEmpty else { throw TLSSetupError(description: "no certificate in \(tls.certificatePath)") }
         let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-        var tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        var tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tlsConfiguration.minimumTLSVersion = .tlsv12
         return try .tls(.http1(configuration: http1), tlsConfiguration: tlsConfiguration)
     }
 
     /// The application: the router, the HTTP server, and the services that run beside it (the
     /// sign-in log writer, the replay sweeper), all shut down gracefully on SIGTERM.
-    public func buildApplication(logger: Logger = Logger(label: "gatehouse"), extraServices: [any Service] = []) throws -> some ApplicationProtocol {
+    public func buildApplication(logger: Logger = Logger(label: "gatehouse"), extraServices: [any Service] = []) throws
+        -> some ApplicationProtocol
+    {
         Application(
             router: try buildRouter(),
             server: try serverBuilder(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [signIns, Sweeper(store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time, signInRetention: configuration.signInRetention, logger: logger)] + extraServices,
+            services: [
+                signIns,
+                Sweeper(
+                    store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,
+                    signInRetention: configuration.signInRetention, logger: logger),
+            ] + extraServices,
             logger: logger)
     }
 }

@@ -22,15 +22,18 @@ public struct ErrorRenderer: Sendable {
     /// where they differ from the RFC, `AADSTS<n>: <message>` plus the trace, correlation and
     /// timestamp lines in `error_description`, `suberror` after `error_uri` (natively after
     /// `error_codes`), and `Cache-Control: no-store, no-cache` with `Expires: -1`.
-    public func response(for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String,
-                         bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()) -> Response {
+    public func response(
+        for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String,
+        bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()
+    ) -> Response {
         let entra = dialect == .entra
         let entry = error.entry
         let message = publicMessage(for: error, language: language)
         let timestamp = Self.timestamp(now)
         let errorValue = entra ? error.errorOverride ?? entry.entraError ?? entry.error : error.error
         let status = entra ? entry.entraStatus ?? entry.status : entry.status
-        let description = entra
+        let description =
+            entra
             ? "AADSTS\(entry.number): \(message)\r\nTrace ID: \(context.traceID)\r\nCorrelation ID: \(context.correlationID)\r\nTimestamp: \(timestamp)"
             : message
         var uri = configuration.errorURI(entry.number)

@@ -56,7 +56,10 @@ public struct ServerConfiguration: Sendable {
     /// Every URL of a tenant's token endpoint a client assertion's `aud` may name: native and
     /// v2.0, by name, by GUID and by the segment the request used (`common`).
     public func tokenEndpoints(_ tenant: Tenant, segment: String) -> Set<String> {
-        [tokenEndpoint(tenant.name.value), entraEndpoint(tenant.name.value, "token"), entraEndpoint(tenant.guid, "token"), entraEndpoint(segment, "token")]
+        [
+            tokenEndpoint(tenant.name.value), entraEndpoint(tenant.name.value, "token"), entraEndpoint(tenant.guid, "token"),
+            entraEndpoint(segment, "token"),
+        ]
     }
     /// What a client assertion's `aud` may be at the token and device authorization endpoints:
     /// any URL of the token endpoint, or either issuer.

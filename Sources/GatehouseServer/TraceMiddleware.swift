@@ -24,7 +24,9 @@ public struct TraceMiddleware: RouterMiddleware {
     /// Sent on every response when the server serves TLS itself (RFC 6797).
     var strictTransportSecurity: String? = nil
 
-    public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response)
+        async throws -> Response
+    {
         var context = context
         context.correlationID = Self.correlationID(from: request.headers[.clientRequestID]) ?? RandomSource.system.guidString()
         context.logger[metadataKey: "trace_id"] = .string(context.traceID)
@@ -33,17 +35,25 @@ public struct TraceMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as CatalogueError {
-            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil,
-                                         realm: "gatehouse", dialect: Self.dialect(of: request.uri.path))
+            response = renderer.response(
+                for: error, context: context, language: renderer.texts.language(for: request),
+                usedAuthorizationHeader: request.headers[.authorization] != nil,
+                realm: "gatehouse", dialect: Self.dialect(of: request.uri.path))
         } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
             // The router found no endpoint: answer with the catalogue, like every other failure.
-            let notFound = CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
-            response = renderer.response(for: notFound, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
+            let notFound = CatalogueError(
+                Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
+            response = renderer.response(
+                for: notFound, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
+                realm: "gatehouse")
         } catch let error as any HTTPResponseError {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {
-            context.logger.error("internal fault", metadata: ["cause": .string(String(describing: error)), "path": .string(request.uri.path)])
-            response = renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
+            context.logger.error(
+                "internal fault", metadata: ["cause": .string(String(describing: error)), "path": .string(request.uri.path)])
+            response = renderer.response(
+                for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: renderer.texts.language(for: request),
+                usedAuthorizationHeader: false, realm: "gatehouse")
         }
         response.headers[.traceID] = context.traceID
         response.headers[.msRequestID] = context.traceID
@@ -61,7 +71,8 @@ public struct TraceMiddleware: RouterMiddleware {
     /// Accepts a client-request-id of 1–128 visible ASCII characters other than quotes and backslash.
     static func correlationID(from header: String?) -> String? {
         guard let header, (1...128).contains(header.utf8.count),
-              header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return nil }
+            header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C })
+        else { return nil }
         return header
     }
 }

@@ -11,192 +11,205 @@ public struct Migration: Sendable {
 
 public enum Migrations {
     public static let all: [Migration] = [
-        Migration(version: 1, name: "initial schema", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS tenants (
-                name TEXT PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                display_name TEXT NOT NULL,
-                signing_algorithm TEXT NOT NULL,
-                access_token_lifetime INTEGER NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS clients (
-                tenant TEXT NOT NULL REFERENCES tenants(name),
-                client_id TEXT NOT NULL,
-                name TEXT NOT NULL,
-                client_type TEXT NOT NULL,
-                auth_methods TEXT NOT NULL,
-                grant_types TEXT NOT NULL,
-                allowed_scopes TEXT NOT NULL,
-                default_scopes TEXT NOT NULL,
-                allowed_resources TEXT NOT NULL,
-                jwks TEXT,
-                created_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (tenant, client_id)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS client_secrets (
-                tenant TEXT NOT NULL,
-                client_id TEXT NOT NULL,
-                secret_id TEXT NOT NULL,
-                hash TEXT NOT NULL,
-                hint TEXT NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL,
-                expires_at DOUBLE PRECISION,
-                PRIMARY KEY (tenant, client_id, secret_id)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS signing_keys (
-                tenant TEXT NOT NULL REFERENCES tenants(name),
-                kid TEXT NOT NULL,
-                algorithm TEXT NOT NULL,
-                private_key TEXT NOT NULL,
-                status TEXT NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (tenant, kid)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS one_time_values (
-                value_key TEXT PRIMARY KEY,
-                expires_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS sign_ins (
-                time DOUBLE PRECISION NOT NULL,
-                tenant TEXT NOT NULL,
-                client_id TEXT,
-                grant_type TEXT,
-                scopes TEXT,
-                result TEXT NOT NULL,
-                error_code INTEGER,
-                error TEXT,
-                detail TEXT,
-                trace_id TEXT NOT NULL,
-                correlation_id TEXT NOT NULL,
-                client_ip TEXT,
-                user_agent TEXT,
-                latency_us BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS sign_ins_trace ON sign_ins (trace_id)",
-            "CREATE INDEX IF NOT EXISTS sign_ins_time ON sign_ins (time)",
-            "CREATE INDEX IF NOT EXISTS sign_ins_client ON sign_ins (tenant, client_id, time)",
-            """
-            CREATE TABLE IF NOT EXISTS settings (
-                setting_key TEXT PRIMARY KEY,
-                value TEXT NOT NULL
-            )
-            """,
-        ]),
-        Migration(version: 2, name: "user sign-in", statements: [
-            "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''",
-            """
-            CREATE TABLE IF NOT EXISTS users (
-                tenant TEXT NOT NULL REFERENCES tenants(name),
-                user_id TEXT NOT NULL,
-                username TEXT NOT NULL,
-                email TEXT,
-                display_name TEXT NOT NULL,
-                password_hash TEXT NOT NULL,
-                enabled INTEGER NOT NULL,
-                totp_secret TEXT,
-                created_at DOUBLE PRECISION NOT NULL,
-                updated_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (tenant, user_id),
-                UNIQUE (tenant, username)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS sign_in_failures (
-                failure_key TEXT PRIMARY KEY,
-                failures INTEGER NOT NULL,
-                last_failure_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS state_values (
-                kind TEXT NOT NULL,
-                state_key TEXT NOT NULL,
-                value TEXT NOT NULL,
-                expires_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (kind, state_key)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS grants (
-                grant_id TEXT PRIMARY KEY,
-                tenant TEXT NOT NULL,
-                client_id TEXT NOT NULL,
-                user_id TEXT NOT NULL,
-                scope TEXT NOT NULL,
-                audience TEXT NOT NULL,
-                nonce TEXT,
-                auth_time DOUBLE PRECISION NOT NULL,
-                session_id TEXT,
-                amr TEXT NOT NULL,
-                code_hash TEXT NOT NULL UNIQUE,
-                code_challenge TEXT,
-                redirect_uri TEXT,
-                code_expires_at DOUBLE PRECISION NOT NULL,
-                code_redeemed_at DOUBLE PRECISION,
-                created_at DOUBLE PRECISION NOT NULL,
-                offline INTEGER NOT NULL,
-                generation INTEGER NOT NULL,
-                rotated_at DOUBLE PRECISION,
-                last_used_at DOUBLE PRECISION,
-                revoked_at DOUBLE PRECISION
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS refresh_tokens (
-                token_hash TEXT PRIMARY KEY,
-                grant_id TEXT NOT NULL,
-                generation INTEGER NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
-        ]),
-        Migration(version: 3, name: "client certificates", statements: [
-            "ALTER TABLE clients ADD COLUMN certificates TEXT NOT NULL DEFAULT ''",
-        ]),
-        Migration(version: 4, name: "user sessions valid after", statements: [
-            // Sessions that began before this instant are no longer honoured (password set, user
-            // disabled, second factor removed).
-            "ALTER TABLE users ADD COLUMN sessions_valid_after DOUBLE PRECISION",
-        ]),
+        Migration(
+            version: 1, name: "initial schema",
+            statements: [
+                """
+                CREATE TABLE IF NOT EXISTS tenants (
+                    name TEXT PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    display_name TEXT NOT NULL,
+                    signing_algorithm TEXT NOT NULL,
+                    access_token_lifetime INTEGER NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS clients (
+                    tenant TEXT NOT NULL REFERENCES tenants(name),
+                    client_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    client_type TEXT NOT NULL,
+                    auth_methods TEXT NOT NULL,
+                    grant_types TEXT NOT NULL,
+                    allowed_scopes TEXT NOT NULL,
+                    default_scopes TEXT NOT NULL,
+                    allowed_resources TEXT NOT NULL,
+                    jwks TEXT,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (tenant, client_id)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS client_secrets (
+                    tenant TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    secret_id TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    hint TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    expires_at DOUBLE PRECISION,
+                    PRIMARY KEY (tenant, client_id, secret_id)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS signing_keys (
+                    tenant TEXT NOT NULL REFERENCES tenants(name),
+                    kid TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    private_key TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (tenant, kid)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS one_time_values (
+                    value_key TEXT PRIMARY KEY,
+                    expires_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS sign_ins (
+                    time DOUBLE PRECISION NOT NULL,
+                    tenant TEXT NOT NULL,
+                    client_id TEXT,
+                    grant_type TEXT,
+                    scopes TEXT,
+                    result TEXT NOT NULL,
+                    error_code INTEGER,
+                    error TEXT,
+                    detail TEXT,
+                    trace_id TEXT NOT NULL,
+                    correlation_id TEXT NOT NULL,
+                    client_ip TEXT,
+                    user_agent TEXT,
+                    latency_us BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS sign_ins_trace ON sign_ins (trace_id)",
+                "CREATE INDEX IF NOT EXISTS sign_ins_time ON sign_ins (time)",
+                "CREATE INDEX IF NOT EXISTS sign_ins_client ON sign_ins (tenant, client_id, time)",
+                """
+                CREATE TABLE IF NOT EXISTS settings (
+                    setting_key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                )
+                """,
+            ]),
+        Migration(
+            version: 2, name: "user sign-in",
+            statements: [
+                "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''",
+                """
+                CREATE TABLE IF NOT EXISTS users (
+                    tenant TEXT NOT NULL REFERENCES tenants(name),
+                    user_id TEXT NOT NULL,
+                    username TEXT NOT NULL,
+                    email TEXT,
+                    display_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    enabled INTEGER NOT NULL,
+                    totp_secret TEXT,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    updated_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (tenant, user_id),
+                    UNIQUE (tenant, username)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS sign_in_failures (
+                    failure_key TEXT PRIMARY KEY,
+                    failures INTEGER NOT NULL,
+                    last_failure_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS state_values (
+                    kind TEXT NOT NULL,
+                    state_key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (kind, state_key)
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS grants (
+                    grant_id TEXT PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    nonce TEXT,
+                    auth_time DOUBLE PRECISION NOT NULL,
+                    session_id TEXT,
+                    amr TEXT NOT NULL,
+                    code_hash TEXT NOT NULL UNIQUE,
+                    code_challenge TEXT,
+                    redirect_uri TEXT,
+                    code_expires_at DOUBLE PRECISION NOT NULL,
+                    code_redeemed_at DOUBLE PRECISION,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    offline INTEGER NOT NULL,
+                    generation INTEGER NOT NULL,
+                    rotated_at DOUBLE PRECISION,
+                    last_used_at DOUBLE PRECISION,
+                    revoked_at DOUBLE PRECISION
+                )
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS refresh_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    grant_id TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
+            ]),
+        Migration(
+            version: 3, name: "client certificates",
+            statements: [
+                "ALTER TABLE clients ADD COLUMN certificates TEXT NOT NULL DEFAULT ''"
+            ]),
+        Migration(
+            version: 4, name: "user sessions valid after",
+            statements: [
+                // Sessions that began before this instant are no longer honoured (password set, user
+                // disabled, second factor removed).
+                "ALTER TABLE users ADD COLUMN sessions_valid_after DOUBLE PRECISION"
+            ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order.
     /// Returns the versions applied.
     @discardableResult
     public static func run(on db: any SQLDatabase, now: Date = Date()) async throws -> [Int] {
-        try await db.raw("""
+        try await db.raw(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
                 name TEXT NOT NULL,
                 applied_at DOUBLE PRECISION NOT NULL
             )
-            """).run()
-        let applied = Set(try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
+            """
+        ).run()
+        let applied = Set(
+            try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
         var ran: [Int] = []
         for migration in all.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
             for statement in migration.statements {
                 try await db.raw(SQLQueryString(statement)).run()
             }
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO schema_migrations (version, name, applied_at)
                 VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.timeIntervalSince1970))
                 ON CONFLICT (version) DO NOTHING
-                """).run()
+                """
+            ).run()
             ran.append(migration.version)
         }
         return ran

@@ -6,18 +6,21 @@ extension SQLStore {
     // MARK: Users
 
     public func createUser(_ user: User) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
             VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
                     \(bind: user.passwordHash), \(bind: user.enabled ? 1 : 0), \(bind: user.sealedTOTPSecret),
                     \(bind: user.createdAt.timeIntervalSince1970), \(bind: user.updatedAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING user_id
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
     }
 
     public func user(tenant: TenantName, username: Username) async throws -> User? {
-        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(Self.user)
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(
+            Self.user)
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {
@@ -29,13 +32,15 @@ extension SQLStore {
     }
 
     public func updateUser(_ user: User) async throws -> Bool {
-        !(try await db.raw("""
+        !(try await db.raw(
+            """
             UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
                 password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
                 updated_at = \(bind: user.updatedAt.timeIntervalSince1970),
                 sessions_valid_after = \(bind: user.sessionsValidAfter?.timeIntervalSince1970)
             WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
-            """).all()).isEmpty
+            """
+        ).all()).isEmpty
     }
 
     static func user(_ row: any SQLRow) throws -> User {
@@ -56,21 +61,25 @@ extension SQLStore {
     public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
         // One statement: the SET expressions read the row as it was before this attempt.
         let reset = resetBefore.timeIntervalSince1970
-        let row = try await db.raw("""
+        let row = try await db.raw(
+            """
             INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now.timeIntervalSince1970))
             ON CONFLICT (failure_key) DO UPDATE SET
                 failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) THEN 1 ELSE sign_in_failures.failures + 1 END,
                 last_failure_at = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) OR sign_in_failures.failures < \(bind: limit)
                     THEN excluded.last_failure_at ELSE sign_in_failures.last_failure_at END
             RETURNING failures
-            """).first()
+            """
+        ).first()
         return try row?.decode(column: "failures", as: Int.self) ?? 1
     }
 
     public func signInFailures(key: String, since: Date) async throws -> Int {
-        let row = try await db.raw("""
+        let row = try await db.raw(
+            """
             SELECT failures FROM sign_in_failures WHERE failure_key = \(bind: key) AND last_failure_at >= \(bind: since.timeIntervalSince1970)
-            """).first()
+            """
+        ).first()
         return try row?.decode(column: "failures", as: Int.self) ?? 0
     }
 
@@ -81,22 +90,28 @@ extension SQLStore {
     // MARK: State
 
     public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO state_values (kind, state_key, value, expires_at) VALUES (\(bind: kind), \(bind: key), \(bind: value), \(bind: expiresAt.timeIntervalSince1970))
             ON CONFLICT (kind, state_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-            """).run()
+            """
+        ).run()
     }
 
     public func state(kind: String, key: String, now: Date) async throws -> String? {
-        try await db.raw("""
+        try await db.raw(
+            """
             SELECT value FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) AND expires_at > \(bind: now.timeIntervalSince1970)
-            """).first()?.decode(column: "value", as: String.self)
+            """
+        ).first()?.decode(column: "value", as: String.self)
     }
 
     public func takeState(kind: String, key: String, now: Date) async throws -> String? {
-        let row = try await db.raw("""
+        let row = try await db.raw(
+            """
             DELETE FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) RETURNING value, expires_at
-            """).first()
+            """
+        ).first()
         guard let row, try row.decode(column: "expires_at", as: Double.self) > now.timeIntervalSince1970 else { return nil }
         return try row.decode(column: "value", as: String.self)
     }
@@ -112,7 +127,8 @@ extension SQLStore {
     // MARK: Grants
 
     public func createGrant(_ grant: AuthorizationGrant) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO grants (grant_id, tenant, client_id, user_id, scope, audience, nonce, auth_time, session_id, amr, code_hash,
                                 code_challenge, redirect_uri, code_expires_at, code_redeemed_at, created_at, offline, generation,
                                 rotated_at, last_used_at, revoked_at)
@@ -123,7 +139,8 @@ extension SQLStore {
                     \(bind: grant.createdAt.timeIntervalSince1970), \(bind: grant.offline ? 1 : 0), \(bind: grant.generation),
                     \(bind: grant.rotatedAt?.timeIntervalSince1970), \(bind: grant.lastUsedAt?.timeIntervalSince1970), \(bind: grant.revokedAt?.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING grant_id
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("grant \(grant.id)") }
     }
 
@@ -132,10 +149,12 @@ extension SQLStore {
     }
 
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
-        if let row = try await db.raw("""
+        if let row = try await db.raw(
+            """
             UPDATE grants SET code_redeemed_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
             WHERE code_hash = \(bind: hash) AND code_redeemed_at IS NULL RETURNING *
-            """).first() {
+            """
+        ).first() {
             return .redeemed(try Self.grant(row))
         }
         guard let row = try await db.raw("SELECT * FROM grants WHERE code_hash = \(bind: hash)").first() else { return .unknown }
@@ -143,16 +162,20 @@ extension SQLStore {
     }
 
     public func revokeGrant(id: String, now: Date) async throws -> Bool {
-        !(try await db.raw("""
+        !(try await db.raw(
+            """
             UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970) WHERE grant_id = \(bind: id) AND revoked_at IS NULL RETURNING grant_id
-            """).all()).isEmpty
+            """
+        ).all()).isEmpty
     }
 
     public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
-        try await db.raw("""
+        try await db.raw(
+            """
             UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970)
             WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID) AND revoked_at IS NULL RETURNING grant_id
-            """).all().count
+            """
+        ).all().count
     }
 
     public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
@@ -164,34 +187,42 @@ extension SQLStore {
     }
 
     public func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
-        !(try await db.raw("""
+        !(try await db.raw(
+            """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
             SELECT \(bind: hash), grant_id, generation, \(bind: now.timeIntervalSince1970) FROM grants
             WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
             ON CONFLICT DO NOTHING RETURNING token_hash
-            """).all()).isEmpty
+            """
+        ).all()).isEmpty
     }
 
     public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
-        let moved = try await db.raw("""
+        let moved = try await db.raw(
+            """
             UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
             WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
-            """).all()
+            """
+        ).all()
         guard !moved.isEmpty else { return false }
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
             VALUES (\(bind: newHash), \(bind: grantID), \(bind: generation + 1), \(bind: now.timeIntervalSince1970))
-            """).run()
+            """
+        ).run()
         return true
     }
 
     public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
-        let ids = try await db.raw("""
+        let ids = try await db.raw(
+            """
             DELETE FROM grants
             WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now.timeIntervalSince1970))
                OR revoked_at < \(bind: cutoff.timeIntervalSince1970) OR last_used_at < \(bind: cutoff.timeIntervalSince1970)
             RETURNING grant_id
-            """).all().map { try $0.decode(column: "grant_id", as: String.self) }
+            """
+        ).all().map { try $0.decode(column: "grant_id", as: String.self) }
         for chunk in stride(from: 0, to: ids.count, by: 200).map({ Array(ids[$0..<min($0 + 200, ids.count)]) }) {
             try await db.delete(from: "refresh_tokens").where("grant_id", .in, chunk).run()
         }
@@ -199,7 +230,9 @@ extension SQLStore {
     }
 
     static func grant(_ row: any SQLRow) throws -> AuthorizationGrant {
-        func date(_ column: String) throws -> Date? { try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:)) }
+        func date(_ column: String) throws -> Date? {
+            try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:))
+        }
         return AuthorizationGrant(
             id: try row.decode(column: "grant_id", as: String.self),
             tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),

@@ -13,12 +13,14 @@ public struct SQLStore: GatehouseStore {
     // MARK: Tenants
 
     public func createTenant(_ tenant: Tenant) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at)
             VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
                     \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING name
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("tenant \(tenant.name)") }
     }
 
@@ -52,7 +54,8 @@ public struct SQLStore: GatehouseStore {
     // MARK: Clients
 
     public func createClient(_ client: Client) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, created_at)
             VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                     \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
@@ -62,12 +65,14 @@ public struct SQLStore: GatehouseStore {
                     \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                     \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING client_id
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("client \(client.id)") }
     }
 
     public func client(tenant: TenantName, id: ClientID) async throws -> Client? {
-        try await db.raw("SELECT * FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").first().map(Self.client)
+        try await db.raw("SELECT * FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").first().map(
+            Self.client)
     }
 
     public func clients(tenant: TenantName) async throws -> [Client] {
@@ -95,32 +100,40 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
-        try await db.raw("""
+        try await db.raw(
+            """
             UPDATE clients SET certificates = \(bind: certificates.joined(separator: "\n"))
             WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id
-            """).first() != nil
+            """
+        ).first() != nil
     }
 
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
         try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
-        let rows = try await db.raw("DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id").all()
+        let rows = try await db.raw(
+            "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
+        ).all()
         return !rows.isEmpty
     }
 
     public func addSecret(_ secret: ClientSecretRecord) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO client_secrets (tenant, client_id, secret_id, hash, hint, created_at, expires_at)
             VALUES (\(bind: secret.tenant.value), \(bind: secret.clientID.value), \(bind: secret.secretID), \(bind: secret.hash),
                     \(bind: secret.hint), \(bind: secret.createdAt.timeIntervalSince1970), \(bind: secret.expiresAt?.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING secret_id
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("secret \(secret.secretID)") }
     }
 
     public func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] {
-        try await db.raw("""
+        try await db.raw(
+            """
             SELECT * FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) ORDER BY created_at, secret_id
-            """).all().map { row in
+            """
+        ).all().map { row in
             ClientSecretRecord(
                 tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
                 clientID: try ClientID(try row.decode(column: "client_id", as: String.self)),
@@ -133,21 +146,25 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
-        !(try await db.raw("""
+        !(try await db.raw(
+            """
             DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) AND secret_id = \(bind: secretID)
             RETURNING secret_id
-            """).all()).isEmpty
+            """
+        ).all()).isEmpty
     }
 
     // MARK: Keys
 
     public func addKey(_ key: SigningKeyRecord) async throws {
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
             VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
                     \(bind: key.status.rawValue), \(bind: key.createdAt.timeIntervalSince1970))
             ON CONFLICT DO NOTHING RETURNING kid
-            """).all()
+            """
+        ).all()
         if rows.isEmpty { throw StoreError.conflict("key \(key.kid)") }
     }
 
@@ -164,30 +181,36 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
-        !(try await db.raw("""
+        !(try await db.raw(
+            """
             UPDATE signing_keys SET status = \(bind: status.rawValue) WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid
-            """).all()).isEmpty
+            """
+        ).all()).isEmpty
     }
 
     public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
-        !(try await db.raw("DELETE FROM signing_keys WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid").all()).isEmpty
+        !(try await db.raw("DELETE FROM signing_keys WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid").all())
+            .isEmpty
     }
 
     // MARK: One-time values
 
     public func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
         // One conditional statement: inserts, or takes over an expired row; a live row returns nothing.
-        let rows = try await db.raw("""
+        let rows = try await db.raw(
+            """
             INSERT INTO one_time_values (value_key, expires_at) VALUES (\(bind: key), \(bind: expiresAt.timeIntervalSince1970))
             ON CONFLICT (value_key) DO UPDATE SET expires_at = excluded.expires_at
             WHERE one_time_values.expires_at < \(bind: now.timeIntervalSince1970)
             RETURNING value_key
-            """).all()
+            """
+        ).all()
         return !rows.isEmpty
     }
 
     public func purgeExpired(now: Date) async throws -> Int {
-        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now.timeIntervalSince1970) RETURNING value_key").all().count
+        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now.timeIntervalSince1970) RETURNING value_key").all()
+            .count
     }
 
     // MARK: Sign-in log
@@ -200,7 +223,8 @@ public struct SQLStore: GatehouseStore {
             for event in chunk {
                 insert.values([
                     SQLBind(event.time.timeIntervalSince1970), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
-                    SQLBind(event.scopes), SQLBind(event.result.rawValue), SQLBind(event.errorCode), SQLBind(event.error), SQLBind(event.detail),
+                    SQLBind(event.scopes), SQLBind(event.result.rawValue), SQLBind(event.errorCode), SQLBind(event.error),
+                    SQLBind(event.detail),
                     SQLBind(event.traceID), SQLBind(event.correlationID), SQLBind(event.clientIP), SQLBind(event.userAgent),
                     SQLBind(event.latencyMicros),
                 ])

@@ -29,7 +29,8 @@ public final class SQLiteDatabase: Sendable {
             try prepareFiles(file)
             for warning in permissionWarnings(file) { logger.warning("\(warning)") }
         }
-        let connection = try await SQLiteConnection.open(storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        let connection = try await SQLiteConnection.open(
+            storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         let database = SQLiteDatabase(connection: connection)
         let sql = connection.sql()
         try await sql.raw("PRAGMA busy_timeout = 5000").run()
@@ -61,8 +62,12 @@ public final class SQLiteDatabase: Sendable {
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent().path
         var warnings: [String] = []
         for (path, wanted) in [(folder, 0o700), (file, 0o600), (file + "-wal", 0o600), (file + "-shm", 0o600)] {
-            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 else { continue }
-            warnings.append("'\(path)' is mode \(String(mode, radix: 8)): other users of this machine can read the keys it holds; run chmod \(String(wanted, radix: 8)) '\(path)'")
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 else {
+                continue
+            }
+            warnings.append(
+                "'\(path)' is mode \(String(mode, radix: 8)): other users of this machine can read the keys it holds; run chmod \(String(wanted, radix: 8)) '\(path)'"
+            )
         }
         return warnings
     }

@@ -16,14 +16,26 @@ struct Clients: AsyncParsableCommand {
         @Option(help: "Client ID (default: a new GUID).") var id: String?
         @Flag(name: .customLong("public"), help: "A public client (token_endpoint_auth_method none).") var isPublic = false
         @Option(name: .customLong("scope"), help: "An allowed scope (repeatable, or space-separated).") var scopes: [String] = []
-        @Option(name: .customLong("default-scope"), help: "A default scope (repeatable; default: all allowed scopes).") var defaultScopes: [String] = []
-        @Option(name: .customLong("resource"), help: "An allowed RFC 8707 resource URI (repeatable); the first is the default audience.") var resources: [String] = []
-        @Option(name: .customLong("grant"), help: "An allowed grant type (repeatable; default client_credentials): client_credentials, authorization_code, refresh_token, password, device_code, on_behalf_of.") var grants: [String] = []
-        @Option(name: .customLong("auth-method"), help: "client_secret_basic, client_secret_post, private_key_jwt or none (repeatable).") var authMethods: [String] = []
-        @Option(name: .customLong("redirect-uri"), help: "A redirect URI for the authorization code flow (repeatable; exact match).") var redirectURIs: [String] = []
-        @Option(name: .customLong("post-logout-redirect-uri"), help: "A URI the logout endpoint may return to (repeatable).") var postLogoutURIs: [String] = []
+        @Option(name: .customLong("default-scope"), help: "A default scope (repeatable; default: all allowed scopes).") var defaultScopes:
+            [String] = []
+        @Option(name: .customLong("resource"), help: "An allowed RFC 8707 resource URI (repeatable); the first is the default audience.")
+        var resources: [String] = []
+        @Option(
+            name: .customLong("grant"),
+            help:
+                "An allowed grant type (repeatable; default client_credentials): client_credentials, authorization_code, refresh_token, password, device_code, on_behalf_of."
+        ) var grants: [String] = []
+        @Option(name: .customLong("auth-method"), help: "client_secret_basic, client_secret_post, private_key_jwt or none (repeatable).")
+        var authMethods: [String] = []
+        @Option(name: .customLong("redirect-uri"), help: "A redirect URI for the authorization code flow (repeatable; exact match).")
+        var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "A URI the logout endpoint may return to (repeatable).")
+        var postLogoutURIs: [String] = []
         @Option(name: .customLong("jwks-file"), help: "The client's public JWKS, for private_key_jwt.") var jwksFile: String?
-        @Option(name: .customLong("certificate"), help: "A PEM certificate file for private_key_jwt assertions that name it by x5t, x5t#S256 or x5c (repeatable).") var certificateFiles: [String] = []
+        @Option(
+            name: .customLong("certificate"),
+            help: "A PEM certificate file for private_key_jwt assertions that name it by x5t, x5t#S256 or x5c (repeatable).")
+        var certificateFiles: [String] = []
         @Option(name: .customLong("secret-expires-in-days"), help: "Lifetime of the first secret, in days.") var secretDays: Double?
         @Flag var json = false
 
@@ -36,25 +48,35 @@ struct Clients: AsyncParsableCommand {
             // A client that signs users in: the code flow with refresh tokens and the OpenID Connect scopes by default.
             let signsUsersIn = !redirectURIs.isEmpty
             if signsUsersIn && allowed.isEmpty { allowed = ["openid", "profile", "email", "offline_access"] }
-            for token in allowed where !Scope.isValidToken(token[...]) { throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)") }
+            for token in allowed where !Scope.isValidToken(token[...]) {
+                throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)")
+            }
             spec.allowedScopes = Scope(tokens: allowed)
-            if !defaultScopes.isEmpty { spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) }) }
+            if !defaultScopes.isEmpty {
+                spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) })
+            }
             spec.allowedResources = try resources.map { raw in
-                do { return try ResourceIndicator(raw) } catch { throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)") }
+                do { return try ResourceIndicator(raw) } catch {
+                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+                }
             }
             if !grants.isEmpty {
-                spec.grantTypes = Set(try grants.map { raw in
-                    guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
-                    return grant
-                })
+                spec.grantTypes = Set(
+                    try grants.map { raw in
+                        guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
+                        return grant
+                    })
+            } else if signsUsersIn {
+                spec.grantTypes = [.authorizationCode, .refreshToken]
+            } else if isPublic {
+                spec.grantTypes = []
             }
-            else if signsUsersIn { spec.grantTypes = [.authorizationCode, .refreshToken] }
-            else if isPublic { spec.grantTypes = [] }
             if !authMethods.isEmpty {
-                spec.authMethods = Set(try authMethods.map { raw in
-                    guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
-                    return method
-                })
+                spec.authMethods = Set(
+                    try authMethods.map { raw in
+                        guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
+                        return method
+                    })
             }
             if let jwksFile {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
@@ -66,7 +88,10 @@ struct Clients: AsyncParsableCommand {
                 guard let first = blocks.first else { throw ValidationError("'\(file)' holds no PEM certificate") }
                 spec.certificates.append(first)
             }
-            if let secretDays { guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }; spec.secretLifetime = secretDays * 86400 }
+            if let secretDays {
+                guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }
+                spec.secretLifetime = secretDays * 86400
+            }
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, settings in
                 let created: (Client, Administration.NewSecret?)
@@ -75,8 +100,14 @@ struct Clients: AsyncParsableCommand {
                 } catch StoreError.conflict { throw CLIError("a client with this ID exists in tenant '\(tenantName)'") }
                 let (client, secret) = created
                 if json {
-                    var object: [String: Any] = ["client_id": client.id.value, "tenant": tenantName.value, "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenantName.value)]
-                    if let secret { object["client_secret"] = secret.value; object["secret_id"] = secret.record.secretID }
+                    var object: [String: Any] = [
+                        "client_id": client.id.value, "tenant": tenantName.value,
+                        "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenantName.value),
+                    ]
+                    if let secret {
+                        object["client_secret"] = secret.value
+                        object["secret_id"] = secret.record.secretID
+                    }
                     try printJSON(object)
                 } else {
                     print("Client ID:      \(client.id)")
@@ -113,30 +144,40 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard let client = try await store.client(tenant: tenantName, id: clientID) else { throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                guard let client = try await store.client(tenant: tenantName, id: clientID) else {
+                    throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
+                }
                 let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
-                try printJSON([
-                    "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
-                    "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
-                    "grant_types": client.grantTypes.map(\.rawValue).sorted(),
-                    "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
-                    "allowed_resources": client.allowedResources.map(\.value), "has_jwks": client.jwks != nil,
-                    "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map { certificate -> [String: Any] in
-                        ["subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
-                         "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter)]
-                    },
-                    "secrets": secrets.map { secret -> [String: Any] in
-                        var object: [String: Any] = ["secret_id": secret.secretID, "hint": secret.hint + "…", "created_at": ISO8601DateFormatter().string(from: secret.createdAt)]
-                        if let expiry = secret.expiresAt { object["expires_at"] = ISO8601DateFormatter().string(from: expiry) }
-                        return object
-                    },
-                ] as [String: Any])
+                try printJSON(
+                    [
+                        "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
+                        "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
+                        "grant_types": client.grantTypes.map(\.rawValue).sorted(),
+                        "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
+                        "allowed_resources": client.allowedResources.map(\.value), "has_jwks": client.jwks != nil,
+                        "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map {
+                            certificate -> [String: Any] in
+                            [
+                                "subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
+                                "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter),
+                            ]
+                        },
+                        "secrets": secrets.map { secret -> [String: Any] in
+                            var object: [String: Any] = [
+                                "secret_id": secret.secretID, "hint": secret.hint + "…",
+                                "created_at": ISO8601DateFormatter().string(from: secret.createdAt),
+                            ]
+                            if let expiry = secret.expiresAt { object["expires_at"] = ISO8601DateFormatter().string(from: expiry) }
+                            return object
+                        },
+                    ] as [String: Any])
             }
         }
     }
 
     struct AddSecret: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-secret", abstract: "Add a secret (for rotation). It is shown once.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-secret", abstract: "Add a secret (for rotation). It is shown once.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
         @Option(name: .customLong("expires-in-days")) var days: Double?
@@ -147,26 +188,34 @@ struct Clients: AsyncParsableCommand {
             if let days, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
             try await withAdministration(global) { admin, _ in
                 let secret = try await admin.addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 })
-                if json { try printJSON(["client_secret": secret.value, "secret_id": secret.record.secretID]) }
-                else { print("Client secret: \(secret.value)\nSecret ID:     \(secret.record.secretID) (the secret is shown once)") }
+                if json {
+                    try printJSON(["client_secret": secret.value, "secret_id": secret.record.secretID])
+                } else {
+                    print("Client secret: \(secret.value)\nSecret ID:     \(secret.record.secretID) (the secret is shown once)")
+                }
             }
         }
     }
 
     struct AddCertificate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-certificate", abstract: "Register a certificate (PEM) for private_key_jwt assertions.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-certificate", abstract: "Register a certificate (PEM) for private_key_jwt assertions.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
         @Option(name: .customLong("certificate"), help: "PEM certificate file (the first certificate in it is used).") var file: String
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
-            guard let data = FileManager.default.contents(atPath: file), let pem = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self)).first else {
+            guard let data = FileManager.default.contents(atPath: file),
+                let pem = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self)).first
+            else {
                 throw ValidationError("'\(file)' holds no PEM certificate")
             }
             try await withAdministration(global) { admin, _ in
                 let certificate = try await admin.addCertificate(tenant: tenantName, clientID: clientID, pem: pem)
-                print("Registered certificate \(certificate.subject)\nSHA-1 thumbprint: \(certificate.thumbprintHex)\nValid until:      \(certificate.notValidAfter)")
+                print(
+                    "Registered certificate \(certificate.subject)\nSHA-1 thumbprint: \(certificate.thumbprintHex)\nValid until:      \(certificate.notValidAfter)"
+                )
             }
         }
     }
@@ -180,7 +229,9 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else { throw CLIError("no secret '\(secretID)' on client '\(clientID)'") }
+                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else {
+                    throw CLIError("no secret '\(secretID)' on client '\(clientID)'")
+                }
                 print("Removed secret \(secretID).")
             }
         }
@@ -194,7 +245,9 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             try await withStore(global) { store, _ in
-                guard try await store.removeClient(tenant: tenantName, id: clientID) else { throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'") }
+                guard try await store.removeClient(tenant: tenantName, id: clientID) else {
+                    throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
+                }
                 print("Removed client \(clientID).")
             }
         }

@@ -17,7 +17,8 @@ struct DevCert: AsyncParsableCommand {
         let folder = URL(fileURLWithPath: out).standardizedFileURL
         let certificates = DevelopmentCertificates(directory: folder)
         let outcome = try await certificates.make(hostnames: ["localhost"] + hostnames)
-        say("""
+        say(
+            """
             \(outcome.createdAuthority ? "Created" : "Reused") the development CA: \(certificates.caCertificatePath.path)
               SHA-256 \(outcome.caSHA256)
             Server certificate (localhost, 127.0.0.1, ::1\(hostnames.isEmpty ? "" : ", " + hostnames.joined(separator: ", "))), valid until \(outcome.serverNotAfter):

@@ -3,7 +3,8 @@ import Foundation
 import GatehouseCore
 
 struct Explain: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the troubleshooting text of an error code (the same as GET /error?code=N).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the troubleshooting text of an error code (the same as GET /error?code=N).")
     @Argument(help: "The number from error_codes.") var code: Int
     @Option(help: "Language: en or vi.") var lang: String = "en"
     @Flag var json = false
@@ -16,8 +17,10 @@ struct Explain: AsyncParsableCommand {
         let language = texts.negotiate([lang])
         let text = texts.text(for: entry.number, language: language)
         if json {
-            try printJSON(["code": entry.number, "name": entry.name, "error": entry.error.rawValue, "status": entry.status,
-                           "message": text?.message ?? "", "cause": text?.cause ?? "", "remediation": text?.remediation ?? "", "language": language])
+            try printJSON([
+                "code": entry.number, "name": entry.name, "error": entry.error.rawValue, "status": entry.status,
+                "message": text?.message ?? "", "cause": text?.cause ?? "", "remediation": text?.remediation ?? "", "language": language,
+            ])
             return
         }
         print("\(entry.number) \(entry.name)")

@@ -4,7 +4,8 @@ import GatehouseCore
 import GatehouseServer
 
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self])
+    static let configuration = CommandConfiguration(
+        abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys (no private parts).")
@@ -25,7 +26,9 @@ struct Keys: AsyncParsableCommand {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Promote the next key to active, retire the active key, publish a new next key.",
-            discussion: "Running servers pick the change up within 30 seconds. Rotate only after the next key has been published for longer than clients cache the JWKS (5 minutes).")
+            discussion:
+                "Running servers pick the change up within 30 seconds. Rotate only after the next key has been published for longer than clients cache the JWKS (5 minutes)."
+        )
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
 
@@ -39,7 +42,8 @@ struct Keys: AsyncParsableCommand {
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a retired key from the JWKS, once the tokens it signed have expired.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a retired key from the JWKS, once the tokens it signed have expired.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Option var kid: String

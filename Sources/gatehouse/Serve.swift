@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env GATEHOUSE_HTTP_PORT; default 8080).")
     var port: Int?
 
-    @Option(name: .customLong("base-url"), help: "Public base URL for issuers, endpoints and error links (env GATEHOUSE_BASE_URL; default http://HOST:PORT).")
+    @Option(
+        name: .customLong("base-url"),
+        help: "Public base URL for issuers, endpoints and error links (env GATEHOUSE_BASE_URL; default http://HOST:PORT).")
     var baseURL: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env GATEHOUSE_LOG_LEVEL).")
@@ -44,7 +46,9 @@ struct Serve: AsyncParsableCommand {
         // A language file that cannot be used stops start-up, naming the file and the problem.
         do { _ = try CatalogueTexts.loadBundled() } catch { throw CLIError("\(error)") }
         let settings = try await Settings.load(global: global, overrides: overrides)
-        guard let level = Logger.Level(rawValue: settings.logLevel) else { throw ValidationError("unknown log level '\(settings.logLevel)'") }
+        guard let level = Logger.Level(rawValue: settings.logLevel) else {
+            throw ValidationError("unknown log level '\(settings.logLevel)'")
+        }
         if let tls = settings.tls {
             for path in [tls.certificatePath, tls.keyPath] where !FileManager.default.isReadableFile(atPath: path) {
                 throw ValidationError("cannot read TLS file '\(path)' (make one with: gatehouse dev-cert)")
@@ -69,7 +73,8 @@ struct Serve: AsyncParsableCommand {
         if try await store.tenants().isEmpty {
             let tenant = try parseTenant(settings.bootstrapTenant)
             try await gatehouse.administration.createTenant(name: tenant)
-            say("""
+            say(
+                """
                 Created tenant '\(tenant)' with an ES256 signing key.
                 Issuer:         \(gatehouse.configuration.issuer(tenant.value))
                 Token endpoint: \(gatehouse.configuration.tokenEndpoint(tenant.value))
@@ -77,7 +82,9 @@ struct Serve: AsyncParsableCommand {
                 """)
         }
         if settings.storage == "sqlite" { say("Database: \(settings.databasePath)") }
-        say("Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))")
+        say(
+            "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"
+        )
         let app = try gatehouse.buildApplication(logger: logger)
         try await app.runService()
         try await close()

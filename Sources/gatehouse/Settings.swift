@@ -46,7 +46,9 @@ struct Settings {
         return reader.string(forKey: "gatehouse.base_url", default: "\(tls == nil ? "http" : "https")://\(authority)")
     }
     var tls: TLSFiles? {
-        guard let cert = reader.string(forKey: "gatehouse.tls.cert"), let key = reader.string(forKey: "gatehouse.tls.key") else { return nil }
+        guard let cert = reader.string(forKey: "gatehouse.tls.cert"), let key = reader.string(forKey: "gatehouse.tls.key") else {
+            return nil
+        }
         return TLSFiles(certificatePath: cert, keyPath: key)
     }
     /// Only one of the two TLS files was given.
@@ -137,7 +139,10 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 func parseTenant(_ raw: String) throws -> TenantName {
-    do { return try TenantName(raw) } catch { throw ValidationError("'\(raw)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.', starting with a letter or digit") }
+    do { return try TenantName(raw) } catch {
+        throw ValidationError(
+            "'\(raw)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.', starting with a letter or digit")
+    }
 }
 
 func parseClientID(_ raw: String) throws -> ClientID {

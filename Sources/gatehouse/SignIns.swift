@@ -3,7 +3,8 @@ import Foundation
 import GatehouseCore
 
 struct SignIns: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "signins", abstract: "Search the sign-in log: every token request, success or failure.")
+    static let configuration = CommandConfiguration(
+        commandName: "signins", abstract: "Search the sign-in log: every token request, success or failure.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("trace-id")) var traceID: String?
     @Option(name: .customLong("correlation-id")) var correlationID: String?
@@ -18,8 +19,9 @@ struct SignIns: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
-        let query = SignInQuery(traceID: traceID, correlationID: correlationID, tenant: tenant, clientID: clientID, errorCode: code,
-                                result: failures ? .failure : nil, since: try since.map(Self.parseTime), until: try until.map(Self.parseTime), limit: limit)
+        let query = SignInQuery(
+            traceID: traceID, correlationID: correlationID, tenant: tenant, clientID: clientID, errorCode: code,
+            result: failures ? .failure : nil, since: try since.map(Self.parseTime), until: try until.map(Self.parseTime), limit: limit)
         try await withStore(global) { store, _ in
             let events = try await store.signIns(query)
             if json {
@@ -29,11 +31,16 @@ struct SignIns: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(events), as: UTF8.self))
                 return
             }
-            if events.isEmpty { print("No matching sign-ins."); return }
+            if events.isEmpty {
+                print("No matching sign-ins.")
+                return
+            }
             let formatter = ISO8601DateFormatter()
             for event in events {
                 let outcome = event.result == .success ? "success" : "\(event.errorCode.map(String.init) ?? "-") \(event.error ?? "")"
-                print("\(formatter.string(from: event.time))  \(event.tenant)  \(event.clientID ?? "-")  \(event.grantType ?? "-")  \(outcome)  trace=\(event.traceID) correlation=\(event.correlationID)  \(event.latencyMicros)µs  ip=\(event.clientIP ?? "-")")
+                print(
+                    "\(formatter.string(from: event.time))  \(event.tenant)  \(event.clientID ?? "-")  \(event.grantType ?? "-")  \(outcome)  trace=\(event.traceID) correlation=\(event.correlationID)  \(event.latencyMicros)µs  ip=\(event.clientIP ?? "-")"
+                )
                 if let detail = event.detail { print("    detail: \(detail)") }
             }
         }

@@ -16,11 +16,16 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let tenant = try parseTenant(name)
-            guard let algorithm = SigningAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ES256, RS256 or EdDSA") }
-            guard (60...86400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 60 and 86400 seconds") }
+            guard let algorithm = SigningAlgorithm(rawValue: algorithm) else {
+                throw ValidationError("algorithm must be ES256, RS256 or EdDSA")
+            }
+            guard (60...86400).contains(tokenLifetime) else {
+                throw ValidationError("--token-lifetime must be between 60 and 86400 seconds")
+            }
             try await withAdministration(global) { admin, settings in
                 do {
-                    try await admin.createTenant(name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
+                    try await admin.createTenant(
+                        name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
                 } catch StoreError.conflict { throw CLIError("tenant '\(tenant)' already exists") }
                 print("Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
             }
@@ -36,10 +41,19 @@ struct Tenants: AsyncParsableCommand {
             try await withStore(global) { store, _ in
                 let tenants = try await store.tenants()
                 if json {
-                    try printJSON(tenants.map { ["name": $0.name.value, "id": $0.id.uuidString.lowercased(), "display_name": $0.displayName,
-                                                 "algorithm": $0.signingAlgorithm.rawValue, "access_token_lifetime": $0.accessTokenLifetime] as [String: Any] })
+                    try printJSON(
+                        tenants.map {
+                            [
+                                "name": $0.name.value, "id": $0.id.uuidString.lowercased(), "display_name": $0.displayName,
+                                "algorithm": $0.signingAlgorithm.rawValue, "access_token_lifetime": $0.accessTokenLifetime,
+                            ] as [String: Any]
+                        })
                 } else {
-                    for tenant in tenants { print("\(tenant.name)\t\(tenant.signingAlgorithm.rawValue)\t\(tenant.id.uuidString.lowercased())\t\(tenant.displayName)") }
+                    for tenant in tenants {
+                        print(
+                            "\(tenant.name)\t\(tenant.signingAlgorithm.rawValue)\t\(tenant.id.uuidString.lowercased())\t\(tenant.displayName)"
+                        )
+                    }
                 }
             }
         }

@@ -11,7 +11,8 @@ struct Users: AsyncParsableCommand {
     /// The password from --password, or one line of standard input with --password-stdin.
     struct PasswordOptions: ParsableArguments {
         @Option(help: "The password (visible to other local users in the process list; prefer --password-stdin).") var password: String?
-        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.") var passwordStdin =
+            false
 
         func read() throws -> String {
             if passwordStdin {
@@ -51,10 +52,13 @@ struct Users: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let user: User
                 do {
-                    user = try await admin.createUser(tenant: tenantName, username: username, email: email, displayName: displayName,
-                                                      password: password, passwords: Users.hasher(settings))
+                    user = try await admin.createUser(
+                        tenant: tenantName, username: username, email: email, displayName: displayName,
+                        password: password, passwords: Users.hasher(settings))
                 } catch StoreError.conflict { throw CLIError("a user named '\(username)' exists in tenant '\(tenantName)'") }
-                if json { try printJSON(["id": user.id, "username": user.username.value, "tenant": tenantName.value]) } else {
+                if json {
+                    try printJSON(["id": user.id, "username": user.username.value, "tenant": tenantName.value])
+                } else {
                     print("User ID:  \(user.id)")
                     print("Username: \(user.username)")
                 }
@@ -73,19 +77,27 @@ struct Users: AsyncParsableCommand {
             try await withStore(global) { store, _ in
                 let users = try await store.users(tenant: tenantName)
                 if json {
-                    try printJSON(users.map { ["id": $0.id, "username": $0.username.value, "email": $0.email ?? NSNull(), "display_name": $0.displayName,
-                                               "enabled": $0.enabled, "totp": $0.sealedTOTPSecret != nil] as [String: Any] })
+                    try printJSON(
+                        users.map {
+                            [
+                                "id": $0.id, "username": $0.username.value, "email": $0.email ?? NSNull(), "display_name": $0.displayName,
+                                "enabled": $0.enabled, "totp": $0.sealedTOTPSecret != nil,
+                            ] as [String: Any]
+                        })
                     return
                 }
                 for user in users {
-                    print("\(user.username)\t\(user.id)\t\(user.enabled ? "enabled" : "disabled")\(user.sealedTOTPSecret != nil ? "\ttotp" : "")\t\(user.email ?? "")")
+                    print(
+                        "\(user.username)\t\(user.id)\t\(user.enabled ? "enabled" : "disabled")\(user.sealedTOTPSecret != nil ? "\ttotp" : "")\t\(user.email ?? "")"
+                    )
                 }
             }
         }
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: sign-in and refresh fail with 50057; their sessions end and grants are revoked.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: sign-in and refresh fail with 50057; their sessions end and grants are revoked.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
@@ -107,7 +119,9 @@ struct Users: AsyncParsableCommand {
     }
 
     struct SetPassword: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set-password", abstract: "Set a user's password (also clears a lockout); ends their sessions and revokes their grants.")
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Set a user's password (also clears a lockout); ends their sessions and revokes their grants.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
@@ -117,14 +131,16 @@ struct Users: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             let password = try passwordOptions.read()
             try await withAdministration(global) { admin, settings in
-                let updated = try await admin.setPassword(tenant: tenantName, user: user, password: password, passwords: Users.hasher(settings))
+                let updated = try await admin.setPassword(
+                    tenant: tenantName, user: user, password: password, passwords: Users.hasher(settings))
                 print("Password set for \(updated.username)")
             }
         }
     }
 
     struct EnrollTOTP: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "enroll-totp", abstract: "Enroll a TOTP second factor; prints the secret and otpauth URL once.")
+        static let configuration = CommandConfiguration(
+            commandName: "enroll-totp", abstract: "Enroll a TOTP second factor; prints the secret and otpauth URL once.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
@@ -133,9 +149,13 @@ struct Users: AsyncParsableCommand {
         func run() async throws {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
-                let (updated, secret) = try await admin.enrollTOTP(tenant: tenantName, user: user, box: SecretBox(serverKey: admin.hasher.keyData))
-                let url = HummingbirdTOTP.enrollmentURL(secret: secret, account: updated.username.value, issuer: "Gatehouse \(tenantName.value)")
-                if json { try printJSON(["secret": secret, "otpauth_url": url]) } else {
+                let (updated, secret) = try await admin.enrollTOTP(
+                    tenant: tenantName, user: user, box: SecretBox(serverKey: admin.hasher.keyData))
+                let url = HummingbirdTOTP.enrollmentURL(
+                    secret: secret, account: updated.username.value, issuer: "Gatehouse \(tenantName.value)")
+                if json {
+                    try printJSON(["secret": secret, "otpauth_url": url])
+                } else {
                     print("TOTP secret (raw, as the key's characters): \(secret)")
                     print("Authenticator URL: \(url)")
                     print("(shown once; the secret is stored sealed with the server key)")

@@ -48,7 +48,9 @@ import Testing
             #expect(Set(file.entries.keys) == Set(Catalogue.all.map { String($0.number) }), "\(language): entries match the catalogue")
             for entry in Catalogue.all {
                 let text = file.entries[String(entry.number)]
-                #expect(text != nil && !text!.message.isEmpty && !text!.cause.isEmpty && !text!.remediation.isEmpty, "\(language) \(entry.number)")
+                #expect(
+                    text != nil && !text!.message.isEmpty && !text!.cause.isEmpty && !text!.remediation.isEmpty,
+                    "\(language) \(entry.number)")
                 // The message uses exactly the placeholders the entry declares, so every one is filled.
                 #expect(CatalogueTexts.placeholders(in: text?.message ?? "") == Set(entry.placeholders), "\(language) \(entry.number)")
             }
@@ -63,7 +65,8 @@ import Testing
         let error = CatalogueError(Catalogue.invalidScope, ["scope": "bad\u{0}\nvalue"])
         let message = texts.message(for: error, language: "en")
         #expect(message.hasSuffix("The scope badvalue isn't valid."))
-        let long = texts.message(for: CatalogueError(Catalogue.invalidScope, ["scope": String(repeating: "x", count: 1000)]), language: "en")
+        let long = texts.message(
+            for: CatalogueError(Catalogue.invalidScope, ["scope": String(repeating: "x", count: 1000)]), language: "en")
         #expect(long.count < 400)
     }
 

@@ -5,7 +5,8 @@ import Testing
 /// Conventions that must hold by construction (issue 10, part 5): the catalogue list is complete,
 /// every text exists in every language, and a broken language file is refused by name.
 @Suite struct ConventionsTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func source(_ path: String) throws -> String {
         try String(contentsOf: Self.repository.appendingPathComponent(path), encoding: .utf8)
@@ -15,11 +16,14 @@ import Testing
     @Test func catalogueListHoldsEveryDeclaredEntry() throws {
         let text = try source("Sources/GatehouseCore/Errors/Catalogue.swift")
         let regex = try NSRegularExpression(pattern: #"CatalogueEntry\(\s*(\d+)\s*,"#)
-        let declared = Set(regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
-            Range(match.range(at: 1), in: text).flatMap { Int(text[$0]) }
-        })
+        let declared = Set(
+            regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+                Range(match.range(at: 1), in: text).flatMap { Int(text[$0]) }
+            })
         #expect(declared.count > 80)
-        #expect(declared == Set(Catalogue.all.map(\.number)), "declared but not listed: \(declared.subtracting(Catalogue.all.map(\.number)).sorted())")
+        #expect(
+            declared == Set(Catalogue.all.map(\.number)),
+            "declared but not listed: \(declared.subtracting(Catalogue.all.map(\.number)).sorted())")
     }
 
     /// Every page text exists, non-empty and with the same placeholders, in every language, and
@@ -32,11 +36,15 @@ import Testing
             for (key, value) in english.ui {
                 let translated = language.ui[key] ?? ""
                 #expect(!translated.trimmingCharacters(in: .whitespaces).isEmpty, "\(tag) ui.\(key)")
-                #expect(CatalogueTexts.placeholders(in: translated) == CatalogueTexts.placeholders(in: value), "\(tag) ui.\(key) placeholders")
+                #expect(
+                    CatalogueTexts.placeholders(in: translated) == CatalogueTexts.placeholders(in: value), "\(tag) ui.\(key) placeholders")
             }
         }
         let server = Self.repository.appendingPathComponent("Sources/GatehouseServer")
-        let files = FileManager.default.enumerator(at: server, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
+        let files =
+            FileManager.default.enumerator(at: server, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }.filter {
+                $0.pathExtension == "swift"
+            } ?? []
         let regex = try NSRegularExpression(pattern: #"\bui\("([A-Za-z0-9_.]+)""#)
         var used: Set<String> = []
         for file in files {
@@ -58,7 +66,8 @@ import Testing
         let english = try Data(contentsOf: Self.repository.appendingPathComponent("Sources/GatehouseCore/Resources/Locales/en.json"))
         try english.write(to: folder.appendingPathComponent("en.json"))
         #expect(try CatalogueTexts.load(from: folder).supportedLanguages == ["en"])
-        try Data(#"{"language": "fr", "name": "Français", "ui": {}, "entries": {"50000": {"message": "x"}}}"#.utf8).write(to: folder.appendingPathComponent("fr.json"))
+        try Data(#"{"language": "fr", "name": "Français", "ui": {}, "entries": {"50000": {"message": "x"}}}"#.utf8).write(
+            to: folder.appendingPathComponent("fr.json"))
         #expect(throws: LocaleFileError.self) { _ = try CatalogueTexts.load(from: folder) }
         do { _ = try CatalogueTexts.load(from: folder) } catch let error as LocaleFileError {
             #expect(error.file == "fr.json" && error.description.contains("cause"), "\(error)")

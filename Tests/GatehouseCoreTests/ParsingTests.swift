@@ -36,12 +36,18 @@ import Testing
     @Test func resourceMayRepeatOthersMayNot() throws {
         let form = try FormParameters(parsing: Array("resource=x&resource=y".utf8))
         #expect(form.all("resource") == ["x", "y"])
-        do { _ = try FormParameters(parsing: Array("scope=x&scope=y".utf8)); Issue.record("no error") } catch { #expect(error.entry == Catalogue.duplicateParameter) }
+        do {
+            _ = try FormParameters(parsing: Array("scope=x&scope=y".utf8))
+            Issue.record("no error")
+        } catch { #expect(error.entry == Catalogue.duplicateParameter) }
     }
 
     @Test(arguments: ["a=%", "a=%4", "a=%G0", "=b", "a=%C3%28", "%FF=1"])
     func refusesMalformedBodies(body: String) {
-        do { _ = try FormParameters(parsing: Array(body.utf8)); Issue.record("no error for \(body)") } catch { #expect(error.entry == Catalogue.malformedRequestBody) }
+        do {
+            _ = try FormParameters(parsing: Array(body.utf8))
+            Issue.record("no error for \(body)")
+        } catch { #expect(error.entry == Catalogue.malformedRequestBody) }
     }
 
     /// Seeded property test: any set of distinct names and values, encoded by Foundation's form
@@ -57,7 +63,9 @@ import Testing
                 let value = String((0..<Int.random(in: 1...12, using: &seeded)).map { _ in alphabet.randomElement(using: &seeded)! })
                 pairs["n\(index)\(alphabet.randomElement(using: &seeded)!)"] = value
             }
-            let body = pairs.map { "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+            let body = pairs.map {
+                "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+            }.joined(separator: "&")
             let form = try FormParameters(parsing: Array(body.utf8), repeatable: [])
             for (name, value) in pairs { #expect(form[name] == value, "\(body)") }
         }
@@ -75,8 +83,12 @@ struct LinearCongruential: RandomNumberGenerator {
 
 @Suite struct IdentifierTests {
     @Test func tenantNames() {
-        for good in ["contoso", "a", "contoso.onmicrosoft.com", "t-1", String(repeating: "a", count: 63)] { #expect(TenantName.isValid(good), "\(good)") }
-        for bad in ["", "Contoso", "-a", ".a", "a_b", "a/b", "a b", String(repeating: "a", count: 64), "ü"] { #expect(!TenantName.isValid(bad), "\(bad)") }
+        for good in ["contoso", "a", "contoso.onmicrosoft.com", "t-1", String(repeating: "a", count: 63)] {
+            #expect(TenantName.isValid(good), "\(good)")
+        }
+        for bad in ["", "Contoso", "-a", ".a", "a_b", "a/b", "a b", String(repeating: "a", count: 64), "ü"] {
+            #expect(!TenantName.isValid(bad), "\(bad)")
+        }
     }
 
     @Test func clientIDsAreVSCHAR() throws {
@@ -87,8 +99,12 @@ struct LinearCongruential: RandomNumberGenerator {
     }
 
     @Test func resourceIndicators() throws {
-        for good in ["https://api.example.com", "https://api.example.com/v1?x=1", "urn:example:resource", "api://guid/"] { #expect((try? ResourceIndicator(good)) != nil, "\(good)") }
-        for bad in ["", "/relative", "https://api.example.com#f", "not a uri", "https://", "1http://x"] { #expect((try? ResourceIndicator(bad)) == nil, "\(bad)") }
+        for good in ["https://api.example.com", "https://api.example.com/v1?x=1", "urn:example:resource", "api://guid/"] {
+            #expect((try? ResourceIndicator(good)) != nil, "\(good)")
+        }
+        for bad in ["", "/relative", "https://api.example.com#f", "not a uri", "https://", "1http://x"] {
+            #expect((try? ResourceIndicator(bad)) == nil, "\(bad)")
+        }
     }
 }
 
@@ -107,10 +123,14 @@ struct LinearCongruential: RandomNumberGenerator {
         let none = try PresentedClientCredentials(authorization: nil, form: FormParameters(["client_id": ["a"]]))
         #expect(none == .none(try ClientID("a")))
         do {
-            _ = try PresentedClientCredentials(authorization: "Basic " + Data("a:s".utf8).base64EncodedString(), form: FormParameters(["client_secret": ["s"]]))
+            _ = try PresentedClientCredentials(
+                authorization: "Basic " + Data("a:s".utf8).base64EncodedString(), form: FormParameters(["client_secret": ["s"]]))
             Issue.record("two methods accepted")
         } catch { #expect(error.entry == Catalogue.multipleClientAuthentication) }
-        do { _ = try PresentedClientCredentials(authorization: nil, form: FormParameters()); Issue.record("nothing accepted") } catch {
+        do {
+            _ = try PresentedClientCredentials(authorization: nil, form: FormParameters())
+            Issue.record("nothing accepted")
+        } catch {
             #expect(error.entry == Catalogue.clientAuthenticationMissing)
         }
     }
@@ -120,8 +140,10 @@ struct LinearCongruential: RandomNumberGenerator {
     @Test func hmacSHA256MatchesRFC4231TestCase2() {
         let hasher = SecretHasher(key: Data("Jefe".utf8))
         #expect(hasher.hash("what do ya want for nothing?") == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(hasher.matches("what do ya want for nothing?", storedHash: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
-        #expect(!hasher.matches("what do ya want for nothing!", storedHash: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+        #expect(
+            hasher.matches("what do ya want for nothing?", storedHash: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+        #expect(
+            !hasher.matches("what do ya want for nothing!", storedHash: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
     }
 
     @Test func constantTimeEquality() {
@@ -152,7 +174,8 @@ struct LinearCongruential: RandomNumberGenerator {
     @Test func base64URLMatchesFoundation() {
         for length in 0..<40 {
             let bytes = Data((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 91 &+ 7) })
-            let foundation = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let foundation = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
             #expect(Base64URL.encode(bytes) == foundation)
         }
     }

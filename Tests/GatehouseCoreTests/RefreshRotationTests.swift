@@ -7,25 +7,33 @@ import Testing
     let rotatedAt = Date(timeIntervalSince1970: 1_800_000_000)
 
     func grant(generation: Int, rotatedAt: Date?) throws -> AuthorizationGrant {
-        AuthorizationGrant(id: "g", tenant: try TenantName("t"), clientID: try ClientID("c"), userID: "u", scope: .empty, audience: [], nonce: nil,
-                           authTime: rotatedAt ?? Date(), sessionID: nil, amr: [], codeHash: "h", codeChallenge: nil, redirectURI: nil,
-                           codeExpiresAt: Date(), createdAt: Date(), offline: true, generation: generation, rotatedAt: rotatedAt)
+        AuthorizationGrant(
+            id: "g", tenant: try TenantName("t"), clientID: try ClientID("c"), userID: "u", scope: .empty, audience: [], nonce: nil,
+            authTime: rotatedAt ?? Date(), sessionID: nil, amr: [], codeHash: "h", codeChallenge: nil, redirectURI: nil,
+            codeExpiresAt: Date(), createdAt: Date(), offline: true, generation: generation, rotatedAt: rotatedAt)
     }
 
     @Test func currentGenerationRotates() throws {
-        #expect(RefreshRotation.decide(presented: 3, grant: try grant(generation: 3, rotatedAt: rotatedAt), now: rotatedAt, grace: 10) == .rotate(from: 3))
+        #expect(
+            RefreshRotation.decide(presented: 3, grant: try grant(generation: 3, rotatedAt: rotatedAt), now: rotatedAt, grace: 10)
+                == .rotate(from: 3))
     }
 
     @Test func replacedTokenWithinGraceIsReissuedAtTheCurrentGeneration() throws {
         let current = try grant(generation: 3, rotatedAt: rotatedAt)
-        #expect(RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(10), grace: 10) == .reissue(atGeneration: 3))
+        #expect(
+            RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(10), grace: 10)
+                == .reissue(atGeneration: 3))
         // A request that read its clock before the rotation it races is inside the grace period.
-        #expect(RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(-0.5), grace: 10) == .reissue(atGeneration: 3))
+        #expect(
+            RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(-0.5), grace: 10)
+                == .reissue(atGeneration: 3))
     }
 
     @Test func everythingElseIsReuse() throws {
         let current = try grant(generation: 3, rotatedAt: rotatedAt)
-        #expect(RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(10.001), grace: 10) == .reuseDetected)
+        #expect(
+            RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt.addingTimeInterval(10.001), grace: 10) == .reuseDetected)
         #expect(RefreshRotation.decide(presented: 1, grant: current, now: rotatedAt, grace: 10) == .reuseDetected)
         // Grace 0 means none, even for a request whose clock reading predates the rotation.
         #expect(RefreshRotation.decide(presented: 2, grant: current, now: rotatedAt, grace: 0) == .reuseDetected)

@@ -31,8 +31,10 @@ final class GatedHasher: PasswordHasher {
 
     func signIn(store: InMemoryStore, hasher: GatedHasher, policy: SignInPolicy = SignInPolicy()) async throws -> PasswordSignIn {
         let now = Date()
-        try await store.createUser(User(tenant: tenant, id: "u1", username: try Username("alice"), email: nil, displayName: "Alice",
-                                        passwordHash: "hash:right", createdAt: now, updatedAt: now))
+        try await store.createUser(
+            User(
+                tenant: tenant, id: "u1", username: try Username("alice"), email: nil, displayName: "Alice",
+                passwordHash: "hash:right", createdAt: now, updatedAt: now))
         return PasswordSignIn(users: store, passwords: hasher, decoyHash: "hash:decoy", policy: policy)
     }
 
@@ -46,7 +48,10 @@ final class GatedHasher: PasswordHasher {
         let outcomes = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<30 {
                 group.addTask {
-                    do { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "wrong"); return 0 } catch let error as CatalogueError {
+                    do {
+                        _ = try await signIn.verify(tenant: tenant, username: "alice", password: "wrong")
+                        return 0
+                    } catch let error as CatalogueError {
                         return error.entry.number
                     }
                 }
@@ -56,7 +61,10 @@ final class GatedHasher: PasswordHasher {
             // Inside the burst: five checks are running, everything else was refused before a check.
             #expect(hasher.verifications.load(ordering: .sequentiallyConsistent) == 5)
             // Should it be checked, the held checks are let go after 3 s: the test fails, not hangs.
-            let safety = Task { try await Task.sleep(for: .seconds(3)); hasher.released.store(true, ordering: .sequentiallyConsistent) }
+            let safety = Task {
+                try await Task.sleep(for: .seconds(3))
+                hasher.released.store(true, ordering: .sequentiallyConsistent)
+            }
             await #expect(throws: CatalogueError.self) { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "right") }
             safety.cancel()
             hasher.released.store(true, ordering: .sequentiallyConsistent)
@@ -71,7 +79,9 @@ final class GatedHasher: PasswordHasher {
     @Test func finding02_successClearsTheCount() async throws {
         let store = InMemoryStore()
         let signIn = try await signIn(store: store, hasher: GatedHasher())
-        for _ in 0..<4 { await #expect(throws: CatalogueError.self) { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "x") } }
+        for _ in 0..<4 {
+            await #expect(throws: CatalogueError.self) { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "x") }
+        }
         #expect(try await signIn.verify(tenant: tenant, username: "alice", password: "right").id == "u1")
         #expect(try await store.signInFailures(key: "contoso alice", since: .distantPast) == 0)
     }
@@ -80,7 +90,8 @@ final class GatedHasher: PasswordHasher {
     @Test func finding03_promptLoginAndMaxAgeNeedASignInMadeForTheRequest() throws {
         let started = Date(timeIntervalSince1970: 1_800_000_000)
         func request(prompt: Set<String> = [], maxAge: Int? = nil) throws -> AuthorizationRequest {
-            var base = AuthorizationRequest.device(tenant: "t", clientID: "c", scope: ["openid"], audience: [], uiLocales: nil, deviceKey: "k")
+            var base = AuthorizationRequest.device(
+                tenant: "t", clientID: "c", scope: ["openid"], audience: [], uiLocales: nil, deviceKey: "k")
             var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any])
             object["prompt"] = Array(prompt)
             object["maxAge"] = maxAge
@@ -88,7 +99,8 @@ final class GatedHasher: PasswordHasher {
             return base
         }
         func session(at authTime: Date) -> BrowserSession {
-            BrowserSession(tenant: "t", userID: "u", sid: "s", authTime: authTime, amr: ["pwd"], expiresAt: authTime.addingTimeInterval(3600))
+            BrowserSession(
+                tenant: "t", userID: "u", sid: "s", authTime: authTime, amr: ["pwd"], expiresAt: authTime.addingTimeInterval(3600))
         }
         let old = session(at: started.addingTimeInterval(-600))
         let fresh = session(at: started.addingTimeInterval(2))
@@ -104,11 +116,17 @@ final class GatedHasher: PasswordHasher {
     /// Finding 14: dangerous schemes and out-of-range ports never parse; the any-port loopback
     /// rule applies only when asked for (native clients).
     @Test func finding14_redirectURISchemesAndLoopbackPorts() throws {
-        for bad in ["javascript:alert(1)", "JavaScript://x/%0aalert(1)", "data:text/html,<script>x</script>", "vbscript:msgbox", "file:///etc/passwd",
-                    "blob:https://a/b", "about:blank", "http://127.0.0.1:0/cb", "http://127.0.0.1:99999/cb", "https://a.example/cb\n"] {
+        for bad in [
+            "javascript:alert(1)", "JavaScript://x/%0aalert(1)", "data:text/html,<script>x</script>", "vbscript:msgbox",
+            "file:///etc/passwd",
+            "blob:https://a/b", "about:blank", "http://127.0.0.1:0/cb", "http://127.0.0.1:99999/cb", "https://a.example/cb\n",
+        ] {
             #expect(throws: CatalogueError.self, "\(bad)") { _ = try RedirectURI(bad) }
         }
-        for good in ["https://app.example.com/cb", "com.example.app:/oauth2redirect", "msal0a1b2c3d://auth", "http://127.0.0.1/cb", "http://[::1]:8080/cb"] {
+        for good in [
+            "https://app.example.com/cb", "com.example.app:/oauth2redirect", "msal0a1b2c3d://auth", "http://127.0.0.1/cb",
+            "http://[::1]:8080/cb",
+        ] {
             #expect((try? RedirectURI(good)) != nil, "\(good)")
         }
         let presented = try RedirectURI("http://127.0.0.1:53124/cb")
@@ -121,7 +139,9 @@ final class GatedHasher: PasswordHasher {
     /// Finding 11: a user honours only sessions begun after the last credential change.
     @Test func finding11_sessionsBeforeACredentialChangeAreNotHonoured() throws {
         let changed = Date(timeIntervalSince1970: 1_800_000_000)
-        var user = User(tenant: tenant, id: "u", username: try Username("a"), email: nil, displayName: "A", passwordHash: "h", createdAt: changed, updatedAt: changed)
+        var user = User(
+            tenant: tenant, id: "u", username: try Username("a"), email: nil, displayName: "A", passwordHash: "h", createdAt: changed,
+            updatedAt: changed)
         #expect(user.honours(sessionStartedAt: changed.addingTimeInterval(-1)))
         user.sessionsValidAfter = changed
         #expect(!user.honours(sessionStartedAt: changed.addingTimeInterval(-1)))

@@ -27,24 +27,32 @@ import Testing
             let html = String(buffer: page.body)
             #expect(html.contains(#"<label for="username">"#) && html.contains(#"<label for="password">"#) && html.contains(#"lang="en""#))
             let cookie = page.headers[values: .setCookie].first { $0.hasPrefix("gatehouse_browser=") } ?? ""
-            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure") && cookie.contains("Path=/contoso/"))
+            #expect(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure")
+                    && cookie.contains("Path=/contoso/"))
             let interaction = try #require(field("interaction", in: page))
             let csrf = try #require(field("csrf", in: page))
 
             // Wrong password: 50126 on the page, no redirect.
-            let wrong = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "alice"), ("password", "nope nope")])
+            let wrong = try await browser.post(
+                "/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "alice"), ("password", "nope nope")])
             #expect(wrong.status == .badRequest && wrong.headers[.location] == nil)
             #expect(String(buffer: wrong.body).contains(">50126<") && String(buffer: wrong.body).contains(#"role="alert""#))
 
-            let login = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "Alice"), ("password", Harness.password)])
+            let login = try await browser.post(
+                "/contoso/oauth2/login",
+                [("interaction", interaction), ("csrf", csrf), ("username", "Alice"), ("password", Harness.password)])
             #expect(login.status == .ok)
             let session = login.headers[values: .setCookie].first { $0.hasPrefix("gatehouse_session=") } ?? ""
             #expect(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Secure"))
             let consentHTML = String(buffer: login.body)
             #expect(consentHTML.contains("See your email address") && consentHTML.contains("oauth2/consent"))
-            let reply = try await browser.post("/contoso/oauth2/consent", [
-                ("interaction", try #require(field("interaction", in: login))), ("csrf", try #require(field("csrf", in: login))), ("decision", "allow"),
-            ])
+            let reply = try await browser.post(
+                "/contoso/oauth2/consent",
+                [
+                    ("interaction", try #require(field("interaction", in: login))), ("csrf", try #require(field("csrf", in: login))),
+                    ("decision", "allow"),
+                ])
             #expect(reply.status == .seeOther)
             #expect(reply.headers[.location]?.hasPrefix(Harness.webRedirect + "?code=") == true)
             let parameters = redirectParameters(reply)
@@ -73,11 +81,13 @@ import Testing
             #expect(id.email == "alice@example.com" && id.name == "Alice Nguyen" && id.preferredUsername == "alice")
 
             // userinfo, GET and POST.
-            let info = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
+            let info = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
             #expect(info.status == .ok)
             #expect(json(info)["sub"] as? String == alice.id && json(info)["email"] as? String == "alice@example.com")
-            let infoPost = try await client.execute(uri: "/contoso/oidc/userinfo", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                    body: ByteBuffer(string: "access_token=\(accessToken)"))
+            let infoPost = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "access_token=\(accessToken)"))
             #expect(json(infoPost)["preferred_username"] as? String == "alice")
 
             // Refresh: rotated; the ID token keeps auth_time and drops the nonce.
@@ -92,20 +102,30 @@ import Testing
             let narrow = try await harness.refresh(client, rotated, scope: "openid")
             #expect(narrow.status == .ok && json(narrow)["scope"] as? String == "openid")
             let newest = try #require(json(narrow)["refresh_token"] as? String)
-            expectError(try await harness.refresh(client, newest, scope: "openid api.read"), status: 400, error: "invalid_scope", code: 9900124)
+            expectError(
+                try await harness.refresh(client, newest, scope: "openid api.read"), status: 400, error: "invalid_scope", code: 9900124)
 
             // Introspection by the owner.
-            let introspected = json(try await harness.token(client, [("token", newest)], headers: [.authorization: basic("web", harness.secret("web"))], path: "/contoso/oauth2/introspect"))
-            #expect(introspected["active"] as? Bool == true && introspected["token_type"] as? String == "refresh_token" && introspected["username"] as? String == "alice")
+            let introspected = json(
+                try await harness.token(
+                    client, [("token", newest)], headers: [.authorization: basic("web", harness.secret("web"))],
+                    path: "/contoso/oauth2/introspect"))
+            #expect(
+                introspected["active"] as? Bool == true && introspected["token_type"] as? String == "refresh_token"
+                    && introspected["username"] as? String == "alice")
 
             // Reuse of a replaced token after the grace period revokes the whole grant.
             time.now += 60
             expectError(try await harness.refresh(client, refreshToken), status: 400, error: "invalid_grant", code: 9900154)
             expectError(try await harness.refresh(client, newest), status: 400, error: "invalid_grant", code: 50173)
-            let afterRevoke = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
+            let afterRevoke = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
             #expect(afterRevoke.status == .unauthorized)
             #expect(afterRevoke.headers[.wwwAuthenticate]?.hasPrefix(#"Bearer realm="contoso", error="invalid_token""#) == true)
-            let inactive = json(try await harness.token(client, [("token", newest)], headers: [.authorization: basic("web", harness.secret("web"))], path: "/contoso/oauth2/introspect"))
+            let inactive = json(
+                try await harness.token(
+                    client, [("token", newest)], headers: [.authorization: basic("web", harness.secret("web"))],
+                    path: "/contoso/oauth2/introspect"))
             #expect(inactive["active"] as? Bool == false && inactive.count == 1)
         }
     }
@@ -119,8 +139,11 @@ import Testing
             let tokens = json(try await harness.redeem(client, code: code, pkce: pkce))
             let accessToken = try #require(tokens["access_token"] as? String)
             expectError(try await harness.redeem(client, code: code, pkce: pkce), status: 400, error: "invalid_grant", code: 54005)
-            expectError(try await harness.refresh(client, tokens["refresh_token"] as? String ?? ""), status: 400, error: "invalid_grant", code: 50173)
-            let info = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
+            expectError(
+                try await harness.refresh(client, tokens["refresh_token"] as? String ?? ""), status: 400, error: "invalid_grant",
+                code: 50173)
+            let info = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
             #expect(info.status == .unauthorized)
         }
     }
@@ -135,20 +158,32 @@ import Testing
                 return redirectParameters(reply)["code"] ?? ""
             }
             let pkce = PKCEPair()
-            expectError(try await harness.redeem(client, code: try await code(pkce), pkce: PKCEPair()), status: 400, error: "invalid_grant", code: 50148)
-            expectError(try await harness.redeem(client, code: try await code(pkce), pkce: nil), status: 400, error: "invalid_grant", code: 9900150)
-            expectError(try await harness.redeem(client, code: try await code(nil), pkce: pkce), status: 400, error: "invalid_grant", code: 9900151)
-            expectError(try await harness.redeem(client, code: try await code(pkce), pkce: pkce, redirect: "https://web.example.com/other"),
-                        status: 400, error: "invalid_grant", code: 9900153)
-            expectError(try await harness.redeem(client, code: try await code(pkce), pkce: pkce, clientID: "web2"), status: 400, error: "invalid_grant", code: 9900152)
-            expectError(try await harness.redeem(client, code: "no-such-code", pkce: pkce), status: 400, error: "invalid_grant", code: 70000)
-            expectError(try await harness.redeem(client, code: try await code(pkce), pkce: PKCEPair(verifierOverride: "short")), status: 400, error: "invalid_request", code: 90100)
+            expectError(
+                try await harness.redeem(client, code: try await code(pkce), pkce: PKCEPair()), status: 400, error: "invalid_grant",
+                code: 50148)
+            expectError(
+                try await harness.redeem(client, code: try await code(pkce), pkce: nil), status: 400, error: "invalid_grant", code: 9900150)
+            expectError(
+                try await harness.redeem(client, code: try await code(nil), pkce: pkce), status: 400, error: "invalid_grant", code: 9900151)
+            expectError(
+                try await harness.redeem(client, code: try await code(pkce), pkce: pkce, redirect: "https://web.example.com/other"),
+                status: 400, error: "invalid_grant", code: 9900153)
+            expectError(
+                try await harness.redeem(client, code: try await code(pkce), pkce: pkce, clientID: "web2"), status: 400,
+                error: "invalid_grant", code: 9900152)
+            expectError(
+                try await harness.redeem(client, code: "no-such-code", pkce: pkce), status: 400, error: "invalid_grant", code: 70000)
+            expectError(
+                try await harness.redeem(client, code: try await code(pkce), pkce: PKCEPair(verifierOverride: "short")), status: 400,
+                error: "invalid_request", code: 90100)
             let late = try await code(pkce)
             time.now += 121
             expectError(try await harness.redeem(client, code: late, pkce: pkce), status: 400, error: "invalid_grant", code: 70008)
             // The code parameter itself is required.
-            expectError(try await harness.token(client, [("grant_type", "authorization_code")], headers: [.authorization: basic("web", harness.secret("web"))]),
-                        status: 400, error: "invalid_request", code: 900144)
+            expectError(
+                try await harness.token(
+                    client, [("grant_type", "authorization_code")], headers: [.authorization: basic("web", harness.secret("web"))]),
+                status: 400, error: "invalid_request", code: 900144)
         }
     }
 
@@ -198,12 +233,16 @@ import Testing
         try await harness.withClient { client in
             let pkce = PKCEPair()
             let redirect = "http://127.0.0.1:53117/callback"
-            let reply = try await harness.signIn(Browser(client), uri: harness.authorizeURI(client: "native", redirect: redirect, scope: "openid offline_access", pkce: pkce))
+            let reply = try await harness.signIn(
+                Browser(client), uri: harness.authorizeURI(client: "native", redirect: redirect, scope: "openid offline_access", pkce: pkce)
+            )
             #expect(reply.headers[.location]?.hasPrefix(redirect + "?code=") == true)
-            let tokens = try await harness.redeem(client, code: redirectParameters(reply)["code"] ?? "", pkce: pkce, clientID: "native", redirect: redirect)
+            let tokens = try await harness.redeem(
+                client, code: redirectParameters(reply)["code"] ?? "", pkce: pkce, clientID: "native", redirect: redirect)
             #expect(tokens.status == .ok && json(tokens)["refresh_token"] != nil)
             // Another port's URI is fine for loopback; another path is not.
-            let page = try await client.execute(uri: harness.authorizeURI(client: "native", redirect: "http://127.0.0.1:1/other", pkce: pkce), method: .get)
+            let page = try await client.execute(
+                uri: harness.authorizeURI(client: "native", redirect: "http://127.0.0.1:1/other", pkce: pkce), method: .get)
             #expect(page.status == .badRequest && page.headers[.location] == nil && String(buffer: page.body).contains("50011"))
         }
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatehouseCore
 import GatehouseServer
@@ -34,7 +35,9 @@ final class Browser: Sendable {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
             guard let name = pair.first else { continue }
             let value = pair.count > 1 ? String(pair[1]) : ""
-            cookies.withLock { jar in if value.isEmpty || header.contains("Max-Age=0") { jar[String(name)] = nil } else { jar[String(name)] = value } }
+            cookies.withLock { jar in
+                if value.isEmpty || header.contains("Max-Age=0") { jar[String(name)] = nil } else { jar[String(name)] = value }
+            }
         }
         return response
     }
@@ -50,7 +53,9 @@ func field(_ name: String, in response: TestResponse) -> String? {
 
 /// The query (or fragment) parameters of a redirect's Location.
 func redirectParameters(_ response: TestResponse) -> [String: String] {
-    guard let location = response.headers[.location], let components = URLComponents(string: location.replacingOccurrences(of: "#", with: "?")) else { return [:] }
+    guard let location = response.headers[.location],
+        let components = URLComponents(string: location.replacingOccurrences(of: "#", with: "?"))
+    else { return [:] }
     return Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
 }
 
@@ -64,7 +69,6 @@ struct PKCEPair {
     }
 }
 
-import Crypto
 enum SHA256Digest {
     static func of(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
 }
@@ -79,8 +83,10 @@ func claims(_ jwt: String) -> [String: Any] {
 extension Harness {
     static let authorizePath = "/contoso/oauth2/authorize"
 
-    func authorizeURI(client: String = "web", redirect: String? = Harness.webRedirect, scope: String? = "openid profile email offline_access",
-                      pkce: PKCEPair? = PKCEPair(), extra: [(String, String)] = []) -> String {
+    func authorizeURI(
+        client: String = "web", redirect: String? = Harness.webRedirect, scope: String? = "openid profile email offline_access",
+        pkce: PKCEPair? = PKCEPair(), extra: [(String, String)] = []
+    ) -> String {
         var pairs: [(String, String)] = [("response_type", "code"), ("client_id", client), ("state", "st-1"), ("nonce", "n-1")]
         if let redirect { pairs.append(("redirect_uri", redirect)) }
         if let scope { pairs.append(("scope", scope)) }
@@ -92,23 +98,33 @@ extension Harness {
     func signIn(_ browser: Browser, uri: String, user: String = "alice", password: String = Harness.password) async throws -> TestResponse {
         let page = try await browser.get(uri)
         guard page.status == .ok, let interaction = field("interaction", in: page), let csrf = field("csrf", in: page) else { return page }
-        var response = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", user), ("password", password)])
+        var response = try await browser.post(
+            "/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", user), ("password", password)])
         if response.status == .ok, String(buffer: response.body).contains("oauth2/consent"),
-           let next = field("interaction", in: response), let nextCSRF = field("csrf", in: response) {
-            response = try await browser.post("/contoso/oauth2/consent", [("interaction", next), ("csrf", nextCSRF), ("decision", "allow")])
+            let next = field("interaction", in: response), let nextCSRF = field("csrf", in: response)
+        {
+            response = try await browser.post(
+                "/contoso/oauth2/consent", [("interaction", next), ("csrf", nextCSRF), ("decision", "allow")])
         }
         return response
     }
 
     /// Redeems a code for the web client.
-    func redeem(_ client: any TestClientProtocol, code: String, pkce: PKCEPair?, clientID: String = "web", redirect: String = Harness.webRedirect) async throws -> TestResponse {
+    func redeem(
+        _ client: any TestClientProtocol, code: String, pkce: PKCEPair?, clientID: String = "web", redirect: String = Harness.webRedirect
+    ) async throws -> TestResponse {
         var pairs = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect)]
         if let pkce { pairs.append(("code_verifier", pkce.verifier)) }
-        if clientID == "native" { pairs.append(("client_id", "native")); return try await token(client, pairs) }
+        if clientID == "native" {
+            pairs.append(("client_id", "native"))
+            return try await token(client, pairs)
+        }
         return try await token(client, pairs, headers: [.authorization: basic(clientID, secret(clientID))])
     }
 
-    func refresh(_ client: any TestClientProtocol, _ refreshToken: String, clientID: String = "web", scope: String? = nil) async throws -> TestResponse {
+    func refresh(_ client: any TestClientProtocol, _ refreshToken: String, clientID: String = "web", scope: String? = nil) async throws
+        -> TestResponse
+    {
         var pairs = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
         if let scope { pairs.append(("scope", scope)) }
         return try await token(client, pairs, headers: [.authorization: basic(clientID, secret(clientID))])

@@ -18,10 +18,13 @@ import Testing
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-concurrency-\(UUID().uuidString)")
             let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("db.sqlite").path)
-            return (try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace }, {
-                try await database.close()
-                try? FileManager.default.removeItem(at: folder)
-            })
+            return (
+                try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace },
+                {
+                    try await database.close()
+                    try? FileManager.default.removeItem(at: folder)
+                }
+            )
         }
     }
 
@@ -112,7 +115,8 @@ import Testing
             #expect(results.filter { $0.code == 54005 }.count == 29, "codes \(results.map { $0.code ?? $0.status })")
             let redeemer = try #require(results.first { $0.code != 54005 })
             #expect(redeemer.status == 200 || redeemer.code == 50173)
-            let grantID = try #require(try await harness.store.redeemCode(hash: harness.gatehouse.hasher.hash(code), now: Date()).redeemedGrantID)
+            let grantID = try #require(
+                try await harness.store.redeemCode(hash: harness.gatehouse.hasher.hash(code), now: Date()).redeemedGrantID)
             #expect(try await harness.store.grant(id: grantID)?.revokedAt != nil)
         }
     }

@@ -14,7 +14,9 @@ import Testing
 
     /// A harness with Entra-style clients: a daemon for api://orders, a public device/password
     /// client that may call api://middle, and the middle tier that exchanges tokens for api://orders.
-    static func harness(time: TimeSource = .system, passwordVerifier: (any PasswordHasher)? = nil) async throws -> (Harness, [String: String]) {
+    static func harness(time: TimeSource = .system, passwordVerifier: (any PasswordHasher)? = nil) async throws -> (
+        Harness, [String: String]
+    ) {
         let harness = try await Harness.make(time: time, passwordVerifier: passwordVerifier) { $0.signIn.deviceCodeInterval = 5 }
         let admin = harness.gatehouse.administration
         let tenant = try TenantName(Harness.tenant)
@@ -40,8 +42,12 @@ import Testing
     @Test func errorsTakeEntrasShape() async throws {
         let (harness, _) = try await Self.harness()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", "wrong"),
-                                                            ("scope", "api://orders/.default")], headers: [.init("client-request-id")!: "corr-123"], path: Self.v2)
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", "wrong"),
+                    ("scope", "api://orders/.default"),
+                ], headers: [.init("client-request-id")!: "corr-123"], path: Self.v2)
             #expect(response.status.code == 401)
             #expect(response.headers[.cacheControl] == "no-store, no-cache" && response.headers[.init("Expires")!] == "-1")
             #expect(response.headers[.wwwAuthenticate] == nil)
@@ -49,15 +55,23 @@ import Testing
             let body = json(response)
             let trace = body["trace_id"] as? String ?? "?"
             let timestamp = body["timestamp"] as? String ?? "?"
-            #expect(body["error"] as? String == "invalid_client" && body["error_codes"] as? [Int] == [7000215] && body["correlation_id"] as? String == "corr-123")
+            #expect(
+                body["error"] as? String == "invalid_client" && body["error_codes"] as? [Int] == [7000215]
+                    && body["correlation_id"] as? String == "corr-123")
             #expect((body["error_description"] as? String)?.hasPrefix("AADSTS7000215: Invalid client secret provided.") == true)
-            #expect((body["error_description"] as? String)?.hasSuffix("\r\nTrace ID: \(trace)\r\nCorrelation ID: corr-123\r\nTimestamp: \(timestamp)") == true)
-            let order = ["error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"].compactMap { text.range(of: "\"\($0)\":")?.lowerBound }
+            #expect(
+                (body["error_description"] as? String)?.hasSuffix(
+                    "\r\nTrace ID: \(trace)\r\nCorrelation ID: corr-123\r\nTimestamp: \(timestamp)") == true)
+            let order = ["error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"].compactMap {
+                text.range(of: "\"\($0)\":")?.lowerBound
+            }
             #expect(order.count == 7 && order == order.sorted())
             // 700016 is unauthorized_client with 400 on the Entra routes (invalid_client 401 natively).
-            let unknown = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "x")], path: Self.v2)
+            let unknown = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "x")], path: Self.v2)
             #expect(unknown.status.code == 400 && json(unknown)["error"] as? String == "unauthorized_client")
-            let native = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "x")])
+            let native = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", "x")])
             expectError(native, status: 401, error: "invalid_client", code: 700016)
         }
     }
@@ -66,17 +80,31 @@ import Testing
         let (harness, secrets) = try await Self.harness()
         let tenant = try #require(try await harness.store.tenant(named: try TenantName(Harness.tenant)))
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
-                                                            ("scope", "api://orders/.default")], path: "/\(tenant.guid)/oauth2/v2.0/token")
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
+                    ("scope", "api://orders/.default"),
+                ], path: "/\(tenant.guid)/oauth2/v2.0/token")
             #expect(response.status == .ok)
             let body = json(response)
             #expect(body["ext_expires_in"] as? Int == body["expires_in"] as? Int && body["scope"] == nil && body["refresh_token"] == nil)
             let token = claims(body["access_token"] as? String ?? "")
-            #expect(token["iss"] as? String == "\(Harness.baseURL)/\(tenant.guid)/v2.0" && token["tid"] as? String == tenant.guid && token["ver"] as? String == "2.0")
-            #expect(token["aud"] as? String == "api://orders" && token["roles"] as? [String] == ["Orders.Read", "Orders.Write"] && token["scp"] == nil)
-            #expect(token["azp"] as? String == "daemon" && token["azpacr"] as? String == "1" && token["uti"] as? String == token["jti"] as? String)
-            let notDefault = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
-                                                              ("scope", "api://orders/Orders.Read")], path: Self.v2)
+            #expect(
+                token["iss"] as? String == "\(Harness.baseURL)/\(tenant.guid)/v2.0" && token["tid"] as? String == tenant.guid
+                    && token["ver"] as? String == "2.0")
+            #expect(
+                token["aud"] as? String == "api://orders" && token["roles"] as? [String] == ["Orders.Read", "Orders.Write"]
+                    && token["scp"] == nil)
+            #expect(
+                token["azp"] as? String == "daemon" && token["azpacr"] as? String == "1"
+                    && token["uti"] as? String == token["jti"] as? String)
+            let notDefault = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
+                    ("scope", "api://orders/Orders.Read"),
+                ], path: Self.v2)
             #expect(json(notDefault)["error_codes"] as? [Int] == [1002012] && json(notDefault)["error"] as? String == "invalid_scope")
         }
     }
@@ -84,10 +112,16 @@ import Testing
     @Test func commonFindsTheTenantByClientAndDiscoveryUsesTheTemplate() async throws {
         let (harness, secrets) = try await Self.harness()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
-                                                            ("scope", "api://orders/.default")], path: "/common/oauth2/v2.0/token")
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
+                    ("scope", "api://orders/.default"),
+                ], path: "/common/oauth2/v2.0/token")
             #expect(response.status == .ok)
-            let unknown = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "ghost"), ("client_secret", "x")], path: "/organizations/oauth2/v2.0/token")
+            let unknown = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "ghost"), ("client_secret", "x")],
+                path: "/organizations/oauth2/v2.0/token")
             #expect(json(unknown)["error_codes"] as? [Int] == [700016])
             let discovery = try await client.execute(uri: "/common/v2.0/.well-known/openid-configuration", method: .get)
             #expect(json(discovery)["issuer"] as? String == "\(Harness.baseURL)/{tenantid}/v2.0")
@@ -105,8 +139,12 @@ import Testing
         let (harness, _) = try await Self.harness()
         try await harness.withClient { client in
             func ropc(_ user: String, _ password: String) async throws -> TestResponse {
-                try await harness.token(client, [("grant_type", "password"), ("client_id", "tv"), ("username", user), ("password", password),
-                                                 ("scope", "openid profile offline_access api://middle/access_as_user"), ("client_info", "1")], path: Self.v2)
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "password"), ("client_id", "tv"), ("username", user), ("password", password),
+                        ("scope", "openid profile offline_access api://middle/access_as_user"), ("client_info", "1"),
+                    ], path: Self.v2)
             }
             let ok = try await ropc("alice", Harness.password)
             #expect(ok.status == .ok)
@@ -119,15 +157,21 @@ import Testing
             #expect(claims(body["access_token"] as? String ?? "")["scp"] as? String == "access_as_user")
             #expect(claims(body["id_token"] as? String ?? "")["oid"] as? String == user.id)
             let mfa = try await ropc("bob", Harness.password)
-            #expect(json(mfa)["error_codes"] as? [Int] == [50076] && json(mfa)["suberror"] as? String == "basic_action" && json(mfa)["claims"] is String)
+            #expect(
+                json(mfa)["error_codes"] as? [Int] == [50076] && json(mfa)["suberror"] as? String == "basic_action"
+                    && json(mfa)["claims"] is String)
             #expect(json(try await ropc("carol", Harness.password))["error_codes"] as? [Int] == [50057])
             #expect(json(try await ropc("nobody", "x"))["error_codes"] as? [Int] == [50126])
             for attempt in 0..<4 { #expect(json(try await ropc("alice", "wrong \(attempt)"))["error_codes"] as? [Int] == [50126]) }
             #expect(json(try await ropc("alice", "wrong 5"))["error_codes"] as? [Int] == [50053])
             #expect(json(try await ropc("alice", Harness.password))["error_codes"] as? [Int] == [50053])
             // Off by default: the daemon has no password grant.
-            let off = try await harness.token(client, [("grant_type", "password"), ("client_id", "web"), ("client_secret", harness.secret("web")),
-                                                       ("username", "alice"), ("password", Harness.password)])
+            let off = try await harness.token(
+                client,
+                [
+                    ("grant_type", "password"), ("client_id", "web"), ("client_secret", harness.secret("web")),
+                    ("username", "alice"), ("password", Harness.password),
+                ])
             expectError(off, status: 400, error: "unauthorized_client", code: 9900120)
         }
     }
@@ -136,15 +180,24 @@ import Testing
         let time = ManualTime()
         let (harness, _) = try await Self.harness(time: time.source)
         try await harness.withClient { client in
-            let start = try await client.execute(uri: "/contoso/oauth2/v2.0/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: ByteBuffer(string: formEncode([("client_id", "tv"), ("scope", "openid offline_access api://middle/access_as_user")])))
+            let start = try await client.execute(
+                uri: "/contoso/oauth2/v2.0/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: formEncode([("client_id", "tv"), ("scope", "openid offline_access api://middle/access_as_user")])))
             #expect(start.status == .ok)
             let flow = json(start)
             let deviceCode = flow["device_code"] as? String ?? ""
             let userCode = flow["user_code"] as? String ?? ""
-            #expect(flow["interval"] as? Int == 5 && flow["expires_in"] as? Int == 900 && (flow["message"] as? String)?.contains(userCode) == true)
+            #expect(
+                flow["interval"] as? Int == 5 && flow["expires_in"] as? Int == 900
+                    && (flow["message"] as? String)?.contains(userCode) == true)
             func poll() async throws -> [String: Any] {
-                json(try await harness.token(client, [("grant_type", GrantType.deviceCode.rawValue), ("client_id", "tv"), ("device_code", deviceCode), ("code", deviceCode)], path: Self.v2))
+                json(
+                    try await harness.token(
+                        client,
+                        [
+                            ("grant_type", GrantType.deviceCode.rawValue), ("client_id", "tv"), ("device_code", deviceCode),
+                            ("code", deviceCode),
+                        ], path: Self.v2))
             }
             #expect(try await poll()["error_codes"] as? [Int] == [70016])
             time.now += 1
@@ -159,11 +212,19 @@ import Testing
             let wrong = try await browser.post("/contoso/oauth2/device", [("user_code", "BBBB-BBBB")])
             #expect(wrong.status.code == 400 && String(buffer: wrong.body).contains("9900182"))
             let login = try await browser.post("/contoso/oauth2/device", [("user_code", userCode.lowercased())])
-            let consent = try await browser.post("/contoso/oauth2/login", [("interaction", field("interaction", in: login) ?? ""), ("csrf", field("csrf", in: login) ?? ""),
-                                                                          ("username", "alice"), ("password", Harness.password)])
+            let consent = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: login) ?? ""), ("csrf", field("csrf", in: login) ?? ""),
+                    ("username", "alice"), ("password", Harness.password),
+                ])
             #expect(String(buffer: consent.body).contains("oauth2/consent"))
-            let done = try await browser.post("/contoso/oauth2/consent", [("interaction", field("interaction", in: consent) ?? ""), ("csrf", field("csrf", in: consent) ?? ""),
-                                                                         ("decision", "allow")])
+            let done = try await browser.post(
+                "/contoso/oauth2/consent",
+                [
+                    ("interaction", field("interaction", in: consent) ?? ""), ("csrf", field("csrf", in: consent) ?? ""),
+                    ("decision", "allow"),
+                ])
             #expect(done.status == .ok)
             // The same user code cannot be entered again.
             #expect(try await browser.post("/contoso/oauth2/device", [("user_code", userCode)]).status.code == 400)
@@ -173,11 +234,19 @@ import Testing
             time.now += 6
             #expect(try await poll()["error_codes"] as? [Int] == [70000])
             // A second device code left alone expires.
-            let other = json(try await client.execute(uri: "/contoso/oauth2/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                      body: ByteBuffer(string: formEncode([("client_id", "tv"), ("scope", "openid")]))))
+            let other = json(
+                try await client.execute(
+                    uri: "/contoso/oauth2/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: formEncode([("client_id", "tv"), ("scope", "openid")]))))
             #expect(other["verification_uri_complete"] as? String != nil)
             time.now += 901
-            let expired = json(try await harness.token(client, [("grant_type", GrantType.deviceCode.rawValue), ("client_id", "tv"), ("device_code", other["device_code"] as? String ?? "")]))
+            let expired = json(
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", GrantType.deviceCode.rawValue), ("client_id", "tv"),
+                        ("device_code", other["device_code"] as? String ?? ""),
+                    ]))
             #expect(expired["error"] as? String == "expired_token" && expired["error_codes"] as? [Int] == [70020])
         }
     }
@@ -185,26 +254,48 @@ import Testing
     @Test func onBehalfOfExchangesOnlyTokensIssuedForTheCaller() async throws {
         let (harness, secrets) = try await Self.harness()
         try await harness.withClient { client in
-            let user = json(try await harness.token(client, [("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", Harness.password),
-                                                             ("scope", "api://middle/access_as_user")], path: Self.v2))
+            let user = json(
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", Harness.password),
+                        ("scope", "api://middle/access_as_user"),
+                    ], path: Self.v2))
             let assertion = user["access_token"] as? String ?? ""
             func obo(_ assertion: String, client id: String = "middle") async throws -> [String: Any] {
-                json(try await harness.token(client, [("grant_type", GrantType.jwtBearer.rawValue), ("client_id", id), ("client_secret", secrets[id] ?? ""),
-                                                      ("assertion", assertion), ("requested_token_use", "on_behalf_of"), ("scope", "api://orders/.default")], path: Self.v2))
+                json(
+                    try await harness.token(
+                        client,
+                        [
+                            ("grant_type", GrantType.jwtBearer.rawValue), ("client_id", id), ("client_secret", secrets[id] ?? ""),
+                            ("assertion", assertion), ("requested_token_use", "on_behalf_of"), ("scope", "api://orders/.default"),
+                        ], path: Self.v2))
             }
             let exchanged = try await obo(assertion)
             let token = claims(exchanged["access_token"] as? String ?? "")
-            #expect(token["aud"] as? String == "api://orders" && token["azp"] as? String == "middle" && token["sub"] as? String == claims(assertion)["sub"] as? String)
+            #expect(
+                token["aud"] as? String == "api://orders" && token["azp"] as? String == "middle"
+                    && token["sub"] as? String == claims(assertion)["sub"] as? String)
             #expect(token["scp"] as? String == "Orders.Read")
             // A token for api://orders is not the middle tier's to exchange.
             let ordersToken = try await obo(exchanged["access_token"] as? String ?? "")
             #expect(ordersToken["error_codes"] as? [Int] == [500131])
             #expect(try await obo("e30.e30.sig")["error_codes"] as? [Int] == [50013])
-            let appOnly = json(try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
-                                                                ("scope", "api://orders/.default")], path: Self.v2))
+            let appOnly = json(
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "client_credentials"), ("client_id", "daemon"), ("client_secret", secrets["daemon"] ?? ""),
+                        ("scope", "api://orders/.default"),
+                    ], path: Self.v2))
             #expect(try await obo(appOnly["access_token"] as? String ?? "")["error_codes"] as? [Int] == [50013])
-            let wrongUse = json(try await harness.token(client, [("grant_type", GrantType.jwtBearer.rawValue), ("client_id", "middle"), ("client_secret", secrets["middle"] ?? ""),
-                                                                 ("assertion", assertion), ("requested_token_use", "something")], path: Self.v2))
+            let wrongUse = json(
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", GrantType.jwtBearer.rawValue), ("client_id", "middle"), ("client_secret", secrets["middle"] ?? ""),
+                        ("assertion", assertion), ("requested_token_use", "something"),
+                    ], path: Self.v2))
             #expect(wrongUse["error_codes"] as? [Int] == [90100])
         }
     }

@@ -9,7 +9,9 @@ import Testing
 @Suite struct GrantAndScopeTests {
     func svc(_ harness: Harness) -> [(String, String)] { [("client_id", "svc"), ("client_secret", harness.secret("svc"))] }
 
-    @Test(arguments: ["implicit", "authorization_code_", "urn:ietf:params:oauth:grant-type:token-exchange", "CLIENT_CREDENTIALS", "client_credentials "])
+    @Test(arguments: [
+        "implicit", "authorization_code_", "urn:ietf:params:oauth:grant-type:token-exchange", "CLIENT_CREDENTIALS", "client_credentials ",
+    ])
     func unsupportedGrantType(grantType: String) async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
@@ -21,7 +23,8 @@ import Testing
     @Test func grantNotAllowedForClient() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let confidential = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "no-grant"), ("client_secret", harness.secret("no-grant"))])
+            let confidential = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "no-grant"), ("client_secret", harness.secret("no-grant"))])
             expectError(confidential, status: 400, error: "unauthorized_client", code: 9900120)
             // RFC 6749 §4.4: client_credentials is for confidential clients only.
             let publicClient = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "spa")])
@@ -32,7 +35,8 @@ import Testing
     @Test func scopeNotAllowed() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", "api.read admin")] + svc(harness))
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("scope", "api.read admin")] + svc(harness))
             expectError(response, status: 400, error: "invalid_scope", code: 9900121)
             #expect((json(response)["error_description"] as? String)?.contains("'admin'") == true)
         }
@@ -50,9 +54,16 @@ import Testing
     @Test func noScopeAndNoDefaults() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "no-defaults"), ("client_secret", harness.secret("no-defaults"))])
+            let response = try await harness.token(
+                client,
+                [("grant_type", "client_credentials"), ("client_id", "no-defaults"), ("client_secret", harness.secret("no-defaults"))])
             expectError(response, status: 400, error: "invalid_scope", code: 9900122)
-            let withScope = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", "api.write"), ("client_id", "no-defaults"), ("client_secret", harness.secret("no-defaults"))])
+            let withScope = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("scope", "api.write"), ("client_id", "no-defaults"),
+                    ("client_secret", harness.secret("no-defaults")),
+                ])
             #expect(withScope.status == .ok)
         }
     }
@@ -60,7 +71,8 @@ import Testing
     @Test func resourceNotAllowed() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("resource", "https://evil.example.com")] + svc(harness))
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("resource", "https://evil.example.com")] + svc(harness))
             expectError(response, status: 400, error: "invalid_target", code: 500011)
         }
     }

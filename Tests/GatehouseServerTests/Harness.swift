@@ -28,17 +28,20 @@ struct Harness {
     /// Bob's TOTP secret.
     let totpSecret: String
 
-    static func make(algorithm: SigningAlgorithm = .es256, time: TimeSource = .system, store: (any GatehouseStore)? = nil,
-                     passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
-                     configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
+    static func make(
+        algorithm: SigningAlgorithm = .es256, time: TimeSource = .system, store: (any GatehouseStore)? = nil,
+        passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> Harness {
         let store = store ?? InMemoryStore()
         var configuration = ServerConfiguration(baseURL: baseURL)
         configuration.cacheTTL = 0
         configuration.maxBodySize = 4096
         configuration.passwordHashCost = 4
         configure(&configuration)
-        let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time,
-                                  passwordVerifier: passwordVerifier, totp: totp)
+        let gatehouse = Gatehouse(
+            configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time,
+            passwordVerifier: passwordVerifier, totp: totp)
         let admin = gatehouse.administration
         let tenant = try TenantName(tenant)
         try await admin.createTenant(name: tenant, algorithm: algorithm)
@@ -87,12 +90,17 @@ struct Harness {
             spec.redirectURIs = ["http://127.0.0.1/callback"]
         }
         let hasher = gatehouse.passwordHasher
-        _ = try await admin.createUser(tenant: tenant, username: "alice", email: "alice@example.com", displayName: "Alice Nguyen", password: Self.password, passwords: hasher)
-        _ = try await admin.createUser(tenant: tenant, username: "bob", email: nil, displayName: "Bob", password: Self.password, passwords: hasher)
-        _ = try await admin.createUser(tenant: tenant, username: "carol", email: nil, displayName: "Carol", password: Self.password, passwords: hasher)
+        _ = try await admin.createUser(
+            tenant: tenant, username: "alice", email: "alice@example.com", displayName: "Alice Nguyen", password: Self.password,
+            passwords: hasher)
+        _ = try await admin.createUser(
+            tenant: tenant, username: "bob", email: nil, displayName: "Bob", password: Self.password, passwords: hasher)
+        _ = try await admin.createUser(
+            tenant: tenant, username: "carol", email: nil, displayName: "Carol", password: Self.password, passwords: hasher)
         _ = try await admin.setEnabled(tenant: tenant, user: "carol", enabled: false)
         let (_, totpSecret) = try await admin.enrollTOTP(tenant: tenant, user: "bob", box: gatehouse.secretBox)
-        return Harness(gatehouse: gatehouse, store: store, secrets: secrets, clientKey: clientKey, strangerKey: strangerKey, totpSecret: totpSecret)
+        return Harness(
+            gatehouse: gatehouse, store: store, secrets: secrets, clientKey: clientKey, strangerKey: strangerKey, totpSecret: totpSecret)
     }
 
     static let webRedirect = "https://web.example.com/callback"
@@ -100,7 +108,8 @@ struct Harness {
 
     static func jwks(for key: ES256PrivateKey, kid: String) -> String {
         let parameters = key.publicKey.parameters!
-        return #"{"keys":[{"kty":"EC","crv":"P-256","kid":"\#(kid)","alg":"ES256","use":"sig","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
+        return
+            #"{"keys":[{"kty":"EC","crv":"P-256","kid":"\#(kid)","alg":"ES256","use":"sig","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
     }
 
     func secret(_ id: String) -> String { secrets[id] ?? "" }
@@ -114,7 +123,9 @@ struct Harness {
     }
 
     /// POSTs a form to the token endpoint.
-    func token(_ client: any TestClientProtocol, _ pairs: [(String, String)], headers: HTTPFields = [:], path: String = tokenPath) async throws -> TestResponse {
+    func token(_ client: any TestClientProtocol, _ pairs: [(String, String)], headers: HTTPFields = [:], path: String = tokenPath)
+        async throws -> TestResponse
+    {
         var all: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
         for field in headers { all[fields: field.name] = [field] }
         return try await client.execute(uri: path, method: .post, headers: all, body: ByteBuffer(string: formEncode(pairs)))
@@ -173,7 +184,8 @@ func expectError(
     #expect(response.headers[.cacheControl] == "no-store", sourceLocation: sourceLocation)
     #expect(response.headers[.init("Pragma")!] == "no-cache", sourceLocation: sourceLocation)
     let traceHeader = response.headers[.init("X-Trace-Id")!]
-    #expect(traceHeader != nil && traceHeader == body["trace_id"] as? String, "trace header equals trace_id", sourceLocation: sourceLocation)
+    #expect(
+        traceHeader != nil && traceHeader == body["trace_id"] as? String, "trace header equals trace_id", sourceLocation: sourceLocation)
     #expect((response.headers[.wwwAuthenticate] != nil) == wwwAuthenticate, "WWW-Authenticate presence", sourceLocation: sourceLocation)
     if wwwAuthenticate { #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic realm=") == true, sourceLocation: sourceLocation) }
     // Shape and key order: error, error_description, error_codes, timestamp, trace_id, correlation_id, error_uri.
@@ -185,10 +197,14 @@ func expectError(
     #expect(found == found.sorted(), "key order", sourceLocation: sourceLocation)
     #expect(body.count == keys.count + (body["suberror"] != nil ? 1 : 0), "no extra keys", sourceLocation: sourceLocation)
     let uri = body["error_uri"] as? String ?? ""
-    #expect(uri == "\(Harness.baseURL)/error?code=\(code)" || uri.hasPrefix("\(Harness.baseURL)/error?code=\(code)&ui_locales="), sourceLocation: sourceLocation)
+    #expect(
+        uri == "\(Harness.baseURL)/error?code=\(code)" || uri.hasPrefix("\(Harness.baseURL)/error?code=\(code)&ui_locales="),
+        sourceLocation: sourceLocation)
     let timestamp = body["timestamp"] as? String ?? ""
-    #expect(timestamp.range(of: #"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$"#, options: .regularExpression) != nil, sourceLocation: sourceLocation)
+    #expect(
+        timestamp.range(of: #"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$"#, options: .regularExpression) != nil, sourceLocation: sourceLocation)
     let description = body["error_description"] as? String ?? ""
-    #expect(!description.isEmpty && description.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value <= 0x7E && $0 != "\"" && $0 != "\\" },
-            "error_description in the RFC 6749 character set", sourceLocation: sourceLocation)
+    #expect(
+        !description.isEmpty && description.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value <= 0x7E && $0 != "\"" && $0 != "\\" },
+        "error_description in the RFC 6749 character set", sourceLocation: sourceLocation)
 }

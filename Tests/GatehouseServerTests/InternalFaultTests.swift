@@ -26,20 +26,28 @@ final class FailingClientStore: GatehouseStore {
     func clients(tenant: TenantName) async throws -> [Client] { try await inner.clients(tenant: tenant) }
     func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool { try await inner.removeClient(tenant: tenant, id: id) }
     func addSecret(_ secret: ClientSecretRecord) async throws { try await inner.addSecret(secret) }
-    func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] { try await inner.secrets(tenant: tenant, clientID: clientID) }
+    func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] {
+        try await inner.secrets(tenant: tenant, clientID: clientID)
+    }
     func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
         try await inner.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID)
     }
     func addKey(_ key: SigningKeyRecord) async throws { try await inner.addKey(key) }
     func keys(tenant: TenantName) async throws -> [SigningKeyRecord] { try await inner.keys(tenant: tenant) }
-    func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool { try await inner.setKeyStatus(tenant: tenant, kid: kid, status: status) }
+    func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
+        try await inner.setKeyStatus(tenant: tenant, kid: kid, status: status)
+    }
     func removeKey(tenant: TenantName, kid: String) async throws -> Bool { try await inner.removeKey(tenant: tenant, kid: kid) }
-    func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool { try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now) }
+    func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now)
+    }
     func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
     func purgeSignIns(before cutoff: Date) async throws -> Int { try await inner.purgeSignIns(before: cutoff) }
-    func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String { try await inner.setting(key, insertingIfAbsent: proposed) }
+    func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
+        try await inner.setting(key, insertingIfAbsent: proposed)
+    }
     func createUser(_ user: User) async throws { try await inner.createUser(user) }
     func user(tenant: TenantName, username: Username) async throws -> User? { try await inner.user(tenant: tenant, username: username) }
     func user(tenant: TenantName, id: String) async throws -> User? { try await inner.user(tenant: tenant, id: id) }
@@ -50,9 +58,13 @@ final class FailingClientStore: GatehouseStore {
     }
     func signInFailures(key: String, since: Date) async throws -> Int { try await inner.signInFailures(key: key, since: since) }
     func clearSignInFailures(key: String) async throws { try await inner.clearSignInFailures(key: key) }
-    func putState(kind: String, key: String, value: String, expiresAt: Date) async throws { try await inner.putState(kind: kind, key: key, value: value, expiresAt: expiresAt) }
+    func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
+        try await inner.putState(kind: kind, key: key, value: value, expiresAt: expiresAt)
+    }
     func state(kind: String, key: String, now: Date) async throws -> String? { try await inner.state(kind: kind, key: key, now: now) }
-    func takeState(kind: String, key: String, now: Date) async throws -> String? { try await inner.takeState(kind: kind, key: key, now: now) }
+    func takeState(kind: String, key: String, now: Date) async throws -> String? {
+        try await inner.takeState(kind: kind, key: key, now: now)
+    }
     func deleteState(kind: String, key: String) async throws -> Bool { try await inner.deleteState(kind: kind, key: key) }
     func purgeState(now: Date) async throws -> Int { try await inner.purgeState(now: now) }
     func createGrant(_ grant: AuthorizationGrant) async throws { try await inner.createGrant(grant) }
@@ -75,7 +87,8 @@ final class FailingClientStore: GatehouseStore {
 @Suite struct InternalFaultTests {
     @Test func faultAnswers50000WithoutItsCauseAndLogsIt() async throws {
         let store = FailingClientStore()
-        let gatehouse = Gatehouse(configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
+        let gatehouse = Gatehouse(
+            configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
         try await gatehouse.administration.createTenant(name: try TenantName("contoso"))
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -69,12 +69,14 @@ import Testing
     @Test func methodNotAllowedForClient() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let basicToPostOnly = try await harness.token(client, [cc], headers: [.authorization: basic("post-only", harness.secret("post-only"))])
+            let basicToPostOnly = try await harness.token(
+                client, [cc], headers: [.authorization: basic("post-only", harness.secret("post-only"))])
             expectError(basicToPostOnly, status: 401, error: "invalid_client", code: 9900111, wwwAuthenticate: true)
             let secretToJWTClient = try await harness.token(client, [cc, ("client_id", "jwt-client"), ("client_secret", "x")])
             expectError(secretToJWTClient, status: 401, error: "invalid_client", code: 9900111)
             let assertion = try await harness.assertion(iss: "svc", sub: "svc")
-            let assertionToSecretClient = try await harness.token(client, [cc, ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion)])
+            let assertionToSecretClient = try await harness.token(
+                client, [cc, ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion)])
             expectError(assertionToSecretClient, status: 401, error: "invalid_client", code: 9900111)
         }
     }
@@ -99,7 +101,8 @@ import Testing
         let harness = try await Harness.make()
         let assertion = try await harness.assertion()
         try await harness.withClient { client in
-            let response = try await harness.token(client, assertionRequest(assertion, type: "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"))
+            let response = try await harness.token(
+                client, assertionRequest(assertion, type: "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"))
             expectError(response, status: 401, error: "invalid_client", code: 9900116)
         }
     }
@@ -129,9 +132,12 @@ import Testing
         let harness = try await Harness.make()
         let header = Base64URL.encode(Data(#"{"alg":"none","typ":"JWT"}"#.utf8))
         let now = Int(Date().timeIntervalSince1970)
-        let payload = Base64URL.encode(Data(#"{"iss":"jwt-client","sub":"jwt-client","aud":"\#(Harness.tokenEndpoint)","exp":\#(now + 60),"jti":"x"}"#.utf8))
+        let payload = Base64URL.encode(
+            Data(#"{"iss":"jwt-client","sub":"jwt-client","aud":"\#(Harness.tokenEndpoint)","exp":\#(now + 60),"jti":"x"}"#.utf8))
         try await harness.withClient { client in
-            expectError(try await harness.token(client, assertionRequest("\(header).\(payload)."), ), status: 401, error: "invalid_client", code: 700027)
+            expectError(
+                try await harness.token(client, assertionRequest("\(header).\(payload)."), ), status: 401, error: "invalid_client",
+                code: 700027)
         }
     }
 
@@ -143,7 +149,8 @@ import Testing
         let future = try await harness.assertion(iat: now + 3600)
         try await harness.withClient { client in
             for assertion in [expired, tooLong, future] {
-                expectError(try await harness.token(client, assertionRequest(assertion)), status: 401, error: "invalid_client", code: 700024)
+                expectError(
+                    try await harness.token(client, assertionRequest(assertion)), status: 401, error: "invalid_client", code: 700024)
             }
         }
     }

@@ -18,12 +18,15 @@ import Testing
         }
     }
 
-    @Test(arguments: ["application/json", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded; charset=iso-8859-1"])
+    @Test(arguments: [
+        "application/json", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded; charset=iso-8859-1",
+    ])
     func wrongContentTypeIsRefused(contentType: String) async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await client.execute(uri: Harness.tokenPath, method: .post, headers: [.contentType: contentType],
-                                                    body: ByteBuffer(string: "grant_type=client_credentials"))
+            let response = try await client.execute(
+                uri: Harness.tokenPath, method: .post, headers: [.contentType: contentType],
+                body: ByteBuffer(string: "grant_type=client_credentials"))
             expectError(response, status: 400, error: "invalid_request", code: 9900103)
         }
     }
@@ -31,7 +34,8 @@ import Testing
     @Test func missingContentTypeIsRefused() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await client.execute(uri: Harness.tokenPath, method: .post, body: ByteBuffer(string: "grant_type=client_credentials"))
+            let response = try await client.execute(
+                uri: Harness.tokenPath, method: .post, body: ByteBuffer(string: "grant_type=client_credentials"))
             expectError(response, status: 400, error: "invalid_request", code: 9900103)
         }
     }
@@ -41,16 +45,24 @@ import Testing
         try await harness.withClient { client in
             let response = try await client.execute(
                 uri: Harness.tokenPath, method: .post, headers: [.contentType: "Application/X-WWW-Form-Urlencoded; charset=UTF-8"],
-                body: ByteBuffer(string: formEncode([("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])))
+                body: ByteBuffer(
+                    string: formEncode([
+                        ("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc")),
+                    ])))
             #expect(response.status == .ok)
         }
     }
 
-    @Test(arguments: ["grant_type=client_credentials&scope=%zz", "grant_type=client_credentials&scope=%", "grant_type=client_credentials&scope=%ff%fe", "=x&grant_type=client_credentials", "grant_type=client_credentials&a%2=b"])
+    @Test(arguments: [
+        "grant_type=client_credentials&scope=%zz", "grant_type=client_credentials&scope=%", "grant_type=client_credentials&scope=%ff%fe",
+        "=x&grant_type=client_credentials", "grant_type=client_credentials&a%2=b",
+    ])
     func malformedBodyIsRefused(body: String) async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await client.execute(uri: Harness.tokenPath, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+            let response = try await client.execute(
+                uri: Harness.tokenPath, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: body))
             expectError(response, status: 400, error: "invalid_request", code: 9900102)
         }
     }
@@ -58,7 +70,12 @@ import Testing
     @Test func repeatedParameterIsRefused() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc")), ("scope", "api.read"), ("scope", "api.write")])
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc")),
+                    ("scope", "api.read"), ("scope", "api.write"),
+                ])
             expectError(response, status: 400, error: "invalid_request", code: 9900101)
             #expect((json(response)["error_description"] as? String)?.contains("'scope'") == true)
             let twice = try await harness.token(client, [("grant_type", "client_credentials"), ("grant_type", "client_credentials")])
@@ -70,9 +87,12 @@ import Testing
         // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", ""), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let response = try await harness.token(
+                client, [("grant_type", ""), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
             expectError(response, status: 400, error: "invalid_request", code: 900144)
-            let emptyScope = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", ""), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let emptyScope = try await harness.token(
+                client,
+                [("grant_type", "client_credentials"), ("scope", ""), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
             #expect(emptyScope.status == .ok)
             #expect(json(emptyScope)["scope"] as? String == "api.read")
         }
@@ -90,7 +110,8 @@ import Testing
     @Test func oversizedBodyIsRefused() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("padding", String(repeating: "a", count: 5000))])
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("padding", String(repeating: "a", count: 5000))])
             expectError(response, status: 400, error: "invalid_request", code: 9900104)
         }
     }
@@ -99,18 +120,23 @@ import Testing
         let harness = try await Harness.make()
         let assertion = try await harness.assertion()
         try await harness.withClient { client in
-            let basicAndPost = try await harness.token(client, [("grant_type", "client_credentials"), ("client_secret", harness.secret("svc"))],
-                                                       headers: [.authorization: basic("svc", harness.secret("svc"))])
+            let basicAndPost = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_secret", harness.secret("svc"))],
+                headers: [.authorization: basic("svc", harness.secret("svc"))])
             expectError(basicAndPost, status: 400, error: "invalid_request", code: 9900105)
-            let postAndAssertion = try await harness.token(client, [
-                ("grant_type", "client_credentials"), ("client_id", "jwt-client"), ("client_secret", "x"),
-                ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion),
-            ])
+            let postAndAssertion = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "jwt-client"), ("client_secret", "x"),
+                    ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion),
+                ])
             expectError(postAndAssertion, status: 400, error: "invalid_request", code: 9900105)
-            let basicAndAssertion = try await harness.token(client, [
-                ("grant_type", "client_credentials"),
-                ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion),
-            ], headers: [.authorization: basic("svc", harness.secret("svc"))])
+            let basicAndAssertion = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", PresentedClientCredentials.jwtBearerAssertionType), ("client_assertion", assertion),
+                ], headers: [.authorization: basic("svc", harness.secret("svc"))])
             expectError(basicAndAssertion, status: 400, error: "invalid_request", code: 9900105)
         }
     }
@@ -135,8 +161,9 @@ import Testing
     @Test func conflictingClientIDIsRefused() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "other")],
-                                                   headers: [.authorization: basic("svc", harness.secret("svc"))])
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "other")],
+                headers: [.authorization: basic("svc", harness.secret("svc"))])
             expectError(response, status: 400, error: "invalid_request", code: 9900106)
         }
     }
@@ -144,7 +171,8 @@ import Testing
     @Test func malformedClientIDIsRefused() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "bad\u{1}id"), ("client_secret", "x")])
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "bad\u{1}id"), ("client_secret", "x")])
             expectError(response, status: 400, error: "invalid_request", code: 90100)
         }
     }

@@ -14,7 +14,8 @@ import Testing
     }
 
     func kid(_ token: String) -> String? {
-        (try? JSONSerialization.jsonObject(with: Base64URL.decode(token.split(separator: ".")[0]) ?? Data()) as? [String: Any])?["kid"] as? String
+        (try? JSONSerialization.jsonObject(with: Base64URL.decode(token.split(separator: ".")[0]) ?? Data()) as? [String: Any])?["kid"]
+            as? String
     }
 
     @Test func rotationSwitchesTheSigningKeyAndKeepsOldTokensVerifiable() async throws {
@@ -43,7 +44,9 @@ import Testing
             _ = try await keys.verify(before, as: AccessTokenClaims.self)
             _ = try await keys.verify(after, as: AccessTokenClaims.self)
 
-            await #expect(throws: Administration.AdministrationError.self) { try await harness.gatehouse.administration.removeRetiredKey(tenant: tenant, kid: next.kid) }
+            await #expect(throws: Administration.AdministrationError.self) {
+                try await harness.gatehouse.administration.removeRetiredKey(tenant: tenant, kid: next.kid)
+            }
             try await harness.gatehouse.administration.removeRetiredKey(tenant: tenant, kid: active.kid)
             clock.now = clock.now.addingTimeInterval(31)
             let pruned = String(buffer: try await client.execute(uri: "/contoso/discovery/keys", method: .get).body)

@@ -16,11 +16,17 @@ import Testing
         let harness = try await Harness.make()
         var logger = Logger(label: "live")
         logger.logLevel = .critical
-        let app = Application(router: try harness.gatehouse.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              services: [harness.gatehouse.signIns], logger: logger)
+        let app = Application(
+            router: try harness.gatehouse.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [harness.gatehouse.signIns], logger: logger)
         try await app.test(.live) { client in
             #expect(client.port != nil)
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", "api.write"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("scope", "api.write"), ("client_id", "svc"),
+                    ("client_secret", harness.secret("svc")),
+                ])
             #expect(response.status == .ok)
             let token = try #require(json(response)["access_token"] as? String)
             let metadata = json(try await client.execute(uri: "/contoso/.well-known/openid-configuration", method: .get))

@@ -21,18 +21,26 @@ import Testing
 
     @Test func randomBodiesAndHeadersNeverCauseServerErrors() async throws {
         let harness = try await Harness.make()
-        let pieces = ["grant_type", "client_credentials", "client_id", "svc", "client_secret", "scope", "resource", "=", "&", "%", "%2", "%zz", "%00",
-                      "+", "api.read", "client_assertion", "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                      "eyJhbGciOiJFUzI1NiJ9", ".", "é", "\u{0}", "https://api.example.com", "#", " ", "ui_locales", "vi", harness.secret("svc")]
-        let authorizations = [nil, "Basic", "Basic Og==", "Basic \(Data("svc:\(harness.secret("svc"))".utf8).base64EncodedString())", "Bearer x", "basic %%%", "Digest a=b"]
+        let pieces = [
+            "grant_type", "client_credentials", "client_id", "svc", "client_secret", "scope", "resource", "=", "&", "%", "%2", "%zz", "%00",
+            "+", "api.read", "client_assertion", "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "eyJhbGciOiJFUzI1NiJ9", ".", "é", "\u{0}", "https://api.example.com", "#", " ", "ui_locales", "vi", harness.secret("svc"),
+        ]
+        let authorizations = [
+            nil, "Basic", "Basic Og==", "Basic \(Data("svc:\(harness.secret("svc"))".utf8).base64EncodedString())", "Bearer x", "basic %%%",
+            "Digest a=b",
+        ]
         try await harness.withClient { client in
             var generator = SplitMix64(state: 20261125)
             for _ in 0..<400 {
                 var body = ""
                 for _ in 0..<Int.random(in: 0...12, using: &generator) { body += pieces.randomElement(using: &generator) ?? "" }
-                var headers: HTTPFields = [.contentType: ["application/x-www-form-urlencoded", "application/json", "text/plain"].randomElement(using: &generator)!]
+                var headers: HTTPFields = [
+                    .contentType: ["application/x-www-form-urlencoded", "application/json", "text/plain"].randomElement(using: &generator)!
+                ]
                 if let authorization = authorizations.randomElement(using: &generator)! { headers[.authorization] = authorization }
-                let response = try await client.execute(uri: Harness.tokenPath, method: .post, headers: headers, body: ByteBuffer(string: body))
+                let response = try await client.execute(
+                    uri: Harness.tokenPath, method: .post, headers: headers, body: ByteBuffer(string: body))
                 #expect(response.status.code < 500, "body: \(body)")
                 if response.status != .ok {
                     #expect(json(response)["error_codes"] is [Int], "body: \(body)")
@@ -47,8 +55,9 @@ import Testing
             var generator = SplitMix64(state: 7)
             for _ in 0..<200 {
                 let bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                let response = try await client.execute(uri: Harness.tokenPath, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                        body: ByteBuffer(bytes: bytes))
+                let response = try await client.execute(
+                    uri: Harness.tokenPath, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(bytes: bytes))
                 #expect(response.status.code < 500)
             }
         }

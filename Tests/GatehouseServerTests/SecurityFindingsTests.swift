@@ -33,11 +33,14 @@ import Glibc
                 let page = try await browser.get(harness.authorizeURI())
                 let interaction = try #require(field("interaction", in: page))
                 let csrf = try #require(field("csrf", in: page))
-                let totp = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "bob"), ("password", Harness.password)])
+                let totp = try await browser.post(
+                    "/contoso/oauth2/login",
+                    [("interaction", interaction), ("csrf", csrf), ("username", "bob"), ("password", Harness.password)])
                 return (interaction, csrf, totp)
             }
             func code(_ step: (interaction: String, csrf: String, page: TestResponse), _ otp: String) async throws -> TestResponse {
-                try await browser.post("/contoso/oauth2/login/totp", [("interaction", step.interaction), ("csrf", step.csrf), ("otp", otp)])
+                try await browser.post(
+                    "/contoso/oauth2/login/totp", [("interaction", step.interaction), ("csrf", step.csrf), ("otp", otp)])
             }
             let first = try await passwordStep()
             #expect(String(buffer: first.page.body).contains("one-time-code"))
@@ -45,7 +48,9 @@ import Glibc
             #expect(String(buffer: try await code(first, "000001").body).contains(">9900145<"))
             // The third wrong code ends the page: even the right code is refused on it afterwards.
             let third = try await code(first, "000002")
-            #expect(third.status.code == 400 && String(buffer: third.body).contains(">9900146<") && !String(buffer: third.body).contains("one-time-code"))
+            #expect(
+                third.status.code == 400 && String(buffer: third.body).contains(">9900146<")
+                    && !String(buffer: third.body).contains("one-time-code"))
             let right = HummingbirdTOTP().code(secret: harness.totpSecret, at: Date())
             #expect(String(buffer: try await code(first, right).body).contains(">9900143<"))
             // Counted like passwords: 1 password + 3 codes so far; the password is the 5th attempt,
@@ -69,7 +74,9 @@ import Glibc
             let page = try await browser.get(harness.authorizeURI())
             let interaction = try #require(field("interaction", in: page))
             let csrf = try #require(field("csrf", in: page))
-            _ = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "bob"), ("password", Harness.password)])
+            _ = try await browser.post(
+                "/contoso/oauth2/login",
+                [("interaction", interaction), ("csrf", csrf), ("username", "bob"), ("password", Harness.password)])
             let right = generator.code(secret: harness.totpSecret, at: Date())
             generator.calls.store(0, ordering: .sequentiallyConsistent)
             let pages = try await withThrowingTaskGroup(of: String.self) { group in
@@ -77,7 +84,10 @@ import Glibc
                     group.addTask {
                         // Wrong codes (a six-digit number that is not the current code).
                         let otp = String(format: "%06d", (Int(right) ?? 0) + 1 + index)
-                        return String(buffer: try await browser.post("/contoso/oauth2/login/totp", [("interaction", interaction), ("csrf", csrf), ("otp", otp)]).body)
+                        return String(
+                            buffer: try await browser.post(
+                                "/contoso/oauth2/login/totp", [("interaction", interaction), ("csrf", csrf), ("otp", otp)]
+                            ).body)
                     }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
@@ -87,7 +97,8 @@ import Glibc
             #expect(pages.filter { $0.contains(">9900145<") }.count <= 2)
             #expect(pages.allSatisfy { !$0.contains("oauth2/consent") }, "no wrong code got through")
             // After the burst the page is ended: the right code no longer works on it.
-            let after = try await browser.post("/contoso/oauth2/login/totp", [("interaction", interaction), ("csrf", csrf), ("otp", right)])
+            let after = try await browser.post(
+                "/contoso/oauth2/login/totp", [("interaction", interaction), ("csrf", csrf), ("otp", right)])
             #expect(String(buffer: after.body).contains(">9900143<") || String(buffer: after.body).contains(">50053<"))
         }
     }
@@ -108,11 +119,17 @@ import Glibc
             @Sendable func attempt(_ password: String) async throws -> String {
                 switch channel {
                 case .passwordGrant:
-                    let response = try await harness.token(client, [("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", password),
-                                                                    ("scope", "openid api://middle/access_as_user")], path: Self.v2)
+                    let response = try await harness.token(
+                        client,
+                        [
+                            ("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", password),
+                            ("scope", "openid api://middle/access_as_user"),
+                        ], path: Self.v2)
                     return response.status == .ok ? "ok" : "\((json(response)["error_codes"] as? [Int])?.first ?? 0)"
                 case .signInPage:
-                    let response = try await browser.post("/contoso/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", "alice"), ("password", password)])
+                    let response = try await browser.post(
+                        "/contoso/oauth2/login",
+                        [("interaction", interaction), ("csrf", csrf), ("username", "alice"), ("password", password)])
                     let html = String(buffer: response.body)
                     return html.contains(">50053<") ? "50053" : html.contains(">50126<") ? "50126" : "ok"
                 }
@@ -126,7 +143,10 @@ import Glibc
                 // The right password inside the burst is refused while the lock holds, unchecked.
                 // (Should it be checked, the held checks are let go after 3 s, so the test fails
                 // rather than hangs.)
-                let safety = Task { try await Task.sleep(for: .seconds(3)); verifier.release(true) }
+                let safety = Task {
+                    try await Task.sleep(for: .seconds(3))
+                    verifier.release(true)
+                }
                 #expect(try await attempt(Harness.password) == "50053")
                 safety.cancel()
                 verifier.release(true)
@@ -150,7 +170,8 @@ import Glibc
             let page = try await browser.get(harness.authorizeURI(extra: [(parameter, value)]))
             let interaction = try #require(field("interaction", in: page))
             let csrf = try #require(field("csrf", in: page))
-            let skipped = try await browser.post("/contoso/oauth2/consent", [("interaction", interaction), ("csrf", csrf), ("decision", "allow")])
+            let skipped = try await browser.post(
+                "/contoso/oauth2/consent", [("interaction", interaction), ("csrf", csrf), ("decision", "allow")])
             #expect(skipped.status.code == 400 && skipped.headers[.location] == nil && String(buffer: skipped.body).contains(">9900143<"))
             // Signing in on that page works, and the code carries the new sign-in.
             let before = Int(Date().timeIntervalSince1970)
@@ -179,8 +200,11 @@ import Glibc
             }
             // A complete request on a fresh connection is answered as usual (the test client's own
             // kept-alive connection has been idle past the timeout and is closed by now).
-            let normal = try await RawConnection.exchange(port: port, send: "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", waitUpTo: 5)
-            #expect(normal.response.hasPrefix("HTTP/1.1 200") && normal.seconds < 1, "\(normal.response.prefix(100).debugDescription) \(normal.seconds) \(normal.closed)")
+            let normal = try await RawConnection.exchange(
+                port: port, send: "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", waitUpTo: 5)
+            #expect(
+                normal.response.hasPrefix("HTTP/1.1 200") && normal.seconds < 1,
+                "\(normal.response.prefix(100).debugDescription) \(normal.seconds) \(normal.closed)")
         }
     }
 
@@ -192,8 +216,13 @@ import Glibc
             let browser = Browser(client)
             #expect(redirectParameters(try await harness.signIn(browser, uri: harness.authorizeURI()))["code"] != nil)
             // An Entra-route access token for alice, signed by the tenant, typ at+jwt.
-            let tokens = json(try await harness.token(client, [("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", Harness.password),
-                                                               ("scope", "openid api://middle/access_as_user")], path: Self.v2))
+            let tokens = json(
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", Harness.password),
+                        ("scope", "openid api://middle/access_as_user"),
+                    ], path: Self.v2))
             let accessToken = try #require(tokens["access_token"] as? String)
             for path in ["/contoso/oauth2/logout", "/contoso/oauth2/v2.0/logout"] {
                 let refused = try await browser.get(path + "?" + formEncode([("id_token_hint", accessToken)]))
@@ -221,19 +250,28 @@ import Glibc
                 body: ByteBuffer(string: formEncode([("client_id", "web"), ("post_logout_redirect_uri", "https://web.example.com/bye")])))
             #expect(attack.status == .ok && attack.headers[.location] == nil && attack.headers[values: .setCookie].isEmpty)
             #expect(String(buffer: attack.body).contains("oauth2/logout") && field("csrf", in: attack) != nil)
-            #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil, "still signed in")
+            #expect(
+                redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil,
+                "still signed in")
             // Confirming that page (still without a session) goes on, and still sets no cookie.
             let confirmed = try await client.execute(
                 uri: "/contoso/oauth2/logout", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                body: ByteBuffer(string: formEncode([("client_id", "web"), ("post_logout_redirect_uri", "https://web.example.com/bye"),
-                                                     ("nonce", field("nonce", in: attack) ?? ""), ("csrf", field("csrf", in: attack) ?? "")])))
-            #expect(confirmed.status == .seeOther && confirmed.headers[.location] == "https://web.example.com/bye" && confirmed.headers[values: .setCookie].isEmpty)
+                body: ByteBuffer(
+                    string: formEncode([
+                        ("client_id", "web"), ("post_logout_redirect_uri", "https://web.example.com/bye"),
+                        ("nonce", field("nonce", in: attack) ?? ""), ("csrf", field("csrf", in: attack) ?? ""),
+                    ])))
+            #expect(
+                confirmed.status == .seeOther && confirmed.headers[.location] == "https://web.example.com/bye"
+                    && confirmed.headers[values: .setCookie].isEmpty)
             // A made-up confirmation is not one.
             let forged = try await client.execute(
                 uri: "/contoso/oauth2/logout", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: formEncode([("nonce", "n"), ("csrf", "forged")])))
             #expect(forged.status == .ok && forged.headers[.location] == nil)
-            #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil, "still signed in")
+            #expect(
+                redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil,
+                "still signed in")
         }
     }
 
@@ -243,8 +281,11 @@ import Glibc
         let (harness, _) = try await EntraModeTests.harness()
         try await harness.gatehouse.administration.createTenant(name: try TenantName("fabrikam"))
         try await harness.withClient { client in
-            let start = json(try await client.execute(uri: "/contoso/oauth2/v2.0/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                      body: ByteBuffer(string: formEncode([("client_id", "tv"), ("scope", "openid offline_access api://middle/access_as_user")]))))
+            let start = json(
+                try await client.execute(
+                    uri: "/contoso/oauth2/v2.0/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(
+                        string: formEncode([("client_id", "tv"), ("scope", "openid offline_access api://middle/access_as_user")]))))
             let userCode = try #require(start["user_code"] as? String)
             let browser = Browser(client)
             let elsewhere = try await browser.post("/fabrikam/oauth2/device", [("user_code", userCode)])
@@ -288,18 +329,22 @@ import Glibc
         try await app.test(.live) { client in
             let port = try #require(client.port)
             for path in ["/contoso/oauth2/token", "/contoso/oauth2/authorize", "/contoso/oauth2/login"] {
-                let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                let request =
+                    "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
                 let outcome = try await RawConnection.exchange(port: port, send: request, waitUpTo: 10)
                 #expect(outcome.response.hasPrefix("HTTP/1.1 400"), "\(path): \(outcome.response.prefix(200))")
                 #expect(outcome.response.contains("9900107"), "\(path)")
             }
             // A body cut short: Content-Length 100, ten bytes, then the client stops sending.
-            let truncated = "POST /contoso/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type"
+            let truncated =
+                "POST /contoso/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type"
             _ = try await RawConnection.exchange(port: port, send: truncated, waitUpTo: 2, shutdownWrite: true)
             try? await Task.sleep(for: .milliseconds(300))
         }
-        let faults = capture.lines.withLock { $0 }.filter { $0.hasPrefix("error") || $0.hasPrefix("critical") || $0.contains("internal fault") }
+        let faults = capture.lines.withLock { $0 }.filter {
+            $0.hasPrefix("error") || $0.hasPrefix("critical") || $0.contains("internal fault")
+        }
         #expect(faults.isEmpty, "\(faults)")
     }
 
@@ -315,31 +360,49 @@ import Glibc
             let user = change == .removeSecondFactor ? "bob" : "alice"
             let pkce = PKCEPair()
             let page = try await browser.get(harness.authorizeURI(pkce: pkce))
-            var response = try await browser.post("/contoso/oauth2/login", [("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
-                                                                             ("username", user), ("password", Harness.password)])
+            var response = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
+                    ("username", user), ("password", Harness.password),
+                ])
             if user == "bob" {
                 let otp = HummingbirdTOTP().code(secret: harness.totpSecret, at: Date())
-                response = try await browser.post("/contoso/oauth2/login/totp", [("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""), ("otp", otp)])
+                response = try await browser.post(
+                    "/contoso/oauth2/login/totp",
+                    [("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""), ("otp", otp)])
             }
-            response = try await browser.post("/contoso/oauth2/consent", [("interaction", field("interaction", in: response) ?? ""), ("csrf", field("csrf", in: response) ?? ""),
-                                                                           ("decision", "allow")])
+            response = try await browser.post(
+                "/contoso/oauth2/consent",
+                [
+                    ("interaction", field("interaction", in: response) ?? ""), ("csrf", field("csrf", in: response) ?? ""),
+                    ("decision", "allow"),
+                ])
             let code = try #require(redirectParameters(response)["code"])
             let tokens = json(try await harness.redeem(client, code: code, pkce: pkce))
             let refresh = try #require(tokens["refresh_token"] as? String)
             let access = try #require(tokens["access_token"] as? String)
-            #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil, "silent sign-in works before")
+            #expect(
+                redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil,
+                "silent sign-in works before")
             let admin = harness.gatehouse.administration
             let tenant = try TenantName(Harness.tenant)
             switch change {
-            case .setPassword: _ = try await admin.setPassword(tenant: tenant, user: user, password: "a new passphrase", passwords: harness.gatehouse.passwordHasher)
+            case .setPassword:
+                _ = try await admin.setPassword(
+                    tenant: tenant, user: user, password: "a new passphrase", passwords: harness.gatehouse.passwordHasher)
             case .disable: _ = try await admin.setEnabled(tenant: tenant, user: user, enabled: false)
             case .removeSecondFactor: _ = try await admin.removeTOTP(tenant: tenant, user: user)
             }
-            #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["error_codes"] == "50058", "the session is over")
+            #expect(
+                redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["error_codes"] == "50058",
+                "the session is over")
             let refused = json(try await harness.refresh(client, refresh))
             #expect(refused["error_codes"] as? [Int] == [change == .disable ? 50057 : 50173], "\(refused)")
-            let introspected = json(try await harness.token(client, [("token", access)], headers: [.authorization: basic("web", harness.secret("web"))],
-                                                            path: "/contoso/oauth2/introspect"))
+            let introspected = json(
+                try await harness.token(
+                    client, [("token", access)], headers: [.authorization: basic("web", harness.secret("web"))],
+                    path: "/contoso/oauth2/introspect"))
             #expect(introspected["active"] as? Bool == false)
             let info = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"])
             #expect(info.status.code == 401)
@@ -354,9 +417,13 @@ import Glibc
         let app = Application(router: try harness.gatehouse.buildRouter(), logger: capture.logger(level: .info))
         try await app.test(.router) { client in
             let forged = "x\ncritical: FORGED\r\u{1b}[2J"
-            let response = try await harness.token(client, [("grant_type", GrantType.jwtBearer.rawValue), ("requested_token_use", forged), ("assertion", "a.b.c"),
-                                                            ("scope", "api://orders/Orders.Read")],
-                                                   headers: [.authorization: basic("middle", secrets["middle"] ?? "")])
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", GrantType.jwtBearer.rawValue), ("requested_token_use", forged), ("assertion", "a.b.c"),
+                    ("scope", "api://orders/Orders.Read"),
+                ],
+                headers: [.authorization: basic("middle", secrets["middle"] ?? "")])
             #expect(response.status.code == 400)
         }
         let lines = capture.lines.withLock { $0 }
@@ -377,7 +444,10 @@ import Glibc
             let publicCaller = try await harness.token(client, [("client_id", "native"), ("token", access)], path: introspect)
             expectError(publicCaller, status: 401, error: "invalid_client", code: 9900164)
             func active(_ token: String) async throws -> Bool? {
-                json(try await harness.token(client, [("token", token)], headers: [.authorization: basic("web", harness.secret("web"))], path: introspect))["active"] as? Bool
+                json(
+                    try await harness.token(
+                        client, [("token", token)], headers: [.authorization: basic("web", harness.secret("web"))], path: introspect))[
+                        "active"] as? Bool
             }
             #expect(try await active(access) == true)
             #expect(try await active(refresh) == true)
@@ -399,12 +469,17 @@ import Glibc
         let harness = try await Harness.make()
         let admin = harness.gatehouse.administration
         let tenant = try TenantName(Harness.tenant)
-        for uri in ["javascript:alert(document.domain)//", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "file:///etc/passwd", "http://127.0.0.1:0/cb"] {
+        for uri in [
+            "javascript:alert(document.domain)//", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "file:///etc/passwd",
+            "http://127.0.0.1:0/cb",
+        ] {
             var spec = Administration.ClientSpec(id: try ClientID("bad-\(abs(uri.hashValue))"), name: "bad")
             spec.grantTypes = [.authorizationCode]
             spec.allowedScopes = Scope(tokens: ["openid"])
             spec.redirectURIs = [uri]
-            await #expect(throws: Administration.AdministrationError.self, "\(uri)") { _ = try await admin.createClient(tenant: tenant, spec: spec) }
+            await #expect(throws: Administration.AdministrationError.self, "\(uri)") {
+                _ = try await admin.createClient(tenant: tenant, spec: spec)
+            }
         }
         var web = Administration.ClientSpec(id: try ClientID("loopback-web"), name: "web on loopback")
         web.grantTypes = [.authorizationCode]
@@ -431,7 +506,9 @@ import Glibc
     // MARK: 15. HSTS over TLS
 
     @Test func finding15_strictTransportSecurityOnTLSResponses() async throws {
-        for (tls, maxAge, expected) in [(true, 31_536_000, "max-age=31536000"), (true, 0, nil), (false, 31_536_000, nil)] as [(Bool, Int, String?)] {
+        for (tls, maxAge, expected) in [(true, 31_536_000, "max-age=31536000"), (true, 0, nil), (false, 31_536_000, nil)]
+            as [(Bool, Int, String?)]
+        {
             let harness = try await Harness.make { configuration in
                 if tls { configuration.tls = TLSFiles(certificatePath: "unused.pem", keyPath: "unused-key.pem") }
                 configuration.hstsMaxAge = maxAge
@@ -439,7 +516,8 @@ import Glibc
             try await harness.withClient { client in
                 for uri in ["/health", "/contoso/.well-known/openid-configuration", "/no/such/path"] {
                     let response = try await client.execute(uri: uri, method: .get)
-                    #expect(response.headers[HTTPField.Name("Strict-Transport-Security")!] == expected, "tls \(tls) max-age \(maxAge) \(uri)")
+                    #expect(
+                        response.headers[HTTPField.Name("Strict-Transport-Security")!] == expected, "tls \(tls) max-age \(maxAge) \(uri)")
                 }
             }
         }
@@ -525,7 +603,8 @@ enum RawConnection {
     static func exchange(port: Int, send text: String, waitUpTo timeout: Double, shutdownWrite: Bool = false) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try blockingExchange(port: port, send: text, waitUpTo: timeout, shutdownWrite: shutdownWrite) })
+                continuation.resume(
+                    with: Result { try blockingExchange(port: port, send: text, waitUpTo: timeout, shutdownWrite: shutdownWrite) })
             }.start()
         }
     }
@@ -555,7 +634,10 @@ enum RawConnection {
         var closed = false
         while Date().timeIntervalSince(start) < timeout {
             let count = recv(fd, &buffer, buffer.count, 0)
-            if count > 0 { received += buffer[0..<count]; continue }
+            if count > 0 {
+                received += buffer[0..<count]
+                continue
+            }
             closed = count == 0 || errno == ECONNRESET
             break
         }
@@ -569,11 +651,13 @@ enum RawConnection {
     @Test func nonLatinDescriptionFallsBackToEnglish() throws {
         let bundled = try CatalogueTexts.loadBundled()
         let english = try #require(bundled.languages["en"])
-        let japanese = CatalogueLanguage(language: "ja", name: "日本語", ui: english.ui,
-                                         entries: english.entries.mapValues { _ in CatalogueText(message: "スコープが無効です。", cause: "原因", remediation: "対処") })
+        let japanese = CatalogueLanguage(
+            language: "ja", name: "日本語", ui: english.ui,
+            entries: english.entries.mapValues { _ in CatalogueText(message: "スコープが無効です。", cause: "原因", remediation: "対処") })
         var languages = bundled.languages
         languages["ja"] = japanese
-        let renderer = ErrorRenderer(configuration: ServerConfiguration(baseURL: Harness.baseURL), texts: CatalogueTexts(languages: languages))
+        let renderer = ErrorRenderer(
+            configuration: ServerConfiguration(baseURL: Harness.baseURL), texts: CatalogueTexts(languages: languages))
         let error = CatalogueError(Catalogue.invalidScope, ["scope": "x"])
         func description(_ language: String) -> String { renderer.publicMessage(for: error, language: language) }
         #expect(description("ja") == description("en") && !description("en").isEmpty)

@@ -12,9 +12,12 @@ import Testing
     @Test func everyTokenRequestIsRecordedAndFoundByTraceID() async throws {
         let harness = try await Harness.make()
         let (failureTrace, successTrace) = try await harness.withClient { client in
-            let failure = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", "admin"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
-                                                  headers: [.userAgent: "test-agent/1.0", .init("client-request-id")!: "corr-1"])
-            let success = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let failure = try await harness.token(
+                client,
+                [("grant_type", "client_credentials"), ("scope", "admin"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
+                headers: [.userAgent: "test-agent/1.0", .init("client-request-id")!: "corr-1"])
+            let success = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
             return (json(failure)["trace_id"] as? String ?? "", success.headers[.init("X-Trace-Id")!] ?? "")
         }
         await harness.gatehouse.signIns.flush()
@@ -39,8 +42,10 @@ import Testing
     @Test func secretsNeverReachTheLog() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
-            _ = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", "guess-\(harness.secret("svc"))")])
-            _ = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            _ = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", "guess-\(harness.secret("svc"))")])
+            _ = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
         }
         await harness.gatehouse.signIns.flush()
         let events = try await harness.store.signIns(SignInQuery())
@@ -58,8 +63,11 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for index in 0..<2_500 {
-                writer.record(SignInEvent(time: Date(), tenant: "t", clientID: "c\(index)", grantType: nil, scopes: nil, result: .success, errorCode: nil,
-                                          error: nil, detail: nil, traceID: "trace-\(index)", correlationID: "x", clientIP: nil, userAgent: nil, latencyMicros: 1))
+                writer.record(
+                    SignInEvent(
+                        time: Date(), tenant: "t", clientID: "c\(index)", grantType: nil, scopes: nil, result: .success, errorCode: nil,
+                        error: nil, detail: nil, traceID: "trace-\(index)", correlationID: "x", clientIP: nil, userAgent: nil,
+                        latencyMicros: 1))
             }
             // The flush interval is an hour: only the shutdown's final flush can write these.
             #expect(try await store.signIns(SignInQuery(limit: 10_000)).isEmpty)
@@ -73,8 +81,10 @@ import Testing
     @Test func fullBufferDropsAndCounts() async throws {
         let writer = SignInLogWriter(store: InMemoryStore(), capacity: 10)
         for index in 0..<15 {
-            writer.record(SignInEvent(time: Date(), tenant: "t", clientID: nil, grantType: nil, scopes: nil, result: .success, errorCode: nil, error: nil,
-                                      detail: nil, traceID: "\(index)", correlationID: "x", clientIP: nil, userAgent: nil, latencyMicros: 1))
+            writer.record(
+                SignInEvent(
+                    time: Date(), tenant: "t", clientID: nil, grantType: nil, scopes: nil, result: .success, errorCode: nil, error: nil,
+                    detail: nil, traceID: "\(index)", correlationID: "x", clientIP: nil, userAgent: nil, latencyMicros: 1))
         }
         #expect(writer.pending == 10)
         #expect(writer.dropped == 5)
@@ -86,9 +96,12 @@ import Testing
         let store = InMemoryStore()
         let now = Date(timeIntervalSince1970: 1_900_000_000)
         for age in [1.0, 29, 31, 400] {
-            try await store.append([SignInEvent(time: now.addingTimeInterval(-age * 86400), tenant: "t", clientID: nil, grantType: nil, scopes: nil,
-                                                result: .success, errorCode: nil, error: nil, detail: nil, traceID: "age-\(Int(age))",
-                                                correlationID: "c", clientIP: nil, userAgent: nil, latencyMicros: 1)])
+            try await store.append([
+                SignInEvent(
+                    time: now.addingTimeInterval(-age * 86400), tenant: "t", clientID: nil, grantType: nil, scopes: nil,
+                    result: .success, errorCode: nil, error: nil, detail: nil, traceID: "age-\(Int(age))",
+                    correlationID: "c", clientIP: nil, userAgent: nil, latencyMicros: 1)
+            ])
         }
         #expect(try await store.consumeOnce(key: "old", expiresAt: now.addingTimeInterval(-1), now: now.addingTimeInterval(-100)))
         await Sweeper(store: store, time: TimeSource { now }, signInRetention: 30 * 86400).sweep()

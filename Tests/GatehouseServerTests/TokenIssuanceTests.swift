@@ -27,7 +27,8 @@ import Testing
         let harness = try await Harness.make(algorithm: algorithm)
         try await harness.withClient { client in
             let before = Int(Date().timeIntervalSince1970)
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
             #expect(response.status == .ok)
             #expect(response.headers[.cacheControl] == "no-store")
             #expect(response.headers[.init("Pragma")!] == "no-cache")
@@ -64,7 +65,8 @@ import Testing
         try await harness.withClient { client in
             let header = basic("my app:1", harness.secret("my app:1"))
             #expect(String(decoding: Data(base64Encoded: String(header.dropFirst(6))) ?? Data(), as: UTF8.self).hasPrefix("my+app%3A1:"))
-            let response = try await harness.token(client, [("grant_type", "client_credentials"), ("scope", "api.write")], headers: [.authorization: header])
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("scope", "api.write")], headers: [.authorization: header])
             #expect(response.status == .ok)
             #expect(json(response)["scope"] as? String == "api.write")
         }
@@ -74,11 +76,20 @@ import Testing
         let harness = try await Harness.make()
         try await harness.withClient { client in
             let jwks = String(buffer: try await client.execute(uri: "/contoso/discovery/keys", method: .get).body)
-            let one = try await harness.token(client, [("grant_type", "client_credentials"), ("resource", "urn:example:other"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let one = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("resource", "urn:example:other"), ("client_id", "svc"),
+                    ("client_secret", harness.secret("svc")),
+                ])
             let oneClaims = try await verify(try #require(json(one)["access_token"] as? String), jwks: jwks)
             #expect(oneClaims.aud == ["urn:example:other"])
-            let two = try await harness.token(client, [("grant_type", "client_credentials"), ("resource", "urn:example:other"), ("resource", "https://api.example.com"),
-                                                       ("scope", "api.read api.write"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))])
+            let two = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("resource", "urn:example:other"), ("resource", "https://api.example.com"),
+                    ("scope", "api.read api.write"), ("client_id", "svc"), ("client_secret", harness.secret("svc")),
+                ])
             let twoClaims = try await verify(try #require(json(two)["access_token"] as? String), jwks: jwks)
             #expect(twoClaims.aud == ["urn:example:other", "https://api.example.com"])
             #expect(twoClaims.scope == "api.read api.write")
@@ -87,14 +98,19 @@ import Testing
 
     @Test func secretRotationKeepsBothSecretsWorking() async throws {
         let harness = try await Harness.make()
-        let second = try await harness.gatehouse.administration.addSecret(tenant: try TenantName("contoso"), clientID: try ClientID("svc"), lifetime: 3600)
+        let second = try await harness.gatehouse.administration.addSecret(
+            tenant: try TenantName("contoso"), clientID: try ClientID("svc"), lifetime: 3600)
         try await harness.withClient { client in
             for secret in [harness.secret("svc"), second.value] {
-                let response = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", secret)])
+                let response = try await harness.token(
+                    client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", secret)])
                 #expect(response.status == .ok)
             }
-            #expect(try await harness.store.removeSecret(tenant: try TenantName("contoso"), clientID: try ClientID("svc"), secretID: second.record.secretID))
-            let removed = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", second.value)])
+            #expect(
+                try await harness.store.removeSecret(
+                    tenant: try TenantName("contoso"), clientID: try ClientID("svc"), secretID: second.record.secretID))
+            let removed = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", second.value)])
             expectError(removed, status: 401, error: "invalid_client", code: 7000215)
         }
     }
@@ -106,22 +122,25 @@ import Testing
         #expect(records[0].hash != harness.secret("svc"))
         #expect(!records[0].hash.contains(harness.secret("svc")))
         #expect(records[0].hash.count == 64)
-        #expect(harness.secret("svc").count == 43) // 256 bits, base64url
+        #expect(harness.secret("svc").count == 43)  // 256 bits, base64url
     }
 
     @Test func correlationIDFollowsClientRequestID() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in
             let id = "aaaa0000-bb11-2222-33cc-444444dddddd"
-            let failure = try await harness.token(client, [("grant_type", "client_credentials")], headers: [.init("client-request-id")!: id])
+            let failure = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.init("client-request-id")!: id])
             #expect(json(failure)["correlation_id"] as? String == id)
             #expect(failure.headers[.init("client-request-id")!] == id)
-            let success = try await harness.token(client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
-                                                  headers: [.init("client-request-id")!: id])
+            let success = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))],
+                headers: [.init("client-request-id")!: id])
             #expect(success.headers[.init("client-request-id")!] == id)
             #expect(success.headers[.init("X-Trace-Id")!] != nil)
             // Unusable values are replaced by a new GUID.
-            let odd = try await harness.token(client, [("grant_type", "client_credentials")], headers: [.init("client-request-id")!: "has \"quotes\""])
+            let odd = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.init("client-request-id")!: "has \"quotes\""])
             #expect((json(odd)["correlation_id"] as? String)?.count == 36)
         }
     }

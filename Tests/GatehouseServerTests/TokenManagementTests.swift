@@ -9,14 +9,22 @@ import Testing
 
 /// Introspection (RFC 7662), revocation (RFC 7009), userinfo errors (RFC 6750), logout, discovery.
 @Suite struct TokenManagementTests {
-    func introspect(_ harness: Harness, _ client: any TestClientProtocol, _ token: String, as clientID: String = "web") async throws -> [String: Any] {
-        json(try await harness.token(client, [("token", token)], headers: [.authorization: basic(clientID, harness.secret(clientID))], path: "/contoso/oauth2/introspect"))
+    func introspect(_ harness: Harness, _ client: any TestClientProtocol, _ token: String, as clientID: String = "web") async throws
+        -> [String: Any]
+    {
+        json(
+            try await harness.token(
+                client, [("token", token)], headers: [.authorization: basic(clientID, harness.secret(clientID))],
+                path: "/contoso/oauth2/introspect"))
     }
 
-    func revoke(_ harness: Harness, _ client: any TestClientProtocol, _ token: String, as clientID: String = "web", hint: String? = nil) async throws -> TestResponse {
+    func revoke(_ harness: Harness, _ client: any TestClientProtocol, _ token: String, as clientID: String = "web", hint: String? = nil)
+        async throws -> TestResponse
+    {
         var pairs = [("token", token)]
         if let hint { pairs.append(("token_type_hint", hint)) }
-        return try await harness.token(client, pairs, headers: [.authorization: basic(clientID, harness.secret(clientID))], path: "/contoso/oauth2/revoke")
+        return try await harness.token(
+            client, pairs, headers: [.authorization: basic(clientID, harness.secret(clientID))], path: "/contoso/oauth2/revoke")
     }
 
     @Test func introspectionShowsOnlyWhatTheClientMaySee() async throws {
@@ -32,9 +40,13 @@ import Testing
             #expect(try await introspect(harness, client, refresh, as: "web2")["active"] as? Bool == false)
             #expect(try await introspect(harness, client, "garbage")["active"] as? Bool == false)
             // Client authentication is required.
-            expectError(try await harness.token(client, [("token", access)], path: "/contoso/oauth2/introspect"), status: 401, error: "invalid_client", code: 9900110)
-            expectError(try await harness.token(client, [], headers: [.authorization: basic("web", harness.secret("web"))], path: "/contoso/oauth2/introspect"),
-                        status: 400, error: "invalid_request", code: 900144)
+            expectError(
+                try await harness.token(client, [("token", access)], path: "/contoso/oauth2/introspect"), status: 401,
+                error: "invalid_client", code: 9900110)
+            expectError(
+                try await harness.token(
+                    client, [], headers: [.authorization: basic("web", harness.secret("web"))], path: "/contoso/oauth2/introspect"),
+                status: 400, error: "invalid_request", code: 900144)
         }
     }
 
@@ -50,7 +62,9 @@ import Testing
             // Revoking the access token: introspection and userinfo refuse it; the refresh token lives on.
             #expect(try await revoke(harness, client, access, hint: "access_token").status == .ok)
             #expect(try await introspect(harness, client, access)["active"] as? Bool == false)
-            #expect(try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]).status == .unauthorized)
+            #expect(
+                try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]).status
+                    == .unauthorized)
             let refreshed = try await harness.refresh(client, refresh)
             #expect(refreshed.status == .ok)
             // Revoking a refresh token ends its family: the newest token and its access token too.
@@ -72,8 +86,12 @@ import Testing
             let bad = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer not.a.jwt"])
             #expect(bad.status == .unauthorized && json(bad)["error"] as? String == "invalid_token")
             // A client credentials token has no openid scope.
-            let service = json(try await harness.token(client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", harness.secret("svc"))]))
-            let forbidden = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(service["access_token"] as? String ?? "")"])
+            let service = json(
+                try await harness.token(
+                    client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", harness.secret("svc"))]))
+            let forbidden = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer \(service["access_token"] as? String ?? "")"]
+            )
             #expect(forbidden.status == .forbidden && json(forbidden)["error"] as? String == "insufficient_scope")
             #expect(forbidden.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope", "#) == true)
         }
@@ -87,8 +105,12 @@ import Testing
             let code = redirectParameters(try await harness.signIn(browser, uri: harness.authorizeURI(pkce: pkce)))["code"] ?? ""
             let idToken = try #require(json(try await harness.redeem(client, code: code, pkce: pkce))["id_token"] as? String)
             // Unregistered post_logout_redirect_uri and a forged hint are shown here, not redirected.
-            let unregistered = try await browser.get("/contoso/oauth2/logout?" + formEncode([("id_token_hint", idToken), ("post_logout_redirect_uri", "https://evil.example.com/")]))
-            #expect(unregistered.status == .badRequest && unregistered.headers[.location] == nil && String(buffer: unregistered.body).contains(">9900171<"))
+            let unregistered = try await browser.get(
+                "/contoso/oauth2/logout?"
+                    + formEncode([("id_token_hint", idToken), ("post_logout_redirect_uri", "https://evil.example.com/")]))
+            #expect(
+                unregistered.status == .badRequest && unregistered.headers[.location] == nil
+                    && String(buffer: unregistered.body).contains(">9900171<"))
             let forged = try await browser.get("/contoso/oauth2/logout?" + formEncode([("id_token_hint", idToken.dropLast(4) + "AAAA")]))
             #expect(forged.status == .badRequest && String(buffer: forged.body).contains(">9900170<"))
             // Without a hint the user confirms first.
@@ -96,7 +118,10 @@ import Testing
             #expect(confirm.status == .ok && field("csrf", in: confirm) != nil)
             #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["code"] != nil)
             // With the hint: the session ends and the browser goes to the registered URI with state.
-            let out = try await browser.get("/contoso/oauth2/logout?" + formEncode([("id_token_hint", idToken), ("post_logout_redirect_uri", "https://web.example.com/bye"), ("state", "s9")]))
+            let out = try await browser.get(
+                "/contoso/oauth2/logout?"
+                    + formEncode([("id_token_hint", idToken), ("post_logout_redirect_uri", "https://web.example.com/bye"), ("state", "s9")])
+            )
             #expect(out.status == .seeOther && out.headers[.location] == "https://web.example.com/bye?state=s9")
             #expect(redirectParameters(try await browser.get(harness.authorizeURI(extra: [("prompt", "none")])))["error_codes"] == "50058")
             // The confirmation form ends a session too.
@@ -126,7 +151,11 @@ import Testing
             #expect(document["code_challenge_methods_supported"] as? [String] == ["S256"])
             #expect(document["authorization_response_iss_parameter_supported"] as? Bool == true)
             let grants = Set(document["grant_types_supported"] as? [String] ?? [])
-            #expect(grants == ["authorization_code", "refresh_token", "client_credentials", "password", GrantType.deviceCode.rawValue, GrantType.jwtBearer.rawValue])
+            #expect(
+                grants == [
+                    "authorization_code", "refresh_token", "client_credentials", "password", GrantType.deviceCode.rawValue,
+                    GrantType.jwtBearer.rawValue,
+                ])
         }
     }
 }

@@ -6,9 +6,11 @@ import Testing
 /// The contract of the user, state and grant stores on every backend.
 @Suite struct SignInStoreContractTests {
     func grant(_ id: String, code: String, now: Date = epoch) throws -> AuthorizationGrant {
-        AuthorizationGrant(id: id, tenant: try TenantName("contoso"), clientID: try ClientID("web"), userID: "u1", scope: Scope(tokens: ["openid", "offline_access"]),
-                           audience: ["https://api.example.com"], nonce: "n", authTime: now, sessionID: "sid", amr: ["pwd"], codeHash: code,
-                           codeChallenge: "c", redirectURI: "https://app/cb", codeExpiresAt: now.addingTimeInterval(60), createdAt: now, offline: true)
+        AuthorizationGrant(
+            id: id, tenant: try TenantName("contoso"), clientID: try ClientID("web"), userID: "u1",
+            scope: Scope(tokens: ["openid", "offline_access"]),
+            audience: ["https://api.example.com"], nonce: "n", authTime: now, sessionID: "sid", amr: ["pwd"], codeHash: code,
+            codeChallenge: "c", redirectURI: "https://app/cb", codeExpiresAt: now.addingTimeInterval(60), createdAt: now, offline: true)
     }
 
     @Test(arguments: Backend.allCases)
@@ -18,7 +20,10 @@ import Testing
             try await store.createGrant(try grant("g1", code: "h1"))
             await #expect(throws: StoreError.self) { try await store.createGrant(try grant("g1", code: "h2")) }
             #expect(try await store.grant(id: "g1") == (try grant("g1", code: "h1")))
-            guard case .redeemed(let redeemed) = try await store.redeemCode(hash: "h1", now: epoch) else { Issue.record("not redeemed"); return }
+            guard case .redeemed(let redeemed) = try await store.redeemCode(hash: "h1", now: epoch) else {
+                Issue.record("not redeemed")
+                return
+            }
             #expect(redeemed.codeRedeemedAt == epoch && redeemed.generation == 0)
             #expect(try await store.redeemCode(hash: "h1", now: epoch) == .alreadyRedeemed(redeemed))
             #expect(try await store.redeemCode(hash: "nope", now: epoch) == .unknown)
@@ -79,12 +84,15 @@ import Testing
         try await withStore(backend) { (store: any GatehouseStore) async throws in
             let tenant = try sampleTenant()
             try await store.createTenant(tenant)
-            var user = User(tenant: tenant.name, id: "u1", username: try Username("Alice"), email: "a@example.com", displayName: "Alice",
-                            passwordHash: "$2b$04$x", createdAt: epoch, updatedAt: epoch)
+            var user = User(
+                tenant: tenant.name, id: "u1", username: try Username("Alice"), email: "a@example.com", displayName: "Alice",
+                passwordHash: "$2b$04$x", createdAt: epoch, updatedAt: epoch)
             try await store.createUser(user)
             await #expect(throws: StoreError.self) {
-                try await store.createUser(User(tenant: tenant.name, id: "u2", username: try Username("alice"), email: nil, displayName: "x",
-                                                passwordHash: "h", createdAt: epoch, updatedAt: epoch))
+                try await store.createUser(
+                    User(
+                        tenant: tenant.name, id: "u2", username: try Username("alice"), email: nil, displayName: "x",
+                        passwordHash: "h", createdAt: epoch, updatedAt: epoch))
             }
             #expect(try await store.user(tenant: tenant.name, username: try Username("ALICE")) == user)
             user.enabled = false
@@ -96,10 +104,14 @@ import Testing
             #expect(try await store.updateUser(user))
             #expect(try await store.user(tenant: tenant.name, id: "u1")?.sessionsValidAfter == epoch.addingTimeInterval(7.5))
             #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-60)) == 1)
-            #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch.addingTimeInterval(1), resetBefore: epoch.addingTimeInterval(-60)) == 2)
+            #expect(
+                try await store.countSignInAttempt(
+                    key: "k", limit: 5, now: epoch.addingTimeInterval(1), resetBefore: epoch.addingTimeInterval(-60)) == 2)
             #expect(try await store.signInFailures(key: "k", since: epoch.addingTimeInterval(-60)) == 2)
             // Attempts older than the window are forgotten.
-            #expect(try await store.countSignInAttempt(key: "k", limit: 5, now: epoch.addingTimeInterval(500), resetBefore: epoch.addingTimeInterval(100)) == 1)
+            #expect(
+                try await store.countSignInAttempt(
+                    key: "k", limit: 5, now: epoch.addingTimeInterval(500), resetBefore: epoch.addingTimeInterval(100)) == 1)
             try await store.clearSignInFailures(key: "k")
             #expect(try await store.signInFailures(key: "k", since: .distantPast) == 0)
         }
@@ -112,7 +124,9 @@ import Testing
         try await withStore(backend) { (store: any GatehouseStore) async throws in
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<30 {
-                    group.addTask { try await store.countSignInAttempt(key: "burst", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-900)) }
+                    group.addTask {
+                        try await store.countSignInAttempt(key: "burst", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-900))
+                    }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
@@ -127,7 +141,8 @@ import Testing
     func attemptsPastTheLimitDoNotExtendTheLock(backend: Backend) async throws {
         try await withStore(backend) { (store: any GatehouseStore) async throws in
             func attempt(at offset: TimeInterval) async throws -> Int {
-                try await store.countSignInAttempt(key: "k", limit: 2, now: epoch.addingTimeInterval(offset), resetBefore: epoch.addingTimeInterval(offset - 100))
+                try await store.countSignInAttempt(
+                    key: "k", limit: 2, now: epoch.addingTimeInterval(offset), resetBefore: epoch.addingTimeInterval(offset - 100))
             }
             #expect(try await attempt(at: 0) == 1)
             #expect(try await attempt(at: 10) == 2)  // reaches the limit: the window runs from here
@@ -144,9 +159,10 @@ import Testing
             try await store.createTenant(try sampleTenant())
             try await store.createGrant(try grant("a", code: "ca"))
             try await store.createGrant(try grant("b", code: "cb"))
-            let other = AuthorizationGrant(id: "c", tenant: try TenantName("contoso"), clientID: try ClientID("web"), userID: "u2", scope: .empty,
-                                           audience: [], nonce: nil, authTime: epoch, sessionID: nil, amr: [], codeHash: "cc", codeChallenge: nil,
-                                           redirectURI: nil, codeExpiresAt: epoch, createdAt: epoch, offline: true)
+            let other = AuthorizationGrant(
+                id: "c", tenant: try TenantName("contoso"), clientID: try ClientID("web"), userID: "u2", scope: .empty,
+                audience: [], nonce: nil, authTime: epoch, sessionID: nil, amr: [], codeHash: "cc", codeChallenge: nil,
+                redirectURI: nil, codeExpiresAt: epoch, createdAt: epoch, offline: true)
             try await store.createGrant(other)
             #expect(try await store.revokeGrant(id: "b", now: epoch))
             #expect(try await store.revokeGrants(tenant: try TenantName("contoso"), userID: "u1", now: epoch.addingTimeInterval(3)) == 1)

@@ -19,32 +19,41 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqliteFile:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-contract-\(UUID().uuidString)")
             let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("db.sqlite").path)
-            return (database.store, {
-                try await database.close()
-                try? FileManager.default.removeItem(at: folder)
-            })
+            return (
+                database.store,
+                {
+                    try await database.close()
+                    try? FileManager.default.removeItem(at: folder)
+                }
+            )
         }
     }
 }
 
 func withStore(_ backend: Backend, _ body: (any GatehouseStore) async throws -> Void) async throws {
     let (store, close) = try await backend.open()
-    do { try await body(store) } catch { try await close(); throw error }
+    do { try await body(store) } catch {
+        try await close()
+        throw error
+    }
     try await close()
 }
 
 let epoch = Date(timeIntervalSince1970: 1_800_000_000)
 
 func sampleTenant(_ name: String = "contoso") throws -> Tenant {
-    Tenant(name: try TenantName(name), id: UUID(), displayName: "Contoso Ltd", signingAlgorithm: .rs256, accessTokenLifetime: 900, createdAt: epoch)
+    Tenant(
+        name: try TenantName(name), id: UUID(), displayName: "Contoso Ltd", signingAlgorithm: .rs256, accessTokenLifetime: 900,
+        createdAt: epoch)
 }
 
 func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Client {
-    Client(tenant: try TenantName(tenant), id: try ClientID(id), name: "Service", type: .confidential,
-           authMethods: [.clientSecretBasic, .privateKeyJWT], grantTypes: [.clientCredentials],
-           allowedScopes: Scope(tokens: ["a", "b"]), defaultScopes: Scope(tokens: ["a"]),
-           allowedResources: [try ResourceIndicator("https://api.example.com"), try ResourceIndicator("urn:x:y")],
-           jwks: #"{"keys":[]}"#, createdAt: epoch)
+    Client(
+        tenant: try TenantName(tenant), id: try ClientID(id), name: "Service", type: .confidential,
+        authMethods: [.clientSecretBasic, .privateKeyJWT], grantTypes: [.clientCredentials],
+        allowedScopes: Scope(tokens: ["a", "b"]), defaultScopes: Scope(tokens: ["a"]),
+        allowedResources: [try ResourceIndicator("https://api.example.com"), try ResourceIndicator("urn:x:y")],
+        jwks: #"{"keys":[]}"#, createdAt: epoch)
 }
 
 @Suite struct StoreContractTests {
@@ -71,7 +80,8 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             await #expect(throws: StoreError.self) { try await store.createClient(client) }
             try await store.createClient(try sampleClient("another"))
             #expect(try await store.clients(tenant: client.tenant).map(\.id.value) == ["another", "svc"])
-            let secret = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "ab", hint: "xyz", createdAt: epoch, expiresAt: nil)
+            let secret = ClientSecretRecord(
+                tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "ab", hint: "xyz", createdAt: epoch, expiresAt: nil)
             try await store.addSecret(secret)
             #expect(try await store.removeClient(tenant: client.tenant, id: client.id))
             #expect(try await store.client(tenant: client.tenant, id: client.id) == nil)
@@ -86,8 +96,11 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             try await store.createTenant(try sampleTenant())
             let client = try sampleClient()
             try await store.createClient(client)
-            let first = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "h1", hint: "abc", createdAt: epoch, expiresAt: nil)
-            let second = ClientSecretRecord(tenant: client.tenant, clientID: client.id, secretID: "s2", hash: "h2", hint: "def", createdAt: epoch.addingTimeInterval(1), expiresAt: epoch.addingTimeInterval(86400))
+            let first = ClientSecretRecord(
+                tenant: client.tenant, clientID: client.id, secretID: "s1", hash: "h1", hint: "abc", createdAt: epoch, expiresAt: nil)
+            let second = ClientSecretRecord(
+                tenant: client.tenant, clientID: client.id, secretID: "s2", hash: "h2", hint: "def", createdAt: epoch.addingTimeInterval(1),
+                expiresAt: epoch.addingTimeInterval(86400))
             try await store.addSecret(first)
             try await store.addSecret(second)
             await #expect(throws: StoreError.self) { try await store.addSecret(first) }
@@ -104,7 +117,8 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             let tenant = try sampleTenant()
             try await store.createTenant(tenant)
             let active = try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "k1", status: .active, now: epoch)
-            let next = try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "k2", status: .next, now: epoch.addingTimeInterval(1))
+            let next = try SigningKeyMaterial.generate(
+                tenant: tenant.name, algorithm: .es256, kid: "k2", status: .next, now: epoch.addingTimeInterval(1))
             try await store.addKey(active)
             try await store.addKey(next)
             await #expect(throws: StoreError.self) { try await store.addKey(active) }
@@ -137,7 +151,9 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
     func concurrentConsumptionSucceedsExactlyOnce(backend: Backend) async throws {
         try await withStore(backend) { (store: any GatehouseStore) async throws in
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<50 { group.addTask { try await store.consumeOnce(key: "race", expiresAt: epoch.addingTimeInterval(60), now: epoch) } }
+                for _ in 0..<50 {
+                    group.addTask { try await store.consumeOnce(key: "race", expiresAt: epoch.addingTimeInterval(60), now: epoch) }
+                }
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(results.filter { $0 }.count == 1)
@@ -149,11 +165,15 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
         try await withStore(backend) { (store: any GatehouseStore) async throws in
             var events: [SignInEvent] = []
             for index in 0..<1_200 {
-                events.append(SignInEvent(
-                    time: epoch.addingTimeInterval(Double(index)), tenant: index % 2 == 0 ? "contoso" : "fabrikam", clientID: "client-\(index % 3)",
-                    grantType: "client_credentials", scopes: "a b", result: index % 4 == 0 ? .failure : .success, errorCode: index % 4 == 0 ? 70011 : nil,
-                    error: index % 4 == 0 ? "invalid_scope" : nil, detail: nil, traceID: "trace-\(index)", correlationID: "corr-\(index % 10)",
-                    clientIP: "127.0.0.1", userAgent: "ua", latencyMicros: index))
+                events.append(
+                    SignInEvent(
+                        time: epoch.addingTimeInterval(Double(index)), tenant: index % 2 == 0 ? "contoso" : "fabrikam",
+                        clientID: "client-\(index % 3)",
+                        grantType: "client_credentials", scopes: "a b", result: index % 4 == 0 ? .failure : .success,
+                        errorCode: index % 4 == 0 ? 70011 : nil,
+                        error: index % 4 == 0 ? "invalid_scope" : nil, detail: nil, traceID: "trace-\(index)",
+                        correlationID: "corr-\(index % 10)",
+                        clientIP: "127.0.0.1", userAgent: "ua", latencyMicros: index))
             }
             try await store.append(events)
             let one = try await store.signIns(SignInQuery(traceID: "trace-8"))
@@ -161,7 +181,9 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             let failures = try await store.signIns(SignInQuery(tenant: "contoso", errorCode: 70011, limit: 10_000))
             #expect(failures.count == 300)
             #expect(failures.first?.time == epoch.addingTimeInterval(1196))
-            let window = try await store.signIns(SignInQuery(clientID: "client-0", since: epoch.addingTimeInterval(100), until: epoch.addingTimeInterval(200), limit: 10_000))
+            let window = try await store.signIns(
+                SignInQuery(clientID: "client-0", since: epoch.addingTimeInterval(100), until: epoch.addingTimeInterval(200), limit: 10_000)
+            )
             #expect(window.count == 33 && window.allSatisfy { $0.clientID == "client-0" })
             #expect(try await store.signIns(SignInQuery(limit: 5)).count == 5)
             #expect(try await store.signIns(SignInQuery(correlationID: "corr-3", result: .success, limit: 10_000)).count == 120)
@@ -208,17 +230,25 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             #expect(try await store.tenant(id: contoso.id)?.name == contoso.name)
             #expect(try await store.tenant(id: UUID()) == nil)
             for tenant in [contoso, fabrikam] {
-                try await store.createClient(Client(tenant: tenant.name, id: try ClientID("shared"), name: "s", type: .confidential, authMethods: [.clientSecretPost],
-                                                    grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [], createdAt: epoch))
+                try await store.createClient(
+                    Client(
+                        tenant: tenant.name, id: try ClientID("shared"), name: "s", type: .confidential, authMethods: [.clientSecretPost],
+                        grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
+                        createdAt: epoch))
             }
-            try await store.createClient(Client(tenant: contoso.name, id: try ClientID("solo"), name: "s", type: .confidential, authMethods: [.privateKeyJWT],
-                                                grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
-                                                certificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"], createdAt: epoch))
+            try await store.createClient(
+                Client(
+                    tenant: contoso.name, id: try ClientID("solo"), name: "s", type: .confidential, authMethods: [.privateKeyJWT],
+                    grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
+                    certificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"], createdAt: epoch))
             #expect(try await store.tenantsWithClient(id: try ClientID("shared")).map(\.value) == ["contoso", "fabrikam.example"])
             #expect(try await store.tenantsWithClient(id: try ClientID("solo")).map(\.value) == ["contoso"])
             #expect(try await store.tenantsWithClient(id: try ClientID("none")).isEmpty)
             #expect(try await store.client(tenant: contoso.name, id: try ClientID("solo"))?.certificates.count == 1)
-            let two = ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----"]
+            let two = [
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+                "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----",
+            ]
             #expect(try await store.setCertificates(tenant: contoso.name, id: try ClientID("solo"), certificates: two))
             #expect(try await store.client(tenant: contoso.name, id: try ClientID("solo"))?.certificates == two)
             #expect(try await !store.setCertificates(tenant: contoso.name, id: try ClientID("none"), certificates: two))

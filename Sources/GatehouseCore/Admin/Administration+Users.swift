@@ -4,15 +4,18 @@ extension Administration {
     /// Passwords shorter than this are refused (NIST SP 800-63B §5.1.1.2).
     public static let minimumPasswordLength = 8
 
-    public func createUser(tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
-                           passwords: any PasswordHasher) async throws -> User {
+    public func createUser(
+        tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
+        passwords: any PasswordHasher
+    ) async throws -> User {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         let name: Username
         do { name = try Username(username) } catch { throw AdministrationError.invalid("'\(username)' is not a valid username") }
         try Self.checkPassword(password)
         let now = time.now()
-        let user = User(tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
-                        passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
+        let user = User(
+            tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
+            passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
         try await store.createUser(user)
         return user
     }
@@ -34,7 +37,9 @@ extension Administration {
         return user
     }
 
-    public func setPassword(tenant: TenantName, user usernameOrID: String, password: String, passwords: any PasswordHasher) async throws -> User {
+    public func setPassword(tenant: TenantName, user usernameOrID: String, password: String, passwords: any PasswordHasher) async throws
+        -> User
+    {
         try Self.checkPassword(password)
         var user = try await findUser(tenant: tenant, usernameOrID)
         user.passwordHash = try await passwords.hash(password)

@@ -17,13 +17,18 @@ public struct Administration: Sendable {
 
     /// Creates a tenant with an active signing key and a next key, published ahead of use.
     @discardableResult
-    public func createTenant(name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600) async throws -> Tenant {
+    public func createTenant(
+        name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600
+    ) async throws -> Tenant {
         let now = time.now()
-        let tenant = Tenant(name: name, id: random.uuid(), displayName: displayName ?? name.value, signingAlgorithm: algorithm,
-                            accessTokenLifetime: accessTokenLifetime, createdAt: now)
+        let tenant = Tenant(
+            name: name, id: random.uuid(), displayName: displayName ?? name.value, signingAlgorithm: algorithm,
+            accessTokenLifetime: accessTokenLifetime, createdAt: now)
         try await store.createTenant(tenant)
         for status in [KeyStatus.active, .next] {
-            try await store.addKey(try SigningKeyMaterial.generate(tenant: name, algorithm: algorithm, kid: random.token(byteCount: 12), status: status, now: now))
+            try await store.addKey(
+                try SigningKeyMaterial.generate(
+                    tenant: name, algorithm: algorithm, kid: random.token(byteCount: 12), status: status, now: now))
         }
         return tenant
     }
@@ -40,10 +45,15 @@ public struct Administration: Sendable {
     /// key is published. Rotate only after the next key has been in the JWKS for longer than
     /// clients cache it (5 minutes).
     public func rotateKeys(tenant: TenantName) async throws -> Rotation {
-        guard let record = try await store.tenant(named: tenant) else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        guard let record = try await store.tenant(named: tenant) else {
+            throw AdministrationError.invalid("tenant '\(tenant)' does not exist")
+        }
         let keys = try await store.keys(tenant: tenant)
-        guard let next = keys.last(where: { $0.status == .next }) else { throw AdministrationError.invalid("tenant '\(tenant)' has no next key") }
-        let newNext = try SigningKeyMaterial.generate(tenant: tenant, algorithm: record.signingAlgorithm, kid: random.token(byteCount: 12), status: .next, now: time.now())
+        guard let next = keys.last(where: { $0.status == .next }) else {
+            throw AdministrationError.invalid("tenant '\(tenant)' has no next key")
+        }
+        let newNext = try SigningKeyMaterial.generate(
+            tenant: tenant, algorithm: record.signingAlgorithm, kid: random.token(byteCount: 12), status: .next, now: time.now())
         try await store.addKey(newNext)
         // Promote first, then retire: a reader in between sees two active keys (the older signs), never none.
         _ = try await store.setKeyStatus(tenant: tenant, kid: next.kid, status: .active)
@@ -57,7 +67,9 @@ public struct Administration: Sendable {
         guard let key = try await store.keys(tenant: tenant).first(where: { $0.kid == kid }) else {
             throw AdministrationError.invalid("tenant '\(tenant)' has no key '\(kid)'")
         }
-        guard key.status == .retired else { throw AdministrationError.invalid("key '\(kid)' is \(key.status.rawValue); only retired keys can be removed") }
+        guard key.status == .retired else {
+            throw AdministrationError.invalid("key '\(kid)' is \(key.status.rawValue); only retired keys can be removed")
+        }
         _ = try await store.removeKey(tenant: tenant, kid: kid)
     }
 
@@ -91,19 +103,30 @@ public struct Administration: Sendable {
 
     public enum AdministrationError: Error, CustomStringConvertible {
         case invalid(String)
-        public var description: String { switch self { case .invalid(let why): why } }
+        public var description: String {
+            switch self {
+            case .invalid(let why): why
+            }
+        }
     }
 
     /// Registers one more certificate for a client that authenticates with private_key_jwt
     /// (rotation: register the new one, switch the client over, remove the old one).
     public func addCertificate(tenant: TenantName, clientID: ClientID, pem: String) async throws -> ClientCertificate {
-        guard let client = try await store.client(tenant: tenant, id: clientID) else { throw AdministrationError.invalid("no client '\(clientID)' in tenant '\(tenant)'") }
-        guard client.authMethods.contains(.privateKeyJWT) else {
-            throw AdministrationError.invalid("client '\(clientID)' does not use private_key_jwt; create it with --certificate or --auth-method private_key_jwt")
+        guard let client = try await store.client(tenant: tenant, id: clientID) else {
+            throw AdministrationError.invalid("no client '\(clientID)' in tenant '\(tenant)'")
         }
-        guard let parsed = try? ClientCertificate(pem: pem) else { throw AdministrationError.invalid("not a readable PEM X.509 certificate") }
+        guard client.authMethods.contains(.privateKeyJWT) else {
+            throw AdministrationError.invalid(
+                "client '\(clientID)' does not use private_key_jwt; create it with --certificate or --auth-method private_key_jwt")
+        }
+        guard let parsed = try? ClientCertificate(pem: pem) else {
+            throw AdministrationError.invalid("not a readable PEM X.509 certificate")
+        }
         let existing = client.certificates.compactMap { try? ClientCertificate(pem: $0) }
-        guard !existing.contains(where: { $0.sha256 == parsed.sha256 }) else { throw AdministrationError.invalid("this certificate is registered already") }
+        guard !existing.contains(where: { $0.sha256 == parsed.sha256 }) else {
+            throw AdministrationError.invalid("this certificate is registered already")
+        }
         _ = try await store.setCertificates(tenant: tenant, id: clientID, certificates: client.certificates + [pem])
         return parsed
     }
@@ -112,10 +135,15 @@ public struct Administration: Sendable {
     public func createClient(tenant: TenantName, spec: ClientSpec) async throws -> (Client, NewSecret?) {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         let id = try spec.id ?? ClientID(random.uuid().uuidString.lowercased())
-        let methods: Set<ClientAuthMethod> = spec.authMethods ?? (spec.type == .public ? [.none] : (spec.jwks != nil || !spec.certificates.isEmpty ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
+        let methods: Set<ClientAuthMethod> =
+            spec.authMethods
+            ?? (spec.type == .public
+                ? [.none] : (spec.jwks != nil || !spec.certificates.isEmpty ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
         if spec.type == .public {
             guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
-            guard !spec.grantTypes.contains(.clientCredentials) else { throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)") }
+            guard !spec.grantTypes.contains(.clientCredentials) else {
+                throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)")
+            }
         } else if methods.contains(.none) {
             throw AdministrationError.invalid("a confidential client cannot use the 'none' method")
         }
@@ -135,16 +163,18 @@ public struct Administration: Sendable {
         for uri in spec.redirectURIs + spec.postLogoutRedirectURIs {
             do { _ = try RedirectURI(uri) } catch {
                 throw AdministrationError.invalid(
-                    "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme")
+                    "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme"
+                )
             }
         }
         if spec.grantTypes.contains(.authorizationCode) && spec.redirectURIs.isEmpty {
             throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
         }
-        let client = Client(tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
-                            allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
-                            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs,
-                            certificates: spec.certificates, createdAt: time.now())
+        let client = Client(
+            tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
+            allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
+            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs,
+            certificates: spec.certificates, createdAt: time.now())
         try await store.createClient(client)
         var secret: NewSecret? = nil
         if methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
@@ -155,7 +185,9 @@ public struct Administration: Sendable {
 
     /// Adds a secret to a client, for rotation: old and new work until the old one is removed or expires.
     public func addSecret(tenant: TenantName, clientID: ClientID, lifetime: TimeInterval?) async throws -> NewSecret {
-        guard let client = try await store.client(tenant: tenant, id: clientID) else { throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'") }
+        guard let client = try await store.client(tenant: tenant, id: clientID) else {
+            throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'")
+        }
         guard client.type == .confidential else { throw AdministrationError.invalid("public clients have no secrets") }
         let value = random.token(byteCount: 32)
         let now = time.now()
@@ -169,7 +201,7 @@ public struct Administration: Sendable {
     /// Accepts only a JWKS of public asymmetric keys.
     public static func validatePublicJWKS(_ json: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let keys = object["keys"] as? [[String: Any]], !keys.isEmpty
+            let keys = object["keys"] as? [[String: Any]], !keys.isEmpty
         else { throw AdministrationError.invalid("the JWKS must be a JSON object with a non-empty 'keys' array") }
         for key in keys {
             guard let kty = key["kty"] as? String, ["EC", "RSA", "OKP"].contains(kty) else {

@@ -53,14 +53,17 @@ public struct ClientAssertionVerifier: Sendable {
 
     static func certificateHeader(_ jwt: String) -> CertificateHeader? {
         guard let first = jwt.split(separator: ".", omittingEmptySubsequences: false).first, let data = Base64URL.decode(first),
-              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let alg = header["alg"] as? String else { return nil }
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let alg = header["alg"] as? String
+        else { return nil }
         let x5c = (header["x5c"] as? [String])?.first.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
         return CertificateHeader(alg: alg, x5t: thumbprint(header["x5t"]), x5tS256: thumbprint(header["x5t#S256"]), x5c: x5c)
     }
 
     /// The registered certificate the header names: by x5t#S256, x5t, or the thumbprint of
     /// x5c's first certificate. An unregistered certificate is refused (700027).
-    static func registeredCertificate(for header: CertificateHeader, in certificates: [ClientCertificate], now: Date) throws(CatalogueError) -> ClientCertificate {
+    static func registeredCertificate(for header: CertificateHeader, in certificates: [ClientCertificate], now: Date) throws(CatalogueError)
+        -> ClientCertificate
+    {
         var leafSHA256: [UInt8]? = nil
         if let der = header.x5c {
             guard let leaf = try? ClientCertificate(der: der) else {
@@ -74,12 +77,16 @@ public struct ClientAssertionVerifier: Sendable {
             if let wanted = leafSHA256 { return constantTimeEquals(certificate.sha256, wanted) }
             return false
         }
-        guard let match else { throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "the certificate the header names is not registered for the client") }
+        guard let match else {
+            throw CatalogueError(
+                Catalogue.assertionSignatureInvalid, detail: "the certificate the header names is not registered for the client")
+        }
         if let leafSHA256, !constantTimeEquals(match.sha256, leafSHA256) {
             throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "x5c and x5t name different certificates")
         }
         guard match.notValidBefore <= now, now < match.notValidAfter else {
-            throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "registered certificate \(match.thumbprintHex) is outside its validity period")
+            throw CatalogueError(
+                Catalogue.assertionSignatureInvalid, detail: "registered certificate \(match.thumbprintHex) is outside its validity period")
         }
         return match
     }
@@ -88,17 +95,21 @@ public struct ClientAssertionVerifier: Sendable {
     public func unverifiedClaims(_ jwt: String) throws(CatalogueError) -> ClientAssertionClaims {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else {
-            throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "a JWS in compact form has three parts, this has \(parts.count)"])
+            throw CatalogueError(
+                Catalogue.malformedClientAssertion, ["reason": "a JWS in compact form has three parts, this has \(parts.count)"])
         }
         guard let headerData = Base64URL.decode(parts[0]),
-              let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
+            let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
         else { throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "the header is not base64url-encoded JSON"]) }
         guard let alg = header["alg"] as? String, alg != "none", !alg.hasPrefix("HS") else {
             throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "alg missing, none or symmetric")
         }
         guard let payloadData = Base64URL.decode(parts[1]),
-              let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: payloadData)
-        else { throw CatalogueError(Catalogue.malformedClientAssertion, ["reason": "the payload is not base64url-encoded JSON with valid claim types"]) }
+            let claims = try? JSONDecoder().decode(ClientAssertionClaims.self, from: payloadData)
+        else {
+            throw CatalogueError(
+                Catalogue.malformedClientAssertion, ["reason": "the payload is not base64url-encoded JSON with valid claim types"])
+        }
         return claims
     }
 
@@ -106,9 +117,12 @@ public struct ClientAssertionVerifier: Sendable {
     public func verify(
         jwt: String, claims: ClientAssertionClaims, record: ClientRecord, acceptedAudiences: Set<String>,
         replay: any ReplayStore, now: Date
-    ) async throws -> Void {
+    ) async throws {
         let clientID = record.client.id.value
-        for (name, present) in [("iss", claims.iss != nil), ("sub", claims.sub != nil), ("aud", claims.aud != nil), ("exp", claims.exp != nil), ("jti", claims.jti != nil)] where !present {
+        for (name, present) in [
+            ("iss", claims.iss != nil), ("sub", claims.sub != nil), ("aud", claims.aud != nil), ("exp", claims.exp != nil),
+            ("jti", claims.jti != nil),
+        ] where !present {
             throw CatalogueError(Catalogue.assertionMissingClaim, ["claim": name])
         }
         guard claims.iss == clientID, claims.sub == clientID else {
@@ -118,7 +132,8 @@ public struct ClientAssertionVerifier: Sendable {
         if let header = Self.certificateHeader(jwt), header.namesCertificate, !record.certificates.isEmpty {
             let certificate = try Self.registeredCertificate(for: header, in: record.certificates, now: now)
             guard let certificateKeys = try? await certificate.keys(for: header.alg) else {
-                throw CatalogueError(Catalogue.assertionSignatureInvalid, detail: "alg \(header.alg) does not fit certificate \(certificate.thumbprintHex)")
+                throw CatalogueError(
+                    Catalogue.assertionSignatureInvalid, detail: "alg \(header.alg) does not fit certificate \(certificate.thumbprintHex)")
             }
             keys = certificateKeys
         } else if let registered = record.assertionKeys {

@@ -15,7 +15,10 @@ public struct ClientAuthenticator: Sendable {
     public let assertions: ClientAssertionVerifier
     public let time: TimeSource
 
-    public init(directory: any ClientDirectory, hasher: SecretHasher, replay: any ReplayStore, assertions: ClientAssertionVerifier = .init(), time: TimeSource = .system) {
+    public init(
+        directory: any ClientDirectory, hasher: SecretHasher, replay: any ReplayStore, assertions: ClientAssertionVerifier = .init(),
+        time: TimeSource = .system
+    ) {
         self.directory = directory
         self.hasher = hasher
         self.replay = replay
@@ -27,15 +30,18 @@ public struct ClientAuthenticator: Sendable {
     /// (the token endpoint URL and the issuer), worked out only when an assertion is presented.
     /// `grantType` only shapes the message when a confidential client sent no credentials.
     public func authenticate(
-        _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: @autoclosure () -> Set<String>, grantType: GrantType?
+        _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: @autoclosure () -> Set<String>,
+        grantType: GrantType?
     ) async throws -> AuthenticatedClient {
         let now = time.now()
         switch presented {
         case .none(let id):
             let record = try await find(tenant: tenant, id: id)
             guard record.client.type == .public, record.client.authMethods.contains(.none) else {
-                throw CatalogueError(grantType == .clientCredentials ? Catalogue.credentialRequiredForClientCredentials : Catalogue.clientSecretOrAssertionRequired,
-                                     detail: "confidential client sent no credentials")
+                throw CatalogueError(
+                    grantType == .clientCredentials
+                        ? Catalogue.credentialRequiredForClientCredentials : Catalogue.clientSecretOrAssertionRequired,
+                    detail: "confidential client sent no credentials")
             }
             return AuthenticatedClient(record: record, method: .none)
 
@@ -48,7 +54,8 @@ public struct ClientAuthenticator: Sendable {
             }
             guard let matched else { throw CatalogueError(Catalogue.invalidClientSecret, detail: "no secret matched") }
             if let expiry = matched.expiresAt, expiry <= now {
-                throw CatalogueError(Catalogue.clientSecretExpired, ["clientId": id.value], detail: "secret \(matched.secretID) expired \(expiry)")
+                throw CatalogueError(
+                    Catalogue.clientSecretExpired, ["clientId": id.value], detail: "secret \(matched.secretID) expired \(expiry)")
             }
             return AuthenticatedClient(record: record, method: presented.method)
 
@@ -64,7 +71,8 @@ public struct ClientAuthenticator: Sendable {
             if let claimedClientID, claimedClientID != id { throw CatalogueError(Catalogue.clientIdMismatch) }
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(.privateKeyJWT, of: record.client)
-            try await assertions.verify(jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
+            try await assertions.verify(
+                jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
             return AuthenticatedClient(record: record, method: .privateKeyJWT)
         }
     }
@@ -81,10 +89,12 @@ public struct ClientAuthenticator: Sendable {
             throw CatalogueError(Catalogue.publicClientWithCredential)
         }
         guard client.authMethods.contains(method) else {
-            throw CatalogueError(Catalogue.authMethodNotAllowed, [
-                "clientId": client.id.value, "method": method.rawValue,
-                "allowed": client.authMethods.map(\.rawValue).sorted().joined(separator: ", "),
-            ])
+            throw CatalogueError(
+                Catalogue.authMethodNotAllowed,
+                [
+                    "clientId": client.id.value, "method": method.rawValue,
+                    "allowed": client.authMethods.map(\.rawValue).sorted().joined(separator: ", "),
+                ])
         }
     }
 }

@@ -35,7 +35,9 @@ public struct ClientCertificate: Sendable, Hashable {
         notValidBefore = certificate.notValidBefore
         notValidAfter = certificate.notValidAfter
         publicKeyPEM = try certificate.publicKey.serializeAsPEM().pemString
-        isRSA = P256.Signing.PublicKey(certificate.publicKey) == nil && P384.Signing.PublicKey(certificate.publicKey) == nil && P521.Signing.PublicKey(certificate.publicKey) == nil && Curve25519.Signing.PublicKey(certificate.publicKey) == nil
+        isRSA =
+            P256.Signing.PublicKey(certificate.publicKey) == nil && P384.Signing.PublicKey(certificate.publicKey) == nil
+            && P521.Signing.PublicKey(certificate.publicKey) == nil && Curve25519.Signing.PublicKey(certificate.publicKey) == nil
         subject = String(describing: certificate.subject)
     }
 

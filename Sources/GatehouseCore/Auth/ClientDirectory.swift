@@ -24,7 +24,9 @@ public struct ClientRecord: Sendable {
             let collection = JWTKeyCollection()
             if (try? await collection.add(jwksJSON: jwks)) != nil { keys = collection }
         }
-        return ClientRecord(client: client, secrets: secrets, assertionKeys: keys, certificates: client.certificates.compactMap { try? ClientCertificate(pem: $0) })
+        return ClientRecord(
+            client: client, secrets: secrets, assertionKeys: keys,
+            certificates: client.certificates.compactMap { try? ClientCertificate(pem: $0) })
     }
 }
 
@@ -37,7 +39,10 @@ public protocol ClientDirectory: Sendable {
 /// clients (the CLI does, in another process), so a change shows within `ttl`; `invalidate`
 /// forgets one record at once for a caller in this process that changed it.
 public final class CachedClientDirectory: ClientDirectory {
-    private struct Key: Hashable { let tenant: TenantName; let id: ClientID }
+    private struct Key: Hashable {
+        let tenant: TenantName
+        let id: ClientID
+    }
 
     private let store: any ClientStore
     private let cache: TTLCache<Key, ClientRecord>

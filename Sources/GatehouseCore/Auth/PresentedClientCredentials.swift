@@ -37,7 +37,9 @@ public enum PresentedClientCredentials: Sendable, Hashable {
     /// or an assertion's unverified `sub` (verified later against the tenant found).
     public func clientIDForTenantDiscovery() throws(CatalogueError) -> ClientID {
         if let id = claimedClientID { return id }
-        if case .assertion(_, let jwt, _) = self, let sub = try? ClientAssertionVerifier().unverifiedClaims(jwt).sub { return try ClientID(sub) }
+        if case .assertion(_, let jwt, _) = self, let sub = try? ClientAssertionVerifier().unverifiedClaims(jwt).sub {
+            return try ClientID(sub)
+        }
         throw CatalogueError(Catalogue.missingTenantRealm)
     }
 
@@ -79,10 +81,10 @@ public enum PresentedClientCredentials: Sendable, Hashable {
     /// RFC 6749 §2.3.1 / RFC 7617: base64 of `id:secret`, each form-urlencoded.
     static func decodeBasic(_ encoded: String) throws(CatalogueError) -> (ClientID, String) {
         guard let data = Data(base64Encoded: encoded.trimmingCharacters(in: .whitespaces)),
-              let colon = data.firstIndex(of: UInt8(ascii: ":")),
-              let id = FormParameters.decode(Array(data[data.startIndex..<colon])[...]),
-              let secret = FormParameters.decode(Array(data[(colon + 1)...])[...]),
-              !id.isEmpty
+            let colon = data.firstIndex(of: UInt8(ascii: ":")),
+            let id = FormParameters.decode(Array(data[data.startIndex..<colon])[...]),
+            let secret = FormParameters.decode(Array(data[(colon + 1)...])[...]),
+            !id.isEmpty
         else {
             throw CatalogueError(Catalogue.clientAuthenticationMissing, detail: "malformed Basic credentials")
         }

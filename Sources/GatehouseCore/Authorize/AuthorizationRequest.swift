@@ -37,7 +37,9 @@ public struct AuthorizationRequest: Sendable, Codable, Hashable {
     public var deviceKey: String? = nil
 
     /// The request a device sign-in runs through the sign-in pages: no redirect, no PKCE, no prompt.
-    public static func device(tenant: String, clientID: String, scope: [String], audience: [String], uiLocales: String?, deviceKey: String) -> AuthorizationRequest {
+    public static func device(tenant: String, clientID: String, scope: [String], audience: [String], uiLocales: String?, deviceKey: String)
+        -> AuthorizationRequest
+    {
         var request = AuthorizationRequest(
             tenant: tenant, clientID: clientID, reply: AuthorizationReplyTarget(redirectURI: "", responseMode: .query, state: nil),
             redirectURIWasSent: false, nonce: nil, scope: scope, audience: audience, codeChallenge: nil, prompt: [], maxAge: nil,
@@ -73,8 +75,10 @@ public struct AuthorizationRequestParser: Sendable {
 
     public init() {}
 
-    public func parse(_ form: FormParameters, tenant: Tenant, issuer: String, dialect: Dialect = .native,
-                      client lookup: (ClientID) async throws -> Client?) async throws -> (AuthorizationRequest, Client) {
+    public func parse(
+        _ form: FormParameters, tenant: Tenant, issuer: String, dialect: Dialect = .native,
+        client lookup: (ClientID) async throws -> Client?
+    ) async throws -> (AuthorizationRequest, Client) {
         // Phase 1: until the client and redirect URI are known, errors are shown on a page.
         let client: Client
         let redirect: RedirectURI
@@ -109,7 +113,10 @@ public struct AuthorizationRequestParser: Sendable {
         var mode = ResponseMode.query
         let modeError: CatalogueError?
         if let raw = form["response_mode"] {
-            if let parsed = ResponseMode(rawValue: raw) { mode = parsed; modeError = nil } else {
+            if let parsed = ResponseMode(rawValue: raw) {
+                mode = parsed
+                modeError = nil
+            } else {
                 modeError = CatalogueError(Catalogue.invalidParameterValue, ["name": "response_mode"])
             }
         } else {
@@ -119,12 +126,15 @@ public struct AuthorizationRequestParser: Sendable {
         do {
             if let modeError { throw modeError }
             let responseType = try form.require("response_type")
-            guard responseType == "code" else { throw CatalogueError(Catalogue.unsupportedResponseType, ["responseType": String(responseType.prefix(64))]) }
+            guard responseType == "code" else {
+                throw CatalogueError(Catalogue.unsupportedResponseType, ["responseType": String(responseType.prefix(64))])
+            }
             guard client.grantTypes.contains(.authorizationCode) else {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
             }
-            let (scope, audience) = try ScopeAndAudience.delegated(requested: form["scope"], resources: form.all("resource"), client: client,
-                                                                   tenant: tenant.name, fallback: issuer, dialect: dialect)
+            let (scope, audience) = try ScopeAndAudience.delegated(
+                requested: form["scope"], resources: form.all("resource"), client: client,
+                tenant: tenant.name, fallback: issuer, dialect: dialect)
             var challenge: CodeChallenge? = nil
             if let raw = form["code_challenge"] {
                 challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])
@@ -140,7 +150,9 @@ public struct AuthorizationRequestParser: Sendable {
                 guard let value = Int(raw), value >= 0 else { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "max_age"]) }
                 maxAge = value
             }
-            if let nonce = form["nonce"], nonce.utf8.count > 512 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"]) }
+            if let nonce = form["nonce"], nonce.utf8.count > 512 {
+                throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"])
+            }
             if let state, state.utf8.count > 2048 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "state"]) }
             var request = AuthorizationRequest(
                 tenant: tenant.name.value, clientID: client.id.value, reply: reply, redirectURIWasSent: redirectWasSent,

@@ -8,7 +8,9 @@ public struct CodeIssuer: Sendable {
     public let time: TimeSource
     public let random: RandomSource
 
-    public init(grants: any GrantStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system) {
+    public init(
+        grants: any GrantStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system
+    ) {
         self.grants = grants
         self.hasher = hasher
         self.policy = policy

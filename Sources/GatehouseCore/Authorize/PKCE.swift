@@ -12,7 +12,8 @@ public struct CodeChallenge: Sendable, Hashable {
             throw CatalogueError(Catalogue.pkceMethodNotSupported, ["method": method ?? "plain"])
         }
         guard challenge.utf8.count == 43, challenge.utf8.allSatisfy(CodeVerifier.isUnreserved) else {
-            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "code_challenge"], detail: "S256 challenge is 43 base64url characters")
+            throw CatalogueError(
+                Catalogue.invalidParameterValue, ["name": "code_challenge"], detail: "S256 challenge is 43 base64url characters")
         }
         self.value = challenge
     }
@@ -32,7 +33,8 @@ public struct CodeVerifier: Sendable, Hashable {
 
     public init(_ raw: String) throws(CatalogueError) {
         guard (43...128).contains(raw.utf8.count), raw.utf8.allSatisfy(Self.isUnreserved) else {
-            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "code_verifier"], detail: "verifier must be 43-128 unreserved characters")
+            throw CatalogueError(
+                Catalogue.invalidParameterValue, ["name": "code_verifier"], detail: "verifier must be 43-128 unreserved characters")
         }
         self.value = raw
     }
@@ -40,7 +42,8 @@ public struct CodeVerifier: Sendable, Hashable {
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
         default: false
         }
     }

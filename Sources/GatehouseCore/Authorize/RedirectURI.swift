@@ -16,13 +16,14 @@ public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ raw: String) throws(CatalogueError) {
         guard raw.utf8.count <= 2048, !raw.contains("#"), !raw.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }),
-              let components = URLComponents(string: raw),
-              let scheme = components.scheme?.lowercased(), !scheme.isEmpty, components.host != nil || scheme != "http" && scheme != "https"
+            let components = URLComponents(string: raw),
+            let scheme = components.scheme?.lowercased(), !scheme.isEmpty, components.host != nil || scheme != "http" && scheme != "https"
         else {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "not an absolute URI without fragment")
         }
         guard !Self.refusedSchemes.contains(scheme) else {
-            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "scheme '\(scheme)' is never a redirect target")
+            throw CatalogueError(
+                Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "scheme '\(scheme)' is never a redirect target")
         }
         if let port = components.port, !(1...65535).contains(port) {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "redirect_uri"], detail: "port \(port) out of range")
@@ -44,7 +45,8 @@ public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
         guard anyLoopbackPort, isLoopbackHTTP else { return false }
         for candidate in registered {
             guard let other = try? RedirectURI(candidate), other.isLoopbackHTTP else { continue }
-            var left = components, right = other.components
+            var left = components
+            var right = other.components
             left.port = nil
             right.port = nil
             if left.string == right.string { return true }

@@ -67,7 +67,9 @@ public enum DevicePollOutcome: Sendable, Equatable {
     /// `lastPoll` and `interval` are the device's previous poll and current interval. A poll is
     /// too fast when it comes more than a second earlier than the interval allows (clients sleep
     /// the interval between the end of one request and the start of the next).
-    public static func decide(_ authorization: DeviceAuthorization?, clientID: String, lastPoll: Date?, interval: Int, now: Date) -> DevicePollOutcome {
+    public static func decide(_ authorization: DeviceAuthorization?, clientID: String, lastPoll: Date?, interval: Int, now: Date)
+        -> DevicePollOutcome
+    {
         guard let authorization else { return .unknown }
         guard authorization.clientID == clientID else { return .otherClient }
         guard now < authorization.expiresAt else { return .expired }
@@ -104,8 +106,9 @@ public struct DeviceAuthorizationStore: Sendable {
         let key = key(deviceCode: deviceCode)
         let keepUntil = authorization.expiresAt.addingTimeInterval(Self.retention)
         try await store.putState(kind: DeviceAuthorization.kind, key: key, value: try encode(authorization), expiresAt: keepUntil)
-        try await store.putState(kind: DeviceAuthorization.userCodeKind, key: hasher.hash(UserCode.normalize(userCode) ?? userCode),
-                                 value: key, expiresAt: authorization.expiresAt)
+        try await store.putState(
+            kind: DeviceAuthorization.userCodeKind, key: hasher.hash(UserCode.normalize(userCode) ?? userCode),
+            value: key, expiresAt: authorization.expiresAt)
         try await store.putState(kind: DeviceAuthorization.pollKind, key: key, value: "0 \(interval)", expiresAt: keepUntil)
     }
 
@@ -118,13 +121,15 @@ public struct DeviceAuthorizationStore: Sendable {
     /// first browser that enters it on that tenant's page: nobody else can attach a sign-in to the
     /// same device afterwards. A code typed on another tenant's page is left untouched (its
     /// tenant is read before anything is consumed), so the real flow still works.
-    public func takePending(userCode typed: String, tenant: String, now: Date) async throws -> (key: String, authorization: DeviceAuthorization)? {
+    public func takePending(userCode typed: String, tenant: String, now: Date) async throws -> (
+        key: String, authorization: DeviceAuthorization
+    )? {
         guard let normalized = UserCode.normalize(typed) else { return nil }
         let codeKey = hasher.hash(normalized)
         guard let peeked = try await store.state(kind: DeviceAuthorization.userCodeKind, key: codeKey, now: now),
-              let candidate = try await authorization(key: peeked, now: now), candidate.tenant == tenant,
-              let key = try await store.takeState(kind: DeviceAuthorization.userCodeKind, key: codeKey, now: now), key == peeked,
-              let authorization = try await authorization(key: key, now: now), authorization.status == .pending, now < authorization.expiresAt
+            let candidate = try await authorization(key: peeked, now: now), candidate.tenant == tenant,
+            let key = try await store.takeState(kind: DeviceAuthorization.userCodeKind, key: codeKey, now: now), key == peeked,
+            let authorization = try await authorization(key: key, now: now), authorization.status == .pending, now < authorization.expiresAt
         else { return nil }
         return (key, authorization)
     }
@@ -138,7 +143,8 @@ public struct DeviceAuthorizationStore: Sendable {
     }
 
     public func recordPoll(key: String, at now: Date, interval: Int, keepUntil: Date) async throws {
-        try await store.putState(kind: DeviceAuthorization.pollKind, key: key, value: "\(now.timeIntervalSince1970) \(interval)", expiresAt: keepUntil)
+        try await store.putState(
+            kind: DeviceAuthorization.pollKind, key: key, value: "\(now.timeIntervalSince1970) \(interval)", expiresAt: keepUntil)
     }
 
     /// The user's decision on the verification page.
@@ -153,14 +159,15 @@ public struct DeviceAuthorizationStore: Sendable {
         } else {
             authorization.status = .denied
         }
-        try await store.putState(kind: DeviceAuthorization.kind, key: key, value: try encode(authorization),
-                                 expiresAt: authorization.expiresAt.addingTimeInterval(Self.retention))
+        try await store.putState(
+            kind: DeviceAuthorization.kind, key: key, value: try encode(authorization),
+            expiresAt: authorization.expiresAt.addingTimeInterval(Self.retention))
     }
 
     /// Takes an approved authorization: only one poll gets it.
     public func takeApproved(key: String, now: Date) async throws -> DeviceAuthorization? {
         guard let value = try await store.takeState(kind: DeviceAuthorization.kind, key: key, now: now),
-              let authorization = try? decoder.decode(DeviceAuthorization.self, from: Data(value.utf8)), authorization.status == .approved
+            let authorization = try? decoder.decode(DeviceAuthorization.self, from: Data(value.utf8)), authorization.status == .approved
         else { return nil }
         return authorization
     }

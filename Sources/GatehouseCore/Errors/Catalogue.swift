@@ -6,60 +6,80 @@
 public enum Catalogue {
     // MARK: Request shape (invalid_request)
     public static let endpointOnlyAcceptsPost = CatalogueEntry(900561, "EndpointOnlyAcceptsPost", .invalidRequest, placeholders: ["method"])
-    public static let unsupportedContentType = CatalogueEntry(9900103, "UnsupportedContentType", .invalidRequest, placeholders: ["contentType"])
+    public static let unsupportedContentType = CatalogueEntry(
+        9900103, "UnsupportedContentType", .invalidRequest, placeholders: ["contentType"])
     public static let malformedRequestBody = CatalogueEntry(9900102, "MalformedRequestBody", .invalidRequest)
     public static let requestBodyTooLarge = CatalogueEntry(9900104, "RequestBodyTooLarge", .invalidRequest, placeholders: ["limit"])
     public static let requestBodyUnreadable = CatalogueEntry(9900107, "RequestBodyUnreadable", .invalidRequest)
     public static let duplicateParameter = CatalogueEntry(9900101, "DuplicateParameter", .invalidRequest, placeholders: ["name"])
     public static let missingParameter = CatalogueEntry(900144, "MissingParameter", .invalidRequest, placeholders: ["name"])
     public static let invalidParameterValue = CatalogueEntry(90100, "InvalidRequestParameter", .invalidRequest, placeholders: ["name"])
-    public static let multipleClientAuthentication = CatalogueEntry(9900105, "MultipleClientAuthentication", .invalidRequest, placeholders: ["methods"])
+    public static let multipleClientAuthentication = CatalogueEntry(
+        9900105, "MultipleClientAuthentication", .invalidRequest, placeholders: ["methods"])
     public static let clientIdMismatch = CatalogueEntry(9900106, "ClientIdMismatch", .invalidRequest)
     public static let tenantNotFound = CatalogueEntry(90002, "InvalidTenantName", .invalidRequest, placeholders: ["tenant"])
     public static let invalidTenantIdentifier = CatalogueEntry(900023, "InvalidTenantIdentifier", .invalidRequest, placeholders: ["tenant"])
 
     // MARK: Client authentication (invalid_client, 401)
     public static let clientAuthenticationMissing = CatalogueEntry(9900110, "ClientAuthenticationMissing", .invalidClient, status: 401)
-    public static let clientSecretOrAssertionRequired = CatalogueEntry(7000218, "ClientSecretOrAssertionRequired", .invalidClient, status: 401)
-    public static let credentialRequiredForClientCredentials = CatalogueEntry(7000216, "CredentialRequiredForClientCredentials", .invalidClient, status: 401)
+    public static let clientSecretOrAssertionRequired = CatalogueEntry(
+        7000218, "ClientSecretOrAssertionRequired", .invalidClient, status: 401)
+    public static let credentialRequiredForClientCredentials = CatalogueEntry(
+        7000216, "CredentialRequiredForClientCredentials", .invalidClient, status: 401)
     public static let applicationNotFound = CatalogueEntry(
         700016, "UnauthorizedClient_DoesNotMatchRequest", .invalidClient, status: 401,
         placeholders: ["clientId", "tenant"], entraError: .unauthorizedClient, entraStatus: 400)
     public static let invalidClientSecret = CatalogueEntry(7000215, "InvalidClientSecret", .invalidClient, status: 401)
-    public static let clientSecretExpired = CatalogueEntry(7000222, "InvalidClientSecretExpiredKeysProvided", .invalidClient, status: 401, placeholders: ["clientId"])
-    public static let publicClientWithCredential = CatalogueEntry(700025, "InvalidClientPublicClientWithCredential", .invalidClient, status: 401)
-    public static let authMethodNotAllowed = CatalogueEntry(9900111, "AuthenticationMethodNotAllowed", .invalidClient, status: 401, placeholders: ["clientId", "method", "allowed"])
-    public static let unsupportedAssertionType = CatalogueEntry(9900116, "UnsupportedClientAssertionType", .invalidClient, status: 401, placeholders: ["type"])
-    public static let malformedClientAssertion = CatalogueEntry(50027, "InvalidJwtToken", .invalidClient, status: 401, placeholders: ["reason"])
+    public static let clientSecretExpired = CatalogueEntry(
+        7000222, "InvalidClientSecretExpiredKeysProvided", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let publicClientWithCredential = CatalogueEntry(
+        700025, "InvalidClientPublicClientWithCredential", .invalidClient, status: 401)
+    public static let authMethodNotAllowed = CatalogueEntry(
+        9900111, "AuthenticationMethodNotAllowed", .invalidClient, status: 401, placeholders: ["clientId", "method", "allowed"])
+    public static let unsupportedAssertionType = CatalogueEntry(
+        9900116, "UnsupportedClientAssertionType", .invalidClient, status: 401, placeholders: ["type"])
+    public static let malformedClientAssertion = CatalogueEntry(
+        50027, "InvalidJwtToken", .invalidClient, status: 401, placeholders: ["reason"])
     public static let assertionSignatureInvalid = CatalogueEntry(700027, "ClientAssertionSignatureInvalid", .invalidClient, status: 401)
     public static let assertionTimeRange = CatalogueEntry(700024, "ClientAssertionNotInValidTimeRange", .invalidClient, status: 401)
-    public static let assertionAudienceInvalid = CatalogueEntry(9900114, "ClientAssertionAudienceInvalid", .invalidClient, status: 401, placeholders: ["expected"])
-    public static let assertionIssuerSubjectMismatch = CatalogueEntry(9900115, "ClientAssertionIssuerSubjectMismatch", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let assertionAudienceInvalid = CatalogueEntry(
+        9900114, "ClientAssertionAudienceInvalid", .invalidClient, status: 401, placeholders: ["expected"])
+    public static let assertionIssuerSubjectMismatch = CatalogueEntry(
+        9900115, "ClientAssertionIssuerSubjectMismatch", .invalidClient, status: 401, placeholders: ["clientId"])
     public static let assertionReplayed = CatalogueEntry(9900117, "ClientAssertionReplayed", .invalidClient, status: 401)
-    public static let clientHasNoKeys = CatalogueEntry(9900118, "ClientHasNoRegisteredKeys", .invalidClient, status: 401, placeholders: ["clientId"])
-    public static let assertionMissingClaim = CatalogueEntry(9900119, "ClientAssertionMissingClaim", .invalidClient, status: 401, placeholders: ["claim"])
+    public static let clientHasNoKeys = CatalogueEntry(
+        9900118, "ClientHasNoRegisteredKeys", .invalidClient, status: 401, placeholders: ["clientId"])
+    public static let assertionMissingClaim = CatalogueEntry(
+        9900119, "ClientAssertionMissingClaim", .invalidClient, status: 401, placeholders: ["claim"])
 
     // MARK: Grants
-    public static let unsupportedGrantType = CatalogueEntry(70003, "UnsupportedGrantType", .unsupportedGrantType, placeholders: ["grantType"])
-    public static let grantNotAllowedForClient = CatalogueEntry(9900120, "GrantTypeNotAllowedForClient", .unauthorizedClient, placeholders: ["clientId", "grantType"])
+    public static let unsupportedGrantType = CatalogueEntry(
+        70003, "UnsupportedGrantType", .unsupportedGrantType, placeholders: ["grantType"])
+    public static let grantNotAllowedForClient = CatalogueEntry(
+        9900120, "GrantTypeNotAllowedForClient", .unauthorizedClient, placeholders: ["clientId", "grantType"])
 
     // MARK: Scopes and resources
     public static let invalidScope = CatalogueEntry(70011, "InvalidScope", .invalidScope, placeholders: ["scope"])
-    public static let scopeNotAllowed = CatalogueEntry(9900121, "ScopeNotAllowedForClient", .invalidScope, placeholders: ["clientId", "scope"])
+    public static let scopeNotAllowed = CatalogueEntry(
+        9900121, "ScopeNotAllowedForClient", .invalidScope, placeholders: ["clientId", "scope"])
     public static let noScope = CatalogueEntry(9900122, "NoScopeRequested", .invalidScope, placeholders: ["clientId"])
     public static let resourceNotFound = CatalogueEntry(
         500011, "InvalidResourceServicePrincipalNotFound", .invalidTarget,
         placeholders: ["resource", "tenant"], entraError: .invalidResource)
-    public static let defaultScopeRequired = CatalogueEntry(1002012, "ClientCredentialsScopeNeedsDefault", .invalidScope, placeholders: ["scope"])
+    public static let defaultScopeRequired = CatalogueEntry(
+        1002012, "ClientCredentialsScopeNeedsDefault", .invalidScope, placeholders: ["scope"])
     public static let malformedResource = CatalogueEntry(9900123, "MalformedResourceIndicator", .invalidTarget, placeholders: ["resource"])
 
     // MARK: Authorization endpoint (shown on a page when the redirect URI cannot be trusted)
-    public static let redirectURINotRegistered = CatalogueEntry(50011, "InvalidReplyTo", .invalidRequest, placeholders: ["uri", "clientId"])
-    public static let unsupportedResponseType = CatalogueEntry(9900140, "UnsupportedResponseType", .unsupportedResponseType, placeholders: ["responseType"])
+    public static let redirectURINotRegistered = CatalogueEntry(
+        50011, "InvalidReplyTo", .invalidRequest, placeholders: ["uri", "clientId"])
+    public static let unsupportedResponseType = CatalogueEntry(
+        9900140, "UnsupportedResponseType", .unsupportedResponseType, placeholders: ["responseType"])
     public static let pkceRequired = CatalogueEntry(9900141, "PkceRequiredForPublicClient", .invalidRequest, placeholders: ["clientId"])
     public static let pkceMethodNotSupported = CatalogueEntry(9900142, "PkceMethodNotSupported", .invalidRequest, placeholders: ["method"])
     public static let loginRequired = CatalogueEntry(50058, "UserInformationNotProvided", .loginRequired)
-    public static let consentRequired = CatalogueEntry(65001, "DelegationDoesNotExist", .consentRequired, placeholders: ["clientId"], suberror: "consent_required")
+    public static let consentRequired = CatalogueEntry(
+        65001, "DelegationDoesNotExist", .consentRequired, placeholders: ["clientId"], suberror: "consent_required")
     public static let consentDeclined = CatalogueEntry(65004, "UserDeclinedConsent", .accessDenied, placeholders: ["clientId"])
     public static let interactionExpired = CatalogueEntry(9900143, "SignInPageExpired", .invalidRequest)
     public static let csrfCheckFailed = CatalogueEntry(9900144, "SignInFormCheckFailed", .invalidRequest)
@@ -84,7 +104,8 @@ public enum Catalogue {
 
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
-    public static let assertionAudienceMismatch = CatalogueEntry(500131, "AssertionAudienceDoesNotMatchClient", .invalidGrant, placeholders: ["clientId"])
+    public static let assertionAudienceMismatch = CatalogueEntry(
+        500131, "AssertionAudienceDoesNotMatchClient", .invalidGrant, placeholders: ["clientId"])
 
     // MARK: Tenant and instance discovery
     public static let missingTenantRealm = CatalogueEntry(50059, "MissingTenantRealmAndNoUserInformationProvided", .invalidRequest)
@@ -97,27 +118,33 @@ public enum Catalogue {
     public static let pkceMismatch = CatalogueEntry(50148, "CodeVerifierMismatch", .invalidGrant)
     public static let codeVerifierMissing = CatalogueEntry(9900150, "CodeVerifierMissing", .invalidGrant)
     public static let codeVerifierUnexpected = CatalogueEntry(9900151, "CodeVerifierWithoutChallenge", .invalidGrant)
-    public static let grantIssuedToAnotherClient = CatalogueEntry(9900152, "GrantIssuedToAnotherClient", .invalidGrant, placeholders: ["name"])
+    public static let grantIssuedToAnotherClient = CatalogueEntry(
+        9900152, "GrantIssuedToAnotherClient", .invalidGrant, placeholders: ["name"])
     public static let redirectURIMismatchAtRedemption = CatalogueEntry(9900153, "RedirectUriMismatchAtRedemption", .invalidGrant)
-    public static let refreshTokenExpired = CatalogueEntry(700082, "ExpiredOrRevokedGrantInactiveToken", .invalidGrant, suberror: "bad_token")
+    public static let refreshTokenExpired = CatalogueEntry(
+        700082, "ExpiredOrRevokedGrantInactiveToken", .invalidGrant, suberror: "bad_token")
     public static let grantRevoked = CatalogueEntry(50173, "FreshTokenNeeded", .invalidGrant)
     public static let refreshTokenReused = CatalogueEntry(9900154, "RefreshTokenReused", .invalidGrant)
     public static let scopeExceedsGrant = CatalogueEntry(9900124, "ScopeExceedsGrant", .invalidScope, placeholders: ["scope"])
 
     // MARK: Bearer tokens, introspection, revocation, logout
     public static let bearerTokenMissing = CatalogueEntry(9900160, "BearerTokenMissing", .invalidRequest, status: 401)
-    public static let invalidAccessToken = CatalogueEntry(9900161, "InvalidAccessToken", .invalidToken, status: 401, placeholders: ["reason"])
-    public static let insufficientScope = CatalogueEntry(9900162, "InsufficientScope", .insufficientScope, status: 403, placeholders: ["scope"])
+    public static let invalidAccessToken = CatalogueEntry(
+        9900161, "InvalidAccessToken", .invalidToken, status: 401, placeholders: ["reason"])
+    public static let insufficientScope = CatalogueEntry(
+        9900162, "InsufficientScope", .insufficientScope, status: 403, placeholders: ["scope"])
     public static let tokenOfAnotherClient = CatalogueEntry(9900163, "TokenIssuedToAnotherClient", .invalidRequest)
     public static let introspectionNeedsConfidentialClient = CatalogueEntry(
         9900164, "IntrospectionNeedsConfidentialClient", .invalidClient, status: 401, placeholders: ["clientId"])
     public static let invalidIDTokenHint = CatalogueEntry(9900170, "InvalidIdTokenHint", .invalidRequest)
-    public static let postLogoutRedirectURINotRegistered = CatalogueEntry(9900171, "PostLogoutRedirectUriNotRegistered", .invalidRequest, placeholders: ["uri"])
+    public static let postLogoutRedirectURINotRegistered = CatalogueEntry(
+        9900171, "PostLogoutRedirectUriNotRegistered", .invalidRequest, placeholders: ["uri"])
 
     // MARK: Server and pages
     public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
-    public static let endpointNotFound = CatalogueEntry(9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
+    public static let endpointNotFound = CatalogueEntry(
+        9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
 
     /// Every entry, in number order.
     public static let all: [CatalogueEntry] = [
@@ -133,13 +160,15 @@ public enum Catalogue {
         invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
         redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
         consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
-        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes, strongAuthRequired,
+        invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes,
+        strongAuthRequired,
         defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,
         scopeExceedsGrant,
-        bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, introspectionNeedsConfidentialClient, invalidIDTokenHint,
+        bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, introspectionNeedsConfidentialClient,
+        invalidIDTokenHint,
         postLogoutRedirectURINotRegistered,
         tokenIssuanceError, unknownErrorCode, endpointNotFound,
     ].sorted { $0.number < $1.number }

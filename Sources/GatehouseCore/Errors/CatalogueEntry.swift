@@ -24,7 +24,8 @@ public struct CatalogueEntry: Sendable, Hashable {
 
     public init(
         _ number: Int, _ name: String, _ error: OAuthErrorValue, status: Int = 400,
-        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil, suberror: String? = nil, claims: String? = nil
+        placeholders: [String] = [], entraError: OAuthErrorValue? = nil, entraStatus: Int? = nil, suberror: String? = nil,
+        claims: String? = nil
     ) {
         self.suberror = suberror
         self.claims = claims

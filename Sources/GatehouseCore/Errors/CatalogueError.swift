@@ -9,7 +9,8 @@ public struct CatalogueError: Error, Sendable, CustomStringConvertible {
     /// meaning (90002 is `invalid_tenant` at discovery, `invalid_request` at the token endpoint).
     public let errorOverride: OAuthErrorValue?
 
-    public init(_ entry: CatalogueEntry, _ parameters: [String: String] = [:], detail: String? = nil, errorOverride: OAuthErrorValue? = nil) {
+    public init(_ entry: CatalogueEntry, _ parameters: [String: String] = [:], detail: String? = nil, errorOverride: OAuthErrorValue? = nil)
+    {
         self.entry = entry
         self.parameters = parameters
         self.detail = detail

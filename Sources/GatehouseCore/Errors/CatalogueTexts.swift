@@ -70,7 +70,8 @@ public struct CatalogueTexts: Sendable {
             }
             let tag = file.deletingPathExtension().lastPathComponent
             guard language.language == tag else {
-                throw LocaleFileError(file: file.lastPathComponent, problem: "says \"language\": \"\(language.language)\"; it must be \"\(tag)\"")
+                throw LocaleFileError(
+                    file: file.lastPathComponent, problem: "says \"language\": \"\(language.language)\"; it must be \"\(tag)\"")
             }
             languages[tag] = language
         }
@@ -82,12 +83,14 @@ public struct CatalogueTexts: Sendable {
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.isEmpty ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            context.codingPath.isEmpty
+                ? "" : " at " + context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
         case .dataCorrupted(let context): return "is not valid JSON\(path(context)): \(context.debugDescription)"
         case .keyNotFound(let key, let context): return "lacks \"\(key.stringValue)\"\(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "has a wrong value\(path(context)): \(context.debugDescription)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "has a wrong value\(path(context)): \(context.debugDescription)"
         @unknown default: return "cannot be decoded"
         }
     }
@@ -142,9 +145,12 @@ public struct CatalogueTexts: Sendable {
         var names: Set<String> = []
         var current: String? = nil
         for character in template {
-            if character == "{" { current = "" }
-            else if character == "}" { if let name = current, !name.isEmpty { names.insert(name) }; current = nil }
-            else if current != nil {
+            if character == "{" {
+                current = ""
+            } else if character == "}" {
+                if let name = current, !name.isEmpty { names.insert(name) }
+                current = nil
+            } else if current != nil {
                 if character.isLetter || character.isNumber || character == "_" { current?.append(character) } else { current = nil }
             }
         }

@@ -11,7 +11,9 @@ public struct AuthorizationCodeGrant: GrantHandler {
     public let time: TimeSource
     public let random: RandomSource
 
-    public init(grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, time: TimeSource = .system, random: RandomSource = .system) {
+    public init(
+        grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, time: TimeSource = .system, random: RandomSource = .system
+    ) {
         self.grants = grants
         self.hasher = hasher
         self.minter = minter
@@ -28,7 +30,8 @@ public struct AuthorizationCodeGrant: GrantHandler {
             throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "unknown code")
         case .alreadyRedeemed(let redeemed):
             let revoked = try await grants.revokeGrant(id: redeemed.id, now: now)
-            throw CatalogueError(Catalogue.codeAlreadyRedeemed, detail: "grant \(redeemed.id) \(revoked ? "revoked now" : "was revoked already")")
+            throw CatalogueError(
+                Catalogue.codeAlreadyRedeemed, detail: "grant \(redeemed.id) \(revoked ? "revoked now" : "was revoked already")")
         case .redeemed(let redeemed):
             grant = redeemed
         }
@@ -40,8 +43,10 @@ public struct AuthorizationCodeGrant: GrantHandler {
             throw error
         }
         let user = try await minter.activeUser(of: grant)
-        let refreshToken = try await DirectGrantIssuer.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
-        let response = try await minter.mint(grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
+        let refreshToken = try await DirectGrantIssuer.firstRefreshToken(
+            of: grant, grants: grants, hasher: hasher, random: random, now: now)
+        let response = try await minter.mint(
+            grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
         return GrantOutcome(response: response, scope: grant.scope, userID: grant.userID)
     }
 
@@ -49,14 +54,18 @@ public struct AuthorizationCodeGrant: GrantHandler {
         guard grant.clientID == request.client.client.id, grant.tenant == request.tenant.name else {
             throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "code"], detail: "code of client \(grant.clientID)")
         }
-        guard grant.codeExpiresAt > now else { throw CatalogueError(Catalogue.codeExpired, detail: "code expired at \(grant.codeExpiresAt)") }
+        guard grant.codeExpiresAt > now else {
+            throw CatalogueError(Catalogue.codeExpired, detail: "code expired at \(grant.codeExpiresAt)")
+        }
         if let expected = grant.redirectURI {
             guard request.form["redirect_uri"] == expected else { throw CatalogueError(Catalogue.redirectURIMismatchAtRedemption) }
         }
         let verifier = request.form["code_verifier"]
         if let stored = grant.codeChallenge {
             guard let verifier else { throw CatalogueError(Catalogue.codeVerifierMissing) }
-            guard CodeChallenge(stored: stored).isSatisfied(by: try CodeVerifier(verifier)) else { throw CatalogueError(Catalogue.pkceMismatch) }
+            guard CodeChallenge(stored: stored).isSatisfied(by: try CodeVerifier(verifier)) else {
+                throw CatalogueError(Catalogue.pkceMismatch)
+            }
         } else if verifier != nil {
             throw CatalogueError(Catalogue.codeVerifierUnexpected)
         }

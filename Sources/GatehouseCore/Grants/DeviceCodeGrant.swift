@@ -25,19 +25,25 @@ public struct DeviceCodeGrant: GrantHandler {
         let authorization = try await devices.authorization(key: key, now: now)
         let poll = try await devices.pollState(key: key, now: now)
         let clientID = request.client.client.id.value
-        switch DevicePollOutcome.decide(authorization.flatMap { $0.tenant == request.tenant.name.value ? $0 : nil },
-                                        clientID: clientID, lastPoll: poll.last, interval: poll.interval, now: now) {
+        switch DevicePollOutcome.decide(
+            authorization.flatMap { $0.tenant == request.tenant.name.value ? $0 : nil },
+            clientID: clientID, lastPoll: poll.last, interval: poll.interval, now: now)
+        {
         case .unknown:
             throw CatalogueError(Catalogue.invalidGrant, ["name": "device_code"], detail: "unknown device code")
         case .otherClient:
-            throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "device_code"], detail: "device code of client \(authorization?.clientID ?? "-")")
+            throw CatalogueError(
+                Catalogue.grantIssuedToAnotherClient, ["name": "device_code"],
+                detail: "device code of client \(authorization?.clientID ?? "-")")
         case .expired:
             throw CatalogueError(Catalogue.deviceCodeExpired)
         case .denied:
             throw CatalogueError(Catalogue.deviceAuthorizationDeclined)
         case .pending(let slowDown, let interval):
             if let authorization {
-                try await devices.recordPoll(key: key, at: now, interval: interval, keepUntil: authorization.expiresAt.addingTimeInterval(DeviceAuthorizationStore.retention))
+                try await devices.recordPoll(
+                    key: key, at: now, interval: interval,
+                    keepUntil: authorization.expiresAt.addingTimeInterval(DeviceAuthorizationStore.retention))
             }
             if slowDown { throw CatalogueError(Catalogue.slowDown, ["interval": String(interval)]) }
             throw CatalogueError(Catalogue.authorizationPending)
@@ -46,8 +52,9 @@ public struct DeviceCodeGrant: GrantHandler {
                 throw CatalogueError(Catalogue.invalidGrant, ["name": "device_code"], detail: "device code redeemed already")
             }
             let user = try await users.activeUser(tenant: request.tenant.name, id: userID)
-            return try await issuer.issue(user: user, scope: Scope(tokens: approved.scope), audience: approved.audience, amr: approved.amr ?? ["pwd"],
-                                          authTime: approved.authTime ?? now, sessionID: approved.sessionID, request: request)
+            return try await issuer.issue(
+                user: user, scope: Scope(tokens: approved.scope), audience: approved.audience, amr: approved.amr ?? ["pwd"],
+                authTime: approved.authTime ?? now, sessionID: approved.sessionID, request: request)
         }
     }
 }

@@ -10,7 +10,9 @@ public struct DirectGrantIssuer: Sendable {
     public let time: TimeSource
     public let random: RandomSource
 
-    public init(grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, time: TimeSource = .system, random: RandomSource = .system) {
+    public init(
+        grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, time: TimeSource = .system, random: RandomSource = .system
+    ) {
         self.grants = grants
         self.hasher = hasher
         self.minter = minter
@@ -18,7 +20,9 @@ public struct DirectGrantIssuer: Sendable {
         self.random = random
     }
 
-    public func issue(user: User, scope: Scope, audience: [String], amr: [String], authTime: Date, sessionID: String?, request: TokenRequest) async throws -> GrantOutcome {
+    public func issue(
+        user: User, scope: Scope, audience: [String], amr: [String], authTime: Date, sessionID: String?, request: TokenRequest
+    ) async throws -> GrantOutcome {
         let now = time.now()
         let client = request.client.client
         let offline = AuthorizationGrant.isOffline(client: client, scope: scope)
@@ -28,13 +32,16 @@ public struct DirectGrantIssuer: Sendable {
             codeChallenge: nil, redirectURI: nil, codeExpiresAt: now, codeRedeemedAt: now, createdAt: now, offline: offline)
         try await grants.createGrant(grant)
         let refreshToken = try await Self.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
-        let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: refreshToken, includeNonce: false)
+        let response = try await minter.mint(
+            grant: grant, user: user, scope: scope, request: request, refreshToken: refreshToken, includeNonce: false)
         return GrantOutcome(response: response, scope: scope, userID: user.id)
     }
 
     /// The first refresh token of an offline grant (nil otherwise), recorded at the grant's
     /// generation; 50173 if the grant was revoked meanwhile.
-    static func firstRefreshToken(of grant: AuthorizationGrant, grants: any GrantStore, hasher: SecretHasher, random: RandomSource, now: Date) async throws -> String? {
+    static func firstRefreshToken(
+        of grant: AuthorizationGrant, grants: any GrantStore, hasher: SecretHasher, random: RandomSource, now: Date
+    ) async throws -> String? {
         guard grant.offline else { return nil }
         let value = random.token(byteCount: 32)
         guard try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: grant.generation, now: now) else {
@@ -45,7 +52,8 @@ public struct DirectGrantIssuer: Sendable {
 
     /// The scope and audience of a delegated request, in the request's dialect.
     public static func delegatedScope(_ request: TokenRequest) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
-        try ScopeAndAudience.delegated(requested: request.form["scope"], resources: request.form.all("resource"), client: request.client.client,
-                                       tenant: request.tenant.name, fallback: request.issuer, dialect: request.dialect)
+        try ScopeAndAudience.delegated(
+            requested: request.form["scope"], resources: request.form.all("resource"), client: request.client.client,
+            tenant: request.tenant.name, fallback: request.issuer, dialect: request.dialect)
     }
 }

@@ -29,7 +29,9 @@ public enum EntraScopes {
 
     /// Delegated flows (authorization code, device code, password, on-behalf-of): the granted
     /// scope (full tokens, `.default` expanded) and the audience.
-    public static func delegated(requested raw: String?, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
+    public static func delegated(requested raw: String?, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> (
+        scope: Scope, audience: [String]
+    ) {
         guard let raw else {
             let scope = try ScopeAndAudience.grantedScope(requested: nil, client: client)
             return (scope, try ScopeAndAudience.audience(requested: [], client: client, tenant: tenant, fallback: fallback))
@@ -53,7 +55,8 @@ public enum EntraScopes {
                 continue
             }
             if let resource, resource != tokenResource {
-                throw CatalogueError(Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(tokenResource)' after '\(resource)'")
+                throw CatalogueError(
+                    Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(tokenResource)' after '\(resource)'")
             }
             try requireResource(tokenResource, client: client, tenant: tenant)
             resource = tokenResource
@@ -74,7 +77,9 @@ public enum EntraScopes {
 
     /// Client credentials: exactly one `{resource}/.default` (else 1002012); the roles are the
     /// client's registered permissions for that resource.
-    public static func application(requested raw: String?, client: Client, tenant: TenantName) throws(CatalogueError) -> (scope: Scope, audience: [String], roles: [String]) {
+    public static func application(requested raw: String?, client: Client, tenant: TenantName) throws(CatalogueError) -> (
+        scope: Scope, audience: [String], roles: [String]
+    ) {
         guard let raw else { throw CatalogueError(Catalogue.missingParameter, ["name": "scope"]) }
         let requested = try Scope(parsing: raw)
         guard requested.tokens.count == 1, let (resource, name) = split(requested.tokens[0]), name == ".default" else {

@@ -17,7 +17,10 @@ public struct TokenRequest: Sendable {
     /// Every issuer of this tenant (native and v2.0): tokens presented as assertions may carry either.
     public let tenantIssuers: Set<String>
 
-    public init(tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native, tenantIssuers: Set<String>? = nil) {
+    public init(
+        tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native,
+        tenantIssuers: Set<String>? = nil
+    ) {
         self.tenant = tenant
         self.issuer = issuer
         self.tenantIssuers = tenantIssuers ?? [issuer]

@@ -21,11 +21,15 @@ public struct OnBehalfOfGrant: GrantHandler {
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let use = try request.form.require("requested_token_use")
         guard use == "on_behalf_of" else {
-            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "requested_token_use"], detail: "only on_behalf_of is supported, got \(use.prefix(40))")
+            throw CatalogueError(
+                Catalogue.invalidParameterValue, ["name": "requested_token_use"],
+                detail: "only on_behalf_of is supported, got \(use.prefix(40))")
         }
         let assertion = try request.form.require("assertion")
         let client = request.client.client
-        guard client.type == .confidential else { throw CatalogueError(Catalogue.publicClientWithCredential, detail: "on-behalf-of needs a confidential client") }
+        guard client.type == .confidential else {
+            throw CatalogueError(Catalogue.publicClientWithCredential, detail: "on-behalf-of needs a confidential client")
+        }
         let claims: AccessTokenClaims
         switch await inspector.accessToken(assertion, tenant: request.tenant.name, issuers: request.tenantIssuers) {
         case .success(let valid): claims = valid
@@ -43,7 +47,8 @@ public struct OnBehalfOfGrant: GrantHandler {
         }
         guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
         let (scope, audience) = try DirectGrantIssuer.delegatedScope(request)
-        return try await issuer.issue(user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: Date(timeIntervalSince1970: Double(authTime)),
-                                      sessionID: nil, request: request)
+        return try await issuer.issue(
+            user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: Date(timeIntervalSince1970: Double(authTime)),
+            sessionID: nil, request: request)
     }
 }

@@ -27,8 +27,10 @@ public struct PasswordGrant: GrantHandler {
             throw CatalogueError(shown, error.parameters, detail: error.detail)
         }
         guard !user.requiresSecondFactor else {
-            throw CatalogueError(Catalogue.strongAuthRequired, detail: "user \(user.id) has a second factor; the password grant cannot ask for it")
+            throw CatalogueError(
+                Catalogue.strongAuthRequired, detail: "user \(user.id) has a second factor; the password grant cannot ask for it")
         }
-        return try await issuer.issue(user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: passwords.time.now(), sessionID: nil, request: request)
+        return try await issuer.issue(
+            user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: passwords.time.now(), sessionID: nil, request: request)
     }
 }

@@ -12,7 +12,10 @@ public struct RefreshTokenGrant: GrantHandler {
     public let time: TimeSource
     public let random: RandomSource
 
-    public init(grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system) {
+    public init(
+        grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, policy: SignInPolicy, time: TimeSource = .system,
+        random: RandomSource = .system
+    ) {
         self.grants = grants
         self.hasher = hasher
         self.minter = minter
@@ -25,20 +28,26 @@ public struct RefreshTokenGrant: GrantHandler {
         let presented = try request.form.require("refresh_token")
         let now = time.now()
         guard let record = try await grants.refreshToken(hash: hasher.hash(presented)),
-              var grant = try await grants.grant(id: record.grantID), grant.tenant == request.tenant.name else {
+            var grant = try await grants.grant(id: record.grantID), grant.tenant == request.tenant.name
+        else {
             throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "unknown refresh token")
         }
         guard grant.clientID == request.client.client.id else {
-            throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
+            throw CatalogueError(
+                Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
         }
         let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
         // Everything that can refuse is checked before the rotation: a refused request must not
         // move the grant on, or the token the client still holds would later count as reuse.
         let user = try await minter.activeUser(of: grant)
         for _ in 0..<4 {
-            if let revokedAt = grant.revokedAt { throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)") }
+            if let revokedAt = grant.revokedAt {
+                throw CatalogueError(Catalogue.grantRevoked, detail: "grant \(grant.id) revoked at \(revokedAt)")
+            }
             if now > grant.refreshExpiry(policy: policy) {
-                throw CatalogueError(Catalogue.refreshTokenExpired, detail: "grant \(grant.id) created \(grant.createdAt), last used \(grant.lastUsedAt ?? grant.createdAt)")
+                throw CatalogueError(
+                    Catalogue.refreshTokenExpired,
+                    detail: "grant \(grant.id) created \(grant.createdAt), last used \(grant.lastUsedAt ?? grant.createdAt)")
             }
             let value = random.token(byteCount: 32)
             let issued: Bool
@@ -49,10 +58,13 @@ public struct RefreshTokenGrant: GrantHandler {
                 issued = try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: generation, now: now)
             case .reuseDetected:
                 try await grants.revokeGrant(id: grant.id, now: now)
-                throw CatalogueError(Catalogue.refreshTokenReused, detail: "generation \(record.generation) presented, grant at \(grant.generation); grant \(grant.id) revoked")
+                throw CatalogueError(
+                    Catalogue.refreshTokenReused,
+                    detail: "generation \(record.generation) presented, grant at \(grant.generation); grant \(grant.id) revoked")
             }
             if issued {
-                let response = try await minter.mint(grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
+                let response = try await minter.mint(
+                    grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
                 return GrantOutcome(response: response, scope: scope, userID: grant.userID)
             }
             // Another request moved the grant on (or revoked it): decide again on fresh state.
@@ -66,8 +78,11 @@ public struct RefreshTokenGrant: GrantHandler {
     private func narrowedScope(_ raw: String?, grant: AuthorizationGrant, request: TokenRequest) throws(CatalogueError) -> Scope {
         guard let raw else { return grant.scope }
         // Entra: `{resource}/.default` stands for the registered permissions, as at the authorization endpoint.
-        let requested = request.dialect == .entra
-            ? try EntraScopes.delegated(requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer).scope
+        let requested =
+            request.dialect == .entra
+            ? try EntraScopes.delegated(
+                requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer
+            ).scope
             : try Scope(parsing: raw)
         if let extra = requested.notContained(in: grant.scope).first { throw CatalogueError(Catalogue.scopeExceedsGrant, ["scope": extra]) }
         return requested

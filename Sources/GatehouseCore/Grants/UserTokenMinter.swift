@@ -28,10 +28,14 @@ public struct UserTokenMinter: Sendable {
         return user
     }
 
-    public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool) async throws -> TokenResponse {
-        let entra = request.dialect == .entra
-            ? EntraTokenContext(objectID: user.id, azpacr: EntraAccessClaims.azpacr(request.client.method), name: user.displayName,
-                                preferredUsername: user.username.value)
+    public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool)
+        async throws -> TokenResponse
+    {
+        let entra =
+            request.dialect == .entra
+            ? EntraTokenContext(
+                objectID: user.id, azpacr: EntraAccessClaims.azpacr(request.client.method), name: user.displayName,
+                preferredUsername: user.username.value)
             : nil
         let access = try await issuer.issueAccessToken(
             tenant: request.tenant, issuer: request.issuer, subject: user.id, clientID: grant.clientID, audience: grant.audience,
@@ -63,6 +67,7 @@ public struct UserTokenMinter: Sendable {
             }
             idToken = try await ring.sign(claims, type: "JWT")
         }
-        return TokenResponse(accessToken: access.token, expiresIn: access.expiresIn, scope: scope.description, refreshToken: refreshToken, idToken: idToken)
+        return TokenResponse(
+            accessToken: access.token, expiresIn: access.expiresIn, scope: scope.description, refreshToken: refreshToken, idToken: idToken)
     }
 }

@@ -31,7 +31,8 @@ public actor KeyRing {
 
     /// Signs a payload with the active key, with the given `typ` header (RFC 9068 §2.1: `at+jwt`).
     public func sign(_ payload: some JWTPayload, type: String) async throws -> String {
-        try await keys.sign(payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string(type), "alg": .string(algorithm.rawValue)])
+        try await keys.sign(
+            payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string(type), "alg": .string(algorithm.rawValue)])
     }
 
     /// Verifies a JWT signed by one of this tenant's keys and decodes its payload (the payload's
@@ -44,6 +45,8 @@ public actor KeyRing {
 public enum KeyRingError: Error, CustomStringConvertible {
     case noActiveKey(String)
     public var description: String {
-        switch self { case .noActiveKey(let tenant): "tenant \(tenant) has no active signing key" }
+        switch self {
+        case .noActiveKey(let tenant): "tenant \(tenant) has no active signing key"
+        }
     }
 }

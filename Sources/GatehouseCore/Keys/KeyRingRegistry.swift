@@ -12,7 +12,10 @@ public final class KeyRingRegistry: KeyRingProvider {
     }
 
     public func keyRing(for tenant: TenantName) async throws -> KeyRing {
-        guard let ring = try await rings.value(for: tenant, load: { try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant)) }) else {
+        guard
+            let ring = try await rings.value(
+                for: tenant, load: { try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant)) })
+        else {
             throw KeyRingError.noActiveKey(tenant.value)
         }
         return ring
@@ -50,7 +53,9 @@ public final class TenantDirectory: Sendable {
         guard let first = names.first else {
             throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": alias])
         }
-        guard names.count == 1 else { throw CatalogueError(Catalogue.missingTenantRealm, detail: "client \(clientID.value) exists in \(names.count) tenants") }
+        guard names.count == 1 else {
+            throw CatalogueError(Catalogue.missingTenantRealm, detail: "client \(clientID.value) exists in \(names.count) tenants")
+        }
         return try await resolve(first.value)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The JWS algorithms a tenant can sign access tokens with (RFC 7518 §3, RFC 8037).
 public enum SigningAlgorithm: String, Sendable, Codable, CaseIterable {
     case es256 = "ES256"
@@ -30,5 +32,3 @@ public struct SigningKeyRecord: Sendable, Hashable {
         self.createdAt = createdAt
     }
 }
-
-import Foundation

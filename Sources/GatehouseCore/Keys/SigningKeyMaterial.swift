@@ -6,7 +6,9 @@ import JWTKit
 /// Creating keys, and turning a stored key into a jwt-kit signer and a public JWK.
 public enum SigningKeyMaterial {
     /// Generates a new key. RSA keys are 2048-bit.
-    public static func generate(tenant: TenantName, algorithm: SigningAlgorithm, kid: String, status: KeyStatus, now: Date) throws -> SigningKeyRecord {
+    public static func generate(tenant: TenantName, algorithm: SigningAlgorithm, kid: String, status: KeyStatus, now: Date) throws
+        -> SigningKeyRecord
+    {
         let privateKey: String
         switch algorithm {
         case .es256:
@@ -33,10 +35,13 @@ public enum SigningKeyMaterial {
         case .es256:
             await keys.add(ecdsa: try ES256PrivateKey(pem: record.privateKey), kid: kid, serializer: serializer)
         case .rs256:
-            await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: record.privateKey), digestAlgorithm: .sha256, kid: kid, serializer: serializer)
+            await keys.add(
+                rsa: try Insecure.RSA.PrivateKey(pem: record.privateKey), digestAlgorithm: .sha256, kid: kid, serializer: serializer)
         case .eddsa:
             guard let seed = Data(base64Encoded: record.privateKey) else { throw JWTError.invalidJWK(reason: "bad EdDSA seed") }
-            await keys.add(eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: seed)), kid: kid, serializer: serializer)
+            await keys.add(
+                eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: seed)), kid: kid,
+                serializer: serializer)
         }
     }
 
@@ -77,17 +82,22 @@ public enum Base64URL {
         var index = 0
         while index + 2 < bytes.count {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(alphabet[Int(value >> 18 & 63)]); output.append(alphabet[Int(value >> 12 & 63)])
-            output.append(alphabet[Int(value >> 6 & 63)]); output.append(alphabet[Int(value & 63)])
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            output.append(alphabet[Int(value >> 6 & 63)])
+            output.append(alphabet[Int(value & 63)])
             index += 3
         }
         let rest = bytes.count - index
         if rest == 1 {
             let value = UInt32(bytes[index]) << 16
-            output.append(alphabet[Int(value >> 18 & 63)]); output.append(alphabet[Int(value >> 12 & 63)])
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
         } else if rest == 2 {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            output.append(alphabet[Int(value >> 18 & 63)]); output.append(alphabet[Int(value >> 12 & 63)]); output.append(alphabet[Int(value >> 6 & 63)])
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            output.append(alphabet[Int(value >> 6 & 63)])
         }
         return String(decoding: output, as: UTF8.self)
     }

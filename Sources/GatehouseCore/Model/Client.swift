@@ -65,7 +65,8 @@ public struct Client: Sendable, Hashable {
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
-        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], certificates: [String] = [], createdAt: Date
+        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], certificates: [String] = [],
+        createdAt: Date
     ) {
         self.certificates = certificates
         self.redirectURIs = redirectURIs

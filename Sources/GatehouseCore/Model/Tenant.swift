@@ -11,7 +11,10 @@ public struct Tenant: Sendable, Hashable {
     public var accessTokenLifetime: Int
     public let createdAt: Date
 
-    public init(name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600, createdAt: Date) {
+    public init(
+        name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
+        accessTokenLifetime: Int = 3600, createdAt: Date
+    ) {
         self.name = name
         self.id = id
         self.displayName = displayName

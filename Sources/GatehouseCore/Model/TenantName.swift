@@ -16,8 +16,11 @@ public struct TenantName: Sendable, Hashable, Codable, CustomStringConvertible, 
         guard (1...63).contains(bytes.count) else { return false }
         for (index, byte) in bytes.enumerated() {
             let alnum = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            if index == 0 { if !alnum { return false } }
-            else if !(alnum || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")) { return false }
+            if index == 0 {
+                if !alnum { return false }
+            } else if !(alnum || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")) {
+                return false
+            }
         }
         return true
     }

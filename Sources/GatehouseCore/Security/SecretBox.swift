@@ -7,7 +7,8 @@ public struct SecretBox: Sendable {
     private let key: SymmetricKey
 
     public init(serverKey: Data) {
-        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: serverKey), info: Data("gatehouse secret box v1".utf8), outputByteCount: 32)
+        self.key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: serverKey), info: Data("gatehouse secret box v1".utf8), outputByteCount: 32)
     }
 
     public func seal(_ plaintext: String) throws -> String {

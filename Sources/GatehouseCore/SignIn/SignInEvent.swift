@@ -54,8 +54,10 @@ public struct SignInQuery: Sendable, Hashable {
     public var until: Date?
     public var limit: Int
 
-    public init(traceID: String? = nil, correlationID: String? = nil, tenant: String? = nil, clientID: String? = nil, errorCode: Int? = nil,
-                result: SignInEvent.Result? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100) {
+    public init(
+        traceID: String? = nil, correlationID: String? = nil, tenant: String? = nil, clientID: String? = nil, errorCode: Int? = nil,
+        result: SignInEvent.Result? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100
+    ) {
         self.traceID = traceID
         self.correlationID = correlationID
         self.tenant = tenant

@@ -62,7 +62,9 @@ extension InMemoryStore {
     }
 
     public func takeState(kind: String, key: String, now: Date) async throws -> String? {
-        state.withLock { state in state.stateValues.removeValue(forKey: kind + "\u{0}" + key).flatMap { $0.expiresAt > now ? $0.value : nil } }
+        state.withLock { state in
+            state.stateValues.removeValue(forKey: kind + "\u{0}" + key).flatMap { $0.expiresAt > now ? $0.value : nil }
+        }
     }
 
     public func deleteState(kind: String, key: String) async throws -> Bool {
@@ -81,7 +83,9 @@ extension InMemoryStore {
 
     public func createGrant(_ grant: AuthorizationGrant) async throws {
         try state.withLock { state in
-            guard state.grants[grant.id] == nil, state.grantsByCode[grant.codeHash] == nil else { throw StoreError.conflict("grant \(grant.id)") }
+            guard state.grants[grant.id] == nil, state.grantsByCode[grant.codeHash] == nil else {
+                throw StoreError.conflict("grant \(grant.id)")
+            }
             state.grants[grant.id] = grant
             state.grantsByCode[grant.codeHash] = grant.id
         }
@@ -125,7 +129,8 @@ extension InMemoryStore {
     public func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         state.withLock { state in
             guard let grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil,
-                  state.refreshTokens[hash] == nil else { return false }
+                state.refreshTokens[hash] == nil
+            else { return false }
             state.refreshTokens[hash] = RefreshTokenRecord(hash: hash, grantID: grantID, generation: generation, createdAt: now)
             return true
         }

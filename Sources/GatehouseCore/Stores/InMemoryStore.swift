@@ -71,7 +71,9 @@ public final class InMemoryStore: GatehouseStore {
     public func addSecret(_ secret: ClientSecretRecord) async throws {
         try state.withLock { state in
             let existing = state.secrets[secret.tenant]?[secret.clientID] ?? []
-            guard !existing.contains(where: { $0.secretID == secret.secretID }) else { throw StoreError.conflict("secret \(secret.secretID)") }
+            guard !existing.contains(where: { $0.secretID == secret.secretID }) else {
+                throw StoreError.conflict("secret \(secret.secretID)")
+            }
             state.secrets[secret.tenant, default: [:]][secret.clientID, default: []].append(secret)
         }
     }
@@ -90,7 +92,9 @@ public final class InMemoryStore: GatehouseStore {
 
     public func addKey(_ key: SigningKeyRecord) async throws {
         try state.withLock { state in
-            guard !(state.keys[key.tenant] ?? []).contains(where: { $0.kid == key.kid }) else { throw StoreError.conflict("key \(key.kid)") }
+            guard !(state.keys[key.tenant] ?? []).contains(where: { $0.kid == key.kid }) else {
+                throw StoreError.conflict("key \(key.kid)")
+            }
             state.keys[key.tenant, default: []].append(key)
         }
     }

@@ -5,7 +5,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A record with this key exists already.
     case conflict(String)
     public var description: String {
-        switch self { case .conflict(let what): "already exists: \(what)" }
+        switch self {
+        case .conflict(let what): "already exists: \(what)"
+        }
     }
 }
 

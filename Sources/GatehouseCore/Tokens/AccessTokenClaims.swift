@@ -22,8 +22,10 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     /// The v2.0 claims, present on tokens issued on the Entra routes.
     public let entra: EntraAccessClaims?
 
-    public init(iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?, authTime: Int? = nil,
-                grantID: String? = nil, entra: EntraAccessClaims? = nil) {
+    public init(
+        iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?, authTime: Int? = nil,
+        grantID: String? = nil, entra: EntraAccessClaims? = nil
+    ) {
         self.authTime = authTime
         self.grantID = grantID
         self.iss = iss
@@ -83,7 +85,11 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         iss = try container.decode(String.self, forKey: .iss)
         sub = try container.decode(String.self, forKey: .sub)
-        if let single = try? container.decode(String.self, forKey: .aud) { aud = [single] } else { aud = try container.decode([String].self, forKey: .aud) }
+        if let single = try? container.decode(String.self, forKey: .aud) {
+            aud = [single]
+        } else {
+            aud = try container.decode([String].self, forKey: .aud)
+        }
         exp = try container.decode(Int.self, forKey: .exp)
         iat = try container.decode(Int.self, forKey: .iat)
         jti = try container.decode(String.self, forKey: .jti)
@@ -128,8 +134,10 @@ public struct EntraAccessClaims: Sendable, Equatable {
     /// "app" for app-only tokens.
     public let idtyp: String?
 
-    public init(tid: String, oid: String, azpacr: String, scp: String?, roles: [String]?, uti: String, rh: String, name: String?,
-                preferredUsername: String?, idtyp: String?) {
+    public init(
+        tid: String, oid: String, azpacr: String, scp: String?, roles: [String]?, uti: String, rh: String, name: String?,
+        preferredUsername: String?, idtyp: String?
+    ) {
         self.tid = tid
         self.oid = oid
         self.azpacr = azpacr

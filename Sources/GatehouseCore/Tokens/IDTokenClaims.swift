@@ -28,9 +28,11 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
     public var rh: String? = nil
     public var nbf: Int? = nil
 
-    public init(iss: String, sub: String, aud: String, exp: Int, iat: Int, authTime: Int, nonce: String?, azp: String, atHash: String?,
-                sid: String?, acr: String?, amr: [String]?, name: String? = nil, preferredUsername: String? = nil, email: String? = nil,
-                emailVerified: Bool? = nil) {
+    public init(
+        iss: String, sub: String, aud: String, exp: Int, iat: Int, authTime: Int, nonce: String?, azp: String, atHash: String?,
+        sid: String?, acr: String?, amr: [String]?, name: String? = nil, preferredUsername: String? = nil, email: String? = nil,
+        emailVerified: Bool? = nil
+    ) {
         self.iss = iss
         self.sub = sub
         self.aud = aud
@@ -51,7 +53,10 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, nonce, azp, sid, acr, amr, name, email, oid, tid, ver, uti, rh, nbf
-        case authTime = "auth_time", atHash = "at_hash", preferredUsername = "preferred_username", emailVerified = "email_verified"
+        case authTime = "auth_time"
+        case atHash = "at_hash"
+        case preferredUsername = "preferred_username"
+        case emailVerified = "email_verified"
     }
 
     /// Signature checks are done by the key ring; an id_token_hint may be expired (RP-Initiated Logout §2).
@@ -78,8 +83,9 @@ extension IDTokenClaims {
     /// §2.1), so this tells an ID token presented as `id_token_hint` from an access token.
     public static func headerType(of token: String) -> String? {
         guard let first = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first,
-              let data = Base64URL.decode(first),
-              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let data = Base64URL.decode(first),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         return header["typ"] as? String
     }
 }

@@ -17,7 +17,10 @@ public struct TokenInspector: Sendable {
     public let policy: SignInPolicy
     public let time: TimeSource
 
-    public init(keyRings: any KeyRingProvider, grants: any GrantStore, state: SignInStateStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system) {
+    public init(
+        keyRings: any KeyRingProvider, grants: any GrantStore, state: SignInStateStore, hasher: SecretHasher, policy: SignInPolicy,
+        time: TimeSource = .system
+    ) {
         self.keyRings = keyRings
         self.grants = grants
         self.state = state
@@ -52,10 +55,11 @@ public struct TokenInspector: Sendable {
     /// A live refresh token and its grant, or nil.
     public func refreshToken(_ raw: String, tenant: TenantName) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
         guard let record = try await grants.refreshToken(hash: hasher.hash(raw)),
-              let grant = try await grants.grant(id: record.grantID), grant.tenant == tenant, grant.revokedAt == nil else { return nil }
+            let grant = try await grants.grant(id: record.grantID), grant.tenant == tenant, grant.revokedAt == nil
+        else { return nil }
         let now = time.now()
         guard now <= grant.refreshExpiry(policy: policy),
-              RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) != .reuseDetected
+            RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) != .reuseDetected
         else { return nil }
         return (record, grant)
     }

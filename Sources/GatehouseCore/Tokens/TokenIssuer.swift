@@ -26,14 +26,17 @@ public struct TokenIssuer: Sendable {
 
     /// Signs an access token. With `entra`, the token carries the v2.0 claims and `scp`/`roles`
     /// instead of `scope` (the Entra dialect).
-    public func issueAccessToken(tenant: Tenant, issuer: String, subject: String, clientID: ClientID, audience: [String], scope: Scope,
-                                 authTime: Date? = nil, grantID: String? = nil, entra: EntraTokenContext? = nil) async throws -> IssuedAccessToken {
+    public func issueAccessToken(
+        tenant: Tenant, issuer: String, subject: String, clientID: ClientID, audience: [String], scope: Scope,
+        authTime: Date? = nil, grantID: String? = nil, entra: EntraTokenContext? = nil
+    ) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
         let lifetime = tenant.accessTokenLifetime
         let jti = random.token(byteCount: 16)
         let entraClaims = entra.map { context in
             EntraAccessClaims(
-                tid: tenant.guid, oid: context.objectID, azpacr: context.azpacr, scp: context.roles == nil ? EntraScopes.permissionNames(scope) : nil,
+                tid: tenant.guid, oid: context.objectID, azpacr: context.azpacr,
+                scp: context.roles == nil ? EntraScopes.permissionNames(scope) : nil,
                 roles: context.roles, uti: jti, rh: random.token(byteCount: 12), name: context.name,
                 preferredUsername: context.preferredUsername, idtyp: context.roles == nil ? nil : "app")
         }
@@ -78,7 +81,10 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
     public var extExpiresIn: Int?
     public var clientInfo: String?
 
-    public init(accessToken: String, tokenType: String = "Bearer", expiresIn: Int, scope: String?, refreshToken: String? = nil, idToken: String? = nil) {
+    public init(
+        accessToken: String, tokenType: String = "Bearer", expiresIn: Int, scope: String?, refreshToken: String? = nil,
+        idToken: String? = nil
+    ) {
         self.refreshToken = refreshToken
         self.idToken = idToken
         self.accessToken = accessToken
@@ -88,9 +94,14 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", scope
-        case refreshToken = "refresh_token", idToken = "id_token"
-        case extExpiresIn = "ext_expires_in", clientInfo = "client_info"
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case scope
+        case refreshToken = "refresh_token"
+        case idToken = "id_token"
+        case extExpiresIn = "ext_expires_in"
+        case clientInfo = "client_info"
     }
 
     /// Optional members are left out rather than written as null.

@@ -33,10 +33,12 @@ public struct AuthorizationGrant: Sendable, Hashable {
     public var lastUsedAt: Date?
     public var revokedAt: Date?
 
-    public init(id: String, tenant: TenantName, clientID: ClientID, userID: String, scope: Scope, audience: [String], nonce: String?,
-                authTime: Date, sessionID: String?, amr: [String], codeHash: String, codeChallenge: String?, redirectURI: String?,
-                codeExpiresAt: Date, codeRedeemedAt: Date? = nil, createdAt: Date, offline: Bool, generation: Int = 0,
-                rotatedAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil) {
+    public init(
+        id: String, tenant: TenantName, clientID: ClientID, userID: String, scope: Scope, audience: [String], nonce: String?,
+        authTime: Date, sessionID: String?, amr: [String], codeHash: String, codeChallenge: String?, redirectURI: String?,
+        codeExpiresAt: Date, codeRedeemedAt: Date? = nil, createdAt: Date, offline: Bool, generation: Int = 0,
+        rotatedAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil
+    ) {
         self.id = id
         self.tenant = tenant
         self.clientID = clientID
@@ -71,7 +73,9 @@ extension AuthorizationGrant {
     /// When its refresh tokens stop working: the earlier of the sliding end (last use + idle
     /// lifetime) and the absolute end (creation + absolute lifetime).
     public func refreshExpiry(policy: SignInPolicy) -> Date {
-        min(createdAt.addingTimeInterval(policy.refreshAbsoluteLifetime), (lastUsedAt ?? createdAt).addingTimeInterval(policy.refreshIdleLifetime))
+        min(
+            createdAt.addingTimeInterval(policy.refreshAbsoluteLifetime),
+            (lastUsedAt ?? createdAt).addingTimeInterval(policy.refreshIdleLifetime))
     }
 }
 

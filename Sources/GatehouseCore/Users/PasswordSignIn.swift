@@ -58,17 +58,21 @@ public struct PasswordSignIn: Sendable {
     /// lock (50053) and, when `interaction` names the sign-in page, against that page's own
     /// allowance: past `policy.secondFactorAttemptsPerInteraction` wrong codes it answers 9900146
     /// and the caller ends the page.
-    public func verifyTOTP(_ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
-                           replay: any ReplayStore) async throws {
+    public func verifyTOTP(
+        _ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
+        replay: any ReplayStore
+    ) async throws {
         let key = Self.attemptKey(tenant: user.tenant, username: user.username.value)
         let attempt = try await claimAttempt(key: key)
         let pageKey = interaction.map { "second-factor " + $0 }
         var pageAttempt = 0
         if let pageKey {
-            pageAttempt = try await users.countSignInAttempt(key: pageKey, limit: policy.secondFactorAttemptsPerInteraction, now: time.now(),
-                                                             resetBefore: time.now().addingTimeInterval(-policy.interactionLifetime))
+            pageAttempt = try await users.countSignInAttempt(
+                key: pageKey, limit: policy.secondFactorAttemptsPerInteraction, now: time.now(),
+                resetBefore: time.now().addingTimeInterval(-policy.interactionLifetime))
             if pageAttempt > policy.secondFactorAttemptsPerInteraction {
-                throw CatalogueError(Catalogue.tooManyVerificationCodes, detail: "more than \(policy.secondFactorAttemptsPerInteraction) codes on one page")
+                throw CatalogueError(
+                    Catalogue.tooManyVerificationCodes, detail: "more than \(policy.secondFactorAttemptsPerInteraction) codes on one page")
             }
         }
         do {
@@ -78,7 +82,8 @@ public struct PasswordSignIn: Sendable {
                 throw CatalogueError(Catalogue.userLocked, detail: "locked after \(attempt) attempts (last: wrong second factor)")
             }
             if pageAttempt >= policy.secondFactorAttemptsPerInteraction {
-                throw CatalogueError(Catalogue.tooManyVerificationCodes, detail: "\(pageAttempt) wrong codes on one page; \(error.detail ?? "")")
+                throw CatalogueError(
+                    Catalogue.tooManyVerificationCodes, detail: "\(pageAttempt) wrong codes on one page; \(error.detail ?? "")")
             }
             throw error
         }
@@ -97,7 +102,10 @@ public struct PasswordSignIn: Sendable {
             let expected = generator.code(secret: secret, at: date)
             if constantTimeEquals(Array(expected.utf8), Array(trimmed.utf8)) {
                 let step = Int(date.timeIntervalSince1970) / 30
-                guard try await replay.consumeOnce(key: "totp \(user.tenant.value) \(user.id) \(step)", expiresAt: now.addingTimeInterval(120), now: now) else {
+                guard
+                    try await replay.consumeOnce(
+                        key: "totp \(user.tenant.value) \(user.id) \(step)", expiresAt: now.addingTimeInterval(120), now: now)
+                else {
                     throw CatalogueError(Catalogue.invalidVerificationCode, detail: "TOTP code replayed")
                 }
                 return
@@ -109,10 +117,12 @@ public struct PasswordSignIn: Sendable {
     /// Counts this attempt before any check; past the threshold the check does not run at all.
     private func claimAttempt(key: String) async throws -> Int {
         let now = time.now()
-        let count = try await users.countSignInAttempt(key: key, limit: policy.lockoutThreshold, now: now,
-                                                       resetBefore: now.addingTimeInterval(-policy.lockoutDuration))
+        let count = try await users.countSignInAttempt(
+            key: key, limit: policy.lockoutThreshold, now: now,
+            resetBefore: now.addingTimeInterval(-policy.lockoutDuration))
         if count > policy.lockoutThreshold {
-            throw CatalogueError(Catalogue.userLocked, detail: "locked: attempt \(count) within \(Int(policy.lockoutDuration)) s, not checked")
+            throw CatalogueError(
+                Catalogue.userLocked, detail: "locked: attempt \(count) within \(Int(policy.lockoutDuration)) s, not checked")
         }
         return count
     }

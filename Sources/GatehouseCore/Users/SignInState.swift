@@ -22,8 +22,10 @@ public struct Interaction: Sendable, Codable {
     public var pendingUserID: String?
     public var expiresAt: Date
 
-    public init(request: AuthorizationRequest, csrfHash: String, bindingHash: String, stage: Stage, startedAt: Date,
-                pendingUserID: String? = nil, expiresAt: Date) {
+    public init(
+        request: AuthorizationRequest, csrfHash: String, bindingHash: String, stage: Stage, startedAt: Date,
+        pendingUserID: String? = nil, expiresAt: Date
+    ) {
         self.request = request
         self.csrfHash = csrfHash
         self.bindingHash = bindingHash
@@ -73,7 +75,9 @@ public struct SignInStateStore: Sendable {
     }
 
     public func save(_ interaction: Interaction, id: String) async throws {
-        try await store.putState(kind: Interaction.kind, key: hasher.hash(id), value: String(decoding: try encoder.encode(interaction), as: UTF8.self), expiresAt: interaction.expiresAt)
+        try await store.putState(
+            kind: Interaction.kind, key: hasher.hash(id), value: String(decoding: try encoder.encode(interaction), as: UTF8.self),
+            expiresAt: interaction.expiresAt)
     }
 
     public func interaction(id: String, now: Date) async throws -> Interaction? {
@@ -87,7 +91,9 @@ public struct SignInStateStore: Sendable {
     }
 
     public func save(_ session: BrowserSession, cookie: String) async throws {
-        try await store.putState(kind: BrowserSession.kind, key: hasher.hash(cookie), value: String(decoding: try encoder.encode(session), as: UTF8.self), expiresAt: session.expiresAt)
+        try await store.putState(
+            kind: BrowserSession.kind, key: hasher.hash(cookie), value: String(decoding: try encoder.encode(session), as: UTF8.self),
+            expiresAt: session.expiresAt)
     }
 
     public func session(cookie: String, now: Date) async throws -> BrowserSession? {
@@ -102,12 +108,15 @@ public struct SignInStateStore: Sendable {
     static func consentKey(tenant: String, userID: String, clientID: String) -> String { "\(tenant) \(userID) \(clientID)" }
 
     public func consent(tenant: String, userID: String, clientID: String, now: Date) async throws -> Scope {
-        let value = try await store.state(kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), now: now)
+        let value = try await store.state(
+            kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), now: now)
         return Scope(tokens: (value ?? "").split(separator: " ").map(String.init))
     }
 
     public func saveConsent(_ scope: Scope, tenant: String, userID: String, clientID: String, expiresAt: Date) async throws {
-        try await store.putState(kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), value: scope.description, expiresAt: expiresAt)
+        try await store.putState(
+            kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), value: scope.description,
+            expiresAt: expiresAt)
     }
 
     /// RFC 7009: a revoked access token's `jti`, remembered until the token expires.

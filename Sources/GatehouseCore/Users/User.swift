@@ -20,8 +20,10 @@ public struct User: Sendable, Hashable {
     /// password is set, the user is disabled or the second factor is removed.
     public var sessionsValidAfter: Date?
 
-    public init(tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
-                enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil) {
+    public init(
+        tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
+        enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil
+    ) {
         self.tenant = tenant
         self.id = id
         self.username = username
@@ -51,7 +53,8 @@ public struct Username: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ raw: String) throws(CatalogueError) {
         let trimmed = raw.trimmingCharacters(in: .whitespaces).lowercased()
-        guard (1...128).contains(trimmed.count), !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard (1...128).contains(trimmed.count), !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "username"])
         }
         self.value = trimmed

@@ -45,8 +45,10 @@ struct DiscoveryRoutes: Sendable {
             "introspection_endpoint_auth_methods_supported": ClientAuthMethod.allCases.filter { $0 != .none }.map(\.rawValue),
             "revocation_endpoint_auth_methods_supported": ClientAuthMethod.allCases.map(\.rawValue),
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "acr", "amr",
-                                 "name", "preferred_username", "email", "email_verified"],
+            "claims_supported": [
+                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "acr", "amr",
+                "name", "preferred_username", "email", "email_verified",
+            ],
             "response_modes_supported": ["query", "fragment", "form_post"],
             "code_challenge_methods_supported": ["S256"],
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
@@ -58,7 +60,9 @@ struct DiscoveryRoutes: Sendable {
             "jwks_uri": configuration.jwksURI(name),
             "grant_types_supported": grants.grantTypes.map(\.rawValue),
             "token_endpoint_auth_methods_supported": ClientAuthMethod.allCases.map(\.rawValue),
-            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
+            "token_endpoint_auth_signing_alg_values_supported": [
+                "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA",
+            ],
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [tenant.signingAlgorithm.rawValue],
@@ -72,7 +76,8 @@ struct DiscoveryRoutes: Sendable {
     }
 
     static func json(_ body: String, contentType: String, cache: String) -> Response {
-        Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache], body: .init(byteBuffer: ByteBuffer(string: body)))
+        Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: cache], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 
@@ -81,7 +86,9 @@ extension TenantDirectory {
     func resolveForDiscovery(_ segment: String) async throws -> Tenant {
         do {
             return try await resolve(segment)
-        } catch let error as CatalogueError where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier {
+        } catch let error as CatalogueError
+            where error.entry == Catalogue.tenantNotFound || error.entry == Catalogue.invalidTenantIdentifier
+        {
             throw CatalogueError(error.entry, error.parameters, detail: error.detail, errorOverride: .invalidTenant)
         }
     }

@@ -35,7 +35,8 @@ struct EntraDiscoveryRoutes: Sendable {
 
     static func requireCommon(_ context: GatehouseContext, _ request: Request) throws {
         guard context.parameters.get("tenant") == "common" else {
-            throw CatalogueError(Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
+            throw CatalogueError(
+                Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
         }
     }
 
@@ -69,8 +70,10 @@ struct EntraDiscoveryRoutes: Sendable {
             "http_logout_supported": false,
             "frontchannel_logout_supported": false,
             "end_session_endpoint": configuration.entraEndpoint(segment, "logout"),
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "acr", "amr", "nonce", "preferred_username", "name",
-                                 "tid", "oid", "ver", "uti", "rh", "at_hash", "sid", "email"],
+            "claims_supported": [
+                "sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "acr", "amr", "nonce", "preferred_username", "name",
+                "tid", "oid", "ver", "uti", "rh", "at_hash", "sid", "email",
+            ],
             "code_challenge_methods_supported": ["S256"],
             "grant_types_supported": grants.grantTypes.map(\.rawValue),
             "tenant_region_scope": "WW",
@@ -79,19 +82,26 @@ struct EntraDiscoveryRoutes: Sendable {
             "msgraph_host": host,
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.withoutEscapingSlashes, .sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "max-age=86400, private",
-                                               .accessControlAllowOrigin: "*"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json; charset=utf-8", .cacheControl: "max-age=86400, private",
+                .accessControlAllowOrigin: "*",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// A tenant's JWKS; for `common`/`organizations` the keys of every tenant.
     private func keys(segment: String) async throws -> Response {
         var keys: [Any] = []
-        let all = TenantDirectory.multiTenantAliases.contains(segment) ? try await store.tenants() : [try await tenants.resolveForDiscovery(segment)]
+        let all =
+            TenantDirectory.multiTenantAliases.contains(segment)
+            ? try await store.tenants() : [try await tenants.resolveForDiscovery(segment)]
         for tenant in all {
             guard let ring = try? await keyRings.keyRing(for: tenant.name),
-                  let object = try? JSONSerialization.jsonObject(with: Data(ring.jwksJSON.utf8)) as? [String: Any],
-                  let tenantKeys = object["keys"] as? [[String: Any]] else { continue }
+                let object = try? JSONSerialization.jsonObject(with: Data(ring.jwksJSON.utf8)) as? [String: Any],
+                let tenantKeys = object["keys"] as? [[String: Any]]
+            else { continue }
             keys += tenantKeys.map { key in
                 var key = key
                 key["issuer"] = configuration.entraIssuer(tenant.guid)
@@ -99,9 +109,13 @@ struct EntraDiscoveryRoutes: Sendable {
             }
         }
         let data = try JSONSerialization.data(withJSONObject: ["keys": keys], options: [.withoutEscapingSlashes, .sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "max-age=86400, private",
-                                               .accessControlAllowOrigin: "*"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json; charset=utf-8", .cacheControl: "max-age=86400, private",
+                .accessControlAllowOrigin: "*",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Instance discovery (`?authorization_endpoint=…&api-version=1.1`): this server vouches only
@@ -112,7 +126,7 @@ struct EntraDiscoveryRoutes: Sendable {
         }
         let prefix = configuration.baseURL + "/"
         guard endpoint.hasPrefix(prefix), let segment = endpoint.dropFirst(prefix.count).split(separator: "/").first,
-              endpoint.hasSuffix("/oauth2/v2.0/authorize") || endpoint.hasSuffix("/oauth2/authorize")
+            endpoint.hasSuffix("/oauth2/v2.0/authorize") || endpoint.hasSuffix("/oauth2/authorize")
         else {
             throw CatalogueError(Catalogue.unknownInstance, detail: "authorization_endpoint \(endpoint.prefix(200))")
         }
@@ -123,7 +137,8 @@ struct EntraDiscoveryRoutes: Sendable {
             "metadata": [["preferred_network": host, "preferred_cache": host, "aliases": [host]]],
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.withoutEscapingSlashes, .sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// User realm discovery, which MSAL calls before a username/password request: every account
@@ -136,6 +151,7 @@ struct EntraDiscoveryRoutes: Sendable {
             "cloud_audience_urn": "urn:federation:MicrosoftOnline",
         ]
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

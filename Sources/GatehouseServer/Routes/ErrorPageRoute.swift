@@ -39,7 +39,10 @@ struct ErrorPageRoute: Sendable {
         let wantsJSON = (request.headers[.accept] ?? "").contains("application/json")
         let language = texts.language(for: request)
         guard let raw = request.uri.queryParameters["code"].map(String.init) else {
-            let entries = Catalogue.all.map { ["number": $0.number, "name": $0.name, "error": $0.error.rawValue, "status": $0.status, "language": language] as [String: Any] }
+            let entries = Catalogue.all.map {
+                ["number": $0.number, "name": $0.name, "error": $0.error.rawValue, "status": $0.status, "language": language]
+                    as [String: Any]
+            }
             if wantsJSON { return try json(["codes": entries.map { $0.filter { $0.key != "language" } }]) }
             return html(indexTemplate.render(["entries": entries, "language": language]))
         }
@@ -50,23 +53,31 @@ struct ErrorPageRoute: Sendable {
         if wantsJSON { return try json(document) }
         var view = document
         view["title"] = CatalogueTexts.fill(texts.ui("title", language: language), with: ["code": "\(entry.number)"])
-        for (key, label) in [("labelError", "error"), ("labelStatus", "httpStatus"), ("labelMessage", "message"), ("labelCause", "cause"), ("labelRemediation", "remediation"), ("traceHint", "traceHint")] {
+        for (key, label) in [
+            ("labelError", "error"), ("labelStatus", "httpStatus"), ("labelMessage", "message"), ("labelCause", "cause"),
+            ("labelRemediation", "remediation"), ("traceHint", "traceHint"),
+        ] {
             view[key] = texts.ui(label, language: language)
         }
-        view["languages"] = texts.supportedLanguages.map { ["tag": $0, "label": texts.languages[$0]?.name ?? $0, "code": entry.number] as [String: Any] }
+        view["languages"] = texts.supportedLanguages.map {
+            ["tag": $0, "label": texts.languages[$0]?.name ?? $0, "code": entry.number] as [String: Any]
+        }
         return html(entryTemplate.render(view))
     }
 
     private func html(_ body: String) -> Response {
-        Response(status: .ok, headers: [
-            .contentType: "text/html; charset=utf-8",
-            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            .cacheControl: "public, max-age=3600",
-        ], body: .init(byteBuffer: ByteBuffer(string: body)))
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                .cacheControl: "public, max-age=3600",
+            ], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     private func json(_ object: [String: Any]) throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -41,26 +41,32 @@ struct TokenManagementRoutes: Sendable {
             clientID = presented.claimedClientID?.value
             let client = try await authenticator.authenticate(
                 presented, tenant: tenant.name,
-                acceptedAudiences: [configuration.tokenEndpoint(tenant.name.value), configuration.issuer(tenant.name.value),
-                                    configuration.endpoint(tenant.name.value, "oauth2/\(step == "introspection" ? "introspect" : "revoke")")],
+                acceptedAudiences: [
+                    configuration.tokenEndpoint(tenant.name.value), configuration.issuer(tenant.name.value),
+                    configuration.endpoint(tenant.name.value, "oauth2/\(step == "introspection" ? "introspect" : "revoke")"),
+                ],
                 grantType: nil)
             clientID = client.client.id.value
             // RFC 7662 §2.1: introspection answers only callers that prove who they are; a public
             // client has no credential (revocation stays open to it, RFC 7009 §2.1).
             if step == "introspection" && client.client.type == .public {
-                throw CatalogueError(Catalogue.introspectionNeedsConfidentialClient, ["clientId": client.client.id.value], detail: "public client")
+                throw CatalogueError(
+                    Catalogue.introspectionNeedsConfidentialClient, ["clientId": client.client.id.value], detail: "public client")
             }
             response = try await body(form, tenant, client)
         } catch let error as CatalogueError {
             failure = error
-            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
+            response = renderer.response(
+                for: error, context: context, language: renderer.texts.language(for: request),
+                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
         } catch {
             context.logger.error("\(step) fault", metadata: ["cause": "\(error)"])
             let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             failure = fault
             response = renderer.response(for: fault, context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
         }
-        signIns.record(request, context: context, time: time.now(), tenant: segment, clientID: clientID, step: step, scopes: nil, failure: failure)
+        signIns.record(
+            request, context: context, time: time.now(), tenant: segment, clientID: clientID, step: step, scopes: nil, failure: failure)
         return response
     }
 
@@ -68,7 +74,8 @@ struct TokenManagementRoutes: Sendable {
         let token = try form.require("token")
         let issuer = configuration.issuer(tenant.name.value)
         var document: [String: Any] = ["active": false]
-        var inspected = try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
+        var inspected = try await inspector.inspect(
+            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
         // A user's token is not active once the user is disabled or gone.
         switch inspected {
         case .access(let claims) where claims.grantID != nil:
@@ -80,24 +87,31 @@ struct TokenManagementRoutes: Sendable {
         }
         switch inspected {
         case .access(let claims) where claims.clientID == client.client.id.value || claims.aud.contains(client.client.id.value):
-            document = ["active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
-                        "exp": claims.exp, "iat": claims.iat, "jti": claims.jti]
+            document = [
+                "active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
+                "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
+            ]
             document["aud"] = claims.aud.count == 1 ? claims.aud[0] as Any : claims.aud as Any
             if let scope = claims.scope ?? claims.entra?.scp { document["scope"] = scope }
             if let authTime = claims.authTime { document["auth_time"] = authTime }
-            if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) { document["username"] = user.username.value }
+            if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) {
+                document["username"] = user.username.value
+            }
         case .refresh(_, let grant) where grant.clientID == client.client.id:
             let end = grant.refreshExpiry(policy: configuration.signIn)
-            document = ["active": true, "token_type": "refresh_token", "client_id": grant.clientID.value, "sub": grant.userID, "iss": issuer,
-                        "scope": grant.scope.description, "exp": Int(end.timeIntervalSince1970), "iat": Int(grant.createdAt.timeIntervalSince1970),
-                        "auth_time": Int(grant.authTime.timeIntervalSince1970)]
+            document = [
+                "active": true, "token_type": "refresh_token", "client_id": grant.clientID.value, "sub": grant.userID, "iss": issuer,
+                "scope": grant.scope.description, "exp": Int(end.timeIntervalSince1970), "iat": Int(grant.createdAt.timeIntervalSince1970),
+                "auth_time": Int(grant.authTime.timeIntervalSince1970),
+            ]
             if let user = try await users.user(tenant: tenant.name, id: grant.userID) { document["username"] = user.username.value }
         default:
             break
         }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     private func userIsActive(_ tenant: TenantName, _ id: String) async throws -> Bool {
@@ -108,12 +122,18 @@ struct TokenManagementRoutes: Sendable {
     private func revoke(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
         let token = try form.require("token")
         let now = time.now()
-        switch try await inspector.inspect(token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant)) {
+        switch try await inspector.inspect(
+            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
+        {
         case .access(let claims):
-            guard claims.clientID == client.client.id.value else { throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "access token of \(claims.clientID)") }
+            guard claims.clientID == client.client.id.value else {
+                throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "access token of \(claims.clientID)")
+            }
             try await state.revokeAccessToken(jti: claims.jti, expiresAt: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
         case .refresh(_, let grant):
-            guard grant.clientID == client.client.id else { throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "refresh token of \(grant.clientID)") }
+            guard grant.clientID == client.client.id else {
+                throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "refresh token of \(grant.clientID)")
+            }
             try await grants.revokeGrant(id: grant.id, now: now)
         case nil:
             break

@@ -56,27 +56,34 @@ struct TokenRoute: Sendable {
             response = try await run(request, context: context, tenantSegment: tenantSegment, progress: &progress)
         } catch let error as CatalogueError {
             failure = error
-            response = renderer.response(for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                                         usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
+            response = renderer.response(
+                for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
+                usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
         } catch {
             let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
             failure = fault
-            response = renderer.response(for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                                         usedAuthorizationHeader: false, realm: tenantSegment, dialect: dialect)
+            response = renderer.response(
+                for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
+                usedAuthorizationHeader: false, realm: tenantSegment, dialect: dialect)
         }
         if let failure {
-            context.logger.info("token request failed", metadata: [
-                "code": "\(failure.entry.number)", "error": "\(failure.error.rawValue)",
-                "client_id": "\(progress.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
-            ])
+            context.logger.info(
+                "token request failed",
+                metadata: [
+                    "code": "\(failure.entry.number)", "error": "\(failure.error.rawValue)",
+                    "client_id": "\(progress.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
+                ])
         }
-        signIns.record(request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.clientID, step: progress.grantType,
-                       scopes: progress.scopes, failure: failure)
+        signIns.record(
+            request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.clientID, step: progress.grantType,
+            scopes: progress.scopes, failure: failure)
         return response
     }
 
-    private func run(_ request: Request, context: GatehouseContext, tenantSegment: String, progress: inout Progress) async throws -> Response {
+    private func run(_ request: Request, context: GatehouseContext, tenantSegment: String, progress: inout Progress) async throws
+        -> Response
+    {
         guard request.method == .post else {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
@@ -91,7 +98,8 @@ struct TokenRoute: Sendable {
         progress.clientID = presented.claimedClientID?.value ?? progress.clientID
         if multiTenant {
             // `common` / `organizations`: the tenant is the one the client belongs to.
-            tenant = try await tenants.resolveMultiTenant(tenantSegment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grantTypeValue)
+            tenant = try await tenants.resolveMultiTenant(
+                tenantSegment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grantTypeValue)
         }
         guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
         let issuer = configuration.issuer(tenant, dialect: dialect)
@@ -104,8 +112,10 @@ struct TokenRoute: Sendable {
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
         }
-        let outcome = try await handler.exchange(TokenRequest(tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect,
-                                                                tenantIssuers: configuration.issuers(tenant)))
+        let outcome = try await handler.exchange(
+            TokenRequest(
+                tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect,
+                tenantIssuers: configuration.issuers(tenant)))
         progress.scopes = outcome.scope.description
         var body = outcome.response
         if dialect == .entra {
@@ -117,7 +127,10 @@ struct TokenRoute: Sendable {
         let json = try encoder.encode(body)
         return Response(
             status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: dialect == .entra ? "no-store, no-cache" : "no-store", .pragma: "no-cache"],
+            headers: [
+                .contentType: "application/json; charset=utf-8", .cacheControl: dialect == .entra ? "no-store, no-cache" : "no-store",
+                .pragma: "no-cache",
+            ],
             body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 

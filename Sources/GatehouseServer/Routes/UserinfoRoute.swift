@@ -24,11 +24,14 @@ struct UserinfoRoute: Sendable {
         } catch let error as CatalogueError {
             context.logger.info("userinfo refused", metadata: ["code": "\(error.entry.number)", "detail": "\(error.detail ?? "-")"])
             let bearer = error.entry.status == 401 || error.entry.status == 403
-            return renderer.response(for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
-                                     realm: segment, bearerChallenge: bearer)
+            return renderer.response(
+                for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
+                realm: segment, bearerChallenge: bearer)
         } catch {
             context.logger.error("userinfo fault", metadata: ["cause": "\(error)"])
-            return renderer.response(for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
+            return renderer.response(
+                for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: "en", usedAuthorizationHeader: false,
+                realm: segment)
         }
     }
 
@@ -46,7 +49,9 @@ struct UserinfoRoute: Sendable {
             let form = try await FormBody.read(request, limit: configuration.maxBodySize)
             if let fromBody = form["access_token"] {
                 // RFC 6750 §2: one method per request.
-                guard token == nil else { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "access_token"], detail: "token in header and body") }
+                guard token == nil else {
+                    throw CatalogueError(Catalogue.invalidParameterValue, ["name": "access_token"], detail: "token in header and body")
+                }
                 token = fromBody
             }
         }
@@ -72,7 +77,8 @@ struct UserinfoRoute: Sendable {
             document["email_verified"] = false
         }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

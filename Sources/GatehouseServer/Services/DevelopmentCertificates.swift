@@ -26,7 +26,9 @@ public struct DevelopmentCertificates: Sendable {
 
     /// Creates the CA when absent (valid 10 years) and a server certificate signed by it (valid
     /// 397 days, the longest browsers accept). Keys are P-256, written with mode 0600.
-    public func make(hostnames: [String] = ["localhost"], addresses: [String] = ["127.0.0.1", "::1"], now: Date = Date()) async throws -> Outcome {
+    public func make(hostnames: [String] = ["localhost"], addresses: [String] = ["127.0.0.1", "::1"], now: Date = Date()) async throws
+        -> Outcome
+    {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let fileManager = FileManager.default
         var createdAuthority = false
@@ -84,8 +86,10 @@ public struct DevelopmentCertificates: Sendable {
         try write(server.serializeAsPEM().pemString, to: serverCertificatePath, mode: 0o644)
         var serializer = DER.Serializer()
         try serializer.serialize(ca)
-        let fingerprint = SHA256.hash(data: serializer.serializedBytes).map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-            .joined(separator: ":").uppercased()
+        let fingerprint = SHA256.hash(data: serializer.serializedBytes).map {
+            $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16)
+        }
+        .joined(separator: ":").uppercased()
         return Outcome(createdAuthority: createdAuthority, caSHA256: fingerprint, serverNotAfter: notAfter)
     }
 

@@ -6,14 +6,18 @@ extension SignInLogWriter {
     /// Records the outcome of a request (token endpoint, browser steps, introspection,
     /// revocation): IDs, client address and user agent from the request and its context, the
     /// latency since the request arrived, and the failure's code and private detail, if any.
-    func record(_ request: Request, context: GatehouseContext, time: Date, tenant: String, clientID: String?, step: String?,
-                scopes: String?, failure: CatalogueError?, detail: String? = nil) {
+    func record(
+        _ request: Request, context: GatehouseContext, time: Date, tenant: String, clientID: String?, step: String?,
+        scopes: String?, failure: CatalogueError?, detail: String? = nil
+    ) {
         let latency = ContinuousClock.now - context.startedAt
-        record(SignInEvent(
-            time: time, tenant: tenant, clientID: clientID, grantType: step, scopes: scopes,
-            result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
-            detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID, clientIP: context.remoteAddress,
-            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-            latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+        record(
+            SignInEvent(
+                time: time, tenant: tenant, clientID: clientID, grantType: step, scopes: scopes,
+                result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
+                detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID,
+                clientIP: context.remoteAddress,
+                userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+                latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
     }
 }

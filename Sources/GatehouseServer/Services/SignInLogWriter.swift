@@ -16,7 +16,10 @@ public final class SignInLogWriter: Service {
     private let droppedCount = Atomic<Int>(0)
     private let writtenCount = Atomic<Int>(0)
 
-    public init(store: any SignInLogStore, capacity: Int = 200_000, interval: Duration = .milliseconds(100), logger: Logger = Logger(label: "gatehouse.signins")) {
+    public init(
+        store: any SignInLogStore, capacity: Int = 200_000, interval: Duration = .milliseconds(100),
+        logger: Logger = Logger(label: "gatehouse.signins")
+    ) {
         self.store = store
         self.capacity = capacity
         self.interval = interval

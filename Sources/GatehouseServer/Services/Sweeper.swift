@@ -15,8 +15,11 @@ public struct Sweeper: Service {
     let signInRetention: TimeInterval
     let logger: Logger
 
-    public init(store: any ReplayStore & SignInLogStore & StateStore & GrantStore, grantRetention: TimeInterval = 90 * 86400, time: TimeSource = .system, interval: Duration = .seconds(60),
-                signInRetention: TimeInterval = 30 * 86400, logger: Logger = Logger(label: "gatehouse.sweeper")) {
+    public init(
+        store: any ReplayStore & SignInLogStore & StateStore & GrantStore, grantRetention: TimeInterval = 90 * 86400,
+        time: TimeSource = .system, interval: Duration = .seconds(60),
+        signInRetention: TimeInterval = 30 * 86400, logger: Logger = Logger(label: "gatehouse.sweeper")
+    ) {
         self.store = store
         self.grantRetention = grantRetention
         self.time = time

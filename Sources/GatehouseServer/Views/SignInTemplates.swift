@@ -3,104 +3,110 @@
 /// submits the form, with a button for browsers without JavaScript.
 enum SignInTemplates {
     static let head = """
-    <!DOCTYPE html>
-    <html lang="{{language}}">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="referrer" content="no-referrer">
-    <title>{{title}}</title>
-    <style>
-    body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#1b1b1b;margin:0}
-    main{max-width:24rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 4px rgba(0,0,0,.15)}
-    h1{font-size:1.35rem;margin-top:0} label{display:block;font-weight:600;margin:1rem 0 .3rem}
-    input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:.25rem}
-    input:focus,button:focus{outline:3px solid #005fcc;outline-offset:2px}
-    button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;border-radius:.25rem;border:1px solid #004b9e;background:#005fcc;color:#fff;cursor:pointer}
-    button.secondary{background:#fff;color:#004b9e;margin-left:.5rem}
-    .alert{border-left:4px solid #b00020;background:#fdecee;padding:.75rem;margin:1rem 0}
-    .meta{color:#555;font-size:.85rem} ul{padding-left:1.2rem}
-    </style>
-    </head>
-    <body>
-    <main>
-    """
+        <!DOCTYPE html>
+        <html lang="{{language}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>{{title}}</title>
+        <style>
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#1b1b1b;margin:0}
+        main{max-width:24rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 4px rgba(0,0,0,.15)}
+        h1{font-size:1.35rem;margin-top:0} label{display:block;font-weight:600;margin:1rem 0 .3rem}
+        input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:.25rem}
+        input:focus,button:focus{outline:3px solid #005fcc;outline-offset:2px}
+        button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;border-radius:.25rem;border:1px solid #004b9e;background:#005fcc;color:#fff;cursor:pointer}
+        button.secondary{background:#fff;color:#004b9e;margin-left:.5rem}
+        .alert{border-left:4px solid #b00020;background:#fdecee;padding:.75rem;margin:1rem 0}
+        .meta{color:#555;font-size:.85rem} ul{padding-left:1.2rem}
+        </style>
+        </head>
+        <body>
+        <main>
+        """
 
     static let alert = """
-    {{#error}}<div class="alert" role="alert" id="form-error"><p>{{message}}</p><p class="meta">{{labelCode}}: <a href="{{uri}}">{{code}}</a> · trace_id: {{traceID}}</p></div>{{/error}}
-    """
+        {{#error}}<div class="alert" role="alert" id="form-error"><p>{{message}}</p><p class="meta">{{labelCode}}: <a href="{{uri}}">{{code}}</a> · trace_id: {{traceID}}</p></div>{{/error}}
+        """
 
-    static let login = head + """
-    <h1>{{heading}}</h1>
-    \(alert)
-    <form method="post" action="{{action}}">
-    <input type="hidden" name="interaction" value="{{interaction}}">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    <label for="username">{{labelUsername}}</label>
-    <input type="text" id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required {{#focusUsername}}autofocus{{/focusUsername}} {{#error}}aria-describedby="form-error"{{/error}}>
-    <label for="password">{{labelPassword}}</label>
-    <input type="password" id="password" name="password" autocomplete="current-password" required {{^focusUsername}}autofocus{{/focusUsername}}>
-    <button type="submit" id="submit">{{labelSubmit}}</button>
-    </form>
-    </main></body></html>
-    """
+    static let login =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="interaction" value="{{interaction}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="username">{{labelUsername}}</label>
+            <input type="text" id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required {{#focusUsername}}autofocus{{/focusUsername}} {{#error}}aria-describedby="form-error"{{/error}}>
+            <label for="password">{{labelPassword}}</label>
+            <input type="password" id="password" name="password" autocomplete="current-password" required {{^focusUsername}}autofocus{{/focusUsername}}>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
+            </main></body></html>
+            """
 
-    static let totp = head + """
-    <h1>{{heading}}</h1>
-    \(alert)
-    <form method="post" action="{{action}}">
-    <input type="hidden" name="interaction" value="{{interaction}}">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    <label for="otp">{{labelCode}}</label>
-    <input type="text" id="otp" name="otp" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" maxlength="8" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>
-    <button type="submit" id="submit">{{labelSubmit}}</button>
-    </form>
-    </main></body></html>
-    """
+    static let totp =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="interaction" value="{{interaction}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="otp">{{labelCode}}</label>
+            <input type="text" id="otp" name="otp" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" maxlength="8" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
+            </main></body></html>
+            """
 
-    static let consent = head + """
-    <h1>{{heading}}</h1>
-    <p>{{intro}}</p>
-    <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
-    <form method="post" action="{{action}}">
-    <input type="hidden" name="interaction" value="{{interaction}}">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    <button type="submit" name="decision" value="allow" id="allow" autofocus>{{labelAllow}}</button>
-    <button type="submit" name="decision" value="deny" id="deny" class="secondary">{{labelDeny}}</button>
-    </form>
-    </main></body></html>
-    """
+    static let consent =
+        head + """
+            <h1>{{heading}}</h1>
+            <p>{{intro}}</p>
+            <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="interaction" value="{{interaction}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit" name="decision" value="allow" id="allow" autofocus>{{labelAllow}}</button>
+            <button type="submit" name="decision" value="deny" id="deny" class="secondary">{{labelDeny}}</button>
+            </form>
+            </main></body></html>
+            """
 
-    static let message = head + """
-    <h1>{{heading}}</h1>
-    \(alert)
-    {{#text}}<p>{{text}}</p>{{/text}}
-    {{#confirm}}<form method="post" action="{{action}}">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
-    <button type="submit" id="submit" autofocus>{{labelSubmit}}</button>
-    </form>{{/confirm}}
-    </main></body></html>
-    """
+    static let message =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            {{#text}}<p>{{text}}</p>{{/text}}
+            {{#confirm}}<form method="post" action="{{action}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
+            <button type="submit" id="submit" autofocus>{{labelSubmit}}</button>
+            </form>{{/confirm}}
+            </main></body></html>
+            """
 
-    static let deviceCode = head + """
-    <h1>{{heading}}</h1>
-    \(alert)
-    <form method="post" action="{{action}}">
-    <label for="user_code">{{labelCode}}</label>
-    <input type="text" id="user_code" name="user_code" value="{{code}}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error"{{/error}}>
-    <button type="submit" id="submit">{{labelSubmit}}</button>
-    </form>
-    </main></body></html>
-    """
+    static let deviceCode =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            <form method="post" action="{{action}}">
+            <label for="user_code">{{labelCode}}</label>
+            <input type="text" id="user_code" name="user_code" value="{{code}}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error"{{/error}}>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
+            </main></body></html>
+            """
 
-    static let formPost = head + """
-    <h1>{{heading}}</h1>
-    <form method="post" action="{{action}}">
-    {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
-    <noscript><button type="submit">{{labelSubmit}}</button></noscript>
-    </form>
-    <script nonce="{{nonce}}">document.forms[0].submit()</script>
-    </main></body></html>
-    """
+    static let formPost =
+        head + """
+            <h1>{{heading}}</h1>
+            <form method="post" action="{{action}}">
+            {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
+            <noscript><button type="submit">{{labelSubmit}}</button></noscript>
+            </form>
+            <script nonce="{{nonce}}">document.forms[0].submit()</script>
+            </main></body></html>
+            """
 }

@@ -16,7 +16,9 @@ struct AuthorizationReply: Sendable {
     }
 
     /// RFC 6749 §4.1.2.1 with the catalogue's code, trace and correlation IDs and troubleshooting link.
-    func failure(_ error: CatalogueError, target: AuthorizationReplyTarget, issuer: String, language: String, context: GatehouseContext) -> Response {
+    func failure(_ error: CatalogueError, target: AuthorizationReplyTarget, issuer: String, language: String, context: GatehouseContext)
+        -> Response
+    {
         var uri = pages.configuration.errorURI(error.entry.number)
         if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
         var fields = [
@@ -53,6 +55,8 @@ struct AuthorizationReply: Sendable {
     }
 
     func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store", .pragma: "no-cache", .referrerPolicy: "no-referrer"])
+        Response(
+            status: .seeOther,
+            headers: [.location: location, .cacheControl: "no-store", .pragma: "no-cache", .referrerPolicy: "no-referrer"])
     }
 }

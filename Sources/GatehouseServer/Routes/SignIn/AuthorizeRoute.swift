@@ -25,11 +25,15 @@ struct AuthorizeRoute: Sendable {
         let form: FormParameters
         do {
             if dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment) {
-                form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+                form =
+                    request.method == .post
+                    ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
                 tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try ClientID(try form.require("client_id")))
             } else {
                 tenant = try await env.tenants.resolve(segment)
-                form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+                form =
+                    request.method == .post
+                    ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
             }
         } catch let error as CatalogueError {
             env.record(request, context: context, tenant: segment, clientID: nil, step: "authorize", scopes: nil, failure: error)
@@ -40,14 +44,20 @@ struct AuthorizeRoute: Sendable {
         let reply = env.reply
         let parsed: (AuthorizationRequest, Client)
         do {
-            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer, dialect: dialect) { id in try await env.client(tenant.name, id) }
+            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer, dialect: dialect) { id in
+                try await env.client(tenant.name, id)
+            }
         } catch let failure as AuthorizationFailure {
             switch failure {
             case .page(let error):
-                env.record(request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: nil, failure: error)
+                env.record(
+                    request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: nil,
+                    failure: error)
                 return env.pages.errorPage(error, language: language, context: context)
             case .redirect(let error, let target):
-                env.record(request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: form["scope"], failure: error)
+                env.record(
+                    request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize",
+                    scopes: form["scope"], failure: error)
                 return reply.failure(error, target: target, issuer: issuer, language: language, context: context)
             }
         }
@@ -60,10 +70,14 @@ struct AuthorizeRoute: Sendable {
                 language: language, setCookies: [])
         }
         if authorization.prompt.contains("none") {
-            let error = CatalogueError(Catalogue.loginRequired, detail: current == nil ? "no session" : "session not reusable (prompt or max_age)")
-            env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "authorize", scopes: authorization.scopeValue.description, failure: error)
+            let error = CatalogueError(
+                Catalogue.loginRequired, detail: current == nil ? "no session" : "session not reusable (prompt or max_age)")
+            env.record(
+                request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "authorize",
+                scopes: authorization.scopeValue.description, failure: error)
             return reply.failure(error, target: authorization.reply, issuer: issuer, language: language, context: context)
         }
-        return try await SignInFlow(env: env).startLogin(authorization, client: client, request: request, context: context, language: language)
+        return try await SignInFlow(env: env).startLogin(
+            authorization, client: client, request: request, context: context, language: language)
     }
 }

@@ -20,7 +20,9 @@ struct DeviceRoutes: Sendable {
 
     func register(on router: Router<GatehouseContext>) {
         router.post("/:tenant/oauth2/devicecode") { request, context in await self.authorize(request, context: context, dialect: .native) }
-        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in await self.authorize(request, context: context, dialect: .entra) }
+        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
+            await self.authorize(request, context: context, dialect: .entra)
+        }
         router.get("/:tenant/oauth2/device") { request, context in try await self.entryPage(request, context: context) }
         router.post("/:tenant/oauth2/device") { request, context in try await self.enterCode(request, context: context) }
     }
@@ -36,8 +38,12 @@ struct DeviceRoutes: Sendable {
         let message: String?
 
         enum CodingKeys: String, CodingKey {
-            case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
-            case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval, message
+            case deviceCode = "device_code"
+            case userCode = "user_code"
+            case verificationURI = "verification_uri"
+            case verificationURIComplete = "verification_uri_complete"
+            case expiresIn = "expires_in"
+            case interval, message
         }
     }
 
@@ -53,7 +59,9 @@ struct DeviceRoutes: Sendable {
             let form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
             let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
             clientID = presented.claimedClientID?.value
-            if multiTenant { tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery()) }
+            if multiTenant {
+                tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery())
+            }
             guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
             let configuration = env.configuration
             let authenticated = try await authenticator.authenticate(
@@ -61,18 +69,21 @@ struct DeviceRoutes: Sendable {
                 grantType: .deviceCode)
             let client = authenticated.client
             guard client.grantTypes.contains(.deviceCode) else {
-                throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
+                throw CatalogueError(
+                    Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
             }
             let issuer = configuration.issuer(tenant, dialect: dialect)
-            let (scope, audience) = try ScopeAndAudience.delegated(requested: form["scope"], resources: form.all("resource"), client: client,
-                                                                   tenant: tenant.name, fallback: issuer, dialect: dialect)
+            let (scope, audience) = try ScopeAndAudience.delegated(
+                requested: form["scope"], resources: form.all("resource"), client: client,
+                tenant: tenant.name, fallback: issuer, dialect: dialect)
             scopes = scope.description
             let now = env.time.now()
             let deviceCode = env.random.token(byteCount: 32)
             let userCode = UserCode.make(env.random)
             let policy = env.policy
-            let authorization = DeviceAuthorization(tenant: tenant.name.value, clientID: client.id.value, scope: scope.tokens, audience: audience,
-                                                    expiresAt: now.addingTimeInterval(policy.deviceCodeLifetime))
+            let authorization = DeviceAuthorization(
+                tenant: tenant.name.value, clientID: client.id.value, scope: scope.tokens, audience: audience,
+                expiresAt: now.addingTimeInterval(policy.deviceCodeLifetime))
             try await env.devices.create(authorization, deviceCode: deviceCode, userCode: userCode, interval: policy.deviceCodeInterval)
             let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
             let body = DeviceAuthorizationResponse(
@@ -80,14 +91,20 @@ struct DeviceRoutes: Sendable {
                 verificationURIComplete: dialect == .entra ? nil : verification + "?user_code=" + userCode,
                 expiresIn: Int(policy.deviceCodeLifetime), interval: policy.deviceCodeInterval,
                 message: "To sign in, use a web browser to open the page \(verification) and enter the code \(userCode) to authenticate.")
-            env.record(request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "device_authorization", scopes: scopes, failure: nil)
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+            env.record(
+                request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "device_authorization",
+                scopes: scopes, failure: nil)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
         } catch {
             let failure = error as? CatalogueError ?? CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
-            env.record(request, context: context, tenant: segment, clientID: clientID, step: "device_authorization", scopes: scopes, failure: failure)
-            return renderer.response(for: failure, context: context, language: renderer.texts.language(for: request),
-                                     usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment, dialect: dialect)
+            env.record(
+                request, context: context, tenant: segment, clientID: clientID, step: "device_authorization", scopes: scopes,
+                failure: failure)
+            return renderer.response(
+                for: failure, context: context, language: renderer.texts.language(for: request),
+                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment, dialect: dialect)
         }
     }
 
@@ -125,20 +142,24 @@ struct DeviceRoutes: Sendable {
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let typed = String((form["user_code"] ?? "").prefix(32))
         guard let (key, pending) = try await env.devices.takePending(userCode: typed, tenant: tenant.name.value, now: env.time.now()),
-              let client = try await env.client(tenant.name, try ClientID(pending.clientID))
+            let client = try await env.client(tenant.name, try ClientID(pending.clientID))
         else {
             let error = CatalogueError(Catalogue.invalidUserCode, detail: "user code not pending in \(tenant.name.value)")
-            env.record(request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
+            env.record(
+                request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
             return codePage(tenant: tenant, code: typed, error: error, language: language, context: context)
         }
-        let authorization = AuthorizationRequest.device(tenant: tenant.name.value, clientID: client.id.value, scope: pending.scope,
-                                                        audience: pending.audience, uiLocales: form["ui_locales"], deviceKey: key)
+        let authorization = AuthorizationRequest.device(
+            tenant: tenant.name.value, clientID: client.id.value, scope: pending.scope,
+            audience: pending.audience, uiLocales: form["ui_locales"], deviceKey: key)
         let flow = SignInFlow(env: env)
         if let (_, session) = try await env.session(request, tenant: tenant.name.value),
-           try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled == true {
-            return try await flow.afterAuthentication(authorization, client: client, session: session, interactionID: nil,
-                                                      startedAt: env.time.now(), request: request, context: context, language: language,
-                                                      setCookies: [])
+            try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled == true
+        {
+            return try await flow.afterAuthentication(
+                authorization, client: client, session: session, interactionID: nil,
+                startedAt: env.time.now(), request: request, context: context, language: language,
+                setCookies: [])
         }
         return try await flow.startLogin(authorization, client: client, request: request, context: context, language: language)
     }

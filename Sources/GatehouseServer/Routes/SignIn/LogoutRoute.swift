@@ -21,7 +21,9 @@ struct LogoutRoute: Sendable {
         var language = env.pages.texts.language(for: request)
         do {
             let tenant = try await env.tenants.resolve(segment)
-            let form = request.method == .post ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
+            let form =
+                request.method == .post
+                ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
             language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
             let issuers = env.configuration.issuers(tenant)
             var hint: IDTokenClaims? = nil
@@ -29,31 +31,40 @@ struct LogoutRoute: Sendable {
                 // Only an ID token this tenant issued to one of its clients: not an access token
                 // (typ at+jwt), whatever its claims look like.
                 guard IDTokenClaims.headerType(of: raw) == "JWT" else {
-                    throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "not an ID token (typ \(IDTokenClaims.headerType(of: raw) ?? "-"))")
+                    throw CatalogueError(
+                        Catalogue.invalidIDTokenHint, detail: "not an ID token (typ \(IDTokenClaims.headerType(of: raw) ?? "-"))")
                 }
-                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self), issuers.contains(claims.iss),
-                      let audience = try? ClientID(claims.aud), try await env.client(tenant.name, audience) != nil else {
+                guard let claims = try? await env.keyRings.keyRing(for: tenant.name).verify(raw, as: IDTokenClaims.self),
+                    issuers.contains(claims.iss),
+                    let audience = try? ClientID(claims.aud), try await env.client(tenant.name, audience) != nil
+                else {
                     throw CatalogueError(Catalogue.invalidIDTokenHint, detail: "signature, issuer or audience check failed")
                 }
                 hint = claims
             }
             var clientID = hint?.aud
             if let raw = form["client_id"] {
-                guard clientID == nil || clientID == raw else { throw CatalogueError(Catalogue.clientIdMismatch, detail: "client_id differs from the hint's aud") }
+                guard clientID == nil || clientID == raw else {
+                    throw CatalogueError(Catalogue.clientIdMismatch, detail: "client_id differs from the hint's aud")
+                }
                 clientID = raw
             }
             var redirect: String? = nil
             if let raw = form["post_logout_redirect_uri"] {
-                guard let clientID, let client = try await env.client(tenant.name, try ClientID(clientID)), client.postLogoutRedirectURIs.contains(raw),
-                      (try? RedirectURI(raw)) != nil else {
+                guard let clientID, let client = try await env.client(tenant.name, try ClientID(clientID)),
+                    client.postLogoutRedirectURIs.contains(raw),
+                    (try? RedirectURI(raw)) != nil
+                else {
                     throw CatalogueError(Catalogue.postLogoutRedirectURINotRegistered, ["uri": String(raw.prefix(200))])
                 }
                 redirect = raw
             }
             let current = try await env.session(request, tenant: tenant.name.value)
-            let confirmed = request.method == .post && current.map { current in
-                constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(logoutToken(cookie: current.cookie).utf8))
-            } == true
+            let confirmed =
+                request.method == .post
+                && current.map { current in
+                    constantTimeEquals(Array((form["csrf"] ?? "").utf8), Array(logoutToken(cookie: current.cookie).utf8))
+                } == true
             let hintMatches = hint != nil && (current == nil || current?.session.userID == hint?.sub)
             if let current, !hintMatches && !confirmed {
                 return confirmPage(form: form, token: logoutToken(cookie: current.cookie), tenant: tenant.name.value, language: language)
@@ -62,19 +73,24 @@ struct LogoutRoute: Sendable {
                 // No session cookie came (a cross-site POST does not carry the SameSite=Lax cookie)
                 // and nothing proves the relying party sent the user: ask, and change nothing.
                 let nonce = env.random.token(byteCount: 16)
-                return confirmPage(form: form, token: anonymousToken(nonce: nonce), nonce: nonce, tenant: tenant.name.value, language: language)
+                return confirmPage(
+                    form: form, token: anonymousToken(nonce: nonce), nonce: nonce, tenant: tenant.name.value, language: language)
             }
             var response: Response
             if let redirect, let uri = try? RedirectURI(redirect) {
                 response = env.reply.redirect(form["state"].map { uri.appendingQuery([("state", $0)]) } ?? uri.value)
             } else {
-                response = env.pages.html(env.pages.message.render([
-                    "language": language, "title": env.pages.ui("signedOutHeading", language), "heading": env.pages.ui("signedOutHeading", language),
-                ]))
+                response = env.pages.html(
+                    env.pages.message.render([
+                        "language": language, "title": env.pages.ui("signedOutHeading", language),
+                        "heading": env.pages.ui("signedOutHeading", language),
+                    ]))
             }
             if let current {
                 try await env.state.endSession(cookie: current.cookie)
-                env.record(request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil, detail: "session of user \(current.session.userID) ended")
+                env.record(
+                    request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil,
+                    detail: "session of user \(current.session.userID) ended")
             }
             // Clear the cookie only when one was sent: a request without it changes nothing.
             if request.cookies[SignInEnvironment.sessionCookie] != nil {
@@ -104,7 +120,9 @@ struct LogoutRoute: Sendable {
     }
 
     private func confirmPage(form: FormParameters, token: String, nonce: String? = nil, tenant: String, language: String) -> Response {
-        var fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in form[name].map { ["name": name, "value": $0] } }
+        var fields = ["post_logout_redirect_uri", "state", "client_id", "ui_locales"].compactMap { name in
+            form[name].map { ["name": name, "value": $0] }
+        }
         if let nonce { fields.append(["name": "nonce", "value": nonce]) }
         let body = env.pages.message.render([
             "language": language, "title": env.pages.ui("logoutHeading", language), "heading": env.pages.ui("logoutHeading", language),

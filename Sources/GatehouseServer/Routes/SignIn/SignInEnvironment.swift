@@ -38,7 +38,9 @@ struct SignInEnvironment: Sendable {
     func cookiePath(_ tenant: String) -> String { "\(configuration.basePath)/\(tenant)/" }
 
     func cookie(_ name: String, value: String, tenant: String, maxAge: Int?) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: cookiePath(tenant), secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: name, value: value, maxAge: maxAge, path: cookiePath(tenant), secure: configuration.secureCookies, httpOnly: true,
+            sameSite: .lax)
     }
 
     /// The signed-in session of this browser for the tenant, if still valid: not expired, and its
@@ -46,9 +48,9 @@ struct SignInEnvironment: Sendable {
     /// second factor removed since the session began (`User.sessionsValidAfter`).
     func session(_ request: Request, tenant: String) async throws -> (cookie: String, session: BrowserSession)? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty,
-              let session = try await state.session(cookie: value, now: time.now()), session.tenant == tenant,
-              let name = try? TenantName(tenant), let user = try await users.user(tenant: name, id: session.userID),
-              user.honours(sessionStartedAt: session.authTime)
+            let session = try await state.session(cookie: value, now: time.now()), session.tenant == tenant,
+            let name = try? TenantName(tenant), let user = try await users.user(tenant: name, id: session.userID),
+            user.honours(sessionStartedAt: session.authTime)
         else { return nil }
         return (value, session)
     }
@@ -56,21 +58,28 @@ struct SignInEnvironment: Sendable {
     func startSession(user: User, tenant: String, amr: [String]) async throws -> (cookie: String, session: BrowserSession) {
         let now = time.now()
         let value = random.token()
-        let session = BrowserSession(tenant: tenant, userID: user.id, sid: random.token(byteCount: 16), authTime: now, amr: amr,
-                                     expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+        let session = BrowserSession(
+            tenant: tenant, userID: user.id, sid: random.token(byteCount: 16), authTime: now, amr: amr,
+            expiresAt: now.addingTimeInterval(policy.sessionLifetime))
         try await state.save(session, cookie: value)
         return (value, session)
     }
 
     /// Records a browser step in the sign-in log (same record as token requests).
-    func record(_ request: Request, context: GatehouseContext, tenant: String, clientID: String?, step: String, scopes: String?,
-                failure: CatalogueError?, detail: String? = nil) {
-        signIns.record(request, context: context, time: time.now(), tenant: tenant, clientID: clientID, step: step, scopes: scopes,
-                       failure: failure, detail: detail)
+    func record(
+        _ request: Request, context: GatehouseContext, tenant: String, clientID: String?, step: String, scopes: String?,
+        failure: CatalogueError?, detail: String? = nil
+    ) {
+        signIns.record(
+            request, context: context, time: time.now(), tenant: tenant, clientID: clientID, step: step, scopes: scopes,
+            failure: failure, detail: detail)
         if let failure {
-            context.logger.info("sign-in step failed", metadata: [
-                "step": "\(step)", "code": "\(failure.entry.number)", "client_id": "\(clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
-            ])
+            context.logger.info(
+                "sign-in step failed",
+                metadata: [
+                    "step": "\(step)", "code": "\(failure.entry.number)", "client_id": "\(clientID ?? "-")",
+                    "detail": "\(failure.detail ?? "-")",
+                ])
         }
     }
 }

@@ -38,8 +38,10 @@ struct SignInPages: Sendable {
         let shownError = shown == error.entry ? error : CatalogueError(shown)
         var uri = configuration.errorURI(shown.number)
         if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
-        return ["message": texts.message(for: shownError, language: language), "code": shown.number, "uri": uri,
-                "traceID": context.traceID, "labelCode": ui("errorCode", language)]
+        return [
+            "message": texts.message(for: shownError, language: language), "code": shown.number, "uri": uri,
+            "traceID": context.traceID, "labelCode": ui("errorCode", language),
+        ]
     }
 
     /// `form-action` must allow the client's origin: browsers apply it to the redirect after a form post.
@@ -53,15 +55,18 @@ struct SignInPages: Sendable {
         var formAction = "'self'"
         if let target = formTarget.flatMap(Self.origin(of:)) { formAction += " \(target)" }
         let script = scriptNonce.map { "; script-src 'nonce-\($0)'" } ?? ""
-        return Response(status: status, headers: [
-            .contentType: "text/html; charset=utf-8",
-            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'\(script)",
-            .xContentTypeOptions: "nosniff",
-            .xFrameOptions: "DENY",
-            .referrerPolicy: "no-referrer",
-            .cacheControl: "no-store",
-            .pragma: "no-cache",
-        ], body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'\(script)",
+                .xContentTypeOptions: "nosniff",
+                .xFrameOptions: "DENY",
+                .referrerPolicy: "no-referrer",
+                .cacheControl: "no-store",
+                .pragma: "no-cache",
+            ], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// A page with a heading and one sentence (device sign-in done or declined).
