@@ -87,12 +87,11 @@ public struct Gatehouse: Sendable {
         router.add(middleware: TraceMiddleware(renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity))
         router.get("/health") { _, _ in "ok" }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
+        // One client-authenticated front half for the token, device, introspection and revocation endpoints.
+        let front = ClientAuthenticatedStep(configuration: configuration, tenants: tenants, authenticator: authenticator)
         for dialect in [Dialect.native, .entra] {
-            TokenRoute(
-                configuration: configuration, tenants: tenants, authenticator: authenticator, grants: grants, signIns: signIns,
-                renderer: renderer, dialect: dialect
-            )
-            .register(on: router)
+            TokenRoute(configuration: configuration, front: front, grants: grants, signIns: signIns, renderer: renderer, dialect: dialect)
+                .register(on: router)
         }
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
             .register(on: router)
@@ -111,11 +110,11 @@ public struct Gatehouse: Sendable {
         AuthorizeRoute(env: signIn, dialect: .entra).register(on: router)
         SignInFormRoutes(env: signIn).register(on: router)
         LogoutRoute(env: signIn).register(on: router)
-        DeviceRoutes(env: signIn, authenticator: authenticator, renderer: renderer).register(on: router)
+        DeviceRoutes(env: signIn, front: front, renderer: renderer).register(on: router)
         UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(
             on: router)
         TokenManagementRoutes(
-            configuration: configuration, tenants: tenants, authenticator: authenticator, inspector: inspector, grants: store,
+            configuration: configuration, front: front, inspector: inspector, grants: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
         ).register(on: router)
         return router

@@ -61,10 +61,13 @@ public struct ServerConfiguration: Sendable {
             entraEndpoint(segment, "token"),
         ]
     }
-    /// What a client assertion's `aud` may be at the token and device authorization endpoints:
-    /// any URL of the token endpoint, or either issuer.
-    public func assertionAudiences(_ tenant: Tenant, segment: String) -> Set<String> {
-        tokenEndpoints(tenant, segment: segment).union(issuers(tenant))
+    /// The one rule for what a client assertion's `aud` may be, at every endpoint that
+    /// authenticates clients: any URL of the token endpoint, either issuer, or the URL of the
+    /// endpoint itself (`path`, such as `oauth2/introspect`; RFC 7523 §3, RFC 7662 §2.1).
+    public func assertionAudiences(_ tenant: Tenant, segment: String, endpoint path: String? = nil) -> Set<String> {
+        var audiences = tokenEndpoints(tenant, segment: segment).union(issuers(tenant))
+        if let path { audiences.insert(endpoint(tenant.name.value, path)) }
+        return audiences
     }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
     public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }

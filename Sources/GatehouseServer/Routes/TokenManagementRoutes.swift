@@ -8,8 +8,7 @@ import NIOCore
 /// `aud` names its client_id (a resource server). Others are `active: false` / refused.
 struct TokenManagementRoutes: Sendable {
     let configuration: ServerConfiguration
-    let tenants: TenantDirectory
-    let authenticator: ClientAuthenticator
+    let front: ClientAuthenticatedStep
     let inspector: TokenInspector
     let grants: any GrantStore
     let state: SignInStateStore
@@ -31,22 +30,14 @@ struct TokenManagementRoutes: Sendable {
 
     private func handle(_ request: Request, context: GatehouseContext, step: String, body: Body) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
-        var clientID: String? = nil
+        var progress = ClientAuthenticatedStep.Progress()
         var failure: CatalogueError? = nil
         let response: Response
         do {
-            let tenant = try await tenants.resolve(segment)
-            let form = try await FormBody.read(request, limit: configuration.maxBodySize)
-            let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
-            clientID = presented.claimedClientID?.value
-            let client = try await authenticator.authenticate(
-                presented, tenant: tenant.name,
-                acceptedAudiences: [
-                    configuration.tokenEndpoint(tenant.name.value), configuration.issuer(tenant.name.value),
-                    configuration.endpoint(tenant.name.value, "oauth2/\(step == "introspection" ? "introspect" : "revoke")"),
-                ],
-                grantType: nil)
-            clientID = client.client.id.value
+            let authenticated = try await front.run(
+                request, segment: segment, dialect: .native, endpoint: "oauth2/\(step == "introspection" ? "introspect" : "revoke")",
+                progress: &progress)
+            let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
             // RFC 7662 §2.1: introspection answers only callers that prove who they are; a public
             // client has no credential (revocation stays open to it, RFC 7009 §2.1).
             if step == "introspection" && client.client.type == .public {
@@ -66,7 +57,8 @@ struct TokenManagementRoutes: Sendable {
             response = renderer.response(for: fault, context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
         }
         signIns.record(
-            request, context: context, time: time.now(), tenant: segment, clientID: clientID, step: step, scopes: nil, failure: failure)
+            request, context: context, time: time.now(), tenant: segment, clientID: progress.clientID, step: step, scopes: nil,
+            failure: failure)
         return response
     }
 

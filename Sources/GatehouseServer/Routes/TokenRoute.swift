@@ -10,8 +10,7 @@ import NIOCore
 /// client-may-use-grant, the grant itself; every outcome becomes a sign-in event.
 struct TokenRoute: Sendable {
     let configuration: ServerConfiguration
-    let tenants: TenantDirectory
-    let authenticator: ClientAuthenticator
+    let front: ClientAuthenticatedStep
     let grants: GrantRegistry
     let signIns: SignInLogWriter
     let renderer: ErrorRenderer
@@ -25,11 +24,8 @@ struct TokenRoute: Sendable {
 
     /// Collects what the sign-in event records while the request goes through the pipeline.
     private struct Progress {
-        var clientID: String?
-        var grantType: String?
+        var front = ClientAuthenticatedStep.Progress()
         var scopes: String?
-        /// The form's `ui_locales`, read only when an error is rendered.
-        var formUILocales: String?
         var usedAuthorizationHeader = false
     }
 
@@ -57,14 +53,14 @@ struct TokenRoute: Sendable {
         } catch let error as CatalogueError {
             failure = error
             response = renderer.response(
-                for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
+                for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
                 usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
         } catch {
             let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
             failure = fault
             response = renderer.response(
-                for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
+                for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
                 usedAuthorizationHeader: false, realm: tenantSegment, dialect: dialect)
         }
         if let failure {
@@ -72,11 +68,12 @@ struct TokenRoute: Sendable {
                 "token request failed",
                 metadata: [
                     "code": "\(failure.entry.number)", "error": "\(failure.error.rawValue)",
-                    "client_id": "\(progress.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
+                    "client_id": "\(progress.front.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
                 ])
         }
         signIns.record(
-            request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.clientID, step: progress.grantType,
+            request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.front.clientID,
+            step: progress.front.grantType,
             scopes: progress.scopes, failure: failure)
         return response
     }
@@ -87,27 +84,12 @@ struct TokenRoute: Sendable {
         guard request.method == .post else {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
-        let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(tenantSegment)
-        var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(tenantSegment)
-        let form = try await FormBody.read(request, limit: configuration.maxBodySize)
-        progress.formUILocales = form["ui_locales"]
-        progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
-        let grantTypeValue = try form.require("grant_type")
-        progress.grantType = grantTypeValue
-        let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
-        progress.clientID = presented.claimedClientID?.value ?? progress.clientID
-        if multiTenant {
-            // `common` / `organizations`: the tenant is the one the client belongs to.
-            tenant = try await tenants.resolveMultiTenant(
-                tenantSegment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grantTypeValue)
-        }
-        guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+        let authenticated = try await front.run(
+            request, segment: tenantSegment, dialect: dialect, endpoint: "oauth2/token", progress: &progress.front,
+            grantType: { form in try form.require("grant_type") })
+        let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
+        let grantTypeValue = progress.front.grantType ?? ""
         let issuer = configuration.issuer(tenant, dialect: dialect)
-        let client = try await authenticator.authenticate(
-            presented, tenant: tenant.name,
-            acceptedAudiences: configuration.assertionAudiences(tenant, segment: tenantSegment),
-            grantType: GrantType(rawValue: grantTypeValue))
-        progress.clientID = client.client.id.value
         let handler = try grants.handler(for: grantTypeValue)
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])

@@ -10,7 +10,7 @@ import NIOCore
 /// approves or declines. Polling is the `device_code` grant at the token endpoint.
 struct DeviceRoutes: Sendable {
     let env: SignInEnvironment
-    let authenticator: ClientAuthenticator
+    let front: ClientAuthenticatedStep
     let renderer: ErrorRenderer
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -51,23 +51,14 @@ struct DeviceRoutes: Sendable {
 
     func authorize(_ request: Request, context: GatehouseContext, dialect: Dialect) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
-        var clientID: String? = nil
+        var progress = ClientAuthenticatedStep.Progress()
         var scopes: String? = nil
         do {
-            let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment)
-            var tenant: Tenant? = multiTenant ? nil : try await env.tenants.resolve(segment)
-            let form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
-            let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
-            clientID = presented.claimedClientID?.value
-            if multiTenant {
-                tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery())
-            }
-            guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+            let authenticated = try await front.run(
+                request, segment: segment, dialect: dialect, endpoint: "oauth2/devicecode", progress: &progress,
+                grantType: { _ in GrantType.deviceCode.rawValue })
+            let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client.client)
             let configuration = env.configuration
-            let authenticated = try await authenticator.authenticate(
-                presented, tenant: tenant.name, acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment),
-                grantType: .deviceCode)
-            let client = authenticated.client
             guard client.grantTypes.contains(.deviceCode) else {
                 throw CatalogueError(
                     Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
@@ -100,7 +91,7 @@ struct DeviceRoutes: Sendable {
         } catch {
             let failure = error as? CatalogueError ?? CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
             env.record(
-                request, context: context, tenant: segment, clientID: clientID, step: "device_authorization", scopes: scopes,
+                request, context: context, tenant: segment, clientID: progress.clientID, step: "device_authorization", scopes: scopes,
                 failure: failure)
             return renderer.response(
                 for: failure, context: context, language: renderer.texts.language(for: request),
