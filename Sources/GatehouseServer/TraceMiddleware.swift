@@ -49,11 +49,9 @@ public struct TraceMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {
-            context.logger.error(
-                "internal fault", metadata: ["cause": .string(String(describing: error)), "path": .string(request.uri.path)])
             response = renderer.response(
-                for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: renderer.texts.language(for: request),
-                usedAuthorizationHeader: false, realm: "gatehouse")
+                for: CatalogueError.caught(error, context: context, step: request.uri.path), context: context,
+                language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
         }
         response.headers[.traceID] = context.traceID
         response.headers[.msRequestID] = context.traceID

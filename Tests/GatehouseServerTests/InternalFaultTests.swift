@@ -109,4 +109,39 @@ final class FailingClientStore: GatehouseStore {
         #expect(event.errorCode == 50000)
         #expect(event.detail?.contains("database is down") == true)
     }
+
+    /// One fallback for every endpoint (issue 10, part 1): 50000 in the request's language, the
+    /// cause only in the log (against the trace ID) and the sign-in record.
+    @Test func everyEndpointFallsBackTheSameWay() async throws {
+        let store = FailingClientStore()
+        let gatehouse = Gatehouse(
+            configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
+        try await gatehouse.administration.createTenant(name: try TenantName("contoso"))
+        let capture = CapturedLog()
+        let app = Application(router: try gatehouse.buildRouter(), logger: capture.logger(level: .info))
+        let english = try #require(CatalogueTexts.bundled.text(for: 50000, language: "en")?.message)
+        let traces = try await app.test(.router) { client in
+            var traces: [String] = []
+            for path in ["/contoso/oauth2/token", "/contoso/oauth2/devicecode", "/contoso/oauth2/introspect", "/contoso/oauth2/revoke"] {
+                let response = try await client.execute(
+                    uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "grant_type=client_credentials&client_id=svc&client_secret=x&token=t&ui_locales=vi"))
+                let body = json(response)
+                #expect(response.status == .internalServerError, "\(path)")
+                #expect(body["error_codes"] as? [Int] == [50000], "\(path)")
+                #expect(!String(buffer: response.body).contains("database is down"), "\(path)")
+                #expect((body["error_description"] as? String).map { !$0.isEmpty && $0 != english } == true, "\(path): in Vietnamese")
+                traces.append(body["trace_id"] as? String ?? "")
+            }
+            return traces
+        }
+        await gatehouse.signIns.flush()
+        let lines = capture.lines.withLock { $0 }
+        for trace in traces {
+            #expect(
+                lines.contains { $0.hasPrefix("error internal fault") && $0.contains("database is down") && $0.contains(trace) }, "\(trace)"
+            )
+            #expect(try await store.signIns(SignInQuery(traceID: trace)).first?.detail?.contains("database is down") == true)
+        }
+    }
 }

@@ -45,16 +45,12 @@ struct TokenManagementRoutes: Sendable {
                     Catalogue.introspectionNeedsConfidentialClient, ["clientId": client.client.id.value], detail: "public client")
             }
             response = try await body(form, tenant, client)
-        } catch let error as CatalogueError {
-            failure = error
-            response = renderer.response(
-                for: error, context: context, language: renderer.texts.language(for: request),
-                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
         } catch {
-            context.logger.error("\(step) fault", metadata: ["cause": "\(error)"])
-            let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
-            failure = fault
-            response = renderer.response(for: fault, context: context, language: "en", usedAuthorizationHeader: false, realm: segment)
+            let caught = CatalogueError.caught(error, context: context, step: step)
+            failure = caught
+            response = renderer.response(
+                for: caught, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
+                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
         }
         signIns.record(
             request, context: context, time: time.now(), tenant: segment, clientID: progress.clientID, step: step, scopes: nil,

@@ -50,18 +50,12 @@ struct TokenRoute: Sendable {
         var response: Response
         do {
             response = try await run(request, context: context, tenantSegment: tenantSegment, progress: &progress)
-        } catch let error as CatalogueError {
-            failure = error
-            response = renderer.response(
-                for: error, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
-                usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
         } catch {
-            let fault = CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
-            context.logger.error("token issuance fault", metadata: ["cause": .string(String(describing: error))])
-            failure = fault
+            let caught = CatalogueError.caught(error, context: context, step: "token")
+            failure = caught
             response = renderer.response(
-                for: fault, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
-                usedAuthorizationHeader: false, realm: tenantSegment, dialect: dialect)
+                for: caught, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
+                usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
         }
         if let failure {
             context.logger.info(

@@ -21,17 +21,15 @@ struct UserinfoRoute: Sendable {
         let segment = context.parameters.get("tenant") ?? ""
         do {
             return try await run(request, segment: segment)
-        } catch let error as CatalogueError {
-            context.logger.info("userinfo refused", metadata: ["code": "\(error.entry.number)", "detail": "\(error.detail ?? "-")"])
-            let bearer = error.entry.status == 401 || error.entry.status == 403
-            return renderer.response(
-                for: error, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
-                realm: segment, bearerChallenge: bearer)
         } catch {
-            context.logger.error("userinfo fault", metadata: ["cause": "\(error)"])
+            let caught = CatalogueError.caught(error, context: context, step: "userinfo")
+            if caught.entry != Catalogue.tokenIssuanceError {
+                context.logger.info("userinfo refused", metadata: ["code": "\(caught.entry.number)", "detail": "\(caught.detail ?? "-")"])
+            }
+            let bearer = caught.entry.status == 401 || caught.entry.status == 403
             return renderer.response(
-                for: CatalogueError(Catalogue.tokenIssuanceError), context: context, language: "en", usedAuthorizationHeader: false,
-                realm: segment)
+                for: caught, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
+                realm: segment, bearerChallenge: bearer)
         }
     }
 

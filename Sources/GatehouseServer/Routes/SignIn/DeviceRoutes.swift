@@ -89,12 +89,12 @@ struct DeviceRoutes: Sendable {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
         } catch {
-            let failure = error as? CatalogueError ?? CatalogueError(Catalogue.tokenIssuanceError, detail: String(describing: error))
+            let failure = CatalogueError.caught(error, context: context, step: "device_authorization")
             env.record(
                 request, context: context, tenant: segment, clientID: progress.clientID, step: "device_authorization", scopes: scopes,
                 failure: failure)
             return renderer.response(
-                for: failure, context: context, language: renderer.texts.language(for: request),
+                for: failure, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
                 usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment, dialect: dialect)
         }
     }

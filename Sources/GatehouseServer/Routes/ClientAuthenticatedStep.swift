@@ -1,0 +1,58 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// The client-authenticated front half of every endpoint that authenticates clients (token,
+/// device authorization, introspection, revocation; later PAR): the tenant from the path
+/// (`common`/`organizations` on the Entra routes: the tenant that holds the client), the strict
+/// form body, the presented credentials (exactly one method) and the client's authentication,
+/// with one audience rule for client assertions (`ServerConfiguration.assertionAudiences`).
+struct ClientAuthenticatedStep: Sendable {
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let authenticator: ClientAuthenticator
+
+    /// What the sign-in record and the error response need even when the step fails half-way.
+    struct Progress {
+        /// The client ID the request claimed, then the authenticated one.
+        var clientID: String?
+        /// The form's `ui_locales`, for the language of an error.
+        var formUILocales: String?
+        /// The form's `grant_type`, where the endpoint has one.
+        var grantType: String?
+    }
+
+    struct Authenticated {
+        let tenant: Tenant
+        let form: FormParameters
+        let client: AuthenticatedClient
+    }
+
+    /// Runs the step. `endpoint` names this endpoint's own path (an assertion may name it as its
+    /// `aud`); `grantType` reads the grant type from the form, where the endpoint has one (it is
+    /// read, and required, before the credentials, as the token endpoint always did).
+    func run(
+        _ request: Request, segment: String, dialect: Dialect, endpoint: String, progress: inout Progress,
+        grantType: (FormParameters) throws -> String? = { _ in nil }
+    ) async throws -> Authenticated {
+        let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment)
+        var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(segment)
+        let form = try await FormBody.read(request, limit: configuration.maxBodySize)
+        progress.formUILocales = form["ui_locales"]
+        progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
+        let grant = try grantType(form)
+        progress.grantType = grant
+        let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
+        progress.clientID = presented.claimedClientID?.value ?? progress.clientID
+        if multiTenant {
+            tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
+        }
+        guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+        let client = try await authenticator.authenticate(
+            presented, tenant: tenant.name,
+            acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment, endpoint: endpoint),
+            grantType: grant.map(GrantType.init(rawValue:)))
+        progress.clientID = client.client.id.value
+        return Authenticated(tenant: tenant, form: form, client: client)
+    }
+}
