@@ -81,4 +81,13 @@ import Testing
             #expect(error.file == "fr.json" && error.problem.contains("must be \"fr\""), "\(error)")
         }
     }
+
+    /// A grant handler is given only the parameters it declares.
+    @Test func grantsSeeOnlyTheirDeclaredParameters() throws {
+        let form = try FormParameters(
+            parsing: Array("grant_type=x&scope=a&code=c&client_info=1&x-client-SKU=msal&resource=r1&resource=r2".utf8))
+        let seen = form.only(["scope", "resource"])
+        #expect(seen["scope"] == "a" && seen.all("resource") == ["r1", "r2"])
+        #expect(seen["code"] == nil && seen["client_info"] == nil && seen["grant_type"] == nil)
+    }
 }

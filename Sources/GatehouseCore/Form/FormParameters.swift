@@ -13,6 +13,12 @@ public struct FormParameters: Sendable, Hashable {
         self.values = values
     }
 
+    /// Only the parameters named in `names`: what a grant handler gets, so that it can read no
+    /// parameter it does not declare (`GrantHandler.parameters`).
+    public func only(_ names: Set<String>) -> FormParameters {
+        FormParameters(values.filter { names.contains($0.key) })
+    }
+
     /// Parses a form body.
     public init(parsing body: some Collection<UInt8>, repeatable: Set<String> = FormParameters.repeatable) throws(CatalogueError) {
         var values: [String: [String]] = [:]

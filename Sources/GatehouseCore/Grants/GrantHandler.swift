@@ -44,11 +44,13 @@ public struct GrantOutcome: Sendable {
     }
 }
 
-/// One grant type (CONVENTIONS.md habit 2). Each reads only its own parameters; RFC 6749 §3.2
-/// says unrecognised parameters are ignored.
+/// One grant type (CONVENTIONS.md habit 2). Each reads only its own parameters: the token
+/// endpoint hands it `form.only(parameters)`; anything else in the request stays ignored, as
+/// RFC 6749 §3.2 requires (MSAL adds `client_info` and `x-client-*`).
 public protocol GrantHandler: Sendable {
     var grantType: GrantType { get }
-    /// The parameters this grant reads, besides grant_type and client authentication.
+    /// The parameters this grant reads, besides grant_type and client authentication: the only
+    /// ones its `TokenRequest.form` contains.
     var parameters: Set<String> { get }
     func exchange(_ request: TokenRequest) async throws -> GrantOutcome
 }

@@ -90,7 +90,7 @@ struct TokenRoute: Sendable {
         }
         let outcome = try await handler.exchange(
             TokenRequest(
-                tenant: tenant, issuer: issuer, client: client, form: form, dialect: dialect,
+                tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
                 tenantIssuers: configuration.issuers(tenant)))
         progress.scopes = outcome.scope.description
         var body = outcome.response
