@@ -29,7 +29,8 @@ public struct DevelopmentCertificates: Sendable {
     public func make(hostnames: [String] = ["localhost"], addresses: [String] = ["127.0.0.1", "::1"], now: Date = Date()) async throws
         -> Outcome
     {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Owner only, like the database's folder: the CA key signs certificates this machine trusts.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fileManager = FileManager.default
         var createdAuthority = false
         let caKey: Certificate.PrivateKey
