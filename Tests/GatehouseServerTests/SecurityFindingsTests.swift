@@ -18,11 +18,6 @@ import Glibc
 @Suite struct SecurityFindingsTests {
     static let v2 = "/contoso/oauth2/v2.0/token"
 
-    /// A harness whose password checks go through `hasher` (counted, and held when asked).
-    static func counted(_ hasher: CountingVerifier, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> Harness {
-        try await Harness.make(passwordVerifier: hasher, configure: configure)
-    }
-
     // MARK: 1. The second factor has an attempt limit
 
     @Test func finding01_secondFactorAttemptsAreLimitedPerPageAndCountTowardsTheLock() async throws {

@@ -26,15 +26,23 @@ extension Administration {
         throw AdministrationError.invalid("no user '\(usernameOrID)' in tenant '\(tenant)'")
     }
 
-    /// Disabling a user also ends their sessions and revokes their grants (`endSessions`).
+    /// Disabling a user also ends their sessions and revokes their grants (`saveEndingSessions`).
     public func setEnabled(tenant: TenantName, user usernameOrID: String, enabled: Bool) async throws -> User {
         var user = try await findUser(tenant: tenant, usernameOrID)
         user.enabled = enabled
         user.updatedAt = time.now()
-        if !enabled { user.sessionsValidAfter = user.updatedAt }
-        _ = try await store.updateUser(user)
-        if !enabled { try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt) }
+        if enabled { _ = try await store.updateUser(user) } else { try await saveEndingSessions(&user) }
         return user
+    }
+
+    /// Saves a credential change that ends the user's browser sessions (those begun before now
+    /// are no longer honoured) and revokes every grant of the user (refresh tokens at once,
+    /// access tokens at introspection and userinfo). Returns how many grants were revoked.
+    @discardableResult
+    private func saveEndingSessions(_ user: inout User) async throws -> Int {
+        user.sessionsValidAfter = user.updatedAt
+        _ = try await store.updateUser(user)
+        return try await store.revokeGrants(tenant: user.tenant, userID: user.id, now: user.updatedAt)
     }
 
     public func setPassword(tenant: TenantName, user usernameOrID: String, password: String, passwords: any PasswordHasher) async throws
@@ -44,24 +52,19 @@ extension Administration {
         var user = try await findUser(tenant: tenant, usernameOrID)
         user.passwordHash = try await passwords.hash(password)
         user.updatedAt = time.now()
-        user.sessionsValidAfter = user.updatedAt
-        _ = try await store.updateUser(user)
-        try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt)
+        try await saveEndingSessions(&user)
         try await store.clearSignInFailures(key: PasswordSignIn.attemptKey(tenant: tenant, username: user.username.value))
         return user
     }
 
-    /// Removes the user's second factor; like a new password, it ends the user's browser
-    /// sessions and revokes their grants (refresh tokens, and access tokens at introspection and
-    /// userinfo). Returns the user and how many grants were revoked.
+    /// Removes the user's second factor; like a new password, it ends the user's sessions and
+    /// revokes their grants. Returns the user and how many grants were revoked.
     public func removeTOTP(tenant: TenantName, user usernameOrID: String) async throws -> (User, revokedGrants: Int) {
         var user = try await findUser(tenant: tenant, usernameOrID)
         guard user.sealedTOTPSecret != nil else { throw AdministrationError.invalid("user '\(user.username)' has no second factor") }
         user.sealedTOTPSecret = nil
         user.updatedAt = time.now()
-        user.sessionsValidAfter = user.updatedAt
-        _ = try await store.updateUser(user)
-        let revoked = try await store.revokeGrants(tenant: tenant, userID: user.id, now: user.updatedAt)
+        let revoked = try await saveEndingSessions(&user)
         return (user, revoked)
     }
 

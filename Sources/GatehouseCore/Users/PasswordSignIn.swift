@@ -67,9 +67,10 @@ public struct PasswordSignIn: Sendable {
         let pageKey = interaction.map { "second-factor " + $0 }
         var pageAttempt = 0
         if let pageKey {
+            let now = time.now()
             pageAttempt = try await users.countSignInAttempt(
-                key: pageKey, limit: policy.secondFactorAttemptsPerInteraction, now: time.now(),
-                resetBefore: time.now().addingTimeInterval(-policy.interactionLifetime))
+                key: pageKey, limit: policy.secondFactorAttemptsPerInteraction, now: now,
+                resetBefore: now.addingTimeInterval(-policy.interactionLifetime))
             if pageAttempt > policy.secondFactorAttemptsPerInteraction {
                 throw CatalogueError(
                     Catalogue.tooManyVerificationCodes, detail: "more than \(policy.secondFactorAttemptsPerInteraction) codes on one page")

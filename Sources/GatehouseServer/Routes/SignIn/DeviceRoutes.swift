@@ -144,9 +144,8 @@ struct DeviceRoutes: Sendable {
             tenant: tenant.name.value, clientID: client.id.value, scope: pending.scope,
             audience: pending.audience, uiLocales: form["ui_locales"], deviceKey: key)
         let flow = SignInFlow(env: env)
-        if let (_, session) = try await env.session(request, tenant: tenant.name.value),
-            try await env.users.user(tenant: tenant.name, id: session.userID)?.enabled == true
-        {
+        // `env.session` honours a session only while its user is enabled and unchanged.
+        if let (_, session) = try await env.session(request, tenant: tenant.name.value) {
             return try await flow.afterAuthentication(
                 authorization, client: client, session: session, interactionID: nil,
                 startedAt: env.time.now(), request: request, context: context, language: language,
