@@ -88,16 +88,18 @@ public struct Gatehouse: Sendable {
         router.get("/health") { _, _ in "ok" }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
-        let front = ClientAuthenticatedStep(configuration: configuration, tenants: tenants, authenticator: authenticator)
-        for dialect in [Dialect.native, .entra] {
-            TokenRoute(configuration: configuration, front: front, grants: grants, signIns: signIns, renderer: renderer, dialect: dialect)
-                .register(on: router)
-        }
+        let front = ClientAuthenticatedStep(
+            configuration: configuration, tenants: tenants, authenticator: authenticator, texts: renderer.texts)
+        // Each dialect's routes in a group of their own: the group sets the request's dialect.
+        let native = router.group().add(middleware: DialectMiddleware(dialect: Dialects.native, renderer: renderer))
+        let entra = router.group().add(middleware: DialectMiddleware(dialect: Dialects.entra, renderer: renderer))
+        let dialects = [(Dialects.native, native), (Dialects.entra, entra)]
+        let token = TokenRoute(configuration: configuration, front: front, grants: grants, signIns: signIns, renderer: renderer)
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
-            .register(on: router)
+            .register(on: native)
         EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(
-            on: router)
-        try ErrorPageRoute(texts: renderer.texts).register(on: router)
+            on: entra)
+        try ErrorPageRoute(texts: renderer.texts).register(on: native)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
             passwords: passwords,
@@ -106,17 +108,21 @@ public struct Gatehouse: Sendable {
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
             signIns: signIns,
             hasher: hasher, time: time, random: .system)
-        AuthorizeRoute(env: signIn, dialect: .native).register(on: router)
-        AuthorizeRoute(env: signIn, dialect: .entra).register(on: router)
-        SignInFormRoutes(env: signIn).register(on: router)
-        LogoutRoute(env: signIn).register(on: router)
-        DeviceRoutes(env: signIn, front: front, renderer: renderer).register(on: router)
+        let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
+        for (dialect, group) in dialects {
+            token.register(on: group, dialect: dialect)
+            AuthorizeRoute(env: signIn).register(on: group, dialect: dialect)
+            LogoutRoute(env: signIn).register(on: group, dialect: dialect)
+            device.registerAuthorization(on: group, dialect: dialect)
+        }
+        SignInFormRoutes(env: signIn).register(on: native)
+        device.registerVerification(on: native)
         UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(
-            on: router)
+            on: native)
         TokenManagementRoutes(
             configuration: configuration, front: front, inspector: inspector, grants: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
-        ).register(on: router)
+        ).register(on: native)
         return router
     }
 

@@ -14,51 +14,28 @@ public struct ErrorRenderer: Sendable {
         self.texts = texts
     }
 
-    /// The JSON error response: keys in the order `error`, `error_description`, `error_codes`,
-    /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`. `WWW-Authenticate` is added to a
-    /// 401 when the request carried an `Authorization` header (RFC 6749 §5.2).
-    ///
-    /// The Entra dialect (docs/entra.md) differs in four places: Entra's `error` value and status
-    /// where they differ from the RFC, `AADSTS<n>: <message>` plus the trace, correlation and
-    /// timestamp lines in `error_description`, `suberror` after `error_uri` (natively after
-    /// `error_codes`), and `Cache-Control: no-store, no-cache` with `Expires: -1`.
-    public func response(
-        for error: CatalogueError, context: GatehouseContext, language: String, usedAuthorizationHeader: Bool, realm: String,
-        bearerChallenge: Bool = false, dialect: Dialect = .native, now: Date = Date()
-    ) -> Response {
-        let entra = dialect == .entra
+    /// The JSON error response for the request's render context (`GatehouseContext.rendering`,
+    /// set where the request enters): its dialect arranges the body (`Dialect.errorBody`) and
+    /// gives the `error` value, status and caching headers; `WWW-Authenticate` is added to a 401
+    /// when the request carried an `Authorization` header (RFC 6749 §5.2), or as a Bearer
+    /// challenge where the endpoint asks for one (RFC 6750 §3).
+    public func response(for error: CatalogueError, context: GatehouseContext, now: Date = Date()) -> Response {
+        let rendering = context.rendering
+        let dialect = rendering.dialect
         let entry = error.entry
-        let message = publicMessage(for: error, language: language)
-        let timestamp = Self.timestamp(now)
-        let errorValue = entra ? error.errorOverride ?? entry.entraError ?? entry.error : error.error
-        let status = entra ? entry.entraStatus ?? entry.status : entry.status
-        let description =
-            entra
-            ? "AADSTS\(entry.number): \(message)\r\nTrace ID: \(context.traceID)\r\nCorrelation ID: \(context.correlationID)\r\nTimestamp: \(timestamp)"
-            : message
+        let message = publicMessage(for: error, language: rendering.language)
+        let errorValue = dialect.errorValue(for: error)
+        let status = dialect.status(for: entry)
         var uri = configuration.errorURI(entry.number)
-        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
-        let suberror = entry.suberror.map { ",\"suberror\":" + Self.jsonString($0) } ?? ""
-        var json = "{"
-        json += "\"error\":" + Self.jsonString(errorValue.rawValue)
-        json += ",\"error_description\":" + Self.jsonString(description)
-        json += ",\"error_codes\":[\(entry.number)]"
-        if !entra { json += suberror }
-        json += ",\"timestamp\":" + Self.jsonString(timestamp)
-        json += ",\"trace_id\":" + Self.jsonString(context.traceID)
-        json += ",\"correlation_id\":" + Self.jsonString(context.correlationID)
-        json += ",\"error_uri\":" + Self.jsonString(uri)
-        if entra { json += suberror }
-        if let claims = entry.claims { json += ",\"claims\":" + Self.jsonString(claims) }
-        json += "}"
-        var headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8",
-            .cacheControl: entra ? "no-store, no-cache" : "no-store",
-            .pragma: "no-cache",
-        ]
-        if entra { headers[.expires] = "-1" }
-        let safeRealm = TenantName.isValid(realm) ? realm : "gatehouse"
-        if bearerChallenge {
+        if rendering.language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(rendering.language)" }
+        let json = dialect.errorBody(
+            ErrorParts(
+                error: error, errorValue: errorValue, message: message, timestamp: Self.timestamp(now), traceID: context.traceID,
+                correlationID: context.correlationID, errorURI: uri))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(dialect.errorResponseHeaders)
+        let safeRealm = TenantName.isValid(rendering.realm) ? rendering.realm : "gatehouse"
+        if rendering.bearerChallenge {
             // RFC 6750 §3: no error code when the request carried no token at all.
             var challenge = "Bearer realm=\"\(safeRealm)\""
             if entry != Catalogue.bearerTokenMissing {
@@ -66,11 +43,17 @@ public struct ErrorRenderer: Sendable {
                 if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { challenge += ", scope=\"\(scope)\"" }
             }
             headers[.wwwAuthenticate] = challenge
-        } else if status == 401 && usedAuthorizationHeader {
+        } else if status == 401 && rendering.usedAuthorizationHeader {
             headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// Any failure of a request as a response: a catalogue error renders itself; anything else is
+    /// the one fallback (`CatalogueError.caught`: 50000, the cause only in the log).
+    public func response(catching error: any Error, context: GatehouseContext, step: String) -> Response {
+        response(for: CatalogueError.caught(error, context: context, step: step), context: context)
     }
 
     /// The `error_description` text: the message in the RFC 6749 character set in `language`, or
@@ -127,25 +110,14 @@ public struct ErrorRenderer: Sendable {
         return output
     }
 
-    /// A JSON string literal.
-    public static func jsonString(_ value: String) -> String {
-        var output = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    output += String(format: "\\u%04x", scalar.value)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
+}
+
+extension HTTPFields {
+    /// Appends header pairs given by name (a dialect's caching headers).
+    mutating func append(_ pairs: [(name: String, value: String)]) {
+        for (name, value) in pairs {
+            if let field = HTTPField.Name(name) { self[field] = value }
         }
-        return output + "\""
     }
 }
 

@@ -13,6 +13,10 @@ public struct GatehouseContext: RequestContext {
     public var correlationID: String
     public let startedAt: ContinuousClock.Instant
     public let remoteAddress: String?
+    /// How an error of this request is rendered: set where the request enters (`TraceMiddleware`,
+    /// then `DialectMiddleware` for the route's dialect), refined by a route that reads a form
+    /// (`ui_locales`) or knows its tenant (the realm).
+    public var rendering: RenderContext
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -20,8 +24,25 @@ public struct GatehouseContext: RequestContext {
         self.correlationID = ""
         self.startedAt = .now
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.rendering = RenderContext()
     }
 
     /// Token requests are small; the token route enforces its own, lower limit.
     public var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// What the error renderer needs to know about a request besides the error.
+public struct RenderContext: Sendable {
+    /// The negotiated language (`ui_locales`, then `Accept-Language`).
+    public var language: String = CatalogueTexts.defaultLanguage
+    /// The wire format of the route that serves the request.
+    public var dialect: any Dialect = Dialects.native
+    /// The `WWW-Authenticate` realm: the tenant path segment where there is one.
+    public var realm: String = "gatehouse"
+    /// Whether the client authenticated through the `Authorization` header (RFC 6749 §5.2: a 401 then carries `WWW-Authenticate`).
+    public var usedAuthorizationHeader = false
+    /// Whether a failure is answered with a Bearer challenge (RFC 6750 §3, resource endpoints).
+    public var bearerChallenge = false
+
+    public init() {}
 }

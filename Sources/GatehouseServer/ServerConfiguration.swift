@@ -42,24 +42,22 @@ public struct ServerConfiguration: Sendable {
         self.port = port
     }
 
+    /// The native issuer of a tenant, `{base}/{tenant name}`.
     public func issuer(_ tenant: String) -> String { "\(baseURL)/\(tenant)" }
-    /// The Microsoft identity platform v2.0 issuer: `{base}/{tenant GUID}/v2.0`.
-    public func entraIssuer(_ tenantID: String) -> String { "\(baseURL)/\(tenantID)/v2.0" }
     /// The issuer a request in this dialect is answered with.
-    public func issuer(_ tenant: Tenant, dialect: Dialect) -> String {
-        dialect == .entra ? entraIssuer(tenant.guid) : issuer(tenant.name.value)
-    }
-    /// Both issuers of a tenant: native and v2.0 (tokens of either are accepted at its endpoints).
-    public func issuers(_ tenant: Tenant) -> Set<String> { [issuer(tenant.name.value), entraIssuer(tenant.id.uuidString.lowercased())] }
+    public func issuer(_ tenant: Tenant, dialect: any Dialect) -> String { dialect.issuer(baseURL: baseURL, tenant: tenant) }
+    /// Every issuer of a tenant, one per dialect (tokens of any are accepted at its endpoints).
+    public func issuers(_ tenant: Tenant) -> Set<String> { Set(Dialects.all.map { issuer(tenant, dialect: $0) }) }
     public func tokenEndpoint(_ tenant: String) -> String { "\(baseURL)/\(tenant)/oauth2/token" }
-    public func entraEndpoint(_ segment: String, _ name: String) -> String { "\(baseURL)/\(segment)/oauth2/v2.0/\(name)" }
-    /// Every URL of a tenant's token endpoint a client assertion's `aud` may name: native and
-    /// v2.0, by name, by GUID and by the segment the request used (`common`).
+    /// Every URL of a tenant's token endpoint a client assertion's `aud` may name: the native
+    /// one by name, and each other dialect's by name, by GUID and by the segment the request
+    /// used (`common`).
     public func tokenEndpoints(_ tenant: Tenant, segment: String) -> Set<String> {
-        [
-            tokenEndpoint(tenant.name.value), entraEndpoint(tenant.name.value, "token"), entraEndpoint(tenant.guid, "token"),
-            entraEndpoint(segment, "token"),
-        ]
+        var urls: Set<String> = [tokenEndpoint(tenant.name.value)]
+        for dialect in Dialects.all {
+            for name in [tenant.name.value, tenant.guid, segment] { urls.insert(endpoint(name, dialect.endpointPath("token"))) }
+        }
+        return urls
     }
     /// The one rule for what a client assertion's `aud` may be, at every endpoint that
     /// authenticates clients: any URL of the token endpoint, either issuer, or the URL of the

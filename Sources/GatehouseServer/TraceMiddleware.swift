@@ -13,11 +13,12 @@ extension HTTPField.Name {
     static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }
 
-/// Gives every request its correlation ID, puts both IDs into the logger and into the response
-/// headers of every response, success or failure, and turns any error that escaped a route into
-/// a response: a catalogue error renders itself, Hummingbird's HTTP errors (404 for an unknown
-/// path) keep their status, and anything else is an internal fault (50000) whose cause is logged
-/// against the trace ID and never sent.
+/// Where every request enters: gives it its correlation ID, puts both IDs into the logger and
+/// into the headers of every response, success or failure, sets the render context (language,
+/// whether the client used the `Authorization` header), and turns any error that escaped a
+/// route into a response: a catalogue error renders itself, Hummingbird's HTTP errors (404 for an
+/// unknown path) become 9900131, and anything else is an internal fault (50000) whose cause is
+/// logged against the trace ID and never sent.
 public struct TraceMiddleware: RouterMiddleware {
     public typealias Context = GatehouseContext
     let renderer: ErrorRenderer
@@ -31,27 +32,22 @@ public struct TraceMiddleware: RouterMiddleware {
         context.correlationID = Self.correlationID(from: request.headers[.clientRequestID]) ?? RandomSource.system.guidString()
         context.logger[metadataKey: "trace_id"] = .string(context.traceID)
         context.logger[metadataKey: "correlation_id"] = .string(context.correlationID)
+        context.rendering.language = renderer.texts.language(for: request)
+        context.rendering.usedAuthorizationHeader = request.headers[.authorization] != nil
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let error as CatalogueError {
-            response = renderer.response(
-                for: error, context: context, language: renderer.texts.language(for: request),
-                usedAuthorizationHeader: request.headers[.authorization] != nil,
-                realm: "gatehouse", dialect: Self.dialect(of: request.uri.path))
         } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
             // The router found no endpoint: answer with the catalogue, like every other failure.
             let notFound = CatalogueError(
                 Catalogue.endpointNotFound, ["method": request.method.rawValue, "path": String(request.uri.path.prefix(200))])
-            response = renderer.response(
-                for: notFound, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
-                realm: "gatehouse")
+            context.rendering.usedAuthorizationHeader = false
+            response = renderer.response(for: notFound, context: context)
         } catch let error as any HTTPResponseError {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {
-            response = renderer.response(
-                for: CatalogueError.caught(error, context: context, step: request.uri.path), context: context,
-                language: renderer.texts.language(for: request), usedAuthorizationHeader: false, realm: "gatehouse")
+            if !(error is CatalogueError) { context.rendering.usedAuthorizationHeader = false }
+            response = renderer.response(catching: error, context: context, step: request.uri.path)
         }
         response.headers[.traceID] = context.traceID
         response.headers[.msRequestID] = context.traceID
@@ -59,11 +55,6 @@ public struct TraceMiddleware: RouterMiddleware {
         response.headers[.contentTypeOptions] = "nosniff"
         if let strictTransportSecurity { response.headers[.strictTransportSecurity] = strictTransportSecurity }
         return response
-    }
-
-    /// Errors on the Entra routes (`…/v2.0/…`, `/common/…`) take Entra's shape.
-    static func dialect(of path: String) -> Dialect {
-        path.contains("/v2.0/") || path.hasPrefix("/common/") ? .entra : .native
     }
 
     /// Accepts a client-request-id of 1–128 visible ASCII characters other than quotes and backslash.

@@ -76,7 +76,7 @@ public struct AuthorizationRequestParser: Sendable {
     public init() {}
 
     public func parse(
-        _ form: FormParameters, tenant: Tenant, issuer: String, dialect: Dialect = .native,
+        _ form: FormParameters, tenant: Tenant, issuer: String, dialect: any Dialect = Dialects.native,
         client lookup: (ClientID) async throws -> Client?
     ) async throws -> (AuthorizationRequest, Client) {
         // Phase 1: until the client and redirect URI are known, errors are shown on a page.
@@ -132,9 +132,8 @@ public struct AuthorizationRequestParser: Sendable {
             guard client.grantTypes.contains(.authorizationCode) else {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
             }
-            let (scope, audience) = try ScopeAndAudience.delegated(
-                requested: form["scope"], resources: form.all("resource"), client: client,
-                tenant: tenant.name, fallback: issuer, dialect: dialect)
+            let (scope, audience) = try dialect.delegatedAccess(
+                requested: form["scope"], resources: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
             var challenge: CodeChallenge? = nil
             if let raw = form["code_challenge"] {
                 challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])

@@ -13,25 +13,14 @@ public struct ClientCredentialsGrant: GrantHandler {
 
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let client = request.client.client
-        if request.dialect == .entra {
-            // Entra: exactly `{resource}/.default`; the token carries the registered permissions as `roles`.
-            let (scope, audience, roles) = try EntraScopes.application(
-                requested: request.form["scope"], client: client, tenant: request.tenant.name)
-            let context = EntraTokenContext(
-                objectID: client.id.value, azpacr: EntraAccessClaims.azpacr(request.client.method), roles: roles)
-            let token = try await issuer.issueAccessToken(
-                tenant: request.tenant, issuer: request.issuer, subject: client.id.value, clientID: client.id, audience: audience,
-                scope: scope, entra: context)
-            // Entra's client credentials response has no scope.
-            return GrantOutcome(response: TokenResponse(accessToken: token.token, expiresIn: token.expiresIn, scope: nil), scope: scope)
-        }
-        let scope = try ScopeAndAudience.grantedScope(requested: request.form["scope"], client: client)
-        let audience = try ScopeAndAudience.audience(
-            requested: request.form.all("resource"), client: client, tenant: request.tenant.name, fallback: request.issuer)
+        let access = try request.dialect.applicationAccess(
+            requested: request.form["scope"], resources: request.form.all("resource"), client: client, tenant: request.tenant.name,
+            fallback: request.issuer)
         let token = try await issuer.issueAccessToken(
-            tenant: request.tenant, issuer: request.issuer, subject: client.id.value, clientID: client.id, audience: audience, scope: scope)
+            tenant: request.tenant, issuer: request.issuer,
+            subject: TokenSubject(objectID: client.id.value, clientMethod: request.client.method, roles: access.roles),
+            clientID: client.id, audience: access.audience, scope: access.scope, dialect: request.dialect)
         return GrantOutcome(
-            response: TokenResponse(accessToken: token.token, expiresIn: token.expiresIn, scope: scope.isEmpty ? nil : scope.description),
-            scope: scope)
+            response: TokenResponse(accessToken: token.token, expiresIn: token.expiresIn, scope: access.responseScope), scope: access.scope)
     }
 }

@@ -52,8 +52,8 @@ public struct DirectGrantIssuer: Sendable {
 
     /// The scope and audience of a delegated request, in the request's dialect.
     public static func delegatedScope(_ request: TokenRequest) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
-        try ScopeAndAudience.delegated(
+        try request.dialect.delegatedAccess(
             requested: request.form["scope"], resources: request.form.all("resource"), client: request.client.client,
-            tenant: request.tenant.name, fallback: request.issuer, dialect: request.dialect)
+            tenant: request.tenant.name, fallback: request.issuer)
     }
 }

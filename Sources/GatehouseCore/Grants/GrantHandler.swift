@@ -1,24 +1,19 @@
 import Foundation
 
-/// Which wire format a request arrived in: Gatehouse's own routes (RFC 9068 tokens) or the
-/// Microsoft identity platform compatible routes (`/{tenant}/oauth2/v2.0/...`, v2.0 tokens).
-public enum Dialect: String, Sendable, Codable, Hashable {
-    case native, entra
-}
-
 /// What a grant handler gets: the tenant, the authenticated client and the form.
 public struct TokenRequest: Sendable {
     public let tenant: Tenant
-    /// The issuer of the tokens: `{base}/{tenant}` natively, `{base}/{tenant GUID}/v2.0` in the Entra dialect.
+    /// The issuer of the tokens, in the request's dialect (`Dialect.issuer(baseURL:tenant:)`).
     public let issuer: String
     public let client: AuthenticatedClient
     public let form: FormParameters
-    public let dialect: Dialect
+    /// The wire format of the route the request came in on.
+    public let dialect: any Dialect
     /// Every issuer of this tenant (native and v2.0): tokens presented as assertions may carry either.
     public let tenantIssuers: Set<String>
 
     public init(
-        tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: Dialect = .native,
+        tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: any Dialect = Dialects.native,
         tenantIssuers: Set<String>? = nil
     ) {
         self.tenant = tenant

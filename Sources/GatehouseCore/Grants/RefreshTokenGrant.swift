@@ -77,13 +77,8 @@ public struct RefreshTokenGrant: GrantHandler {
     /// RFC 6749 §6: the scope may narrow, never widen; by default it is the grant's.
     private func narrowedScope(_ raw: String?, grant: AuthorizationGrant, request: TokenRequest) throws(CatalogueError) -> Scope {
         guard let raw else { return grant.scope }
-        // Entra: `{resource}/.default` stands for the registered permissions, as at the authorization endpoint.
-        let requested =
-            request.dialect == .entra
-            ? try EntraScopes.delegated(
-                requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer
-            ).scope
-            : try Scope(parsing: raw)
+        let requested = try request.dialect.refreshScope(
+            requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer)
         if let extra = requested.notContained(in: grant.scope).first { throw CatalogueError(Catalogue.scopeExceedsGrant, ["scope": extra]) }
         return requested
     }

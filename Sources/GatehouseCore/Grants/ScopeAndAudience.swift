@@ -15,19 +15,6 @@ public enum ScopeAndAudience {
         return requested
     }
 
-    /// A delegated request's scope and audience in its dialect: natively `scope` plus RFC 8707
-    /// `resource`; in the Entra dialect `{resource}/{permission}` scopes (`EntraScopes`).
-    public static func delegated(
-        requested raw: String?, resources: [String], client: Client, tenant: TenantName, fallback: String,
-        dialect: Dialect
-    ) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
-        if dialect == .entra { return try EntraScopes.delegated(requested: raw, client: client, tenant: tenant, fallback: fallback) }
-        return (
-            try grantedScope(requested: raw, client: client),
-            try audience(requested: resources, client: client, tenant: tenant, fallback: fallback)
-        )
-    }
-
     /// The `aud` values: the requested resources, each allowed for the client; without any, the
     /// client's first allowed resource, or else `fallback` (the issuer).
     public static func audience(requested raws: [String], client: Client, tenant: TenantName, fallback: String) throws(CatalogueError)

@@ -31,15 +31,10 @@ public struct UserTokenMinter: Sendable {
     public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool)
         async throws -> TokenResponse
     {
-        let entra =
-            request.dialect == .entra
-            ? EntraTokenContext(
-                objectID: user.id, azpacr: EntraAccessClaims.azpacr(request.client.method), name: user.displayName,
-                preferredUsername: user.username.value)
-            : nil
         let access = try await issuer.issueAccessToken(
-            tenant: request.tenant, issuer: request.issuer, subject: user.id, clientID: grant.clientID, audience: grant.audience,
-            scope: scope, authTime: grant.authTime, grantID: grant.id, entra: entra)
+            tenant: request.tenant, issuer: request.issuer, subject: .user(user, clientMethod: request.client.method),
+            clientID: grant.clientID, audience: grant.audience, scope: scope, dialect: request.dialect, authTime: grant.authTime,
+            grantID: grant.id)
         var idToken: String? = nil
         if scope.set.contains("openid") {
             let now = access.claims.iat
@@ -54,17 +49,7 @@ public struct UserTokenMinter: Sendable {
                 preferredUsername: scopes.contains("profile") ? user.username.value : nil,
                 email: scopes.contains("email") ? user.email : nil,
                 emailVerified: scopes.contains("email") && user.email != nil ? false : nil)
-            if entra != nil {
-                // v2.0 ID token: MSAL reads oid (local_account_id) and preferred_username (username).
-                claims.oid = user.id
-                claims.tid = request.tenant.guid
-                claims.ver = "2.0"
-                claims.uti = issuer.random.token(byteCount: 16)
-                claims.rh = issuer.random.token(byteCount: 12)
-                claims.nbf = now
-                claims.preferredUsername = user.username.value
-                if scopes.contains("profile") || claims.name == nil { claims.name = user.displayName }
-            }
+            request.dialect.decorate(&claims, user: user, tenant: request.tenant, scopes: scopes, random: issuer.random)
             idToken = try await ring.sign(claims, type: "JWT")
         }
         return TokenResponse(

@@ -32,9 +32,6 @@ public final class TenantDirectory: Sendable {
         self.cache = TTLCache(ttl: ttl, time: time)
     }
 
-    /// Path segments that name no tenant but let the client or user decide (Entra's `common`, `organizations`).
-    public static let multiTenantAliases: Set<String> = ["common", "organizations"]
-
     /// The tenant for a path segment, by name (a domain name is a valid name) or by GUID:
     /// 900023 if malformed, 90002 if unknown.
     public func resolve(_ raw: String) async throws -> Tenant {

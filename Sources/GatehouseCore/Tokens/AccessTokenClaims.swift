@@ -1,9 +1,8 @@
 import Foundation
 import JWTKit
 
-/// The claims of a JWT access token (RFC 9068 §2.2). Tokens issued on the Entra routes also
-/// carry the Microsoft identity platform v2.0 claims (`ver`, `tid`, `oid`, `azp`, `azpacr`,
-/// `scp` or `roles`, `uti`, `rh`, `nbf`, `name`, `preferred_username`, `idtyp`) and no `scope`.
+/// The claims of a JWT access token (RFC 9068 §2.2), plus the claims the request's dialect adds
+/// (`Dialect.accessTokenClaims`: the Entra dialect's v2.0 claims, in place of `scope`).
 public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     public let iss: String
     public let sub: String
@@ -19,12 +18,12 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     /// The authorization grant the token came from; revoking the grant revokes the token for
     /// introspection and userinfo.
     public let grantID: String?
-    /// The v2.0 claims, present on tokens issued on the Entra routes.
-    public let entra: EntraAccessClaims?
+    /// What the dialect added (empty natively).
+    public let additional: AdditionalClaims
 
     public init(
         iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?, authTime: Int? = nil,
-        grantID: String? = nil, entra: EntraAccessClaims? = nil
+        grantID: String? = nil, additional: AdditionalClaims = AdditionalClaims()
     ) {
         self.authTime = authTime
         self.grantID = grantID
@@ -36,21 +35,23 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         self.jti = jti
         self.clientID = clientID
         self.scope = scope
-        self.entra = entra
+        self.additional = additional
     }
 
-    /// The delegated scopes: `scope` (RFC 9068) or the v2.0 `scp`.
-    public var scopes: Scope { Scope(tokens: (scope ?? entra?.scp ?? "").split(separator: " ").map(String.init)) }
+    /// The delegated scopes: `scope` (RFC 9068), or the claim the token's dialect puts them in.
+    public var scopeText: String? { Dialects.delegatedScopes(scope: scope, additional: additional) }
+    public var scopes: Scope { Scope(tokens: (scopeText ?? "").split(separator: " ").map(String.init)) }
     /// The user the token acts for, if it was issued to a user (not to a client on its own).
     public var isUserToken: Bool { authTime != nil }
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, jti, scope, nbf, ver, tid, oid, azp, azpacr, scp, roles, uti, rh, name, idtyp
+        case iss, sub, aud, exp, iat, jti, scope
         case clientID = "client_id"
         case authTime = "auth_time"
         case grantID = "grant_id"
-        case preferredUsername = "preferred_username"
     }
+
+    static let standardClaims: Set<String> = ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id", "auth_time", "grant_id"]
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -64,21 +65,7 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         try container.encodeIfPresent(scope, forKey: .scope)
         try container.encodeIfPresent(authTime, forKey: .authTime)
         try container.encodeIfPresent(grantID, forKey: .grantID)
-        if let entra {
-            try container.encode(iat, forKey: .nbf)
-            try container.encode("2.0", forKey: .ver)
-            try container.encode(entra.tid, forKey: .tid)
-            try container.encode(entra.oid, forKey: .oid)
-            try container.encode(clientID, forKey: .azp)
-            try container.encode(entra.azpacr, forKey: .azpacr)
-            try container.encodeIfPresent(entra.scp, forKey: .scp)
-            try container.encodeIfPresent(entra.roles, forKey: .roles)
-            try container.encode(entra.uti, forKey: .uti)
-            try container.encode(entra.rh, forKey: .rh)
-            try container.encodeIfPresent(entra.name, forKey: .name)
-            try container.encodeIfPresent(entra.preferredUsername, forKey: .preferredUsername)
-            try container.encodeIfPresent(entra.idtyp, forKey: .idtyp)
-        }
+        try additional.encode(into: encoder)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -97,65 +84,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         scope = try container.decodeIfPresent(String.self, forKey: .scope)
         authTime = try container.decodeIfPresent(Int.self, forKey: .authTime)
         grantID = try container.decodeIfPresent(String.self, forKey: .grantID)
-        if try container.decodeIfPresent(String.self, forKey: .ver) == "2.0" {
-            entra = EntraAccessClaims(
-                tid: try container.decode(String.self, forKey: .tid), oid: try container.decode(String.self, forKey: .oid),
-                azpacr: try container.decode(String.self, forKey: .azpacr), scp: try container.decodeIfPresent(String.self, forKey: .scp),
-                roles: try container.decodeIfPresent([String].self, forKey: .roles), uti: try container.decode(String.self, forKey: .uti),
-                rh: try container.decode(String.self, forKey: .rh), name: try container.decodeIfPresent(String.self, forKey: .name),
-                preferredUsername: try container.decodeIfPresent(String.self, forKey: .preferredUsername),
-                idtyp: try container.decodeIfPresent(String.self, forKey: .idtyp))
-        } else {
-            entra = nil
-        }
+        additional = try AdditionalClaims(from: decoder, excluding: Self.standardClaims)
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
-/// The Microsoft identity platform v2.0 access token claims that RFC 9068 has no name for.
-public struct EntraAccessClaims: Sendable, Equatable {
-    /// The tenant GUID.
-    public let tid: String
-    /// The object the token is about: the user, or the client for app-only tokens.
-    public let oid: String
-    /// How the client authenticated: "0" public, "1" secret, "2" certificate or key.
-    public let azpacr: String
-    /// Delegated permissions, space-separated, without their resource prefix.
-    public let scp: String?
-    /// Application permissions (client credentials with `{resource}/.default`).
-    public let roles: [String]?
-    /// A unique token identifier (Entra's `uti`).
-    public let uti: String
-    /// An opaque value Entra uses to revalidate tokens; here a random value per token.
-    public let rh: String
-    public let name: String?
-    public let preferredUsername: String?
-    /// "app" for app-only tokens.
-    public let idtyp: String?
-
-    public init(
-        tid: String, oid: String, azpacr: String, scp: String?, roles: [String]?, uti: String, rh: String, name: String?,
-        preferredUsername: String?, idtyp: String?
-    ) {
-        self.tid = tid
-        self.oid = oid
-        self.azpacr = azpacr
-        self.scp = scp
-        self.roles = roles
-        self.uti = uti
-        self.rh = rh
-        self.name = name
-        self.preferredUsername = preferredUsername
-        self.idtyp = idtyp
-    }
-
-    /// `azpacr` for a client authentication method.
-    public static func azpacr(_ method: ClientAuthMethod) -> String {
-        switch method {
-        case .none: "0"
-        case .clientSecretBasic, .clientSecretPost: "1"
-        case .privateKeyJWT: "2"
-        }
-    }
 }

@@ -20,13 +20,8 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
     public var preferredUsername: String?
     public let email: String?
     public let emailVerified: Bool?
-    /// Entra dialect (v2.0 ID token): object ID, tenant GUID, version, unique token id, `rh`, `nbf`.
-    public var oid: String? = nil
-    public var tid: String? = nil
-    public var ver: String? = nil
-    public var uti: String? = nil
-    public var rh: String? = nil
-    public var nbf: Int? = nil
+    /// What the request's dialect added (`Dialect.decorate(_:user:tenant:scopes:random:)`).
+    public var additional = AdditionalClaims()
 
     public init(
         iss: String, sub: String, aud: String, exp: Int, iat: Int, authTime: Int, nonce: String?, azp: String, atHash: String?,
@@ -52,11 +47,58 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, azp, sid, acr, amr, name, email, oid, tid, ver, uti, rh, nbf
+        case iss, sub, aud, exp, iat, nonce, azp, sid, acr, amr, name, email
         case authTime = "auth_time"
         case atHash = "at_hash"
         case preferredUsername = "preferred_username"
         case emailVerified = "email_verified"
+    }
+
+    static let standardClaims: Set<String> = [
+        "iss", "sub", "aud", "exp", "iat", "nonce", "azp", "sid", "acr", "amr", "name", "email", "auth_time", "at_hash",
+        "preferred_username", "email_verified",
+    ]
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(iss, forKey: .iss)
+        try container.encode(sub, forKey: .sub)
+        try container.encode(aud, forKey: .aud)
+        try container.encode(exp, forKey: .exp)
+        try container.encode(iat, forKey: .iat)
+        try container.encode(authTime, forKey: .authTime)
+        try container.encodeIfPresent(nonce, forKey: .nonce)
+        try container.encode(azp, forKey: .azp)
+        try container.encodeIfPresent(atHash, forKey: .atHash)
+        try container.encodeIfPresent(sid, forKey: .sid)
+        try container.encodeIfPresent(acr, forKey: .acr)
+        try container.encodeIfPresent(amr, forKey: .amr)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(preferredUsername, forKey: .preferredUsername)
+        try container.encodeIfPresent(email, forKey: .email)
+        try container.encodeIfPresent(emailVerified, forKey: .emailVerified)
+        try additional.encode(into: encoder)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        iss = try container.decode(String.self, forKey: .iss)
+        sub = try container.decode(String.self, forKey: .sub)
+        aud = try container.decode(String.self, forKey: .aud)
+        exp = try container.decode(Int.self, forKey: .exp)
+        iat = try container.decode(Int.self, forKey: .iat)
+        authTime = try container.decode(Int.self, forKey: .authTime)
+        nonce = try container.decodeIfPresent(String.self, forKey: .nonce)
+        azp = try container.decode(String.self, forKey: .azp)
+        atHash = try container.decodeIfPresent(String.self, forKey: .atHash)
+        sid = try container.decodeIfPresent(String.self, forKey: .sid)
+        acr = try container.decodeIfPresent(String.self, forKey: .acr)
+        amr = try container.decodeIfPresent([String].self, forKey: .amr)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        preferredUsername = try container.decodeIfPresent(String.self, forKey: .preferredUsername)
+        email = try container.decodeIfPresent(String.self, forKey: .email)
+        emailVerified = try container.decodeIfPresent(Bool.self, forKey: .emailVerified)
+        additional = try AdditionalClaims(from: decoder, excluding: Self.standardClaims)
     }
 
     /// Signature checks are done by the key ring; an id_token_hint may be expired (RP-Initiated Logout §2).

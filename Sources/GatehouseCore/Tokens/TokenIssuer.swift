@@ -24,53 +24,29 @@ public struct TokenIssuer: Sendable {
         self.random = random
     }
 
-    /// Signs an access token. With `entra`, the token carries the v2.0 claims and `scp`/`roles`
-    /// instead of `scope` (the Entra dialect).
+    /// Signs an access token; the request's dialect decides the `scope` claim and adds its own
+    /// claims about `subject`.
     public func issueAccessToken(
-        tenant: Tenant, issuer: String, subject: String, clientID: ClientID, audience: [String], scope: Scope,
-        authTime: Date? = nil, grantID: String? = nil, entra: EntraTokenContext? = nil
+        tenant: Tenant, issuer: String, subject: TokenSubject, clientID: ClientID, audience: [String], scope: Scope,
+        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil
     ) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
         let lifetime = tenant.accessTokenLifetime
         let jti = random.token(byteCount: 16)
-        let entraClaims = entra.map { context in
-            EntraAccessClaims(
-                tid: tenant.guid, oid: context.objectID, azpacr: context.azpacr,
-                scp: context.roles == nil ? EntraScopes.permissionNames(scope) : nil,
-                roles: context.roles, uti: jti, rh: random.token(byteCount: 12), name: context.name,
-                preferredUsername: context.preferredUsername, idtyp: context.roles == nil ? nil : "app")
-        }
+        let (scopeClaim, additional) = dialect.accessTokenClaims(
+            subject, tenant: tenant, clientID: clientID.value, scope: scope, jti: jti, iat: now, random: random)
         let claims = AccessTokenClaims(
-            iss: issuer, sub: subject, aud: audience, exp: now + lifetime, iat: now,
-            jti: jti, clientID: clientID.value, scope: scope.isEmpty || entra != nil ? nil : scope.description,
-            authTime: authTime.map { Int($0.timeIntervalSince1970) }, grantID: grantID, entra: entraClaims)
+            iss: issuer, sub: subject.objectID, aud: audience, exp: now + lifetime, iat: now,
+            jti: jti, clientID: clientID.value, scope: scopeClaim,
+            authTime: authTime.map { Int($0.timeIntervalSince1970) }, grantID: grantID, additional: additional)
         let ring = try await keyRings.keyRing(for: tenant.name)
         let token = try await ring.sign(claims, type: "at+jwt")
         return IssuedAccessToken(token: token, expiresIn: lifetime, claims: claims)
     }
 }
 
-/// What the Entra dialect adds to an access token beyond the request: who the token is about
-/// and how the client authenticated.
-public struct EntraTokenContext: Sendable {
-    public let objectID: String
-    public let azpacr: String
-    /// Application permissions for app-only tokens; nil for delegated tokens (then `scp`).
-    public let roles: [String]?
-    public let name: String?
-    public let preferredUsername: String?
-
-    public init(objectID: String, azpacr: String, roles: [String]? = nil, name: String? = nil, preferredUsername: String? = nil) {
-        self.objectID = objectID
-        self.azpacr = azpacr
-        self.roles = roles
-        self.name = name
-        self.preferredUsername = preferredUsername
-    }
-}
-
-/// A successful token response (RFC 6749 §5.1), plus the Entra dialect's `ext_expires_in` and
-/// `client_info` (base64url of `{"uid":…,"utid":…}`).
+/// A successful token response (RFC 6749 §5.1), plus the members a dialect may add
+/// (`ext_expires_in`, `client_info`: `Dialect.decorate(_:form:userID:tenant:)`).
 public struct TokenResponse: Sendable, Encodable, Equatable {
     public let accessToken: String
     public let tokenType: String

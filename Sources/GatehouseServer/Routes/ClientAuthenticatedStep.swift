@@ -11,13 +11,12 @@ struct ClientAuthenticatedStep: Sendable {
     let configuration: ServerConfiguration
     let tenants: TenantDirectory
     let authenticator: ClientAuthenticator
+    let texts: CatalogueTexts
 
     /// What the sign-in record and the error response need even when the step fails half-way.
     struct Progress {
         /// The client ID the request claimed, then the authenticated one.
         var clientID: String?
-        /// The form's `ui_locales`, for the language of an error.
-        var formUILocales: String?
         /// The form's `grant_type`, where the endpoint has one.
         var grantType: String?
     }
@@ -28,17 +27,21 @@ struct ClientAuthenticatedStep: Sendable {
         let client: AuthenticatedClient
     }
 
-    /// Runs the step. `endpoint` names this endpoint's own path (an assertion may name it as its
-    /// `aud`); `grantType` reads the grant type from the form, where the endpoint has one (it is
-    /// read, and required, before the credentials, as the token endpoint always did).
+    /// Runs the step in the dialect of `context`; once the form is read, an error is rendered in
+    /// the language its `ui_locales` asks for. `endpoint` names this endpoint's own path (an
+    /// assertion may name it as its `aud`); `grantType` reads the grant type from the form, where
+    /// the endpoint has one (it is read, and required, before the credentials, as the token
+    /// endpoint always did).
     func run(
-        _ request: Request, segment: String, dialect: Dialect, endpoint: String, progress: inout Progress,
+        _ request: Request, context: inout GatehouseContext, segment: String, endpoint: String, progress: inout Progress,
         grantType: (FormParameters) throws -> String? = { _ in nil }
     ) async throws -> Authenticated {
-        let multiTenant = dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment)
+        let multiTenant = context.rendering.dialect.isMultiTenantAlias(segment)
         var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(segment)
         let form = try await FormBody.read(request, limit: configuration.maxBodySize)
-        progress.formUILocales = form["ui_locales"]
+        if let uiLocales = form["ui_locales"] {
+            context.rendering.language = texts.language(for: request, formUILocales: uiLocales)
+        }
         progress.clientID = form["client_id"].flatMap { try? ClientID($0) }?.value
         let grant = try grantType(form)
         progress.grantType = grant

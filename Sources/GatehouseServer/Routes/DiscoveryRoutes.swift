@@ -13,7 +13,7 @@ struct DiscoveryRoutes: Sendable {
     let grants: GrantRegistry
     let texts: CatalogueTexts
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/.well-known/openid-configuration") { _, context in
             try await self.metadata(tenantSegment: context.parameters.get("tenant") ?? "")
         }

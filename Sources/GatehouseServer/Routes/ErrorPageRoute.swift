@@ -19,7 +19,7 @@ struct ErrorPageRoute: Sendable {
         self.indexTemplate = try MustacheTemplate(string: ErrorPageTemplates.index)
     }
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/error") { request, _ in
             try self.page(request)
         }

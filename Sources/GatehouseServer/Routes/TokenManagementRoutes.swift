@@ -17,7 +17,7 @@ struct TokenManagementRoutes: Sendable {
     let signIns: SignInLogWriter
     let time: TimeSource
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.post("/:tenant/oauth2/introspect") { request, context in
             await self.handle(request, context: context, step: "introspection", body: self.introspect)
         }
@@ -30,12 +30,14 @@ struct TokenManagementRoutes: Sendable {
 
     private func handle(_ request: Request, context: GatehouseContext, step: String, body: Body) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
+        var context = context
+        context.rendering.realm = segment
         var progress = ClientAuthenticatedStep.Progress()
         var failure: CatalogueError? = nil
         let response: Response
         do {
             let authenticated = try await front.run(
-                request, segment: segment, dialect: .native, endpoint: "oauth2/\(step == "introspection" ? "introspect" : "revoke")",
+                request, context: &context, segment: segment, endpoint: "oauth2/\(step == "introspection" ? "introspect" : "revoke")",
                 progress: &progress)
             let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
             // RFC 7662 §2.1: introspection answers only callers that prove who they are; a public
@@ -48,9 +50,7 @@ struct TokenManagementRoutes: Sendable {
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: step)
             failure = caught
-            response = renderer.response(
-                for: caught, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment)
+            response = renderer.response(for: caught, context: context)
         }
         signIns.record(
             request, context: context, time: time.now(), tenant: segment, clientID: progress.clientID, step: step, scopes: nil,
@@ -80,7 +80,7 @@ struct TokenManagementRoutes: Sendable {
                 "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
             ]
             document["aud"] = claims.aud.count == 1 ? claims.aud[0] as Any : claims.aud as Any
-            if let scope = claims.scope ?? claims.entra?.scp { document["scope"] = scope }
+            if let scope = claims.scopeText { document["scope"] = scope }
             if let authTime = claims.authTime { document["auth_time"] = authTime }
             if claims.grantID != nil, let user = try await users.user(tenant: tenant.name, id: claims.sub) {
                 document["username"] = user.username.value

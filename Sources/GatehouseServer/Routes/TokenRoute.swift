@@ -14,8 +14,6 @@ struct TokenRoute: Sendable {
     let grants: GrantRegistry
     let signIns: SignInLogWriter
     let renderer: ErrorRenderer
-    /// Native (`/{tenant}/oauth2/token`) or Entra (`/{tenant}/oauth2/v2.0/token`).
-    let dialect: Dialect
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -26,36 +24,30 @@ struct TokenRoute: Sendable {
     private struct Progress {
         var front = ClientAuthenticatedStep.Progress()
         var scopes: String?
-        var usedAuthorizationHeader = false
     }
 
-    static func path(_ dialect: Dialect) -> String { dialect == .entra ? "/:tenant/oauth2/v2.0/token" : "/:tenant/oauth2/token" }
-
-    func register(on router: Router<GatehouseContext>) {
-        router.post(RouterPath(stringLiteral: Self.path(dialect))) { request, context in
-            await self.handle(request, context: context)
-        }
+    /// Registers the endpoint in a dialect's group (`/{tenant}/oauth2/token`, `/{tenant}/oauth2/v2.0/token`).
+    func register(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
+        let path = RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("token"))
+        router.post(path) { request, context in await self.handle(request, context: context) }
         for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
-            router.on(RouterPath(stringLiteral: Self.path(dialect)), method: method) { request, context in
-                await self.handle(request, context: context)
-            }
+            router.on(path, method: method) { request, context in await self.handle(request, context: context) }
         }
     }
 
     func handle(_ request: Request, context: GatehouseContext) async -> Response {
         let tenantSegment = context.parameters.get("tenant") ?? ""
+        var context = context
+        context.rendering.realm = tenantSegment
         var progress = Progress()
-        progress.usedAuthorizationHeader = request.headers[.authorization] != nil
         var failure: CatalogueError? = nil
         var response: Response
         do {
-            response = try await run(request, context: context, tenantSegment: tenantSegment, progress: &progress)
+            response = try await run(request, context: &context, tenantSegment: tenantSegment, progress: &progress)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "token")
             failure = caught
-            response = renderer.response(
-                for: caught, context: context, language: renderer.texts.language(for: request, formUILocales: progress.front.formUILocales),
-                usedAuthorizationHeader: progress.usedAuthorizationHeader, realm: tenantSegment, dialect: dialect)
+            response = renderer.response(for: caught, context: context)
         }
         if let failure {
             context.logger.info(
@@ -72,14 +64,15 @@ struct TokenRoute: Sendable {
         return response
     }
 
-    private func run(_ request: Request, context: GatehouseContext, tenantSegment: String, progress: inout Progress) async throws
-        -> Response
+    private func run(_ request: Request, context: inout GatehouseContext, tenantSegment: String, progress: inout Progress)
+        async throws -> Response
     {
         guard request.method == .post else {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
+        let dialect = context.rendering.dialect
         let authenticated = try await front.run(
-            request, segment: tenantSegment, dialect: dialect, endpoint: "oauth2/token", progress: &progress.front,
+            request, context: &context, segment: tenantSegment, endpoint: "oauth2/token", progress: &progress.front,
             grantType: { form in try form.require("grant_type") })
         let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
         let grantTypeValue = progress.front.grantType ?? ""
@@ -94,25 +87,10 @@ struct TokenRoute: Sendable {
                 tenantIssuers: configuration.issuers(tenant)))
         progress.scopes = outcome.scope.description
         var body = outcome.response
-        if dialect == .entra {
-            body.extExpiresIn = body.expiresIn
-            if form["client_info"] == "1", let userID = outcome.userID {
-                body.clientInfo = Self.clientInfo(uid: userID, utid: tenant.guid)
-            }
-        }
-        let json = try encoder.encode(body)
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "application/json; charset=utf-8", .cacheControl: dialect == .entra ? "no-store, no-cache" : "no-store",
-                .pragma: "no-cache",
-            ],
-            body: .init(byteBuffer: ByteBuffer(bytes: json)))
-    }
-
-    /// MSAL's `client_info`: base64url of `{"uid":…,"utid":…}`; it becomes the account's `home_account_id` `uid.utid`.
-    static func clientInfo(uid: String, utid: String) -> String {
-        Base64URL.encode(Array("{\"uid\":\(ErrorRenderer.jsonString(uid)),\"utid\":\(ErrorRenderer.jsonString(utid))}".utf8))
+        dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(dialect.tokenResponseHeaders)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
     }
 
     /// RFC 6749 §3.2 / Appendix B: the body is `application/x-www-form-urlencoded` (a charset

@@ -12,7 +12,7 @@ struct UserinfoRoute: Sendable {
     let users: any UserStore
     let renderer: ErrorRenderer
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
         router.post("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
     }
@@ -26,10 +26,11 @@ struct UserinfoRoute: Sendable {
             if caught.entry != Catalogue.tokenIssuanceError {
                 context.logger.info("userinfo refused", metadata: ["code": "\(caught.entry.number)", "detail": "\(caught.detail ?? "-")"])
             }
-            let bearer = caught.entry.status == 401 || caught.entry.status == 403
-            return renderer.response(
-                for: caught, context: context, language: renderer.texts.language(for: request), usedAuthorizationHeader: false,
-                realm: segment, bearerChallenge: bearer)
+            var context = context
+            context.rendering.realm = segment
+            context.rendering.usedAuthorizationHeader = false
+            context.rendering.bearerChallenge = caught.entry.status == 401 || caught.entry.status == 403
+            return renderer.response(for: caught, context: context)
         }
     }
 

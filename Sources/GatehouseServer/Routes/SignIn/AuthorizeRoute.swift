@@ -7,24 +7,25 @@ import Hummingbird
 /// the sign-in page, the consent page, or a code.
 struct AuthorizeRoute: Sendable {
     let env: SignInEnvironment
-    /// Native (`/{tenant}/oauth2/authorize`) or Entra (`/{tenant}/oauth2/v2.0/authorize`: v2.0
-    /// issuer, `{resource}/{permission}` scopes, `common` resolved by the client).
-    let dialect: Dialect
     let parser = AuthorizationRequestParser()
 
-    func register(on router: Router<GatehouseContext>) {
-        let path = RouterPath(stringLiteral: dialect == .entra ? "/:tenant/oauth2/v2.0/authorize" : "/:tenant/oauth2/authorize")
+    /// Registers the endpoint in a dialect's group (`/{tenant}/oauth2/authorize`,
+    /// `/{tenant}/oauth2/v2.0/authorize`); the request's dialect decides its issuer, its scope
+    /// rules and whether `common` stands for the tenant holding the client.
+    func register(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
+        let path = RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("authorize"))
         router.get(path) { request, context in try await self.handle(request, context: context) }
         router.post(path) { request, context in try await self.handle(request, context: context) }
     }
 
     func handle(_ request: Request, context: GatehouseContext) async throws -> Response {
         let segment = context.parameters.get("tenant") ?? ""
+        let dialect = context.rendering.dialect
         var language = env.pages.texts.language(for: request)
         let tenant: Tenant
         let form: FormParameters
         do {
-            if dialect == .entra && TenantDirectory.multiTenantAliases.contains(segment) {
+            if dialect.isMultiTenantAlias(segment) {
                 form =
                     request.method == .post
                     ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)

@@ -18,11 +18,16 @@ struct DeviceRoutes: Sendable {
         return encoder
     }()
 
-    func register(on router: Router<GatehouseContext>) {
-        router.post("/:tenant/oauth2/devicecode") { request, context in await self.authorize(request, context: context, dialect: .native) }
-        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
-            await self.authorize(request, context: context, dialect: .entra)
+    /// The device authorization endpoint, in a dialect's group (`/{tenant}/oauth2/devicecode`,
+    /// `/{tenant}/oauth2/v2.0/devicecode`).
+    func registerAuthorization(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
+        router.post(RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("devicecode"))) { request, context in
+            await self.authorize(request, context: context)
         }
+    }
+
+    /// The verification page, one for every dialect.
+    func registerVerification(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/oauth2/device") { request, context in try await self.entryPage(request, context: context) }
         router.post("/:tenant/oauth2/device") { request, context in try await self.enterCode(request, context: context) }
     }
@@ -49,13 +54,16 @@ struct DeviceRoutes: Sendable {
 
     // MARK: Device authorization endpoint (RFC 8628 §3.1-3.2)
 
-    func authorize(_ request: Request, context: GatehouseContext, dialect: Dialect) async -> Response {
+    func authorize(_ request: Request, context: GatehouseContext) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
+        var context = context
+        context.rendering.realm = segment
+        let dialect = context.rendering.dialect
         var progress = ClientAuthenticatedStep.Progress()
         var scopes: String? = nil
         do {
             let authenticated = try await front.run(
-                request, segment: segment, dialect: dialect, endpoint: "oauth2/devicecode", progress: &progress,
+                request, context: &context, segment: segment, endpoint: "oauth2/devicecode", progress: &progress,
                 grantType: { _ in GrantType.deviceCode.rawValue })
             let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client.client)
             let configuration = env.configuration
@@ -64,9 +72,8 @@ struct DeviceRoutes: Sendable {
                     Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": GrantType.deviceCode.rawValue])
             }
             let issuer = configuration.issuer(tenant, dialect: dialect)
-            let (scope, audience) = try ScopeAndAudience.delegated(
-                requested: form["scope"], resources: form.all("resource"), client: client,
-                tenant: tenant.name, fallback: issuer, dialect: dialect)
+            let (scope, audience) = try dialect.delegatedAccess(
+                requested: form["scope"], resources: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
             scopes = scope.description
             let now = env.time.now()
             let deviceCode = env.random.token(byteCount: 32)
@@ -79,7 +86,7 @@ struct DeviceRoutes: Sendable {
             let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
             let body = DeviceAuthorizationResponse(
                 deviceCode: deviceCode, userCode: userCode, verificationURI: verification,
-                verificationURIComplete: dialect == .entra ? nil : verification + "?user_code=" + userCode,
+                verificationURIComplete: dialect.offersVerificationURIComplete ? verification + "?user_code=" + userCode : nil,
                 expiresIn: Int(policy.deviceCodeLifetime), interval: policy.deviceCodeInterval,
                 message: "To sign in, use a web browser to open the page \(verification) and enter the code \(userCode) to authenticate.")
             env.record(
@@ -93,9 +100,7 @@ struct DeviceRoutes: Sendable {
             env.record(
                 request, context: context, tenant: segment, clientID: progress.clientID, step: "device_authorization", scopes: scopes,
                 failure: failure)
-            return renderer.response(
-                for: failure, context: context, language: renderer.texts.language(for: request, formUILocales: progress.formUILocales),
-                usedAuthorizationHeader: request.headers[.authorization] != nil, realm: segment, dialect: dialect)
+            return renderer.response(for: failure, context: context)
         }
     }
 

@@ -9,11 +9,11 @@ import Hummingbird
 struct LogoutRoute: Sendable {
     let env: SignInEnvironment
 
-    func register(on router: Router<GatehouseContext>) {
-        for path in ["/:tenant/oauth2/logout", "/:tenant/oauth2/v2.0/logout"] {
-            router.get(RouterPath(stringLiteral: path)) { request, context in try await self.handle(request, context: context) }
-            router.post(RouterPath(stringLiteral: path)) { request, context in try await self.handle(request, context: context) }
-        }
+    /// Registers the endpoint in a dialect's group (`/{tenant}/oauth2/logout`, `/{tenant}/oauth2/v2.0/logout`).
+    func register(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
+        let path = RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("logout"))
+        router.get(path) { request, context in try await self.handle(request, context: context) }
+        router.post(path) { request, context in try await self.handle(request, context: context) }
     }
 
     private func handle(_ request: Request, context: GatehouseContext) async throws -> Response {

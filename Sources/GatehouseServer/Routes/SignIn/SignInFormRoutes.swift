@@ -6,7 +6,7 @@ import Hummingbird
 struct SignInFormRoutes: Sendable {
     let env: SignInEnvironment
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.post("/:tenant/oauth2/login") { request, context in
             try await self.run(request, context: context, stage: .password, step: self.password)
         }

@@ -6,15 +6,17 @@ import NIOCore
 
 /// The Microsoft identity platform's discovery surface (docs/entra.md): the v2.0 OpenID
 /// configuration and keys per tenant (by name, domain or GUID, and `common`/`organizations`
-/// with the `{tenantid}` issuer template), instance discovery and user realm discovery.
+/// with the `{tenantid}` issuer template), instance discovery and user realm discovery. These
+/// are the Entra dialect's own routes, registered in its group.
 struct EntraDiscoveryRoutes: Sendable {
+    let dialect = EntraDialect()
     let configuration: ServerConfiguration
     let tenants: TenantDirectory
     let store: any TenantStore
     let keyRings: KeyRingRegistry
     let grants: GrantRegistry
 
-    func register(on router: Router<GatehouseContext>) {
+    func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/v2.0/.well-known/openid-configuration") { _, context in
             try await self.metadata(segment: context.parameters.get("tenant") ?? "")
         }
@@ -43,18 +45,18 @@ struct EntraDiscoveryRoutes: Sendable {
     private func metadata(segment: String) async throws -> Response {
         let issuer: String
         let algorithms: [String]
-        if TenantDirectory.multiTenantAliases.contains(segment) {
-            issuer = configuration.entraIssuer("{tenantid}")
+        if dialect.isMultiTenantAlias(segment) {
+            issuer = EntraDialect.issuer(baseURL: configuration.baseURL, tenantID: "{tenantid}")
             algorithms = Array(Set(try await store.tenants().map(\.signingAlgorithm.rawValue))).sorted()
         } else {
             let tenant = try await tenants.resolveForDiscovery(segment)
-            issuer = configuration.entraIssuer(tenant.guid)
+            issuer = dialect.issuer(baseURL: configuration.baseURL, tenant: tenant)
             algorithms = [tenant.signingAlgorithm.rawValue]
         }
         let host = URLComponents(string: configuration.baseURL)?.host ?? "localhost"
         // The endpoints keep the segment as addressed: MSAL takes its tenant (and cache realm) from token_endpoint.
         let document: [String: Any] = [
-            "token_endpoint": configuration.entraEndpoint(segment, "token"),
+            "token_endpoint": configuration.endpoint(segment, dialect.endpointPath("token")),
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
             "jwks_uri": "\(configuration.baseURL)/\(segment)/discovery/v2.0/keys",
             "response_modes_supported": ["query", "fragment", "form_post"],
@@ -65,11 +67,11 @@ struct EntraDiscoveryRoutes: Sendable {
             "issuer": issuer,
             "request_uri_parameter_supported": false,
             "userinfo_endpoint": configuration.endpoint(segment, "oidc/userinfo"),
-            "authorization_endpoint": configuration.entraEndpoint(segment, "authorize"),
-            "device_authorization_endpoint": configuration.entraEndpoint(segment, "devicecode"),
+            "authorization_endpoint": configuration.endpoint(segment, dialect.endpointPath("authorize")),
+            "device_authorization_endpoint": configuration.endpoint(segment, dialect.endpointPath("devicecode")),
             "http_logout_supported": false,
             "frontchannel_logout_supported": false,
-            "end_session_endpoint": configuration.entraEndpoint(segment, "logout"),
+            "end_session_endpoint": configuration.endpoint(segment, dialect.endpointPath("logout")),
             "claims_supported": [
                 "sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "acr", "amr", "nonce", "preferred_username", "name",
                 "tid", "oid", "ver", "uti", "rh", "at_hash", "sid", "email",
@@ -95,7 +97,7 @@ struct EntraDiscoveryRoutes: Sendable {
     private func keys(segment: String) async throws -> Response {
         var keys: [Any] = []
         let all =
-            TenantDirectory.multiTenantAliases.contains(segment)
+            dialect.isMultiTenantAlias(segment)
             ? try await store.tenants() : [try await tenants.resolveForDiscovery(segment)]
         for tenant in all {
             guard let ring = try? await keyRings.keyRing(for: tenant.name),
@@ -104,7 +106,7 @@ struct EntraDiscoveryRoutes: Sendable {
             else { continue }
             keys += tenantKeys.map { key in
                 var key = key
-                key["issuer"] = configuration.entraIssuer(tenant.guid)
+                key["issuer"] = dialect.issuer(baseURL: configuration.baseURL, tenant: tenant)
                 return key
             }
         }
