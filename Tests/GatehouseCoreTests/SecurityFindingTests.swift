@@ -89,14 +89,12 @@ final class GatedHasher: PasswordHasher {
     /// Finding 3: a session satisfies a request only as the request demanded.
     @Test func finding03_promptLoginAndMaxAgeNeedASignInMadeForTheRequest() throws {
         let started = Date(timeIntervalSince1970: 1_800_000_000)
-        func request(prompt: Set<String> = [], maxAge: Int? = nil) throws -> AuthorizationRequest {
-            var base = AuthorizationRequest.device(
-                tenant: "t", clientID: "c", scope: ["openid"], audience: [], uiLocales: nil, deviceKey: "k")
-            var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any])
-            object["prompt"] = Array(prompt)
-            object["maxAge"] = maxAge
-            base = try JSONDecoder().decode(AuthorizationRequest.self, from: JSONSerialization.data(withJSONObject: object))
-            return base
+        func request(prompt: Set<Prompt> = [], maxAge: Int? = nil) throws -> AuthorizationRequest {
+            AuthorizationRequest(
+                tenant: try TenantName("t"), clientID: try ClientID("c"),
+                reply: AuthorizationReplyTarget(redirectURI: try RedirectURI("https://app.example/cb"), responseMode: .query, state: nil),
+                redirectURIWasSent: true, nonce: nil, scope: Scope(tokens: ["openid"]), audience: [], codeChallenge: nil, prompt: prompt,
+                maxAge: maxAge, loginHint: nil, uiLocales: nil, issuer: "https://issuer/t")
         }
         func session(at authTime: Date) -> BrowserSession {
             BrowserSession(
@@ -105,8 +103,8 @@ final class GatedHasher: PasswordHasher {
         let old = session(at: started.addingTimeInterval(-600))
         let fresh = session(at: started.addingTimeInterval(2))
         #expect(try request().isSatisfied(by: old, startedAt: started))
-        #expect(!(try request(prompt: ["login"]).isSatisfied(by: old, startedAt: started)))
-        #expect(try request(prompt: ["login"]).isSatisfied(by: fresh, startedAt: started))
+        #expect(!(try request(prompt: [.login]).isSatisfied(by: old, startedAt: started)))
+        #expect(try request(prompt: [.login]).isSatisfied(by: fresh, startedAt: started))
         #expect(!(try request(maxAge: 0).isSatisfied(by: old, startedAt: started)))
         #expect(try request(maxAge: 0).isSatisfied(by: fresh, startedAt: started))
         #expect(try request(maxAge: 601).isSatisfied(by: old, startedAt: started))

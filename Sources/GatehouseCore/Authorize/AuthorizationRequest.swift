@@ -9,53 +9,68 @@ public enum ResponseMode: String, Sendable, Codable {
 
 /// Where authorization errors may be sent once the client and redirect URI are trusted.
 public struct AuthorizationReplyTarget: Sendable, Codable, Hashable {
-    public let redirectURI: String
+    public let redirectURI: RedirectURI
     public let responseMode: ResponseMode
     public let state: String?
+
+    public init(redirectURI: RedirectURI, responseMode: ResponseMode, state: String?) {
+        self.redirectURI = redirectURI
+        self.responseMode = responseMode
+        self.state = state
+    }
+}
+
+/// A `prompt` value (OpenID Connect Core §3.1.2.1).
+public enum Prompt: String, Sendable, Codable, Hashable, CaseIterable {
+    case none, login, consent
+    case selectAccount = "select_account"
 }
 
 /// An authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1),
 /// parsed and checked against the client. Kept in the sign-in interaction while the user signs in.
 public struct AuthorizationRequest: Sendable, Codable, Hashable {
-    public let tenant: String
-    public let clientID: String
+    public let tenant: TenantName
+    public let clientID: ClientID
     public let reply: AuthorizationReplyTarget
     /// Whether the request itself carried redirect_uri (then the token request must repeat it).
     public let redirectURIWasSent: Bool
     public let nonce: String?
-    public let scope: [String]
+    public let scope: Scope
     public let audience: [String]
-    public let codeChallenge: String?
-    public let prompt: Set<String>
+    public let codeChallenge: CodeChallenge?
+    public let prompt: Set<Prompt>
     public let maxAge: Int?
     public let loginHint: String?
     public let uiLocales: String?
-    /// The issuer the request was made to (the `iss` of the reply, RFC 9207): native or v2.0.
-    public var issuer: String? = nil
-    /// Set for a device sign-in (RFC 8628): the key of the device authorization it approves.
-    /// Such a request has no redirect; its last step is a page, not a code.
-    public var deviceKey: String? = nil
+    /// The issuer the request was made to (the `iss` of the reply, RFC 9207), in its dialect.
+    public let issuer: String
 
-    /// The request a device sign-in runs through the sign-in pages: no redirect, no PKCE, no prompt.
-    public static func device(tenant: String, clientID: String, scope: [String], audience: [String], uiLocales: String?, deviceKey: String)
-        -> AuthorizationRequest
-    {
-        var request = AuthorizationRequest(
-            tenant: tenant, clientID: clientID, reply: AuthorizationReplyTarget(redirectURI: "", responseMode: .query, state: nil),
-            redirectURIWasSent: false, nonce: nil, scope: scope, audience: audience, codeChallenge: nil, prompt: [], maxAge: nil,
-            loginHint: nil, uiLocales: uiLocales)
-        request.deviceKey = deviceKey
-        return request
+    public init(
+        tenant: TenantName, clientID: ClientID, reply: AuthorizationReplyTarget, redirectURIWasSent: Bool, nonce: String?, scope: Scope,
+        audience: [String], codeChallenge: CodeChallenge?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?, uiLocales: String?,
+        issuer: String
+    ) {
+        self.tenant = tenant
+        self.clientID = clientID
+        self.reply = reply
+        self.redirectURIWasSent = redirectURIWasSent
+        self.nonce = nonce
+        self.scope = scope
+        self.audience = audience
+        self.codeChallenge = codeChallenge
+        self.prompt = prompt
+        self.maxAge = maxAge
+        self.loginHint = loginHint
+        self.uiLocales = uiLocales
+        self.issuer = issuer
     }
-
-    public var scopeValue: Scope { Scope(tokens: scope) }
 
     /// Whether `session` meets what this request demanded of the sign-in (OpenID Connect Core
     /// §3.1.2.1): a sign-in made for this request (at or after `startedAt`) always does; an
     /// earlier one only without `prompt=login`/`select_account` and within `max_age`.
     public func isSatisfied(by session: BrowserSession, startedAt: Date) -> Bool {
         if session.authTime >= startedAt { return true }
-        if prompt.contains("login") || prompt.contains("select_account") { return false }
+        if prompt.contains(.login) || prompt.contains(.selectAccount) { return false }
         if let maxAge, startedAt.timeIntervalSince(session.authTime) > Double(maxAge) { return false }
         return true
     }
@@ -71,8 +86,6 @@ public enum AuthorizationFailure: Error, Sendable {
 
 /// Turns query parameters into an `AuthorizationRequest`.
 public struct AuthorizationRequestParser: Sendable {
-    public static let supportedPrompts: Set<String> = ["none", "login", "consent", "select_account"]
-
     public init() {}
 
     public func parse(
@@ -122,7 +135,7 @@ public struct AuthorizationRequestParser: Sendable {
         } else {
             modeError = nil
         }
-        let reply = AuthorizationReplyTarget(redirectURI: redirect.value, responseMode: mode, state: state)
+        let reply = AuthorizationReplyTarget(redirectURI: redirect, responseMode: mode, state: state)
         do {
             if let modeError { throw modeError }
             let responseType = try form.require("response_type")
@@ -140,8 +153,14 @@ public struct AuthorizationRequestParser: Sendable {
             } else if client.type == .public {
                 throw CatalogueError(Catalogue.pkceRequired, ["clientId": client.id.value])
             }
-            let prompt = Set((form["prompt"] ?? "").split(separator: " ").map(String.init))
-            guard prompt.isSubset(of: Self.supportedPrompts), !(prompt.contains("none") && prompt.count > 1) else {
+            var prompt: Set<Prompt> = []
+            for value in (form["prompt"] ?? "").split(separator: " ") {
+                guard let parsed = Prompt(rawValue: String(value)) else {
+                    throw CatalogueError(Catalogue.invalidParameterValue, ["name": "prompt"])
+                }
+                prompt.insert(parsed)
+            }
+            guard !(prompt.contains(.none) && prompt.count > 1) else {
                 throw CatalogueError(Catalogue.invalidParameterValue, ["name": "prompt"])
             }
             var maxAge: Int? = nil
@@ -153,11 +172,11 @@ public struct AuthorizationRequestParser: Sendable {
                 throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"])
             }
             if let state, state.utf8.count > 2048 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "state"]) }
-            var request = AuthorizationRequest(
-                tenant: tenant.name.value, clientID: client.id.value, reply: reply, redirectURIWasSent: redirectWasSent,
-                nonce: form["nonce"], scope: scope.tokens, audience: audience, codeChallenge: challenge?.value, prompt: prompt,
-                maxAge: maxAge, loginHint: form["login_hint"].map { String($0.prefix(256)) }, uiLocales: form["ui_locales"])
-            request.issuer = issuer
+            let request = AuthorizationRequest(
+                tenant: tenant.name, clientID: client.id, reply: reply, redirectURIWasSent: redirectWasSent,
+                nonce: form["nonce"], scope: scope, audience: audience, codeChallenge: challenge, prompt: prompt,
+                maxAge: maxAge, loginHint: form["login_hint"].map { String($0.prefix(256)) }, uiLocales: form["ui_locales"],
+                issuer: issuer)
             return (request, client)
         } catch let error as CatalogueError {
             throw AuthorizationFailure.redirect(error, reply)

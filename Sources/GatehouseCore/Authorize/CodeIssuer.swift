@@ -26,8 +26,8 @@ public struct CodeIssuer: Sendable {
         let grant = AuthorizationGrant(
             id: random.token(byteCount: 16), tenant: client.tenant, clientID: client.id, userID: session.userID, scope: scope,
             audience: request.audience, nonce: request.nonce, authTime: session.authTime, sessionID: session.sid, amr: session.amr,
-            codeHash: hasher.hash(code), codeChallenge: request.codeChallenge,
-            redirectURI: request.redirectURIWasSent ? request.reply.redirectURI : nil,
+            codeHash: hasher.hash(code), codeChallenge: request.codeChallenge?.value,
+            redirectURI: request.redirectURIWasSent ? request.reply.redirectURI.value : nil,
             codeExpiresAt: now.addingTimeInterval(policy.codeLifetime), createdAt: now, offline: offline)
         try await grants.createGrant(grant)
         return code

@@ -48,3 +48,18 @@ public struct CodeVerifier: Sendable, Hashable {
         }
     }
 }
+
+extension CodeChallenge: Codable {
+    /// Stored as its text and parsed again when read back.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(challenge: raw, method: "S256") } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an S256 code challenge"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}

@@ -71,3 +71,18 @@ public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
         value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 }
+
+extension RedirectURI: Codable {
+    /// Stored as its text and parsed again when read back, so a stored value is never trusted unchecked.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(raw) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a redirect URI"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}

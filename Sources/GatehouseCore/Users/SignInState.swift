@@ -1,6 +1,6 @@
 import Foundation
 
-/// A sign-in in progress: the authorization request and what has been proven so far. Stored
+/// A sign-in in progress: what it is for and what has been proven so far. Stored
 /// under the hash of its random id; its form carries a CSRF token and the browser a binding
 /// cookie, both compared by hash.
 public struct Interaction: Sendable, Codable {
@@ -11,7 +11,7 @@ public struct Interaction: Sendable, Codable {
         case password, secondFactor, consent
     }
 
-    public var request: AuthorizationRequest
+    public var purpose: InteractionPurpose
     public var csrfHash: String
     public var bindingHash: String
     public var stage: Stage
@@ -23,10 +23,10 @@ public struct Interaction: Sendable, Codable {
     public var expiresAt: Date
 
     public init(
-        request: AuthorizationRequest, csrfHash: String, bindingHash: String, stage: Stage, startedAt: Date,
+        purpose: InteractionPurpose, csrfHash: String, bindingHash: String, stage: Stage, startedAt: Date,
         pendingUserID: String? = nil, expiresAt: Date
     ) {
-        self.request = request
+        self.purpose = purpose
         self.csrfHash = csrfHash
         self.bindingHash = bindingHash
         self.stage = stage

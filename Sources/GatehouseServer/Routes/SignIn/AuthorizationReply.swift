@@ -35,9 +35,7 @@ struct AuthorizationReply: Sendable {
     }
 
     private func send(_ fields: [(String, String)], to target: AuthorizationReplyTarget, language: String) -> Response {
-        guard let uri = try? RedirectURI(target.redirectURI) else {
-            return Response(status: .badRequest)
-        }
+        let uri = target.redirectURI
         switch target.responseMode {
         case .query:
             return redirect(uri.appendingQuery(fields))

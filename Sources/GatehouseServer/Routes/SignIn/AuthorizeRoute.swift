@@ -3,8 +3,8 @@ import GatehouseCore
 import Hummingbird
 
 /// The authorization endpoint (RFC 6749 §3.1, §4.1.1; OpenID Connect Core §3.1.2), GET and POST.
-/// It decides between: an error page (untrusted client or redirect URI), an error sent back,
-/// the sign-in page, the consent page, or a code.
+/// It parses the request (an error page for an untrusted client or redirect URI, an error sent
+/// back for the rest), then the interaction machine decides: sign-in page, consent page, or a code.
 struct AuthorizeRoute: Sendable {
     let env: SignInEnvironment
     let parser = AuthorizationRequestParser()
@@ -63,22 +63,10 @@ struct AuthorizeRoute: Sendable {
             }
         }
         let (authorization, client) = parsed
-        let current = try await env.session(request, tenant: tenant.name.value)?.session
-        let now = env.time.now()
-        if let session = current, authorization.isSatisfied(by: session, startedAt: now) {
-            return try await SignInFlow(env: env).afterAuthentication(
-                authorization, client: client, session: session, interactionID: nil, startedAt: now, request: request, context: context,
-                language: language, setCookies: [])
-        }
-        if authorization.prompt.contains("none") {
-            let error = CatalogueError(
-                Catalogue.loginRequired, detail: current == nil ? "no session" : "session not reusable (prompt or max_age)")
-            env.record(
-                request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "authorize",
-                scopes: authorization.scopeValue.description, failure: error)
-            return reply.failure(error, target: authorization.reply, issuer: issuer, language: language, context: context)
-        }
-        return try await SignInFlow(env: env).startLogin(
-            authorization, client: client, request: request, context: context, language: language)
+        let session = try await env.session(request, tenant: tenant.name.value)?.session
+        let machine = InteractionMachine(purpose: .authorize(authorization), startedAt: env.time.now())
+        return try await SignInFlow(env: env).carryOut(
+            machine.start(session: session),
+            SignInFlow.Exchange(request: request, context: context, language: language, client: client, machine: machine))
     }
 }

@@ -145,17 +145,14 @@ struct DeviceRoutes: Sendable {
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
             return codePage(tenant: tenant, code: typed, error: error, language: language, context: context)
         }
-        let authorization = AuthorizationRequest.device(
-            tenant: tenant.name.value, clientID: client.id.value, scope: pending.scope,
-            audience: pending.audience, uiLocales: form["ui_locales"], deviceKey: key)
-        let flow = SignInFlow(env: env)
+        let approval = DeviceApproval(
+            tenant: tenant.name, clientID: client.id, scope: Scope(tokens: pending.scope), audience: pending.audience,
+            uiLocales: form["ui_locales"], deviceKey: key)
+        let machine = InteractionMachine(purpose: .device(approval), startedAt: env.time.now())
         // `env.session` honours a session only while its user is enabled and unchanged.
-        if let (_, session) = try await env.session(request, tenant: tenant.name.value) {
-            return try await flow.afterAuthentication(
-                authorization, client: client, session: session, interactionID: nil,
-                startedAt: env.time.now(), request: request, context: context, language: language,
-                setCookies: [])
-        }
-        return try await flow.startLogin(authorization, client: client, request: request, context: context, language: language)
+        let session = try await env.session(request, tenant: tenant.name.value)?.session
+        return try await SignInFlow(env: env).carryOut(
+            machine.start(session: session),
+            SignInFlow.Exchange(request: request, context: context, language: language, client: client, machine: machine))
     }
 }

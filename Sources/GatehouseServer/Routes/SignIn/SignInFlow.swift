@@ -2,160 +2,248 @@ import Foundation
 import GatehouseCore
 import Hummingbird
 
-/// The steps after the authorization request was accepted: sign-in page, second factor,
-/// consent, code. Each page carries the interaction id and a CSRF token; the browser carries a
-/// binding cookie. All three are checked on every POST.
+/// Carries out what the interaction machine (`InteractionMachine`, Core) decides: it renders the
+/// sign-in, second-factor and consent pages, starts sessions, issues codes, records device
+/// decisions and sends errors; it decides nothing itself. Each page carries the interaction id
+/// and a CSRF token; the browser carries a binding cookie. All three are checked on every POST.
 struct SignInFlow: Sendable {
     let env: SignInEnvironment
 
-    private func issuer(_ request: AuthorizationRequest) -> String { request.issuer ?? env.configuration.issuer(request.tenant) }
-    private func action(_ request: AuthorizationRequest, _ path: String) -> String { env.configuration.endpoint(request.tenant, path) }
+    /// One request of an interaction, as the flow answers it.
+    struct Exchange {
+        let request: Request
+        let context: GatehouseContext
+        let language: String
+        let client: Client
+        let machine: InteractionMachine
+        /// The interaction the request posted to, while it is not finished.
+        var interaction: (id: String, csrf: String, value: Interaction)?
+        /// The sign-in log step of an error sent to the client.
+        var failureStep = "authorize"
+        /// The username typed on the sign-in page (shown again after a refusal).
+        var username = ""
+        var setCookies: [Cookie] = []
+        /// The session the user is signed in with, once known.
+        var signedInSession: BrowserSession?
+
+        var purpose: InteractionPurpose { machine.purpose }
+    }
+
+    /// Carries out `outcome`, and what the machine decides after it, until a response.
+    func carryOut(_ outcome: InteractionOutcome, _ exchange: Exchange) async throws -> Response {
+        var exchange = exchange
+        var response: Response
+        switch outcome {
+        case .showSignIn(let error):
+            if let (id, csrf, _) = exchange.interaction, error != nil {
+                response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.username, error: error)
+            } else {
+                let (id, csrf, cookies) = try await newInteraction(exchange, stage: .password)
+                exchange.setCookies += cookies
+                response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.purpose.loginHint ?? "", error: nil)
+            }
+        case .askSecondFactor(let userID, let error):
+            guard let (id, csrf, interaction) = exchange.interaction else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "second factor without an interaction")
+            }
+            if error == nil {
+                var next = interaction
+                next.pendingUserID = userID
+                next.stage = .secondFactor
+                try await env.state.save(next, id: id)
+                record(
+                    exchange, step: "sign_in", failure: nil, scopes: false, detail: "password ok for user \(userID), second factor pending")
+            }
+            response = totpPage(exchange, interactionID: id, csrf: csrf, error: error)
+        case .startSession(let user, let amr):
+            let tenant = exchange.client.tenant.value
+            if let previous = exchange.request.cookies[SignInEnvironment.sessionCookie]?.value {
+                try await env.state.endSession(cookie: previous)
+            }
+            let (cookie, session) = try await env.startSession(user: user, tenant: tenant, amr: amr)
+            record(
+                exchange, step: "sign_in", failure: nil, scopes: false, detail: "user \(user.id) signed in (\(amr.joined(separator: " ")))")
+            exchange.setCookies.append(
+                env.cookie(SignInEnvironment.sessionCookie, value: cookie, tenant: tenant, maxAge: Int(env.policy.sessionLifetime)))
+            return try await signedIn(session, exchange)
+        case .continueWithSession(let session):
+            return try await signedIn(session, exchange)
+        case .askConsent:
+            if let (id, _, _) = exchange.interaction { _ = try await env.state.finish(interactionID: id, now: env.time.now()) }
+            let (id, csrf, cookies) = try await newInteraction(exchange, stage: .consent)
+            exchange.setCookies += cookies
+            let user = try await env.users.user(tenant: exchange.client.tenant, id: try session(exchange).userID)
+            response = consentPage(exchange, user: user, interactionID: id, csrf: csrf)
+        case .issueCode(let rememberConsent):
+            guard case .authorize(let authorization) = exchange.purpose else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "a code for a device sign-in")
+            }
+            guard try await finishInteraction(exchange) else {
+                return env.pages.errorPage(
+                    CatalogueError(Catalogue.interactionExpired, detail: "interaction used twice"), language: exchange.language,
+                    context: exchange.context)
+            }
+            let session = try session(exchange)
+            if rememberConsent { try await remember(exchange, session: session) }
+            let code = try await env.codes.issue(for: authorization, client: exchange.client, session: session, scope: authorization.scope)
+            record(exchange, step: "authorize", failure: nil, detail: "code issued for user \(session.userID)")
+            response = env.reply.success(code: code, target: authorization.reply, issuer: authorization.issuer, language: exchange.language)
+        case .approveDevice(let rememberConsent):
+            guard case .device(let approval) = exchange.purpose else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "a device approval for an authorization request")
+            }
+            let session = try session(exchange)
+            if rememberConsent { try await remember(exchange, session: session) }
+            // Device sign-in: no code and no redirect; the device's next poll takes the approval.
+            try await env.devices.decide(key: approval.deviceKey, approvedBy: session, now: env.time.now())
+            record(exchange, step: "device_approval", failure: nil, detail: "device approved by user \(session.userID)")
+            let pages = env.pages
+            response = pages.notice(
+                pages.ui("deviceTitle", exchange.language), pages.ui("deviceApproved", exchange.language, ["client": exchange.client.name]),
+                language: exchange.language)
+        case .declineDevice:
+            guard case .device(let approval) = exchange.purpose else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "a device decision for an authorization request")
+            }
+            let session = try session(exchange)
+            try await env.devices.decide(key: approval.deviceKey, approvedBy: nil, now: env.time.now())
+            let error = CatalogueError(Catalogue.deviceAuthorizationDeclined, detail: "user \(session.userID) declined the device")
+            record(exchange, step: "device_approval", failure: error)
+            let pages = env.pages
+            response = pages.notice(
+                pages.ui("deviceTitle", exchange.language), pages.ui("deviceDeclined", exchange.language), language: exchange.language)
+        case .failOnPage(let error, let endInteraction):
+            if endInteraction { _ = try await finishInteraction(exchange) }
+            response = env.pages.errorPage(error, language: exchange.language, context: exchange.context)
+        case .failToClient(let error, let target):
+            guard case .authorize(let authorization) = exchange.purpose else {
+                return env.pages.errorPage(error, language: exchange.language, context: exchange.context)
+            }
+            record(exchange, step: exchange.failureStep, failure: error)
+            response = env.reply.failure(
+                error, target: target, issuer: authorization.issuer, language: exchange.language, context: exchange.context)
+        }
+        for cookie in exchange.setCookies { response.setCookie(cookie) }
+        return response
+    }
+
+    // MARK: Steps with I/O
+
+    /// The user is signed in: read the consent they gave before and let the machine decide.
+    private func signedIn(_ session: BrowserSession, _ exchange: Exchange) async throws -> Response {
+        var exchange = exchange
+        exchange.signedInSession = session
+        let granted = try await env.state.consent(
+            tenant: exchange.client.tenant.value, userID: session.userID, clientID: exchange.client.id.value, now: env.time.now())
+        return try await carryOut(exchange.machine.afterSignIn(session: session, granted: granted), exchange)
+    }
+
+    private func session(_ exchange: Exchange) throws -> BrowserSession {
+        guard let session = exchange.signedInSession else {
+            throw CatalogueError(Catalogue.interactionExpired, detail: "no signed-in session at this step")
+        }
+        return session
+    }
+
+    /// Ends the interaction the request posted to (single use); true when there was none.
+    private func finishInteraction(_ exchange: Exchange) async throws -> Bool {
+        guard let (id, _, _) = exchange.interaction else { return true }
+        return try await env.state.finish(interactionID: id, now: env.time.now())
+    }
+
+    private func remember(_ exchange: Exchange, session: BrowserSession) async throws {
+        let now = env.time.now()
+        let tenant = exchange.client.tenant.value
+        let clientID = exchange.client.id.value
+        let previous = try await env.state.consent(tenant: tenant, userID: session.userID, clientID: clientID, now: now)
+        try await env.state.saveConsent(
+            Scope(tokens: previous.tokens + exchange.purpose.scope.tokens), tenant: tenant, userID: session.userID, clientID: clientID,
+            expiresAt: now.addingTimeInterval(env.policy.consentLifetime))
+    }
 
     /// A new interaction for this browser at `stage`; returns its id, CSRF token and the cookies to set.
-    func newInteraction(
-        _ authorization: AuthorizationRequest, stage: Interaction.Stage, startedAt: Date,
-        request: Request
-    ) async throws -> (id: String, csrf: String, cookies: [Cookie]) {
+    private func newInteraction(_ exchange: Exchange, stage: Interaction.Stage) async throws -> (
+        id: String, csrf: String, cookies: [Cookie]
+    ) {
         var cookies: [Cookie] = []
         let binding: String
-        if let existing = request.cookies[SignInEnvironment.browserCookie]?.value, existing.utf8.count >= 32 {
+        if let existing = exchange.request.cookies[SignInEnvironment.browserCookie]?.value, existing.utf8.count >= 32 {
             binding = existing
         } else {
             binding = env.random.token()
-            cookies.append(env.cookie(SignInEnvironment.browserCookie, value: binding, tenant: authorization.tenant, maxAge: nil))
+            cookies.append(
+                env.cookie(SignInEnvironment.browserCookie, value: binding, tenant: exchange.purpose.tenant.value, maxAge: nil))
         }
         let id = env.random.token()
         let csrf = env.random.token()
         let interaction = Interaction(
-            request: authorization, csrfHash: env.hasher.hash(csrf), bindingHash: env.hasher.hash(binding),
-            stage: stage, startedAt: startedAt, expiresAt: env.time.now().addingTimeInterval(env.policy.interactionLifetime))
+            purpose: exchange.purpose, csrfHash: env.hasher.hash(csrf), bindingHash: env.hasher.hash(binding),
+            stage: stage, startedAt: exchange.machine.startedAt,
+            expiresAt: env.time.now().addingTimeInterval(env.policy.interactionLifetime))
         try await env.state.save(interaction, id: id)
         return (id, csrf, cookies)
     }
 
-    func startLogin(_ authorization: AuthorizationRequest, client: Client, request: Request, context: GatehouseContext, language: String)
-        async throws -> Response
-    {
-        let (id, csrf, cookies) = try await newInteraction(authorization, stage: .password, startedAt: env.time.now(), request: request)
-        var response = loginPage(
-            authorization, client: client, interactionID: id, csrf: csrf, username: authorization.loginHint ?? "",
-            error: nil, language: language, context: context)
-        for cookie in cookies { response.setCookie(cookie) }
-        return response
+    private func record(_ exchange: Exchange, step: String, failure: CatalogueError?, scopes: Bool = true, detail: String? = nil) {
+        env.record(
+            exchange.request, context: exchange.context, tenant: exchange.purpose.tenant.value, clientID: exchange.client.id.value,
+            step: step, scopes: scopes ? exchange.purpose.scope.description : nil, failure: failure, detail: detail)
     }
 
-    func loginPage(
-        _ authorization: AuthorizationRequest, client: Client, interactionID: String, csrf: String, username: String,
-        error: CatalogueError?, language: String, context: GatehouseContext
-    ) -> Response {
+    // MARK: Pages
+
+    private func action(_ exchange: Exchange, _ path: String) -> String {
+        env.configuration.endpoint(exchange.purpose.tenant.value, path)
+    }
+
+    func loginPage(_ exchange: Exchange, interactionID: String, csrf: String, username: String, error: CatalogueError?) -> Response {
         let pages = env.pages
+        let language = exchange.language
         let body = pages.login.render([
             "language": language, "title": pages.ui("signInTitle", language),
-            "heading": pages.ui("signInHeading", language, ["client": client.name]),
-            "error": pages.alert(error, language: language, context: context) as Any,
-            "action": action(authorization, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
+            "heading": pages.ui("signInHeading", language, ["client": exchange.client.name]),
+            "error": pages.alert(error, language: language, context: exchange.context) as Any,
+            "action": action(exchange, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
             "focusUsername": username.isEmpty || error != nil,
             "labelUsername": pages.ui("username", language), "labelPassword": pages.ui("password", language),
             "labelSubmit": pages.ui("signInButton", language),
         ])
-        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: authorization.reply.redirectURI)
+        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
     }
 
-    func totpPage(
-        _ authorization: AuthorizationRequest, interactionID: String, csrf: String, error: CatalogueError?, language: String,
-        context: GatehouseContext
-    ) -> Response {
+    func totpPage(_ exchange: Exchange, interactionID: String, csrf: String, error: CatalogueError?) -> Response {
         let pages = env.pages
+        let language = exchange.language
         let body = pages.totp.render([
             "language": language, "title": pages.ui("signInTitle", language), "heading": pages.ui("totpHeading", language),
-            "error": pages.alert(error, language: language, context: context) as Any,
-            "action": action(authorization, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
+            "error": pages.alert(error, language: language, context: exchange.context) as Any,
+            "action": action(exchange, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
             "labelCode": pages.ui("totpLabel", language), "labelSubmit": pages.ui("verifyButton", language),
         ])
-        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: authorization.reply.redirectURI)
+        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
     }
 
-    func consentPage(
-        _ authorization: AuthorizationRequest, client: Client, user: User?, interactionID: String, csrf: String, language: String
-    ) -> Response {
+    func consentPage(_ exchange: Exchange, user: User?, interactionID: String, csrf: String) -> Response {
         let pages = env.pages
-        let scopes = authorization.scope.map { scope in
+        let language = exchange.language
+        let client = exchange.client
+        let scopes = exchange.purpose.scope.tokens.map { scope in
             let key = "scope.\(scope)"
             let text = pages.texts.ui(key, language: language)
             return text == key || text.isEmpty ? pages.ui("scope.other", language, ["scope": scope]) : text
         }
-        let intro = authorization.deviceKey == nil ? "consentIntro" : "deviceWarning"
+        let intro: String
+        switch exchange.purpose {
+        case .authorize: intro = "consentIntro"
+        case .device: intro = "deviceWarning"
+        }
         let body = pages.consent.render([
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("consentHeading", language, ["client": client.name]),
             "intro": pages.ui(intro, language, ["client": client.name, "user": user?.username.value ?? ""]),
-            "scopes": scopes, "action": action(authorization, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
+            "scopes": scopes, "action": action(exchange, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
             "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
         ])
-        return pages.html(body, formTarget: authorization.reply.redirectURI)
-    }
-
-    /// The user is signed in: ask for consent if needed, else issue the code. `startedAt` is when
-    /// the authorization request arrived (the consent step checks the sign-in against it).
-    func afterAuthentication(
-        _ authorization: AuthorizationRequest, client: Client, session: BrowserSession, interactionID: String?,
-        startedAt: Date, request: Request, context: GatehouseContext, language: String,
-        setCookies: [Cookie]
-    ) async throws -> Response {
-        let now = env.time.now()
-        let reply = env.reply
-        let granted = try await env.state.consent(tenant: authorization.tenant, userID: session.userID, clientID: client.id.value, now: now)
-        // A device sign-in always asks (RFC 8628 §5.4: the user confirms the device, not only the scopes).
-        let needsConsent =
-            authorization.deviceKey != nil || authorization.prompt.contains("consent")
-            || !authorization.scopeValue.set.isSubset(of: granted.set)
-        var response: Response
-        if needsConsent {
-            if authorization.prompt.contains("none") {
-                let error = CatalogueError(Catalogue.consentRequired, ["clientId": client.id.value])
-                env.record(
-                    request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize",
-                    scopes: authorization.scopeValue.description, failure: error)
-                response = reply.failure(
-                    error, target: authorization.reply, issuer: issuer(authorization), language: language, context: context)
-            } else {
-                if let interactionID { _ = try await env.state.finish(interactionID: interactionID, now: now) }
-                let (id, csrf, cookies) = try await newInteraction(authorization, stage: .consent, startedAt: startedAt, request: request)
-                let user = try await env.users.user(tenant: client.tenant, id: session.userID)
-                response = consentPage(authorization, client: client, user: user, interactionID: id, csrf: csrf, language: language)
-                for cookie in cookies { response.setCookie(cookie) }
-            }
-        } else {
-            if let interactionID, !(try await env.state.finish(interactionID: interactionID, now: now)) {
-                return env.pages.errorPage(
-                    CatalogueError(Catalogue.interactionExpired, detail: "interaction used twice"), language: language, context: context)
-            }
-            response = try await issueCode(
-                authorization, client: client, session: session, request: request, context: context, language: language)
-        }
-        for cookie in setCookies { response.setCookie(cookie) }
-        return response
-    }
-
-    func issueCode(
-        _ authorization: AuthorizationRequest, client: Client, session: BrowserSession, request: Request, context: GatehouseContext,
-        language: String
-    ) async throws -> Response {
-        if let deviceKey = authorization.deviceKey {
-            // Device sign-in: no code and no redirect; the device's next poll takes the approval.
-            try await env.devices.decide(key: deviceKey, approvedBy: session, now: env.time.now())
-            env.record(
-                request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "device_approval",
-                scopes: authorization.scopeValue.description, failure: nil, detail: "device approved by user \(session.userID)")
-            return env.pages.notice(
-                env.pages.ui("deviceTitle", language), env.pages.ui("deviceApproved", language, ["client": client.name]), language: language
-            )
-        }
-        let code = try await env.codes.issue(for: authorization, client: client, session: session, scope: authorization.scopeValue)
-        env.record(
-            request, context: context, tenant: authorization.tenant, clientID: client.id.value, step: "authorize",
-            scopes: authorization.scopeValue.description, failure: nil, detail: "code issued for user \(session.userID)")
-        return env.reply
-            .success(code: code, target: authorization.reply, issuer: issuer(authorization), language: language)
+        return pages.html(body, formTarget: exchange.purpose.formTarget)
     }
 }
