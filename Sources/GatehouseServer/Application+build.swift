@@ -39,10 +39,13 @@ public struct Gatehouse: Sendable {
         self.store = store
         self.hasher = hasher
         self.time = time
+        let tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        self.tenants = tenants
+        // A tenant's log mode as the tenant cache knows it (a change is seen within cacheTTL).
         self.signIns = SignInLogWriter(
-            store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger)
+            store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
+            mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate })
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
-        self.tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
         self.passwordHasher = BcryptPasswordHasher(cost: configuration.passwordHashCost)
@@ -153,7 +156,8 @@ public struct Gatehouse: Sendable {
                 signIns,
                 Sweeper(
                     store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,
-                    signInRetention: configuration.signInRetention, logger: logger),
+                    signInRetention: configuration.signInRetention, aggregateRetention: configuration.signInAggregateRetention,
+                    logger: logger),
             ] + extraServices,
             logger: logger)
     }

@@ -7,7 +7,7 @@ import NIOCore
 /// travel with every request into its log line, sign-in event and response.
 public struct GatehouseContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Minted when the request arrives (a new GUID per request).
+    /// Minted when the request arrives: a version 7 GUID, ordered by time (`TraceID`).
     public var traceID: String
     /// The `client-request-id` header if it is a usable value, else a new GUID.
     public var correlationID: String
@@ -20,7 +20,7 @@ public struct GatehouseContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.traceID = RandomSource.system.guidString()
+        self.traceID = TraceID.make(now: Date(), random: .system)
         self.correlationID = ""
         self.startedAt = .now
         self.remoteAddress = source.channel.remoteAddress?.ipAddress

@@ -17,8 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var signInFlushInterval: Duration = .milliseconds(100)
     /// How long a tenant's keys are cached before they are read again; a rotation reaches the server within this.
     public var keyRingTTL: TimeInterval = 30
-    /// How long sign-in events are kept.
+    /// How long sign-in events kept whole are kept.
     public var signInRetention: TimeInterval = 30 * 86400
+    /// How long sign-in aggregates (counts per minute) are kept.
+    public var signInAggregateRetention: TimeInterval = 90 * 86400
     /// Lifetimes and limits of user sign-in, codes and refresh tokens.
     public var signIn = SignInPolicy()
     /// bcrypt cost for user passwords (2^cost rounds).

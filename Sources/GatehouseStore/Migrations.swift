@@ -181,6 +181,43 @@ public enum Migrations {
                 // disabled, second factor removed).
                 "ALTER TABLE users ADD COLUMN sessions_valid_after DOUBLE PRECISION"
             ]),
+        Migration(
+            version: 5, name: "sign-in aggregates",
+            statements: [
+                // A whole row that is also counted in an aggregate (the first of its kind in its minute).
+                "ALTER TABLE sign_ins ADD COLUMN aggregated INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE tenants ADD COLUMN sign_in_log TEXT NOT NULL DEFAULT 'aggregate'",
+                """
+                CREATE TABLE IF NOT EXISTS sign_in_aggregates (
+                    tenant TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    step TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    error_code INTEGER NOT NULL,
+                    minute BIGINT NOT NULL,
+                    count BIGINT NOT NULL,
+                    b0 BIGINT NOT NULL,
+                    b1 BIGINT NOT NULL,
+                    b2 BIGINT NOT NULL,
+                    b3 BIGINT NOT NULL,
+                    b4 BIGINT NOT NULL,
+                    b5 BIGINT NOT NULL,
+                    b6 BIGINT NOT NULL,
+                    b7 BIGINT NOT NULL,
+                    b8 BIGINT NOT NULL,
+                    b9 BIGINT NOT NULL,
+                    b10 BIGINT NOT NULL,
+                    b11 BIGINT NOT NULL,
+                    latency_sum_us BIGINT NOT NULL,
+                    first_time DOUBLE PRECISION NOT NULL,
+                    last_time DOUBLE PRECISION NOT NULL,
+                    first_trace_id TEXT NOT NULL,
+                    last_trace_id TEXT NOT NULL,
+                    PRIMARY KEY (tenant, client_id, step, result, error_code, minute)
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS sign_in_aggregates_minute ON sign_in_aggregates (minute)",
+            ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order.

@@ -57,6 +57,7 @@ struct Settings {
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
     var signInRetentionDays: Double { reader.double(forKey: "gatehouse.signin_retention_days", default: 30) }
+    var signInAggregateRetentionDays: Double { reader.double(forKey: "gatehouse.signin_aggregate_retention_days", default: 90) }
     var passwordHashCost: Int { reader.int(forKey: "gatehouse.password_hash_cost", default: 12) }
     var codeLifetime: Double { reader.double(forKey: "gatehouse.code_lifetime_seconds", default: 120) }
     var sessionLifetime: Double { reader.double(forKey: "gatehouse.session_lifetime_seconds", default: 8 * 3600) }
@@ -77,6 +78,7 @@ struct Settings {
         configuration.tls = tls
         configuration.logLevel = logLevel
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
+        configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400
         configuration.passwordHashCost = UInt8(clamping: min(max(passwordHashCost, 4), 31))
         configuration.signIn.codeLifetime = max(codeLifetime, 1)
         configuration.signIn.sessionLifetime = max(sessionLifetime, 60)

@@ -4,7 +4,8 @@ import GatehouseCore
 
 struct SignIns: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "signins", abstract: "Search the sign-in log: every token request, success or failure.")
+        commandName: "signins",
+        abstract: "Search the sign-in log: failures and interactive steps kept whole, repeated machine successes counted per minute.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("trace-id")) var traceID: String?
     @Option(name: .customLong("correlation-id")) var correlationID: String?
@@ -15,6 +16,8 @@ struct SignIns: AsyncParsableCommand {
     @Option(help: "From: ISO 8601 time or an age like 30m, 2h, 7d.") var since: String?
     @Option(help: "Until: ISO 8601 time or an age.") var until: String?
     @Option var limit: Int = 50
+    @Flag(help: "Counts per hour, client, step and code (aggregates and whole rows) instead of rows; --since defaults to 24h.")
+    var summary = false
     @Flag var json = false
 
     func run() async throws {
@@ -22,8 +25,24 @@ struct SignIns: AsyncParsableCommand {
         let query = SignInQuery(
             traceID: traceID, correlationID: correlationID, tenant: tenant, clientID: clientID, errorCode: code,
             result: failures ? .failure : nil, since: try since.map(Self.parseTime), until: try until.map(Self.parseTime), limit: limit)
+        if summary {
+            try await printSummary()
+            return
+        }
         try await withStore(global) { store, _ in
             let events = try await store.signIns(query)
+            if events.isEmpty, let traceID {
+                // Not kept whole: it may have been counted in an aggregate of its minute.
+                let aggregates = try await SignInLookup.aggregates(containing: traceID, in: store)
+                if !aggregates.isEmpty {
+                    if json {
+                        try printJSON(aggregates.map(Self.json))
+                    } else {
+                        for aggregate in aggregates { print(Self.explain(aggregate)) }
+                    }
+                    return
+                }
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -42,6 +61,72 @@ struct SignIns: AsyncParsableCommand {
                     "\(formatter.string(from: event.time))  \(event.tenant)  \(event.clientID ?? "-")  \(event.grantType ?? "-")  \(outcome)  trace=\(event.traceID) correlation=\(event.correlationID)  \(event.latencyMicros)µs  ip=\(event.clientIP ?? "-")"
                 )
                 if let detail = event.detail { print("    detail: \(detail)") }
+            }
+        }
+    }
+
+    /// "aggregated: client C, grant G, 1,234 successes in 12:03 (UTC) …".
+    static func explain(_ aggregate: SignInAggregate) -> String {
+        let key = aggregate.key
+        let formatter = ISO8601DateFormatter()
+        let minute = formatter.string(from: key.start).dropLast(4)  // yyyy-MM-ddTHH:mm
+        let outcome = key.result == .success ? "successes" : "refusals with code \(key.errorCode)"
+        let number = NumberFormatter.localizedString(from: NSNumber(value: aggregate.count), number: .decimal)
+        return
+            "aggregated: tenant \(key.tenant), client \(key.clientID), grant \(key.step), \(number) \(outcome) in \(minute) UTC "
+            + "(first \(formatter.string(from: aggregate.firstTime)) trace \(aggregate.firstTraceID), last \(formatter.string(from: aggregate.lastTime)) trace \(aggregate.lastTraceID)); "
+            + "this request was counted there, not kept whole"
+    }
+
+    static func json(_ aggregate: SignInAggregate) -> [String: Any] {
+        let key = aggregate.key
+        let formatter = ISO8601DateFormatter()
+        return [
+            "aggregated": true, "tenant": key.tenant, "client_id": key.clientID, "grant_type": key.step, "result": key.result.rawValue,
+            "error_code": key.errorCode, "minute": formatter.string(from: key.start), "count": aggregate.count,
+            "latency_buckets": Dictionary(
+                uniqueKeysWithValues: aggregate.buckets.enumerated().map { (LatencyBuckets.label($0.offset), $0.element) }),
+            "latency_mean_us": aggregate.count > 0 ? aggregate.latencySumMicros / aggregate.count : 0,
+            "first_time": formatter.string(from: aggregate.firstTime), "last_time": formatter.string(from: aggregate.lastTime),
+            "first_trace_id": aggregate.firstTraceID, "last_trace_id": aggregate.lastTraceID,
+        ]
+    }
+
+    private func printSummary() async throws {
+        let from = try since.map(Self.parseTime) ?? Date().addingTimeInterval(-86400)
+        let to = try until.map(Self.parseTime) ?? Date()
+        let cap = 100_000
+        try await withStore(global) { store, _ in
+            let aggregates = try await store.signInAggregates(
+                SignInAggregateQuery(
+                    tenant: tenant, clientID: clientID, fromMinute: Int(from.timeIntervalSince1970 / 60),
+                    toMinute: Int(to.timeIntervalSince1970 / 60), limit: cap))
+            let events = try await store.signIns(
+                SignInQuery(tenant: tenant, clientID: clientID, errorCode: code, since: from, until: to, limit: cap))
+            var rows = SignInSummaryRow.hourly(aggregates: aggregates, events: events)
+            if let code { rows = rows.filter { $0.errorCode == code } }
+            if failures { rows = rows.filter { $0.result == .failure } }
+            let formatter = ISO8601DateFormatter()
+            if json {
+                try printJSON(
+                    rows.map {
+                        [
+                            "hour": formatter.string(from: $0.hour), "tenant": $0.tenant, "client_id": $0.clientID, "grant_type": $0.step,
+                            "result": $0.result.rawValue, "error_code": $0.errorCode, "count": $0.count,
+                        ] as [String: Any]
+                    })
+            } else if rows.isEmpty {
+                print("No sign-ins between \(formatter.string(from: from)) and \(formatter.string(from: to)).")
+            } else {
+                print("hour (UTC)\ttenant\tclient\tgrant\tresult\tcode\tcount")
+                for row in rows {
+                    print(
+                        "\(formatter.string(from: row.hour).dropLast(4))\t\(row.tenant)\t\(row.clientID)\t\(row.step)\t\(row.result.rawValue)\t\(row.errorCode == 0 ? "-" : String(row.errorCode))\t\(row.count)"
+                    )
+                }
+            }
+            if aggregates.count == cap || events.count == cap {
+                print("(more than \(cap) rows in the window: the counts above are incomplete; narrow --since/--until)")
             }
         }
     }

@@ -4,7 +4,31 @@ import GatehouseCore
 import GatehouseServer
 
 struct Tenants: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and list tenants.", subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and configure tenants.", subcommands: [Create.self, List.self, Configure.self])
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a tenant's settings.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Tenant name.") var name: String
+        @Option(
+            name: .customLong("sign-in-log"),
+            help:
+                "aggregate (default: repeated machine successes counted per minute, failures and interactive steps kept whole) or full (every request kept whole)."
+        )
+        var signInLog: String?
+
+        func run() async throws {
+            let tenant = try parseTenant(name)
+            guard let raw = signInLog else { throw ValidationError("nothing to set: give --sign-in-log aggregate|full") }
+            guard let mode = SignInLogMode(rawValue: raw) else { throw ValidationError("--sign-in-log must be aggregate or full") }
+            try await withStore(global) { store, _ in
+                guard try await store.setSignInLogMode(mode, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
+                print(
+                    "Tenant '\(tenant)': sign-in log \(mode.rawValue) (running servers apply it within their cache time, 5 s by default).")
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant with its signing keys.")
@@ -46,12 +70,13 @@ struct Tenants: AsyncParsableCommand {
                             [
                                 "name": $0.name.value, "id": $0.id.uuidString.lowercased(), "display_name": $0.displayName,
                                 "algorithm": $0.signingAlgorithm.rawValue, "access_token_lifetime": $0.accessTokenLifetime,
+                                "sign_in_log": $0.signInLog.rawValue,
                             ] as [String: Any]
                         })
                 } else {
                     for tenant in tenants {
                         print(
-                            "\(tenant.name)\t\(tenant.signingAlgorithm.rawValue)\t\(tenant.id.uuidString.lowercased())\t\(tenant.displayName)"
+                            "\(tenant.name)\t\(tenant.signingAlgorithm.rawValue)\t\(tenant.id.uuidString.lowercased())\tsign-in log \(tenant.signInLog.rawValue)\t\(tenant.displayName)"
                         )
                     }
                 }

@@ -44,7 +44,15 @@ final class FailingClientStore: GatehouseStore {
     func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
-    func purgeSignIns(before cutoff: Date) async throws -> Int { try await inner.purgeSignIns(before: cutoff) }
+    func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int { try await inner.purgeSignIns(before: cutoff, limit: limit) }
+    func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws { try await inner.addSignInAggregates(aggregates) }
+    func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate] { try await inner.signInAggregates(query) }
+    func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.purgeSignInAggregates(before: cutoff, limit: limit)
+    }
+    func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
+        try await inner.setSignInLogMode(mode, tenant: tenant)
+    }
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
         try await inner.setting(key, insertingIfAbsent: proposed)
     }

@@ -10,11 +10,14 @@ public struct Tenant: Sendable, Hashable {
     /// Access token lifetime in seconds.
     public var accessTokenLifetime: Int
     public let createdAt: Date
+    /// How the sign-in log keeps repeated machine successes (`gatehouse tenants set --sign-in-log`).
+    public var signInLog: SignInLogMode
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
-        accessTokenLifetime: Int = 3600, createdAt: Date
+        accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate
     ) {
+        self.signInLog = signInLog
         self.name = name
         self.id = id
         self.displayName = displayName

@@ -1,6 +1,7 @@
 import Foundation
 
-/// One token request, success or failure, as the sign-in log records it.
+/// One request (token endpoint, browser step, introspection, revocation), success or failure,
+/// as the sign-in log keeps it whole.
 public struct SignInEvent: Sendable, Hashable, Codable {
     public enum Result: String, Sendable, Codable { case success, failure }
 
@@ -19,11 +20,13 @@ public struct SignInEvent: Sendable, Hashable, Codable {
     public var clientIP: String?
     public var userAgent: String?
     public var latencyMicros: Int
+    /// Also counted in an aggregate (`SignInAggregator`: the first of its kind in its minute).
+    public var countedInAggregate: Bool
 
     public init(
         time: Date, tenant: String, clientID: String?, grantType: String?, scopes: String?, result: Result,
         errorCode: Int?, error: String?, detail: String?, traceID: String, correlationID: String,
-        clientIP: String?, userAgent: String?, latencyMicros: Int
+        clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false
     ) {
         self.time = time
         self.tenant = tenant
@@ -39,6 +42,7 @@ public struct SignInEvent: Sendable, Hashable, Codable {
         self.clientIP = clientIP
         self.userAgent = userAgent
         self.latencyMicros = latencyMicros
+        self.countedInAggregate = countedInAggregate
     }
 }
 

@@ -10,6 +10,7 @@ public final class InMemoryStore: GatehouseStore {
         var keys: [TenantName: [SigningKeyRecord]] = [:]
         var oneTime: [String: Date] = [:]
         var signIns: [SignInEvent] = []
+        var signInAggregates: [SignInAggregate.Key: SignInAggregate] = [:]
         var settings: [String: String] = [:]
         var users: [TenantName: [String: User]] = [:]
         var failures: [String: (count: Int, last: Date)] = [:]
@@ -22,6 +23,14 @@ public final class InMemoryStore: GatehouseStore {
     let state = Mutex(State())
 
     public init() {}
+
+    public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
+        state.withLock { state in
+            guard state.tenants[tenant] != nil else { return false }
+            state.tenants[tenant]?.signInLog = mode
+            return true
+        }
+    }
 
     public func createTenant(_ tenant: Tenant) async throws {
         try state.withLock { state in
@@ -145,11 +154,42 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
-    public func purgeSignIns(before cutoff: Date) async throws -> Int {
+    public func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int {
         state.withLock { state in
-            let before = state.signIns.count
-            state.signIns.removeAll { $0.time < cutoff }
-            return before - state.signIns.count
+            let old = state.signIns.indices.filter { state.signIns[$0].time < cutoff }
+                .sorted { state.signIns[$0].time < state.signIns[$1].time }.prefix(limit)
+            for index in old.sorted(by: >) { state.signIns.remove(at: index) }
+            return old.count
+        }
+    }
+
+    public func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws {
+        state.withLock { state in
+            for aggregate in aggregates {
+                if state.signInAggregates[aggregate.key] != nil {
+                    state.signInAggregates[aggregate.key]?.merge(aggregate)
+                } else {
+                    state.signInAggregates[aggregate.key] = aggregate
+                }
+            }
+        }
+    }
+
+    public func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate] {
+        state.withLock { state in
+            Array(
+                state.signInAggregates.values.filter(query.matches).sorted {
+                    ($0.key.minute, $0.lastTime) > ($1.key.minute, $1.lastTime)
+                }.prefix(query.limit))
+        }
+    }
+
+    public func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int {
+        state.withLock { state in
+            let minute = Int((cutoff.timeIntervalSince1970 / 60).rounded(.down))
+            let old = state.signInAggregates.keys.filter { $0.minute < minute }.sorted { $0.minute < $1.minute }.prefix(limit)
+            for key in old { state.signInAggregates[key] = nil }
+            return old.count
         }
     }
 

@@ -4,9 +4,12 @@ import Foundation
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A record with this key exists already.
     case conflict(String)
+    /// A stored row that cannot be read back (its table and what is wrong).
+    case corrupt(String)
     public var description: String {
         switch self {
         case .conflict(let what): "already exists: \(what)"
+        case .corrupt(let what): "unreadable row: \(what)"
         }
     }
 }
@@ -18,6 +21,8 @@ public protocol TenantStore: Sendable {
     /// The tenant with this GUID (Entra-style addressing).
     func tenant(id: UUID) async throws -> Tenant?
     func tenants() async throws -> [Tenant]
+    /// Sets how the tenant's sign-in log keeps repeated machine successes; false if there is no such tenant.
+    func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
 }
 
 public protocol ClientStore: Sendable {
@@ -55,12 +60,34 @@ public protocol ReplayStore: Sendable {
 }
 
 public protocol SignInLogStore: Sendable {
+    /// Keeps events whole.
     func append(_ events: [SignInEvent]) async throws
     /// Matching events, newest first, at most `query.limit`.
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent]
-    /// Deletes events older than `cutoff` (retention); returns how many.
+    /// Adds aggregates to the stored ones of the same key (counts, buckets and latency summed,
+    /// first and last kept), each in one statement, so that writers on several nodes add up.
+    func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws
+    /// Matching aggregates, newest minute first, at most `query.limit`.
+    func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate]
+    /// Deletes at most `limit` of the events older than `cutoff` (retention); returns how many.
     @discardableResult
-    func purgeSignIns(before cutoff: Date) async throws -> Int
+    func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int
+    /// Deletes at most `limit` of the aggregates whose minute began before `cutoff`; returns how many.
+    @discardableResult
+    func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int
+}
+
+extension SignInLogStore {
+    /// Deletes every event older than `cutoff`, in batches of `batch`; returns how many.
+    @discardableResult
+    public func purgeSignIns(before cutoff: Date, batch: Int = 10_000) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await purgeSignIns(before: cutoff, limit: batch)
+            total += deleted
+            if deleted < batch { return total }
+        }
+    }
 }
 
 /// Server-wide settings, such as the secret hashing key.
