@@ -3,6 +3,8 @@ import GatehouseCore
 import GatehouseServer
 import HTTPTypes
 import HummingbirdTesting
+import Logging
+import Synchronization
 import Testing
 
 /// The sign-in log through the real router: repeated machine successes counted, everything a
@@ -138,5 +140,54 @@ import Testing
         for _ in 0..<5 { await sweeper.sweep() }
         #expect(try await store.signIns(SignInQuery(limit: 1_000)).count == 31)
         #expect(try await store.signInAggregates(SignInAggregateQuery(limit: 1_000)).count == 91)
+    }
+
+    /// A database that fails now and then loses nothing: what was not written is written later, once.
+    @Test func failedWritesAreRetriedWithoutDoubleCounting() async throws {
+        let store = FlakyLogStore()
+        let writer = SignInLogWriter(store: store, interval: .seconds(3600), logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let now = Date()
+        for round in 0..<6 {
+            store.failing.withLock { $0 = round % 2 == 0 }
+            for event in 0..<100 {
+                let time = now.addingTimeInterval(Double(round * 100 + event) * 0.0001)
+                writer.record(
+                    SignInEvent(
+                        time: time, tenant: "contoso", clientID: "svc", grantType: event % 10 == 0 ? "authorize" : "introspection",
+                        scopes: nil, result: .success, errorCode: nil, error: nil, detail: nil,
+                        traceID: TraceID.make(now: time, random: .system), correlationID: "c", clientIP: nil, userAgent: nil,
+                        latencyMicros: 1))
+            }
+            await writer.flush()
+        }
+        store.failing.withLock { $0 = false }
+        await writer.flush()
+        let aggregated = try await store.inner.signInAggregates(SignInAggregateQuery()).reduce(0) { $0 + $1.count }
+        let whole = try await store.inner.signIns(SignInQuery(limit: 10_000))
+        #expect(aggregated == 540)
+        #expect(whole.filter { $0.grantType == "authorize" }.count == 60)
+        #expect(Set(whole.map(\.traceID)).count == whole.count)
+    }
+}
+
+/// A sign-in log store whose writes fail while `failing` is set.
+final class FlakyLogStore: SignInLogStore {
+    let inner = InMemoryStore()
+    let failing = Mutex(false)
+    struct Down: Error {}
+
+    func append(_ events: [SignInEvent]) async throws {
+        if failing.withLock({ $0 }) { throw Down() }
+        try await inner.append(events)
+    }
+    func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
+    func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws {
+        if failing.withLock({ $0 }) { throw Down() }
+        try await inner.addSignInAggregates(aggregates)
+    }
+    func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate] { try await inner.signInAggregates(query) }
+    func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int { try await inner.purgeSignIns(before: cutoff, limit: limit) }
+    func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.purgeSignInAggregates(before: cutoff, limit: limit)
     }
 }

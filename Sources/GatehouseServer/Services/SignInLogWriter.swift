@@ -14,8 +14,8 @@ public final class SignInLogWriter: Service {
     /// How a tenant's log is kept, by the tenant segment the request named.
     public typealias ModeLookup = @Sendable (String) async -> SignInLogMode
 
-    private struct State {
-        var buffer: [SignInEvent] = []
+    /// What flushes work on; requests never touch it (they only append to `buffer`).
+    private struct Aggregation {
         var aggregator = SignInAggregator()
         /// Whole events of a batch whose write failed, written first next time.
         var unwritten: [SignInEvent] = []
@@ -26,7 +26,8 @@ public final class SignInLogWriter: Service {
     private let interval: Duration
     private let logger: Logger
     private let mode: ModeLookup
-    private let state = Mutex(State())
+    private let buffer = Mutex<[SignInEvent]>([])
+    private let aggregation = Mutex(Aggregation())
     /// One flush at a time (the service loop, a shutdown, a test): aggregates are taken whole.
     private let flushing = Mutex(false)
     private let droppedCount = Atomic<Int>(0)
@@ -46,9 +47,9 @@ public final class SignInLogWriter: Service {
 
     /// Queues an event. Never blocks and never waits for the database.
     public func record(_ event: SignInEvent) {
-        let accepted = state.withLock { state in
-            guard state.buffer.count < capacity else { return false }
-            state.buffer.append(event)
+        let accepted = buffer.withLock { buffer in
+            guard buffer.count < capacity else { return false }
+            buffer.append(event)
             return true
         }
         if !accepted { droppedCount.add(1, ordering: .relaxed) }
@@ -59,7 +60,7 @@ public final class SignInLogWriter: Service {
     public var written: Int { writtenCount.load(ordering: .relaxed) }
     /// Events written as part of an aggregate count (the first of each minute is also written whole).
     public var aggregated: Int { aggregatedCount.load(ordering: .relaxed) }
-    public var pending: Int { state.withLock { $0.buffer.count } }
+    public var pending: Int { buffer.withLock { $0.count } }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -83,16 +84,16 @@ public final class SignInLogWriter: Service {
         }
         defer { flushing.withLock { $0 = false } }
         while true {
-            let batch = state.withLock { state -> [SignInEvent] in
-                let taken = Array(state.buffer.prefix(5_000))
-                state.buffer.removeFirst(taken.count)
+            let batch = buffer.withLock { buffer -> [SignInEvent] in
+                let taken = Array(buffer.prefix(5_000))
+                buffer.removeFirst(taken.count)
                 return taken
             }
             var modes: [String: SignInLogMode] = [:]
             for event in batch where modes[event.tenant] == nil && SignInAggregator.key(of: event) != nil {
                 modes[event.tenant] = await mode(event.tenant)
             }
-            let (whole, aggregates) = state.withLock { state -> ([SignInEvent], [SignInAggregate]) in
+            let (whole, aggregates) = aggregation.withLock { state -> ([SignInEvent], [SignInAggregate]) in
                 var whole = state.unwritten
                 state.unwritten = []
                 for event in batch {
@@ -106,14 +107,14 @@ public final class SignInLogWriter: Service {
                 aggregatedCount.add(aggregates.reduce(0) { $0 + $1.count }, ordering: .relaxed)
             } catch {
                 logger.error("sign-in aggregate write failed; will retry", metadata: ["error": "\(error)", "keys": "\(aggregates.count)"])
-                state.withLock { $0.aggregator.restore(aggregates) }
+                aggregation.withLock { $0.aggregator.restore(aggregates) }
             }
             do {
                 try await store.append(whole)
                 writtenCount.add(whole.count, ordering: .relaxed)
             } catch {
                 logger.error("sign-in log write failed; will retry", metadata: ["error": "\(error)", "events": "\(whole.count)"])
-                state.withLock { state in state.unwritten = Array(whole.prefix(capacity)) + state.unwritten }
+                aggregation.withLock { state in state.unwritten = Array(whole.prefix(capacity)) + state.unwritten }
                 return
             }
             if batch.isEmpty { return }
