@@ -65,7 +65,7 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         try container.encodeIfPresent(scope, forKey: .scope)
         try container.encodeIfPresent(authTime, forKey: .authTime)
         try container.encodeIfPresent(grantID, forKey: .grantID)
-        try additional.encode(into: encoder)
+        if !additional.isEmpty { try additional.encode(into: encoder) }
     }
 
     public init(from decoder: any Decoder) throws {

@@ -77,7 +77,7 @@ public struct IDTokenClaims: JWTPayload, Sendable, Equatable {
         try container.encodeIfPresent(preferredUsername, forKey: .preferredUsername)
         try container.encodeIfPresent(email, forKey: .email)
         try container.encodeIfPresent(emailVerified, forKey: .emailVerified)
-        try additional.encode(into: encoder)
+        if !additional.isEmpty { try additional.encode(into: encoder) }
     }
 
     public init(from decoder: any Decoder) throws {

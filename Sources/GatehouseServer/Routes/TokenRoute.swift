@@ -29,13 +29,16 @@ struct TokenRoute: Sendable {
     /// Registers the endpoint in a dialect's group (`/{tenant}/oauth2/token`, `/{tenant}/oauth2/v2.0/token`).
     func register(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
         let path = RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("token"))
-        router.post(path) { request, context in await self.handle(request, context: context) }
+        // The dialect's success headers, built once.
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(dialect.tokenResponseHeaders)
+        router.post(path) { [headers] request, context in await self.handle(request, context: context, headers: headers) }
         for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
-            router.on(path, method: method) { request, context in await self.handle(request, context: context) }
+            router.on(path, method: method) { [headers] request, context in await self.handle(request, context: context, headers: headers) }
         }
     }
 
-    func handle(_ request: Request, context: GatehouseContext) async -> Response {
+    func handle(_ request: Request, context: GatehouseContext, headers: HTTPFields) async -> Response {
         let tenantSegment = context.parameters.get("tenant") ?? ""
         var context = context
         context.rendering.realm = tenantSegment
@@ -43,7 +46,7 @@ struct TokenRoute: Sendable {
         var failure: CatalogueError? = nil
         var response: Response
         do {
-            response = try await run(request, context: &context, tenantSegment: tenantSegment, progress: &progress)
+            response = try await run(request, context: &context, tenantSegment: tenantSegment, progress: &progress, headers: headers)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "token")
             failure = caught
@@ -64,9 +67,9 @@ struct TokenRoute: Sendable {
         return response
     }
 
-    private func run(_ request: Request, context: inout GatehouseContext, tenantSegment: String, progress: inout Progress)
-        async throws -> Response
-    {
+    private func run(
+        _ request: Request, context: inout GatehouseContext, tenantSegment: String, progress: inout Progress, headers: HTTPFields
+    ) async throws -> Response {
         guard request.method == .post else {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
@@ -88,8 +91,6 @@ struct TokenRoute: Sendable {
         progress.scopes = outcome.scope.description
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        headers.append(dialect.tokenResponseHeaders)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
     }
 
