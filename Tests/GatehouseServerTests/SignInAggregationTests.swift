@@ -145,7 +145,8 @@ import Testing
     /// A database that fails now and then loses nothing: what was not written is written later, once.
     @Test func failedWritesAreRetriedWithoutDoubleCounting() async throws {
         let store = FlakyLogStore()
-        let writer = SignInLogWriter(store: store, interval: .seconds(3600), logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let writer = SignInLogWriter(
+            store: store, interval: .seconds(3600), logger: .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let now = Date()
         for round in 0..<6 {
             store.failing.withLock { $0 = round % 2 == 0 }
