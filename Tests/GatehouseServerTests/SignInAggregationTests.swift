@@ -57,6 +57,26 @@ import Testing
         #expect(harness.gatehouse.signIns.aggregated == 300)
     }
 
+    /// Interactive steps are never aggregated, however often they repeat: every sign-in and code is a row.
+    @Test func interactiveStepsAreKeptWholeEveryTime() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            for _ in 0..<3 {
+                let reply = try await harness.signIn(Browser(client), uri: harness.authorizeURI(pkce: PKCEPair()))
+                #expect(reply.status == .ok || reply.status == .seeOther)
+            }
+        }
+        await harness.gatehouse.signIns.flush()
+        let events = try await harness.store.signIns(SignInQuery(tenant: "contoso", limit: 1_000))
+        for step in ["authorize", "sign_in"] {
+            let rows = events.filter { $0.grantType == step && $0.result == .success }
+            #expect(rows.count >= 3, "\(step)")
+            #expect(rows.allSatisfy { !$0.countedInAggregate && $0.clientID == "web" && !$0.traceID.isEmpty && !$0.correlationID.isEmpty })
+            #expect(rows.allSatisfy { $0.detail?.isEmpty == false })
+        }
+        #expect(try await harness.store.signInAggregates(SignInAggregateQuery()).isEmpty)
+    }
+
     @Test func anAggregatedTraceIDIsExplained() async throws {
         let harness = try await Harness.make()
         let traces = try await Self.tokens(harness, count: 40, parallel: 4)

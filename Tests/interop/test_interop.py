@@ -162,3 +162,41 @@ def test_cli_reports_bad_arguments_clearly(server):
     assert no_tenant.returncode != 0 and "does not exist" in no_tenant.stderr
     bad_scope = server.cli("clients", "create", "--tenant", "default", "--name", "x", "--scope", 'a"b', check=False)
     assert bad_scope.returncode != 0 and "not a valid scope" in bad_scope.stderr
+
+
+def test_aggregated_sign_in_log_through_the_cli(fresh_server):
+    """Repeated client credentials successes are counted, failures kept whole; the CLI explains an
+    aggregated trace ID, sums per hour, and switches a tenant to full logging."""
+    client = fresh_server.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
+    url = f"{fresh_server.base}/default/oauth2/token"
+    session = requests.Session()
+    traces = []
+    for _ in range(200):
+        response = session.post(url, data={"grant_type": "client_credentials"}, auth=(client["client_id"], client["client_secret"]), timeout=10)
+        assert response.status_code == 200
+        traces.append(response.headers["X-Trace-Id"])
+    failures = [session.post(url, data={"grant_type": "client_credentials"}, auth=(client["client_id"], "wrong"), timeout=10)
+                .json()["trace_id"] for _ in range(3)]
+    assert all(uuid.UUID(trace).version == 7 for trace in traces + failures)
+    fresh_server.process.send_signal(signal.SIGTERM)
+    assert fresh_server.process.wait(timeout=30) == 0
+
+    kept = {e["traceID"] for e in json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)}
+    assert set(failures) <= kept
+    assert 1 <= len(kept - set(failures)) <= 2, "only the first success of each minute is kept whole"
+    aggregated = next(trace for trace in traces if trace not in kept)
+    text = fresh_server.cli("signins", "--trace-id", aggregated).stdout
+    assert f"aggregated: tenant default, client {client['client_id']}, grant client_credentials," in text
+    explained = json.loads(fresh_server.cli("signins", "--trace-id", aggregated, "--json").stdout)
+    assert explained and all(a["aggregated"] and a["client_id"] == client["client_id"] for a in explained)
+
+    summary = json.loads(fresh_server.cli("signins", "--summary", "--since", "1h", "--json").stdout)
+    successes = sum(row["count"] for row in summary if row["result"] == "success" and row["client_id"] == client["client_id"])
+    refused = sum(row["count"] for row in summary if row["error_code"] == 7000215)
+    assert (successes, refused) == (200, 3)
+
+    fresh_server.cli("tenants", "set", "default", "--sign-in-log", "full")
+    tenants = json.loads(fresh_server.cli("tenants", "list", "--json").stdout)
+    assert [t["sign_in_log"] for t in tenants if t["name"] == "default"] == ["full"]
+    bad = fresh_server.cli("tenants", "set", "default", "--sign-in-log", "sometimes", check=False)
+    assert bad.returncode != 0 and "aggregate or full" in bad.stderr
