@@ -43,14 +43,15 @@ public struct SQLStore: GatehouseStore {
     }
 
     static func tenant(_ row: any SQLRow) throws -> Tenant {
-        Tenant(
-            name: try TenantName(try row.decode(column: "name", as: String.self)),
-            id: UUID(uuidString: try row.decode(column: "id", as: String.self)) ?? UUID(),
+        let name = try row.decode(column: "name", as: String.self)
+        return Tenant(
+            name: try TenantName(name),
+            id: try parse(row, "id", table: "tenants", key: name, UUID.init(uuidString:)),
             displayName: try row.decode(column: "display_name", as: String.self),
-            signingAlgorithm: SigningAlgorithm(rawValue: try row.decode(column: "signing_algorithm", as: String.self)) ?? .es256,
+            signingAlgorithm: try parse(row, "signing_algorithm", table: "tenants", key: name, SigningAlgorithm.init(rawValue:)),
             accessTokenLifetime: try row.decode(column: "access_token_lifetime", as: Int.self),
             createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
-            signInLog: SignInLogMode(rawValue: try row.decode(column: "sign_in_log", as: String.self)) ?? .aggregate)
+            signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)))
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
@@ -87,14 +88,26 @@ public struct SQLStore: GatehouseStore {
         try await db.raw("SELECT * FROM clients WHERE tenant = \(bind: tenant.value) ORDER BY client_id").all().map(Self.client)
     }
 
+    /// A column read into a value type; a value that does not parse is `StoreError.corrupt`
+    /// naming the table, the row's key and the column, never a silent default.
+    static func parse<T>(_ row: any SQLRow, _ column: String, table: String, key: String, _ make: (String) -> T?) throws -> T {
+        let raw = try row.decode(column: column, as: String.self)
+        guard let value = make(raw) else {
+            throw StoreError.corrupt("\(table) \(key): \(column) '\(raw.prefix(64))'")
+        }
+        return value
+    }
+
     static func words(_ value: String) -> [String] { value.split(separator: " ").map(String.init) }
 
     static func client(_ row: any SQLRow) throws -> Client {
-        Client(
-            tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
-            id: try ClientID(try row.decode(column: "client_id", as: String.self)),
+        let tenant = try row.decode(column: "tenant", as: String.self)
+        let id = try row.decode(column: "client_id", as: String.self)
+        return Client(
+            tenant: try TenantName(tenant),
+            id: try ClientID(id),
             name: try row.decode(column: "name", as: String.self),
-            type: ClientType(rawValue: try row.decode(column: "client_type", as: String.self)) ?? .confidential,
+            type: try parse(row, "client_type", table: "clients", key: "\(tenant)/\(id)", ClientType.init(rawValue:)),
             authMethods: Set(words(try row.decode(column: "auth_methods", as: String.self)).compactMap(ClientAuthMethod.init(rawValue:))),
             grantTypes: Set(words(try row.decode(column: "grant_types", as: String.self)).map(GrantType.init(rawValue:))),
             allowedScopes: Scope(tokens: words(try row.decode(column: "allowed_scopes", as: String.self))),
@@ -178,12 +191,14 @@ public struct SQLStore: GatehouseStore {
 
     public func keys(tenant: TenantName) async throws -> [SigningKeyRecord] {
         try await db.raw("SELECT * FROM signing_keys WHERE tenant = \(bind: tenant.value) ORDER BY created_at, kid").all().map { row in
-            SigningKeyRecord(
+            let kid = try row.decode(column: "kid", as: String.self)
+            return SigningKeyRecord(
                 tenant: tenant,
-                kid: try row.decode(column: "kid", as: String.self),
-                algorithm: SigningAlgorithm(rawValue: try row.decode(column: "algorithm", as: String.self)) ?? .es256,
+                kid: kid,
+                algorithm: try Self.parse(
+                    row, "algorithm", table: "signing_keys", key: "\(tenant)/\(kid)", SigningAlgorithm.init(rawValue:)),
                 privateKey: try row.decode(column: "private_key", as: String.self),
-                status: KeyStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .retired,
+                status: try Self.parse(row, "status", table: "signing_keys", key: "\(tenant)/\(kid)", KeyStatus.init(rawValue:)),
                 createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
         }
     }
@@ -252,17 +267,18 @@ public struct SQLStore: GatehouseStore {
         if let since = query.since { select.where("time", .greaterThanOrEqual, since.timeIntervalSince1970) }
         if let until = query.until { select.where("time", .lessThanOrEqual, until.timeIntervalSince1970) }
         return try await select.orderBy("time", .descending).limit(query.limit).all().map { row in
-            SignInEvent(
+            let traceID = try row.decode(column: "trace_id", as: String.self)
+            return SignInEvent(
                 time: Date(timeIntervalSince1970: try row.decode(column: "time", as: Double.self)),
                 tenant: try row.decode(column: "tenant", as: String.self),
                 clientID: try row.decode(column: "client_id", as: String?.self),
                 grantType: try row.decode(column: "grant_type", as: String?.self),
                 scopes: try row.decode(column: "scopes", as: String?.self),
-                result: SignInEvent.Result(rawValue: try row.decode(column: "result", as: String.self)) ?? .failure,
+                result: try Self.parse(row, "result", table: "sign_ins", key: traceID, SignInEvent.Result.init(rawValue:)),
                 errorCode: try row.decode(column: "error_code", as: Int?.self),
                 error: try row.decode(column: "error", as: String?.self),
                 detail: try row.decode(column: "detail", as: String?.self),
-                traceID: try row.decode(column: "trace_id", as: String.self),
+                traceID: traceID,
                 correlationID: try row.decode(column: "correlation_id", as: String.self),
                 clientIP: try row.decode(column: "client_ip", as: String?.self),
                 userAgent: try row.decode(column: "user_agent", as: String?.self),
@@ -330,10 +346,9 @@ public struct SQLStore: GatehouseStore {
         if let from = query.fromMinute { select.where("minute", .greaterThanOrEqual, from) }
         if let to = query.toMinute { select.where("minute", .lessThanOrEqual, to) }
         return try await select.orderBy("minute", .descending).orderBy("last_time", .descending).limit(query.limit).all().map { row in
-            let result = try row.decode(column: "result", as: String.self)
-            guard let parsed = SignInEvent.Result(rawValue: result) else {
-                throw StoreError.corrupt("sign_in_aggregates: result '\(result)'")
-            }
+            let minute = try row.decode(column: "minute", as: Int.self)
+            let parsed = try Self.parse(
+                row, "result", table: "sign_in_aggregates", key: "minute \(minute)", SignInEvent.Result.init(rawValue:))
             return SignInAggregate(
                 key: SignInAggregate.Key(
                     tenant: try row.decode(column: "tenant", as: String.self),

@@ -115,3 +115,25 @@ import Testing
         }
     }
 }
+
+/// A stored value that does not parse is an error naming its table and key, never a silent default.
+@Suite struct CorruptRowTests {
+    @Test func unreadableValuesAreErrorsNamingTableAndKey() async throws {
+        let database = try await SQLiteDatabase.open(path: ":memory:")
+        let store = database.store
+        let tenant = try sampleTenant()
+        try await store.createTenant(tenant)
+        try await store.db.raw("UPDATE tenants SET signing_algorithm = 'HS256' WHERE name = \(bind: tenant.name.value)").run()
+        do {
+            _ = try await store.tenant(named: tenant.name)
+            Issue.record("a tenant with an unknown algorithm was read")
+        } catch let error as StoreError {
+            #expect(error == .corrupt("tenants \(tenant.name.value): signing_algorithm 'HS256'"))
+        }
+        try await store.db.raw("UPDATE tenants SET signing_algorithm = 'ES256', id = 'not-a-guid'").run()
+        await #expect(throws: StoreError.corrupt("tenants \(tenant.name.value): id 'not-a-guid'")) {
+            _ = try await store.tenants()
+        }
+        try await database.close()
+    }
+}
