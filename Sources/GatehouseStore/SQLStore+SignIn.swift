@@ -197,21 +197,26 @@ extension SQLStore {
         ).all()).isEmpty
     }
 
+    /// The successor is recorded first and the grant moved second, each one statement: whoever
+    /// sees the grant at the new generation also finds its live token (a request racing the
+    /// rotation answers the same successor). Racing rotators record the same successor (it is
+    /// derived from the presented token), and only one of them moves the grant.
     public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
-        let moved = try await db.raw(
-            """
-            UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
-            WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
-            """
-        ).all()
-        guard !moved.isEmpty else { return false }
         try await db.raw(
             """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-            VALUES (\(bind: newHash), \(bind: grantID), \(bind: generation + 1), \(bind: now.timeIntervalSince1970))
+            SELECT \(bind: newHash), grant_id, generation + 1, \(bind: now.timeIntervalSince1970) FROM grants
+            WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
+            ON CONFLICT DO NOTHING
             """
         ).run()
-        return true
+        return
+            !(try await db.raw(
+                """
+                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
+                WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
+                """
+            ).all()).isEmpty
     }
 
     public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {

@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test(arguments: Store.allCases)
-    func parallelRefreshesWithinGraceAllSucceedAndTheGrantAdvancesOnce(store: Store) async throws {
+    func parallelRefreshesWithinGraceAllSucceedWithOneSuccessor(store: Store) async throws {
         let (harness, close) = try await harness(store, grace: 30)
         defer { Task { try? await close() } }
         try await harness.withClient { client in
@@ -66,9 +66,12 @@ import Testing
             #expect(results.allSatisfy { $0.status == 200 }, "statuses \(results.map(\.status))")
             let grant = try #require(try await grant(of: tokens["access_token"] as? String ?? "", in: harness))
             #expect(grant.generation == 1 && grant.revokedAt == nil)
-            // Every issued token belongs to the one grant at its current generation.
+            // Every request got the same successor (issue 12: exactly one live refresh token per
+            // grant; before, each retry minted another), at the grant's current generation, each
+            // with its own access token.
             let issued = results.compactMap(\.refreshToken)
-            #expect(Set(issued).count == 40)
+            #expect(issued.count == 40 && Set(issued).count == 1)
+            #expect(Set(results.compactMap(\.accessToken)).count == 40)
             for token in issued {
                 let record = try #require(try await harness.store.refreshToken(hash: harness.gatehouse.hasher.hash(token)))
                 #expect(record.grantID == grant.id && record.generation == 1)
@@ -76,6 +79,29 @@ import Testing
             // The next rotation from any of them advances the grant; the others become replaced tokens.
             #expect(try await harness.refresh(client, issued[0]).status == .ok)
             #expect(try await harness.store.grant(id: grant.id)?.generation == 2)
+        }
+    }
+
+    /// After the grace period the replaced token is reuse: invalid_grant, and the grant (with
+    /// its live successor) is revoked.
+    @Test(arguments: Store.allCases)
+    func theReplacedTokenAfterTheGracePeriodRevokesTheGrant(store: Store) async throws {
+        let (harness, close) = try await harness(store, grace: 1)
+        defer { Task { try? await close() } }
+        try await harness.withClient { client in
+            let tokens = try await harness.tokens(client)
+            let original = try #require(tokens["refresh_token"] as? String)
+            let results = try await parallel(50) { try await harness.refresh(client, original) }
+            #expect(results.allSatisfy { $0.status == 200 }, "statuses \(results.map(\.status))")
+            let successor = try #require(results.first?.refreshToken)
+            #expect(Set(results.compactMap(\.refreshToken)) == [successor])
+            try await Task.sleep(for: .milliseconds(1_200))
+            let late = try await harness.refresh(client, original)
+            #expect(late.status == .badRequest && json(late)["error"] as? String == "invalid_grant")
+            #expect((json(late)["error_codes"] as? [Int])?.first == 9900154)
+            let grant = try #require(try await grant(of: tokens["access_token"] as? String ?? "", in: harness))
+            #expect(grant.revokedAt != nil)
+            #expect(try await harness.refresh(client, successor).status == .badRequest)
         }
     }
 

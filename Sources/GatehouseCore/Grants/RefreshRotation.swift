@@ -2,10 +2,12 @@ import Foundation
 
 /// The refresh token rotation rule (RFC 9700 §4.14.2), decided without I/O so tests can check it.
 ///
-/// A grant is at generation G. A presented token of generation g is:
-/// - g == G: the current token; it is rotated (G becomes G+1, a new token is issued at G+1);
-/// - g == G-1, `grace` > 0 and the last rotation was at most `grace` ago: a retry after a lost response;
-///   another token of the current generation G is issued and the grant does not advance;
+/// A grant is at generation G and has exactly one live refresh token. A presented token of
+/// generation g is:
+/// - g == G: the current token; it is rotated (G becomes G+1, its successor is the new live token);
+/// - g == G-1, `grace` > 0 and the last rotation was at most `grace` ago: a retry after a lost
+///   response; the *same* successor is answered again (it is derived from the presented token, so
+///   nothing new is stored) with a fresh access token, and the grant does not advance;
 /// - anything else: reuse of a replaced token; the whole grant is revoked.
 public enum RefreshDecision: Sendable, Equatable {
     case rotate(from: Int)

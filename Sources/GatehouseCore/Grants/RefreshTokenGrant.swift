@@ -1,7 +1,8 @@
 import Foundation
 
-/// The refresh token grant (RFC 6749 §6) with rotation on every use, reuse detection, a grace
-/// period for retries, and sliding and absolute lifetimes (`RefreshRotation`).
+/// The refresh token grant (RFC 6749 §6) with rotation on every use, exactly one live refresh
+/// token per grant, reuse detection, a grace period for retries that answers the same successor,
+/// and sliding and absolute lifetimes (`RefreshRotation`).
 public struct RefreshTokenGrant: GrantHandler {
     public let grantType = GrantType.refreshToken
     public let parameters: Set<String> = ["refresh_token", "scope"]
@@ -49,13 +50,26 @@ public struct RefreshTokenGrant: GrantHandler {
                     Catalogue.refreshTokenExpired,
                     detail: "grant \(grant.id) created \(grant.createdAt), last used \(grant.lastUsedAt ?? grant.createdAt)")
             }
-            let value = random.token(byteCount: 32)
+            // The successor is a function of the presented token and its generation under the
+            // server key: every retry of one token answers the same one, and only its hash is stored.
+            let value = Self.successor(of: presented, generation: record.generation, grantID: grant.id, hasher: hasher)
             let issued: Bool
             switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) {
             case .rotate(let generation):
                 issued = try await grants.rotate(grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now)
             case .reissue(let generation):
-                issued = try await grants.addRefreshToken(hash: hasher.hash(value), grantID: grant.id, generation: generation, now: now)
+                // The rotation from this very token stored its successor as the live token.
+                guard let live = try await grants.refreshToken(hash: hasher.hash(value)), live.grantID == grant.id,
+                    live.generation == generation
+                else {
+                    try await grants.revokeGrant(id: grant.id, now: now)
+                    throw CatalogueError(
+                        Catalogue.refreshTokenReused,
+                        detail:
+                            "generation \(record.generation) presented within the grace period, but it was not the token rotated from; grant \(grant.id) revoked"
+                    )
+                }
+                issued = true
             case .reuseDetected:
                 try await grants.revokeGrant(id: grant.id, now: now)
                 throw CatalogueError(
@@ -72,6 +86,11 @@ public struct RefreshTokenGrant: GrantHandler {
             grant = fresh
         }
         throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "grant vanished or contention")
+    }
+
+    /// The refresh token that replaces `presented` (of `generation`, in grant `grantID`).
+    static func successor(of presented: String, generation: Int, grantID: String, hasher: SecretHasher) -> String {
+        hasher.derive("refresh-successor", "\(grantID)\u{0}\(generation)\u{0}\(presented)")
     }
 
     /// RFC 6749 §6: the scope may narrow, never widen; by default it is the grant's.

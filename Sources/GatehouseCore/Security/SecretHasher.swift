@@ -20,6 +20,14 @@ public struct SecretHasher: Sendable {
         return hexString(mac)
     }
 
+    /// A secret derived from `input` for one purpose (`label`): base64url of
+    /// HMAC-SHA256(key, label ‖ 0x00 ‖ input), 256 bits. Only someone holding the server key can
+    /// compute it, and it differs from every stored hash (those are hex of HMAC(key, secret)).
+    public func derive(_ label: String, _ input: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data((label + "\u{0}" + input).utf8), using: key)
+        return Base64URL.encode(Array(mac))
+    }
+
     /// Whether `secret` hashes to `storedHash`, compared in constant time.
     public func matches(_ secret: String, storedHash: String) -> Bool {
         constantTimeEquals(Array(hash(secret).utf8), Array(storedHash.utf8))

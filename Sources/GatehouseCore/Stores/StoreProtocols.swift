@@ -146,8 +146,9 @@ public protocol GrantStore: Sendable {
     /// Adds a refresh token at the grant's current generation, only if that is `generation` and
     /// the grant is not revoked (one conditional insert).
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool
-    /// Rotation: moves the grant from `generation` to `generation + 1` (one conditional update),
-    /// then records the new token at the new generation. False if another rotation won, or revoked.
+    /// Rotation: records `newHash` at `generation + 1` and moves the grant from `generation` to
+    /// `generation + 1` (one conditional update decides). Whoever reads the grant at the new
+    /// generation also finds the new token. False if another rotation won, or the grant is revoked.
     func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool
     /// Deletes grants whose code expired unredeemed, or that ended before `cutoff`; returns how many.
     @discardableResult
