@@ -220,10 +220,28 @@ public enum Migrations {
             ]),
     ]
 
-    /// Applies the migrations not yet recorded in `schema_migrations`, in version order.
+    /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one
+    /// transaction under a lock, so that servers started at once migrate once: the first takes
+    /// the lock (`begin`, SQLite's `BEGIN IMMEDIATE` takes the write lock; PostgreSQL's `lock`
+    /// statement, an advisory lock), the others wait and then find nothing left to apply.
     /// Returns the versions applied.
     @discardableResult
-    public static func run(on db: any SQLDatabase, now: Date = Date()) async throws -> [Int] {
+    public static func run(
+        on db: any SQLDatabase, begin: String = "BEGIN IMMEDIATE", lock: String? = nil, now: Date = Date()
+    ) async throws -> [Int] {
+        try await db.raw(SQLQueryString(begin)).run()
+        do {
+            if let lock { try await db.raw(SQLQueryString(lock)).run() }
+            let ran = try await apply(on: db, now: now)
+            try await db.raw("COMMIT").run()
+            return ran
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    private static func apply(on db: any SQLDatabase, now: Date) async throws -> [Int] {
         try await db.raw(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -202,6 +202,10 @@ extension SQLStore {
     /// rotation answers the same successor). Racing rotators record the same successor (it is
     /// derived from the presented token), and only one of them moves the grant.
     public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+        try await transaction { try await rotateStatements(grantID: grantID, from: generation, newHash: newHash, now: now) }
+    }
+
+    private func rotateStatements(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
         try await db.raw(
             """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
@@ -220,6 +224,10 @@ extension SQLStore {
     }
 
     public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
+        try await transaction { try await purgeGrantStatements(now: now, endedBefore: cutoff) }
+    }
+
+    private func purgeGrantStatements(now: Date, endedBefore cutoff: Date) async throws -> Int {
         let ids = try await db.raw(
             """
             DELETE FROM grants

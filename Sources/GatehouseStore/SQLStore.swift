@@ -3,11 +3,64 @@ import GatehouseCore
 import SQLKit
 
 /// The Core store protocols over any SQLKit database: one SQL text for SQLite and PostgreSQL.
+/// A change of several statements runs in one transaction (`transaction`).
 public struct SQLStore: GatehouseStore {
-    public let db: any SQLDatabase
+    /// How transactions are kept apart from other requests' statements.
+    enum Isolation: Sendable {
+        /// One connection shared by every request (SQLite): a gate holds other statements back
+        /// while a transaction runs on it.
+        case sharedConnection(inner: any SQLDatabase, gate: StatementGate)
+        /// A pool (PostgreSQL): a transaction takes a connection of its own.
+        case pool
+    }
 
-    public init(db: any SQLDatabase) {
-        self.db = db
+    private let base: any SQLDatabase
+    let isolation: Isolation
+
+    /// The transaction's connection inside `transaction`, else the store's database.
+    @TaskLocal static var session: (any SQLDatabase)?
+    public var db: any SQLDatabase { Self.session ?? base }
+
+    /// A store on one connection that every request shares (SQLite).
+    public init(sharedConnection connection: any SQLDatabase) {
+        let gate = StatementGate()
+        self.base = GatedSQLDatabase(inner: connection, gate: gate)
+        self.isolation = .sharedConnection(inner: connection, gate: gate)
+    }
+
+    /// A store on a pool of connections (PostgreSQL).
+    public init(pool: any SQLDatabase) {
+        self.base = pool
+        self.isolation = .pool
+    }
+
+    /// Runs `body` in one transaction: all its statements take effect, or none. Nested calls
+    /// join the outer transaction. On SQLite it begins `IMMEDIATE` (it takes the write lock at
+    /// once, so it cannot fail half-way on a lock upgrade).
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        if Self.session != nil { return try await body() }
+        switch isolation {
+        case .sharedConnection(let inner, let gate):
+            await gate.enterTransaction()
+            defer { gate.leaveTransaction() }
+            return try await Self.run(on: inner, begin: "BEGIN IMMEDIATE", body)
+        case .pool:
+            return try await base.withSession { connection in try await Self.run(on: connection, begin: "BEGIN", body) }
+        }
+    }
+
+    private static func run<T: Sendable>(on connection: any SQLDatabase, begin: String, _ body: @Sendable () async throws -> T)
+        async throws -> T
+    {
+        try await connection.raw(SQLQueryString(begin)).run()
+        do {
+            let result = try await $session.withValue(connection) { try await body() }
+            try await connection.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await connection.raw("ROLLBACK").run()
+            throw error
+        }
     }
 
     // MARK: Tenants
@@ -130,11 +183,13 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
-        try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
-        let rows = try await db.raw(
-            "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
-        ).all()
-        return !rows.isEmpty
+        try await transaction {
+            try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+            let rows = try await db.raw(
+                "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
+            ).all()
+            return !rows.isEmpty
+        }
     }
 
     public func addSecret(_ secret: ClientSecretRecord) async throws {
@@ -209,6 +264,25 @@ public struct SQLStore: GatehouseStore {
             UPDATE signing_keys SET status = \(bind: status.rawValue) WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid
             """
         ).all()).isEmpty
+    }
+
+    public func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool {
+        try await transaction {
+            let promoted = try await db.raw(
+                """
+                UPDATE signing_keys SET status = 'active' WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) AND status = 'next'
+                RETURNING kid
+                """
+            ).all()
+            guard !promoted.isEmpty else { return false }
+            try await db.raw(
+                """
+                UPDATE signing_keys SET status = 'retired' WHERE tenant = \(bind: tenant.value) AND status = 'active' AND kid <> \(bind: kid)
+                """
+            ).run()
+            try await addKey(newNext)
+            return true
+        }
     }
 
     public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {

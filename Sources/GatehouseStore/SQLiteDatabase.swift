@@ -14,7 +14,7 @@ public final class SQLiteDatabase: Sendable {
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
-        self.store = SQLStore(db: connection.sql())
+        self.store = SQLStore(sharedConnection: connection.sql())
     }
 
     /// Opens (creating if needed) the database at `path`, or in memory for `":memory:"`.
@@ -32,14 +32,33 @@ public final class SQLiteDatabase: Sendable {
         let connection = try await SQLiteConnection.open(
             storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         let database = SQLiteDatabase(connection: connection)
-        let sql = connection.sql()
-        try await sql.raw("PRAGMA busy_timeout = 5000").run()
-        if storage != .memory {
-            _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
-            try await sql.raw("PRAGMA synchronous = NORMAL").run()
+        do {
+            let sql = connection.sql()
+            try await sql.raw("PRAGMA busy_timeout = 5000").run()
+            if storage != .memory {
+                // Switching to WAL needs the file to itself; SQLite answers "busy" at once (no busy
+                // handler) while another process opening the same file switches too: try again.
+                try await retryingWhileBusy { _ = try await sql.raw("PRAGMA journal_mode = WAL").all() }
+                try await sql.raw("PRAGMA synchronous = NORMAL").run()
+            }
+            try await Migrations.run(on: sql)
+        } catch {
+            // Closed even when this task was cancelled (a connection must be closed before it goes).
+            try? await Task { try await connection.close() }.value
+            throw error
         }
-        try await Migrations.run(on: sql)
         return database
+    }
+
+    /// Runs `body` again while SQLite says the database is busy, for at most about 5 s.
+    static func retryingWhileBusy(_ body: () async throws -> Void) async throws {
+        for attempt in 0..<100 {
+            do {
+                return try await body()
+            } catch let error as SQLiteError where error.reason == .busy && attempt < 99 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 
     /// Makes the folder (0700) and an empty database file (0600) when they do not exist yet.

@@ -38,6 +38,9 @@ final class FailingClientStore: GatehouseStore {
         try await inner.setKeyStatus(tenant: tenant, kid: kid, status: status)
     }
     func removeKey(tenant: TenantName, kid: String) async throws -> Bool { try await inner.removeKey(tenant: tenant, kid: kid) }
+    func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool {
+        try await inner.rotateKeys(tenant: tenant, promote: kid, newNext: newNext)
+    }
     func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
         try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now)
     }

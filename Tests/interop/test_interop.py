@@ -200,3 +200,18 @@ def test_aggregated_sign_in_log_through_the_cli(fresh_server):
     assert [t["sign_in_log"] for t in tenants if t["name"] == "default"] == ["full"]
     bad = fresh_server.cli("tenants", "set", "default", "--sign-in-log", "sometimes", check=False)
     assert bad.returncode != 0 and "aggregate or full" in bad.stderr
+
+
+def test_three_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
+    """Migrations run in one transaction under SQLite's write lock (BEGIN IMMEDIATE): three
+    processes started at once on a new database all succeed, and each version is applied once."""
+    import sqlite3
+    database = tmp_path / "shared" / "gatehouse.sqlite"
+    processes = [subprocess.Popen([conftest.BIN, "tenants", "list", "--database", str(database)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    rows = sqlite3.connect(database).execute("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version").fetchall()
+    assert rows and all(count == 1 for _, count in rows)
+    assert [version for version, _ in rows] == list(range(1, len(rows) + 1))

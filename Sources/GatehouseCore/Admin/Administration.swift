@@ -54,11 +54,12 @@ public struct Administration: Sendable {
         }
         let newNext = try SigningKeyMaterial.generate(
             tenant: tenant, algorithm: record.signingAlgorithm, kid: random.token(byteCount: 12), status: .next, now: time.now())
-        try await store.addKey(newNext)
-        // Promote first, then retire: a reader in between sees two active keys (the older signs), never none.
-        _ = try await store.setKeyStatus(tenant: tenant, kid: next.kid, status: .active)
+        // One change: promote, retire and add together (a reader sees the old ring or the new one).
+        guard try await store.rotateKeys(tenant: tenant, promote: next.kid, newNext: newNext) else {
+            throw AdministrationError.invalid(
+                "another rotation of tenant '\(tenant)' ran at the same time; run it again if you need another")
+        }
         let oldActive = keys.filter { $0.status == .active }
-        for key in oldActive { _ = try await store.setKeyStatus(tenant: tenant, kid: key.kid, status: .retired) }
         return Rotation(activated: next.kid, retired: oldActive.last?.kid, next: newNext.kid)
     }
 

@@ -120,6 +120,20 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
+    public func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool {
+        try state.withLock { state in
+            guard var keys = state.keys[tenant], let index = keys.firstIndex(where: { $0.kid == kid && $0.status == .next }) else {
+                return false
+            }
+            guard !keys.contains(where: { $0.kid == newNext.kid }) else { throw StoreError.conflict("key \(newNext.kid)") }
+            for other in keys.indices where keys[other].status == .active { keys[other].status = .retired }
+            keys[index].status = .active
+            keys.append(newNext)
+            state.keys[tenant] = keys
+            return true
+        }
+    }
+
     public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
         state.withLock { state in
             guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }

@@ -48,6 +48,11 @@ public protocol KeyStore: Sendable {
     func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool
     /// Deletes a key; false if there is no such key.
     func removeKey(tenant: TenantName, kid: String) async throws -> Bool
+    /// A rotation as one change: `promote` (still the tenant's next key) becomes active, every
+    /// other active key is retired and `newNext` is added as the next key; nobody sees a state in
+    /// between. False, and nothing changed, if `promote` is no longer the next key (another
+    /// rotation ran first).
+    func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool
 }
 
 /// One-time values (client assertion `jti`s): consumed by one conditional statement.
