@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-20s}"
-PORT=8182
+PORT=${PORT:-8182}
 WORK=$(mktemp -d)
-BIN=.build/release/gatehouse
+BIN=${GATEHOUSE_BIN:-.build/release/gatehouse}
 [ -x "$BIN" ] || swift build -c release --product gatehouse
 DB="$WORK/bench.sqlite"
 export GATEHOUSE_PASSWORD_HASH_COST=4
