@@ -83,6 +83,13 @@ public struct Gatehouse: Sendable {
 
     public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
 
+    /// Drops this node's caches of tenants, clients and key rings when the store's change counter moves.
+    public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
+        ChangeWatcher(
+            store: store, interval: configuration.changePollInterval, logger: logger,
+            invalidate: [tenants.invalidateAll, clients.invalidateAll, keyRings.invalidateAll])
+    }
+
     /// The router with every route and the trace middleware; shared by `serve` and the tests.
     public func buildRouter() throws -> Router<GatehouseContext> {
         let renderer = ErrorRenderer(configuration: configuration)
@@ -154,6 +161,7 @@ public struct Gatehouse: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
                 signIns,
+                changeWatcher(logger: logger),
                 Sweeper(
                     store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,
                     signInRetention: configuration.signInRetention, aggregateRetention: configuration.signInAggregateRetention,

@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Largest accepted token request body, in bytes.
     public var maxBodySize: Int = 16 * 1024
+    /// How often the store's change counter is read; a change made elsewhere (the CLI, another
+    /// node) drops this node's caches within this.
+    public var changePollInterval: Duration = .milliseconds(250)
     /// How long a client or tenant record is cached.
     public var cacheTTL: TimeInterval = 5
     /// Sign-in log: most events held in memory awaiting a write, and the write interval.

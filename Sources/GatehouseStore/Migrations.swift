@@ -218,6 +218,13 @@ public enum Migrations {
                 """,
                 "CREATE INDEX IF NOT EXISTS sign_in_aggregates_minute ON sign_in_aggregates (minute)",
             ]),
+        Migration(
+            version: 6, name: "change counter",
+            statements: [
+                // Moved on by every change of cached data; nodes poll it (ChangeWatcher).
+                "CREATE TABLE IF NOT EXISTS change_counter (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
+                "INSERT INTO change_counter (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING",
+            ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -6,16 +6,18 @@ extension SQLStore {
     // MARK: Users
 
     public func createUser(_ user: User) async throws {
-        let rows = try await db.raw(
-            """
-            INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
-            VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
-                    \(bind: user.passwordHash), \(bind: user.enabled ? 1 : 0), \(bind: user.sealedTOTPSecret),
-                    \(bind: user.createdAt.timeIntervalSince1970), \(bind: user.updatedAt.timeIntervalSince1970))
-            ON CONFLICT DO NOTHING RETURNING user_id
-            """
-        ).all()
-        if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
+                VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
+                        \(bind: user.passwordHash), \(bind: user.enabled ? 1 : 0), \(bind: user.sealedTOTPSecret),
+                        \(bind: user.createdAt.timeIntervalSince1970), \(bind: user.updatedAt.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING RETURNING user_id
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
+        }
     }
 
     public func user(tenant: TenantName, username: Username) async throws -> User? {
@@ -32,15 +34,17 @@ extension SQLStore {
     }
 
     public func updateUser(_ user: User) async throws -> Bool {
-        !(try await db.raw(
-            """
-            UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
-                password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
-                updated_at = \(bind: user.updatedAt.timeIntervalSince1970),
-                sessions_valid_after = \(bind: user.sessionsValidAfter?.timeIntervalSince1970)
-            WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
-            """
-        ).all()).isEmpty
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
+                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
+                    updated_at = \(bind: user.updatedAt.timeIntervalSince1970),
+                    sessions_valid_after = \(bind: user.sessionsValidAfter?.timeIntervalSince1970)
+                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
+                """
+            ).all()).isEmpty
+        }
     }
 
     static func user(_ row: any SQLRow) throws -> User {

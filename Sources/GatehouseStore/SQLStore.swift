@@ -34,6 +34,17 @@ public struct SQLStore: GatehouseStore {
         self.isolation = .pool
     }
 
+    public func changeCounter() async throws -> Int {
+        try await db.raw("SELECT value FROM change_counter WHERE id = 1").first()?.decode(column: "value", as: Int.self) ?? 0
+    }
+
+    /// Runs a change of cached data and moves the change counter on (`ChangeCounterStore`).
+    func countingChange<T>(_ body: () async throws -> T) async throws -> T {
+        let result = try await body()
+        try await db.raw("UPDATE change_counter SET value = value + 1 WHERE id = 1").run()
+        return result
+    }
+
     /// Runs `body` in one transaction: all its statements take effect, or none. Nested calls
     /// join the outer transaction. On SQLite it begins `IMMEDIATE` (it takes the write lock at
     /// once, so it cannot fail half-way on a lock upgrade).
@@ -66,16 +77,18 @@ public struct SQLStore: GatehouseStore {
     // MARK: Tenants
 
     public func createTenant(_ tenant: Tenant) async throws {
-        let rows = try await db.raw(
-            """
-            INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
-            VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
-                    \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt.timeIntervalSince1970),
-                    \(bind: tenant.signInLog.rawValue))
-            ON CONFLICT DO NOTHING RETURNING name
-            """
-        ).all()
-        if rows.isEmpty { throw StoreError.conflict("tenant \(tenant.name)") }
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
+                VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
+                        \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt.timeIntervalSince1970),
+                        \(bind: tenant.signInLog.rawValue))
+                ON CONFLICT DO NOTHING RETURNING name
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("tenant \(tenant.name)") }
+        }
     }
 
     public func tenant(named name: TenantName) async throws -> Tenant? {
@@ -108,28 +121,32 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
-        !(try await db.raw(
-            "UPDATE tenants SET sign_in_log = \(bind: mode.rawValue) WHERE name = \(bind: tenant.value) RETURNING name"
-        ).all()).isEmpty
+        try await countingChange {
+            !(try await db.raw(
+                "UPDATE tenants SET sign_in_log = \(bind: mode.rawValue) WHERE name = \(bind: tenant.value) RETURNING name"
+            ).all()).isEmpty
+        }
     }
 
     // MARK: Clients
 
     public func createClient(_ client: Client) async throws {
-        let rows = try await db.raw(
-            """
-            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, created_at)
-            VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
-                    \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
-                    \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
-                    \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
-                    \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
-                    \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                    \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt.timeIntervalSince1970))
-            ON CONFLICT DO NOTHING RETURNING client_id
-            """
-        ).all()
-        if rows.isEmpty { throw StoreError.conflict("client \(client.id)") }
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, created_at)
+                VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
+                        \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
+                        \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
+                        \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
+                        \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
+                        \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
+                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING RETURNING client_id
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("client \(client.id)") }
+        }
     }
 
     public func client(tenant: TenantName, id: ClientID) async throws -> Client? {
@@ -174,34 +191,40 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
-        try await db.raw(
-            """
-            UPDATE clients SET certificates = \(bind: certificates.joined(separator: "\n"))
-            WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id
-            """
-        ).first() != nil
+        try await countingChange {
+            try await db.raw(
+                """
+                UPDATE clients SET certificates = \(bind: certificates.joined(separator: "\n"))
+                WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id
+                """
+            ).first() != nil
+        }
     }
 
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
-        try await transaction {
-            try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
-            let rows = try await db.raw(
-                "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
-            ).all()
-            return !rows.isEmpty
+        try await countingChange {
+            try await transaction {
+                try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+                let rows = try await db.raw(
+                    "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
+                ).all()
+                return !rows.isEmpty
+            }
         }
     }
 
     public func addSecret(_ secret: ClientSecretRecord) async throws {
-        let rows = try await db.raw(
-            """
-            INSERT INTO client_secrets (tenant, client_id, secret_id, hash, hint, created_at, expires_at)
-            VALUES (\(bind: secret.tenant.value), \(bind: secret.clientID.value), \(bind: secret.secretID), \(bind: secret.hash),
-                    \(bind: secret.hint), \(bind: secret.createdAt.timeIntervalSince1970), \(bind: secret.expiresAt?.timeIntervalSince1970))
-            ON CONFLICT DO NOTHING RETURNING secret_id
-            """
-        ).all()
-        if rows.isEmpty { throw StoreError.conflict("secret \(secret.secretID)") }
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO client_secrets (tenant, client_id, secret_id, hash, hint, created_at, expires_at)
+                VALUES (\(bind: secret.tenant.value), \(bind: secret.clientID.value), \(bind: secret.secretID), \(bind: secret.hash),
+                        \(bind: secret.hint), \(bind: secret.createdAt.timeIntervalSince1970), \(bind: secret.expiresAt?.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING RETURNING secret_id
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("secret \(secret.secretID)") }
+        }
     }
 
     public func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord] {
@@ -222,26 +245,30 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
-        !(try await db.raw(
-            """
-            DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) AND secret_id = \(bind: secretID)
-            RETURNING secret_id
-            """
-        ).all()).isEmpty
+        try await countingChange {
+            !(try await db.raw(
+                """
+                DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) AND secret_id = \(bind: secretID)
+                RETURNING secret_id
+                """
+            ).all()).isEmpty
+        }
     }
 
     // MARK: Keys
 
     public func addKey(_ key: SigningKeyRecord) async throws {
-        let rows = try await db.raw(
-            """
-            INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
-            VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
-                    \(bind: key.status.rawValue), \(bind: key.createdAt.timeIntervalSince1970))
-            ON CONFLICT DO NOTHING RETURNING kid
-            """
-        ).all()
-        if rows.isEmpty { throw StoreError.conflict("key \(key.kid)") }
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
+                VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
+                        \(bind: key.status.rawValue), \(bind: key.createdAt.timeIntervalSince1970))
+                ON CONFLICT DO NOTHING RETURNING kid
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("key \(key.kid)") }
+        }
     }
 
     public func keys(tenant: TenantName) async throws -> [SigningKeyRecord] {
@@ -259,35 +286,41 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
-        !(try await db.raw(
-            """
-            UPDATE signing_keys SET status = \(bind: status.rawValue) WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid
-            """
-        ).all()).isEmpty
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE signing_keys SET status = \(bind: status.rawValue) WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid
+                """
+            ).all()).isEmpty
+        }
     }
 
     public func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool {
-        try await transaction {
-            let promoted = try await db.raw(
-                """
-                UPDATE signing_keys SET status = 'active' WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) AND status = 'next'
-                RETURNING kid
-                """
-            ).all()
-            guard !promoted.isEmpty else { return false }
-            try await db.raw(
-                """
-                UPDATE signing_keys SET status = 'retired' WHERE tenant = \(bind: tenant.value) AND status = 'active' AND kid <> \(bind: kid)
-                """
-            ).run()
-            try await addKey(newNext)
-            return true
+        try await countingChange {
+            try await transaction {
+                let promoted = try await db.raw(
+                    """
+                    UPDATE signing_keys SET status = 'active' WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) AND status = 'next'
+                    RETURNING kid
+                    """
+                ).all()
+                guard !promoted.isEmpty else { return false }
+                try await db.raw(
+                    """
+                    UPDATE signing_keys SET status = 'retired' WHERE tenant = \(bind: tenant.value) AND status = 'active' AND kid <> \(bind: kid)
+                    """
+                ).run()
+                try await addKey(newNext)
+                return true
+            }
         }
     }
 
     public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
-        !(try await db.raw("DELETE FROM signing_keys WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid").all())
-            .isEmpty
+        try await countingChange {
+            !(try await db.raw("DELETE FROM signing_keys WHERE tenant = \(bind: tenant.value) AND kid = \(bind: kid) RETURNING kid").all())
+                .isEmpty
+        }
     }
 
     // MARK: One-time values

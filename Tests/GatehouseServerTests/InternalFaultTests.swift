@@ -47,6 +47,7 @@ final class FailingClientStore: GatehouseStore {
     func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
+    func changeCounter() async throws -> Int { try await inner.changeCounter() }
     func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int { try await inner.purgeSignIns(before: cutoff, limit: limit) }
     func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws { try await inner.addSignInAggregates(aggregates) }
     func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate] { try await inner.signInAggregates(query) }

@@ -86,4 +86,34 @@ import Testing
                 .allSatisfy { try $0.decode(column: "value", as: String.self) == "b" })
         try await database.close()
     }
+
+    /// Every change of what nodes cache moves the change counter, on every backend; reads and
+    /// sign-in traffic do not.
+    @Test(arguments: Backend.allCases)
+    func everyChangeOfCachedDataMovesTheCounter(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            var last = try await store.changeCounter()
+            func moved(_ what: String) async throws {
+                let now = try await store.changeCounter()
+                #expect(now > last, "\(what)")
+                last = now
+            }
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            try await moved("createTenant")
+            try await store.addKey(
+                try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "n", status: .next, now: epoch))
+            try await moved("addKey")
+            _ = try await store.setSignInLogMode(.full, tenant: tenant.name)
+            try await moved("setSignInLogMode")
+            try await store.createClient(try sampleClient())
+            try await moved("createClient")
+            _ = try await store.removeClient(tenant: tenant.name, id: try ClientID("svc"))
+            try await moved("removeClient")
+            _ = try await store.tenant(named: tenant.name)
+            try await store.append([])
+            _ = try await store.consumeOnce(key: "j", expiresAt: epoch.addingTimeInterval(60), now: epoch)
+            #expect(try await store.changeCounter() == last)
+        }
+    }
 }

@@ -215,3 +215,35 @@ def test_three_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path
     rows = sqlite3.connect(database).execute("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version").fetchall()
     assert rows and all(count == 1 for _, count in rows)
     assert [version for version, _ in rows] == list(range(1, len(rows) + 1))
+
+
+def test_two_nodes_on_one_database_see_a_removed_client_within_a_second(tmp_path):
+    """Two `gatehouse serve` processes on one SQLite file, their caches set to an hour: a client
+    removed with the CLI is refused by both within one second (each polls the change counter)."""
+    first = conftest.Server(str(tmp_path))
+    first.start("--log-level", "warning")
+    (tmp_path / "second").mkdir()
+    second = conftest.Server(str(tmp_path / "second"))
+    second.database = first.database
+    try:
+        client = first.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
+        auth = (client["client_id"], client["client_secret"])
+        os.environ["GATEHOUSE_CACHE_TTL"] = "3600"
+        try:
+            second.start()
+        finally:
+            del os.environ["GATEHOUSE_CACHE_TTL"]
+        for node in (first, second):
+            assert requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
+                                 timeout=10).status_code == 200
+        second.cli("clients", "remove", "--tenant", "default", "--id", client["client_id"])
+        removed = time.monotonic()
+        for node in (first, second):
+            while requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
+                                timeout=10).status_code == 200:
+                assert time.monotonic() - removed < 1.0, "a node still issued tokens to a removed client after 1 s"
+                time.sleep(0.02)
+        assert time.monotonic() - removed < 1.0
+    finally:
+        second.stop()
+        first.stop()

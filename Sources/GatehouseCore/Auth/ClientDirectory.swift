@@ -36,8 +36,9 @@ public protocol ClientDirectory: Sendable {
 }
 
 /// A `ClientDirectory` over a `ClientStore` with a TTL cache. The server itself does not change
-/// clients (the CLI does, in another process), so a change shows within `ttl`; `invalidate`
-/// forgets one record at once for a caller in this process that changed it.
+/// clients (the CLI does, in another process): a change is seen when the node's `ChangeWatcher`
+/// notices the store's change counter move (`invalidateAll`, within its poll interval), and at
+/// the latest after `ttl`.
 public final class CachedClientDirectory: ClientDirectory {
     private struct Key: Hashable {
         let tenant: TenantName
@@ -58,6 +59,9 @@ public final class CachedClientDirectory: ClientDirectory {
             return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
         }
     }
+
+    /// Forgets every cached client (a client changed somewhere: `ChangeWatcher`).
+    public func invalidateAll() { cache.removeAll() }
 
     /// Forgets a cached client (for a caller in this process that changed it; nothing in the
     /// server calls it today).

@@ -20,6 +20,9 @@ public final class KeyRingRegistry: KeyRingProvider {
         }
         return ring
     }
+
+    /// Forgets every cached ring (a key changed somewhere).
+    public func invalidateAll() { rings.removeAll() }
 }
 
 /// Tenants by name through a short-lived cache.
@@ -31,6 +34,9 @@ public final class TenantDirectory: Sendable {
         self.store = store
         self.cache = TTLCache(ttl: ttl, time: time)
     }
+
+    /// Forgets every cached tenant (a tenant changed somewhere).
+    public func invalidateAll() { cache.removeAll() }
 
     /// The tenant for a path segment, by name (a domain name is a valid name) or by GUID:
     /// 900023 if malformed, 90002 if unknown.

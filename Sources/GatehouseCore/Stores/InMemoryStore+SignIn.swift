@@ -4,11 +4,13 @@ extension InMemoryStore {
     // MARK: Users
 
     public func createUser(_ user: User) async throws {
-        try state.withLock { state in
-            if state.users[user.tenant]?.values.contains(where: { $0.username == user.username || $0.id == user.id }) == true {
-                throw StoreError.conflict("user \(user.username)")
+        try await countingChange {
+            try state.withLock { state in
+                if state.users[user.tenant]?.values.contains(where: { $0.username == user.username || $0.id == user.id }) == true {
+                    throw StoreError.conflict("user \(user.username)")
+                }
+                state.users[user.tenant, default: [:]][user.id] = user
             }
-            state.users[user.tenant, default: [:]][user.id] = user
         }
     }
 
@@ -25,10 +27,12 @@ extension InMemoryStore {
     }
 
     public func updateUser(_ user: User) async throws -> Bool {
-        state.withLock { state in
-            guard state.users[user.tenant]?[user.id] != nil else { return false }
-            state.users[user.tenant]?[user.id] = user
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard state.users[user.tenant]?[user.id] != nil else { return false }
+                state.users[user.tenant]?[user.id] = user
+                return true
+            }
         }
     }
 

@@ -18,24 +18,38 @@ public final class InMemoryStore: GatehouseStore {
         var grants: [String: AuthorizationGrant] = [:]
         var grantsByCode: [String: String] = [:]
         var refreshTokens: [String: RefreshTokenRecord] = [:]
+        var changes = 0
     }
 
     let state = Mutex(State())
 
     public init() {}
 
+    public func changeCounter() async throws -> Int { state.withLock { $0.changes } }
+
+    /// Runs a change of cached data and moves the change counter on.
+    func countingChange<T>(_ body: () async throws -> T) async throws -> T {
+        let result = try await body()
+        state.withLock { $0.changes += 1 }
+        return result
+    }
+
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
-        state.withLock { state in
-            guard state.tenants[tenant] != nil else { return false }
-            state.tenants[tenant]?.signInLog = mode
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.signInLog = mode
+                return true
+            }
         }
     }
 
     public func createTenant(_ tenant: Tenant) async throws {
-        try state.withLock { state in
-            guard state.tenants[tenant.name] == nil else { throw StoreError.conflict("tenant \(tenant.name)") }
-            state.tenants[tenant.name] = tenant
+        try await countingChange {
+            try state.withLock { state in
+                guard state.tenants[tenant.name] == nil else { throw StoreError.conflict("tenant \(tenant.name)") }
+                state.tenants[tenant.name] = tenant
+            }
         }
     }
 
@@ -50,9 +64,11 @@ public final class InMemoryStore: GatehouseStore {
     public func tenants() async throws -> [Tenant] { state.withLock { $0.tenants.values.sorted { $0.name < $1.name } } }
 
     public func createClient(_ client: Client) async throws {
-        try state.withLock { state in
-            guard state.clients[client.tenant]?[client.id] == nil else { throw StoreError.conflict("client \(client.id)") }
-            state.clients[client.tenant, default: [:]][client.id] = client
+        try await countingChange {
+            try state.withLock { state in
+                guard state.clients[client.tenant]?[client.id] == nil else { throw StoreError.conflict("client \(client.id)") }
+                state.clients[client.tenant, default: [:]][client.id] = client
+            }
         }
     }
 
@@ -63,27 +79,33 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
-        state.withLock { state in
-            guard state.clients[tenant]?[id] != nil else { return false }
-            state.clients[tenant]?[id]?.certificates = certificates
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard state.clients[tenant]?[id] != nil else { return false }
+                state.clients[tenant]?[id]?.certificates = certificates
+                return true
+            }
         }
     }
 
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool {
-        state.withLock { state in
-            state.secrets[tenant]?[id] = nil
-            return state.clients[tenant]?.removeValue(forKey: id) != nil
+        try await countingChange {
+            state.withLock { state in
+                state.secrets[tenant]?[id] = nil
+                return state.clients[tenant]?.removeValue(forKey: id) != nil
+            }
         }
     }
 
     public func addSecret(_ secret: ClientSecretRecord) async throws {
-        try state.withLock { state in
-            let existing = state.secrets[secret.tenant]?[secret.clientID] ?? []
-            guard !existing.contains(where: { $0.secretID == secret.secretID }) else {
-                throw StoreError.conflict("secret \(secret.secretID)")
+        try await countingChange {
+            try state.withLock { state in
+                let existing = state.secrets[secret.tenant]?[secret.clientID] ?? []
+                guard !existing.contains(where: { $0.secretID == secret.secretID }) else {
+                    throw StoreError.conflict("secret \(secret.secretID)")
+                }
+                state.secrets[secret.tenant, default: [:]][secret.clientID, default: []].append(secret)
             }
-            state.secrets[secret.tenant, default: [:]][secret.clientID, default: []].append(secret)
         }
     }
 
@@ -92,19 +114,23 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
-        state.withLock { state in
-            guard let list = state.secrets[tenant]?[clientID], list.contains(where: { $0.secretID == secretID }) else { return false }
-            state.secrets[tenant]?[clientID] = list.filter { $0.secretID != secretID }
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard let list = state.secrets[tenant]?[clientID], list.contains(where: { $0.secretID == secretID }) else { return false }
+                state.secrets[tenant]?[clientID] = list.filter { $0.secretID != secretID }
+                return true
+            }
         }
     }
 
     public func addKey(_ key: SigningKeyRecord) async throws {
-        try state.withLock { state in
-            guard !(state.keys[key.tenant] ?? []).contains(where: { $0.kid == key.kid }) else {
-                throw StoreError.conflict("key \(key.kid)")
+        try await countingChange {
+            try state.withLock { state in
+                guard !(state.keys[key.tenant] ?? []).contains(where: { $0.kid == key.kid }) else {
+                    throw StoreError.conflict("key \(key.kid)")
+                }
+                state.keys[key.tenant, default: []].append(key)
             }
-            state.keys[key.tenant, default: []].append(key)
         }
     }
 
@@ -113,32 +139,38 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     public func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
-        state.withLock { state in
-            guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
-            state.keys[tenant]?[index].status = status
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
+                state.keys[tenant]?[index].status = status
+                return true
+            }
         }
     }
 
     public func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool {
-        try state.withLock { state in
-            guard var keys = state.keys[tenant], let index = keys.firstIndex(where: { $0.kid == kid && $0.status == .next }) else {
-                return false
+        try await countingChange {
+            try state.withLock { state in
+                guard var keys = state.keys[tenant], let index = keys.firstIndex(where: { $0.kid == kid && $0.status == .next }) else {
+                    return false
+                }
+                guard !keys.contains(where: { $0.kid == newNext.kid }) else { throw StoreError.conflict("key \(newNext.kid)") }
+                for other in keys.indices where keys[other].status == .active { keys[other].status = .retired }
+                keys[index].status = .active
+                keys.append(newNext)
+                state.keys[tenant] = keys
+                return true
             }
-            guard !keys.contains(where: { $0.kid == newNext.kid }) else { throw StoreError.conflict("key \(newNext.kid)") }
-            for other in keys.indices where keys[other].status == .active { keys[other].status = .retired }
-            keys[index].status = .active
-            keys.append(newNext)
-            state.keys[tenant] = keys
-            return true
         }
     }
 
     public func removeKey(tenant: TenantName, kid: String) async throws -> Bool {
-        state.withLock { state in
-            guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
-            state.keys[tenant]?.remove(at: index)
-            return true
+        try await countingChange {
+            state.withLock { state in
+                guard let index = state.keys[tenant]?.firstIndex(where: { $0.kid == kid }) else { return false }
+                state.keys[tenant]?.remove(at: index)
+                return true
+            }
         }
     }
 

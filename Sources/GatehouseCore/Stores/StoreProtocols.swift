@@ -162,4 +162,12 @@ public protocol GrantStore: Sendable {
 
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
-    & UserStore & StateStore & GrantStore
+    & UserStore & StateStore & GrantStore & ChangeCounterStore
+
+/// A counter that every change of what servers cache (tenants, clients and their secrets and
+/// certificates, keys, users) moves on, whoever makes it (the CLI, another node): each node polls
+/// it and drops its caches when it moved (`ChangeWatcher`), so a change is seen everywhere within
+/// the poll interval instead of the caches' lifetimes.
+public protocol ChangeCounterStore: Sendable {
+    func changeCounter() async throws -> Int
+}

@@ -28,6 +28,11 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         return value
     }
 
+    /// Forgets everything.
+    public func removeAll() {
+        entries.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+
     /// Forgets `key`.
     public func invalidate(_ key: Key) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
