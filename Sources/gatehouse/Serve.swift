@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
                 Create a client:  swift run gatehouse clients create --tenant \(tenant) --name my-service --scope api.read
                 """)
         }
-        if settings.storage == "sqlite" { say("Database: \(settings.databasePath)") }
+        if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"
         )

@@ -56,6 +56,14 @@ struct Settings {
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
+    /// The database for messages: a URL without its password.
+    var databaseDescription: String {
+        guard databasePath.contains("://"), var components = URLComponents(string: databasePath) else { return databasePath }
+        if components.password != nil { components.password = "***" }
+        components.query = nil
+        return components.string ?? "(PostgreSQL)"
+    }
+    var databasePoolSize: Int { max(1, reader.int(forKey: "gatehouse.database_pool_size", default: 10)) }
     var signInRetentionDays: Double { reader.double(forKey: "gatehouse.signin_retention_days", default: 30) }
     var signInAggregateRetentionDays: Double { reader.double(forKey: "gatehouse.signin_aggregate_retention_days", default: 90) }
     var passwordHashCost: Int { reader.int(forKey: "gatehouse.password_hash_cost", default: 12) }
@@ -99,7 +107,14 @@ struct Settings {
         switch storage {
         case "memory":
             return (InMemoryStore(), {})
+        case "sqlite" where databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://"):
+            // The scheme chooses the backend: a URL is PostgreSQL, a path is SQLite.
+            let database = try await PostgresDatabase.open(url: databasePath, poolSize: databasePoolSize)
+            return (database.store, { await database.close() })
         case "sqlite":
+            guard !databasePath.contains("://") else {
+                throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
+            }
             let database = try await SQLiteDatabase.open(path: databasePath)
             return (database.store, { try await database.close() })
         default:

@@ -6,13 +6,28 @@ import HummingbirdTesting
 import Testing
 
 /// Parallel refreshes with one refresh token and parallel redemptions of one code, on the
-/// in-memory store and on SQLite (a file, WAL): exactly what the grace rule defines, never two
-/// live grants, never a 5xx.
+/// in-memory store, on SQLite (a file, WAL) and on PostgreSQL (when `GATEHOUSE_TEST_POSTGRES_URL`
+/// names a server, as in `.ci/run`): exactly what the grace rule defines, never two live grants,
+/// never a 5xx.
 @Suite struct ConcurrencyTests {
-    enum Store: String, CaseIterable, Sendable { case memory, sqlite }
+    enum Store: String, CaseIterable, Sendable {
+        case memory, sqlite, postgres
+        static var allCases: [Store] { postgresURL == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres] }
+        static var postgresURL: String? { ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] }
+    }
 
     func harness(_ kind: Store, grace: TimeInterval) async throws -> (Harness, @Sendable () async throws -> Void) {
         switch kind {
+        case .postgres:
+            let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let database = try await PostgresDatabase.open(url: Store.postgresURL ?? "", poolSize: 16, searchPath: schema)
+            return (
+                try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace },
+                {
+                    try await database.store.db.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+                    await database.close()
+                }
+            )
         case .memory:
             return (try await Harness.make { $0.signIn.refreshReuseGrace = grace }, {})
         case .sqlite:

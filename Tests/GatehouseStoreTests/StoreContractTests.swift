@@ -6,11 +6,27 @@ import Testing
 /// One contract for every backend (CONVENTIONS.md habit 5): memory, SQLite in memory, SQLite on
 /// disk. PostgreSQL joins this list when it lands.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, sqliteMemory, sqliteFile
+    case memory, sqliteMemory, sqliteFile, postgres
     var testDescription: String { rawValue }
+
+    /// PostgreSQL when `GATEHOUSE_TEST_POSTGRES_URL` names a server (`.ci/run` starts one).
+    static var allCases: [Backend] {
+        postgresURL == nil ? [.memory, .sqliteMemory, .sqliteFile] : [.memory, .sqliteMemory, .sqliteFile, .postgres]
+    }
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] }
 
     func open() async throws -> (any GatehouseStore, @Sendable () async throws -> Void) {
         switch self {
+        case .postgres:
+            let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let database = try await PostgresDatabase.open(url: Backend.postgresURL ?? "", poolSize: 8, searchPath: schema)
+            return (
+                database.store,
+                {
+                    try await database.store.db.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+                    await database.close()
+                }
+            )
         case .memory:
             return (InMemoryStore(), {})
         case .sqliteMemory:

@@ -217,33 +217,56 @@ def test_three_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path
     assert [version for version, _ in rows] == list(range(1, len(rows) + 1))
 
 
-def test_two_nodes_on_one_database_see_a_removed_client_within_a_second(tmp_path):
-    """Two `gatehouse serve` processes on one SQLite file, their caches set to an hour: a client
-    removed with the CLI is refused by both within one second (each polls the change counter)."""
-    first = conftest.Server(str(tmp_path))
-    first.start("--log-level", "warning")
-    (tmp_path / "second").mkdir()
-    second = conftest.Server(str(tmp_path / "second"))
-    second.database = first.database
+def databases():
+    """The databases several nodes can share: a SQLite file, and PostgreSQL when the CI started one."""
+    return ["sqlite"] + (["postgres"] if os.environ.get("GATEHOUSE_TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture()
+def shared_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield str(tmp_path / "shared.sqlite")
+        return
+    base = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+    name = "gh_" + uuid.uuid4().hex
+    subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield base.replace("/postgres?", f"/{name}?")
+    subprocess.run(["psql", base, "-q", "-c", f"DROP DATABASE {name} WITH (FORCE)"], check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("shared_database", databases(), indirect=True)
+def test_nodes_on_one_database_see_a_removed_client_within_a_second(tmp_path, shared_database):
+    """Three `gatehouse serve` processes on one database (a SQLite file, or PostgreSQL), their
+    caches set to an hour: a client removed with the CLI is refused by all three within one second
+    (each polls the change counter)."""
+    nodes = []
     try:
-        client = first.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
+        for index in range(3):
+            (tmp_path / f"node{index}").mkdir()
+            node = conftest.Server(str(tmp_path / f"node{index}"))
+            node.database = shared_database
+            os.environ["GATEHOUSE_CACHE_TTL"] = "3600"
+            try:
+                node.start()
+            finally:
+                del os.environ["GATEHOUSE_CACHE_TTL"]
+            nodes.append(node)
+        client = nodes[0].cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
         auth = (client["client_id"], client["client_secret"])
-        os.environ["GATEHOUSE_CACHE_TTL"] = "3600"
-        try:
-            second.start()
-        finally:
-            del os.environ["GATEHOUSE_CACHE_TTL"]
-        for node in (first, second):
-            assert requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
-                                 timeout=10).status_code == 200
-        second.cli("clients", "remove", "--tenant", "default", "--id", client["client_id"])
+        for node in nodes:
+            deadline = time.monotonic() + 2
+            while requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
+                                timeout=10).status_code != 200:
+                assert time.monotonic() < deadline, "a node did not see the new client"
+                time.sleep(0.05)
+        nodes[1].cli("clients", "remove", "--tenant", "default", "--id", client["client_id"])
         removed = time.monotonic()
-        for node in (first, second):
+        for node in nodes:
             while requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
                                 timeout=10).status_code == 200:
                 assert time.monotonic() - removed < 1.0, "a node still issued tokens to a removed client after 1 s"
                 time.sleep(0.02)
         assert time.monotonic() - removed < 1.0
     finally:
-        second.stop()
-        first.stop()
+        for node in nodes:
+            node.stop()
