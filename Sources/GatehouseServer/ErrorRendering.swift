@@ -47,6 +47,7 @@ public struct ErrorRenderer: Sendable {
             headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
+        if entry == Catalogue.storeUnavailable { headers[.retryAfter] = "5" }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 

@@ -121,13 +121,29 @@ struct PostgresClientSQLDatabase: SQLDatabase {
         eventLoop.makeFutureWithTask { try await self.execute(sql: query, onRow) }
     }
 
+    /// How long a statement may wait for a connection and its answer before the request is
+    /// answered 503 (`StoreUnavailable`).
+    static let deadline: Duration = .seconds(5)
+
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
-        try await client.withConnection { connection in
-            try await connection.sql(queryLogLevel: nil).execute(sql: query, onRow)
+        try await Self.bounded {
+            try await client.withConnection { connection in
+                try await connection.sql(queryLogLevel: nil).execute(sql: query, onRow)
+            }
         }
     }
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await client.withConnection { connection in try await closure(connection.sql(queryLogLevel: nil)) }
+    }
+
+    /// A statement that cannot get a connection or an answer within `deadline`, or whose
+    /// connection fails (a `PSQLError` without a server's answer), is `StoreUnavailable`.
+    static func bounded(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await withDeadline(deadline, failing: StoreUnavailable("no answer from PostgreSQL within 5 s"), operation)
+        } catch let error as PSQLError where error.serverInfo == nil {
+            throw StoreUnavailable("PostgreSQL connection failed: \(error.code)")
+        }
     }
 }

@@ -6,12 +6,20 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
-/// A store whose client lookups fail, as a broken database would.
+/// A store whose client lookups fail, as a broken database would; or, with `clientsFail` off,
+/// one whose grants and refresh tokens become unreachable (`StoreUnavailable`) while `down` is set.
 final class FailingClientStore: GatehouseStore {
     struct DatabaseDown: Error, CustomStringConvertible { var description: String { "database is down (secret-ish internal detail)" } }
     let inner = InMemoryStore()
+    let clientsFail: Bool
+    let down = Mutex(false)
+
+    init(clientsFail: Bool = true) { self.clientsFail = clientsFail }
+
+    func checkReachable() throws { if down.withLock({ $0 }) { throw StoreUnavailable("no answer within 5 s (test)") } }
 
     func createTenant(_ tenant: Tenant) async throws { try await inner.createTenant(tenant) }
     func tenant(named name: TenantName) async throws -> Tenant? { try await inner.tenant(named: name) }
@@ -22,7 +30,11 @@ final class FailingClientStore: GatehouseStore {
         try await inner.setCertificates(tenant: tenant, id: id, certificates: certificates)
     }
     func createClient(_ client: Client) async throws { try await inner.createClient(client) }
-    func client(tenant: TenantName, id: ClientID) async throws -> Client? { throw DatabaseDown() }
+    func client(tenant: TenantName, id: ClientID) async throws -> Client? {
+        if clientsFail { throw DatabaseDown() }
+        try checkReachable()
+        return try await inner.client(tenant: tenant, id: id)
+    }
     func clients(tenant: TenantName) async throws -> [Client] { try await inner.clients(tenant: tenant) }
     func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool { try await inner.removeClient(tenant: tenant, id: id) }
     func addSecret(_ secret: ClientSecretRecord) async throws { try await inner.addSecret(secret) }
@@ -80,13 +92,19 @@ final class FailingClientStore: GatehouseStore {
     func deleteState(kind: String, key: String) async throws -> Bool { try await inner.deleteState(kind: kind, key: key) }
     func purgeState(now: Date) async throws -> Int { try await inner.purgeState(now: now) }
     func createGrant(_ grant: AuthorizationGrant) async throws { try await inner.createGrant(grant) }
-    func grant(id: String) async throws -> AuthorizationGrant? { try await inner.grant(id: id) }
+    func grant(id: String) async throws -> AuthorizationGrant? {
+        try checkReachable()
+        return try await inner.grant(id: id)
+    }
     func redeemCode(hash: String, now: Date) async throws -> CodeRedemption { try await inner.redeemCode(hash: hash, now: now) }
     func revokeGrant(id: String, now: Date) async throws -> Bool { try await inner.revokeGrant(id: id, now: now) }
     func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
         try await inner.revokeGrants(tenant: tenant, userID: userID, now: now)
     }
-    func refreshToken(hash: String) async throws -> RefreshTokenRecord? { try await inner.refreshToken(hash: hash) }
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        try checkReachable()
+        return try await inner.refreshToken(hash: hash)
+    }
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         try await inner.addRefreshToken(hash: hash, grantID: grantID, generation: generation, now: now)
     }
@@ -154,6 +172,39 @@ final class FailingClientStore: GatehouseStore {
                 lines.contains { $0.hasPrefix("error internal fault") && $0.contains("database is down") && $0.contains(trace) }, "\(trace)"
             )
             #expect(try await store.signIns(SignInQuery(traceID: trace)).first?.detail?.contains("database is down") == true)
+        }
+    }
+
+    /// With the database away, a request that needs it gets 503 with `Retry-After` and catalogue
+    /// 9900190 (not a 500, not a hang), in either dialect, while client credentials for a cached
+    /// client keep getting tokens.
+    @Test func anUnreachableDatabaseIs503WhileCachedClientsGoOn() async throws {
+        let store = FailingClientStore(clientsFail: false)
+        let harness = try await Harness.make(store: store) { $0.cacheTTL = 60 }
+        try await harness.withClient { client in
+            let tokens = try await harness.tokens(client)
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let credentials = [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", harness.secret("svc"))]
+            #expect(try await harness.token(client, credentials).status == .ok)
+            store.down.withLock { $0 = true }
+            #expect(try await harness.token(client, credentials).status == .ok, "a cached client needs no database")
+            let refused = try await harness.refresh(client, refresh)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "5")
+            #expect(json(refused)["error"] as? String == "temporarily_unavailable")
+            #expect(json(refused)["error_codes"] as? [Int] == [9900190])
+            #expect(!String(buffer: refused.body).contains("(test)"))
+            let entra = try await harness.token(
+                client,
+                [
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "web"),
+                    ("client_secret", harness.secret("web")),
+                ],
+                path: "/contoso/oauth2/v2.0/token")
+            #expect(entra.status == .serviceUnavailable && entra.headers[.retryAfter] == "5")
+            #expect((json(entra)["error_description"] as? String)?.hasPrefix("AADSTS9900190:") == true)
+            store.down.withLock { $0 = false }
+            #expect(try await harness.refresh(client, refresh).status == .ok, "back once the database answers")
         }
     }
 }

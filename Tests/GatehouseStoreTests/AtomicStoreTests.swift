@@ -1,5 +1,7 @@
 import Foundation
 import GatehouseCore
+import Logging
+import PostgresNIO
 import SQLKit
 import Testing
 
@@ -114,6 +116,26 @@ import Testing
             try await store.append([])
             _ = try await store.consumeOnce(key: "j", expiresAt: epoch.addingTimeInterval(60), now: epoch)
             #expect(try await store.changeCounter() == last)
+        }
+    }
+}
+
+/// PostgreSQL that does not answer: a statement fails as `StoreUnavailable` within its deadline.
+@Suite struct PostgresUnavailableTests {
+    @Test func aStatementToAnUnreachableServerIsUnavailableWithinTheDeadline() async throws {
+        let configuration = try PostgresDatabase.configuration(url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable", poolSize: 1)
+        let client = PostgresClient(configuration: configuration)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        let database = PostgresClientSQLDatabase(client: client, logger: Logger(label: "test"))
+        let started = ContinuousClock.now
+        await #expect(throws: StoreUnavailable.self) { try await database.raw("SELECT 1").run() }
+        #expect(ContinuousClock.now - started < .seconds(8))
+    }
+
+    @Test func urlsThatCannotBeReadAreRefusedWithAReason() {
+        for url in ["postgres://", "postgres://user@/db", "http://host/db"] {
+            #expect(throws: PostgresURLError.self, "\(url)") { _ = try PostgresDatabase.configuration(url: url, poolSize: 1) }
         }
     }
 }

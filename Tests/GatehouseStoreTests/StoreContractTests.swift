@@ -19,7 +19,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .postgres:
             let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            let database = try await PostgresDatabase.open(url: Backend.postgresURL ?? "", poolSize: 8, searchPath: schema)
+            let database = try await PostgresDatabase.open(url: Backend.postgresURL ?? "", poolSize: 4, searchPath: schema)
             return (
                 database.store,
                 {

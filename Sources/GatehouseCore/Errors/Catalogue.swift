@@ -142,6 +142,8 @@ public enum Catalogue {
 
     // MARK: Server and pages
     public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
+    /// The database did not answer in time: 503 with `Retry-After`; the request may be repeated.
+    public static let storeUnavailable = CatalogueEntry(9900190, "StoreUnavailable", .temporarilyUnavailable, status: 503)
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
     public static let endpointNotFound = CatalogueEntry(
         9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
@@ -170,7 +172,7 @@ public enum Catalogue {
         bearerTokenMissing, invalidAccessToken, insufficientScope, tokenOfAnotherClient, introspectionNeedsConfidentialClient,
         invalidIDTokenHint,
         postLogoutRedirectURINotRegistered,
-        tokenIssuanceError, unknownErrorCode, endpointNotFound,
+        tokenIssuanceError, storeUnavailable, unknownErrorCode, endpointNotFound,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })

@@ -25,4 +25,6 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case slowDown = "slow_down"
     case expiredToken = "expired_token"
     case invalidInstance = "invalid_instance"
+    /// RFC 6749 §4.1.2.1: the server cannot handle the request now (here: its database is away).
+    case temporarilyUnavailable = "temporarily_unavailable"
 }

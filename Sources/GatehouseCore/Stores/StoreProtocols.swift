@@ -164,6 +164,13 @@ public protocol GrantStore: Sendable {
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
     & UserStore & StateStore & GrantStore & ChangeCounterStore
 
+/// The database did not answer in time, or the connection to it failed: a request that needs
+/// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.
+public struct StoreUnavailable: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// A counter that every change of what servers cache (tenants, clients and their secrets and
 /// certificates, keys, users) moves on, whoever makes it (the CLI, another node): each node polls
 /// it and drops its caches when it moved (`ChangeWatcher`), so a change is seen everywhere within
