@@ -45,7 +45,7 @@ class Server:
         return json.loads(self.cli(*args, "--json").stdout)
 
     def start(self, *extra):
-        env = dict(os.environ, GATEHOUSE_HTTP_PORT=str(self.port), GATEHOUSE_LOG_LEVEL="warning")
+        env = dict(os.environ, GATEHOUSE_HTTP_PORT=str(self.port), GATEHOUSE_LOG_LEVEL=os.environ.get("GATEHOUSE_TEST_LOG_LEVEL", "warning"))
         self.process = subprocess.Popen([BIN, "serve", "--database", self.database, *extra], env=env, stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -4,28 +4,56 @@ import Synchronization
 /// A small read-through cache whose entries expire `ttl` seconds after they were loaded. Nil
 /// results are cached too, so an unknown key does not reach the store on every request. When it
 /// holds `maxEntries`, it starts over empty rather than tracking recency.
+///
+/// While the database is unreachable (`load` throws `StoreUnavailable`), an expired entry is
+/// served stale, up to `staleLimit` after it was last loaded, so that requests the cache can
+/// answer keep working through an outage (docs/scaling.md); the store is asked again at most
+/// every `retryInterval` per key, so only one request per interval waits for the store's deadline.
 public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value?
+        var loadedAt: Date
+        var freshUntil: Date
+    }
+
     private let ttl: TimeInterval
     private let time: TimeSource
     private let maxEntries: Int
-    private let entries = Mutex<[Key: (value: Value?, loadedAt: Date)]>([:])
+    private let staleLimit: TimeInterval
+    private let retryInterval: TimeInterval
+    private let entries = Mutex<[Key: Entry]>([:])
 
-    public init(ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000) {
+    public init(
+        ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000, staleLimit: TimeInterval = 3_600, retryInterval: TimeInterval = 5
+    ) {
         self.ttl = ttl
         self.time = time
         self.maxEntries = maxEntries
+        self.staleLimit = staleLimit
+        self.retryInterval = retryInterval
     }
 
     /// The cached value for `key`, or the one `load` returns (then cached).
     public func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
         let now = time.now()
-        if let entry = entries.withLock({ $0[key] }), now.timeIntervalSince(entry.loadedAt) < ttl { return entry.value }
-        let value = try await load()
-        entries.withLock { entries in
-            if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (value, now)
+        let cached = entries.withLock { $0[key] }
+        if let cached, now < cached.freshUntil { return cached.value }
+        do {
+            let value = try await load()
+            entries.withLock { entries in
+                if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
+                entries[key] = Entry(value: value, loadedAt: now, freshUntil: now.addingTimeInterval(ttl))
+            }
+            return value
+        } catch let error as StoreUnavailable {
+            guard let cached, now.timeIntervalSince(cached.loadedAt) < staleLimit else { throw error }
+            let retryAt = time.now().addingTimeInterval(min(ttl, retryInterval))
+            entries.withLock { entries in
+                // Unless a fresher load or an invalidation came in meanwhile.
+                if entries[key]?.loadedAt == cached.loadedAt { entries[key]?.freshUntil = retryAt }
+            }
+            return cached.value
         }
-        return value
     }
 
     /// Forgets everything.
