@@ -16,6 +16,7 @@ public struct Gatehouse: Sendable {
     public let keyRings: KeyRingRegistry
     public let tenants: TenantDirectory
     public let clients: CachedClientDirectory
+    public let userDirectory: UserDirectory
     public let grants: GrantRegistry
     public let time: TimeSource
     public let passwordHasher: BcryptPasswordHasher
@@ -47,12 +48,14 @@ public struct Gatehouse: Sendable {
             mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate })
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        self.userDirectory = userDirectory
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
         self.passwordHasher = BcryptPasswordHasher(cost: configuration.passwordHashCost)
         self.decoyHash = Bcrypt.hash(RandomSource.system.token(), cost: configuration.passwordHashCost)
         self.signInState = SignInStateStore(store: store, hasher: hasher)
         self.secretBox = SecretBox(serverKey: hasher.keyData)
-        let minter = UserTokenMinter(issuer: issuer, users: store, policy: configuration.signIn)
+        let minter = UserTokenMinter(issuer: issuer, users: userDirectory, policy: configuration.signIn)
         let direct = DirectGrantIssuer(grants: store, hasher: hasher, minter: minter, time: time)
         let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
         self.devices = devices
@@ -87,7 +90,7 @@ public struct Gatehouse: Sendable {
     public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
         ChangeWatcher(
             store: store, interval: configuration.changePollInterval, logger: logger,
-            invalidate: [tenants.invalidateAll, clients.invalidateAll, keyRings.invalidateAll])
+            invalidate: [tenants.invalidateAll, clients.invalidateAll, keyRings.invalidateAll, userDirectory.invalidateAll])
     }
 
     /// The router with every route and the trace middleware; shared by `serve` and the tests.

@@ -190,6 +190,24 @@ extension SQLStore {
             createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
     }
 
+    /// One statement: the token's row joined to its grant's.
+    public func refreshTokenWithGrant(hash: String) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
+        guard
+            let row = try await db.raw(
+                """
+                SELECT g.*, r.token_hash AS token_hash, r.generation AS token_generation, r.created_at AS token_created_at
+                FROM refresh_tokens r JOIN grants g ON g.grant_id = r.grant_id WHERE r.token_hash = \(bind: hash)
+                """
+            ).first()
+        else { return nil }
+        let grant = try Self.grant(row)
+        let record = RefreshTokenRecord(
+            hash: try row.decode(column: "token_hash", as: String.self), grantID: grant.id,
+            generation: try row.decode(column: "token_generation", as: Int.self),
+            createdAt: Date(timeIntervalSince1970: try row.decode(column: "token_created_at", as: Double.self)))
+        return (record, grant)
+    }
+
     public func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         !(try await db.raw(
             """
@@ -210,6 +228,25 @@ extension SQLStore {
     /// derived from the presented token) and only one moves the grant; a crash in between leaves
     /// an unreachable row that goes with the grant.
     public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+        if case .pool = isolation {
+            // PostgreSQL: one statement, atomic by itself (a data-modifying WITH), one round trip.
+            // A racing rotator waits for the grant's row lock, then finds the generation moved.
+            let row = try await db.raw(
+                """
+                WITH moved AS (
+                    UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970),
+                        last_used_at = \(bind: now.timeIntervalSince1970)
+                    WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
+                    RETURNING grant_id, generation),
+                added AS (
+                    INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
+                    SELECT \(bind: newHash), grant_id, generation, \(bind: now.timeIntervalSince1970) FROM moved
+                    ON CONFLICT DO NOTHING RETURNING token_hash)
+                SELECT COUNT(*) AS moved FROM moved
+                """
+            ).first()
+            return try row?.decode(column: "moved", as: Int.self) == 1
+        }
         try await db.raw(
             """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)

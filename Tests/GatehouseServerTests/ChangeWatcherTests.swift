@@ -52,4 +52,32 @@ import Testing
         // A node that does not watch keeps its cached client: the watcher is what made the difference.
         #expect(try await Self.status(unwatched, secret: secret) == 200)
     }
+
+    @Test func aUserDisabledElsewhereIsRefusedOnRefreshWithinASecond() async throws {
+        let first = try await Harness.make { $0.cacheTTL = 3600 }
+        let node = Self.node(sharing: first)
+        try await node.withClient { client in
+            var current = try #require(try await node.tokens(client)["refresh_token"] as? String)
+            // The node caches the grant's user on this refresh.
+            let refreshed = try await node.refresh(client, current)
+            #expect(refreshed.status == .ok)
+            current = json(refreshed)["refresh_token"] as? String ?? ""
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await node.gatehouse.changeWatcher().run() }
+                try await Task.sleep(for: .milliseconds(100))
+                // Disabled on the shared store without revoking the grants, so that only the
+                // user cache stands between the node and a refusal.
+                let tenant = try TenantName("contoso")
+                var alice = try #require(try await first.store.user(tenant: tenant, username: try Username("alice")))
+                alice.enabled = false
+                #expect(try await first.store.updateUser(alice))
+                let disabledAt = ContinuousClock.now
+                try await Task.sleep(for: .milliseconds(600))
+                let refused = try await node.refresh(client, current)
+                #expect(ContinuousClock.now - disabledAt < .seconds(1))
+                expectError(refused, status: 400, error: "invalid_grant", code: 50057)
+                group.cancelAll()
+            }
+        }
+    }
 }

@@ -28,11 +28,12 @@ public struct RefreshTokenGrant: GrantHandler {
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let presented = try request.form.require("refresh_token")
         let now = time.now()
-        guard let record = try await grants.refreshToken(hash: hasher.hash(presented)),
-            var grant = try await grants.grant(id: record.grantID), grant.tenant == request.tenant.name
+        guard let (record, found) = try await grants.refreshTokenWithGrant(hash: hasher.hash(presented)),
+            found.tenant == request.tenant.name
         else {
             throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "unknown refresh token")
         }
+        var grant = found
         guard grant.clientID == request.client.client.id else {
             throw CatalogueError(
                 Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")

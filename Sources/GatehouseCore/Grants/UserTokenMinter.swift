@@ -5,10 +5,10 @@ import Foundation
 /// hands back a new opaque refresh token value when asked.
 public struct UserTokenMinter: Sendable {
     public let issuer: TokenIssuer
-    public let users: any UserStore
+    public let users: UserDirectory
     public let policy: SignInPolicy
 
-    public init(issuer: TokenIssuer, users: any UserStore, policy: SignInPolicy) {
+    public init(issuer: TokenIssuer, users: UserDirectory, policy: SignInPolicy) {
         self.issuer = issuer
         self.users = users
         self.policy = policy

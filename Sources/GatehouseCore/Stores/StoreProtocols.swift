@@ -148,6 +148,9 @@ public protocol GrantStore: Sendable {
     @discardableResult
     func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    /// The refresh token and its grant in one read (a refresh's first step; one round trip on
+    /// a database).
+    func refreshTokenWithGrant(hash: String) async throws -> (RefreshTokenRecord, AuthorizationGrant)?
     /// Adds a refresh token at the grant's current generation, only if that is `generation` and
     /// the grant is not revoked (one conditional insert).
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool
@@ -158,6 +161,13 @@ public protocol GrantStore: Sendable {
     /// Deletes grants whose code expired unredeemed, or that ended before `cutoff`; returns how many.
     @discardableResult
     func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int
+}
+
+extension GrantStore {
+    public func refreshTokenWithGrant(hash: String) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
+        guard let record = try await refreshToken(hash: hash), let grant = try await grant(id: record.grantID) else { return nil }
+        return (record, grant)
+    }
 }
 
 /// Everything the server needs from storage. Each backend passes one contract suite.

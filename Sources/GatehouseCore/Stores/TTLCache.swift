@@ -37,7 +37,8 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     public func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
         let now = time.now()
         let cached = entries.withLock { $0[key] }
-        if let cached, now < cached.freshUntil { return cached.value }
+        // A clock that went back (tests set it) does not make an old entry fresh.
+        if let cached, now < cached.freshUntil, now >= cached.loadedAt { return cached.value }
         do {
             let value = try await load()
             entries.withLock { entries in

@@ -54,8 +54,8 @@ public struct TokenInspector: Sendable {
 
     /// A live refresh token and its grant, or nil.
     public func refreshToken(_ raw: String, tenant: TenantName) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
-        guard let record = try await grants.refreshToken(hash: hasher.hash(raw)),
-            let grant = try await grants.grant(id: record.grantID), grant.tenant == tenant, grant.revokedAt == nil
+        guard let (record, grant) = try await grants.refreshTokenWithGrant(hash: hasher.hash(raw)), grant.tenant == tenant,
+            grant.revokedAt == nil
         else { return nil }
         let now = time.now()
         guard now <= grant.refreshExpiry(policy: policy),
