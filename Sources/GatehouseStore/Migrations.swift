@@ -2,11 +2,25 @@ import Foundation
 import SQLKit
 
 /// A versioned schema change. One SQL text for SQLite and PostgreSQL: types and syntax that both
-/// dialects accept (TEXT, INTEGER, BIGINT, DOUBLE PRECISION, ON CONFLICT, RETURNING).
+/// dialects accept (TEXT, INTEGER, BIGINT, DOUBLE PRECISION, ON CONFLICT, RETURNING); where they
+/// differ, the statements come from `SQLFlavor`.
 public struct Migration: Sendable {
     public let version: Int
     public let name: String
-    public let statements: [String]
+    /// The statements, the same on both databases unless `flavored` gives them per database.
+    let flavored: @Sendable (SQLFlavor) -> [String]
+
+    init(version: Int, name: String, statements: [String]) {
+        self.init(version: version, name: name, flavored: { _ in statements })
+    }
+
+    init(version: Int, name: String, flavored: @escaping @Sendable (SQLFlavor) -> [String]) {
+        self.version = version
+        self.name = name
+        self.flavored = flavored
+    }
+
+    public func statements(for flavor: SQLFlavor) -> [String] { flavored(flavor) }
 }
 
 public enum Migrations {
@@ -225,21 +239,23 @@ public enum Migrations {
                 "CREATE TABLE IF NOT EXISTS change_counter (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
                 "INSERT INTO change_counter (id, value) VALUES (1, 0) ON CONFLICT DO NOTHING",
             ]),
+        // Instants and flags as TIMESTAMPTZ and BOOLEAN on PostgreSQL (SQLFlavor).
+        Migration(version: 7, name: "native types", flavored: { $0.nativeTypeStatements }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one
     /// transaction under a lock, so that servers started at once migrate once: the first takes
-    /// the lock (`begin`, SQLite's `BEGIN IMMEDIATE` takes the write lock; PostgreSQL's `lock`
-    /// statement, an advisory lock), the others wait and then find nothing left to apply.
-    /// Returns the versions applied.
+    /// the lock (SQLite's `BEGIN IMMEDIATE` takes the write lock; on PostgreSQL an advisory
+    /// lock), the others wait and then find nothing left to apply. Returns the versions applied.
     @discardableResult
-    public static func run(
-        on db: any SQLDatabase, begin: String = "BEGIN IMMEDIATE", lock: String? = nil, now: Date = Date()
-    ) async throws -> [Int] {
-        try await db.raw(SQLQueryString(begin)).run()
+    /// `through` stops at a version (the tests build an old database to upgrade).
+    public static func run(on db: any SQLDatabase, flavor: SQLFlavor = .sqlite, through: Int = .max, now: Date = Date()) async throws
+        -> [Int]
+    {
+        try await db.raw(SQLQueryString(flavor.migrationBegin)).run()
         do {
-            if let lock { try await db.raw(SQLQueryString(lock)).run() }
-            let ran = try await apply(on: db, now: now)
+            if let lock = flavor.migrationLockStatement { try await db.raw(SQLQueryString(lock)).run() }
+            let ran = try await apply(on: db, flavor: flavor, through: through, now: now)
             try await db.raw("COMMIT").run()
             return ran
         } catch {
@@ -248,7 +264,7 @@ public enum Migrations {
         }
     }
 
-    private static func apply(on db: any SQLDatabase, now: Date) async throws -> [Int] {
+    private static func apply(on db: any SQLDatabase, flavor: SQLFlavor, through: Int, now: Date) async throws -> [Int] {
         try await db.raw(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -261,8 +277,9 @@ public enum Migrations {
         let applied = Set(
             try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
         var ran: [Int] = []
-        for migration in all.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
-            for statement in migration.statements {
+        for migration in all.sorted(by: { $0.version < $1.version })
+        where !applied.contains(migration.version) && migration.version <= through {
+            for statement in migration.statements(for: flavor) {
                 try await db.raw(SQLQueryString(statement)).run()
             }
             try await db.raw(

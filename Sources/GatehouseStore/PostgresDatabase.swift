@@ -3,6 +3,7 @@ import GatehouseCore
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresKit
 import PostgresNIO
 import SQLKit
@@ -13,28 +14,40 @@ import SQLKit
 public final class PostgresDatabase: Sendable {
     public let client: PostgresClient
     public let store: SQLStore
-    private let runner: Task<Void, Never>?
+    private let runner: Task<Void, Never>
 
-    /// The advisory lock key the migrations take ("gatehouse" as digits, any constant would do).
-    static let migrationLock = 4_728_307_287
-
-    private init(client: PostgresClient, runner: Task<Void, Never>?) {
+    private init(client: PostgresClient, runner: Task<Void, Never>) {
         self.client = client
         self.runner = runner
         self.store = SQLStore(pool: PostgresClientSQLDatabase(client: client, logger: Logger(label: "gatehouse.postgres")))
     }
 
-    /// A `postgres://user:password@host:port/database` URL (`?sslmode=require` or
-    /// `tlsmode=require|prefer|disable`) as a pool configuration; an error names what is wrong.
-    public static func configuration(url: String, poolSize: Int, searchPath: String? = nil) throws -> PostgresClient.Configuration {
+    /// A `postgres://user:password@host:port/database` URL (`?sslmode=require|prefer|disable`,
+    /// `sslrootcert=/path/ca.pem`) as a pool configuration; an error names what is wrong.
+    public static func configuration(url: String, poolSize: Int, searchPath: String? = nil) throws -> (
+        pool: PostgresClient.Configuration, probe: PostgresConnection.Configuration
+    ) {
         guard let parsed = try? SQLPostgresConfiguration(url: url) else {
             throw PostgresURLError(description: "cannot read the PostgreSQL URL (expected postgres://user[:password]@host[:port]/database)")
         }
         let core = parsed.coreConfiguration
+        // libpq's `sslrootcert`: the CA file the server's certificate must chain to (else the
+        // system's roots). The certificate is always verified, host name included.
+        let rootCertificate = URLComponents(string: url)?.queryItems?.last(where: { $0.name == "sslrootcert" })?.value
+        if let rootCertificate, !FileManager.default.isReadableFile(atPath: rootCertificate) {
+            throw PostgresURLError(description: "cannot read the CA file that sslrootcert names: \(rootCertificate)")
+        }
         let tls: PostgresClient.Configuration.TLS
+        var probe = core
         switch (core.tls.isEnforced, core.tls.isAllowed, core.tls.sslContext?.configuration) {
-        case (true, _, let configuration?): tls = .require(configuration)
-        case (false, true, let configuration?): tls = .prefer(configuration)
+        case (true, _, var configuration?):
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            tls = .require(configuration)
+            probe.tls = .require(try NIOSSLContext(configuration: configuration))
+        case (false, true, var configuration?):
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            tls = .prefer(configuration)
+            probe.tls = .prefer(try NIOSSLContext(configuration: configuration))
         default: tls = .disable
         }
         guard let host = core.host else {
@@ -44,22 +57,39 @@ public final class PostgresDatabase: Sendable {
             host: host, port: core.port ?? 5432, username: core.username, password: core.password, database: core.database, tls: tls)
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
+        probe.options.connectTimeout = .seconds(5)
         if let searchPath { configuration.options.additionalStartupParameters = [("search_path", searchPath)] }
-        return configuration
+        return (configuration, probe)
     }
 
-    /// Connects, checks the database answers, and migrates it. With `runPool`, the pool runs in a
-    /// task of its own until `close()` (the CLI and tests); `serve` runs `client` in its service
-    /// group instead.
+    /// One connection of its own before the pool: the pool retries a failing connection quietly,
+    /// while this one fails at once with the reason (refused, TLS, password, no such database).
+    static func probe(_ configuration: PostgresConnection.Configuration, place: String, logger: Logger) async throws {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? String(describing: error.code) + (error.underlying.map { ": \($0)" } ?? "")
+            throw PostgresURLError(description: "PostgreSQL at \(place) refused: \(reason)".replacingOccurrences(of: "\n", with: " "))
+        }
+    }
+
+    /// Connects, checks the database answers, and migrates it (through `migrateThrough`, for tests
+    /// that upgrade an old database). The pool runs in a task of its own from here until `close()`:
+    /// the migrations need it before any service group starts, and `serve` closes it only after its
+    /// services (the sign-in log's last flush among them) have stopped.
     public static func open(
-        url: String, poolSize: Int = 10, searchPath: String? = nil, runPool: Bool = true,
+        url: String, poolSize: Int = 10, searchPath: String? = nil, migrateThrough: Int = .max,
         logger: Logger = Logger(label: "gatehouse.postgres")
     ) async throws -> PostgresDatabase {
-        let configuration = try configuration(url: url, poolSize: poolSize, searchPath: searchPath)
+        let (configuration, probe) = try configuration(url: url, poolSize: poolSize, searchPath: searchPath)
+        let place = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
+        try await withDeadline(.seconds(10), failing: PostgresURLError(description: "cannot reach PostgreSQL at \(place) within 10 s")) {
+            try await Self.probe(probe, place: place, logger: logger)
+        }
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
         let database = PostgresDatabase(client: client, runner: runner)
-        let place = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
         do {
             try await withDeadline(.seconds(10), failing: PostgresURLError(description: "cannot reach PostgreSQL at \(place) within 10 s"))
             {
@@ -68,7 +98,7 @@ public final class PostgresDatabase: Sendable {
                         // A schema of its own (the tests give each store one).
                         try await session.raw("CREATE SCHEMA IF NOT EXISTS \(ident: searchPath)").run()
                     }
-                    try await Migrations.run(on: session, begin: "BEGIN", lock: "SELECT pg_advisory_xact_lock(\(migrationLock))")
+                    try await Migrations.run(on: session, flavor: .postgres, through: migrateThrough)
                 }
             }
         } catch let error as PSQLError {
@@ -83,7 +113,7 @@ public final class PostgresDatabase: Sendable {
     }
 
     public func close() async {
-        runner?.cancel()
+        runner.cancel()
     }
 }
 

@@ -11,8 +11,8 @@ extension SQLStore {
                 """
                 INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
                 VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
-                        \(bind: user.passwordHash), \(bind: user.enabled ? 1 : 0), \(bind: user.sealedTOTPSecret),
-                        \(bind: user.createdAt.timeIntervalSince1970), \(bind: user.updatedAt.timeIntervalSince1970))
+                        \(bind: user.passwordHash), \(bind: user.enabled), \(bind: user.sealedTOTPSecret),
+                        \(bind: user.createdAt), \(bind: user.updatedAt))
                 ON CONFLICT DO NOTHING RETURNING user_id
                 """
             ).all()
@@ -38,9 +38,9 @@ extension SQLStore {
             !(try await db.raw(
                 """
                 UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
-                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled ? 1 : 0), totp_secret = \(bind: user.sealedTOTPSecret),
-                    updated_at = \(bind: user.updatedAt.timeIntervalSince1970),
-                    sessions_valid_after = \(bind: user.sessionsValidAfter?.timeIntervalSince1970)
+                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: user.sealedTOTPSecret),
+                    updated_at = \(bind: user.updatedAt),
+                    sessions_valid_after = \(bind: user.sessionsValidAfter)
                 WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
                 """
             ).all()).isEmpty
@@ -55,19 +55,19 @@ extension SQLStore {
             email: try row.decode(column: "email", as: String?.self),
             displayName: try row.decode(column: "display_name", as: String.self),
             passwordHash: try row.decode(column: "password_hash", as: String.self),
-            enabled: try row.decode(column: "enabled", as: Int.self) != 0,
+            enabled: try row.decode(column: "enabled", as: Bool.self),
             sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self),
-            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
-            updatedAt: Date(timeIntervalSince1970: try row.decode(column: "updated_at", as: Double.self)),
-            sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Double?.self).map(Date.init(timeIntervalSince1970:)))
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Date?.self))
     }
 
     public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
         // One statement: the SET expressions read the row as it was before this attempt.
-        let reset = resetBefore.timeIntervalSince1970
+        let reset = resetBefore
         let row = try await db.raw(
             """
-            INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now.timeIntervalSince1970))
+            INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now))
             ON CONFLICT (failure_key) DO UPDATE SET
                 failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) THEN 1 ELSE sign_in_failures.failures + 1 END,
                 last_failure_at = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) OR sign_in_failures.failures < \(bind: limit)
@@ -81,7 +81,7 @@ extension SQLStore {
     public func signInFailures(key: String, since: Date) async throws -> Int {
         let row = try await db.raw(
             """
-            SELECT failures FROM sign_in_failures WHERE failure_key = \(bind: key) AND last_failure_at >= \(bind: since.timeIntervalSince1970)
+            SELECT failures FROM sign_in_failures WHERE failure_key = \(bind: key) AND last_failure_at >= \(bind: since)
             """
         ).first()
         return try row?.decode(column: "failures", as: Int.self) ?? 0
@@ -96,7 +96,7 @@ extension SQLStore {
     public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
         try await db.raw(
             """
-            INSERT INTO state_values (kind, state_key, value, expires_at) VALUES (\(bind: kind), \(bind: key), \(bind: value), \(bind: expiresAt.timeIntervalSince1970))
+            INSERT INTO state_values (kind, state_key, value, expires_at) VALUES (\(bind: kind), \(bind: key), \(bind: value), \(bind: expiresAt))
             ON CONFLICT (kind, state_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
             """
         ).run()
@@ -105,7 +105,7 @@ extension SQLStore {
     public func state(kind: String, key: String, now: Date) async throws -> String? {
         try await db.raw(
             """
-            SELECT value FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) AND expires_at > \(bind: now.timeIntervalSince1970)
+            SELECT value FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) AND expires_at > \(bind: now)
             """
         ).first()?.decode(column: "value", as: String.self)
     }
@@ -116,7 +116,7 @@ extension SQLStore {
             DELETE FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) RETURNING value, expires_at
             """
         ).first()
-        guard let row, try row.decode(column: "expires_at", as: Double.self) > now.timeIntervalSince1970 else { return nil }
+        guard let row, try row.decode(column: "expires_at", as: Date.self) > now else { return nil }
         return try row.decode(column: "value", as: String.self)
     }
 
@@ -125,7 +125,7 @@ extension SQLStore {
     }
 
     public func purgeState(now: Date) async throws -> Int {
-        try await db.raw("DELETE FROM state_values WHERE expires_at <= \(bind: now.timeIntervalSince1970) RETURNING kind").all().count
+        try await db.raw("DELETE FROM state_values WHERE expires_at <= \(bind: now) RETURNING kind").all().count
     }
 
     // MARK: Grants
@@ -137,11 +137,11 @@ extension SQLStore {
                                 code_challenge, redirect_uri, code_expires_at, code_redeemed_at, created_at, offline, generation,
                                 rotated_at, last_used_at, revoked_at)
             VALUES (\(bind: grant.id), \(bind: grant.tenant.value), \(bind: grant.clientID.value), \(bind: grant.userID), \(bind: grant.scope.description),
-                    \(bind: grant.audience.joined(separator: " ")), \(bind: grant.nonce), \(bind: grant.authTime.timeIntervalSince1970),
+                    \(bind: grant.audience.joined(separator: " ")), \(bind: grant.nonce), \(bind: grant.authTime),
                     \(bind: grant.sessionID), \(bind: grant.amr.joined(separator: " ")), \(bind: grant.codeHash), \(bind: grant.codeChallenge),
-                    \(bind: grant.redirectURI), \(bind: grant.codeExpiresAt.timeIntervalSince1970), \(bind: grant.codeRedeemedAt?.timeIntervalSince1970),
-                    \(bind: grant.createdAt.timeIntervalSince1970), \(bind: grant.offline ? 1 : 0), \(bind: grant.generation),
-                    \(bind: grant.rotatedAt?.timeIntervalSince1970), \(bind: grant.lastUsedAt?.timeIntervalSince1970), \(bind: grant.revokedAt?.timeIntervalSince1970))
+                    \(bind: grant.redirectURI), \(bind: grant.codeExpiresAt), \(bind: grant.codeRedeemedAt),
+                    \(bind: grant.createdAt), \(bind: grant.offline), \(bind: grant.generation),
+                    \(bind: grant.rotatedAt), \(bind: grant.lastUsedAt), \(bind: grant.revokedAt))
             ON CONFLICT DO NOTHING RETURNING grant_id
             """
         ).all()
@@ -155,7 +155,7 @@ extension SQLStore {
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         if let row = try await db.raw(
             """
-            UPDATE grants SET code_redeemed_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
+            UPDATE grants SET code_redeemed_at = \(bind: now), last_used_at = \(bind: now)
             WHERE code_hash = \(bind: hash) AND code_redeemed_at IS NULL RETURNING *
             """
         ).first() {
@@ -168,7 +168,7 @@ extension SQLStore {
     public func revokeGrant(id: String, now: Date) async throws -> Bool {
         !(try await db.raw(
             """
-            UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970) WHERE grant_id = \(bind: id) AND revoked_at IS NULL RETURNING grant_id
+            UPDATE grants SET revoked_at = \(bind: now) WHERE grant_id = \(bind: id) AND revoked_at IS NULL RETURNING grant_id
             """
         ).all()).isEmpty
     }
@@ -176,7 +176,7 @@ extension SQLStore {
     public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
         try await db.raw(
             """
-            UPDATE grants SET revoked_at = \(bind: now.timeIntervalSince1970)
+            UPDATE grants SET revoked_at = \(bind: now)
             WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID) AND revoked_at IS NULL RETURNING grant_id
             """
         ).all().count
@@ -187,7 +187,7 @@ extension SQLStore {
         return RefreshTokenRecord(
             hash: try row.decode(column: "token_hash", as: String.self), grantID: try row.decode(column: "grant_id", as: String.self),
             generation: try row.decode(column: "generation", as: Int.self),
-            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+            createdAt: try row.decode(column: "created_at", as: Date.self))
     }
 
     /// One statement: the token's row joined to its grant's.
@@ -204,7 +204,7 @@ extension SQLStore {
         let record = RefreshTokenRecord(
             hash: try row.decode(column: "token_hash", as: String.self), grantID: grant.id,
             generation: try row.decode(column: "token_generation", as: Int.self),
-            createdAt: Date(timeIntervalSince1970: try row.decode(column: "token_created_at", as: Double.self)))
+            createdAt: try row.decode(column: "token_created_at", as: Date.self))
         return (record, grant)
     }
 
@@ -212,7 +212,7 @@ extension SQLStore {
         !(try await db.raw(
             """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-            SELECT \(bind: hash), grant_id, generation, \(bind: now.timeIntervalSince1970) FROM grants
+            SELECT \(bind: hash), grant_id, generation, \(bind: now) FROM grants
             WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
             ON CONFLICT DO NOTHING RETURNING token_hash
             """
@@ -228,19 +228,19 @@ extension SQLStore {
     /// derived from the presented token) and only one moves the grant; a crash in between leaves
     /// an unreachable row that goes with the grant.
     public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
-        if case .pool = isolation {
+        if flavor == .postgres {
             // PostgreSQL: one statement, atomic by itself (a data-modifying WITH), one round trip.
             // A racing rotator waits for the grant's row lock, then finds the generation moved.
             let row = try await db.raw(
                 """
                 WITH moved AS (
-                    UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970),
-                        last_used_at = \(bind: now.timeIntervalSince1970)
+                    UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now),
+                        last_used_at = \(bind: now)
                     WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
                     RETURNING grant_id, generation),
                 added AS (
                     INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-                    SELECT \(bind: newHash), grant_id, generation, \(bind: now.timeIntervalSince1970) FROM moved
+                    SELECT \(bind: newHash), grant_id, generation, \(bind: now) FROM moved
                     ON CONFLICT DO NOTHING RETURNING token_hash)
                 SELECT COUNT(*) AS moved FROM moved
                 """
@@ -250,7 +250,7 @@ extension SQLStore {
         try await db.raw(
             """
             INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-            SELECT \(bind: newHash), grant_id, generation + 1, \(bind: now.timeIntervalSince1970) FROM grants
+            SELECT \(bind: newHash), grant_id, generation + 1, \(bind: now) FROM grants
             WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
             ON CONFLICT DO NOTHING
             """
@@ -258,7 +258,7 @@ extension SQLStore {
         return
             !(try await db.raw(
                 """
-                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now.timeIntervalSince1970), last_used_at = \(bind: now.timeIntervalSince1970)
+                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now), last_used_at = \(bind: now)
                 WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
                 """
             ).all()).isEmpty
@@ -272,8 +272,8 @@ extension SQLStore {
         let ids = try await db.raw(
             """
             DELETE FROM grants
-            WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now.timeIntervalSince1970))
-               OR revoked_at < \(bind: cutoff.timeIntervalSince1970) OR last_used_at < \(bind: cutoff.timeIntervalSince1970)
+            WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now))
+               OR revoked_at < \(bind: cutoff) OR last_used_at < \(bind: cutoff)
             RETURNING grant_id
             """
         ).all().map { try $0.decode(column: "grant_id", as: String.self) }
@@ -284,9 +284,7 @@ extension SQLStore {
     }
 
     static func grant(_ row: any SQLRow) throws -> AuthorizationGrant {
-        func date(_ column: String) throws -> Date? {
-            try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:))
-        }
+        func date(_ column: String) throws -> Date? { try row.decode(column: column, as: Date?.self) }
         return AuthorizationGrant(
             id: try row.decode(column: "grant_id", as: String.self),
             tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
@@ -295,16 +293,16 @@ extension SQLStore {
             scope: Scope(tokens: words(try row.decode(column: "scope", as: String.self))),
             audience: words(try row.decode(column: "audience", as: String.self)),
             nonce: try row.decode(column: "nonce", as: String?.self),
-            authTime: try date("auth_time") ?? Date(timeIntervalSince1970: 0),
+            authTime: try row.decode(column: "auth_time", as: Date.self),
             sessionID: try row.decode(column: "session_id", as: String?.self),
             amr: words(try row.decode(column: "amr", as: String.self)),
             codeHash: try row.decode(column: "code_hash", as: String.self),
             codeChallenge: try row.decode(column: "code_challenge", as: String?.self),
             redirectURI: try row.decode(column: "redirect_uri", as: String?.self),
-            codeExpiresAt: try date("code_expires_at") ?? Date(timeIntervalSince1970: 0),
+            codeExpiresAt: try row.decode(column: "code_expires_at", as: Date.self),
             codeRedeemedAt: try date("code_redeemed_at"),
-            createdAt: try date("created_at") ?? Date(timeIntervalSince1970: 0),
-            offline: try row.decode(column: "offline", as: Int.self) != 0,
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            offline: try row.decode(column: "offline", as: Bool.self),
             generation: try row.decode(column: "generation", as: Int.self),
             rotatedAt: try date("rotated_at"), lastUsedAt: try date("last_used_at"), revokedAt: try date("revoked_at"))
     }

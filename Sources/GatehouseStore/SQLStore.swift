@@ -34,6 +34,14 @@ public struct SQLStore: GatehouseStore {
         self.isolation = .pool
     }
 
+    /// Which database this is, for the few places where they differ (`SQLFlavor`).
+    var flavor: SQLFlavor {
+        switch isolation {
+        case .sharedConnection: .sqlite
+        case .pool: .postgres
+        }
+    }
+
     public func changeCounter() async throws -> Int {
         try await db.raw("SELECT value FROM change_counter WHERE id = 1").first()?.decode(column: "value", as: Int.self) ?? 0
     }
@@ -82,7 +90,7 @@ public struct SQLStore: GatehouseStore {
                 """
                 INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
                 VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
-                        \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt.timeIntervalSince1970),
+                        \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt),
                         \(bind: tenant.signInLog.rawValue))
                 ON CONFLICT DO NOTHING RETURNING name
                 """
@@ -116,7 +124,7 @@ public struct SQLStore: GatehouseStore {
             displayName: try row.decode(column: "display_name", as: String.self),
             signingAlgorithm: try parse(row, "signing_algorithm", table: "tenants", key: name, SigningAlgorithm.init(rawValue:)),
             accessTokenLifetime: try row.decode(column: "access_token_lifetime", as: Int.self),
-            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
             signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)))
     }
 
@@ -141,7 +149,7 @@ public struct SQLStore: GatehouseStore {
                         \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
                         \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt.timeIntervalSince1970))
+                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt))
                 ON CONFLICT DO NOTHING RETURNING client_id
                 """
             ).all()
@@ -187,7 +195,7 @@ public struct SQLStore: GatehouseStore {
             redirectURIs: words(try row.decode(column: "redirect_uris", as: String.self)),
             postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
             certificates: ClientCertificate.pemBlocks(try row.decode(column: "certificates", as: String.self)),
-            createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+            createdAt: try row.decode(column: "created_at", as: Date.self))
     }
 
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
@@ -219,7 +227,7 @@ public struct SQLStore: GatehouseStore {
                 """
                 INSERT INTO client_secrets (tenant, client_id, secret_id, hash, hint, created_at, expires_at)
                 VALUES (\(bind: secret.tenant.value), \(bind: secret.clientID.value), \(bind: secret.secretID), \(bind: secret.hash),
-                        \(bind: secret.hint), \(bind: secret.createdAt.timeIntervalSince1970), \(bind: secret.expiresAt?.timeIntervalSince1970))
+                        \(bind: secret.hint), \(bind: secret.createdAt), \(bind: secret.expiresAt))
                 ON CONFLICT DO NOTHING RETURNING secret_id
                 """
             ).all()
@@ -239,8 +247,8 @@ public struct SQLStore: GatehouseStore {
                 secretID: try row.decode(column: "secret_id", as: String.self),
                 hash: try row.decode(column: "hash", as: String.self),
                 hint: try row.decode(column: "hint", as: String.self),
-                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
-                expiresAt: try row.decode(column: "expires_at", as: Double?.self).map(Date.init(timeIntervalSince1970:)))
+                createdAt: try row.decode(column: "created_at", as: Date.self),
+                expiresAt: try row.decode(column: "expires_at", as: Date?.self))
         }
     }
 
@@ -263,7 +271,7 @@ public struct SQLStore: GatehouseStore {
                 """
                 INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
                 VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
-                        \(bind: key.status.rawValue), \(bind: key.createdAt.timeIntervalSince1970))
+                        \(bind: key.status.rawValue), \(bind: key.createdAt))
                 ON CONFLICT DO NOTHING RETURNING kid
                 """
             ).all()
@@ -281,7 +289,7 @@ public struct SQLStore: GatehouseStore {
                     row, "algorithm", table: "signing_keys", key: "\(tenant)/\(kid)", SigningAlgorithm.init(rawValue:)),
                 privateKey: try row.decode(column: "private_key", as: String.self),
                 status: try Self.parse(row, "status", table: "signing_keys", key: "\(tenant)/\(kid)", KeyStatus.init(rawValue:)),
-                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)))
+                createdAt: try row.decode(column: "created_at", as: Date.self))
         }
     }
 
@@ -329,9 +337,9 @@ public struct SQLStore: GatehouseStore {
         // One conditional statement: inserts, or takes over an expired row; a live row returns nothing.
         let rows = try await db.raw(
             """
-            INSERT INTO one_time_values (value_key, expires_at) VALUES (\(bind: key), \(bind: expiresAt.timeIntervalSince1970))
+            INSERT INTO one_time_values (value_key, expires_at) VALUES (\(bind: key), \(bind: expiresAt))
             ON CONFLICT (value_key) DO UPDATE SET expires_at = excluded.expires_at
-            WHERE one_time_values.expires_at < \(bind: now.timeIntervalSince1970)
+            WHERE one_time_values.expires_at < \(bind: now)
             RETURNING value_key
             """
         ).all()
@@ -339,7 +347,7 @@ public struct SQLStore: GatehouseStore {
     }
 
     public func purgeExpired(now: Date) async throws -> Int {
-        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now.timeIntervalSince1970) RETURNING value_key").all()
+        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now) RETURNING value_key").all()
             .count
     }
 
@@ -352,11 +360,11 @@ public struct SQLStore: GatehouseStore {
                 "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us", "aggregated")
             for event in chunk {
                 insert.values([
-                    SQLBind(event.time.timeIntervalSince1970), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
+                    SQLBind(event.time), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
                     SQLBind(event.scopes), SQLBind(event.result.rawValue), SQLBind(event.errorCode), SQLBind(event.error),
                     SQLBind(event.detail),
                     SQLBind(event.traceID), SQLBind(event.correlationID), SQLBind(event.clientIP), SQLBind(event.userAgent),
-                    SQLBind(event.latencyMicros), SQLBind(event.countedInAggregate ? 1 : 0),
+                    SQLBind(event.latencyMicros), SQLBind(event.countedInAggregate),
                 ])
             }
             try await insert.run()
@@ -371,12 +379,12 @@ public struct SQLStore: GatehouseStore {
         if let clientID = query.clientID { select.where("client_id", .equal, clientID) }
         if let errorCode = query.errorCode { select.where("error_code", .equal, errorCode) }
         if let result = query.result { select.where("result", .equal, result.rawValue) }
-        if let since = query.since { select.where("time", .greaterThanOrEqual, since.timeIntervalSince1970) }
-        if let until = query.until { select.where("time", .lessThanOrEqual, until.timeIntervalSince1970) }
+        if let since = query.since { select.where("time", .greaterThanOrEqual, since) }
+        if let until = query.until { select.where("time", .lessThanOrEqual, until) }
         return try await select.orderBy("time", .descending).limit(query.limit).all().map { row in
             let traceID = try row.decode(column: "trace_id", as: String.self)
             return SignInEvent(
-                time: Date(timeIntervalSince1970: try row.decode(column: "time", as: Double.self)),
+                time: try row.decode(column: "time", as: Date.self),
                 tenant: try row.decode(column: "tenant", as: String.self),
                 clientID: try row.decode(column: "client_id", as: String?.self),
                 grantType: try row.decode(column: "grant_type", as: String?.self),
@@ -390,13 +398,13 @@ public struct SQLStore: GatehouseStore {
                 clientIP: try row.decode(column: "client_ip", as: String?.self),
                 userAgent: try row.decode(column: "user_agent", as: String?.self),
                 latencyMicros: try row.decode(column: "latency_us", as: Int.self),
-                countedInAggregate: try row.decode(column: "aggregated", as: Int.self) != 0)
+                countedInAggregate: try row.decode(column: "aggregated", as: Bool.self))
         }
     }
 
     /// One bounded batch: the rows older than `cutoff` up to the time of the `limit`-th oldest.
     public func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int {
-        let cut = cutoff.timeIntervalSince1970
+        let cut = cutoff
         return try await db.raw(
             """
             DELETE FROM sign_ins WHERE time < \(bind: cut) AND time <= COALESCE(
@@ -418,7 +426,7 @@ public struct SQLStore: GatehouseStore {
             ]
             values += buckets.indices.map { aggregate.buckets.indices.contains($0) ? aggregate.buckets[$0] : 0 }
             values += [
-                aggregate.latencySumMicros, aggregate.firstTime.timeIntervalSince1970, aggregate.lastTime.timeIntervalSince1970,
+                aggregate.latencySumMicros, aggregate.firstTime, aggregate.lastTime,
                 aggregate.firstTraceID, aggregate.lastTraceID,
             ]
             let columns =
@@ -465,8 +473,8 @@ public struct SQLStore: GatehouseStore {
                 count: try row.decode(column: "count", as: Int.self),
                 buckets: try Self.bucketColumns.map { try row.decode(column: $0, as: Int.self) },
                 latencySumMicros: try row.decode(column: "latency_sum_us", as: Int.self),
-                firstTime: Date(timeIntervalSince1970: try row.decode(column: "first_time", as: Double.self)),
-                lastTime: Date(timeIntervalSince1970: try row.decode(column: "last_time", as: Double.self)),
+                firstTime: try row.decode(column: "first_time", as: Date.self),
+                lastTime: try row.decode(column: "last_time", as: Date.self),
                 firstTraceID: try row.decode(column: "first_trace_id", as: String.self),
                 lastTraceID: try row.decode(column: "last_trace_id", as: String.self))
         }

@@ -123,7 +123,7 @@ import Testing
 /// PostgreSQL that does not answer: a statement fails as `StoreUnavailable` within its deadline.
 @Suite struct PostgresUnavailableTests {
     @Test func aStatementToAnUnreachableServerIsUnavailableWithinTheDeadline() async throws {
-        let configuration = try PostgresDatabase.configuration(url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable", poolSize: 1)
+        let configuration = try PostgresDatabase.configuration(url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable", poolSize: 1).pool
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
         defer { runner.cancel() }

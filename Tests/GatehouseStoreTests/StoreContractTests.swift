@@ -14,6 +14,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         postgresURL == nil ? [.memory, .sqliteMemory, .sqliteFile] : [.memory, .sqliteMemory, .sqliteFile, .postgres]
     }
     static var postgresURL: String? { ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] }
+    /// The CA file of the test cluster's TLS certificate (`.ci/run` sets it).
+    static var postgresAuthority: String? { ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_CA"] }
 
     func open() async throws -> (any GatehouseStore, @Sendable () async throws -> Void) {
         switch self {
@@ -268,6 +270,99 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             #expect(try await store.setCertificates(tenant: contoso.name, id: try ClientID("solo"), certificates: two))
             #expect(try await store.client(tenant: contoso.name, id: try ClientID("solo"))?.certificates == two)
             #expect(try await !store.setCertificates(tenant: contoso.name, id: try ClientID("none"), certificates: two))
+        }
+    }
+}
+
+/// PostgreSQL's native types (migration 7, `SQLFlavor`): a database written before them keeps
+/// every instant and flag, and new rows round-trip.
+@Suite(.enabled(if: Backend.postgresURL != nil)) struct PostgresNativeTypeTests {
+    @Test func aVersion6DatabaseUpgradesItsInstantsAndFlags() async throws {
+        let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let old = try await PostgresDatabase.open(url: Backend.postgresURL ?? "", poolSize: 2, searchPath: schema, migrateThrough: 6)
+        try await old.store.db.raw(
+            """
+            INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at)
+            VALUES ('t', \(bind: UUID().uuidString), 'T', 'ES256', 3600, 1700000000.5)
+            """
+        ).run()
+        try await old.store.db.raw(
+            """
+            INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
+            VALUES ('t', 'u1', 'ann', NULL, 'Ann', 'x', 1, NULL, 1700000000.25, 1700000001.5), ('t', 'u2', 'bob', NULL, 'Bob', 'x', 0, NULL, 1700000000, 1700000000)
+            """
+        ).run()
+        await old.close()
+        let new = try await PostgresDatabase.open(url: Backend.postgresURL ?? "", poolSize: 2, searchPath: schema)
+        let types = try await new.store.db.raw(
+            """
+            SELECT table_name, column_name, data_type FROM information_schema.columns
+            WHERE table_schema = \(bind: schema) AND column_name IN ('created_at', 'enabled', 'aggregated', 'revoked_at')
+            """
+        ).all().map {
+            try
+                "\($0.decode(column: "table_name", as: String.self)).\($0.decode(column: "column_name", as: String.self))=\($0.decode(column: "data_type", as: String.self))"
+        }
+        #expect(types.contains("users.enabled=boolean") && types.contains("sign_ins.aggregated=boolean"))
+        #expect(
+            types.contains("grants.revoked_at=timestamp with time zone") && types.contains("tenants.created_at=timestamp with time zone"))
+        let tenant = try TenantName("t")
+        let ann = try #require(try await new.store.user(tenant: tenant, username: try Username("ann")))
+        #expect(ann.enabled && ann.createdAt == Date(timeIntervalSince1970: 1_700_000_000.25))
+        #expect(ann.updatedAt == Date(timeIntervalSince1970: 1_700_000_001.5))
+        #expect(try await new.store.user(tenant: tenant, username: try Username("bob"))?.enabled == false)
+        #expect(try await new.store.tenant(named: tenant)?.createdAt == Date(timeIntervalSince1970: 1_700_000_000.5))
+        try await new.store.db.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+        await new.close()
+    }
+}
+
+/// TLS to PostgreSQL: with `sslmode=verify-full&sslrootcert=CA` the connection is encrypted and
+/// the server's certificate checked against that CA; without the CA, the same server is refused
+/// (its certificate chains to no trusted root) with one line, not a stack trace.
+@Suite(.enabled(if: Backend.postgresURL != nil && Backend.postgresAuthority != nil)) struct PostgresTLSTests {
+    static var authority: String? { Backend.postgresAuthority }
+
+    static func url(_ query: String) -> String {
+        let base = Backend.postgresURL ?? ""
+        return String(base[..<(base.firstIndex(of: "?") ?? base.endIndex)]) + "?" + query
+    }
+
+    @Test func theConnectionIsEncryptedAndTheCertificateVerified() async throws {
+        let database = try await PostgresDatabase.open(
+            url: Self.url("sslmode=verify-full&sslrootcert=\(Self.authority ?? "")"), poolSize: 1, searchPath: "test_tls")
+        let row = try await database.store.db.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first()
+        #expect(try row?.decode(column: "ssl", as: Bool.self) == true)
+        try await database.store.db.raw("DROP SCHEMA test_tls CASCADE").run()
+        await database.close()
+    }
+
+    @Test func aCertificateFromAnUnknownAuthorityIsRefused() async throws {
+        let started = ContinuousClock.now
+        do {
+            let database = try await PostgresDatabase.open(url: Self.url("sslmode=require"), poolSize: 1)
+            await database.close()
+            Issue.record("connected to a server whose certificate no trusted root signs")
+        } catch let error as PostgresURLError {
+            // At once, with the reason, on one line.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(!error.description.contains("\n") && error.description.uppercased().contains("CERTIFICATE"), "\(error)")
+        }
+        await #expect(throws: PostgresURLError.self) {
+            try await PostgresDatabase.open(url: Self.url("sslmode=require&sslrootcert=/nonexistent/ca.pem"), poolSize: 1)
+        }
+    }
+
+    @Test func anUnknownDatabaseIsNamedAtOnce() async throws {
+        let base = Backend.postgresURL ?? ""
+        let url = base.replacingOccurrences(of: "/postgres?", with: "/no_such_database?")
+        let started = ContinuousClock.now
+        do {
+            _ = try await PostgresDatabase.open(url: url, poolSize: 1)
+            Issue.record("opened a database that does not exist")
+        } catch let error as PostgresURLError {
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(error.description.contains("no_such_database") && error.description.contains("does not exist"), "\(error)")
         }
     }
 }
