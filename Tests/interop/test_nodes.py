@@ -201,6 +201,9 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
         service_auth = (service["client_id"], service["client_secret"])
         web_auth = (web["client_id"], web["client_secret"])
         refresh_token = sign_in_for_refresh_token(nodes[0], web, "pat")
+        # Every node has seen the CLI's last change (its watcher polls every 250 ms) before the
+        # caches are filled: a late invalidation would empty them just before the stop.
+        time.sleep(1)
         for node in nodes:
             deadline = time.monotonic() + 3
             while requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"},
