@@ -59,7 +59,15 @@ class Server:
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            return self.process.wait(timeout=30)
+            try:
+                return self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                # A graceful shutdown that does not end is a failure; say what the server said last.
+                self.process.kill()
+                self.process.wait(timeout=10)
+                self.log.flush()
+                tail = open(self.log.name).read()[-3000:]
+                raise AssertionError(f"gatehouse did not stop within 60 s of SIGTERM; its log ends:\n{tail}")
         return self.process.returncode if self.process else None
 
 
