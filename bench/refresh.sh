@@ -28,5 +28,6 @@ wrk -t2 -c32 -d5s -s bench/refresh.lua "http://127.0.0.1:$PORT/default/oauth2/to
 python3 bench/refresh_seed.py "http://127.0.0.1:$PORT/default" "$CLIENT_ID" "$CLIENT_SECRET" http://127.0.0.1:1/cb bench "bench password" 128 > "$TOKENS_FILE"
 wrk -t2 -c32 -d"$DURATION" --latency -s bench/refresh.lua "http://127.0.0.1:$PORT/default/oauth2/token"
 kill -TERM $PID; wait $PID || true
+case "$DB" in postgres*://*) exit 0 ;; esac   # the counts below read the SQLite file
 echo "grants: $(python3 -c "import sqlite3; c=sqlite3.connect('$DB'); print(c.execute('select count(*), sum(generation), sum(revoked_at is not null) from grants').fetchone(), 'refresh rows', c.execute('select count(*) from refresh_tokens').fetchone()[0])")"
 echo "sign-in rows: $(python3 -c "import sqlite3; print(sqlite3.connect('$DB').execute('select grant_type, result, count(*) from sign_ins group by 1,2').fetchall())")"
