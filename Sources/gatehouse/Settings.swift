@@ -9,7 +9,11 @@ import SystemPackage
 
 /// Options every subcommand shares: where the database and the configuration file are.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file, ':memory:', or a postgres://user@host:port/db URL (env GATEHOUSE_DATABASE; default ./gatehouse-data/gatehouse.sqlite).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "SQLite database file, ':memory:', or a postgres://user@host:port/db URL "
+                + "(env GATEHOUSE_DATABASE; default ./gatehouse-data/gatehouse.sqlite)."))
     var database: String?
 
     @Option(name: .long, help: "JSON configuration file (env GATEHOUSE_CONFIG). See docs/configuration.md.")
