@@ -154,8 +154,11 @@ public struct Gatehouse: Sendable {
     }
 
     /// The application: the router, the HTTP server, and the services that run beside it (the
-    /// sign-in log writer, the replay sweeper), all shut down gracefully on SIGTERM.
-    public func buildApplication(logger: Logger = Logger(label: "gatehouse"), extraServices: [any Service] = []) throws
+    /// sign-in log writer, the change watcher, the janitor and the key rotator), all shut down
+    /// gracefully on SIGTERM. `node` names this process in the janitor's and the rotator's leases.
+    public func buildApplication(
+        logger: Logger = Logger(label: "gatehouse"), node: String = UUID().uuidString, extraServices: [any Service] = []
+    ) throws
         -> some ApplicationProtocol
     {
         Application(
@@ -168,7 +171,8 @@ public struct Gatehouse: Sendable {
                 Sweeper(
                     store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,
                     signInRetention: configuration.signInRetention, aggregateRetention: configuration.signInAggregateRetention,
-                    logger: logger),
+                    node: node, logger: logger),
+                KeyRotator(administration: administration, policy: configuration.signIn, node: node, logger: logger),
             ] + extraServices,
             logger: logger)
     }

@@ -241,6 +241,22 @@ public enum Migrations {
             ]),
         // Instants and flags as TIMESTAMPTZ and BOOLEAN on PostgreSQL (SQLFlavor).
         Migration(version: 7, name: "native types", flavored: { $0.nativeTypeStatements }),
+        Migration(
+            version: 8, name: "key rotation policy and leases",
+            flavored: { flavor in
+                [
+                    "ALTER TABLE tenants ADD COLUMN key_rotation_seconds BIGINT",
+                    "ALTER TABLE signing_keys ADD COLUMN retired_at \(flavor.instantType)",
+                    // Which node does a periodic chore (janitor, key rotation) until when.
+                    """
+                    CREATE TABLE IF NOT EXISTS leases (
+                        name TEXT PRIMARY KEY,
+                        holder TEXT NOT NULL,
+                        expires_at \(flavor.instantType) NOT NULL
+                    )
+                    """,
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

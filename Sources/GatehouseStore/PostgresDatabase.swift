@@ -67,7 +67,9 @@ public final class PostgresDatabase: Sendable {
     static func probe(_ configuration: PostgresConnection.Configuration, place: String, logger: Logger) async throws {
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
+            // Closed in the background: awaiting the close was seen to hang for seconds when many
+            // stores open at once (the test suite), and nothing here depends on it having finished.
+            Task { try? await connection.close() }
         } catch let error as PSQLError {
             let reason = error.serverInfo?[.message] ?? String(describing: error.code) + (error.underlying.map { ": \($0)" } ?? "")
             throw PostgresURLError(description: "PostgreSQL at \(place) refused: \(reason)".replacingOccurrences(of: "\n", with: " "))

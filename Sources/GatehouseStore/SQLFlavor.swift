@@ -31,7 +31,16 @@ public enum SQLFlavor: Sendable {
         }
     }
 
-    /// Columns that hold an instant, by table.
+    /// The column type of an instant in a migration after 7.
+    var instantType: String {
+        switch self {
+        case .sqlite: "DOUBLE PRECISION"
+        case .postgres: "TIMESTAMPTZ"
+        }
+    }
+
+    /// Columns that hold an instant, by table (converted by migration 7; later columns are
+    /// created with `instantType`).
     static let instantColumns: [(table: String, columns: [String])] = [
         ("tenants", ["created_at"]),
         ("clients", ["created_at"]),

@@ -124,8 +124,14 @@ extension SQLStore {
         !(try await db.raw("DELETE FROM state_values WHERE kind = \(bind: kind) AND state_key = \(bind: key) RETURNING kind").all()).isEmpty
     }
 
-    public func purgeState(now: Date) async throws -> Int {
-        try await db.raw("DELETE FROM state_values WHERE expires_at <= \(bind: now) RETURNING kind").all().count
+    public func purgeState(now: Date, limit: Int) async throws -> Int {
+        try await db.raw(
+            """
+            DELETE FROM state_values WHERE (kind, state_key) IN (
+                SELECT kind, state_key FROM state_values WHERE expires_at <= \(bind: now) LIMIT \(bind: max(0, limit)))
+            RETURNING kind
+            """
+        ).all().count
     }
 
     // MARK: Grants
@@ -264,16 +270,18 @@ extension SQLStore {
             ).all()).isEmpty
     }
 
-    public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
-        try await transaction { try await purgeGrantStatements(now: now, endedBefore: cutoff) }
+    public func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await transaction { try await purgeGrantStatements(now: now, endedBefore: cutoff, limit: limit) }
     }
 
-    private func purgeGrantStatements(now: Date, endedBefore cutoff: Date) async throws -> Int {
+    private func purgeGrantStatements(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
         let ids = try await db.raw(
             """
-            DELETE FROM grants
-            WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now))
-               OR revoked_at < \(bind: cutoff) OR last_used_at < \(bind: cutoff)
+            DELETE FROM grants WHERE grant_id IN (
+                SELECT grant_id FROM grants
+                WHERE (code_redeemed_at IS NULL AND code_expires_at < \(bind: now))
+                   OR revoked_at < \(bind: cutoff) OR last_used_at < \(bind: cutoff)
+                LIMIT \(bind: max(0, limit)))
             RETURNING grant_id
             """
         ).all().map { try $0.decode(column: "grant_id", as: String.self) }

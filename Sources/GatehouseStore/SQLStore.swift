@@ -125,7 +125,32 @@ public struct SQLStore: GatehouseStore {
             signingAlgorithm: try parse(row, "signing_algorithm", table: "tenants", key: name, SigningAlgorithm.init(rawValue:)),
             accessTokenLifetime: try row.decode(column: "access_token_lifetime", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
-            signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)))
+            signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)),
+            keyRotationInterval: try row.decode(column: "key_rotation_seconds", as: Int?.self).map(TimeInterval.init))
+    }
+
+    public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE tenants SET key_rotation_seconds = \(bind: interval.map { Int($0) }) WHERE name = \(bind: tenant.value) RETURNING name
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    // MARK: Leases
+
+    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        // One statement: inserted, or taken over only from the same holder or an expired one.
+        !(try await db.raw(
+            """
+            INSERT INTO leases (name, holder, expires_at) VALUES (\(bind: name), \(bind: holder), \(bind: until))
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+            WHERE leases.holder = excluded.holder OR leases.expires_at < \(bind: now)
+            RETURNING name
+            """
+        ).all()).isEmpty
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
@@ -289,7 +314,8 @@ public struct SQLStore: GatehouseStore {
                     row, "algorithm", table: "signing_keys", key: "\(tenant)/\(kid)", SigningAlgorithm.init(rawValue:)),
                 privateKey: try row.decode(column: "private_key", as: String.self),
                 status: try Self.parse(row, "status", table: "signing_keys", key: "\(tenant)/\(kid)", KeyStatus.init(rawValue:)),
-                createdAt: try row.decode(column: "created_at", as: Date.self))
+                createdAt: try row.decode(column: "created_at", as: Date.self),
+                retiredAt: try row.decode(column: "retired_at", as: Date?.self))
         }
     }
 
@@ -315,7 +341,8 @@ public struct SQLStore: GatehouseStore {
                 guard !promoted.isEmpty else { return false }
                 try await db.raw(
                     """
-                    UPDATE signing_keys SET status = 'retired' WHERE tenant = \(bind: tenant.value) AND status = 'active' AND kid <> \(bind: kid)
+                    UPDATE signing_keys SET status = 'retired', retired_at = \(bind: newNext.createdAt)
+                    WHERE tenant = \(bind: tenant.value) AND status = 'active' AND kid <> \(bind: kid)
                     """
                 ).run()
                 try await addKey(newNext)
@@ -346,9 +373,14 @@ public struct SQLStore: GatehouseStore {
         return !rows.isEmpty
     }
 
-    public func purgeExpired(now: Date) async throws -> Int {
-        try await db.raw("DELETE FROM one_time_values WHERE expires_at < \(bind: now) RETURNING value_key").all()
-            .count
+    public func purgeExpired(now: Date, limit: Int) async throws -> Int {
+        try await db.raw(
+            """
+            DELETE FROM one_time_values WHERE value_key IN (
+                SELECT value_key FROM one_time_values WHERE expires_at < \(bind: now) LIMIT \(bind: max(0, limit)))
+            RETURNING value_key
+            """
+        ).all().count
     }
 
     // MARK: Sign-in log

@@ -17,7 +17,9 @@ struct Keys: AsyncParsableCommand {
             try await withStore(global) { store, _ in
                 let formatter = ISO8601DateFormatter()
                 for key in try await store.keys(tenant: tenantName) {
-                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(key.status.rawValue)\t\(formatter.string(from: key.createdAt))")
+                    let retired = key.retiredAt.map { "\tretired \(formatter.string(from: $0))" } ?? ""
+                    print(
+                        "\(key.kid)\t\(key.algorithm.rawValue)\t\(key.status.rawValue)\t\(formatter.string(from: key.createdAt))\(retired)")
                 }
             }
         }
@@ -27,7 +29,7 @@ struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Promote the next key to active, retire the active key, publish a new next key.",
             discussion:
-                "Running servers pick the change up within 30 seconds. Rotate only after the next key has been published for longer than clients cache the JWKS (5 minutes)."
+                "For emergencies: `tenants set --key-rotation-days` rotates on its own. Running servers pick the change up within a second. Rotate by hand only after the next key has been published for longer than clients cache the JWKS (a day for the Entra-style keys document)."
         )
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String

@@ -17,15 +17,41 @@ struct Tenants: AsyncParsableCommand {
                 "aggregate (default: repeated machine successes counted per minute, failures and interactive steps kept whole) or full (every request kept whole)."
         )
         var signInLog: String?
+        @Option(
+            name: .customLong("key-rotation-days"),
+            help:
+                "Rotate the signing keys automatically every N days (at least 1; the next key is published a day or more before it signs); 0 turns it off."
+        )
+        var keyRotationDays: Int?
 
         func run() async throws {
             let tenant = try parseTenant(name)
-            guard let raw = signInLog else { throw ValidationError("nothing to set: give --sign-in-log aggregate|full") }
-            guard let mode = SignInLogMode(rawValue: raw) else { throw ValidationError("--sign-in-log must be aggregate or full") }
+            guard signInLog != nil || keyRotationDays != nil else {
+                throw ValidationError("nothing to set: give --sign-in-log aggregate|full or --key-rotation-days N")
+            }
+            var mode: SignInLogMode?
+            if let raw = signInLog {
+                guard let parsed = SignInLogMode(rawValue: raw) else { throw ValidationError("--sign-in-log must be aggregate or full") }
+                mode = parsed
+            }
+            if let days = keyRotationDays, !(0...3650).contains(days) {
+                throw ValidationError("--key-rotation-days must be between 0 (off) and 3650")
+            }
             try await withStore(global) { store, _ in
-                guard try await store.setSignInLogMode(mode, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
-                print(
-                    "Tenant '\(tenant)': sign-in log \(mode.rawValue) (running servers apply it within their cache time, 5 s by default).")
+                if let mode {
+                    guard try await store.setSignInLogMode(mode, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
+                    print(
+                        "Tenant '\(tenant)': sign-in log \(mode.rawValue) (running servers apply it within their cache time, 5 s by default)."
+                    )
+                }
+                if let days = keyRotationDays {
+                    let interval = days == 0 ? nil : TimeInterval(days) * 86_400
+                    guard try await store.setKeyRotation(interval, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
+                    print(
+                        days == 0
+                            ? "Tenant '\(tenant)': automatic key rotation off."
+                            : "Tenant '\(tenant)': signing keys rotate every \(days) days (on one running server, checked every minute).")
+                }
             }
         }
     }
@@ -71,13 +97,17 @@ struct Tenants: AsyncParsableCommand {
                                 "name": $0.name.value, "id": $0.id.uuidString.lowercased(), "display_name": $0.displayName,
                                 "algorithm": $0.signingAlgorithm.rawValue, "access_token_lifetime": $0.accessTokenLifetime,
                                 "sign_in_log": $0.signInLog.rawValue,
+                                "key_rotation_days": Int(($0.keyRotationInterval ?? 0) / 86_400),
                             ] as [String: Any]
                         })
                 } else {
                     for tenant in tenants {
-                        print(
-                            "\(tenant.name)\t\(tenant.signingAlgorithm.rawValue)\t\(tenant.id.uuidString.lowercased())\tsign-in log \(tenant.signInLog.rawValue)\t\(tenant.displayName)"
-                        )
+                        let rotation = tenant.keyRotationInterval.map { "\(Int($0 / 86_400)) d" } ?? "off"
+                        let columns = [
+                            tenant.name.value, tenant.signingAlgorithm.rawValue, tenant.id.uuidString.lowercased(),
+                            "sign-in log \(tenant.signInLog.rawValue)", "key rotation \(rotation)", tenant.displayName,
+                        ]
+                        print(columns.joined(separator: "\t"))
                     }
                 }
             }

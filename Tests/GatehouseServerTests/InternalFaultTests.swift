@@ -56,7 +56,7 @@ final class FailingClientStore: GatehouseStore {
     func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool {
         try await inner.consumeOnce(key: key, expiresAt: expiresAt, now: now)
     }
-    func purgeExpired(now: Date) async throws -> Int { try await inner.purgeExpired(now: now) }
+    func purgeExpired(now: Date, limit: Int) async throws -> Int { try await inner.purgeExpired(now: now, limit: limit) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
     func changeCounter() async throws -> Int { try await inner.changeCounter() }
@@ -68,6 +68,12 @@ final class FailingClientStore: GatehouseStore {
     }
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
         try await inner.setSignInLogMode(mode, tenant: tenant)
+    }
+    func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
+        try await inner.setKeyRotation(interval, tenant: tenant)
+    }
+    func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        try await inner.acquireLease(name, holder: holder, until: until, now: now)
     }
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
         try await inner.setting(key, insertingIfAbsent: proposed)
@@ -90,7 +96,7 @@ final class FailingClientStore: GatehouseStore {
         try await inner.takeState(kind: kind, key: key, now: now)
     }
     func deleteState(kind: String, key: String) async throws -> Bool { try await inner.deleteState(kind: kind, key: key) }
-    func purgeState(now: Date) async throws -> Int { try await inner.purgeState(now: now) }
+    func purgeState(now: Date, limit: Int) async throws -> Int { try await inner.purgeState(now: now, limit: limit) }
     func createGrant(_ grant: AuthorizationGrant) async throws { try await inner.createGrant(grant) }
     func grant(id: String) async throws -> AuthorizationGrant? {
         try checkReachable()
@@ -111,7 +117,9 @@ final class FailingClientStore: GatehouseStore {
     func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
         try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now)
     }
-    func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int { try await inner.purgeGrants(now: now, endedBefore: cutoff) }
+    func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.purgeGrants(now: now, endedBefore: cutoff, limit: limit)
+    }
 }
 
 @Suite struct InternalFaultTests {

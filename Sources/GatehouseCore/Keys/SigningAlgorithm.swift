@@ -22,8 +22,15 @@ public struct SigningKeyRecord: Sendable, Hashable {
     public let privateKey: String
     public var status: KeyStatus
     public let createdAt: Date
+    /// When a rotation retired it (nil while next or active, and for keys retired before this
+    /// was recorded, which only `gatehouse keys remove` takes out of the JWKS).
+    public var retiredAt: Date?
 
-    public init(tenant: TenantName, kid: String, algorithm: SigningAlgorithm, privateKey: String, status: KeyStatus, createdAt: Date) {
+    public init(
+        tenant: TenantName, kid: String, algorithm: SigningAlgorithm, privateKey: String, status: KeyStatus, createdAt: Date,
+        retiredAt: Date? = nil
+    ) {
+        self.retiredAt = retiredAt
         self.tenant = tenant
         self.kid = kid
         self.algorithm = algorithm

@@ -12,12 +12,16 @@ public struct Tenant: Sendable, Hashable {
     public let createdAt: Date
     /// How the sign-in log keeps repeated machine successes (`gatehouse tenants set --sign-in-log`).
     public var signInLog: SignInLogMode
+    /// Automatic signing-key rotation: a rotation at most this often (`KeyRotationPolicy`);
+    /// nil for none (`gatehouse tenants set --key-rotation-days`).
+    public var keyRotationInterval: TimeInterval?
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
-        accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate
+        accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil
     ) {
         self.signInLog = signInLog
+        self.keyRotationInterval = keyRotationInterval
         self.name = name
         self.id = id
         self.displayName = displayName

@@ -75,11 +75,11 @@ extension InMemoryStore {
         state.withLock { $0.stateValues.removeValue(forKey: kind + "\u{0}" + key) != nil }
     }
 
-    public func purgeState(now: Date) async throws -> Int {
+    public func purgeState(now: Date, limit: Int) async throws -> Int {
         state.withLock { state in
-            let before = state.stateValues.count
-            state.stateValues = state.stateValues.filter { $0.value.expiresAt > now }
-            return before - state.stateValues.count
+            let expired = state.stateValues.filter { $0.value.expiresAt <= now }.map(\.key).prefix(max(0, limit))
+            for key in expired { state.stateValues[key] = nil }
+            return expired.count
         }
     }
 
@@ -152,12 +152,12 @@ extension InMemoryStore {
         }
     }
 
-    public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
+    public func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
         state.withLock { state in
             let doomed = state.grants.values.filter { grant in
                 (grant.codeRedeemedAt == nil && grant.codeExpiresAt < now) || (grant.revokedAt.map { $0 < cutoff } ?? false)
                     || (grant.lastUsedAt.map { $0 < cutoff } ?? false)
-            }
+            }.prefix(max(0, limit))
             for grant in doomed {
                 state.grants[grant.id] = nil
                 state.grantsByCode[grant.codeHash] = nil

@@ -19,6 +19,7 @@ public final class InMemoryStore: GatehouseStore {
         var grantsByCode: [String: String] = [:]
         var refreshTokens: [String: RefreshTokenRecord] = [:]
         var changes = 0
+        var leases: [String: (holder: String, until: Date)] = [:]
     }
 
     let state = Mutex(State())
@@ -26,6 +27,24 @@ public final class InMemoryStore: GatehouseStore {
     public init() {}
 
     public func changeCounter() async throws -> Int { state.withLock { $0.changes } }
+
+    public func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
+        state.withLock { state in
+            if let lease = state.leases[name], lease.holder != holder, lease.until > now { return false }
+            state.leases[name] = (holder, until)
+            return true
+        }
+    }
+
+    public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.keyRotationInterval = interval
+                return true
+            }
+        }
+    }
 
     /// Runs a change of cached data and moves the change counter on.
     func countingChange<T>(_ body: () async throws -> T) async throws -> T {
@@ -155,7 +174,10 @@ public final class InMemoryStore: GatehouseStore {
                     return false
                 }
                 guard !keys.contains(where: { $0.kid == newNext.kid }) else { throw StoreError.conflict("key \(newNext.kid)") }
-                for other in keys.indices where keys[other].status == .active { keys[other].status = .retired }
+                for other in keys.indices where keys[other].status == .active {
+                    keys[other].status = .retired
+                    keys[other].retiredAt = newNext.createdAt
+                }
                 keys[index].status = .active
                 keys.append(newNext)
                 state.keys[tenant] = keys
@@ -182,9 +204,9 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
-    public func purgeExpired(now: Date) async throws -> Int {
+    public func purgeExpired(now: Date, limit: Int) async throws -> Int {
         state.withLock { state in
-            let expired = state.oneTime.filter { $0.value < now }.map(\.key)
+            let expired = state.oneTime.filter { $0.value < now }.map(\.key).prefix(max(0, limit))
             for key in expired { state.oneTime[key] = nil }
             return expired.count
         }

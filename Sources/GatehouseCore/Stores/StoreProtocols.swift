@@ -23,6 +23,8 @@ public protocol TenantStore: Sendable {
     func tenants() async throws -> [Tenant]
     /// Sets how the tenant's sign-in log keeps repeated machine successes; false if there is no such tenant.
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
+    /// Sets (or with nil, ends) the tenant's automatic key rotation; false if there is no such tenant.
+    func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool
 }
 
 public protocol ClientStore: Sendable {
@@ -51,7 +53,7 @@ public protocol KeyStore: Sendable {
     /// A rotation as one change: `promote` (still the tenant's next key) becomes active, every
     /// other active key is retired and `newNext` is added as the next key; nobody sees a state in
     /// between. False, and nothing changed, if `promote` is no longer the next key (another
-    /// rotation ran first).
+    /// rotation ran first). The retired keys record `newNext.createdAt` as their `retiredAt`.
     func rotateKeys(tenant: TenantName, promote kid: String, newNext: SigningKeyRecord) async throws -> Bool
 }
 
@@ -59,9 +61,9 @@ public protocol KeyStore: Sendable {
 public protocol ReplayStore: Sendable {
     /// Records `key` until `expiresAt`; returns false if it was recorded already and has not expired.
     func consumeOnce(key: String, expiresAt: Date, now: Date) async throws -> Bool
-    /// Forgets values that expired before `now`; returns how many.
+    /// Forgets at most `limit` values that expired before `now`; returns how many.
     @discardableResult
-    func purgeExpired(now: Date) async throws -> Int
+    func purgeExpired(now: Date, limit: Int) async throws -> Int
 }
 
 public protocol SignInLogStore: Sendable {
@@ -130,8 +132,9 @@ public protocol StateStore: Sendable {
     func takeState(kind: String, key: String, now: Date) async throws -> String?
     @discardableResult
     func deleteState(kind: String, key: String) async throws -> Bool
+    /// Deletes at most `limit` values expired at `now`; returns how many.
     @discardableResult
-    func purgeState(now: Date) async throws -> Int
+    func purgeState(now: Date, limit: Int) async throws -> Int
 }
 
 /// Authorization grants: codes and refresh token families (DESIGN.md "GrantStore").
@@ -158,12 +161,35 @@ public protocol GrantStore: Sendable {
     /// `generation + 1` (one conditional update decides). Whoever reads the grant at the new
     /// generation also finds the new token. False if another rotation won, or the grant is revoked.
     func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool
-    /// Deletes grants whose code expired unredeemed, or that ended before `cutoff`; returns how many.
+    /// Deletes at most `limit` grants whose code expired unredeemed, or that ended before
+    /// `cutoff`, with their refresh tokens, in one transaction; returns how many.
     @discardableResult
-    func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int
+    func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int
+}
+
+extension ReplayStore {
+    @discardableResult
+    public func purgeExpired(now: Date) async throws -> Int { try await purgeExpired(now: now, limit: Int(Int32.max)) }
+}
+
+extension StateStore {
+    @discardableResult
+    public func purgeState(now: Date) async throws -> Int { try await purgeState(now: now, limit: Int(Int32.max)) }
+}
+
+/// Leases: which node does a periodic chore (the janitor, key rotation) when several run.
+public protocol LeaseStore: Sendable {
+    /// Takes or renews the lease `name` for `holder` until `until`, if nobody else holds it
+    /// unexpired at `now` (one conditional statement); true if `holder` now holds it.
+    func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool
 }
 
 extension GrantStore {
+    @discardableResult
+    public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
+        try await purgeGrants(now: now, endedBefore: cutoff, limit: Int(Int32.max))
+    }
+
     public func refreshTokenWithGrant(hash: String) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
         guard let record = try await refreshToken(hash: hash), let grant = try await grant(id: record.grantID) else { return nil }
         return (record, grant)
@@ -172,7 +198,7 @@ extension GrantStore {
 
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
-    & UserStore & StateStore & GrantStore & ChangeCounterStore
+    & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.

@@ -3,28 +3,38 @@ import GatehouseCore
 import Logging
 import ServiceLifecycle
 
-/// Once a minute: forgets expired one-time values (client assertion jtis), expired sign-in state
-/// (interactions, sessions, consent, revoked jtis) and ended grants, and deletes sign-in events
-/// and aggregates older than their retention periods, in bounded batches.
+/// The janitor. Once a minute, on one node at a time (the node holding the `janitor` lease,
+/// renewed each pass and taken over by another node three intervals after its holder stops):
+/// forgets expired one-time values (client assertion jtis), expired sign-in state (interactions,
+/// sessions, consent, device codes, revoked jtis) and ended grants with their refresh tokens, and
+/// deletes sign-in events and aggregates older than their retention periods, every kind in
+/// bounded batches (at most `batchSize` rows per statement, `maxBatches` statements per pass),
+/// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
-    let store: any ReplayStore & SignInLogStore & StateStore & GrantStore
+    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore
+    let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
     let grantRetention: TimeInterval
     let time: TimeSource
     let interval: Duration
     let signInRetention: TimeInterval
     let aggregateRetention: TimeInterval
-    /// Rows one delete statement removes at most, and batches one sweep runs at most per kind:
-    /// a backlog is worked off over several sweeps instead of in one long transaction.
     let batchSize: Int
     let maxBatches: Int
+    /// This node's name for the lease.
+    let node: String
     let logger: Logger
 
+    /// What one pass deleted, by kind; nil when another node holds the lease.
+    public struct Swept: Sendable, Equatable {
+        public var oneTimeValues = 0, signIns = 0, aggregates = 0, state = 0, grants = 0
+    }
+
     public init(
-        store: any ReplayStore & SignInLogStore & StateStore & GrantStore, grantRetention: TimeInterval = 90 * 86400,
+        store: any Store, grantRetention: TimeInterval = 90 * 86400,
         time: TimeSource = .system, interval: Duration = .seconds(60),
         signInRetention: TimeInterval = 30 * 86400, aggregateRetention: TimeInterval = 90 * 86400, batchSize: Int = 5_000,
-        maxBatches: Int = 20, logger: Logger = Logger(label: "gatehouse.sweeper")
+        maxBatches: Int = 20, node: String = UUID().uuidString, logger: Logger = Logger(label: "gatehouse.sweeper")
     ) {
         self.aggregateRetention = aggregateRetention
         self.batchSize = max(1, batchSize)
@@ -34,6 +44,7 @@ public struct Sweeper: Service {
         self.time = time
         self.interval = interval
         self.signInRetention = signInRetention
+        self.node = node
         self.logger = logger
     }
 
@@ -45,25 +56,37 @@ public struct Sweeper: Service {
         }
     }
 
-    public func sweep() async {
+    @discardableResult
+    public func sweep() async -> Swept? {
         let now = time.now()
         do {
-            try await store.purgeExpired(now: now)
+            let lease = now.addingTimeInterval(3 * Double(interval.components.seconds))
+            guard try await store.acquireLease("janitor", holder: node, until: lease, now: now) else { return nil }
+            var swept = Swept()
+            swept.oneTimeValues = try await batches { try await store.purgeExpired(now: now, limit: $0) }
             let wholeCutoff = now.addingTimeInterval(-signInRetention)
-            try await batches { try await store.purgeSignIns(before: wholeCutoff, limit: $0) }
+            swept.signIns = try await batches { try await store.purgeSignIns(before: wholeCutoff, limit: $0) }
             let aggregateCutoff = now.addingTimeInterval(-aggregateRetention)
-            try await batches { try await store.purgeSignInAggregates(before: aggregateCutoff, limit: $0) }
-            try await store.purgeState(now: now)
-            try await store.purgeGrants(now: now, endedBefore: now.addingTimeInterval(-grantRetention))
+            swept.aggregates = try await batches { try await store.purgeSignInAggregates(before: aggregateCutoff, limit: $0) }
+            swept.state = try await batches { try await store.purgeState(now: now, limit: $0) }
+            let grantCutoff = now.addingTimeInterval(-grantRetention)
+            swept.grants = try await batches { try await store.purgeGrants(now: now, endedBefore: grantCutoff, limit: $0) }
+            return swept
         } catch {
             logger.warning("sweep failed", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 
-    /// Runs `purge` in batches of `batchSize` until one deletes fewer, at most `maxBatches` times.
-    private func batches(_ purge: (Int) async throws -> Int) async throws {
+    /// Runs `purge` in batches of `batchSize` until one deletes fewer, at most `maxBatches` times;
+    /// returns how many it deleted.
+    private func batches(_ purge: (Int) async throws -> Int) async throws -> Int {
+        var total = 0
         for _ in 0..<maxBatches {
-            if try await purge(batchSize) < batchSize || Task.isCancelled { return }
+            let deleted = try await purge(batchSize)
+            total += deleted
+            if deleted < batchSize || Task.isCancelled { break }
         }
+        return total
     }
 }
