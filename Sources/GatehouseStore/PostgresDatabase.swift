@@ -7,6 +7,7 @@ import NIOSSL
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import Synchronization
 
 /// PostgreSQL through PostgresNIO's connection pool (`PostgresClient`, a Service that must run
 /// while the store is used) and sql-kit's PostgreSQL dialect: the same SQL text as SQLite.
@@ -119,20 +120,42 @@ public final class PostgresDatabase: Sendable {
     }
 }
 
-/// Runs `operation`, or throws `failure` when it has not finished after `limit` (and cancels it).
+/// Runs `operation`, or throws `failure` when it has not finished after `limit`, and then cancels
+/// it without waiting for it: a statement stuck on a connection that never answers (a database
+/// gone without closing its sockets) must not hold the request, or a shutdown, any longer. A
+/// cancellation of the caller is passed on to `operation`.
 func withDeadline<T: Sendable>(_ limit: Duration, failing failure: any Error, _ operation: @escaping @Sendable () async throws -> T)
     async throws -> T
 {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            race.waiting.withLock { $0 = continuation }
+            let operationTask = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                guard let continuation = race.waiting.withLock({ $0.take() }) else { return }
+                race.work.withLock { $0.timer }?.cancel()
+                continuation.resume(with: result)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                guard !Task.isCancelled, let continuation = race.waiting.withLock({ $0.take() }) else { return }
+                continuation.resume(throwing: failure)
+                operationTask.cancel()
+            }
+            race.work.withLock { $0 = (operationTask, timer) }
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw failure }
-        return value
+    } onCancel: {
+        race.work.withLock { $0.operation }?.cancel()
     }
+}
+
+/// Who answers a `withDeadline` caller first: the operation or the timer (each takes the
+/// continuation once), and the two tasks, to cancel the loser.
+final class DeadlineRace<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let work = Mutex<(operation: Task<Void, Never>?, timer: Task<Void, Never>?)>((nil, nil))
 }
 
 public struct PostgresURLError: Error, CustomStringConvertible {
@@ -165,15 +188,34 @@ struct PostgresClientSQLDatabase: SQLDatabase {
         }
     }
 
+    /// How long a transaction (a session of several statements) may take before it is abandoned
+    /// as `StoreUnavailable`; PostgreSQL rolls back what the abandoned connection had begun.
+    static let sessionDeadline: Duration = .seconds(15)
+
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await client.withConnection { connection in try await closure(connection.sql(queryLogLevel: nil)) }
+        let client = client
+        return try await Self.boundedValue(Self.sessionDeadline, "no answer from PostgreSQL within 15 s") {
+            Handed(value: try await client.withConnection { connection in try await closure(connection.sql(queryLogLevel: nil)) })
+        }.value
+    }
+
+    /// A session's result, handed from the task that ran it to the caller that waits for it (sql-kit's
+    /// `withSession` does not require it to be `Sendable`; it is not used by both at once).
+    struct Handed<Value>: @unchecked Sendable {
+        let value: Value
     }
 
     /// A statement that cannot get a connection or an answer within `deadline`, or whose
     /// connection fails (a `PSQLError` without a server's answer), is `StoreUnavailable`.
     static func bounded(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+        try await boundedValue(deadline, "no answer from PostgreSQL within 5 s", operation)
+    }
+
+    static func boundedValue<T: Sendable>(_ limit: Duration, _ message: String, _ operation: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
         do {
-            try await withDeadline(deadline, failing: StoreUnavailable("no answer from PostgreSQL within 5 s"), operation)
+            return try await withDeadline(limit, failing: StoreUnavailable(message), operation)
         } catch let error as PSQLError where error.serverInfo == nil {
             throw StoreUnavailable("PostgreSQL connection failed: \(error.code)")
         }

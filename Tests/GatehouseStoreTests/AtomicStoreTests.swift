@@ -133,6 +133,22 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(8))
     }
 
+    /// A statement stuck on a connection that never answers, and that ignores cancellation, must
+    /// not hold its caller past the deadline (the failover drill found a shutdown waiting on one).
+    @Test func theDeadlineDoesNotWaitForAnOperationThatIgnoresCancellation() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: StoreUnavailable.self) {
+            try await withDeadline(.milliseconds(200), failing: StoreUnavailable("test")) {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 3) { done.resume() }
+                }
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        // An answer before the deadline is passed through.
+        #expect(try await withDeadline(.seconds(5), failing: StoreUnavailable("test")) { 42 } == 42)
+    }
+
     @Test func urlsThatCannotBeReadAreRefusedWithAReason() {
         for url in ["postgres://", "postgres://user@/db", "http://host/db"] {
             #expect(throws: PostgresURLError.self, "\(url)") { _ = try PostgresDatabase.configuration(url: url, poolSize: 1) }
