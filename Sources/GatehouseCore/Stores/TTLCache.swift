@@ -9,6 +9,18 @@ import Synchronization
 /// served stale, up to `staleLimit` after it was last loaded, so that requests the cache can
 /// answer keep working through an outage (docs/scaling.md); the store is asked again at most
 /// every `retryInterval` per key, so only one request per interval waits for the store's deadline.
+/// Whether this node currently finds the database unreachable: set by a load that failed with
+/// `StoreUnavailable` and by the change watcher, cleared by the change watcher when the database
+/// answers again. While it is set, caches answer from expired entries at once instead of each
+/// request waiting for the store's deadline first.
+public final class StoreHealth: Sendable {
+    private let down = Atomic<Bool>(false)
+    public init() {}
+    public var isUnavailable: Bool { down.load(ordering: .relaxed) }
+    public func markUnavailable() { down.store(true, ordering: .relaxed) }
+    public func markAvailable() { down.store(false, ordering: .relaxed) }
+}
+
 public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value?
@@ -21,11 +33,14 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     private let maxEntries: Int
     private let staleLimit: TimeInterval
     private let retryInterval: TimeInterval
+    private let health: StoreHealth?
     private let entries = Mutex<[Key: Entry]>([:])
 
     public init(
-        ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000, staleLimit: TimeInterval = 3_600, retryInterval: TimeInterval = 5
+        ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000, staleLimit: TimeInterval = 3_600, retryInterval: TimeInterval = 5,
+        health: StoreHealth? = nil
     ) {
+        self.health = health
         self.ttl = ttl
         self.time = time
         self.maxEntries = maxEntries
@@ -39,14 +54,24 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         let cached = entries.withLock { $0[key] }
         // A clock that went back (tests set it) does not make an old entry fresh.
         if let cached, now < cached.freshUntil, now >= cached.loadedAt { return cached.value }
+        if let cached, health?.isUnavailable == true, now.timeIntervalSince(cached.loadedAt) < staleLimit {
+            // The database is known to be away: this request asks the store (and may wait for its
+            // deadline); every other request for this entry answers from it at once until the
+            // retry interval has passed.
+            entries.withLock { entries in
+                if entries[key]?.loadedAt == cached.loadedAt { entries[key]?.freshUntil = now.addingTimeInterval(min(ttl, retryInterval)) }
+            }
+        }
         do {
             let value = try await load()
+            health?.markAvailable()
             entries.withLock { entries in
                 if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
                 entries[key] = Entry(value: value, loadedAt: now, freshUntil: now.addingTimeInterval(ttl))
             }
             return value
         } catch let error as StoreUnavailable {
+            health?.markUnavailable()
             guard let cached, now.timeIntervalSince(cached.loadedAt) < staleLimit else { throw error }
             let retryAt = time.now().addingTimeInterval(min(ttl, retryInterval))
             entries.withLock { entries in

@@ -13,11 +13,13 @@ public struct ChangeWatcher: Service {
     let caches: [@Sendable () -> Void]
     let interval: Duration
     let logger: Logger
+    let health: StoreHealth?
 
     public init(
         store: any ChangeCounterStore, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "gatehouse.changes"),
-        invalidate caches: [@Sendable () -> Void]
+        health: StoreHealth? = nil, invalidate caches: [@Sendable () -> Void]
     ) {
+        self.health = health
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -38,11 +40,13 @@ public struct ChangeWatcher: Service {
                 }
                 if failing { logger.info("change counter readable again") }
                 failing = false
+                health?.markAvailable()
             } catch {
                 if !failing {
                     logger.warning("change counter unreadable; caches fall back to their lifetimes", metadata: ["error": "\(error)"])
                 }
                 failing = true
+                if error is StoreUnavailable { health?.markUnavailable() }
                 // Whatever changed meanwhile is unknown: forget it all once the store answers again.
                 last = nil
             }
