@@ -95,4 +95,29 @@ struct TTLCacheTests {
         #expect(try await clients.value(for: "c") { try loads.load(.success("client 2")) } == "client 2")
         #expect(!health.isUnavailable)
     }
+
+    /// While one request reloads an expired entry (here: a store that has not answered yet), the
+    /// others answer from the entry instead of each waiting.
+    @Test func otherRequestsAnswerFromTheEntryWhileOneReloadsIt() async throws {
+        let clock = Clock()
+        let cache = TTLCache<String, String>(ttl: 30, time: clock.source)
+        _ = try await cache.value(for: "a") { "one" }
+        clock.advance(31)
+        let (started, startedSignal) = AsyncStream<Void>.makeStream()
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let reload = Task {
+            try await cache.value(for: "a") {
+                startedSignal.yield()
+                for await _ in release { break }
+                return "two"
+            }
+        }
+        for await _ in started { break }
+        let loads = Loads()
+        #expect(try await cache.value(for: "a") { try loads.load(.success("never")) } == "one")
+        #expect(loads.count.withLock { $0 } == 0)
+        releaseSignal.yield()
+        #expect(try await reload.value == "two")
+        #expect(try await cache.value(for: "a") { try loads.load(.success("never")) } == "two")
+    }
 }

@@ -5,10 +5,11 @@ import Synchronization
 /// results are cached too, so an unknown key does not reach the store on every request. When it
 /// holds `maxEntries`, it starts over empty rather than tracking recency.
 ///
-/// While the database is unreachable (`load` throws `StoreUnavailable`), an expired entry is
-/// served stale, up to `staleLimit` after it was last loaded, so that requests the cache can
-/// answer keep working through an outage (docs/scaling.md); the store is asked again at most
-/// every `retryInterval` per key, so only one request per interval waits for the store's deadline.
+/// One request reloads an expired entry while the others answer from it. While the database is
+/// unreachable (`load` throws `StoreUnavailable`), the expired entry keeps answering, up to
+/// `staleLimit` after it was last loaded, so that requests the cache can answer keep working
+/// through an outage (docs/scaling.md); the store is asked again at most every `retryInterval`
+/// per key, so only one request per interval waits for the store's deadline.
 /// Whether this node currently finds the database unreachable: set by a load that failed with
 /// `StoreUnavailable` and by the change watcher, cleared by the change watcher when the database
 /// answers again. While it is set, caches answer from expired entries at once instead of each
@@ -54,10 +55,10 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         let cached = entries.withLock { $0[key] }
         // A clock that went back (tests set it) does not make an old entry fresh.
         if let cached, now < cached.freshUntil, now >= cached.loadedAt { return cached.value }
-        if let cached, health?.isUnavailable == true, now.timeIntervalSince(cached.loadedAt) < staleLimit {
-            // The database is known to be away: this request asks the store (and may wait for its
-            // deadline); every other request for this entry answers from it at once until the
-            // retry interval has passed.
+        if let cached, now.timeIntervalSince(cached.loadedAt) < staleLimit {
+            // This request reloads the expired entry (and, with the database away, may wait for the
+            // store's deadline); every other request for it answers from the entry meanwhile, for
+            // at most the retry interval. An invalidated entry is gone, never answered this way.
             entries.withLock { entries in
                 if entries[key]?.loadedAt == cached.loadedAt { entries[key]?.freshUntil = now.addingTimeInterval(min(ttl, retryInterval)) }
             }

@@ -33,6 +33,13 @@ public struct ChangeWatcher: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             if Task.isShuttingDownGracefully { break }
             do {
+                // A primary key read that takes a second means the database is away (or as good as):
+                // the caches stop waiting for it before the statement's own 5 s deadline is up.
+                let slow = Task { [health] in
+                    try? await Task.sleep(for: .seconds(1))
+                    if !Task.isCancelled { health?.markUnavailable() }
+                }
+                defer { slow.cancel() }
                 let current = try await store.changeCounter()
                 if current != last {
                     for invalidate in caches { invalidate() }
