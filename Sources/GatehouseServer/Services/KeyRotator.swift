@@ -28,11 +28,7 @@ public struct KeyRotator: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            if Task.isShuttingDownGracefully { break }
-            await pass()
-        }
+        await repeatUntilShutdown(every: interval) { _ = await pass() }
     }
 
     /// What one pass did: "rotated T: active K" and "removed T: K" lines; nil without the lease.

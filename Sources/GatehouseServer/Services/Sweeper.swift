@@ -49,11 +49,7 @@ public struct Sweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            if Task.isShuttingDownGracefully { break }
-            await sweep()
-        }
+        await repeatUntilShutdown(every: interval) { _ = await sweep() }
     }
 
     @discardableResult
