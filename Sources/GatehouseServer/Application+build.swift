@@ -102,7 +102,7 @@ public struct Gatehouse: Sendable {
         let renderer = ErrorRenderer(configuration: configuration)
         let router = Router(context: GatehouseContext.self)
         router.add(middleware: TraceMiddleware(renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity))
-        router.get("/health") { _, _ in "ok" }
+        HealthRoutes(store: store, keyRings: keyRings).register(on: router)
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(

@@ -4,7 +4,7 @@ import SQLKit
 
 /// The Core store protocols over any SQLKit database: one SQL text for SQLite and PostgreSQL.
 /// A change of several statements runs in one transaction (`transaction`).
-public struct SQLStore: GatehouseStore {
+public struct SQLStore: GatehouseStore, SchemaVersionStore {
     /// How transactions are kept apart from other requests' statements.
     enum Isolation: Sendable {
         /// One connection shared by every request (SQLite): a gate holds other statements back
@@ -40,6 +40,10 @@ public struct SQLStore: GatehouseStore {
         case .sharedConnection: .sqlite
         case .pool: .postgres
         }
+    }
+
+    public func schemaVersion() async throws -> (applied: Int, expected: Int) {
+        (try await Migrations.currentVersion(on: db), Migrations.all.map(\.version).max() ?? 0)
     }
 
     public func changeCounter() async throws -> Int {

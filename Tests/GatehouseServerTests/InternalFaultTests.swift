@@ -59,7 +59,10 @@ final class FailingClientStore: GatehouseStore {
     func purgeExpired(now: Date, limit: Int) async throws -> Int { try await inner.purgeExpired(now: now, limit: limit) }
     func append(_ events: [SignInEvent]) async throws { try await inner.append(events) }
     func signIns(_ query: SignInQuery) async throws -> [SignInEvent] { try await inner.signIns(query) }
-    func changeCounter() async throws -> Int { try await inner.changeCounter() }
+    func changeCounter() async throws -> Int {
+        try checkReachable()
+        return try await inner.changeCounter()
+    }
     func purgeSignIns(before cutoff: Date, limit: Int) async throws -> Int { try await inner.purgeSignIns(before: cutoff, limit: limit) }
     func addSignInAggregates(_ aggregates: [SignInAggregate]) async throws { try await inner.addSignInAggregates(aggregates) }
     func signInAggregates(_ query: SignInAggregateQuery) async throws -> [SignInAggregate] { try await inner.signInAggregates(query) }
@@ -180,6 +183,28 @@ final class FailingClientStore: GatehouseStore {
                 lines.contains { $0.hasPrefix("error internal fault") && $0.contains("database is down") && $0.contains(trace) }, "\(trace)"
             )
             #expect(try await store.signIns(SignInQuery(traceID: trace)).first?.detail?.contains("database is down") == true)
+        }
+    }
+
+    /// `/health/live` answers whatever the database does; `/health/ready` turns 503 with the reason
+    /// when the database goes away and 200 when it returns, never cached.
+    @Test func readinessFollowsTheDatabase() async throws {
+        let store = FailingClientStore(clientsFail: false)
+        let harness = try await Harness.make(store: store)
+        try await harness.withClient { client in
+            let ready = try await client.execute(uri: "/health/ready", method: .get)
+            #expect(ready.status == .ok && ready.headers[.cacheControl] == "no-store")
+            #expect(json(ready)["status"] as? String == "ready")
+            let checks = json(ready)["checks"] as? [String: String] ?? [:]
+            #expect(checks["database"] == "ok" && checks["keys"]?.hasPrefix("ok (") == true, "\(checks)")
+            store.down.withLock { $0 = true }
+            let away = try await client.execute(uri: "/health/ready", method: .get)
+            #expect(away.status == .serviceUnavailable && json(away)["status"] as? String == "unavailable")
+            #expect((json(away)["checks"] as? [String: String])?["database"]?.hasPrefix("unreachable") == true)
+            #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            store.down.withLock { $0 = false }
+            #expect(try await client.execute(uri: "/health/ready", method: .get).status == .ok)
         }
     }
 

@@ -214,7 +214,12 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
             assert requests.post(f"{node.base}/default/oauth2/token", auth=web_auth,
                                  data=dict(grant_type="refresh_token", refresh_token="unknown")).status_code == 400
 
+        ready = requests.get(f"{nodes[0].base}/health/ready", timeout=30)
+        assert ready.status_code == 200 and ready.json()["checks"]["migrations"].startswith("ok"), ready.text
         subprocess.run(["bash", script, "halt", cluster], check=True, capture_output=True)
+        away = requests.get(f"{nodes[0].base}/health/ready", timeout=30)
+        assert away.status_code == 503 and away.json()["status"] == "unavailable", away.text
+        assert requests.get(f"{nodes[0].base}/health/live", timeout=5).status_code == 200
         for node in nodes:
             cached = requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"},
                                    auth=service_auth, timeout=30)
@@ -238,6 +243,7 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
             assert again.status_code == 503 and time.monotonic() < deadline, again.text
             time.sleep(0.5)
         assert again.json()["refresh_token"] != refresh_token
+        assert requests.get(f"{nodes[0].base}/health/ready", timeout=30).status_code == 200
     finally:
         for node in nodes:
             node.stop()

@@ -177,6 +177,12 @@ extension StateStore {
     public func purgeState(now: Date) async throws -> Int { try await purgeState(now: now, limit: Int(Int32.max)) }
 }
 
+/// A store with a versioned schema (the SQL backends): readiness checks it is at this build's
+/// latest migration.
+public protocol SchemaVersionStore: Sendable {
+    func schemaVersion() async throws -> (applied: Int, expected: Int)
+}
+
 /// Leases: which node does a periodic chore (the janitor, key rotation) when several run.
 public protocol LeaseStore: Sendable {
     /// Takes or renews the lease `name` for `holder` until `until`, if nobody else holds it
