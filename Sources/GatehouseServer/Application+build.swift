@@ -17,8 +17,6 @@ public struct Gatehouse: Sendable {
     public let tenants: TenantDirectory
     public let clients: CachedClientDirectory
     public let userDirectory: UserDirectory
-    /// Whether this node finds the database away (its caches then answer from expired entries).
-    public let health: StoreHealth
     public let grants: GrantRegistry
     public let time: TimeSource
     public let passwordHasher: BcryptPasswordHasher
@@ -42,17 +40,15 @@ public struct Gatehouse: Sendable {
         self.store = store
         self.hasher = hasher
         self.time = time
-        let health = StoreHealth()
-        self.health = health
-        let tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time, health: health)
+        let tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.tenants = tenants
         // A tenant's log mode as the tenant cache knows it (a change is seen within cacheTTL).
         self.signIns = SignInLogWriter(
             store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
             mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate })
-        self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, health: health)
-        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, health: health)
-        let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, health: health)
+        self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
+        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         self.userDirectory = userDirectory
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
         self.passwordHasher = BcryptPasswordHasher(cost: configuration.passwordHashCost)
@@ -93,7 +89,7 @@ public struct Gatehouse: Sendable {
     /// Drops this node's caches of tenants, clients and key rings when the store's change counter moves.
     public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
         ChangeWatcher(
-            store: store, interval: configuration.changePollInterval, logger: logger, health: health,
+            store: store, interval: configuration.changePollInterval, logger: logger,
             invalidate: [tenants.invalidateAll, clients.invalidateAll, keyRings.invalidateAll, userDirectory.invalidateAll])
     }
 

@@ -72,9 +72,14 @@ public final class PostgresDatabase: Sendable {
             // stores open at once (the test suite), and nothing here depends on it having finished.
             Task { try? await connection.close() }
         } catch let error as PSQLError {
-            let reason = error.serverInfo?[.message] ?? String(describing: error.code) + (error.underlying.map { ": \($0)" } ?? "")
-            throw PostgresURLError(description: "PostgreSQL at \(place) refused: \(reason)".replacingOccurrences(of: "\n", with: " "))
+            throw refusal(error, place: place)
         }
+    }
+
+    /// What the server (or the connection) said, on one line.
+    static func refusal(_ error: PSQLError, place: String) -> PostgresURLError {
+        let reason = error.serverInfo?[.message] ?? String(describing: error.code) + (error.underlying.map { ": \($0)" } ?? "")
+        return PostgresURLError(description: "PostgreSQL at \(place) refused: \(reason)".replacingOccurrences(of: "\n", with: " "))
     }
 
     /// Connects, checks the database answers, and migrates it (through `migrateThrough`, for tests
@@ -106,8 +111,7 @@ public final class PostgresDatabase: Sendable {
             }
         } catch let error as PSQLError {
             runner.cancel()
-            throw PostgresURLError(
-                description: "PostgreSQL at \(place) refused: \(error.serverInfo?[.message] ?? String(describing: error.code))")
+            throw refusal(error, place: place)
         } catch {
             runner.cancel()
             throw error

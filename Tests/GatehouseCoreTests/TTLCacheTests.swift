@@ -73,29 +73,6 @@ struct TTLCacheTests {
         }
     }
 
-    /// One failure marks the database away for every cache sharing the health: another entry's
-    /// first request asks the store once, the rest answer at once; a success marks it back.
-    @Test func aSharedHealthLetsOtherEntriesAnswerWithoutEachWaiting() async throws {
-        let clock = Clock()
-        let health = StoreHealth()
-        let tenants = TTLCache<String, String>(ttl: 30, time: clock.source, retryInterval: 5, health: health)
-        let clients = TTLCache<String, String>(ttl: 30, time: clock.source, retryInterval: 5, health: health)
-        let loads = Loads()
-        _ = try await tenants.value(for: "t") { try loads.load(.success("tenant")) }
-        _ = try await clients.value(for: "c") { try loads.load(.success("client")) }
-        clock.advance(31)
-        let down = Result<String?, any Error>.failure(StoreUnavailable("test"))
-        #expect(try await tenants.value(for: "t") { try loads.load(down) } == "tenant")
-        #expect(health.isUnavailable)
-        #expect(try await clients.value(for: "c") { try loads.load(down) } == "client")
-        let asked = loads.count.withLock { $0 }
-        for _ in 0..<5 { #expect(try await clients.value(for: "c") { try loads.load(down) } == "client") }
-        #expect(loads.count.withLock { $0 } == asked)
-        clock.advance(5)
-        #expect(try await clients.value(for: "c") { try loads.load(.success("client 2")) } == "client 2")
-        #expect(!health.isUnavailable)
-    }
-
     /// While one request reloads an expired entry (here: a store that has not answered yet), the
     /// others answer from the entry instead of each waiting.
     @Test func otherRequestsAnswerFromTheEntryWhileOneReloadsIt() async throws {

@@ -48,9 +48,9 @@ public final class CachedClientDirectory: ClientDirectory {
     private let store: any ClientStore
     private let cache: TTLCache<Key, ClientRecord>
 
-    public init(store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system, health: StoreHealth? = nil) {
+    public init(store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
         self.store = store
-        self.cache = TTLCache(ttl: ttl, time: time, health: health)
+        self.cache = TTLCache(ttl: ttl, time: time)
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {

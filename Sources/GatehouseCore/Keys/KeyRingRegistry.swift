@@ -6,9 +6,9 @@ public final class KeyRingRegistry: KeyRingProvider {
     private let store: any KeyStore
     private let rings: TTLCache<TenantName, KeyRing>
 
-    public init(store: any KeyStore, ttl: TimeInterval = 30, time: TimeSource = .system, health: StoreHealth? = nil) {
+    public init(store: any KeyStore, ttl: TimeInterval = 30, time: TimeSource = .system) {
         self.store = store
-        self.rings = TTLCache(ttl: ttl, time: time, health: health)
+        self.rings = TTLCache(ttl: ttl, time: time)
     }
 
     public func keyRing(for tenant: TenantName) async throws -> KeyRing {
@@ -30,9 +30,9 @@ public final class TenantDirectory: Sendable {
     private let store: any TenantStore & ClientStore
     private let cache: TTLCache<String, Tenant>
 
-    public init(store: any TenantStore & ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system, health: StoreHealth? = nil) {
+    public init(store: any TenantStore & ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
         self.store = store
-        self.cache = TTLCache(ttl: ttl, time: time, health: health)
+        self.cache = TTLCache(ttl: ttl, time: time)
     }
 
     /// Forgets every cached tenant (a tenant changed somewhere).

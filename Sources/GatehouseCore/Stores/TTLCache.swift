@@ -10,18 +10,6 @@ import Synchronization
 /// `staleLimit` after it was last loaded, so that requests the cache can answer keep working
 /// through an outage (docs/scaling.md); the store is asked again at most every `retryInterval`
 /// per key, so only one request per interval waits for the store's deadline.
-/// Whether this node currently finds the database unreachable: set by a load that failed with
-/// `StoreUnavailable` and by the change watcher, cleared by the change watcher when the database
-/// answers again. While it is set, caches answer from expired entries at once instead of each
-/// request waiting for the store's deadline first.
-public final class StoreHealth: Sendable {
-    private let down = Atomic<Bool>(false)
-    public init() {}
-    public var isUnavailable: Bool { down.load(ordering: .relaxed) }
-    public func markUnavailable() { down.store(true, ordering: .relaxed) }
-    public func markAvailable() { down.store(false, ordering: .relaxed) }
-}
-
 public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value?
@@ -34,14 +22,11 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     private let maxEntries: Int
     private let staleLimit: TimeInterval
     private let retryInterval: TimeInterval
-    private let health: StoreHealth?
     private let entries = Mutex<[Key: Entry]>([:])
 
     public init(
-        ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000, staleLimit: TimeInterval = 3_600, retryInterval: TimeInterval = 5,
-        health: StoreHealth? = nil
+        ttl: TimeInterval, time: TimeSource, maxEntries: Int = 10_000, staleLimit: TimeInterval = 3_600, retryInterval: TimeInterval = 5
     ) {
-        self.health = health
         self.ttl = ttl
         self.time = time
         self.maxEntries = maxEntries
@@ -59,27 +44,27 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
             // This request reloads the expired entry (and, with the database away, may wait for the
             // store's deadline); every other request for it answers from the entry meanwhile, for
             // at most the retry interval. An invalidated entry is gone, never answered this way.
-            entries.withLock { entries in
-                if entries[key]?.loadedAt == cached.loadedAt { entries[key]?.freshUntil = now.addingTimeInterval(min(ttl, retryInterval)) }
-            }
+            hold(key, loadedAt: cached.loadedAt, from: now)
         }
         do {
             let value = try await load()
-            health?.markAvailable()
             entries.withLock { entries in
                 if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
                 entries[key] = Entry(value: value, loadedAt: now, freshUntil: now.addingTimeInterval(ttl))
             }
             return value
         } catch let error as StoreUnavailable {
-            health?.markUnavailable()
             guard let cached, now.timeIntervalSince(cached.loadedAt) < staleLimit else { throw error }
-            let retryAt = time.now().addingTimeInterval(min(ttl, retryInterval))
-            entries.withLock { entries in
-                // Unless a fresher load or an invalidation came in meanwhile.
-                if entries[key]?.loadedAt == cached.loadedAt { entries[key]?.freshUntil = retryAt }
-            }
+            hold(key, loadedAt: cached.loadedAt, from: time.now())
             return cached.value
+        }
+    }
+
+    /// Lets the entry loaded at `loadedAt` answer until the retry interval from `start` is over,
+    /// unless a fresher load or an invalidation replaced it meanwhile.
+    private func hold(_ key: Key, loadedAt: Date, from start: Date) {
+        entries.withLock { entries in
+            if entries[key]?.loadedAt == loadedAt { entries[key]?.freshUntil = start.addingTimeInterval(min(ttl, retryInterval)) }
         }
     }
 

@@ -14,9 +14,9 @@ public final class UserDirectory: Sendable {
     private let store: any UserStore
     private let cache: TTLCache<Key, User>
 
-    public init(store: any UserStore, ttl: TimeInterval = 5, time: TimeSource = .system, health: StoreHealth? = nil) {
+    public init(store: any UserStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
         self.store = store
-        self.cache = TTLCache(ttl: ttl, time: time, health: health)
+        self.cache = TTLCache(ttl: ttl, time: time)
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {

@@ -38,7 +38,7 @@ public struct KeyRotator: Service {
         let now = administration.time.now()
         var done: [String] = []
         do {
-            let lease = now.addingTimeInterval(3 * Double(interval.components.seconds))
+            let lease = leaseExpiry(from: now, every: interval)
             guard try await store.acquireLease("key-rotation", holder: node, until: lease, now: now) else { return nil }
             for tenant in try await store.tenants() {
                 let plan = KeyRotationPolicy.plan(

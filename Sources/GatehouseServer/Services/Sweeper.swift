@@ -56,7 +56,7 @@ public struct Sweeper: Service {
     public func sweep() async -> Swept? {
         let now = time.now()
         do {
-            let lease = now.addingTimeInterval(3 * Double(interval.components.seconds))
+            let lease = leaseExpiry(from: now, every: interval)
             guard try await store.acquireLease("janitor", holder: node, until: lease, now: now) else { return nil }
             var swept = Swept()
             swept.oneTimeValues = try await batches { try await store.purgeExpired(now: now, limit: $0) }
