@@ -25,6 +25,8 @@ public struct Gatehouse: Sendable {
     public let devices: DeviceAuthorizationStore
     /// Recognises presented access and refresh tokens (userinfo, introspection, revocation, on-behalf-of).
     public let inspector: TokenInspector
+    /// The metrics registry and factory of this server.
+    public let telemetry: Telemetry
     /// Password checks with lockout, for the sign-in page and the password grant.
     let passwords: PasswordSignIn
     let decoyHash: String
@@ -34,9 +36,11 @@ public struct Gatehouse: Sendable {
     /// sign-in checks (tests count and hold checks with them); by default they are the real ones.
     public init(
         configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
-        logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil
+        logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
+        telemetry: Telemetry = Telemetry()
     ) {
         self.configuration = configuration
+        self.telemetry = telemetry
         self.store = store
         self.hasher = hasher
         self.time = time
@@ -45,7 +49,7 @@ public struct Gatehouse: Sendable {
         // A tenant's log mode as the tenant cache knows it (a change is seen within cacheTTL).
         self.signIns = SignInLogWriter(
             store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
-            mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate })
+            mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry)
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time)
@@ -97,8 +101,12 @@ public struct Gatehouse: Sendable {
     public func buildRouter() throws -> Router<GatehouseContext> {
         let renderer = ErrorRenderer(configuration: configuration)
         let router = Router(context: GatehouseContext.self)
-        router.add(middleware: TraceMiddleware(renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity))
+        router.add(
+            middleware: TraceMiddleware(
+                renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity, telemetry: telemetry,
+                tracing: configuration.tracing))
         HealthRoutes(store: store, keyRings: keyRings).register(on: router)
+        if configuration.metricsPort == nil { metricsRoute.register(on: router) }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
@@ -139,6 +147,16 @@ public struct Gatehouse: Sendable {
         return router
     }
 
+    var metricsRoute: MetricsRoute { MetricsRoute(telemetry: telemetry, store: store, keyRings: keyRings, time: time) }
+
+    /// `/metrics` alone, for a port of its own.
+    public func buildMetricsRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        let route = metricsRoute
+        router.get("/metrics") { _, _ in await route.exposition() }
+        return router
+    }
+
     /// HTTP/1.1 with an idle timeout (also bounding how long a request head may take), over TLS
     /// when certificate and key files are configured (HummingbirdTLS, NIOSSL).
     func serverBuilder() throws -> HTTPServerBuilder {
@@ -161,7 +179,14 @@ public struct Gatehouse: Sendable {
     ) throws
         -> some ApplicationProtocol
     {
-        Application(
+        var extraServices = extraServices
+        if let metricsPort = configuration.metricsPort {
+            extraServices.append(
+                Application(
+                    router: buildMetricsRouter(),
+                    configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: nil), logger: logger))
+        }
+        return Application(
             router: try buildRouter(),
             server: try serverBuilder(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),

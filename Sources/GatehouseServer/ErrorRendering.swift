@@ -23,6 +23,7 @@ public struct ErrorRenderer: Sendable {
         let rendering = context.rendering
         let dialect = rendering.dialect
         let entry = error.entry
+        context.notes.update { $0.code = entry.number }
         let message = publicMessage(for: error, language: rendering.language)
         let errorValue = dialect.errorValue(for: error)
         let status = dialect.status(for: entry)

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The request context: Hummingbird's core storage plus the trace and correlation IDs that
 /// travel with every request into its log line, sign-in event and response.
@@ -17,6 +18,11 @@ public struct GatehouseContext: RequestContext {
     /// then `DialectMiddleware` for the route's dialect), refined by a route that reads a form
     /// (`ui_locales`) or knows its tenant (the realm).
     public var rendering: RenderContext
+    /// What the request's log line reports that only the route learns (tenant, client, catalogue
+    /// code): shared by every copy of this context.
+    public let notes = RequestNotes()
+    /// The trace ID of an incoming W3C `traceparent`, carried beside Gatehouse's own trace ID.
+    public var parentTraceID: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -45,4 +51,19 @@ public struct RenderContext: Sendable {
     public var bearerChallenge = false
 
     public init() {}
+}
+
+/// Filled in as a request goes through its route, read once when it is answered.
+public final class RequestNotes: Sendable {
+    public struct Fields: Sendable {
+        public var tenant: String?
+        public var clientID: String?
+        /// The catalogue number of the error the response carries.
+        public var code: Int?
+    }
+
+    private let fields = Mutex(Fields())
+
+    public func update(_ change: (inout Fields) -> Void) { fields.withLock { change(&$0) } }
+    public var current: Fields { fields.withLock { $0 } }
 }

@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Log level name for the server log.
     public var logLevel: String = "info"
+    /// `/metrics` only on this port (same host) instead of the main one.
+    public var metricsPort: Int?
+    /// Whether requests become spans of the bootstrapped tracer (set when OTLP export is configured).
+    public var tracing = false
     /// A connection that completes no request head (or sends nothing) for this long, or sits idle
     /// between requests for this long, is closed (Hummingbird's idle timeout): a few hundred
     /// silent or trickling sockets cannot hold the server. Real clients reconnect transparently.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GatehouseCore
 import Logging
@@ -17,10 +18,11 @@ public final class PostgresDatabase: Sendable {
     public let store: SQLStore
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, runner: Task<Void, Never>) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, metrics: DatabaseMetrics) {
         self.client = client
         self.runner = runner
-        self.store = SQLStore(pool: PostgresClientSQLDatabase(client: client, logger: Logger(label: "gatehouse.postgres")))
+        self.store = SQLStore(
+            pool: PostgresClientSQLDatabase(client: client, logger: Logger(label: "gatehouse.postgres"), metrics: metrics))
     }
 
     /// A `postgres://user:password@host:port/database` URL (`?sslmode=require|prefer|disable`,
@@ -88,7 +90,7 @@ public final class PostgresDatabase: Sendable {
     /// services (the sign-in log's last flush among them) have stopped.
     public static func open(
         url: String, poolSize: Int = 10, searchPath: String? = nil, migrateThrough: Int = .max,
-        logger: Logger = Logger(label: "gatehouse.postgres")
+        logger: Logger = Logger(label: "gatehouse.postgres"), metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) async throws -> PostgresDatabase {
         let (configuration, probe) = try configuration(url: url, poolSize: poolSize, searchPath: searchPath)
         let place = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
@@ -97,7 +99,7 @@ public final class PostgresDatabase: Sendable {
         }
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
-        let database = PostgresDatabase(client: client, runner: runner)
+        let database = PostgresDatabase(client: client, runner: runner, metrics: DatabaseMetrics(factory: metrics, backend: "postgresql"))
         do {
             try await withDeadline(.seconds(10), failing: PostgresURLError(description: "cannot reach PostgreSQL at \(place) within 10 s"))
             {
@@ -171,6 +173,7 @@ public struct PostgresURLError: Error, CustomStringConvertible {
 struct PostgresClientSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let logger: Logger
+    let metrics: DatabaseMetrics
 
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var version: (any SQLDatabaseReportedVersion)? { nil }
@@ -185,9 +188,10 @@ struct PostgresClientSQLDatabase: SQLDatabase {
     static let deadline: Duration = .seconds(5)
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        let asked = ContinuousClock.now
         try await Self.bounded {
             try await client.withConnection { connection in
-                try await connection.sql(queryLogLevel: nil).execute(sql: query, onRow)
+                try await metrics.leased(since: asked) { try await connection.sql(queryLogLevel: nil).execute(sql: query, onRow) }
             }
         }
     }
@@ -197,9 +201,12 @@ struct PostgresClientSQLDatabase: SQLDatabase {
     static let sessionDeadline: Duration = .seconds(15)
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let client = client
+        let (client, metrics, asked) = (client, metrics, ContinuousClock.now)
         return try await Self.boundedValue(Self.sessionDeadline, "no answer from PostgreSQL within 15 s") {
-            Handed(value: try await client.withConnection { connection in try await closure(connection.sql(queryLogLevel: nil)) })
+            Handed(
+                value: try await client.withConnection { connection in
+                    try await metrics.leased(since: asked) { try await closure(connection.sql(queryLogLevel: nil)) }
+                })
         }.value
     }
 

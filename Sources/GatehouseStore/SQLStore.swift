@@ -9,7 +9,7 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
     enum Isolation: Sendable {
         /// One connection shared by every request (SQLite): a gate holds other statements back
         /// while a transaction runs on it.
-        case sharedConnection(inner: any SQLDatabase, gate: StatementGate)
+        case sharedConnection(inner: any SQLDatabase, gate: StatementGate, metrics: DatabaseMetrics)
         /// A pool (PostgreSQL): a transaction takes a connection of its own.
         case pool
     }
@@ -22,10 +22,10 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
     public var db: any SQLDatabase { Self.session ?? base }
 
     /// A store on one connection that every request shares (SQLite).
-    public init(sharedConnection connection: any SQLDatabase) {
+    public init(sharedConnection connection: any SQLDatabase, metrics: DatabaseMetrics = DatabaseMetrics(backend: "sqlite")) {
         let gate = StatementGate()
-        self.base = GatedSQLDatabase(inner: connection, gate: gate)
-        self.isolation = .sharedConnection(inner: connection, gate: gate)
+        self.base = GatedSQLDatabase(inner: connection, gate: gate, metrics: metrics)
+        self.isolation = .sharedConnection(inner: connection, gate: gate, metrics: metrics)
     }
 
     /// A store on a pool of connections (PostgreSQL).
@@ -63,10 +63,11 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         if Self.session != nil { return try await body() }
         switch isolation {
-        case .sharedConnection(let inner, let gate):
+        case .sharedConnection(let inner, let gate, let metrics):
+            let asked = ContinuousClock.now
             await gate.enterTransaction()
             defer { gate.leaveTransaction() }
-            return try await Self.run(on: inner, begin: "BEGIN IMMEDIATE", body)
+            return try await metrics.leased(since: asked) { try await Self.run(on: inner, begin: "BEGIN IMMEDIATE", body) }
         case .pool:
             return try await base.withSession { connection in try await Self.run(on: connection, begin: "BEGIN", body) }
         }

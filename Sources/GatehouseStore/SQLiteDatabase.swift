@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GatehouseCore
 import Logging
@@ -12,9 +13,9 @@ public final class SQLiteDatabase: Sendable {
     public let connection: SQLiteConnection
     public let store: SQLStore
 
-    private init(connection: SQLiteConnection) {
+    private init(connection: SQLiteConnection, metrics: DatabaseMetrics) {
         self.connection = connection
-        self.store = SQLStore(sharedConnection: connection.sql())
+        self.store = SQLStore(sharedConnection: connection.sql(), metrics: metrics)
     }
 
     /// Opens (creating if needed) the database at `path`, or in memory for `":memory:"`.
@@ -23,7 +24,9 @@ public final class SQLiteDatabase: Sendable {
     /// made 0700 and a new database file 0600 before SQLite opens it (SQLite gives the `-wal`
     /// and `-shm` files the database file's mode). An existing folder or file that others may
     /// read is left as it is, with a warning naming it.
-    public static func open(path: String, logger: Logger = Logger(label: "gatehouse.sqlite")) async throws -> SQLiteDatabase {
+    public static func open(
+        path: String, logger: Logger = Logger(label: "gatehouse.sqlite"), metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) async throws -> SQLiteDatabase {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         if case .file(let file) = storage {
             try prepareFiles(file)
@@ -31,7 +34,7 @@ public final class SQLiteDatabase: Sendable {
         }
         let connection = try await SQLiteConnection.open(
             storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
-        let database = SQLiteDatabase(connection: connection)
+        let database = SQLiteDatabase(connection: connection, metrics: DatabaseMetrics(factory: metrics, backend: "sqlite"))
         do {
             let sql = connection.sql()
             try await sql.raw("PRAGMA busy_timeout = 5000").run()

@@ -85,6 +85,7 @@ final class StatementGate: Sendable {
 struct GatedSQLDatabase: SQLDatabase {
     let inner: any SQLDatabase
     let gate: StatementGate
+    let metrics: DatabaseMetrics
 
     var logger: Logger { inner.logger }
     var eventLoop: any EventLoop { inner.eventLoop }
@@ -97,8 +98,9 @@ struct GatedSQLDatabase: SQLDatabase {
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        let asked = ContinuousClock.now
         await gate.enterStatement()
         defer { gate.leaveStatement() }
-        try await inner.execute(sql: query, onRow)
+        try await metrics.leased(since: asked) { try await inner.execute(sql: query, onRow) }
     }
 }

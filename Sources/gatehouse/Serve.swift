@@ -5,6 +5,10 @@ import GatehouseCore
 import GatehouseServer
 import Hummingbird
 import Logging
+import Metrics
+import OTel
+import ServiceLifecycle
+import Tracing
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
@@ -34,6 +38,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Storage backend: sqlite (default) or memory (env GATEHOUSE_STORAGE).")
     var storage: String?
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line (env GATEHOUSE_LOG_FORMAT).")
+    var logFormat: String?
+
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Serve /metrics only on this port, on the same address (env GATEHOUSE_METRICS_PORT; default: on the main port).")
+    var metricsPort: Int?
+
+    @Option(
+        name: .customLong("otlp-endpoint"),
+        help: ArgumentHelp(
+            "Export OpenTelemetry traces and metrics over OTLP/HTTP to this base URL, e.g. http://127.0.0.1:4318 "
+                + "(env GATEHOUSE_OTLP_ENDPOINT; default off). The standard OTEL_* variables refine it."))
+    var otlpEndpoint: String?
+
     func run() async throws {
         var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { overrides["gatehouse.http.host"] = .init(.string(host), isSecret: false) }
@@ -43,6 +62,9 @@ struct Serve: AsyncParsableCommand {
         if let tlsCert { overrides["gatehouse.tls.cert"] = .init(.string(tlsCert), isSecret: false) }
         if let tlsKey { overrides["gatehouse.tls.key"] = .init(.string(tlsKey), isSecret: false) }
         if let storage { overrides["gatehouse.storage"] = .init(.string(storage), isSecret: false) }
+        if let logFormat { overrides["gatehouse.log_format"] = .init(.string(logFormat), isSecret: false) }
+        if let metricsPort { overrides["gatehouse.metrics_port"] = .init(.int(metricsPort), isSecret: false) }
+        if let otlpEndpoint { overrides["gatehouse.otlp_endpoint"] = .init(.string(otlpEndpoint), isSecret: false) }
         // A language file that cannot be used stops start-up, naming the file and the problem.
         do { _ = try CatalogueTexts.loadBundled() } catch { throw CLIError("\(error)") }
         let settings = try await Settings.load(global: global, overrides: overrides)
@@ -59,16 +81,42 @@ struct Serve: AsyncParsableCommand {
         guard let url = URL(string: settings.baseURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("base URL '\(settings.baseURL)' must be an absolute http or https URL")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            // No request value can forge a log line: control characters are escaped.
-            return EscapingLogHandler(handler)
+        guard ["text", "json"].contains(settings.logFormat) else {
+            throw ValidationError("unknown log format '\(settings.logFormat)': use text or json")
         }
+        if let metricsPort = settings.metricsPort, !(1...65535).contains(metricsPort) || metricsPort == settings.port {
+            throw ValidationError("--metrics-port must be a port other than --port")
+        }
+        // OpenTelemetry, when an OTLP endpoint is configured: spans of requests, and every metric
+        // also exported over OTLP/HTTP; log lines then carry the span's IDs (otel_trace_id, otel_span_id).
+        let otel = try settings.otlpEndpoint.map(Self.openTelemetry(endpoint:))
+        var metadataProvider: Logger.MetadataProvider? = nil
+        if otel != nil {
+            var keys = OTel.Configuration.LoggingMetadataProviderConfiguration.default
+            (keys.traceIDKey, keys.spanIDKey, keys.traceFlagsKey) = ("otel_trace_id", "otel_span_id", "otel_trace_flags")
+            metadataProvider = OTel.makeLoggingMetadataProvider(configuration: keys)
+        }
+        let json = settings.logFormat == "json"
+        LoggingSystem.bootstrap(
+            { label, provider in
+                if json {
+                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                handler.logLevel = level
+                // No request value can forge a log line: control characters are escaped.
+                return EscapingLogHandler(handler)
+            }, metadataProvider: metadataProvider)
         let logger = Logger(label: "gatehouse")
-        let (store, close) = try await settings.openStore()
+        let telemetry = Telemetry(exportingTo: otel.map { [$0.metrics] } ?? [])
+        MetricsSystem.bootstrap(telemetry.factory)
+        let (store, close) = try await settings.openStore(metrics: telemetry.factory)
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
-        let gatehouse = Gatehouse(configuration: settings.serverConfiguration(), store: store, hasher: hasher, logger: logger)
+        var configuration = settings.serverConfiguration()
+        configuration.tracing = otel != nil
+        let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry)
 
         if try await store.tenants().isEmpty {
             let tenant = try parseTenant(settings.bootstrapTenant)
@@ -85,9 +133,35 @@ struct Serve: AsyncParsableCommand {
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"
         )
-        let app = try gatehouse.buildApplication(logger: logger)
+        if let otlp = settings.otlpEndpoint { say("OpenTelemetry: traces and metrics to \(otlp) (OTLP/HTTP)") }
+        let app = try gatehouse.buildApplication(logger: logger, extraServices: otel?.services ?? [])
         try await app.runService()
         try await close()
+    }
+}
+
+extension Serve {
+    /// The OpenTelemetry tracer (bootstrapped as the process's tracer), the metrics factory that
+    /// exports over OTLP, and the services that export them.
+    static func openTelemetry(endpoint: String) throws -> (metrics: any MetricsFactory, services: [any Service]) {
+        guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("OTLP endpoint '\(endpoint)' must be an absolute http or https URL")
+        }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "gatehouse"
+        configuration.logs.enabled = false
+        // The signal paths of OTLP/HTTP under the base URL (an endpoint set here is used as it is).
+        let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        configuration.traces.otlpExporter.endpoint = base + "/v1/traces"
+        configuration.traces.otlpExporter.protocol = .httpProtobuf
+        configuration.metrics.otlpExporter.endpoint = base + "/v1/metrics"
+        configuration.metrics.otlpExporter.protocol = .httpProtobuf
+        // Both exporters' HTTP clients are made before the tracer is bootstrapped: a client made
+        // after it would trace its own export requests, each export making a span to export.
+        let tracing = try OTel.makeTracingBackend(configuration: configuration)
+        let metrics = try OTel.makeMetricsBackend(configuration: configuration)
+        InstrumentationSystem.bootstrap(tracing.factory)
+        return (metrics.factory, [tracing.service, metrics.service])
     }
 }
 

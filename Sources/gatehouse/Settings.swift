@@ -5,6 +5,7 @@ import GatehouseCore
 import GatehouseServer
 import GatehouseStore
 import Logging
+import Metrics
 import SystemPackage
 
 /// Options every subcommand shares: where the database and the configuration file are.
@@ -58,6 +59,9 @@ struct Settings {
     /// Only one of the two TLS files was given.
     var tlsHalf: Bool { (reader.string(forKey: "gatehouse.tls.cert") == nil) != (reader.string(forKey: "gatehouse.tls.key") == nil) }
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
+    var logFormat: String { reader.string(forKey: "gatehouse.log_format", default: "text") }
+    var metricsPort: Int? { reader.int(forKey: "gatehouse.metrics_port") }
+    var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
     /// The database for messages: a URL without its password.
@@ -89,6 +93,7 @@ struct Settings {
         configuration.cacheTTL = cacheTTL
         configuration.tls = tls
         configuration.logLevel = logLevel
+        configuration.metricsPort = metricsPort
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400
         configuration.passwordHashCost = UInt8(clamping: min(max(passwordHashCost, 4), 31))
@@ -107,19 +112,21 @@ struct Settings {
     }
 
     /// Opens the store the settings name.
-    func openStore() async throws -> (any GatehouseStore, close: @Sendable () async throws -> Void) {
+    func openStore(metrics: any MetricsFactory = NOOPMetricsHandler.instance) async throws -> (
+        any GatehouseStore, close: @Sendable () async throws -> Void
+    ) {
         switch storage {
         case "memory":
             return (InMemoryStore(), {})
         case "sqlite" where databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://"):
             // The scheme chooses the backend: a URL is PostgreSQL, a path is SQLite.
-            let database = try await PostgresDatabase.open(url: databasePath, poolSize: databasePoolSize)
+            let database = try await PostgresDatabase.open(url: databasePath, poolSize: databasePoolSize, metrics: metrics)
             return (database.store, { await database.close() })
         case "sqlite":
             guard !databasePath.contains("://") else {
                 throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
             }
-            let database = try await SQLiteDatabase.open(path: databasePath)
+            let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics)
             return (database.store, { try await database.close() })
         default:
             throw ValidationError("unknown storage '\(storage)': use sqlite or memory")

@@ -127,7 +127,8 @@ import Testing
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
         defer { runner.cancel() }
-        let database = PostgresClientSQLDatabase(client: client, logger: Logger(label: "test"))
+        let database = PostgresClientSQLDatabase(
+            client: client, logger: Logger(label: "test"), metrics: DatabaseMetrics(backend: "postgresql"))
         let started = ContinuousClock.now
         await #expect(throws: StoreUnavailable.self) { try await database.raw("SELECT 1").run() }
         #expect(ContinuousClock.now - started < .seconds(8))

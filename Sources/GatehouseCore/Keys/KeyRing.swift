@@ -8,6 +8,8 @@ public actor KeyRing {
     private let keys: JWTKeyCollection
     public private(set) var activeKid: String
     public private(set) var algorithm: SigningAlgorithm
+    /// When the signing key was made (its age is a metric).
+    public nonisolated let activeCreatedAt: Date
     /// The JWKS document, encoded once.
     public nonisolated let jwksJSON: String
 
@@ -24,6 +26,7 @@ public actor KeyRing {
         self.keys = collection
         self.activeKid = active.kid
         self.algorithm = active.algorithm
+        self.activeCreatedAt = active.createdAt
         let jwks = try records.map { try SigningKeyMaterial.publicJWK($0) }
         let data = try JSONSerialization.data(withJSONObject: ["keys": jwks], options: [.sortedKeys, .withoutEscapingSlashes])
         self.jwksJSON = String(decoding: data, as: UTF8.self)

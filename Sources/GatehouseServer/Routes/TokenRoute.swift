@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Tracing
 
 /// The token endpoint (RFC 6749 §3.2) as a readable pipeline (DESIGN.md "A token request"):
 /// method, tenant, content type, form, grant_type, client authentication, grant registry,
@@ -63,7 +64,7 @@ struct TokenRoute: Sendable {
         signIns.record(
             request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.front.clientID,
             step: progress.front.grantType,
-            scopes: progress.scopes, failure: failure)
+            scopes: progress.scopes, failure: failure, kind: .token)
         return response
     }
 
@@ -74,9 +75,11 @@ struct TokenRoute: Sendable {
             throw CatalogueError(Catalogue.endpointOnlyAcceptsPost, ["method": request.method.rawValue])
         }
         let dialect = context.rendering.dialect
-        let authenticated = try await front.run(
-            request, context: &context, segment: tenantSegment, endpoint: "oauth2/token", progress: &progress.front,
-            grantType: { form in try form.require("grant_type") })
+        let authenticated = try await traced("client authentication") {
+            try await front.run(
+                request, context: &context, segment: tenantSegment, endpoint: "oauth2/token", progress: &progress.front,
+                grantType: { form in try form.require("grant_type") })
+        }
         let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
         let grantTypeValue = progress.front.grantType ?? ""
         let issuer = configuration.issuer(tenant, dialect: dialect)
@@ -84,14 +87,22 @@ struct TokenRoute: Sendable {
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
         }
-        let outcome = try await handler.exchange(
-            TokenRequest(
-                tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
-                tenantIssuers: configuration.issuers(tenant)))
+        let outcome = try await traced("grant \(handler.grantType.rawValue)") {
+            try await handler.exchange(
+                TokenRequest(
+                    tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
+                    tenantIssuers: configuration.issuers(tenant)))
+        }
         progress.scopes = outcome.scope.description
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+    }
+
+    /// A child span of the request's span when tracing is on; otherwise just `body`.
+    private func traced<T>(_ name: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
+        guard configuration.tracing else { return try await body() }
+        return try await withSpan(name(), ofKind: .internal) { _ in try await body() }
     }
 
     /// RFC 6749 §3.2 / Appendix B: the body is `application/x-www-form-urlencoded` (a charset

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GatehouseCore
 import Logging
@@ -33,16 +34,27 @@ public final class SignInLogWriter: Service {
     private let droppedCount = Atomic<Int>(0)
     private let writtenCount = Atomic<Int>(0)
     private let aggregatedCount = Atomic<Int>(0)
+    /// Where outcomes are counted (`record(_:context:…)`), and this writer's own metrics.
+    let telemetry: Telemetry?
+    private let queueDepth: CoreMetrics.Gauge
+    private let batchDuration: CoreMetrics.Timer
+    private let droppedMetric: CoreMetrics.Counter
 
     public init(
         store: any SignInLogStore, capacity: Int = 200_000, interval: Duration = .milliseconds(100),
-        logger: Logger = Logger(label: "gatehouse.signins"), mode: @escaping ModeLookup = { _ in .aggregate }
+        logger: Logger = Logger(label: "gatehouse.signins"), mode: @escaping ModeLookup = { _ in .aggregate },
+        telemetry: Telemetry? = nil
     ) {
         self.store = store
         self.capacity = capacity
         self.interval = interval
         self.logger = logger
         self.mode = mode
+        self.telemetry = telemetry
+        let factory = telemetry?.factory ?? NOOPMetricsHandler.instance
+        queueDepth = CoreMetrics.Gauge(label: "gatehouse_signin_log_queue_depth", factory: factory)
+        batchDuration = CoreMetrics.Timer(label: "gatehouse_signin_log_batch_duration_seconds", factory: factory)
+        droppedMetric = CoreMetrics.Counter(label: "gatehouse_signin_log_dropped_total", factory: factory)
     }
 
     /// Queues an event. Never blocks and never waits for the database.
@@ -52,7 +64,10 @@ public final class SignInLogWriter: Service {
             buffer.append(event)
             return true
         }
-        if !accepted { droppedCount.add(1, ordering: .relaxed) }
+        if !accepted {
+            droppedCount.add(1, ordering: .relaxed)
+            droppedMetric.increment()
+        }
     }
 
     public var dropped: Int { droppedCount.load(ordering: .relaxed) }
@@ -84,11 +99,12 @@ public final class SignInLogWriter: Service {
         }
         defer { flushing.withLock { $0 = false } }
         while true {
-            let batch = buffer.withLock { buffer -> [SignInEvent] in
+            let (batch, left) = buffer.withLock { buffer -> ([SignInEvent], Int) in
                 let taken = Array(buffer.prefix(5_000))
                 buffer.removeFirst(taken.count)
-                return taken
+                return (taken, buffer.count)
             }
+            queueDepth.record(left)
             var modes: [String: SignInLogMode] = [:]
             for event in batch where modes[event.tenant] == nil && SignInAggregator.key(of: event) != nil {
                 modes[event.tenant] = await mode(event.tenant)
@@ -102,6 +118,8 @@ public final class SignInLogWriter: Service {
                 return (whole, state.aggregator.takeAggregates())
             }
             if whole.isEmpty && aggregates.isEmpty { return }
+            let started = ContinuousClock.now
+            defer { batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
             do {
                 try await store.addSignInAggregates(aggregates)
                 aggregatedCount.add(aggregates.reduce(0) { $0 + $1.count }, ordering: .relaxed)

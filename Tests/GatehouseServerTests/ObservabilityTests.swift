@@ -1,0 +1,81 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// `/metrics` through the real router, the bounds on label values, and the JSON log line format.
+@Suite struct ObservabilityTests {
+    static func exposition(_ client: any TestClientProtocol) async throws -> String {
+        let response = try await client.execute(uri: "/metrics", method: .get)
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+        return String(buffer: response.body)
+    }
+
+    @Test func metricsCountOutcomesWithBoundedLabels() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            let good = [("grant_type", "client_credentials")]
+            _ = try await harness.token(client, good, headers: [.authorization: basic("svc", harness.secret("svc"))])
+            _ = try await harness.token(client, good, headers: [.authorization: basic("svc", "not-the-secret")])
+            // A made-up grant type and tenant, and an unknown method, are not label values.
+            _ = try await harness.token(
+                client, [("grant_type", "urn:made-up:\(UUID())")], headers: [.authorization: basic("svc", harness.secret("svc"))])
+            _ = try await client.execute(
+                uri: "/tenant-\(UUID().uuidString.prefix(8).lowercased())/oauth2/token", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "grant_type=x"))
+            _ = try await client.execute(uri: "/contoso/oauth2/token", method: HTTPRequest.Method("BREW")!)
+            let text = try await Self.exposition(client)
+            #expect(
+                text.contains(
+                    #"gatehouse_token_requests_total{tenant="contoso",grant_type="client_credentials",result="success",code="0"} 1"#))
+            #expect(
+                text.contains(
+                    #"gatehouse_token_requests_total{tenant="contoso",grant_type="client_credentials",result="failure",code="7000215"} 1"#
+                ))
+            #expect(text.contains(#"grant_type="other""#))
+            #expect(!text.contains("urn:made-up"))
+            #expect(text.contains(#"tenant="unknown""#) && !text.contains("tenant-"))
+            #expect(text.contains(#"method="other""#) && !text.contains("BREW"))
+            #expect(text.contains(#"gatehouse_http_requests_total{route="/{tenant}/oauth2/token",method="POST",status="200"} 1"#))
+            #expect(text.contains(#"gatehouse_signing_key_age_seconds{tenant="contoso"}"#))
+            #expect(text.contains(#"gatehouse_signing_key_missing{tenant="contoso"} 0"#))
+            // Every family has help text, and no client ID is a label value.
+            let lines = text.split(separator: "\n")
+            let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+            let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+            #expect(!typed.isEmpty && typed.isSubset(of: helped))
+            #expect(!text.contains("svc"))
+        }
+    }
+
+    @Test func tenantLabelsStopAtTheirLimit() {
+        let telemetry = Telemetry()
+        for index in 0..<1_050 { telemetry.outcome(.step, tenant: "t\(index)", step: "authorize", code: nil) }
+        let text = String(decoding: telemetry.exposition(), as: UTF8.self)
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("gatehouse_signin_steps_total{") }
+        #expect(series.count == 1_001)
+        #expect(text.contains(#"gatehouse_signin_steps_total{tenant="other",step="authorize",result="success",code="0"} 50"#))
+    }
+
+    @Test func jsonLinesEscapeEveryControlCharacter() throws {
+        let hostile = "x\n{\"level\":\"critical\"}\u{1b}[31m\r\t\\\u{2028}\u{85}é"
+        let line = JSONLogHandler.line(
+            time: Date(timeIntervalSince1970: 1_800_000_000.25), level: .info, label: "gatehouse", message: "request",
+            metadata: ["tenant": .string(hostile), "status": .stringConvertible(401), "list": .array([.string("a\u{0}")])])
+        #expect(line.last == UInt8(ascii: "\n"))
+        #expect(line.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") && $0 >= 0x20 || $0 >= 0x80 })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+        #expect(object["tenant"] as? String == hostile)
+        #expect(object["status"] as? Int == 401)
+        #expect(object["time"] as? String == "2027-01-15T08:00:00.250000Z")
+        #expect(object["level"] as? String == "info" && object["message"] as? String == "request")
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(text.contains(#"\u001b"#) && text.contains(#"\u2028"#) && text.contains(#"\u0085"#) && text.contains(#"\u0000"#))
+    }
+}
