@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore"],
+            dependencies: ["GatehouseCore", .product(name: "JWTKit", package: "jwt-kit")],
             swiftSettings: strict
         ),
         .testTarget(

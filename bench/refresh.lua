@@ -36,7 +36,7 @@ function request()
 end
 
 function response(status, headers, body)
-  local token = body:match('"refresh_token":"([^"]+)"')
+  local token = body:match('"refresh_token"%s*:%s*"([^"]+)"')
   if status ~= 200 or token == nil then errors = errors + 1 else table.insert(pool, token) end
 end
 

@@ -106,7 +106,7 @@ public struct Gatehouse: Sendable {
                 renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity, telemetry: telemetry,
                 tracing: configuration.tracing))
         HealthRoutes(store: store, keyRings: keyRings).register(on: router)
-        if configuration.metricsPort == nil { metricsRoute.register(on: router) }
+        if configuration.metricsPort == nil && telemetry.enabled { metricsRoute.register(on: router) }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
@@ -180,7 +180,7 @@ public struct Gatehouse: Sendable {
         -> some ApplicationProtocol
     {
         var extraServices = extraServices
-        if let metricsPort = configuration.metricsPort {
+        if let metricsPort = configuration.metricsPort, telemetry.enabled {
             extraServices.append(
                 Application(
                     router: buildMetricsRouter(),

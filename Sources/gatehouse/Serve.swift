@@ -97,20 +97,20 @@ struct Serve: AsyncParsableCommand {
             metadataProvider = OTel.makeLoggingMetadataProvider(configuration: keys)
         }
         let json = settings.logFormat == "json"
+        let output = BufferedLogOutput()
         LoggingSystem.bootstrap(
             { label, provider in
                 if json {
-                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    var handler = JSONLogHandler(label: label, sink: output, metadataProvider: provider)
                     handler.logLevel = level
                     return handler
                 }
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                var handler = TextLogHandler(label: label, sink: output, metadataProvider: provider)
                 handler.logLevel = level
-                // No request value can forge a log line: control characters are escaped.
-                return EscapingLogHandler(handler)
+                return handler
             }, metadataProvider: metadataProvider)
         let logger = Logger(label: "gatehouse")
-        let telemetry = Telemetry(exportingTo: otel.map { [$0.metrics] } ?? [])
+        let telemetry = settings.metricsEnabled ? Telemetry(exportingTo: otel.map { [$0.metrics] } ?? []) : Telemetry.disabled()
         MetricsSystem.bootstrap(telemetry.factory)
         let (store, close) = try await settings.openStore(metrics: telemetry.factory)
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
@@ -137,6 +137,7 @@ struct Serve: AsyncParsableCommand {
         let app = try gatehouse.buildApplication(logger: logger, extraServices: otel?.services ?? [])
         try await app.runService()
         try await close()
+        output.flush()
     }
 }
 

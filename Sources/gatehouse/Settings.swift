@@ -61,6 +61,7 @@ struct Settings {
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
     var logFormat: String { reader.string(forKey: "gatehouse.log_format", default: "text") }
     var metricsPort: Int? { reader.int(forKey: "gatehouse.metrics_port") }
+    var metricsEnabled: Bool { reader.string(forKey: "gatehouse.metrics", default: "on") != "off" }
     var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }

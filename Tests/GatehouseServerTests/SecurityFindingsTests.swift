@@ -409,7 +409,7 @@ import Glibc
     @Test func finding12_controlCharactersInLoggedValuesAreEscaped() async throws {
         let (harness, secrets) = try await EntraModeTests.harness()
         let capture = CapturedLog()
-        let app = Application(router: try harness.gatehouse.buildRouter(), logger: capture.logger(level: .info))
+        let app = Application(router: try harness.gatehouse.buildRouter(), logger: capture.textLogger(level: .info))
         try await app.test(.router) { client in
             let forged = "x\ncritical: FORGED\r\u{1b}[2J"
             let response = try await harness.token(
@@ -557,8 +557,19 @@ final class CountingTOTP: TOTPGenerator {
 }
 
 /// Log lines as a stream handler would write them, behind the escaping handler `serve` installs.
-final class CapturedLog: Sendable {
+final class CapturedLog: LogSink {
     let lines = Mutex<[String]>([])
+
+    /// Lines as the server's text format writes them (`TextLogHandler`).
+    func write(_ line: [UInt8], urgent: Bool) {
+        lines.withLock { $0.append(String(decoding: line.dropLast(), as: UTF8.self)) }
+    }
+
+    func textLogger(level: Logger.Level) -> Logger {
+        var logger = Logger(label: "captured") { label in TextLogHandler(label: label, sink: self) }
+        logger.logLevel = level
+        return logger
+    }
 
     struct Handler: LogHandler {
         let sink: CapturedLog
@@ -576,7 +587,7 @@ final class CapturedLog: Sendable {
     }
 
     func logger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "captured") { _ in EscapingLogHandler(Handler(sink: self)) }
+        var logger = Logger(label: "captured") { _ in Handler(sink: self) }
         logger.logLevel = level
         return logger
     }

@@ -80,7 +80,8 @@ public enum PresentedClientCredentials: Sendable, Hashable {
 
     /// RFC 6749 §2.3.1 / RFC 7617: base64 of `id:secret`, each form-urlencoded.
     static func decodeBasic(_ encoded: String) throws(CatalogueError) -> (ClientID, String) {
-        guard let data = Data(base64Encoded: encoded.trimmingCharacters(in: .whitespaces)),
+        let trimmed = encoded.utf8.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        guard let data = Data(base64Encoded: String(decoding: trimmed, as: UTF8.self)),
             let colon = data.firstIndex(of: UInt8(ascii: ":")),
             let id = FormParameters.decode(Array(data[data.startIndex..<colon])[...]),
             let secret = FormParameters.decode(Array(data[(colon + 1)...])[...]),

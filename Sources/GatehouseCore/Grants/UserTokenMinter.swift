@@ -43,7 +43,7 @@ public struct UserTokenMinter: Sendable {
             var claims = IDTokenClaims(
                 iss: request.issuer, sub: user.id, aud: grant.clientID.value, exp: now + policy.idTokenLifetime, iat: now,
                 authTime: Int(grant.authTime.timeIntervalSince1970), nonce: includeNonce ? grant.nonce : nil, azp: grant.clientID.value,
-                atHash: IDTokenClaims.atHash(access.token, algorithm: await ring.algorithm), sid: grant.sessionID,
+                atHash: IDTokenClaims.atHash(access.token, algorithm: ring.algorithm), sid: grant.sessionID,
                 acr: grant.amr.contains("mfa") ? "2" : "1", amr: grant.amr.isEmpty ? nil : grant.amr,
                 name: scopes.contains("profile") ? user.displayName : nil,
                 preferredUsername: scopes.contains("profile") ? user.username.value : nil,

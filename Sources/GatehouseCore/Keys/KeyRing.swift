@@ -2,23 +2,24 @@ import Foundation
 import JWTKit
 
 /// A tenant's signing keys: signs with the active key and publishes next, active and retired
-/// keys in the JWKS (DESIGN.md "Keys").
-public actor KeyRing {
+/// keys in the JWKS (DESIGN.md "Keys"). Immutable once made (a key change makes a new ring), so
+/// it needs no isolation of its own: signing goes straight to jwt-kit's key collection.
+public final class KeyRing: Sendable {
     public let tenant: TenantName
     private let keys: JWTKeyCollection
-    public private(set) var activeKid: String
-    public private(set) var algorithm: SigningAlgorithm
+    public let activeKid: String
+    public let algorithm: SigningAlgorithm
     /// When the signing key was made (its age is a metric).
-    public nonisolated let activeCreatedAt: Date
+    public let activeCreatedAt: Date
     /// The JWKS document, encoded once.
-    public nonisolated let jwksJSON: String
+    public let jwksJSON: String
 
     public init(tenant: TenantName, records: [SigningKeyRecord]) async throws {
         // With two active keys (a rotation in progress) the older one signs until it is retired.
         guard let active = records.sorted(by: { $0.createdAt < $1.createdAt }).first(where: { $0.status == .active }) else {
             throw KeyRingError.noActiveKey(tenant.value)
         }
-        let collection = JWTKeyCollection()
+        let collection = JWTKeyCollection(defaultJWTSerializer: DefaultJWTSerializer(jsonEncoder: TokenJSONEncoder()))
         for record in records {
             try await SigningKeyMaterial.add(record, to: collection)
         }

@@ -80,6 +80,33 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
         case clientInfo = "client_info"
     }
 
+    /// The response body: the same members as `encode(to:)`, in the same order, written directly.
+    public func json() -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(accessToken.utf8.count + (refreshToken?.utf8.count ?? 0) + (idToken?.utf8.count ?? 0) + 160)
+        JSONText.appendKey("token_type", to: &out, first: true)
+        JSONText.appendString(tokenType, to: &out)
+        if let scope {
+            JSONText.appendKey("scope", to: &out)
+            JSONText.appendString(scope, to: &out)
+        }
+        JSONText.appendKey("expires_in", to: &out)
+        out.append(contentsOf: String(expiresIn).utf8)
+        if let extExpiresIn {
+            JSONText.appendKey("ext_expires_in", to: &out)
+            out.append(contentsOf: String(extExpiresIn).utf8)
+        }
+        JSONText.appendKey("access_token", to: &out)
+        JSONText.appendString(accessToken, to: &out)
+        for (key, value) in [("refresh_token", refreshToken), ("id_token", idToken), ("client_info", clientInfo)] {
+            guard let value else { continue }
+            out.append(contentsOf: ",\"\(key)\":".utf8)
+            JSONText.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Optional members are left out rather than written as null.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

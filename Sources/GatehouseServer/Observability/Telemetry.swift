@@ -16,12 +16,24 @@ import Synchronization
 public final class Telemetry: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: any MetricsFactory
+    /// Off (`GATEHOUSE_METRICS=off`): nothing is recorded and `/metrics` is not served.
+    public let enabled: Bool
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), exportingTo others: [any MetricsFactory] = []) {
         self.registry = registry
         let prometheus = HelpfulPrometheusFactory(registry: registry)
         self.factory = others.isEmpty ? prometheus : MultiplexMetricsHandler(factories: [prometheus] + others)
+        self.enabled = true
     }
+
+    private init(disabled: Void) {
+        self.registry = PrometheusCollectorRegistry()
+        self.factory = NOOPMetricsHandler.instance
+        self.enabled = false
+    }
+
+    /// Records nothing (for measuring what metrics cost, or for an operator who does not want them).
+    public static func disabled() -> Telemetry { Telemetry(disabled: ()) }
 
     // MARK: Requests
 
@@ -42,6 +54,7 @@ public final class Telemetry: Sendable {
     /// Counts an answered request and records its latency under its route template (`unmatched`
     /// when no route matched).
     public func requestAnswered(route: String?, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        guard enabled else { return }
         let key = RequestKey(
             route: route ?? "unmatched", method: Self.methods.contains(method.rawValue) ? method.rawValue : "other", status: status)
         let instruments = requests.withLock { cache in
@@ -88,6 +101,7 @@ public final class Telemetry: Sendable {
 
     /// Counts one outcome: `code` is the catalogue number of a failure, nil on success.
     public func outcome(_ kind: OutcomeKind, tenant: String, step: String?, code: Int?) {
+        guard enabled else { return }
         let tenantLabel = boundedTenant(tenant, code: code)
         let stepLabel: String
         switch kind {

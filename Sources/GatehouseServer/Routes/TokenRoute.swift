@@ -15,11 +15,6 @@ struct TokenRoute: Sendable {
     let grants: GrantRegistry
     let signIns: SignInLogWriter
     let renderer: ErrorRenderer
-    let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
 
     /// Collects what the sign-in event records while the request goes through the pipeline.
     private struct Progress {
@@ -96,7 +91,7 @@ struct TokenRoute: Sendable {
         progress.scopes = outcome.scope.description
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.json())))
     }
 
     /// A child span of the request's span when tracing is on; otherwise just `body`.
@@ -109,6 +104,8 @@ struct TokenRoute: Sendable {
     /// parameter is allowed and must be UTF-8).
     static func requireFormContentType(_ header: String?) throws(CatalogueError) {
         guard let header else { throw CatalogueError(Catalogue.unsupportedContentType, ["contentType": "(none)"]) }
+        // What every client sends, checked without splitting.
+        if header.utf8.elementsEqual("application/x-www-form-urlencoded".utf8) { return }
         let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard parts.first == "application/x-www-form-urlencoded" else {
             throw CatalogueError(Catalogue.unsupportedContentType, ["contentType": String(header.prefix(100))])
