@@ -46,7 +46,7 @@ for variant in default json quiet bare; do
   env "${env[@]}" "$BIN" serve --database "$db" --port "${PORT[$variant]}" > "$WORK/$variant.log" 2>&1 &
   PIDS+=($!)
   until curl -sf "http://127.0.0.1:${PORT[$variant]}/health" >/dev/null; do sleep 0.2; done
-  creds=$("$BIN" clients create --tenant default --name bench --scope api.read --redirect-uri http://127.0.0.1:1/cb --database "$db" --json)
+  creds=$("$BIN" clients create --tenant default --name bench --scope api.read --database "$db" --json)
   ID[$variant]=$(echo "$creds" | json_field client_id)
   SECRET[$variant]=$(echo "$creds" | json_field client_secret)
 done
@@ -60,7 +60,11 @@ until curl -sf http://127.0.0.1:18190/token -X POST >/dev/null; do sleep 0.2; do
 sleep 5.5   # the clients are past the client cache's lifetime
 
 summary() { grep -oE 'rps=[0-9.]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ errors=[0-9]+ peer=[0-9]+ wrk=[0-9]+ other=[0-9]+' | head -1; }
-rps() { local s=${1#rps=}; echo "${s%% *}"; }
+rps() {  # a run with errors measured something else: stop
+  local errors=${1#*errors=}; errors=${errors%% *}
+  if [ "${errors:-1}" != "0" ]; then echo "errors in a run: $1" >&2; exit 1; fi
+  local s=${1#rps=}; echo "${s%% *}"
+}
 p99() { local s=${1#*p99_ms=}; echo "${s%% *}"; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 cc() {  # port path id secret scope

@@ -27,6 +27,8 @@ public struct Gatehouse: Sendable {
     public let inspector: TokenInspector
     /// The metrics registry and factory of this server.
     public let telemetry: Telemetry
+    /// This node's failure throttles.
+    public let throttles: Throttles
     /// Password checks with lockout, for the sign-in page and the password grant.
     let passwords: PasswordSignIn
     let decoyHash: String
@@ -41,6 +43,7 @@ public struct Gatehouse: Sendable {
     ) {
         self.configuration = configuration
         self.telemetry = telemetry
+        self.throttles = Throttles(configuration.throttling)
         self.store = store
         self.hasher = hasher
         self.time = time
@@ -104,13 +107,14 @@ public struct Gatehouse: Sendable {
         router.add(
             middleware: TraceMiddleware(
                 renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity, telemetry: telemetry,
-                tracing: configuration.tracing))
+                tracing: configuration.tracing, requestLog: configuration.tracing ? nil : configuration.requestLog))
         HealthRoutes(store: store, keyRings: keyRings).register(on: router)
         if configuration.metricsPort == nil && telemetry.enabled { metricsRoute.register(on: router) }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
-            configuration: configuration, tenants: tenants, authenticator: authenticator, texts: renderer.texts)
+            configuration: configuration, tenants: tenants, authenticator: authenticator, texts: renderer.texts, throttles: throttles,
+            time: time)
         // Each dialect's routes in a group of their own: the group sets the request's dialect.
         let native = router.group().add(middleware: DialectMiddleware(dialect: Dialects.native, renderer: renderer))
         let entra = router.group().add(middleware: DialectMiddleware(dialect: Dialects.entra, renderer: renderer))
@@ -127,7 +131,7 @@ public struct Gatehouse: Sendable {
             codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp,
             box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
-            signIns: signIns,
+            signIns: signIns, throttles: throttles,
             hasher: hasher, time: time, random: .system)
         let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
         for (dialect, group) in dialects {

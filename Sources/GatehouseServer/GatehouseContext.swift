@@ -60,6 +60,10 @@ public final class RequestNotes: Sendable {
         public var clientID: String?
         /// The catalogue number of the error the response carries.
         public var code: Int?
+
+        public init(tenant: String? = nil, clientID: String? = nil, code: Int? = nil) {
+            (self.tenant, self.clientID, self.code) = (tenant, clientID, code)
+        }
     }
 
     private let fields = Mutex(Fields())

@@ -32,10 +32,14 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Log level name for the server log.
     public var logLevel: String = "info"
+    /// Failure throttles per source address (429 with `Retry-After`).
+    public var throttling = ThrottleSettings()
     /// `/metrics` only on this port (same host) instead of the main one.
     public var metricsPort: Int?
     /// Whether requests become spans of the bootstrapped tracer (set when OTLP export is configured).
     public var tracing = false
+    /// Where request lines go directly (`RequestLog`); nil: through the request's logger.
+    public var requestLog: RequestLog?
     /// A connection that completes no request head (or sends nothing) for this long, or sits idle
     /// between requests for this long, is closed (Hummingbird's idle timeout): a few hundred
     /// silent or trickling sockets cannot hold the server. Real clients reconnect transparently.

@@ -36,6 +36,9 @@ public struct TraceMiddleware: RouterMiddleware {
     var telemetry: Telemetry? = nil
     /// Whether requests become spans of the bootstrapped tracer.
     var tracing = false
+    /// Writes the request line directly (`serve`, at level info, tracing off); else the line goes
+    /// through the request's logger.
+    var requestLog: RequestLog? = nil
 
     public func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response)
         async throws -> Response
@@ -93,11 +96,18 @@ public struct TraceMiddleware: RouterMiddleware {
         let route = context.endpointPath
         telemetry?.requestAnswered(route: route, method: request.method, status: status, duration: elapsed)
         let notes = context.notes.current
-        context.logger.info(
-            "request",
-            metadata: Self.lineMetadata(
-                method: request.method.rawValue, route: route, status: status, elapsed: elapsed, notes: notes,
-                parentTraceID: context.parentTraceID))
+        if let requestLog {
+            requestLog.write(
+                RequestLog.Line(
+                    traceID: context.traceID, correlationID: context.correlationID, method: request.method.rawValue,
+                    route: route ?? "unmatched", status: status, elapsed: elapsed, notes: notes, parentTraceID: context.parentTraceID))
+        } else {
+            context.logger.info(
+                "request",
+                metadata: Self.lineMetadata(
+                    method: request.method.rawValue, route: route, status: status, elapsed: elapsed, notes: notes,
+                    parentTraceID: context.parentTraceID))
+        }
         guard let span else { return }
         span.operationName = "\(request.method.rawValue) \(route ?? "unmatched")"
         span.updateAttributes { attributes in
@@ -113,14 +123,14 @@ public struct TraceMiddleware: RouterMiddleware {
     }
 
     /// A duration as milliseconds with three decimals (`12.345`).
-    static func milliseconds(_ duration: Duration) -> String {
+    public static func milliseconds(_ duration: Duration) -> String {
         let micros = max(duration.nanoseconds / 1_000, 0)
         let fraction = String(micros % 1_000)
         return "\(micros / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
     /// The request line's fields besides the trace and correlation IDs (already on the logger).
-    static func lineMetadata(
+    public static func lineMetadata(
         method: String, route: String?, status: Int, elapsed: Duration, notes: RequestNotes.Fields, parentTraceID: String?
     ) -> Logger.Metadata {
         var metadata: Logger.Metadata = [

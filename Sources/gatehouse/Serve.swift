@@ -116,6 +116,7 @@ struct Serve: AsyncParsableCommand {
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
         var configuration = settings.serverConfiguration()
         configuration.tracing = otel != nil
+        if level <= .info { configuration.requestLog = RequestLog(sink: output, format: json ? .json : .text) }
         let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry)
 
         if try await store.tenants().isEmpty {

@@ -88,6 +88,20 @@ struct Settings {
     var bootstrapTenant: String { reader.string(forKey: "gatehouse.bootstrap_tenant", default: "default") }
     var idleTimeout: Double { reader.double(forKey: "gatehouse.http.idle_timeout_seconds", default: 30) }
     var hstsMaxAge: Int { reader.int(forKey: "gatehouse.http.hsts_max_age", default: 31_536_000) }
+    var throttling: ThrottleSettings {
+        var settings = ThrottleSettings()
+        func limit(_ name: String, _ base: FailureThrottle.Limit) -> FailureThrottle.Limit {
+            FailureThrottle.Limit(
+                failures: max(0, reader.int(forKey: ConfigKey("gatehouse.throttle.\(name)_failures"), default: base.failures)),
+                window: max(1, reader.double(forKey: ConfigKey("gatehouse.throttle.\(name)_window_seconds"), default: base.window)))
+        }
+        settings.client = limit("client", settings.client)
+        settings.signIn = limit("signin", settings.signIn)
+        settings.userCode = limit("user_code", settings.userCode)
+        let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
+        settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        return settings
+    }
 
     func serverConfiguration() -> ServerConfiguration {
         var configuration = ServerConfiguration(baseURL: baseURL, host: host, port: port)
@@ -95,6 +109,7 @@ struct Settings {
         configuration.tls = tls
         configuration.logLevel = logLevel
         configuration.metricsPort = metricsPort
+        configuration.throttling = throttling
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400
         configuration.passwordHashCost = UInt8(clamping: min(max(passwordHashCost, 4), 31))

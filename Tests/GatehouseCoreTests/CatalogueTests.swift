@@ -15,7 +15,8 @@ import Testing
             case .invalidClient: #expect(entry.status == 401, "\(entry.number)")
             case .serverError: #expect(entry.status == 500)
             case .notFound: #expect(entry.status == 404)
-            case .temporarilyUnavailable: #expect(entry.status == 503)
+            // The server's own trouble is 503; the caller's throttle (failures from its address) 429.
+            case .temporarilyUnavailable: #expect(entry.status == 503 || (entry.status == 429 && entry.placeholders == ["retryAfter"]))
             // RFC 6750 §3.1: invalid_token 401, insufficient_scope 403; a request without a token is 401.
             case .invalidToken: #expect(entry.status == 401)
             case .insufficientScope: #expect(entry.status == 403)

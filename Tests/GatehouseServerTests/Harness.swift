@@ -38,6 +38,8 @@ struct Harness {
         configuration.cacheTTL = 0
         configuration.maxBodySize = 4096
         configuration.passwordHashCost = 4
+        // Throttles off unless a test turns them on: many tests count lockouts with bursts from one "address".
+        configuration.throttling = .off
         configure(&configuration)
         let gatehouse = Gatehouse(
             configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time,

@@ -79,3 +79,42 @@ import Testing
         #expect(text.contains(#"\u001b"#) && text.contains(#"\u2028"#) && text.contains(#"\u0085"#) && text.contains(#"\u0000"#))
     }
 }
+
+/// The request line written directly says what the logger's line says.
+@Suite struct RequestLogTests {
+    final class Sink: LogSink {
+        func write(_ line: [UInt8], urgent: Bool) {}
+    }
+
+    static let line = RequestLog.Line(
+        traceID: "01a235ab-6b94-79c0-b4c0-ed8978fa2ac4", correlationID: "corr\n1", method: "POST", route: "/{tenant}/oauth2/token",
+        status: 401, elapsed: .microseconds(3_804), notes: RequestNotes.Fields(tenant: "x\u{1b}y", clientID: "svc", code: 7_000_215),
+        parentTraceID: "4bf92f3577b34da6a3ce929d0e0e4736")
+
+    static var loggerMetadata: Logger.Metadata {
+        var metadata = TraceMiddleware.lineMetadata(
+            method: line.method, route: line.route, status: line.status, elapsed: line.elapsed, notes: line.notes,
+            parentTraceID: line.parentTraceID)
+        metadata["trace_id"] = .string(line.traceID)
+        metadata["correlation_id"] = .string(line.correlationID)
+        return metadata
+    }
+
+    @Test func textMatchesTheLoggerLine() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let direct = RequestLog(sink: Sink(), format: .text).text(Self.line, now: now)
+        let logged = TextLogHandler.line(
+            time: now, level: .info, label: "gatehouse", source: "GatehouseServer", message: "request", metadata: Self.loggerMetadata)
+        #expect(String(decoding: direct, as: UTF8.self) == String(decoding: logged, as: UTF8.self))
+    }
+
+    @Test func jsonMatchesTheLoggerLine() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000.5)
+        let direct = RequestLog(sink: Sink(), format: .json).json(Self.line, now: now)
+        let logged = JSONLogHandler.line(time: now, level: .info, label: "gatehouse", message: "request", metadata: Self.loggerMetadata)
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(direct)) as? NSDictionary)
+        let b = try #require(try JSONSerialization.jsonObject(with: Data(logged)) as? NSDictionary)
+        #expect(a == b)
+        #expect(a["status"] as? Int == 401 && a["code"] as? Int == 7_000_215 && a["tenant"] as? String == "x\u{1b}y")
+    }
+}

@@ -144,6 +144,14 @@ public enum Catalogue {
     public static let tokenIssuanceError = CatalogueEntry(50000, "TokenIssuanceError", .serverError, status: 500, entraStatus: 400)
     /// The database did not answer in time: 503 with `Retry-After`; the request may be repeated.
     public static let storeUnavailable = CatalogueEntry(9900190, "StoreUnavailable", .temporarilyUnavailable, status: 503)
+    /// Throttling (429 with `Retry-After`): failures counted per source address and client, per
+    /// source address and username, per source address entering user codes (`FailureThrottle`).
+    public static let tooManyClientFailures = CatalogueEntry(
+        9900429, "TooManyFailedClientRequests", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
+    public static let tooManySignInFailures = CatalogueEntry(
+        9900430, "TooManyFailedSignIns", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
+    public static let tooManyUserCodeFailures = CatalogueEntry(
+        9900431, "TooManyFailedUserCodes", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
     public static let endpointNotFound = CatalogueEntry(
         9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
@@ -173,6 +181,7 @@ public enum Catalogue {
         invalidIDTokenHint,
         postLogoutRedirectURINotRegistered,
         tokenIssuanceError, storeUnavailable, unknownErrorCode, endpointNotFound,
+        tooManyClientFailures, tooManySignInFailures, tooManyUserCodeFailures,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })

@@ -12,6 +12,8 @@ struct ClientAuthenticatedStep: Sendable {
     let tenants: TenantDirectory
     let authenticator: ClientAuthenticator
     let texts: CatalogueTexts
+    let throttles: Throttles
+    let time: TimeSource
 
     /// What the sign-in record and the error response need even when the step fails half-way.
     struct Progress {
@@ -19,6 +21,15 @@ struct ClientAuthenticatedStep: Sendable {
         var clientID: String?
         /// The form's `grant_type`, where the endpoint has one.
         var grantType: String?
+        /// The attempt the client throttle counted; `settle` gives it back unless it failed.
+        var admission: Throttles.Admission?
+    }
+
+    /// Settles the request's attempt with the client throttle: a failed client authentication or
+    /// an invalid grant stays counted, anything else is given back. Every route that runs this
+    /// step calls it once it knows the outcome.
+    func settle(_ progress: Progress, failure: CatalogueError?) {
+        progress.admission?.settle(failed: Throttles.countsAgainstClient(failure))
     }
 
     struct Authenticated {
@@ -47,6 +58,10 @@ struct ClientAuthenticatedStep: Sendable {
         progress.grantType = grant
         let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
         progress.clientID = presented.claimedClientID?.value ?? progress.clientID
+        // Counted before the credentials are checked: a burst gets no more checks than the limit.
+        let source = throttles.source(request, context: context)
+        progress.admission = try throttles.client.admit(
+            "\(source)|\(segment)|\(presented.claimedClientID?.value ?? "(assertion)")", now: time.now())
         if multiTenant {
             tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
         }

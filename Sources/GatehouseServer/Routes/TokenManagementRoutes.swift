@@ -52,6 +52,7 @@ struct TokenManagementRoutes: Sendable {
             failure = caught
             response = renderer.response(for: caught, context: context)
         }
+        front.settle(progress, failure: failure)
         signIns.record(
             request, context: context, time: time.now(), tenant: segment, clientID: progress.clientID, step: step, scopes: nil,
             failure: failure)

@@ -48,6 +48,7 @@ struct TokenRoute: Sendable {
             failure = caught
             response = renderer.response(for: caught, context: context)
         }
+        front.settle(progress.front, failure: failure)
         if let failure {
             context.logger.info(
                 "token request failed",

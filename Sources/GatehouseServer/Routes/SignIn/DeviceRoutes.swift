@@ -83,6 +83,7 @@ struct DeviceRoutes: Sendable {
                 tenant: tenant.name.value, clientID: client.id.value, scope: scope.tokens, audience: audience,
                 expiresAt: now.addingTimeInterval(policy.deviceCodeLifetime))
             try await env.devices.create(authorization, deviceCode: deviceCode, userCode: userCode, interval: policy.deviceCodeInterval)
+            front.settle(progress, failure: nil)
             let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
             let body = DeviceAuthorizationResponse(
                 deviceCode: deviceCode, userCode: userCode, verificationURI: verification,
@@ -97,6 +98,7 @@ struct DeviceRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
         } catch {
             let failure = CatalogueError.caught(error, context: context, step: "device_authorization")
+            front.settle(progress, failure: failure)
             env.record(
                 request, context: context, tenant: segment, clientID: progress.clientID, step: "device_authorization", scopes: scopes,
                 failure: failure)
@@ -137,8 +139,19 @@ struct DeviceRoutes: Sendable {
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let typed = String((form["user_code"] ?? "").prefix(32))
-        guard let (key, pending) = try await env.devices.takePending(userCode: typed, tenant: tenant.name.value, now: env.time.now()),
-            let client = try await env.client(tenant.name, try ClientID(pending.clientID))
+        // Counted before the code is looked up: a burst of guesses gets no more lookups than the limit.
+        let admission: Throttles.Admission?
+        do {
+            admission = try env.throttles.userCode.admit(
+                "\(env.throttles.source(request, context: context))|\(tenant.name.value)", now: env.time.now())
+        } catch {
+            env.record(
+                request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
+            return env.pages.errorPage(error, language: language, context: context)
+        }
+        let found = try await env.devices.takePending(userCode: typed, tenant: tenant.name.value, now: env.time.now())
+        admission?.settle(failed: found == nil)
+        guard let (key, pending) = found, let client = try await env.client(tenant.name, try ClientID(pending.clientID))
         else {
             let error = CatalogueError(Catalogue.invalidUserCode, detail: "user code not pending in \(tenant.name.value)")
             env.record(

@@ -19,6 +19,7 @@ struct SignInEnvironment: Sendable {
     let keyRings: KeyRingRegistry
     let pages: SignInPages
     let signIns: SignInLogWriter
+    let throttles: Throttles
     let hasher: SecretHasher
     let time: TimeSource
     let random: RandomSource

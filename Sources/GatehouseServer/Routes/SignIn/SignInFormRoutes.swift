@@ -82,10 +82,17 @@ struct SignInFormRoutes: Sendable {
         exchange.username = checked.form["username"] ?? ""
         let tenant = checked.client.tenant
         let result: Result<User, CatalogueError>
+        // Counted per source address and username before the password is checked; over the
+        // limit the page answers 429 without checking it.
+        let admission = try env.throttles.signIn.admit(
+            "\(env.throttles.source(request, context: context))|\(PasswordSignIn.attemptKey(tenant: tenant, username: exchange.username))",
+            now: env.time.now())
         do {
             result = .success(
                 try await env.passwords.verify(tenant: tenant, username: exchange.username, password: checked.form["password"] ?? ""))
+            admission?.settle(failed: false)
         } catch let error as CatalogueError {
+            admission?.settle(failed: true)
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil,
                 failure: error)
@@ -102,12 +109,16 @@ struct SignInFormRoutes: Sendable {
             throw CatalogueError(Catalogue.interactionExpired, detail: "no password step before the second factor")
         }
         let result: Result<User, CatalogueError>
+        let admission = try env.throttles.signIn.admit(
+            "\(env.throttles.source(request, context: context))|\(tenant.value)|totp:\(user.id)", now: env.time.now())
         do {
             try await env.passwords.verifyTOTP(
                 checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
                 box: env.box, generator: env.totp, replay: env.replay)
             result = .success(user)
+            admission?.settle(failed: false)
         } catch let error as CatalogueError {
+            admission?.settle(failed: true)
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_totp", scopes: nil,
                 failure: error)

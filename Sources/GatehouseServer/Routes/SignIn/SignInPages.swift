@@ -80,7 +80,9 @@ struct SignInPages: Sendable {
             "language": language, "title": ui("signInTitle", language), "heading": ui("signInTitle", language),
             "error": alert(error, language: language, context: context) as Any,
         ])
-        return html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
+        var response = html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
+        if error.entry.status == 429, let seconds = error.parameters["retryAfter"] { response.headers[.retryAfter] = seconds }
+        return response
     }
 }
 

@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// Counts failures per key (a source address with a client, a username, or alone) in a fixed
+/// window, and refuses a key that reached its limit until the window ends. Every attempt is counted
+/// *before* it runs (`admit`), and given back when it did not fail (`settle`), so a parallel burst
+/// gets no more attempts than the limit, and successes never count. Kept in memory: each node
+/// counts its own (docs/security.md).
+public final class FailureThrottle: Sendable {
+    public struct Limit: Sendable, Equatable {
+        public var failures: Int
+        public var window: TimeInterval
+
+        public init(failures: Int, window: TimeInterval) {
+            self.failures = failures
+            self.window = window
+        }
+    }
+
+    /// An admitted attempt, to be settled once its outcome is known.
+    public struct Ticket: Sendable {
+        let key: String
+        let windowStart: Date
+    }
+
+    private struct Entry {
+        var count: Int
+        var windowStart: Date
+    }
+
+    public let limit: Limit
+    /// Keys kept at most; past it, expired keys go, then the oldest half.
+    let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init(limit: Limit, capacity: Int = 100_000) {
+        self.limit = limit
+        self.capacity = max(capacity, 16)
+    }
+
+    /// Counts an attempt under `key`, or answers how many seconds remain until the key may try
+    /// again (nil when admitted).
+    public func admit(_ key: String, now: Date) -> (ticket: Ticket?, retryAfter: Int?) {
+        entries.withLock { entries in
+            var entry = entries[key] ?? Entry(count: 0, windowStart: now)
+            if now.timeIntervalSince(entry.windowStart) >= limit.window { entry = Entry(count: 0, windowStart: now) }
+            guard entry.count < limit.failures else {
+                let remaining = entry.windowStart.addingTimeInterval(limit.window).timeIntervalSince(now)
+                return (nil, max(1, Int(remaining.rounded(.up))))
+            }
+            entry.count += 1
+            if entries[key] == nil && entries.count >= capacity { Self.trim(&entries, now: now, window: limit.window) }
+            entries[key] = entry
+            return (Ticket(key: key, windowStart: entry.windowStart), nil)
+        }
+    }
+
+    /// Settles an admitted attempt: a failure stays counted, anything else is given back. (A key
+    /// at zero stays until its window ends: a busy client's key is not made again per request.)
+    public func settle(_ ticket: Ticket, failed: Bool) {
+        guard !failed else { return }
+        entries.withLock { entries in
+            guard let entry = entries[ticket.key], entry.windowStart == ticket.windowStart, entry.count > 0 else { return }
+            entries[ticket.key] = Entry(count: entry.count - 1, windowStart: entry.windowStart)
+        }
+    }
+
+    /// Failures counted for `key` in its current window.
+    public func failures(_ key: String, now: Date) -> Int {
+        entries.withLock { entries in
+            guard let entry = entries[key], now.timeIntervalSince(entry.windowStart) < limit.window else { return 0 }
+            return entry.count
+        }
+    }
+
+    private static func trim(_ entries: inout [String: Entry], now: Date, window: TimeInterval) {
+        entries = entries.filter { now.timeIntervalSince($0.value.windowStart) < window }
+        guard entries.count >= 16 else { return }
+        let oldest = entries.sorted { $0.value.windowStart < $1.value.windowStart }.prefix(entries.count / 2).map(\.key)
+        for key in oldest { entries[key] = nil }
+    }
+}
+
+/// The source address a request is counted under: the peer's, or, when the peer is a trusted
+/// proxy, the last address in `X-Forwarded-For` that is not itself a trusted proxy.
+public struct SourceAddress: Sendable {
+    public let trustedProxies: Set<String>
+
+    public init(trustedProxies: Set<String> = []) {
+        self.trustedProxies = trustedProxies
+    }
+
+    public func resolve(peer: String?, forwardedFor: String?) -> String {
+        let peer = peer ?? "unknown"
+        guard trustedProxies.contains(peer), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for hop in hops.reversed() where !trustedProxies.contains(hop) {
+            return String(hop.prefix(64))
+        }
+        return peer
+    }
+}
