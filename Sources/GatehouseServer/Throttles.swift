@@ -27,43 +27,25 @@ public struct ThrottleSettings: Sendable {
     }
 }
 
-/// The node's failure throttles (`FailureThrottle`): each attempt that can guess a credential is
-/// admitted before it runs and settled after; over a limit the request is answered 429 with
-/// `Retry-After` and the throttle's catalogue code, without being checked. Each node counts its own.
+/// The node's failure throttles (`FailureThrottle`): a credential check (a client secret, a
+/// password, a second-factor code, a user code) is admitted before it runs and settled after, so
+/// a burst gets no more checks than the limit; other failures that count (an unknown client, a
+/// bad assertion, an invalid grant) are recorded after the fact. Over a limit the request is
+/// answered 429 with `Retry-After` and the throttle's catalogue code, unchecked. Each node counts
+/// its own.
 public struct Throttles: Sendable {
-    public struct Gate: Sendable {
-        let throttle: FailureThrottle?
-        let entry: CatalogueEntry
-
-        /// Counts an attempt under `key`, or throws the 429 (nil when this throttle is off).
-        func admit(_ key: String, now: Date) throws(CatalogueError) -> Admission? {
-            guard let throttle else { return nil }
-            let (ticket, retryAfter) = throttle.admit(key, now: now)
-            if let ticket { return Admission(throttle: throttle, ticket: ticket) }
-            throw CatalogueError(entry, ["retryAfter": String(retryAfter ?? 1)], detail: "throttled: \(throttle.limit.failures) failures")
-        }
-    }
-
-    /// An attempt admitted by a gate; `settle` once its outcome is known.
-    public struct Admission: Sendable {
-        let throttle: FailureThrottle
-        let ticket: FailureThrottle.Ticket
-
-        func settle(failed: Bool) { throttle.settle(ticket, failed: failed) }
-    }
-
-    public let client: Gate
-    public let signIn: Gate
-    public let userCode: Gate
+    public let client: ThrottleGate
+    public let signIn: ThrottleGate
+    public let userCode: ThrottleGate
     let source: SourceAddress
 
     public init(_ settings: ThrottleSettings) {
         func make(_ limit: FailureThrottle.Limit) -> FailureThrottle? {
             limit.failures > 0 && limit.window > 0 ? FailureThrottle(limit: limit) : nil
         }
-        client = Gate(throttle: make(settings.client), entry: Catalogue.tooManyClientFailures)
-        signIn = Gate(throttle: make(settings.signIn), entry: Catalogue.tooManySignInFailures)
-        userCode = Gate(throttle: make(settings.userCode), entry: Catalogue.tooManyUserCodeFailures)
+        client = ThrottleGate(throttle: make(settings.client), entry: Catalogue.tooManyClientFailures)
+        signIn = ThrottleGate(throttle: make(settings.signIn), entry: Catalogue.tooManySignInFailures)
+        userCode = ThrottleGate(throttle: make(settings.userCode), entry: Catalogue.tooManyUserCodeFailures)
         source = SourceAddress(trustedProxies: settings.trustedProxies)
     }
 

@@ -50,7 +50,9 @@ import Glibc
             #expect(String(buffer: try await code(first, right).body).contains(">9900143<"))
             // Counted like passwords: 1 password + 3 codes so far; the password is the 5th attempt,
             // the next code the 6th, past the threshold: locked, and the right code is not checked.
-            #expect(try await harness.store.signInFailures(key: "contoso bob", since: .distantPast) == 4)
+            let bob = try await harness.store.user(tenant: TenantName("contoso"), username: Username("bob"))
+            let key = PasswordSignIn.lockKey(tenant: try TenantName("contoso"), username: "bob", user: bob, device: nil)
+            #expect(try await harness.store.signInFailures(key: key, since: .distantPast) == 4)
             let second = try await passwordStep()
             #expect(String(buffer: second.page.body).contains("one-time-code"))
             #expect(String(buffer: try await code(second, right).body).contains(">50053<"))

@@ -53,7 +53,9 @@ extension Administration {
         user.passwordHash = try await passwords.hash(password)
         user.updatedAt = time.now()
         try await saveEndingSessions(&user)
-        try await store.clearSignInFailures(key: PasswordSignIn.attemptKey(tenant: tenant, username: user.username.value))
+        // A new password unlocks the account (for strangers; familiar devices keep their own counts).
+        try await store.clearSignInFailures(
+            key: PasswordSignIn.lockKey(tenant: tenant, username: user.username.value, user: user, device: nil))
         return user
     }
 

@@ -29,9 +29,13 @@ public struct ClientAuthenticator: Sendable {
     /// Authenticates. `acceptedAudiences` are the values a client assertion's `aud` may take
     /// (the token endpoint URL and the issuer), worked out only when an assertion is presented.
     /// `grantType` only shapes the message when a confidential client sent no credentials.
+    ///
+    /// `gate` counts the secret comparison under its key before it runs and settles it right
+    /// after, with nothing in between that waits: a burst of wrong secrets gets no more comparisons
+    /// than the gate's limit, and a busy client's successes are given back at once.
     public func authenticate(
         _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: @autoclosure () -> Set<String>,
-        grantType: GrantType?
+        grantType: GrantType?, gate: (ThrottleGate, key: String)? = nil
     ) async throws -> AuthenticatedClient {
         let now = time.now()
         switch presented {
@@ -48,10 +52,12 @@ public struct ClientAuthenticator: Sendable {
         case .basic(let id, let secret), .post(let id, let secret):
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(presented.method, of: record.client)
+            let admission = try gate.flatMap { gate throws(CatalogueError) in try gate.0.admit(gate.key, now: now) }
             var matched: ClientSecretRecord? = nil
             for candidate in record.secrets where hasher.matches(secret, storedHash: candidate.hash) {
                 matched = candidate
             }
+            admission?.settle(failed: matched == nil)
             guard let matched else { throw CatalogueError(Catalogue.invalidClientSecret, detail: "no secret matched") }
             if let expiry = matched.expiresAt, expiry <= now {
                 throw CatalogueError(

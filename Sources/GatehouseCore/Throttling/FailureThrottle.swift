@@ -65,6 +65,26 @@ public final class FailureThrottle: Sendable {
         }
     }
 
+    /// Counts a failure that was not admitted beforehand (one found after the fact).
+    public func recordFailure(_ key: String, now: Date) {
+        entries.withLock { entries in
+            var entry = entries[key] ?? Entry(count: 0, windowStart: now)
+            if now.timeIntervalSince(entry.windowStart) >= limit.window { entry = Entry(count: 0, windowStart: now) }
+            entry.count += 1
+            if entries[key] == nil && entries.count >= capacity { Self.trim(&entries, now: now, window: limit.window) }
+            entries[key] = entry
+        }
+    }
+
+    /// Seconds until `key` may try again, or nil when it is under its limit (nothing is counted).
+    public func retryAfter(_ key: String, now: Date) -> Int? {
+        entries.withLock { entries in
+            guard let entry = entries[key], now.timeIntervalSince(entry.windowStart) < limit.window, entry.count >= limit.failures
+            else { return nil }
+            return max(1, Int(entry.windowStart.addingTimeInterval(limit.window).timeIntervalSince(now).rounded(.up)))
+        }
+    }
+
     /// Failures counted for `key` in its current window.
     public func failures(_ key: String, now: Date) -> Int {
         entries.withLock { entries in
@@ -79,6 +99,49 @@ public final class FailureThrottle: Sendable {
         let oldest = entries.sorted { $0.value.windowStart < $1.value.windowStart }.prefix(entries.count / 2).map(\.key)
         for key in oldest { entries[key] = nil }
     }
+}
+
+/// A throttle with the catalogue entry it answers with when a key is over its limit (429 with
+/// `retryAfter`); a gate without a throttle lets everything through.
+public struct ThrottleGate: Sendable {
+    public let throttle: FailureThrottle?
+    public let entry: CatalogueEntry
+
+    public init(throttle: FailureThrottle?, entry: CatalogueEntry) {
+        self.throttle = throttle
+        self.entry = entry
+    }
+
+    /// Counts an attempt under `key` before its check runs, or throws the 429.
+    public func admit(_ key: String, now: Date) throws(CatalogueError) -> Admission? {
+        guard let throttle else { return nil }
+        let (ticket, retryAfter) = throttle.admit(key, now: now)
+        if let ticket { return Admission(throttle: throttle, ticket: ticket) }
+        throw refusal(retryAfter)
+    }
+
+    /// Throws the 429 when `key` is over its limit, counting nothing.
+    public func check(_ key: String, now: Date) throws(CatalogueError) {
+        if let throttle, let retryAfter = throttle.retryAfter(key, now: now) { throw refusal(retryAfter) }
+    }
+
+    /// Counts a failure found after the fact.
+    public func recordFailure(_ key: String, now: Date) {
+        throttle?.recordFailure(key, now: now)
+    }
+
+    private func refusal(_ retryAfter: Int?) -> CatalogueError {
+        CatalogueError(
+            entry, ["retryAfter": String(retryAfter ?? 1)], detail: "throttled: \(throttle?.limit.failures ?? 0) failures in the window")
+    }
+}
+
+/// An attempt admitted by a gate; `settle` once its outcome is known: a failure stays counted.
+public struct Admission: Sendable {
+    let throttle: FailureThrottle
+    let ticket: FailureThrottle.Ticket
+
+    public func settle(failed: Bool) { throttle.settle(ticket, failed: failed) }
 }
 
 /// The source address a request is counted under: the peer's, or, when the peer is a trusted

@@ -6,6 +6,18 @@ public protocol TOTPGenerator: Sendable {
     func code(secret: String, at date: Date) -> String
 }
 
+/// A browser that has signed in as a user before, known by the device cookie it was given then
+/// (verified by the server; see `SignInEnvironment.familiarDevice`).
+public struct FamiliarDevice: Sendable, Equatable {
+    public let userID: String
+    public let id: String
+
+    public init(userID: String, id: String) {
+        self.userID = userID
+        self.id = id
+    }
+}
+
 /// Checks a username and password, and a second factor, with lockout, without revealing which
 /// accounts exist: an unknown username costs the same password hash and counts attempts the same
 /// way, and a disabled account is reported only after its correct password.
@@ -14,6 +26,13 @@ public protocol TOTPGenerator: Sendable {
 /// (`UserStore.countSignInAttempt`), so that a parallel burst gets at most
 /// `policy.lockoutThreshold` checks in a window, whatever the timing. A success clears the
 /// count; for a user with a second factor only the second factor's success does.
+///
+/// Smart lockout: the count is kept per *user* (by ID), and a browser that has signed in as the
+/// user before (`FamiliarDevice`) counts under a key of its own, so failures from elsewhere lock
+/// out strangers, not the user's own browser; that browser is still limited by the same
+/// threshold for its own failures. An unknown username counts under its name (and answers the
+/// same 50126, then 50053, as a real one), which is never the key of a user made later: a
+/// username cannot be locked before it exists.
 public struct PasswordSignIn: Sendable {
     public let users: any UserStore
     public let passwords: any PasswordHasher
@@ -30,16 +49,24 @@ public struct PasswordSignIn: Sendable {
         self.time = time
     }
 
-    /// The key attempts are counted under: tenant and normalised username (also for unknown names).
+    /// Tenant and normalised username: how the throttles name a sign-in target.
     public static func attemptKey(tenant: TenantName, username raw: String) -> String {
         "\(tenant.value) \(raw.trimmingCharacters(in: .whitespaces).lowercased())"
     }
 
-    /// The user, or 50126 / 50034 / 50057 / 50053.
-    public func verify(tenant: TenantName, username raw: String, password: String) async throws -> User {
-        let key = Self.attemptKey(tenant: tenant, username: raw)
-        let attempt = try await claimAttempt(key: key)
+    /// The key attempts are counted under: the user's own (by ID), its familiar device's, or,
+    /// for a username that does not exist, the name's.
+    public static func lockKey(tenant: TenantName, username raw: String, user: User?, device: FamiliarDevice?) -> String {
+        guard let user else { return "unknown " + attemptKey(tenant: tenant, username: raw) }
+        if let device, device.userID == user.id { return "user \(tenant.value) \(user.id) device \(device.id)" }
+        return "user \(tenant.value) \(user.id)"
+    }
+
+    /// The user, or 50126 / 50034 / 50057 / 50053. `device` is the browser's familiar device, if any.
+    public func verify(tenant: TenantName, username raw: String, password: String, device: FamiliarDevice? = nil) async throws -> User {
         let user: User? = if let username = try? Username(raw) { try await users.user(tenant: tenant, username: username) } else { nil }
+        let key = Self.lockKey(tenant: tenant, username: raw, user: user, device: device)
+        let attempt = try await claimAttempt(key: key)
         guard let user else {
             _ = await passwords.verify(password, hash: decoyHash)
             try refuse(attempt, entry: Catalogue.userAccountNotFound, detail: "no such username")
@@ -60,9 +87,9 @@ public struct PasswordSignIn: Sendable {
     /// and the caller ends the page.
     public func verifyTOTP(
         _ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
-        replay: any ReplayStore
+        replay: any ReplayStore, device: FamiliarDevice? = nil
     ) async throws {
-        let key = Self.attemptKey(tenant: user.tenant, username: user.username.value)
+        let key = Self.lockKey(tenant: user.tenant, username: user.username.value, user: user, device: device)
         let attempt = try await claimAttempt(key: key)
         let pageKey = interaction.map { "second-factor " + $0 }
         var pageAttempt = 0

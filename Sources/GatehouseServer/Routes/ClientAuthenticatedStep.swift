@@ -21,15 +21,17 @@ struct ClientAuthenticatedStep: Sendable {
         var clientID: String?
         /// The form's `grant_type`, where the endpoint has one.
         var grantType: String?
-        /// The attempt the client throttle counted; `settle` gives it back unless it failed.
-        var admission: Throttles.Admission?
+        /// The key the client throttle counts this request under (source address, tenant, client).
+        var throttleKey: String?
     }
 
-    /// Settles the request's attempt with the client throttle: a failed client authentication or
-    /// an invalid grant stays counted, anything else is given back. Every route that runs this
-    /// step calls it once it knows the outcome.
+    /// Records a failure that counts against the client throttle (`Throttles.countsAgainstClient`)
+    /// and was not already counted when it happened (a wrong secret is counted as it is compared).
+    /// Every route that runs this step calls it once it knows the outcome.
     func settle(_ progress: Progress, failure: CatalogueError?) {
-        progress.admission?.settle(failed: Throttles.countsAgainstClient(failure))
+        guard let key = progress.throttleKey, Throttles.countsAgainstClient(failure), failure?.entry != Catalogue.invalidClientSecret
+        else { return }
+        throttles.client.recordFailure(key, now: time.now())
     }
 
     struct Authenticated {
@@ -58,10 +60,11 @@ struct ClientAuthenticatedStep: Sendable {
         progress.grantType = grant
         let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
         progress.clientID = presented.claimedClientID?.value ?? progress.clientID
-        // Counted before the credentials are checked: a burst gets no more checks than the limit.
+        // Over the limit the credentials are not checked at all.
         let source = throttles.source(request, context: context)
-        progress.admission = try throttles.client.admit(
-            "\(source)|\(segment)|\(presented.claimedClientID?.value ?? "(assertion)")", now: time.now())
+        let throttleKey = "\(source)|\(segment)|\(presented.claimedClientID?.value ?? "(assertion)")"
+        try throttles.client.check(throttleKey, now: time.now())
+        progress.throttleKey = throttleKey
         if multiTenant {
             tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
         }
@@ -69,7 +72,7 @@ struct ClientAuthenticatedStep: Sendable {
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,
             acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment, endpoint: endpoint),
-            grantType: grant.map(GrantType.init(rawValue:)))
+            grantType: grant.map(GrantType.init(rawValue:)), gate: (throttles.client, throttleKey))
         progress.clientID = client.client.id.value
         return Authenticated(tenant: tenant, form: form, client: client)
     }

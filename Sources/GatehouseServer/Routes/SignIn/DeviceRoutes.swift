@@ -140,7 +140,7 @@ struct DeviceRoutes: Sendable {
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let typed = String((form["user_code"] ?? "").prefix(32))
         // Counted before the code is looked up: a burst of guesses gets no more lookups than the limit.
-        let admission: Throttles.Admission?
+        let admission: Admission?
         do {
             admission = try env.throttles.userCode.admit(
                 "\(env.throttles.source(request, context: context))|\(tenant.name.value)", now: env.time.now())

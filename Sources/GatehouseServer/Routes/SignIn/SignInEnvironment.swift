@@ -29,6 +29,10 @@ struct SignInEnvironment: Sendable {
     var reply: AuthorizationReply { AuthorizationReply(pages: pages, random: random) }
 
     static let sessionCookie = "gatehouse_session"
+    /// Marks a browser that has signed in as a user before (smart lockout, `FamiliarDevice`).
+    static let deviceCookie = "gatehouse_device"
+    /// How long a browser stays familiar after its last sign-in.
+    static let deviceCookieLifetime = 90 * 86_400
     static let browserCookie = "gatehouse_browser"
 
     func client(_ tenant: TenantName, _ id: ClientID) async throws -> Client? {
@@ -42,6 +46,25 @@ struct SignInEnvironment: Sendable {
         Cookie(
             name: name, value: value, maxAge: maxAge, path: cookiePath(tenant), secure: configuration.secureCookies, httpOnly: true,
             sameSite: .lax)
+    }
+
+    /// The browser's familiar device, if its device cookie was made by this server for this tenant:
+    /// `<device id>.<user id>.<MAC>`, the MAC keyed by the server's secret (`SecretHasher.derive`).
+    func familiarDevice(_ request: Request, tenant: String) -> FamiliarDevice? {
+        guard let value = request.cookies[Self.deviceCookie]?.value, value.utf8.count <= 256 else { return nil }
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else { return nil }
+        let expected = hasher.derive("familiar-device", "\(tenant)|\(parts[1])|\(parts[0])")
+        guard constantTimeEquals(Array(expected.utf8), Array(parts[2].utf8)) else { return nil }
+        return FamiliarDevice(userID: parts[1], id: parts[0])
+    }
+
+    /// The device cookie for a browser that just signed in as `user`: the same device when it was
+    /// already this user's, else a new one; renewed at every sign-in.
+    func deviceCookie(for user: User, tenant: String, current: FamiliarDevice?) -> Cookie {
+        let device = current?.userID == user.id ? current?.id ?? random.token(byteCount: 16) : random.token(byteCount: 16)
+        let mac = hasher.derive("familiar-device", "\(tenant)|\(user.id)|\(device)")
+        return cookie(Self.deviceCookie, value: "\(device).\(user.id).\(mac)", tenant: tenant, maxAge: Self.deviceCookieLifetime)
     }
 
     /// The signed-in session of this browser for the tenant, if still valid: not expired, and its

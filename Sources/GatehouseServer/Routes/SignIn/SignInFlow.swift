@@ -65,6 +65,8 @@ struct SignInFlow: Sendable {
                 exchange, step: "sign_in", failure: nil, scopes: false, detail: "user \(user.id) signed in (\(amr.joined(separator: " ")))")
             exchange.setCookies.append(
                 env.cookie(SignInEnvironment.sessionCookie, value: cookie, tenant: tenant, maxAge: Int(env.policy.sessionLifetime)))
+            exchange.setCookies.append(
+                env.deviceCookie(for: user, tenant: tenant, current: env.familiarDevice(exchange.request, tenant: tenant)))
             return try await signedIn(session, exchange)
         case .continueWithSession(let session):
             return try await signedIn(session, exchange)

@@ -89,7 +89,9 @@ struct SignInFormRoutes: Sendable {
             now: env.time.now())
         do {
             result = .success(
-                try await env.passwords.verify(tenant: tenant, username: exchange.username, password: checked.form["password"] ?? ""))
+                try await env.passwords.verify(
+                    tenant: tenant, username: exchange.username, password: checked.form["password"] ?? "",
+                    device: env.familiarDevice(request, tenant: tenant.value)))
             admission?.settle(failed: false)
         } catch let error as CatalogueError {
             admission?.settle(failed: true)
@@ -114,7 +116,7 @@ struct SignInFormRoutes: Sendable {
         do {
             try await env.passwords.verifyTOTP(
                 checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
-                box: env.box, generator: env.totp, replay: env.replay)
+                box: env.box, generator: env.totp, replay: env.replay, device: env.familiarDevice(request, tenant: tenant.value))
             result = .success(user)
             admission?.settle(failed: false)
         } catch let error as CatalogueError {
