@@ -18,11 +18,11 @@ public final class PostgresDatabase: Sendable {
     public let store: SQLStore
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, metrics: DatabaseMetrics) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, metrics: DatabaseMetrics, kek: KeyEncryptionKey?) {
         self.client = client
         self.runner = runner
         self.store = SQLStore(
-            pool: PostgresClientSQLDatabase(client: client, logger: Logger(label: "gatehouse.postgres"), metrics: metrics))
+            pool: PostgresClientSQLDatabase(client: client, logger: Logger(label: "gatehouse.postgres"), metrics: metrics), kek: kek)
     }
 
     /// A `postgres://user:password@host:port/database` URL (`?sslmode=require|prefer|disable`,
@@ -90,7 +90,8 @@ public final class PostgresDatabase: Sendable {
     /// services (the sign-in log's last flush among them) have stopped.
     public static func open(
         url: String, poolSize: Int = 10, searchPath: String? = nil, migrateThrough: Int = .max,
-        logger: Logger = Logger(label: "gatehouse.postgres"), metrics: any MetricsFactory = NOOPMetricsHandler.instance
+        logger: Logger = Logger(label: "gatehouse.postgres"), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        kek: KeyEncryptionKey? = nil
     ) async throws -> PostgresDatabase {
         let (configuration, probe) = try configuration(url: url, poolSize: poolSize, searchPath: searchPath)
         let place = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
@@ -99,7 +100,8 @@ public final class PostgresDatabase: Sendable {
         }
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
-        let database = PostgresDatabase(client: client, runner: runner, metrics: DatabaseMetrics(factory: metrics, backend: "postgresql"))
+        let database = PostgresDatabase(
+            client: client, runner: runner, metrics: DatabaseMetrics(factory: metrics, backend: "postgresql"), kek: kek)
         do {
             try await withDeadline(.seconds(10), failing: PostgresURLError(description: "cannot reach PostgreSQL at \(place) within 10 s"))
             {
@@ -110,6 +112,7 @@ public final class PostgresDatabase: Sendable {
                     }
                     try await Migrations.run(on: session, flavor: .postgres, through: migrateThrough)
                 }
+                if migrateThrough == .max { try await database.store.prepareKeyEncryption() }
             }
         } catch let error as PSQLError {
             runner.cancel()

@@ -11,7 +11,7 @@ extension SQLStore {
                 """
                 INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
                 VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
-                        \(bind: user.passwordHash), \(bind: user.enabled), \(bind: user.sealedTOTPSecret),
+                        \(bind: user.passwordHash), \(bind: user.enabled), \(bind: try sealedTOTP(user)),
                         \(bind: user.createdAt), \(bind: user.updatedAt))
                 ON CONFLICT DO NOTHING RETURNING user_id
                 """
@@ -22,15 +22,15 @@ extension SQLStore {
 
     public func user(tenant: TenantName, username: Username) async throws -> User? {
         try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(
-            Self.user)
+            user(from:))
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {
-        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)").first().map(Self.user)
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)").first().map(user(from:))
     }
 
     public func users(tenant: TenantName) async throws -> [User] {
-        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) ORDER BY username").all().map(Self.user)
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) ORDER BY username").all().map(user(from:))
     }
 
     public func updateUser(_ user: User) async throws -> Bool {
@@ -38,7 +38,7 @@ extension SQLStore {
             !(try await db.raw(
                 """
                 UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
-                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: user.sealedTOTPSecret),
+                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: try sealedTOTP(user)),
                     updated_at = \(bind: user.updatedAt),
                     sessions_valid_after = \(bind: user.sessionsValidAfter)
                 WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
@@ -47,16 +47,23 @@ extension SQLStore {
         }
     }
 
-    static func user(_ row: any SQLRow) throws -> User {
-        User(
-            tenant: try TenantName(try row.decode(column: "tenant", as: String.self)),
-            id: try row.decode(column: "user_id", as: String.self),
+    /// The TOTP seed (already sealed by the server's `SecretBox`) as stored: sealed again under the KEK.
+    func sealedTOTP(_ user: User) throws -> String? {
+        try user.sealedTOTPSecret.map { try sealed($0, Self.totpContext(user.tenant.value, user.id)) }
+    }
+
+    func user(from row: any SQLRow) throws -> User {
+        let tenant = try row.decode(column: "tenant", as: String.self)
+        let id = try row.decode(column: "user_id", as: String.self)
+        return User(
+            tenant: try TenantName(tenant),
+            id: id,
             username: try Username(try row.decode(column: "username", as: String.self)),
             email: try row.decode(column: "email", as: String?.self),
             displayName: try row.decode(column: "display_name", as: String.self),
             passwordHash: try row.decode(column: "password_hash", as: String.self),
             enabled: try row.decode(column: "enabled", as: Bool.self),
-            sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self),
+            sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self).map { try opened($0, Self.totpContext(tenant, id)) },
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
             sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Date?.self))

@@ -16,20 +16,28 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
 
     private let base: any SQLDatabase
     let isolation: Isolation
+    /// Seals signing keys, settings and TOTP seeds at rest (`SQLStore+KEK.swift`); nil only in
+    /// tests that look at plaintext rows, and for databases made before encryption at rest.
+    public private(set) var kek: KeyEncryptionKey?
 
     /// The transaction's connection inside `transaction`, else the store's database.
     @TaskLocal static var session: (any SQLDatabase)?
     public var db: any SQLDatabase { Self.session ?? base }
 
     /// A store on one connection that every request shares (SQLite).
-    public init(sharedConnection connection: any SQLDatabase, metrics: DatabaseMetrics = DatabaseMetrics(backend: "sqlite")) {
+    public init(
+        sharedConnection connection: any SQLDatabase, metrics: DatabaseMetrics = DatabaseMetrics(backend: "sqlite"),
+        kek: KeyEncryptionKey? = nil
+    ) {
+        self.kek = kek
         let gate = StatementGate()
         self.base = GatedSQLDatabase(inner: connection, gate: gate, metrics: metrics)
         self.isolation = .sharedConnection(inner: connection, gate: gate, metrics: metrics)
     }
 
     /// A store on a pool of connections (PostgreSQL).
-    public init(pool: any SQLDatabase) {
+    public init(pool: any SQLDatabase, kek: KeyEncryptionKey? = nil) {
+        self.kek = kek
         self.base = pool
         self.isolation = .pool
     }
@@ -300,7 +308,8 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
             let rows = try await db.raw(
                 """
                 INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
-                VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue), \(bind: key.privateKey),
+                VALUES (\(bind: key.tenant.value), \(bind: key.kid), \(bind: key.algorithm.rawValue),
+                        \(bind: try sealed(key.privateKey, Self.keyContext(key.tenant.value, key.kid))),
                         \(bind: key.status.rawValue), \(bind: key.createdAt))
                 ON CONFLICT DO NOTHING RETURNING kid
                 """
@@ -317,7 +326,7 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
                 kid: kid,
                 algorithm: try Self.parse(
                     row, "algorithm", table: "signing_keys", key: "\(tenant)/\(kid)", SigningAlgorithm.init(rawValue:)),
-                privateKey: try row.decode(column: "private_key", as: String.self),
+                privateKey: try opened(try row.decode(column: "private_key", as: String.self), Self.keyContext(tenant.value, kid)),
                 status: try Self.parse(row, "status", table: "signing_keys", key: "\(tenant)/\(kid)", KeyStatus.init(rawValue:)),
                 createdAt: try row.decode(column: "created_at", as: Date.self),
                 retiredAt: try row.decode(column: "retired_at", as: Date?.self))
@@ -533,8 +542,9 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
     // MARK: Settings
 
     public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
-        try await db.raw("INSERT INTO settings (setting_key, value) VALUES (\(bind: key), \(bind: proposed)) ON CONFLICT DO NOTHING").run()
+        let stored = try sealed(proposed, Self.settingContext(key))
+        try await db.raw("INSERT INTO settings (setting_key, value) VALUES (\(bind: key), \(bind: stored)) ON CONFLICT DO NOTHING").run()
         guard let row = try await db.raw("SELECT value FROM settings WHERE setting_key = \(bind: key)").first() else { return proposed }
-        return try row.decode(column: "value", as: String.self)
+        return try opened(try row.decode(column: "value", as: String.self), Self.settingContext(key))
     }
 }

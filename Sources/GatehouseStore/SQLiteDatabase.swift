@@ -13,9 +13,9 @@ public final class SQLiteDatabase: Sendable {
     public let connection: SQLiteConnection
     public let store: SQLStore
 
-    private init(connection: SQLiteConnection, metrics: DatabaseMetrics) {
+    private init(connection: SQLiteConnection, metrics: DatabaseMetrics, kek: KeyEncryptionKey?) {
         self.connection = connection
-        self.store = SQLStore(sharedConnection: connection.sql(), metrics: metrics)
+        self.store = SQLStore(sharedConnection: connection.sql(), metrics: metrics, kek: kek)
     }
 
     /// Opens (creating if needed) the database at `path`, or in memory for `":memory:"`.
@@ -25,7 +25,8 @@ public final class SQLiteDatabase: Sendable {
     /// and `-shm` files the database file's mode). An existing folder or file that others may
     /// read is left as it is, with a warning naming it.
     public static func open(
-        path: String, logger: Logger = Logger(label: "gatehouse.sqlite"), metrics: any MetricsFactory = NOOPMetricsHandler.instance
+        path: String, logger: Logger = Logger(label: "gatehouse.sqlite"), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        kek: KeyEncryptionKey? = nil
     ) async throws -> SQLiteDatabase {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         if case .file(let file) = storage {
@@ -34,7 +35,7 @@ public final class SQLiteDatabase: Sendable {
         }
         let connection = try await SQLiteConnection.open(
             storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
-        let database = SQLiteDatabase(connection: connection, metrics: DatabaseMetrics(factory: metrics, backend: "sqlite"))
+        let database = SQLiteDatabase(connection: connection, metrics: DatabaseMetrics(factory: metrics, backend: "sqlite"), kek: kek)
         do {
             let sql = connection.sql()
             try await sql.raw("PRAGMA busy_timeout = 5000").run()
@@ -45,6 +46,7 @@ public final class SQLiteDatabase: Sendable {
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
             }
             try await Migrations.run(on: sql)
+            try await database.store.prepareKeyEncryption()
         } catch {
             // Closed even when this task was cancelled (a connection must be closed before it goes).
             try? await Task { try await connection.close() }.value

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import GatehouseCore
 import GatehouseServer
+import GatehouseStore
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self])
+        abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self, Rewrap.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys (no private parts).")
@@ -21,6 +22,38 @@ struct Keys: AsyncParsableCommand {
                     print(
                         "\(key.kid)\t\(key.algorithm.rawValue)\t\(key.status.rawValue)\t\(formatter.string(from: key.createdAt))\(retired)")
                 }
+            }
+        }
+    }
+
+    struct Rewrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt the stored keys and secrets under a new key-encryption key.",
+            discussion:
+                "Reads them with the current key-encryption key (GATEHOUSE_KEK, GATEHOUSE_KEK_FILE or the kek file beside the database) and seals them again under the key in --to-file, in one transaction; makes that file (0600) with a new key if it does not exist. Stop the servers first; afterwards start them with the new key (GATEHOUSE_KEK_FILE, or move the file over the old one)."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .customLong("to-file"), help: "File with the new key-encryption key (base64); made with a new key if missing.")
+        var toFile: String
+
+        func run() async throws {
+            try await withStore(global) { store, settings in
+                guard let store = store as? SQLStore else { throw CLIError("nothing is stored at rest with --storage memory") }
+                let current = try settings.resolveKEK()
+                let new: KeyEncryptionKey
+                if FileManager.default.fileExists(atPath: toFile) {
+                    guard let text = try? String(contentsOfFile: toFile, encoding: .utf8) else { throw CLIError("cannot read \(toFile)") }
+                    new = try KeyEncryptionKey(base64: text)
+                } else {
+                    let (key, base64) = KeyEncryptionKey.generate()
+                    guard try settings.writeNewKEK((toFile, base64), key: key) else { throw CLIError("\(toFile) appeared meanwhile") }
+                    new = key
+                }
+                guard new.id != current.key.id else { throw CLIError("\(toFile) holds the key already in use (\(new.id))") }
+                let count = try await store.rewrap(to: new)
+                say(
+                    "Re-encrypted \(count) stored values from \(current.key.id) to \(new.id). Start the servers with "
+                        + "GATEHOUSE_KEK_FILE=\(toFile) (or move it over the old key file); the old key no longer opens them.")
             }
         }
     }

@@ -127,26 +127,106 @@ struct Settings {
         return configuration
     }
 
-    /// Opens the store the settings name.
+    /// Opens the store the settings name, with the key-encryption key (`resolveKEK`). A KEK file
+    /// made by this start for a database that turns out to need another is taken away again.
     func openStore(metrics: any MetricsFactory = NOOPMetricsHandler.instance) async throws -> (
         any GatehouseStore, close: @Sendable () async throws -> Void
     ) {
-        switch storage {
-        case "memory":
-            return (InMemoryStore(), {})
-        case "sqlite" where databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://"):
-            // The scheme chooses the backend: a URL is PostgreSQL, a path is SQLite.
-            let database = try await PostgresDatabase.open(url: databasePath, poolSize: databasePoolSize, metrics: metrics)
-            return (database.store, { await database.close() })
-        case "sqlite":
-            guard !databasePath.contains("://") else {
-                throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
+        let isPostgres = databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
+        let kek = storage == "memory" ? nil : try resolveKEK()
+        do {
+            switch storage {
+            case "memory":
+                return (InMemoryStore(), {})
+            case "sqlite" where isPostgres:
+                // The scheme chooses the backend: a URL is PostgreSQL, a path is SQLite.
+                let database = try await PostgresDatabase.open(
+                    url: databasePath, poolSize: databasePoolSize, metrics: metrics, kek: kek?.key)
+                return (database.store, { await database.close() })
+            case "sqlite":
+                guard !databasePath.contains("://") else {
+                    throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
+                }
+                let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics, kek: kek?.key)
+                return (database.store, { try await database.close() })
+            default:
+                throw ValidationError("unknown storage '\(storage)': use sqlite or memory")
             }
-            let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics)
-            return (database.store, { try await database.close() })
-        default:
-            throw ValidationError("unknown storage '\(storage)': use sqlite or memory")
+        } catch let error as KEKError {
+            if let made = kek?.madeFile { try? FileManager.default.removeItem(atPath: made) }
+            throw CLIError("\(error) (this process's key-encryption key: \(kek?.origin ?? "none"))")
         }
+    }
+
+    /// The key-encryption key and where it came from.
+    struct KEKChoice {
+        let key: KeyEncryptionKey
+        let origin: String
+        /// The file this start made for a new key.
+        var madeFile: String? = nil
+    }
+
+    /// Where the KEK file is by default: beside the SQLite database, else in ./gatehouse-data.
+    var defaultKEKPath: String {
+        if databasePath.contains("://") || databasePath == ":memory:" { return "./gatehouse-data/kek" }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("kek").path
+    }
+
+    /// `GATEHOUSE_KEK` (base64), else the file `GATEHOUSE_KEK_FILE` names, else the default file,
+    /// made with a new key when it does not exist yet.
+    func resolveKEK() throws -> KEKChoice {
+        if let text = reader.string(forKey: "gatehouse.kek", isSecret: true), !text.isEmpty {
+            do {
+                let key = try KeyEncryptionKey(base64: text)
+                return KEKChoice(key: key, origin: "\(key.id) from GATEHOUSE_KEK")
+            } catch { throw CLIError("GATEHOUSE_KEK: \(error)") }
+        }
+        let configured = reader.string(forKey: "gatehouse.kek_file")
+        let path = configured ?? defaultKEKPath
+        if !FileManager.default.fileExists(atPath: path) {
+            if let configured { throw CLIError("the key-encryption key file \(configured) (GATEHOUSE_KEK_FILE) does not exist") }
+            let (key, base64) = KeyEncryptionKey.generate()
+            if try writeNewKEK((path, base64), key: key) { return KEKChoice(key: key, origin: "\(key.id), new in \(path)", madeFile: path) }
+            // Another process made it first: use theirs.
+        }
+        return try readKEK(path)
+    }
+
+    func readKEK(_ path: String) throws -> KEKChoice {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read the key-encryption key file \(path)")
+        }
+        do {
+            let key = try KeyEncryptionKey(base64: text)
+            return KEKChoice(key: key, origin: "\(key.id) from \(path)")
+        } catch { throw CLIError("the key-encryption key file \(path): \(error)") }
+    }
+
+    /// Makes a KEK file readable by its owner only (its folder 0700 if new) whole or not at all:
+    /// written to a file of its own, then linked into place, which fails when another process
+    /// linked its key first (then false). Warns that the key must be kept.
+    func writeNewKEK(_ pending: (path: String, base64: String), key: KeyEncryptionKey) throws -> Bool {
+        let folder = URL(fileURLWithPath: pending.path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = pending.path + ".new-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard descriptor >= 0 else { throw CLIError("cannot write the new key-encryption key file \(pending.path)") }
+        defer { unlink(temporary) }
+        let text = Array((pending.base64 + "\n").utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == text.count, synced == 0 else { throw CLIError("cannot write the new key-encryption key file \(pending.path)") }
+        guard link(temporary, pending.path) == 0 else {
+            if errno == EEXIST { return false }
+            throw CLIError("cannot write the new key-encryption key file \(pending.path)")
+        }
+        FileHandle.standardError.write(
+            Data(
+                ("warning: made a key-encryption key (\(key.id)) in \(pending.path): the signing keys and secrets in the database are "
+                    + "encrypted under it and cannot be read without it. Keep it with your backups, apart from the database, "
+                    + "or set GATEHOUSE_KEK / GATEHOUSE_KEK_FILE.\n").utf8))
+        return true
     }
 }
 

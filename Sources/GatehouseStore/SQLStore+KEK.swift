@@ -1,0 +1,117 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+/// Encryption at rest: signing private keys, settings (the secret-hashing key) and TOTP seeds are
+/// stored sealed under the store's key-encryption key (`KeyEncryptionKey`), each bound to its row.
+extension SQLStore {
+    static func keyContext(_ tenant: String, _ kid: String) -> String { "signing_keys \(tenant) \(kid)" }
+    static func settingContext(_ key: String) -> String { "settings \(key)" }
+    static func totpContext(_ tenant: String, _ userID: String) -> String { "users \(tenant) \(userID) totp_secret" }
+
+    /// A value as it is stored: sealed when the store has a KEK.
+    func sealed(_ value: String, _ context: String) throws -> String {
+        guard let kek else { return value }
+        return try kek.seal(value, context: context)
+    }
+
+    /// A stored value in the clear: opened with the store's KEK when sealed (a store without the
+    /// KEK it needs fails, naming it); a value from before encryption at rest as it is.
+    func opened(_ stored: String, _ context: String) throws -> String {
+        guard KeyEncryptionKey.isSealed(stored) else { return stored }
+        guard let kek else { throw KEKError.wrongKEK(needed: KeyEncryptionKey.kekID(of: stored) ?? "?", configured: nil) }
+        return try kek.open(stored, context: context)
+    }
+
+    /// One stored secret: where it is, what it is bound to, its stored text.
+    struct StoredSecret {
+        enum Place {
+            case signingKey(tenant: String, kid: String)
+            case setting(key: String)
+            case totp(tenant: String, userID: String)
+        }
+        let place: Place
+        let stored: String
+
+        var context: String {
+            switch place {
+            case .signingKey(let tenant, let kid): SQLStore.keyContext(tenant, kid)
+            case .setting(let key): SQLStore.settingContext(key)
+            case .totp(let tenant, let userID): SQLStore.totpContext(tenant, userID)
+            }
+        }
+    }
+
+    func storedSecrets() async throws -> [StoredSecret] {
+        var secrets: [StoredSecret] = []
+        for row in try await db.raw("SELECT tenant, kid, private_key FROM signing_keys").all() {
+            secrets.append(
+                StoredSecret(
+                    place: .signingKey(
+                        tenant: try row.decode(column: "tenant", as: String.self), kid: try row.decode(column: "kid", as: String.self)),
+                    stored: try row.decode(column: "private_key", as: String.self)))
+        }
+        for row in try await db.raw("SELECT setting_key, value FROM settings").all() {
+            secrets.append(
+                StoredSecret(
+                    place: .setting(key: try row.decode(column: "setting_key", as: String.self)),
+                    stored: try row.decode(column: "value", as: String.self)))
+        }
+        for row in try await db.raw("SELECT tenant, user_id, totp_secret FROM users WHERE totp_secret IS NOT NULL").all() {
+            secrets.append(
+                StoredSecret(
+                    place: .totp(
+                        tenant: try row.decode(column: "tenant", as: String.self),
+                        userID: try row.decode(column: "user_id", as: String.self)
+                    ),
+                    stored: try row.decode(column: "totp_secret", as: String.self)))
+        }
+        return secrets
+    }
+
+    func write(_ stored: String, at place: StoredSecret.Place) async throws {
+        switch place {
+        case .signingKey(let tenant, let kid):
+            try await db.raw("UPDATE signing_keys SET private_key = \(bind: stored) WHERE tenant = \(bind: tenant) AND kid = \(bind: kid)")
+                .run()
+        case .setting(let key):
+            try await db.raw("UPDATE settings SET value = \(bind: stored) WHERE setting_key = \(bind: key)").run()
+        case .totp(let tenant, let userID):
+            try await db.raw("UPDATE users SET totp_secret = \(bind: stored) WHERE tenant = \(bind: tenant) AND user_id = \(bind: userID)")
+                .run()
+        }
+    }
+
+    /// Run when the store opens: every sealed value must be under this store's KEK (else the
+    /// error names the KEK they need and nothing starts), and values stored before encryption at
+    /// rest are sealed now, in one transaction. Returns how many were sealed.
+    @discardableResult
+    public func prepareKeyEncryption() async throws -> Int {
+        let secrets = try await storedSecrets()
+        for secret in secrets {
+            if let needed = KeyEncryptionKey.kekID(of: secret.stored), needed != kek?.id {
+                throw KEKError.wrongKEK(needed: needed, configured: kek?.id)
+            }
+        }
+        guard kek != nil else { return 0 }
+        let plaintext = secrets.filter { !KeyEncryptionKey.isSealed($0.stored) }
+        guard !plaintext.isEmpty else { return 0 }
+        try await transaction {
+            for secret in plaintext { try await write(try sealed(secret.stored, secret.context), at: secret.place) }
+        }
+        return plaintext.count
+    }
+
+    /// Re-encrypts every sealed value under `newKEK` in one transaction (`gatehouse keys rewrap`);
+    /// afterwards the database opens with `newKEK` only. Returns how many values were re-sealed.
+    public func rewrap(to newKEK: KeyEncryptionKey) async throws -> Int {
+        try await transaction {
+            let secrets = try await storedSecrets()
+            for secret in secrets {
+                let clear = try opened(secret.stored, secret.context)
+                try await write(try newKEK.seal(clear, context: secret.context), at: secret.place)
+            }
+            return secrets.count
+        }
+    }
+}
