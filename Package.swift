@@ -143,3 +143,21 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for the parsers of untrusted input (Fuzz/), only when GATEHOUSE_FUZZ is set:
+// `scripts/fuzz` builds them with `swift build --sanitize fuzzer` in .build-fuzz and runs each.
+if Context.environment["GATEHOUSE_FUZZ"] != nil {
+    let fuzzTargets = [
+        "FuzzForm", "FuzzBasicHeader", "FuzzJWT", "FuzzRedirectURI", "FuzzScope", "FuzzAcceptLanguage", "FuzzCertificate",
+    ]
+    package.products += fuzzTargets.map { .executable(name: $0, targets: [$0]) }
+    package.targets += fuzzTargets.map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["GatehouseCore", .product(name: "JWTKit", package: "jwt-kit")],
+            path: "Fuzz/\(name)",
+            // libFuzzer supplies `main`; a target only defines LLVMFuzzerTestOneInput.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    }
+}
