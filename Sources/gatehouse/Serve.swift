@@ -100,12 +100,7 @@ struct Serve: AsyncParsableCommand {
         let output = BufferedLogOutput()
         LoggingSystem.bootstrap(
             { label, provider in
-                if json {
-                    var handler = JSONLogHandler(label: label, sink: output, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
-                }
-                var handler = TextLogHandler(label: label, sink: output, metadataProvider: provider)
+                var handler = LineLogHandler(label: label, sink: output, format: json ? .json : .text, metadataProvider: provider)
                 handler.logLevel = level
                 return handler
             }, metadataProvider: metadataProvider)

@@ -568,7 +568,7 @@ final class CapturedLog: LogSink {
     }
 
     func textLogger(level: Logger.Level) -> Logger {
-        var logger = Logger(label: "captured") { label in TextLogHandler(label: label, sink: self) }
+        var logger = Logger(label: "captured") { label in LineLogHandler(label: label, sink: self, format: .text) }
         logger.logLevel = level
         return logger
     }

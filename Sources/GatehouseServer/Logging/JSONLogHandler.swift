@@ -7,34 +7,9 @@ import Logging
 /// provider's and the event's; a request line has trace and correlation IDs, tenant, client,
 /// route, status, catalogue code and latency). Strings are JSON-escaped, every control character
 /// (and U+2028/U+2029) as `\uXXXX`, so no value can break or forge a line. Lines go to a
-/// `LogSink` whole (`BufferedLogOutput`: never interleaved, warnings written at once).
-public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let sink: any LogSink
-
-    public init(label: String, sink: any LogSink, metadataProvider: Logger.MetadataProvider? = nil) {
-        self.label = label
-        self.sink = sink
-        self.metadataProvider = metadataProvider
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, provided in provided } }
-        if let explicit = event.metadata, !explicit.isEmpty { merged.merge(explicit) { _, explicit in explicit } }
-        sink.write(
-            Self.line(time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged),
-            urgent: event.level >= .warning)
-    }
-
+/// `LogSink` whole (`BufferedLogOutput`: never interleaved, warnings written at once), through
+/// `LineLogHandler`.
+public enum JSONLogHandler {
     /// The line for one event, newline included.
     public static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,5 +1,48 @@
 import Foundation
+import Logging
 import Synchronization
+
+/// The two log formats (`--log-format`).
+public enum LogFormat: Sendable { case text, json }
+
+/// The log handler `serve` installs for every logger: merges the logger's, the provider's and the
+/// event's metadata, formats the event as one line (`TextLogHandler`, `JSONLogHandler`) and hands
+/// it to a sink whole.
+public struct LineLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    let label: String
+    let sink: any LogSink
+    let format: LogFormat
+
+    public init(label: String, sink: any LogSink, format: LogFormat, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.sink = sink
+        self.format = format
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, provided in provided } }
+        if let explicit = event.metadata, !explicit.isEmpty { merged.merge(explicit) { _, explicit in explicit } }
+        let message = event.message.description
+        let line =
+            switch format {
+            case .text:
+                TextLogHandler.line(
+                    time: Date(), level: event.level, label: label, source: event.source, message: message, metadata: merged)
+            case .json: JSONLogHandler.line(time: Date(), level: event.level, label: label, message: message, metadata: merged)
+            }
+        sink.write(line, urgent: event.level >= .warning)
+    }
+}
 
 /// Where formatted log lines go.
 public protocol LogSink: Sendable {

@@ -10,14 +10,12 @@ import Synchronization
 /// fifth of a client credentials request (BENCHMARKS.md). `serve` uses it when the level is `info`
 /// or lower and tracing is off (with tracing on, the logger's line carries the span's IDs).
 public struct RequestLog: Sendable {
-    public enum Format: Sendable { case text, json }
-
     let sink: any LogSink
-    let format: Format
+    let format: LogFormat
     let label: String
     private let clock = SecondClock()
 
-    public init(sink: any LogSink, format: Format, label: String = "gatehouse") {
+    public init(sink: any LogSink, format: LogFormat, label: String = "gatehouse") {
         self.sink = sink
         self.format = format
         self.label = label

@@ -6,35 +6,8 @@ import Logging
 /// sorted by key. No logged value can break a line: control characters (C0, DEL, C1, and the
 /// Unicode line and paragraph separators) in the message and in every metadata value are written
 /// as escapes (`\n`, `\r`, `\t`, `\u{1b}`), so a request parameter such as
-/// `x\n2026-01-01 critical gatehouse: FORGED` stays on its own line.
-public struct TextLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let sink: any LogSink
-
-    public init(label: String, sink: any LogSink, metadataProvider: Logger.MetadataProvider? = nil) {
-        self.label = label
-        self.sink = sink
-        self.metadataProvider = metadataProvider
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, provided in provided } }
-        if let explicit = event.metadata, !explicit.isEmpty { merged.merge(explicit) { _, explicit in explicit } }
-        sink.write(
-            Self.line(
-                time: Date(), level: event.level, label: label, source: event.source, message: event.message.description, metadata: merged),
-            urgent: event.level >= .warning)
-    }
-
+/// `x\n2026-01-01 critical gatehouse: FORGED` stays on its own line. Written by `LineLogHandler`.
+public enum TextLogHandler {
     /// The line for one event, newline included.
     public static func line(
         time: Date, level: Logger.Level, label: String, source: String, message: String, metadata: Logger.Metadata
