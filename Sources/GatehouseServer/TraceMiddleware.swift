@@ -96,17 +96,13 @@ public struct TraceMiddleware: RouterMiddleware {
         let route = context.endpointPath
         telemetry?.requestAnswered(route: route, method: request.method, status: status, duration: elapsed)
         let notes = context.notes.current
+        let line = RequestLog.Line(
+            traceID: context.traceID, correlationID: context.correlationID, method: request.method.rawValue,
+            route: route ?? "unmatched", status: status, elapsed: elapsed, notes: notes, parentTraceID: context.parentTraceID)
         if let requestLog {
-            requestLog.write(
-                RequestLog.Line(
-                    traceID: context.traceID, correlationID: context.correlationID, method: request.method.rawValue,
-                    route: route ?? "unmatched", status: status, elapsed: elapsed, notes: notes, parentTraceID: context.parentTraceID))
+            requestLog.write(line)
         } else {
-            context.logger.info(
-                "request",
-                metadata: Self.lineMetadata(
-                    method: request.method.rawValue, route: route, status: status, elapsed: elapsed, notes: notes,
-                    parentTraceID: context.parentTraceID))
+            context.logger.info("request", metadata: Self.lineMetadata(line))
         }
         guard let span else { return }
         span.operationName = "\(request.method.rawValue) \(route ?? "unmatched")"
@@ -130,17 +126,15 @@ public struct TraceMiddleware: RouterMiddleware {
     }
 
     /// The request line's fields besides the trace and correlation IDs (already on the logger).
-    public static func lineMetadata(
-        method: String, route: String?, status: Int, elapsed: Duration, notes: RequestNotes.Fields, parentTraceID: String?
-    ) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "method": .string(method), "route": .string(route ?? "unmatched"), "status": .stringConvertible(status),
-            "latency_ms": .string(milliseconds(elapsed)),
-        ]
-        if let tenant = notes.tenant { metadata["tenant"] = .string(String(tenant.prefix(64))) }
-        if let client = notes.clientID { metadata["client_id"] = .string(String(client.prefix(128))) }
-        if let code = notes.code { metadata["code"] = .stringConvertible(code) }
-        if let parentTraceID { metadata["w3c_trace_id"] = .string(parentTraceID) }
+    public static func lineMetadata(_ line: RequestLog.Line) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        line.forEachField { key, value in
+            guard key != "trace_id" && key != "correlation_id" else { return }
+            switch value {
+            case .text(let text): metadata[key] = .string(text)
+            case .number(let number): metadata[key] = .stringConvertible(number)
+            }
+        }
         return metadata
     }
 

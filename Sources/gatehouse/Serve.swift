@@ -96,11 +96,11 @@ struct Serve: AsyncParsableCommand {
             (keys.traceIDKey, keys.spanIDKey, keys.traceFlagsKey) = ("otel_trace_id", "otel_span_id", "otel_trace_flags")
             metadataProvider = OTel.makeLoggingMetadataProvider(configuration: keys)
         }
-        let json = settings.logFormat == "json"
+        let format: LogFormat = settings.logFormat == "json" ? .json : .text
         let output = BufferedLogOutput()
         LoggingSystem.bootstrap(
             { label, provider in
-                var handler = LineLogHandler(label: label, sink: output, format: json ? .json : .text, metadataProvider: provider)
+                var handler = LineLogHandler(label: label, sink: output, format: format, metadataProvider: provider)
                 handler.logLevel = level
                 return handler
             }, metadataProvider: metadataProvider)
@@ -111,7 +111,7 @@ struct Serve: AsyncParsableCommand {
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
         var configuration = settings.serverConfiguration()
         configuration.tracing = otel != nil
-        if level <= .info { configuration.requestLog = RequestLog(sink: output, format: json ? .json : .text) }
+        if level <= .info { configuration.requestLog = RequestLog(sink: output, format: format) }
         let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry)
 
         if try await store.tenants().isEmpty {

@@ -65,7 +65,7 @@ import Testing
 
     @Test func jsonLinesEscapeEveryControlCharacter() throws {
         let hostile = "x\n{\"level\":\"critical\"}\u{1b}[31m\r\t\\\u{2028}\u{85}é"
-        let line = JSONLogHandler.line(
+        let line = JSONLogLine.line(
             time: Date(timeIntervalSince1970: 1_800_000_000.25), level: .info, label: "gatehouse", message: "request",
             metadata: ["tenant": .string(hostile), "status": .stringConvertible(401), "list": .array([.string("a\u{0}")])])
         #expect(line.last == UInt8(ascii: "\n"))
@@ -92,9 +92,7 @@ import Testing
         parentTraceID: "4bf92f3577b34da6a3ce929d0e0e4736")
 
     static var loggerMetadata: Logger.Metadata {
-        var metadata = TraceMiddleware.lineMetadata(
-            method: line.method, route: line.route, status: line.status, elapsed: line.elapsed, notes: line.notes,
-            parentTraceID: line.parentTraceID)
+        var metadata = TraceMiddleware.lineMetadata(line)
         metadata["trace_id"] = .string(line.traceID)
         metadata["correlation_id"] = .string(line.correlationID)
         return metadata
@@ -103,7 +101,7 @@ import Testing
     @Test func textMatchesTheLoggerLine() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let direct = RequestLog(sink: Sink(), format: .text).text(Self.line, now: now)
-        let logged = TextLogHandler.line(
+        let logged = TextLogLine.line(
             time: now, level: .info, label: "gatehouse", source: "GatehouseServer", message: "request", metadata: Self.loggerMetadata)
         #expect(String(decoding: direct, as: UTF8.self) == String(decoding: logged, as: UTF8.self))
     }
@@ -111,7 +109,7 @@ import Testing
     @Test func jsonMatchesTheLoggerLine() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000.5)
         let direct = RequestLog(sink: Sink(), format: .json).json(Self.line, now: now)
-        let logged = JSONLogHandler.line(time: now, level: .info, label: "gatehouse", message: "request", metadata: Self.loggerMetadata)
+        let logged = JSONLogLine.line(time: now, level: .info, label: "gatehouse", message: "request", metadata: Self.loggerMetadata)
         let a = try #require(try JSONSerialization.jsonObject(with: Data(direct)) as? NSDictionary)
         let b = try #require(try JSONSerialization.jsonObject(with: Data(logged)) as? NSDictionary)
         #expect(a == b)

@@ -562,7 +562,7 @@ final class CountingTOTP: TOTPGenerator {
 final class CapturedLog: LogSink {
     let lines = Mutex<[String]>([])
 
-    /// Lines as the server's text format writes them (`TextLogHandler`).
+    /// Lines as the server's text format writes them (`TextLogLine`).
     func write(_ line: [UInt8], urgent: Bool) {
         lines.withLock { $0.append(String(decoding: line.dropLast(), as: UTF8.self)) }
     }

@@ -6,7 +6,7 @@ import Synchronization
 public enum LogFormat: Sendable { case text, json }
 
 /// The log handler `serve` installs for every logger: merges the logger's, the provider's and the
-/// event's metadata, formats the event as one line (`TextLogHandler`, `JSONLogHandler`) and hands
+/// event's metadata, formats the event as one line (`TextLogLine`, `JSONLogLine`) and hands
 /// it to a sink whole.
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
@@ -36,9 +36,9 @@ public struct LineLogHandler: LogHandler {
         let line =
             switch format {
             case .text:
-                TextLogHandler.line(
+                TextLogLine.line(
                     time: Date(), level: event.level, label: label, source: event.source, message: message, metadata: merged)
-            case .json: JSONLogHandler.line(time: Date(), level: event.level, label: label, message: message, metadata: merged)
+            case .json: JSONLogLine.line(time: Date(), level: event.level, label: label, message: message, metadata: merged)
             }
         sink.write(line, urgent: event.level >= .warning)
     }
@@ -69,7 +69,7 @@ public final class BufferedLogOutput: LogSink {
         let flusher = Thread { [weak self] in
             while let output = self {
                 output.flush()
-                Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: Double(interval.nanoseconds) / 1e9)
             }
         }
         flusher.name = "gatehouse-log-flush"

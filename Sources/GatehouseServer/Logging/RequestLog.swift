@@ -44,30 +44,22 @@ public struct RequestLog: Sendable {
         sink.write(format == .json ? json(line, now: now) : text(line, now: now), urgent: false)
     }
 
-    /// Keys in the order a `Logger` line has them (sorted), so both paths read the same.
     public func text(_ line: Line, now: Date) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(320)
         out.append(contentsOf: clock.text(now).utf8)
         out.append(contentsOf: " info ".utf8)
-        TextLogHandler.append(label, to: &out)
+        TextLogLine.append(label, to: &out)
         out.append(UInt8(ascii: ":"))
-        func field(_ key: String, _ value: String) {
+        line.forEachField { key, value in
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: key.utf8)
             out.append(UInt8(ascii: "="))
-            TextLogHandler.append(value, to: &out)
+            switch value {
+            case .text(let text): TextLogLine.append(text, to: &out)
+            case .number(let number): out.append(contentsOf: String(number).utf8)
+            }
         }
-        if let client = line.notes.clientID { field("client_id", String(client.prefix(128))) }
-        if let code = line.notes.code { field("code", String(code)) }
-        field("correlation_id", line.correlationID)
-        field("latency_ms", TraceMiddleware.milliseconds(line.elapsed))
-        field("method", line.method)
-        field("route", line.route)
-        field("status", String(line.status))
-        if let tenant = line.notes.tenant { field("tenant", String(tenant.prefix(64))) }
-        field("trace_id", line.traceID)
-        if let parent = line.parentTraceID { field("w3c_trace_id", parent) }
         out.append(contentsOf: " [GatehouseServer] request\n".utf8)
         return out
     }
@@ -76,29 +68,42 @@ public struct RequestLog: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(360)
         out.append(contentsOf: #"{"time":""#.utf8)
-        out.append(contentsOf: JSONLogHandler.timestamp(now).utf8)
+        out.append(contentsOf: JSONLogLine.timestamp(now).utf8)
         out.append(contentsOf: #"","level":"info","logger":"#.utf8)
         JSONText.appendString(label, to: &out)
         out.append(contentsOf: #","message":"request""#.utf8)
-        func field(_ key: String, _ value: String) {
+        line.forEachField { key, value in
             out.append(contentsOf: ",\"\(key)\":".utf8)
-            JSONText.appendString(value, to: &out)
+            switch value {
+            case .text(let text): JSONText.appendString(text, to: &out)
+            case .number(let number): out.append(contentsOf: String(number).utf8)
+            }
         }
-        func number(_ key: String, _ value: Int) {
-            out.append(contentsOf: ",\"\(key)\":\(value)".utf8)
-        }
-        if let client = line.notes.clientID { field("client_id", String(client.prefix(128))) }
-        if let code = line.notes.code { number("code", code) }
-        field("correlation_id", line.correlationID)
-        field("latency_ms", TraceMiddleware.milliseconds(line.elapsed))
-        field("method", line.method)
-        field("route", line.route)
-        number("status", line.status)
-        if let tenant = line.notes.tenant { field("tenant", String(tenant.prefix(64))) }
-        field("trace_id", line.traceID)
-        if let parent = line.parentTraceID { field("w3c_trace_id", parent) }
         out.append(contentsOf: "}\n".utf8)
         return out
+    }
+}
+
+extension RequestLog.Line {
+    public enum FieldValue: Sendable {
+        case text(String)
+        case number(Int)
+    }
+
+    /// The line's fields besides time, level, logger and message, in key order (the order a
+    /// `Logger` line sorts them in), with the lengths tenant and client are cut to: one list for
+    /// the text and JSON lines and for the logger's metadata (`TraceMiddleware.lineMetadata`).
+    public func forEachField(_ body: (String, FieldValue) -> Void) {
+        if let client = notes.clientID { body("client_id", .text(String(client.prefix(128)))) }
+        if let code = notes.code { body("code", .number(code)) }
+        body("correlation_id", .text(correlationID))
+        body("latency_ms", .text(TraceMiddleware.milliseconds(elapsed)))
+        body("method", .text(method))
+        body("route", .text(route))
+        body("status", .number(status))
+        if let tenant = notes.tenant { body("tenant", .text(String(tenant.prefix(64)))) }
+        body("trace_id", .text(traceID))
+        if let parentTraceID { body("w3c_trace_id", .text(parentTraceID)) }
     }
 }
 
@@ -109,7 +114,7 @@ final class SecondClock: Sendable {
     func text(_ date: Date) -> String {
         let second = Int(date.timeIntervalSince1970.rounded(.down))
         if let hit = cached.withLock({ $0.second == second ? $0.text : nil }) { return hit }
-        let text = TextLogHandler.timestamp(date)
+        let text = TextLogLine.timestamp(date)
         cached.withLock { $0 = (second, text) }
         return text
     }

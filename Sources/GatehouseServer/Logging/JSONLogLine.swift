@@ -9,7 +9,7 @@ import Logging
 /// (and U+2028/U+2029) as `\uXXXX`, so no value can break or forge a line. Lines go to a
 /// `LogSink` whole (`BufferedLogOutput`: never interleaved, warnings written at once), through
 /// `LineLogHandler`.
-public enum JSONLogHandler {
+public enum JSONLogLine {
     /// The line for one event, newline included.
     public static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
         var out: [UInt8] = []
@@ -19,13 +19,13 @@ public enum JSONLogHandler {
         out.append(contentsOf: #"","level":""#.utf8)
         out.append(contentsOf: level.rawValue.utf8)
         out.append(contentsOf: #"","logger":"#.utf8)
-        appendString(label, to: &out)
+        JSONText.appendString(label, to: &out)
         out.append(contentsOf: #","message":"#.utf8)
-        appendString(message, to: &out)
+        JSONText.appendString(message, to: &out)
         for key in metadata.keys.sorted() where !["time", "level", "logger", "message"].contains(key) {
             guard let value = metadata[key] else { continue }
             out.append(UInt8(ascii: ","))
-            appendString(key, to: &out)
+            JSONText.appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
             appendValue(value, to: &out)
         }
@@ -35,13 +35,13 @@ public enum JSONLogHandler {
 
     static func appendValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
         switch value {
-        case .string(let text): appendString(text, to: &out)
+        case .string(let text): JSONText.appendString(text, to: &out)
         case .stringConvertible(let convertible):
             // Numbers stay numbers (a status, a code); everything else is a string.
             if let number = convertible as? Int {
                 out.append(contentsOf: String(number).utf8)
             } else {
-                appendString(convertible.description, to: &out)
+                JSONText.appendString(convertible.description, to: &out)
             }
         case .array(let values):
             out.append(UInt8(ascii: "["))
@@ -54,16 +54,12 @@ public enum JSONLogHandler {
             out.append(UInt8(ascii: "{"))
             for (index, key) in values.keys.sorted().enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
+                JSONText.appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 if let element = values[key] { appendValue(element, to: &out) }
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        JSONText.appendString(text, to: &out)
     }
 
     /// `2026-12-02T07:29:34.123456Z`.

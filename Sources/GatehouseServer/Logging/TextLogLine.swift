@@ -7,7 +7,7 @@ import Logging
 /// Unicode line and paragraph separators) in the message and in every metadata value are written
 /// as escapes (`\n`, `\r`, `\t`, `\u{1b}`), so a request parameter such as
 /// `x\n2026-01-01 critical gatehouse: FORGED` stays on its own line. Written by `LineLogHandler`.
-public enum TextLogHandler {
+public enum TextLogLine {
     /// The line for one event, newline included.
     public static func line(
         time: Date, level: Logger.Level, label: String, source: String, message: String, metadata: Logger.Metadata
