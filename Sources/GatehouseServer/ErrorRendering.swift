@@ -49,7 +49,7 @@ public struct ErrorRenderer: Sendable {
         }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         if entry == Catalogue.storeUnavailable { headers[.retryAfter] = "5" }
-        if entry.status == 429, let seconds = error.parameters["retryAfter"] { headers[.retryAfter] = seconds }
+        if let seconds = error.throttledRetryAfter { headers[.retryAfter] = seconds }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 

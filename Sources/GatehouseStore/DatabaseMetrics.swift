@@ -1,4 +1,5 @@
 import CoreMetrics
+import GatehouseCore
 
 /// What the store reports about its connections: how many are in use (PostgreSQL: leased from
 /// the pool; SQLite: statements and transactions on the shared connection) and how long a
@@ -17,8 +18,7 @@ public struct DatabaseMetrics: Sendable {
     /// Runs `body` once a connection is had, counting it in use meanwhile; `asked` is when the
     /// statement asked for it.
     func leased<T>(since asked: ContinuousClock.Instant, _ body: () async throws -> T) async rethrows -> T {
-        let waited = ContinuousClock.now - asked
-        wait.recordNanoseconds(waited.components.seconds * 1_000_000_000 + waited.components.attoseconds / 1_000_000_000)
+        wait.recordNanoseconds((ContinuousClock.now - asked).nanoseconds)
         inUse.increment()
         defer { inUse.decrement() }
         return try await body()

@@ -38,21 +38,22 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await withStore(global) { store, settings in
-                guard let store = store as? SQLStore else { throw CLIError("nothing is stored at rest with --storage memory") }
-                let current = try settings.resolveKEK()
+                // The store opened with the current key (`Settings.openStore`).
+                guard let store = store as? SQLStore, let current = store.kek else {
+                    throw CLIError("nothing is stored at rest with --storage memory")
+                }
                 let new: KeyEncryptionKey
                 if FileManager.default.fileExists(atPath: toFile) {
-                    guard let text = try? String(contentsOfFile: toFile, encoding: .utf8) else { throw CLIError("cannot read \(toFile)") }
-                    new = try KeyEncryptionKey(base64: text)
+                    new = try settings.readKEK(toFile).key
                 } else {
                     let (key, base64) = KeyEncryptionKey.generate()
                     guard try settings.writeNewKEK((toFile, base64), key: key) else { throw CLIError("\(toFile) appeared meanwhile") }
                     new = key
                 }
-                guard new.id != current.key.id else { throw CLIError("\(toFile) holds the key already in use (\(new.id))") }
+                guard new.id != current.id else { throw CLIError("\(toFile) holds the key already in use (\(new.id))") }
                 let count = try await store.rewrap(to: new)
                 say(
-                    "Re-encrypted \(count) stored values from \(current.key.id) to \(new.id). Start the servers with "
+                    "Re-encrypted \(count) stored values from \(current.id) to \(new.id). Start the servers with "
                         + "GATEHOUSE_KEK_FILE=\(toFile) (or move it over the old key file); the old key no longer opens them.")
             }
         }

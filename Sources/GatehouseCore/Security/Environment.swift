@@ -57,3 +57,12 @@ public struct RandomSource: Sendable {
             ))
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds (saturating): for swift-metrics timers, latencies and log lines.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : product + attoseconds / 1_000_000_000
+    }
+}

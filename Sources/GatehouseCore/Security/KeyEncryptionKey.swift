@@ -15,8 +15,7 @@ public struct KeyEncryptionKey: Sendable {
 
     public init(bytes: some DataProtocol) throws(KEKError) {
         guard bytes.count == 32 else { throw KEKError.malformed("a key-encryption key is 32 bytes (base64: 44 characters)") }
-        self.key = SymmetricKey(data: Data(bytes))
-        self.id = "kek-" + hexString(SHA256.hash(data: Data(bytes)).prefix(8))
+        self.init(unchecked: Data(bytes))
     }
 
     /// A KEK written as base64 (the environment variable, the file), whitespace around it ignored.
@@ -30,11 +29,10 @@ public struct KeyEncryptionKey: Sendable {
     /// A new random KEK and its base64 text.
     public static func generate() -> (key: KeyEncryptionKey, base64: String) {
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        // 32 bytes always make a key.
-        let key = (try? KeyEncryptionKey(bytes: bytes)) ?? KeyEncryptionKey(unchecked: bytes)
-        return (key, bytes.base64EncodedString())
+        return (KeyEncryptionKey(unchecked: bytes), bytes.base64EncodedString())
     }
 
+    /// 32 bytes (checked by the callers).
     private init(unchecked bytes: Data) {
         self.key = SymmetricKey(data: bytes)
         self.id = "kek-" + hexString(SHA256.hash(data: bytes).prefix(8))

@@ -42,15 +42,10 @@ public final class FailureThrottle: Sendable {
     /// again (nil when admitted).
     public func admit(_ key: String, now: Date) -> (ticket: Ticket?, retryAfter: Int?) {
         entries.withLock { entries in
-            var entry = entries[key] ?? Entry(count: 0, windowStart: now)
-            if now.timeIntervalSince(entry.windowStart) >= limit.window { entry = Entry(count: 0, windowStart: now) }
-            guard entry.count < limit.failures else {
-                let remaining = entry.windowStart.addingTimeInterval(limit.window).timeIntervalSince(now)
-                return (nil, max(1, Int(remaining.rounded(.up))))
-            }
+            var entry = current(entries[key], now: now)
+            if let wait = retryAfter(entry, now: now) { return (nil, wait) }
             entry.count += 1
-            if entries[key] == nil && entries.count >= capacity { Self.trim(&entries, now: now, window: limit.window) }
-            entries[key] = entry
+            keep(entry, as: key, in: &entries, now: now)
             return (Ticket(key: key, windowStart: entry.windowStart), nil)
         }
     }
@@ -68,29 +63,38 @@ public final class FailureThrottle: Sendable {
     /// Counts a failure that was not admitted beforehand (one found after the fact).
     public func recordFailure(_ key: String, now: Date) {
         entries.withLock { entries in
-            var entry = entries[key] ?? Entry(count: 0, windowStart: now)
-            if now.timeIntervalSince(entry.windowStart) >= limit.window { entry = Entry(count: 0, windowStart: now) }
+            var entry = current(entries[key], now: now)
             entry.count += 1
-            if entries[key] == nil && entries.count >= capacity { Self.trim(&entries, now: now, window: limit.window) }
-            entries[key] = entry
+            keep(entry, as: key, in: &entries, now: now)
         }
     }
 
     /// Seconds until `key` may try again, or nil when it is under its limit (nothing is counted).
     public func retryAfter(_ key: String, now: Date) -> Int? {
-        entries.withLock { entries in
-            guard let entry = entries[key], now.timeIntervalSince(entry.windowStart) < limit.window, entry.count >= limit.failures
-            else { return nil }
-            return max(1, Int(entry.windowStart.addingTimeInterval(limit.window).timeIntervalSince(now).rounded(.up)))
-        }
+        entries.withLock { entries in entries[key].flatMap { retryAfter(current($0, now: now), now: now) } }
     }
 
     /// Failures counted for `key` in its current window.
     public func failures(_ key: String, now: Date) -> Int {
-        entries.withLock { entries in
-            guard let entry = entries[key], now.timeIntervalSince(entry.windowStart) < limit.window else { return 0 }
-            return entry.count
-        }
+        entries.withLock { entries in current(entries[key], now: now).count }
+    }
+
+    /// The key's entry for the window `now` is in: a new one when it has none or its window ended.
+    private func current(_ entry: Entry?, now: Date) -> Entry {
+        guard let entry, now.timeIntervalSince(entry.windowStart) < limit.window else { return Entry(count: 0, windowStart: now) }
+        return entry
+    }
+
+    /// Whole seconds (at least 1) until the entry's window ends, when it is at its limit.
+    private func retryAfter(_ entry: Entry, now: Date) -> Int? {
+        guard entry.count >= limit.failures else { return nil }
+        return max(1, Int(entry.windowStart.addingTimeInterval(limit.window).timeIntervalSince(now).rounded(.up)))
+    }
+
+    /// Stores the entry, making room first when a new key would pass the capacity.
+    private func keep(_ entry: Entry, as key: String, in entries: inout [String: Entry], now: Date) {
+        if entries[key] == nil && entries.count >= capacity { Self.trim(&entries, now: now, window: limit.window) }
+        entries[key] = entry
     }
 
     private static func trim(_ entries: inout [String: Entry], now: Date, window: TimeInterval) {
@@ -132,7 +136,17 @@ public struct ThrottleGate: Sendable {
 
     private func refusal(_ retryAfter: Int?) -> CatalogueError {
         CatalogueError(
-            entry, ["retryAfter": String(retryAfter ?? 1)], detail: "throttled: \(throttle?.limit.failures ?? 0) failures in the window")
+            entry, [CatalogueError.retryAfterParameter: String(retryAfter ?? 1)],
+            detail: "throttled: \(throttle?.limit.failures ?? 0) failures in the window")
+    }
+}
+
+extension CatalogueError {
+    static let retryAfterParameter = "retryAfter"
+
+    /// The `Retry-After` seconds of a throttle's 429 (`ThrottleGate`), for every way it is rendered.
+    public var throttledRetryAfter: String? {
+        entry.status == 429 ? parameters[Self.retryAfterParameter] : nil
     }
 }
 

@@ -98,9 +98,11 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
         }
         JSONText.appendKey("access_token", to: &out)
         JSONText.appendString(accessToken, to: &out)
-        for (key, value) in [("refresh_token", refreshToken), ("id_token", idToken), ("client_info", clientInfo)] {
+        for (key, value) in [("refresh_token", refreshToken), ("id_token", idToken), ("client_info", clientInfo)]
+            as [(StaticString, String?)]
+        {
             guard let value else { continue }
-            out.append(contentsOf: ",\"\(key)\":".utf8)
+            JSONText.appendKey(key, to: &out)
             JSONText.appendString(value, to: &out)
         }
         out.append(UInt8(ascii: "}"))

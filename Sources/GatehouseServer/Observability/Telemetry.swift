@@ -161,12 +161,3 @@ public final class Telemetry: Sendable {
         return buffer
     }
 }
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for swift-metrics timers.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product + attoseconds / 1_000_000_000
-    }
-}

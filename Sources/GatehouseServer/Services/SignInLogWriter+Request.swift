@@ -25,6 +25,6 @@ extension SignInLogWriter {
                 detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID,
                 clientIP: context.remoteAddress,
                 userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
-                latencyMicros: Int(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)))
+                latencyMicros: Int(latency.nanoseconds / 1_000)))
     }
 }

@@ -81,7 +81,7 @@ struct SignInPages: Sendable {
             "error": alert(error, language: language, context: context) as Any,
         ])
         var response = html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
-        if error.entry.status == 429, let seconds = error.parameters["retryAfter"] { response.headers[.retryAfter] = seconds }
+        if let seconds = error.throttledRetryAfter { response.headers[.retryAfter] = seconds }
         return response
     }
 }
