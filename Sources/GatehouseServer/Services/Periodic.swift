@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import ServiceLifecycle
 
 /// Runs `body` every `interval` until a graceful shutdown or a cancellation; a shutdown during the
@@ -15,6 +16,5 @@ func repeatUntilShutdown(every interval: Duration, _ body: () async -> Void) asy
 /// Until when a node that runs a chore every `interval` holds its lease: three intervals, so that
 /// another node takes over after its holder has missed three passes.
 func leaseExpiry(from now: Date, every interval: Duration) -> Date {
-    let (seconds, attoseconds) = interval.components
-    return now.addingTimeInterval(3 * (Double(seconds) + Double(attoseconds) / 1e18))
+    now.addingTimeInterval(3 * Double(interval.nanoseconds) / 1e9)
 }
