@@ -65,9 +65,14 @@ class Node:
 
 
 class Load:
-    """32 refresh chains and 4 client-credentials threads against a node, until `stop()`."""
+    """32 refresh chains and client-credentials callers, until `stop()`. Given one node: 4
+    client-credentials threads. Given several: each chain alternates between the nodes request by
+    request, and each node has one client-credentials caller sending one request at a time (the
+    caller that waits if a cache makes a request wait), counted per node."""
 
-    def __init__(self, node, chains=32):
+    def __init__(self, nodes, chains=32):
+        self.nodes = nodes if isinstance(nodes, list) else [nodes]
+        node = self.nodes[0]
         self.node = node
         self.service = json.loads(node.cli("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read", "--json"))
         self.web = json.loads(node.cli("clients", "create", "--tenant", "default", "--name", "web", "--redirect-uri",
@@ -81,53 +86,60 @@ class Load:
         assert len(self.tokens) == chains, self.tokens
         self.halt = threading.Event()
         self.lock = threading.Lock()
-        self.seen = {"refresh": 0, "cc": 0, "retries": 0, "503": 0, "503_with_retry_after": 0}
-        # Per second since start: (refresh successes, client-credentials successes, 503s).
+        self.seen = {"refresh": 0, "cc": 0, "retries": 0, "503": 0, "503_with_retry_after": 0, "500": 0}
+        # Per second since start: refresh successes, client-credentials successes (also per node
+        # as "cc@PORT"), 503s and 500s.
         self.timeline = {}
         self.lost = {}
         self.started = time.time()
         self.threads = [threading.Thread(target=self._chain, args=(i, t)) for i, t in enumerate(self.tokens)]
-        self.threads += [threading.Thread(target=self._credentials) for _ in range(4)]
+        callers = [(n,) for n in self.nodes] if len(self.nodes) > 1 else [(node,)] * 4
+        self.threads += [threading.Thread(target=self._credentials, args=caller) for caller in callers]
 
-    def _count(self, kind, headers=None):
+    def _count(self, kind, headers=None, node=None):
         second = int(time.time() - self.started)
         with self.lock:
-            self.seen[kind] += 1
-            slot = self.timeline.setdefault(second, {"refresh": 0, "cc": 0, "503": 0})
+            self.seen[kind] = self.seen.get(kind, 0) + 1
+            slot = self.timeline.setdefault(second, {"refresh": 0, "cc": 0, "503": 0, "500": 0})
             if kind in slot:
                 slot[kind] += 1
+            if node is not None and len(self.nodes) > 1:
+                slot[f"cc@{node.port}"] = slot.get(f"cc@{node.port}", 0) + 1
             if kind == "503" and headers and headers.get("Retry-After"):
                 self.seen["503_with_retry_after"] += 1
 
     def _chain(self, index, token):
         auth = (self.web["client_id"], self.web["client_secret"])
+        sent = index
         while not self.halt.is_set():
+            node = self.nodes[sent % len(self.nodes)]
+            sent += 1
             try:
-                status, body, headers = self.node.post("/default/oauth2/token", {"grant_type": "refresh_token", "refresh_token": token}, auth)
+                status, body, headers = node.post("/default/oauth2/token", {"grant_type": "refresh_token", "refresh_token": token}, auth)
             except OSError:
                 status, body, headers = None, {}, {}
             if status == 200:
                 token = body["refresh_token"]
                 self._count("refresh")
             elif status is None or status >= 500:
-                self._count("503" if status == 503 else "retries", headers)
+                self._count({503: "503", 500: "500"}.get(status, "retries"), headers)
                 time.sleep(0.2)
             else:
                 self.lost[index] = f"{status} {body.get('error')} {body.get('error_codes')}"
                 return
 
-    def _credentials(self):
+    def _credentials(self, node):
         auth = (self.service["client_id"], self.service["client_secret"])
         while not self.halt.is_set():
             try:
-                status, _, headers = self.node.post("/default/oauth2/token", {"grant_type": "client_credentials"}, auth)
+                status, _, headers = node.post("/default/oauth2/token", {"grant_type": "client_credentials"}, auth)
             except OSError:
                 status, headers = None, {}
             if status == 200:
-                self._count("cc")
+                self._count("cc", node=node)
             else:
-                if status == 503:
-                    self._count("503", headers)
+                if status in (500, 503):
+                    self._count(str(status), headers)
                 time.sleep(0.2)
 
     def start(self):

@@ -43,19 +43,21 @@ public struct Gatehouse: Sendable {
     ) {
         self.configuration = configuration
         self.telemetry = telemetry
-        self.throttles = Throttles(configuration.throttling)
+        let throttles = Throttles(configuration.throttling)
+        self.throttles = throttles
         self.store = store
         self.hasher = hasher
         self.time = time
-        let tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        let reloadFailed = CacheReloadLog(logger: logger).record
+        let tenants = TenantDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.tenants = tenants
         // A tenant's log mode as the tenant cache knows it (a change is seen within cacheTTL).
         self.signIns = SignInLogWriter(
             store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
             mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry)
-        self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time)
-        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time)
-        let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time)
+        self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
+        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
+        let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.userDirectory = userDirectory
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
         self.passwordHasher = BcryptPasswordHasher(cost: configuration.passwordHashCost)
@@ -77,7 +79,7 @@ public struct Gatehouse: Sendable {
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
-            PasswordGrant(passwords: passwords, issuer: direct),
+            PasswordGrant(passwords: passwords, issuer: direct, gate: throttles.signIn),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])
@@ -97,7 +99,7 @@ public struct Gatehouse: Sendable {
     public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
         ChangeWatcher(
             store: store, interval: configuration.changePollInterval, logger: logger,
-            invalidate: [tenants.invalidateAll, clients.invalidateAll, keyRings.invalidateAll, userDirectory.invalidateAll])
+            caches: [tenants, clients, keyRings, userDirectory])
     }
 
     /// The router with every route and the trace middleware; shared by `serve` and the tests.

@@ -5,12 +5,14 @@ import Hummingbird
 
 /// The limits of `Throttles` (`gatehouse.throttle.*`); a limit of 0 failures turns one off.
 public struct ThrottleSettings: Sendable {
-    /// Failed client authentications and invalid grants per source address and client, on the
-    /// token, device authorization, introspection and revocation endpoints.
+    /// Wrong client secrets and client assertions whose signature does not verify, per source
+    /// address, tenant and client, on the token, device authorization, introspection and
+    /// revocation endpoints (`Guess.clientCredential`).
     public var client = FailureThrottle.Limit(failures: 20, window: 60)
-    /// Failed passwords and second-factor codes per source address and username, on the sign-in pages.
+    /// Wrong passwords (sign-in pages and the password grant) and second-factor codes per source
+    /// address, tenant and username (`Guess.password`, `Guess.secondFactor`).
     public var signIn = FailureThrottle.Limit(failures: 10, window: 300)
-    /// Wrong user codes per source address, on the device code page.
+    /// Wrong user codes per source address and tenant, on the device code page.
     public var userCode = FailureThrottle.Limit(failures: 10, window: 300)
     /// Peers whose `X-Forwarded-For` names the client's address (exact addresses).
     public var trustedProxies: Set<String> = []
@@ -27,12 +29,13 @@ public struct ThrottleSettings: Sendable {
     }
 }
 
-/// The node's failure throttles (`FailureThrottle`): a credential check (a client secret, a
-/// password, a second-factor code, a user code) is admitted before it runs and settled after, so
-/// a burst gets no more checks than the limit; other failures that count (an unknown client, a
-/// bad assertion, an invalid grant) are recorded after the fact. Over a limit the request is
-/// answered 429 with `Retry-After` and the throttle's catalogue code, unchecked. Each node counts
-/// its own.
+/// The node's failure throttles (`FailureThrottle`). They count guesses, not mistakes (`Guess`):
+/// a credential check (a client secret, a password, a second-factor code, a user code) is
+/// admitted before it runs and settled after, so a burst gets no more checks than the limit; a
+/// client assertion's bad signature is recorded after the fact. Failed redemptions of codes,
+/// refresh tokens and device codes count toward none. Over a limit only a request that would
+/// perform the same kind of check is answered 429 (`Retry-After`, the throttle's catalogue code),
+/// unchecked; everything else of the same client, user or address goes on. Each node counts its own.
 public struct Throttles: Sendable {
     public let client: ThrottleGate
     public let signIn: ThrottleGate
@@ -52,13 +55,6 @@ public struct Throttles: Sendable {
     /// The address a request is counted under.
     func source(_ request: Request, context: GatehouseContext) -> String {
         source.resolve(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor])
-    }
-
-    /// Whether a failure counts against the client throttle: a failed client authentication or an
-    /// invalid grant (a guessed code, refresh token, device code or password), not a pending poll.
-    static func countsAgainstClient(_ failure: CatalogueError?) -> Bool {
-        guard let failure else { return false }
-        return failure.error == .invalidClient || failure.error == .invalidGrant
     }
 }
 

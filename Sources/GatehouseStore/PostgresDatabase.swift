@@ -219,8 +219,8 @@ struct PostgresClientSQLDatabase: SQLDatabase {
         let value: Value
     }
 
-    /// A statement that cannot get a connection or an answer within `deadline`, or whose
-    /// connection fails (a `PSQLError` without a server's answer), is `StoreUnavailable`.
+    /// A statement that cannot get a connection or an answer within `deadline`, whose connection
+    /// fails, or that a server answers as one going away (`StoreFailure`), is `StoreUnavailable`.
     static func bounded(_ operation: @escaping @Sendable () async throws -> Void) async throws {
         try await boundedValue(deadline, "no answer from PostgreSQL within 5 s", operation)
     }
@@ -230,8 +230,8 @@ struct PostgresClientSQLDatabase: SQLDatabase {
     {
         do {
             return try await withDeadline(limit, failing: StoreUnavailable(message), operation)
-        } catch let error as PSQLError where error.serverInfo == nil {
-            throw StoreUnavailable("PostgreSQL connection failed: \(error.code)")
+        } catch {
+            throw StoreFailure.classified(error)
         }
     }
 }

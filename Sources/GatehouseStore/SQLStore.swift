@@ -75,7 +75,11 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
             let asked = ContinuousClock.now
             await gate.enterTransaction()
             defer { gate.leaveTransaction() }
-            return try await metrics.leased(since: asked) { try await Self.run(on: inner, begin: "BEGIN IMMEDIATE", body) }
+            do {
+                return try await metrics.leased(since: asked) { try await Self.run(on: inner, begin: "BEGIN IMMEDIATE", body) }
+            } catch {
+                throw StoreFailure.classified(error)
+            }
         case .pool:
             return try await base.withSession { connection in try await Self.run(on: connection, begin: "BEGIN", body) }
         }

@@ -101,6 +101,10 @@ struct GatedSQLDatabase: SQLDatabase {
         let asked = ContinuousClock.now
         await gate.enterStatement()
         defer { gate.leaveStatement() }
-        try await metrics.leased(since: asked) { try await inner.execute(sql: query, onRow) }
+        do {
+            try await metrics.leased(since: asked) { try await inner.execute(sql: query, onRow) }
+        } catch {
+            throw StoreFailure.classified(error)
+        }
     }
 }

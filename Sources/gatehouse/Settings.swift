@@ -79,6 +79,7 @@ struct Settings {
     var codeLifetime: Double { reader.double(forKey: "gatehouse.code_lifetime_seconds", default: 120) }
     var sessionLifetime: Double { reader.double(forKey: "gatehouse.session_lifetime_seconds", default: 8 * 3600) }
     var refreshGrace: Double { reader.double(forKey: "gatehouse.refresh_reuse_grace_seconds", default: 10) }
+    var refreshRetryWindow: Double { reader.double(forKey: "gatehouse.refresh_retry_window_seconds", default: 120) }
     var refreshIdleDays: Double { reader.double(forKey: "gatehouse.refresh_idle_days", default: 14) }
     var refreshAbsoluteDays: Double { reader.double(forKey: "gatehouse.refresh_absolute_days", default: 90) }
     var lockoutThreshold: Int { reader.int(forKey: "gatehouse.lockout_threshold", default: 5) }
@@ -116,6 +117,7 @@ struct Settings {
         configuration.signIn.codeLifetime = max(codeLifetime, 1)
         configuration.signIn.sessionLifetime = max(sessionLifetime, 60)
         configuration.signIn.refreshReuseGrace = max(refreshGrace, 0)
+        configuration.signIn.refreshRetryWindow = max(refreshRetryWindow, 0)
         configuration.signIn.refreshIdleLifetime = max(refreshIdleDays, 0.0001) * 86400
         configuration.signIn.refreshAbsoluteLifetime = max(refreshAbsoluteDays, 0.0001) * 86400
         configuration.signIn.lockoutThreshold = max(lockoutThreshold, 1)

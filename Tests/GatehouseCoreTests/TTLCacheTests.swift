@@ -4,9 +4,10 @@ import Testing
 
 @testable import GatehouseCore
 
-/// The node caches through a database outage: expired entries are served stale while the store
-/// is unavailable (never on other errors, never past the stale limit), and the store is asked
-/// again at most once per retry interval.
+/// The node caches answer first, then refresh: an expired entry is answered at once to every
+/// request (the one that finds it expired too) while one background reload per entry runs; a
+/// failed reload keeps the entry answering (whatever the error, up to the stale limit); a request
+/// waits for the store only when there is no entry.
 struct TTLCacheTests {
     final class Clock: Sendable {
         let now = Mutex(Date(timeIntervalSince1970: 1_000_000))
@@ -16,85 +17,155 @@ struct TTLCacheTests {
 
     struct Broken: Error {}
 
-    final class Loads: Sendable {
+    /// A store stand-in: counts loads, answers what it is set to, or hangs until released.
+    final class Store: Sendable {
         let count = Mutex(0)
-        func load(_ outcome: Result<String?, any Error>) throws -> String? {
+        let answer = Mutex<Result<String?, any Error>>(.success("one"))
+        let hanging = Mutex(false)
+        let failures = Mutex(0)
+
+        func load() async throws -> String? {
             count.withLock { $0 += 1 }
-            return try outcome.get()
+            while hanging.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            return try answer.withLock { $0 }.get()
         }
+
+        var loads: Int { count.withLock { $0 } }
+        func set(_ outcome: Result<String?, any Error>) { answer.withLock { $0 = outcome } }
+        @Sendable func failed(_ error: any Error) { failures.withLock { $0 += 1 } }
     }
 
-    @Test func freshEntriesAreServedWithoutLoadingAndExpireAfterTheirLifetime() async throws {
+    /// Waits (at most 5 s) until `condition` holds: for a background reload to land.
+    func eventually(_ condition: () -> Bool) async throws {
+        let start = ContinuousClock.now
+        while !condition() && ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(2)) }
+    }
+
+    @Test func anExpiredEntryIsAnsweredAtOnceAndReloadedInTheBackground() async throws {
         let clock = Clock()
+        let store = Store()
         let cache = TTLCache<String, String>(ttl: 5, time: clock.source)
-        let loads = Loads()
-        #expect(try await cache.value(for: "a") { try loads.load(.success("one")) } == "one")
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
         clock.advance(4.9)
-        #expect(try await cache.value(for: "a") { try loads.load(.success("two")) } == "one")
+        store.set(.success("two"))
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        #expect(store.loads == 1)
         clock.advance(0.2)
-        #expect(try await cache.value(for: "a") { try loads.load(.success("two")) } == "two")
-        #expect(loads.count.withLock { $0 } == 2)
+        // The request that finds the entry expired gets the entry too; the reload runs behind it.
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { store.loads == 2 }
+        try await eventually { cache.peek("a") == "two" }
+        #expect(try await cache.value(for: "a", load: store.load) == "two")
+        #expect(store.loads == 2)
     }
 
-    @Test func anExpiredEntryIsServedStaleWhileTheStoreIsUnavailableAndAskedAgainOncePerInterval() async throws {
+    /// With the store hanging (a dead database), a caller that sends one request at a time gets
+    /// every answer from the expired entry without waiting, and only one reload is in flight.
+    @Test func aHangingStoreStallsNoRequestAndIsAskedOnce() async throws {
         let clock = Clock()
-        let cache = TTLCache<String, String>(ttl: 30, time: clock.source, staleLimit: 600, retryInterval: 5)
-        let loads = Loads()
-        _ = try await cache.value(for: "a") { try loads.load(.success("one")) }
-        clock.advance(31)
-        let down = Result<String?, any Error>.failure(StoreUnavailable("test"))
-        #expect(try await cache.value(for: "a") { try loads.load(down) } == "one")
-        #expect(loads.count.withLock { $0 } == 2)
-        // Within the retry interval the store is not asked again.
-        for _ in 0..<10 { #expect(try await cache.value(for: "a") { try loads.load(down) } == "one") }
-        #expect(loads.count.withLock { $0 } == 2)
-        clock.advance(5)
-        #expect(try await cache.value(for: "a") { try loads.load(down) } == "one")
-        #expect(loads.count.withLock { $0 } == 3)
-        // Back: the next load after the interval replaces the stale value.
-        clock.advance(5)
-        #expect(try await cache.value(for: "a") { try loads.load(.success("two")) } == "two")
-    }
-
-    @Test func staleValuesEndAtTheStaleLimitAndOtherErrorsAreNeverHidden() async throws {
-        let clock = Clock()
-        let cache = TTLCache<String, String>(ttl: 30, time: clock.source, staleLimit: 600, retryInterval: 5)
-        let loads = Loads()
-        _ = try await cache.value(for: "a") { try loads.load(.success("one")) }
-        clock.advance(31)
-        await #expect(throws: Broken.self) { try await cache.value(for: "a") { try loads.load(.failure(Broken())) } }
-        clock.advance(600)
-        await #expect(throws: StoreUnavailable.self) {
-            try await cache.value(for: "a") { try loads.load(.failure(StoreUnavailable("test"))) }
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 5, time: clock.source)
+        _ = try await cache.value(for: "a", load: store.load)
+        store.hanging.withLock { $0 = true }
+        clock.advance(6)
+        let started = ContinuousClock.now
+        for _ in 0..<200 {
+            #expect(try await cache.value(for: "a", load: store.load) == "one")
+            clock.advance(0.05)
         }
-        // Nothing cached: an outage is the caller's error.
-        await #expect(throws: StoreUnavailable.self) {
-            try await cache.value(for: "b") { try loads.load(.failure(StoreUnavailable("test"))) }
-        }
+        #expect(ContinuousClock.now - started < .seconds(2), "no request waited for the store")
+        try await eventually { store.loads == 2 }
+        for _ in 0..<20 { #expect(try await cache.value(for: "a", load: store.load) == "one") }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(store.loads == 2, "one reload, still hanging")
+        store.set(.success("two"))
+        store.hanging.withLock { $0 = false }
+        try await eventually { cache.peek("a") == "two" }
+        #expect(try await cache.value(for: "a", load: store.load) == "two")
     }
 
-    /// While one request reloads an expired entry (here: a store that has not answered yet), the
-    /// others answer from the entry instead of each waiting.
-    @Test func otherRequestsAnswerFromTheEntryWhileOneReloadsIt() async throws {
+    @Test func aFailedReloadKeepsTheEntryWhateverTheErrorAndTriesAgainAfterTheInterval() async throws {
         let clock = Clock()
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 30, time: clock.source, staleLimit: 600, retryInterval: 5, reloadFailed: store.failed)
+        _ = try await cache.value(for: "a", load: store.load)
+        for (index, error) in [StoreUnavailable("test") as any Error, Broken()].enumerated() {
+            store.set(.failure(error))
+            clock.advance(31)
+            #expect(try await cache.value(for: "a", load: store.load) == "one")
+            try await eventually { store.failures.withLock { $0 } == index + 1 }
+            let before = store.loads
+            // Within the retry interval the store is not asked again.
+            for _ in 0..<10 { #expect(try await cache.value(for: "a", load: store.load) == "one") }
+            #expect(store.loads == before)
+        }
+        #expect(store.failures.withLock { $0 } == 2)
+        clock.advance(5)
+        store.set(.success("two"))
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { cache.peek("a") == "two" }
+    }
+
+    @Test func withoutAnEntryOrPastTheStaleLimitTheRequestWaitsAndSeesTheError() async throws {
+        let clock = Clock()
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 30, time: clock.source, staleLimit: 600, retryInterval: 5)
+        store.set(.failure(StoreUnavailable("test")))
+        await #expect(throws: StoreUnavailable.self) { try await cache.value(for: "b", load: store.load) }
+        store.set(.success("one"))
+        _ = try await cache.value(for: "a", load: store.load)
+        clock.advance(601)
+        store.set(.failure(Broken()))
+        await #expect(throws: Broken.self) { try await cache.value(for: "a", load: store.load) }
+        store.set(.success("two"))
+        #expect(try await cache.value(for: "a", load: store.load) == "two")
+    }
+
+    /// The change watcher's two signals: a change seen while the database is up forgets the
+    /// entries (the next request reads the store); after an outage entries are only marked stale.
+    @Test func invalidationForgetsAndMarkingStaleKeepsAnswering() async throws {
+        let clock = Clock()
+        let store = Store()
         let cache = TTLCache<String, String>(ttl: 30, time: clock.source)
-        _ = try await cache.value(for: "a") { "one" }
-        clock.advance(31)
-        let (started, startedSignal) = AsyncStream<Void>.makeStream()
-        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
-        let reload = Task {
-            try await cache.value(for: "a") {
-                startedSignal.yield()
-                for await _ in release { break }
-                return "two"
-            }
-        }
-        for await _ in started { break }
-        let loads = Loads()
-        #expect(try await cache.value(for: "a") { try loads.load(.success("never")) } == "one")
-        #expect(loads.count.withLock { $0 } == 0)
-        releaseSignal.yield()
-        #expect(try await reload.value == "two")
-        #expect(try await cache.value(for: "a") { try loads.load(.success("never")) } == "two")
+        _ = try await cache.value(for: "a", load: store.load)
+        store.set(.success("two"))
+        cache.markAllStale()
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { cache.peek("a") == "two" }
+        store.set(.success("three"))
+        cache.removeAll()
+        #expect(try await cache.value(for: "a", load: store.load) == "three")
+    }
+
+    /// A background reload that read the store before an invalidation does not put its value back.
+    @Test func aReloadOvertakenByAnInvalidationIsDropped() async throws {
+        let clock = Clock()
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 5, time: clock.source)
+        _ = try await cache.value(for: "a", load: store.load)
+        clock.advance(6)
+        store.hanging.withLock { $0 = true }
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { store.loads == 2 }
+        cache.removeAll()
+        store.set(.success("stale read"))
+        store.hanging.withLock { $0 = false }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(cache.peek("a") == nil)
+        store.set(.success("after"))
+        #expect(try await cache.value(for: "a", load: store.load) == "after")
+    }
+
+    /// A lifetime of 0: every request reads the store while it answers; the last value answers when it does not.
+    @Test func aLifetimeOfZeroReadsTheStoreEveryTimeAndFallsBackWhenItFails() async throws {
+        let clock = Clock()
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 0, time: clock.source, reloadFailed: store.failed)
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        store.set(.success("two"))
+        #expect(try await cache.value(for: "a", load: store.load) == "two")
+        store.set(.failure(StoreUnavailable("test")))
+        #expect(try await cache.value(for: "a", load: store.load) == "two")
+        #expect(store.loads == 3 && store.failures.withLock { $0 } == 1)
     }
 }

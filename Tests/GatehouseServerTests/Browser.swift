@@ -143,5 +143,5 @@ extension Harness {
 final class ManualTime: @unchecked Sendable {
     // Tests only: changed from the test task between requests, never concurrently with a read.
     var now = Date()
-    var source: TimeSource { TimeSource { [unowned self] in self.now } }
+    var source: TimeSource { TimeSource { self.now } }
 }

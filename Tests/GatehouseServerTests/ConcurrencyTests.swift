@@ -22,19 +22,30 @@ import Testing
             let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let database = try await PostgresDatabase.open(url: Store.postgresURL ?? "", poolSize: 16, searchPath: schema)
             return (
-                try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace },
+                try await Harness.make(store: database.store) {
+                    $0.signIn.refreshReuseGrace = grace
+                    $0.signIn.refreshRetryWindow = grace
+                },
                 {
                     try await database.store.db.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
                     await database.close()
                 }
             )
         case .memory:
-            return (try await Harness.make { $0.signIn.refreshReuseGrace = grace }, {})
+            return (
+                try await Harness.make {
+                    $0.signIn.refreshReuseGrace = grace
+                    $0.signIn.refreshRetryWindow = grace
+                }, {}
+            )
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-concurrency-\(UUID().uuidString)")
             let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("db.sqlite").path)
             return (
-                try await Harness.make(store: database.store) { $0.signIn.refreshReuseGrace = grace },
+                try await Harness.make(store: database.store) {
+                    $0.signIn.refreshReuseGrace = grace
+                    $0.signIn.refreshRetryWindow = grace
+                },
                 {
                     try await database.close()
                     try? FileManager.default.removeItem(at: folder)

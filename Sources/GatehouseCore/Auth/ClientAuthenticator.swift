@@ -30,12 +30,17 @@ public struct ClientAuthenticator: Sendable {
     /// (the token endpoint URL and the issuer), worked out only when an assertion is presented.
     /// `grantType` only shapes the message when a confidential client sent no credentials.
     ///
-    /// `gate` counts the secret comparison under its key before it runs and settles it right
-    /// after, with nothing in between that waits: a burst of wrong secrets gets no more comparisons
-    /// than the gate's limit, and a busy client's successes are given back at once.
+    /// `gate` is the client throttle; only a credential check meets it (`Guess.clientCredential`):
+    /// a public client, which has none, is never refused by it. A secret comparison is counted
+    /// under the client's key before it runs and settled right after, with nothing in between
+    /// that waits: a burst of wrong secrets gets no more comparisons than the gate's limit, and a
+    /// busy client's successes are given back at once. An assertion is refused unchecked over the
+    /// limit, and a signature that does not verify is counted after the fact (its check awaits
+    /// the key collection, so admitting before it would hold a busy client's concurrency; nobody
+    /// guesses an asymmetric signature, so the limit there only bounds the work).
     public func authenticate(
         _ presented: PresentedClientCredentials, tenant: TenantName, acceptedAudiences: @autoclosure () -> Set<String>,
-        grantType: GrantType?, gate: (ThrottleGate, key: String)? = nil
+        grantType: GrantType?, gate: ClientCredentialGate? = nil
     ) async throws -> AuthenticatedClient {
         let now = time.now()
         switch presented {
@@ -52,7 +57,7 @@ public struct ClientAuthenticator: Sendable {
         case .basic(let id, let secret), .post(let id, let secret):
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(presented.method, of: record.client)
-            let admission = try gate.flatMap { gate throws(CatalogueError) in try gate.0.admit(gate.key, now: now) }
+            let admission = try gate.flatMap { gate throws(CatalogueError) in try gate.gate.admit(gate.key(id), now: now) }
             var matched: ClientSecretRecord? = nil
             for candidate in record.secrets where hasher.matches(secret, storedHash: candidate.hash) {
                 matched = candidate
@@ -77,8 +82,14 @@ public struct ClientAuthenticator: Sendable {
             if let claimedClientID, claimedClientID != id { throw CatalogueError(Catalogue.clientIdMismatch) }
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(.privateKeyJWT, of: record.client)
-            try await assertions.verify(
-                jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
+            if let gate { try gate.gate.check(gate.key(id), now: now) }
+            do {
+                try await assertions.verify(
+                    jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
+            } catch {
+                if let gate, Guess.isGuess(error, of: Guess.clientCredential) { gate.gate.recordFailure(gate.key(id), now: now) }
+                throw error
+            }
             return AuthenticatedClient(record: record, method: .privateKeyJWT)
         }
     }

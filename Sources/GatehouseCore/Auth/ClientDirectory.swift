@@ -39,8 +39,8 @@ public protocol ClientDirectory: Sendable {
 /// clients (the CLI does, in another process): a change is seen when the node's `ChangeWatcher`
 /// notices the store's change counter move (`invalidateAll`, within its poll interval), and at
 /// the latest after `ttl`.
-public final class CachedClientDirectory: ClientDirectory {
-    private struct Key: Hashable {
+public final class CachedClientDirectory: ClientDirectory, NodeCache {
+    private struct Key: Hashable, Sendable {
         let tenant: TenantName
         let id: ClientID
     }
@@ -48,13 +48,16 @@ public final class CachedClientDirectory: ClientDirectory {
     private let store: any ClientStore
     private let cache: TTLCache<Key, ClientRecord>
 
-    public init(store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
+    public init(
+        store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system,
+        reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) {
         self.store = store
-        self.cache = TTLCache(ttl: ttl, time: time)
+        self.cache = TTLCache(ttl: ttl, time: time, reloadFailed: reloadFailed)
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
-        try await cache.value(for: Key(tenant: tenant, id: id)) {
+        try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in
             guard let client = try await store.client(tenant: tenant, id: id) else { return nil }
             return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
         }
@@ -62,6 +65,8 @@ public final class CachedClientDirectory: ClientDirectory {
 
     /// Forgets every cached client (a client changed somewhere: `ChangeWatcher`).
     public func invalidateAll() { cache.removeAll() }
+
+    public func markAllStale() { cache.markAllStale() }
 
     /// Forgets a cached client (for a caller in this process that changed it; nothing in the
     /// server calls it today).

@@ -1,6 +1,20 @@
 import Foundation
 
 /// What a grant handler gets: the tenant, the authenticated client and the form.
+/// Where a request came from, as far as the server can tell: the source address the throttles
+/// count it under (the peer, or the client behind a trusted proxy) and its `User-Agent`.
+public struct RequestOrigin: Sendable, Equatable {
+    public let source: String
+    public let userAgent: String?
+
+    public init(source: String, userAgent: String?) {
+        self.source = source
+        self.userAgent = userAgent
+    }
+
+    public static let unknown = RequestOrigin(source: "unknown", userAgent: nil)
+}
+
 public struct TokenRequest: Sendable {
     public let tenant: Tenant
     /// The issuer of the tokens, in the request's dialect (`Dialect.issuer(baseURL:tenant:)`).
@@ -11,11 +25,14 @@ public struct TokenRequest: Sendable {
     public let dialect: any Dialect
     /// Every issuer of this tenant (native and v2.0): tokens presented as assertions may carry either.
     public let tenantIssuers: Set<String>
+    /// Where the request came from (the password grant's throttle key).
+    public let origin: RequestOrigin
 
     public init(
         tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: any Dialect = Dialects.native,
-        tenantIssuers: Set<String>? = nil
+        tenantIssuers: Set<String>? = nil, origin: RequestOrigin = .unknown
     ) {
+        self.origin = origin
         self.tenant = tenant
         self.issuer = issuer
         self.tenantIssuers = tenantIssuers ?? [issuer]
@@ -31,11 +48,15 @@ public struct GrantOutcome: Sendable {
     public let scope: Scope
     /// The user the tokens were issued to (for `client_info`), nil for app-only tokens.
     public let userID: String?
+    /// Something the operator should see about a success (a refresh retry): the sign-in log keeps
+    /// such a success whole, with this as its detail.
+    public let note: String?
 
-    public init(response: TokenResponse, scope: Scope, userID: String? = nil) {
+    public init(response: TokenResponse, scope: Scope, userID: String? = nil, note: String? = nil) {
         self.response = response
         self.scope = scope
         self.userID = userID
+        self.note = note
     }
 }
 

@@ -9,10 +9,14 @@ public struct PasswordGrant: GrantHandler {
     public let parameters: Set<String> = ["username", "password", "scope", "resource"]
     public let passwords: PasswordSignIn
     public let issuer: DirectGrantIssuer
+    /// The sign-in throttle: a password checked here counts under source address, tenant and
+    /// username, as on the sign-in page (`Guess.password`), before the check runs.
+    public let gate: ThrottleGate?
 
-    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer) {
+    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil) {
         self.passwords = passwords
         self.issuer = issuer
+        self.gate = gate
     }
 
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
@@ -20,9 +24,13 @@ public struct PasswordGrant: GrantHandler {
         let password = try request.form.require("password")
         let (scope, audience) = try DirectGrantIssuer.delegatedScope(request)
         let user: User
+        let key = "\(request.origin.source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))"
+        let admission = try gate?.admit(key, now: passwords.time.now())
         do {
             user = try await passwords.verify(tenant: request.tenant.name, username: username, password: password)
+            admission?.settle(failed: false)
         } catch let error as CatalogueError {
+            admission?.settle(failed: Guess.isGuess(error, of: Guess.password))
             let shown = PasswordSignIn.shownEntry(for: error.entry)
             throw CatalogueError(shown, error.parameters, detail: error.detail)
         }

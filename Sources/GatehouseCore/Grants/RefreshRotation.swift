@@ -5,9 +5,12 @@ import Foundation
 /// A grant is at generation G and has exactly one live refresh token. A presented token of
 /// generation g is:
 /// - g == G: the current token; it is rotated (G becomes G+1, its successor is the new live token);
-/// - g == G-1, `grace` > 0 and the last rotation was at most `grace` ago: a retry after a lost
+/// - g == G-1, `window` > 0 and the last rotation was at most `window` ago: a retry after a lost
 ///   response; the *same* successor is answered again (it is derived from the presented token, so
-///   nothing new is stored) with a fresh access token, and the grant does not advance;
+///   nothing new is stored) with a fresh access token, and the grant does not advance. The window
+///   is `SignInPolicy.refreshRetryWindow(for:)`: 120 s for a client that authenticates, so that a
+///   rotation whose answer was lost in a database failover is not taken for reuse, 10 s for a
+///   public client;
 /// - anything else: reuse of a replaced token; the whole grant is revoked.
 public enum RefreshDecision: Sendable, Equatable {
     case rotate(from: Int)
@@ -16,11 +19,11 @@ public enum RefreshDecision: Sendable, Equatable {
 }
 
 public enum RefreshRotation {
-    public static func decide(presented: Int, grant: AuthorizationGrant, now: Date, grace: TimeInterval) -> RefreshDecision {
+    public static func decide(presented: Int, grant: AuthorizationGrant, now: Date, window: TimeInterval) -> RefreshDecision {
         if presented == grant.generation { return .rotate(from: presented) }
         // `now` is read when the request arrived, so a request racing the rotation can see a
-        // rotation time after its own `now`; that is inside any positive grace, and grace 0 means none.
-        if presented == grant.generation - 1, grace > 0, let rotatedAt = grant.rotatedAt, now.timeIntervalSince(rotatedAt) <= grace {
+        // rotation time after its own `now`; that is inside any positive window, and 0 means none.
+        if presented == grant.generation - 1, window > 0, let rotatedAt = grant.rotatedAt, now.timeIntervalSince(rotatedAt) <= window {
             return .reissue(atGeneration: grant.generation)
         }
         return .reuseDetected

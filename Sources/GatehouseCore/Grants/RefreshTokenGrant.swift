@@ -55,7 +55,9 @@ public struct RefreshTokenGrant: GrantHandler {
             // server key: every retry of one token answers the same one, and only its hash is stored.
             let value = Self.successor(of: presented, generation: record.generation, grantID: grant.id, hasher: hasher)
             let issued: Bool
-            switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) {
+            let window = policy.refreshRetryWindow(for: request.client.client.type)
+            var note: String? = nil
+            switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, window: window) {
             case .rotate(let generation):
                 issued = try await grants.rotate(grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now)
             case .reissue(let generation):
@@ -71,6 +73,11 @@ public struct RefreshTokenGrant: GrantHandler {
                     )
                 }
                 issued = true
+                // Kept whole in the sign-in log (never only counted): a retry is what a thief's
+                // replay would look like too.
+                note =
+                    "retry of the replaced refresh token (generation \(record.generation)) \(Int(now.timeIntervalSince(grant.rotatedAt ?? now)))"
+                    + " s after the rotation, within the \(Int(window)) s window: the same successor answered; grant \(grant.id)"
             case .reuseDetected:
                 try await grants.revokeGrant(id: grant.id, now: now)
                 throw CatalogueError(
@@ -80,7 +87,7 @@ public struct RefreshTokenGrant: GrantHandler {
             if issued {
                 let response = try await minter.mint(
                     grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
-                return GrantOutcome(response: response, scope: scope, userID: grant.userID)
+                return GrantOutcome(response: response, scope: scope, userID: grant.userID, note: note)
             }
             // Another request moved the grant on (or revoked it): decide again on fresh state.
             guard let fresh = try await grants.grant(id: grant.id) else { break }

@@ -2,19 +2,22 @@ import Foundation
 
 /// Key rings of all tenants, loaded from the `KeyStore` on first use and reloaded after `ttl`,
 /// so that a rotation made by the CLI reaches a running server.
-public final class KeyRingRegistry: KeyRingProvider {
+public final class KeyRingRegistry: KeyRingProvider, NodeCache {
     private let store: any KeyStore
     private let rings: TTLCache<TenantName, KeyRing>
 
-    public init(store: any KeyStore, ttl: TimeInterval = 30, time: TimeSource = .system) {
+    public init(
+        store: any KeyStore, ttl: TimeInterval = 30, time: TimeSource = .system,
+        reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) {
         self.store = store
-        self.rings = TTLCache(ttl: ttl, time: time)
+        self.rings = TTLCache(ttl: ttl, time: time, reloadFailed: reloadFailed)
     }
 
     public func keyRing(for tenant: TenantName) async throws -> KeyRing {
         guard
             let ring = try await rings.value(
-                for: tenant, load: { try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant)) })
+                for: tenant, load: { [store] in try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant)) })
         else {
             throw KeyRingError.noActiveKey(tenant.value)
         }
@@ -23,25 +26,32 @@ public final class KeyRingRegistry: KeyRingProvider {
 
     /// Forgets every cached ring (a key changed somewhere).
     public func invalidateAll() { rings.removeAll() }
+
+    public func markAllStale() { rings.markAllStale() }
 }
 
 /// Tenants by name through a short-lived cache.
-public final class TenantDirectory: Sendable {
+public final class TenantDirectory: NodeCache {
     private let store: any TenantStore & ClientStore
     private let cache: TTLCache<String, Tenant>
 
-    public init(store: any TenantStore & ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system) {
+    public init(
+        store: any TenantStore & ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system,
+        reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) {
         self.store = store
-        self.cache = TTLCache(ttl: ttl, time: time)
+        self.cache = TTLCache(ttl: ttl, time: time, reloadFailed: reloadFailed)
     }
 
     /// Forgets every cached tenant (a tenant changed somewhere).
     public func invalidateAll() { cache.removeAll() }
 
+    public func markAllStale() { cache.markAllStale() }
+
     /// The tenant for a path segment, by name (a domain name is a valid name) or by GUID:
     /// 900023 if malformed, 90002 if unknown.
     public func resolve(_ raw: String) async throws -> Tenant {
-        let tenant = try await cache.value(for: raw) {
+        let tenant = try await cache.value(for: raw) { [store] in
             if raw.utf8.count == 36, let id = UUID(uuidString: raw), let byID = try await store.tenant(id: id) { return byID }
             return try await store.tenant(named: try TenantName(raw))
         }

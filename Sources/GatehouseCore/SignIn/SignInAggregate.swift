@@ -132,8 +132,9 @@ public struct SignInAggregateQuery: Sendable, Hashable {
 
 /// Decides, event by event, what the sign-in log keeps whole and what it counts (pure; the
 /// writer holds one per node). Kept whole: every failure a person would look for, every
-/// interactive step, and the first event of each aggregate key in each minute. Counted:
-/// successful client credentials, refresh, on-behalf-of and introspection requests, and device
+/// interactive step, every success with a detail for the operator (a refresh retry), and the first
+/// event of each aggregate key in each minute. Counted: other successful client credentials,
+/// refresh, on-behalf-of and introspection requests, and device
 /// polls answered `authorization_pending` or `slow_down`, in tenants whose mode is `aggregate`.
 /// The first event of a key is both kept whole and counted, so an aggregate's count is every
 /// request of its kind (`SignInEvent.countedInAggregate` marks the whole row that is also counted).
@@ -155,7 +156,7 @@ public struct SignInAggregator: Sendable {
     public static func key(of event: SignInEvent) -> SignInAggregate.Key? {
         guard let step = event.grantType, let clientID = event.clientID else { return nil }
         switch event.result {
-        case .success where aggregatedSuccessSteps.contains(step):
+        case .success where aggregatedSuccessSteps.contains(step) && event.detail == nil:
             break
         case .failure where step == GrantType.deviceCode.rawValue && aggregatedPollCodes.contains(event.errorCode ?? -1):
             break

@@ -150,6 +150,48 @@ extension CatalogueError {
     }
 }
 
+/// Which failures the throttles count, by catalogue entry (not by the RFC `error` value): only
+/// guesses at a credential someone could hold, never the ordinary mistakes of a busy app. A code,
+/// refresh token or device code is a 256-bit value nobody guesses, so failed redemptions count
+/// toward no throttle (docs/security.md "Throttling").
+public enum Guess {
+    /// A client credential: a wrong client secret, a client assertion whose signature does not
+    /// verify (counted under source address, tenant and client).
+    public static let clientCredential: Set<CatalogueEntry> = [Catalogue.invalidClientSecret, Catalogue.assertionSignatureInvalid]
+    /// A password (the sign-in page and the password grant, under source address, tenant and
+    /// username): wrong, for an unknown username (both shown as 50126), or refused by the lock
+    /// that wrong passwords set (50053).
+    public static let password: Set<CatalogueEntry> = [
+        Catalogue.invalidUserNameOrPassword, Catalogue.userAccountNotFound, Catalogue.userLocked,
+    ]
+    /// A second-factor code (under source address, tenant and user).
+    public static let secondFactor: Set<CatalogueEntry> = [
+        Catalogue.invalidVerificationCode, Catalogue.tooManyVerificationCodes, Catalogue.userLocked,
+    ]
+
+    /// Whether `error` is one of `kind`'s guesses.
+    public static func isGuess(_ error: any Error, of kind: Set<CatalogueEntry>) -> Bool {
+        guard let error = error as? CatalogueError else { return false }
+        return kind.contains(error.entry)
+    }
+}
+
+/// The client throttle as client authentication sees it: its gate and the part of the key that
+/// the request fixes (source address and resolved tenant); the client completes the key, so that
+/// every client, also one that authenticates with an assertion alone, has a key of its own.
+public struct ClientCredentialGate: Sendable {
+    public let gate: ThrottleGate
+    /// `source|tenant`.
+    public let prefix: String
+
+    public init(gate: ThrottleGate, source: String, tenant: TenantName) {
+        self.gate = gate
+        self.prefix = "\(source)|\(tenant.value)"
+    }
+
+    public func key(_ client: ClientID) -> String { "\(prefix)|\(client.value)" }
+}
+
 /// An attempt admitted by a gate; `settle` once its outcome is known: a failure stays counted.
 public struct Admission: Sendable {
     let throttle: FailureThrottle

@@ -52,28 +52,36 @@ public struct TokenInspector: Sendable {
         return .success(claims)
     }
 
-    /// A live refresh token and its grant, or nil.
-    public func refreshToken(_ raw: String, tenant: TenantName) async throws -> (RefreshTokenRecord, AuthorizationGrant)? {
+    /// A live refresh token and its grant, or nil. A replaced token inside its retry window
+    /// (`SignInPolicy.refreshRetryWindow(for:)`, for the presenting client's type: only the
+    /// grant's own client is answered about it) still counts as live.
+    public func refreshToken(_ raw: String, tenant: TenantName, clientType: ClientType = .public) async throws -> (
+        RefreshTokenRecord, AuthorizationGrant
+    )? {
         guard let (record, grant) = try await grants.refreshTokenWithGrant(hash: hasher.hash(raw)), grant.tenant == tenant,
             grant.revokedAt == nil
         else { return nil }
         let now = time.now()
         guard now <= grant.refreshExpiry(policy: policy),
-            RefreshRotation.decide(presented: record.generation, grant: grant, now: now, grace: policy.refreshReuseGrace) != .reuseDetected
+            RefreshRotation.decide(
+                presented: record.generation, grant: grant, now: now, window: policy.refreshRetryWindow(for: clientType))
+                != .reuseDetected
         else { return nil }
         return (record, grant)
     }
 
     /// Tries the hinted type first (RFC 7009 §2.1, RFC 7662 §2.1), then the other.
-    public func inspect(_ raw: String, hint: String?, tenant: TenantName, issuers: Set<String>) async throws -> InspectedToken? {
+    public func inspect(_ raw: String, hint: String?, tenant: TenantName, issuers: Set<String>, clientType: ClientType = .public)
+        async throws -> InspectedToken?
+    {
         let looksLikeJWT = raw.contains(".")
         if hint == "refresh_token" || !looksLikeJWT {
-            if let (record, grant) = try await refreshToken(raw, tenant: tenant) { return .refresh(record, grant) }
+            if let (record, grant) = try await refreshToken(raw, tenant: tenant, clientType: clientType) { return .refresh(record, grant) }
             if looksLikeJWT, case .success(let claims) = await accessToken(raw, tenant: tenant, issuers: issuers) { return .access(claims) }
             return nil
         }
         if case .success(let claims) = await accessToken(raw, tenant: tenant, issuers: issuers) { return .access(claims) }
-        if let (record, grant) = try await refreshToken(raw, tenant: tenant) { return .refresh(record, grant) }
+        if let (record, grant) = try await refreshToken(raw, tenant: tenant, clientType: clientType) { return .refresh(record, grant) }
         return nil
     }
 }

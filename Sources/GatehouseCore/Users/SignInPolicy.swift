@@ -14,9 +14,19 @@ public struct SignInPolicy: Sendable {
     public var refreshIdleLifetime: TimeInterval = 14 * 86400
     /// Refresh tokens: no grant lives longer than this from its sign-in (absolute lifetime).
     public var refreshAbsoluteLifetime: TimeInterval = 90 * 86400
-    /// After a rotation, the replaced refresh token may be presented again for this long (a retry
-    /// after a lost response) without revoking the grant (RFC 9700 §4.14.2).
+    /// After a rotation, a *public* client's replaced refresh token may be presented again for
+    /// this long (a retry after a lost response) without revoking the grant (RFC 9700 §4.14.2).
     public var refreshReuseGrace: TimeInterval = 10
+    /// The same for a client that authenticates (a confidential client): long enough to outlast
+    /// a database failover (10-30 s with Patroni's defaults) and the client's own retries. A thief
+    /// of such a client's refresh token also needs the client's credentials (RFC 9700 §4.14), so a
+    /// longer window does not help one (docs/security.md "Refresh token rotation").
+    public var refreshRetryWindow: TimeInterval = 120
+
+    /// How long after a rotation the replaced token is still a retry, for a client of `type`.
+    public func refreshRetryWindow(for type: ClientType) -> TimeInterval {
+        type == .confidential ? refreshRetryWindow : refreshReuseGrace
+    }
     /// Credential checks (password or second factor) allowed per account, or unknown username,
     /// in `lockoutDuration` without a success; past them the account is locked. Attempts are
     /// counted before the check, so a parallel burst gets no more checks than this.

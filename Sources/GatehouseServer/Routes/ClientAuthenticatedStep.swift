@@ -21,17 +21,6 @@ struct ClientAuthenticatedStep: Sendable {
         var clientID: String?
         /// The form's `grant_type`, where the endpoint has one.
         var grantType: String?
-        /// The key the client throttle counts this request under (source address, tenant, client).
-        var throttleKey: String?
-    }
-
-    /// Records a failure that counts against the client throttle (`Throttles.countsAgainstClient`)
-    /// and was not already counted when it happened (a wrong secret is counted as it is compared).
-    /// Every route that runs this step calls it once it knows the outcome.
-    func settle(_ progress: Progress, failure: CatalogueError?) {
-        guard let key = progress.throttleKey, Throttles.countsAgainstClient(failure), failure?.entry != Catalogue.invalidClientSecret
-        else { return }
-        throttles.client.recordFailure(key, now: time.now())
     }
 
     struct Authenticated {
@@ -60,11 +49,6 @@ struct ClientAuthenticatedStep: Sendable {
         progress.grantType = grant
         let presented = try PresentedClientCredentials(authorization: request.headers[.authorization], form: form)
         progress.clientID = presented.claimedClientID?.value ?? progress.clientID
-        // Over the limit the credentials are not checked at all.
-        let source = throttles.source(request, context: context)
-        let throttleKey = "\(source)|\(segment)|\(presented.claimedClientID?.value ?? "(assertion)")"
-        try throttles.client.check(throttleKey, now: time.now())
-        progress.throttleKey = throttleKey
         if multiTenant {
             tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
         }
@@ -72,7 +56,8 @@ struct ClientAuthenticatedStep: Sendable {
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,
             acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment, endpoint: endpoint),
-            grantType: grant.map(GrantType.init(rawValue:)), gate: (throttles.client, throttleKey))
+            grantType: grant.map(GrantType.init(rawValue:)),
+            gate: ClientCredentialGate(gate: throttles.client, source: throttles.source(request, context: context), tenant: tenant.name))
         progress.clientID = client.client.id.value
         return Authenticated(tenant: tenant, form: form, client: client)
     }

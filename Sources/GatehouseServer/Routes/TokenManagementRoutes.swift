@@ -52,7 +52,6 @@ struct TokenManagementRoutes: Sendable {
             failure = caught
             response = renderer.response(for: caught, context: context)
         }
-        front.settle(progress, failure: failure)
         signIns.record(
             request, context: context, time: time.now(), tenant: segment, clientID: progress.clientID, step: step, scopes: nil,
             failure: failure)
@@ -64,7 +63,8 @@ struct TokenManagementRoutes: Sendable {
         let issuer = configuration.issuer(tenant.name.value)
         var document: [String: Any] = ["active": false]
         var inspected = try await inspector.inspect(
-            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
+            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant),
+            clientType: client.client.type)
         // A user's token is not active once the user is disabled or gone.
         switch inspected {
         case .access(let claims) where claims.grantID != nil:
@@ -112,7 +112,8 @@ struct TokenManagementRoutes: Sendable {
         let token = try form.require("token")
         let now = time.now()
         switch try await inspector.inspect(
-            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant))
+            token, hint: form["token_type_hint"], tenant: tenant.name, issuers: configuration.issuers(tenant),
+            clientType: client.client.type)
         {
         case .access(let claims):
             guard claims.clientID == client.client.id.value else {

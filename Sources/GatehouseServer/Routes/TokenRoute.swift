@@ -20,6 +20,8 @@ struct TokenRoute: Sendable {
     private struct Progress {
         var front = ClientAuthenticatedStep.Progress()
         var scopes: String?
+        /// The grant's note on a success (`GrantOutcome.note`).
+        var note: String?
     }
 
     /// Registers the endpoint in a dialect's group (`/{tenant}/oauth2/token`, `/{tenant}/oauth2/v2.0/token`).
@@ -48,7 +50,6 @@ struct TokenRoute: Sendable {
             failure = caught
             response = renderer.response(for: caught, context: context)
         }
-        front.settle(progress.front, failure: failure)
         if let failure {
             context.logger.info(
                 "token request failed",
@@ -60,7 +61,7 @@ struct TokenRoute: Sendable {
         signIns.record(
             request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.front.clientID,
             step: progress.front.grantType,
-            scopes: progress.scopes, failure: failure, kind: .token)
+            scopes: progress.scopes, failure: failure, detail: progress.note, kind: .token)
         return response
     }
 
@@ -87,9 +88,13 @@ struct TokenRoute: Sendable {
             try await handler.exchange(
                 TokenRequest(
                     tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
-                    tenantIssuers: configuration.issuers(tenant)))
+                    tenantIssuers: configuration.issuers(tenant),
+                    origin: RequestOrigin(
+                        source: front.throttles.source(request, context: context),
+                        userAgent: request.headers[.userAgent].map { String($0.prefix(512)) })))
         }
         progress.scopes = outcome.scope.description
+        progress.note = outcome.note
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.json())))

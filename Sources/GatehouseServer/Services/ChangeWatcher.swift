@@ -6,17 +6,19 @@ import ServiceLifecycle
 /// Polls the store's change counter (`ChangeCounterStore`) and drops this node's caches of
 /// tenants, clients, key rings and users when it moved: a change made with the CLI or on another
 /// node is seen here within `interval` (docs/scaling.md). When the store cannot be read, the
-/// caches answer from their entries (`TTLCache`, stale through an outage), and the first answer
-/// after it drops them all.
+/// caches answer from their entries (`TTLCache`, stale through an outage); when it answers again,
+/// every entry is marked stale (what changed meanwhile is unknown), so that each is reloaded in
+/// the background on its next use while it still answers: the first requests after a failover
+/// do not all wait on the store.
 public struct ChangeWatcher: Service {
     let store: any ChangeCounterStore
-    let caches: [@Sendable () -> Void]
+    let caches: [any NodeCache]
     let interval: Duration
     let logger: Logger
 
     public init(
         store: any ChangeCounterStore, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "gatehouse.changes"),
-        invalidate caches: [@Sendable () -> Void]
+        caches: [any NodeCache]
     ) {
         self.store = store
         self.interval = interval
@@ -30,19 +32,19 @@ public struct ChangeWatcher: Service {
         await repeatUntilShutdown(every: interval) {
             do {
                 let current = try await store.changeCounter()
-                if current != last {
-                    for invalidate in caches { invalidate() }
-                    last = current
+                if failing {
+                    for cache in caches { cache.markAllStale() }
+                    logger.info("change counter readable again; cached entries reload on their next use")
+                } else if current != last {
+                    for cache in caches { cache.invalidateAll() }
                 }
-                if failing { logger.info("change counter readable again") }
+                last = current
                 failing = false
             } catch {
                 if !failing {
                     logger.warning("change counter unreadable; caches fall back to their lifetimes", metadata: ["error": "\(error)"])
                 }
                 failing = true
-                // Whatever changed meanwhile is unknown: forget it all once the store answers again.
-                last = nil
             }
         }
     }

@@ -83,7 +83,6 @@ struct DeviceRoutes: Sendable {
                 tenant: tenant.name.value, clientID: client.id.value, scope: scope.tokens, audience: audience,
                 expiresAt: now.addingTimeInterval(policy.deviceCodeLifetime))
             try await env.devices.create(authorization, deviceCode: deviceCode, userCode: userCode, interval: policy.deviceCodeInterval)
-            front.settle(progress, failure: nil)
             let verification = configuration.endpoint(tenant.name.value, "oauth2/device")
             let body = DeviceAuthorizationResponse(
                 deviceCode: deviceCode, userCode: userCode, verificationURI: verification,
@@ -98,7 +97,6 @@ struct DeviceRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
         } catch {
             let failure = CatalogueError.caught(error, context: context, step: "device_authorization")
-            front.settle(progress, failure: failure)
             env.record(
                 request, context: context, tenant: segment, clientID: progress.clientID, step: "device_authorization", scopes: scopes,
                 failure: failure)

@@ -94,7 +94,7 @@ struct SignInFormRoutes: Sendable {
                     device: env.familiarDevice(request, tenant: tenant.value)))
             admission?.settle(failed: false)
         } catch let error as CatalogueError {
-            admission?.settle(failed: true)
+            admission?.settle(failed: Guess.isGuess(error, of: Guess.password))
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil,
                 failure: error)
@@ -120,7 +120,7 @@ struct SignInFormRoutes: Sendable {
             result = .success(user)
             admission?.settle(failed: false)
         } catch let error as CatalogueError {
-            admission?.settle(failed: true)
+            admission?.settle(failed: Guess.isGuess(error, of: Guess.secondFactor))
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_totp", scopes: nil,
                 failure: error)
