@@ -168,4 +168,25 @@ struct TTLCacheTests {
         #expect(try await cache.value(for: "a", load: store.load) == "two")
         #expect(store.loads == 3 && store.failures.withLock { $0 } == 1)
     }
+
+    /// A reload that started before `markAllStale` (it may have read the store before the outage
+    /// ended) neither replaces the entry nor, when it fails, puts off the next reload.
+    @Test func markingStaleDiscountsAReloadInFlight() async throws {
+        let clock = Clock()
+        let store = Store()
+        let cache = TTLCache<String, String>(ttl: 5, time: clock.source, reloadFailed: store.failed)
+        _ = try await cache.value(for: "a", load: store.load)
+        clock.advance(6)
+        store.hanging.withLock { $0 = true }
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { store.loads == 2 }
+        cache.markAllStale()
+        store.set(.failure(StoreUnavailable("test")))
+        store.hanging.withLock { $0 = false }
+        try await eventually { store.failures.withLock { $0 } == 1 }
+        store.set(.success("two"))
+        #expect(try await cache.value(for: "a", load: store.load) == "one")
+        try await eventually { cache.peek("a") == "two" }
+        #expect(store.loads == 3)
+    }
 }

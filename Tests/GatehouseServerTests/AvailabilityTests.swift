@@ -140,6 +140,11 @@ import Testing
             #expect(burst.filter { $0 == 50126 }.count == 3 && burst.filter { $0 == 9_900_430 }.count == 9, "\(burst)")
             // Per username: another user from the same address is checked.
             #expect(Self.code(try await password("bob", "guess", from: "203.0.113.9")) == 50126)
+            // One address spraying one password over many usernames is held by the client throttle
+            // (5 here; 4 guesses from it so far), whatever the username.
+            var spray: [Int?] = []
+            for index in 0..<4 { spray.append(Self.code(try await password("user\(index)", "Summer2026!", from: "203.0.113.9"))) }
+            #expect(spray == [50126, 9_900_429, 9_900_429, 9_900_429], "\(spray)")
             // Two more guesses from elsewhere reach the account's lock (five checks)...
             for index in 0..<2 { _ = try await password("alice", "more \(index)", from: "192.0.2.44") }
             #expect(Self.code(try await password("alice", Harness.password, from: "192.0.2.45")) == 50053)

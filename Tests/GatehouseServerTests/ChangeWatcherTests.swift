@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseServer
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// Several nodes on one store: a change made elsewhere is seen by every node within a second,
@@ -78,6 +79,56 @@ import Testing
                 expectError(refused, status: 400, error: "invalid_grant", code: 50057)
                 group.cancelAll()
             }
+        }
+    }
+
+    /// A counter that can fail like a database that went away, and a cache that records what it is told.
+    final class Counter: ChangeCounterStore {
+        let state = Mutex((value: 1, failing: false))
+        let polls = Mutex(0)
+        func changeCounter() async throws -> Int {
+            polls.withLock { $0 += 1 }
+            let (value, failing) = state.withLock { ($0.value, $0.failing) }
+            if failing { throw StoreUnavailable("test: away") }
+            return value
+        }
+    }
+
+    final class Recorder: NodeCache {
+        let calls = Mutex<[String]>([])
+        func invalidateAll() { calls.withLock { $0.append("invalidate") } }
+        func markAllStale() { calls.withLock { $0.append("stale") } }
+    }
+
+    /// After an outage the caches are only marked stale (they keep answering while each entry
+    /// reloads) when nothing changed; when the counter moved meanwhile, they are emptied.
+    @Test func afterAnOutageEntriesAreMarkedStaleUnlessTheCounterMoved() async throws {
+        let counter = Counter()
+        let cache = Recorder()
+        let watcher = ChangeWatcher(store: counter, interval: .milliseconds(10), caches: [cache])
+        // Waits until the watcher has read the counter a few more times (a loaded test run is slow).
+        func settle() async throws {
+            let start = counter.polls.withLock { $0 }
+            let began = ContinuousClock.now
+            while counter.polls.withLock({ $0 }) < start + 3 && ContinuousClock.now - began < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watcher.run() }
+            try await settle()
+            #expect(cache.calls.withLock { $0 } == [])
+            counter.state.withLock { $0.failing = true }
+            try await settle()
+            counter.state.withLock { $0.failing = false }
+            try await settle()
+            #expect(cache.calls.withLock { $0 } == ["stale"])
+            counter.state.withLock { $0.failing = true }
+            try await settle()
+            counter.state.withLock { $0 = (2, false) }
+            try await settle()
+            #expect(cache.calls.withLock { $0 } == ["stale", "invalidate"])
+            group.cancelAll()
         }
     }
 }

@@ -12,11 +12,16 @@ public struct PasswordGrant: GrantHandler {
     /// The sign-in throttle: a password checked here counts under source address, tenant and
     /// username, as on the sign-in page (`Guess.password`), before the check runs.
     public let gate: ThrottleGate?
+    /// The client throttle: the same guess also counts under source address, tenant and client,
+    /// whatever the username, so that one address cannot spray a common password over every
+    /// account (each account would see fewer guesses than its own limit and the lockout).
+    public let sprayGate: ThrottleGate?
 
-    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil) {
+    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil, sprayGate: ThrottleGate? = nil) {
         self.passwords = passwords
         self.issuer = issuer
         self.gate = gate
+        self.sprayGate = sprayGate
     }
 
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
@@ -24,15 +29,31 @@ public struct PasswordGrant: GrantHandler {
         let password = try request.form.require("password")
         let (scope, audience) = try DirectGrantIssuer.delegatedScope(request)
         let user: User
-        let key = "\(request.origin.source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))"
-        let admission = try gate?.admit(key, now: passwords.time.now())
+        let now = passwords.time.now()
+        let source = request.origin.source
+        let admission = try gate?.admit("\(source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))", now: now)
+        let spray: Admission?
+        do {
+            spray = try sprayGate?.admit("\(source)|\(request.tenant.name.value)|\(request.client.client.id.value)|password", now: now)
+        } catch {
+            admission?.settle(failed: false)
+            throw error
+        }
         do {
             user = try await passwords.verify(tenant: request.tenant.name, username: username, password: password)
             admission?.settle(failed: false)
+            spray?.settle(failed: false)
         } catch let error as CatalogueError {
-            admission?.settle(failed: Guess.isGuess(error, of: Guess.password))
+            let guessed = Guess.isGuess(error, of: Guess.password)
+            admission?.settle(failed: guessed)
+            spray?.settle(failed: guessed)
             let shown = PasswordSignIn.shownEntry(for: error.entry)
             throw CatalogueError(shown, error.parameters, detail: error.detail)
+        } catch {
+            // A database that went away is nobody's guess.
+            admission?.settle(failed: false)
+            spray?.settle(failed: false)
+            throw error
         }
         guard !user.requiresSecondFactor else {
             throw CatalogueError(

@@ -153,10 +153,17 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         }
     }
 
-    /// Keeps every entry answering, and reloads each (in the background) on its next use.
+    /// Keeps every entry answering, and reloads each (in the background) on its next use. A
+    /// reload already in flight no longer counts (it may have read the store before now): each
+    /// entry gets a new serial, so that reload neither replaces it nor delays the next one.
     public func markAllStale() {
         state.withLock { state in
-            for key in state.entries.keys { state.entries[key]?.freshUntil = .distantPast }
+            for key in state.entries.keys {
+                state.serial += 1
+                state.entries[key]?.freshUntil = .distantPast
+                state.entries[key]?.reloading = false
+                state.entries[key]?.serial = state.serial
+            }
         }
     }
 

@@ -99,6 +99,10 @@ struct SignInFormRoutes: Sendable {
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil,
                 failure: error)
             result = .failure(error)
+        } catch {
+            // A database that went away is nobody's guess.
+            admission?.settle(failed: false)
+            throw error
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result), exchange)
     }
@@ -125,6 +129,9 @@ struct SignInFormRoutes: Sendable {
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_totp", scopes: nil,
                 failure: error)
             result = .failure(error)
+        } catch {
+            admission?.settle(failed: false)
+            throw error
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterSecondFactor(result, userID: user.id), exchange)
     }
