@@ -54,7 +54,8 @@ public struct Gatehouse: Sendable {
         // A tenant's log mode as the tenant cache knows it (a change is seen within cacheTTL).
         self.signIns = SignInLogWriter(
             store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
-            mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry)
+            mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry,
+            source: SourceAddress(trustedProxies: configuration.throttling.trustedProxies))
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)

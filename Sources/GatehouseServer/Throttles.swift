@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// The limits of `Throttles` (`gatehouse.throttle.*`); a limit of 0 failures turns one off.
 public struct ThrottleSettings: Sendable {
@@ -41,6 +42,8 @@ public struct Throttles: Sendable {
     public let signIn: ThrottleGate
     public let userCode: ThrottleGate
     let source: SourceAddress
+    /// Warns once per node that `X-Forwarded-For` arrives from a peer not in `trusted_proxies`.
+    let untrustedForwarding = OnceFlag()
 
     public init(_ settings: ThrottleSettings) {
         func make(_ limit: FailureThrottle.Limit) -> FailureThrottle? {
@@ -54,7 +57,22 @@ public struct Throttles: Sendable {
 
     /// The address a request is counted under.
     func source(_ request: Request, context: GatehouseContext) -> String {
-        source.resolve(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor])
+        let (address, ignored) = source.resolveNoting(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor])
+        if ignored && untrustedForwarding.firstTime() {
+            context.logger.warning(
+                "X-Forwarded-For from a peer not in gatehouse.trusted_proxies is ignored (requests are counted under the peer's address); said once",
+                metadata: ["peer": "\(address)"])
+        }
+        return address
+    }
+}
+
+/// True the first time only.
+final class OnceFlag: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    func firstTime() -> Bool {
+        !done.exchange(true, ordering: .relaxed)
     }
 }
 

@@ -198,6 +198,13 @@ struct Settings {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError("cannot read the key-encryption key file \(path)")
         }
+        // Reported like the database files (`SQLiteDatabase.permissionWarnings`), not changed behind the operator's back.
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: the key-encryption key file '\(path)' is mode \(String(mode, radix: 8)): other users of this machine "
+                        + "can read the key that opens every signing key and secret in the database; run chmod 600 '\(path)'\n").utf8))
+        }
         do {
             let key = try KeyEncryptionKey(base64: text)
             return KEKChoice(key: key, origin: "\(key.id) from \(path)")

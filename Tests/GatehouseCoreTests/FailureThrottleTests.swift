@@ -59,4 +59,16 @@ import Testing
         #expect(source.resolve(peer: "10.0.0.1", forwardedFor: nil) == "10.0.0.1")
         #expect(source.resolve(peer: nil, forwardedFor: "1.1.1.1") == "unknown")
     }
+
+    /// Behind a dual-stack listener (`--host ::`) an IPv4 peer is `::ffff:a.b.c.d`: it is the IPv4
+    /// address, for the trusted list as for the key; a forwarded header from an untrusted peer is noted.
+    @Test func ipv4MappedAddressesAreTheirIPv4Address() {
+        let source = SourceAddress(trustedProxies: ["127.0.0.1", "::FFFF:10.0.0.1"])
+        #expect(source.resolve(peer: "::ffff:127.0.0.1", forwardedFor: "203.0.113.5") == "203.0.113.5")
+        #expect(source.resolve(peer: "10.0.0.1", forwardedFor: "::ffff:198.51.100.7") == "198.51.100.7")
+        #expect(source.resolve(peer: "::ffff:192.0.2.1", forwardedFor: nil) == "192.0.2.1")
+        #expect(source.resolve(peer: "::ffff:1:2", forwardedFor: nil) == "::ffff:1:2")
+        #expect(source.resolveNoting(peer: "192.0.2.9", forwardedFor: "1.1.1.1") == ("192.0.2.9", true))
+        #expect(source.resolveNoting(peer: "127.0.0.1", forwardedFor: "1.1.1.1") == ("1.1.1.1", false))
+    }
 }

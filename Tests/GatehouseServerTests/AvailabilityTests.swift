@@ -219,4 +219,18 @@ import Testing
             #expect(rows.filter { ($0.detail ?? "").hasPrefix("retry of the replaced refresh token") }.count == 1)
         }
     }
+
+    /// Behind a trusted proxy the sign-in log records the client's address, the one the throttles count.
+    @Test func theSignInLogRecordsTheAddressBehindATrustedProxy() async throws {
+        let harness = try await Self.harness(time: ManualTime())
+        try await harness.withClient { client in
+            let response = try await harness.token(
+                client, [("grant_type", "client_credentials")],
+                headers: [.authorization: basic("svc", "wrong"), Self.forwarded: "192.0.2.10, 203.0.113.77"])
+            #expect(response.status.code == 401)
+            await harness.gatehouse.signIns.flush()
+            let rows = try await harness.store.signIns(SignInQuery(tenant: "contoso", clientID: "svc", limit: 10))
+            #expect(rows.map(\.clientIP) == ["203.0.113.77"])
+        }
+    }
 }

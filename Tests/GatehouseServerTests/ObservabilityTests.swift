@@ -106,6 +106,30 @@ import Testing
         #expect(String(decoding: direct, as: UTF8.self) == String(decoding: logged, as: UTF8.self))
     }
 
+    /// A client ID with spaces cannot add fields of its own to a text line, and a right-to-left
+    /// override cannot make the line read differently from what it holds.
+    @Test func valuesThatCouldPassForFieldsAreQuotedAndBidirectionalControlsEscaped() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let line = RequestLog.Line(
+            traceID: "01a235ab-6b94-79c0-b4c0-ed8978fa2ac4", correlationID: "c", method: "POST", route: "/{tenant}/oauth2/token",
+            status: 401, elapsed: .microseconds(1_000),
+            notes: RequestNotes.Fields(
+                tenant: "a\u{202E}b", clientID: "x code=0 status=200 [GatehouseServer] request \"q\"", code: 7_000_215),
+            parentTraceID: nil)
+        let text = String(decoding: RequestLog(sink: Sink(), format: .text).text(line, now: now), as: UTF8.self)
+        #expect(text.contains(#"client_id="x code=0 status=200 [GatehouseServer] request \"q\"""#), "\(text)")
+        #expect(text.contains(#"tenant=a\u{202e}b"#) && !text.unicodeScalars.contains { $0.value == 0x202E }, "\(text)")
+        var metadata = TraceMiddleware.lineMetadata(line)
+        metadata["trace_id"] = .string(line.traceID)
+        metadata["correlation_id"] = .string(line.correlationID)
+        let logged = TextLogLine.line(
+            time: now, level: .info, label: "gatehouse", source: "GatehouseServer", message: "request", metadata: metadata)
+        #expect(String(decoding: logged, as: UTF8.self) == text)
+        // An empty value is visible too.
+        let empty = TextLogLine.line(time: now, level: .info, label: "g", source: "S", message: "m", metadata: ["k": ""])
+        #expect(String(decoding: empty, as: UTF8.self).contains(#" k="" [S] m"#))
+    }
+
     @Test func jsonMatchesTheLoggerLine() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000.5)
         let direct = RequestLog(sink: Sink(), format: .json).json(Self.line, now: now)

@@ -76,3 +76,19 @@ def test_keys_are_sealed_at_rest_and_need_their_kek(unstarted_server, tmp_path):
                           auth=(client["client_id"], client["client_secret"]), timeout=10)
     assert again.status_code == 200
     assert server.cli("keys", "list", "--tenant", "default").stdout.count("active") == 1
+
+
+def test_a_kek_file_others_can_read_is_reported_at_start_up(unstarted_server):
+    """Like the database files: a kek file made 0644 is named with the chmod that fixes it."""
+    server = unstarted_server
+    server.start()
+    server.stop()
+    kek_file = os.path.join(server.workdir, "kek")
+    os.chmod(kek_file, 0o644)
+    result = subprocess.run([conftest.BIN, "tenants", "list", "--database", server.database], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"'{kek_file}' is mode 644" in result.stderr and f"chmod 600 '{kek_file}'" in result.stderr, result.stderr
+    server.start()
+    server.stop()
+    assert f"chmod 600 '{kek_file}'" in open(server.log.name).read()

@@ -201,21 +201,40 @@ public struct Admission: Sendable {
 }
 
 /// The source address a request is counted under: the peer's, or, when the peer is a trusted
-/// proxy, the last address in `X-Forwarded-For` that is not itself a trusted proxy.
+/// proxy, the last address in `X-Forwarded-For` that is not itself a trusted proxy. An
+/// IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, how a dual-stack listener such as `--host ::`
+/// reports an IPv4 peer) is the IPv4 address, in the peer, the hops and the trusted list alike.
 public struct SourceAddress: Sendable {
     public let trustedProxies: Set<String>
 
     public init(trustedProxies: Set<String> = []) {
-        self.trustedProxies = trustedProxies
+        self.trustedProxies = Set(trustedProxies.map(Self.normalised))
     }
 
     public func resolve(peer: String?, forwardedFor: String?) -> String {
-        let peer = peer ?? "unknown"
-        guard trustedProxies.contains(peer), let forwardedFor else { return peer }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        for hop in hops.reversed() where !trustedProxies.contains(hop) {
-            return String(hop.prefix(64))
+        resolveNoting(peer: peer, forwardedFor: forwardedFor).address
+    }
+
+    /// The address, and whether an `X-Forwarded-For` came from a peer that is not trusted (and was ignored).
+    public func resolveNoting(peer: String?, forwardedFor: String?) -> (address: String, ignoredForwardedFor: Bool) {
+        let peer = peer.map(Self.normalised) ?? "unknown"
+        guard let forwardedFor else { return (peer, false) }
+        guard trustedProxies.contains(peer) else { return (peer, true) }
+        let hops = forwardedFor.split(separator: ",").map { Self.normalised($0.trimmingCharacters(in: .whitespaces)) }.filter {
+            !$0.isEmpty
         }
-        return peer
+        for hop in hops.reversed() where !trustedProxies.contains(hop) {
+            return (String(hop.prefix(64)), false)
+        }
+        return (peer, false)
+    }
+
+    /// `::ffff:a.b.c.d` (any letter case) as `a.b.c.d`; anything else as it is.
+    public static func normalised(_ address: String) -> String {
+        let prefix = "::ffff:"
+        guard address.count > prefix.count, address.lowercased().hasPrefix(prefix) else { return address }
+        let rest = address.dropFirst(prefix.count)
+        guard rest.contains("."), !rest.contains(":") else { return address }
+        return String(rest)
     }
 }

@@ -56,7 +56,7 @@ public struct RequestLog: Sendable {
             out.append(contentsOf: key.utf8)
             out.append(UInt8(ascii: "="))
             switch value {
-            case .text(let text): TextLogLine.append(text, to: &out)
+            case .text(let text): TextLogLine.appendValue(text, to: &out)
             case .number(let number): out.append(contentsOf: String(number).utf8)
             }
         }

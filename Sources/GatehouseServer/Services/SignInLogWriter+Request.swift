@@ -23,7 +23,7 @@ extension SignInLogWriter {
                 time: time, tenant: tenant, clientID: clientID, grantType: step, scopes: scopes,
                 result: failure == nil ? .success : .failure, errorCode: failure?.entry.number, error: failure?.error.rawValue,
                 detail: failure?.detail ?? detail, traceID: context.traceID, correlationID: context.correlationID,
-                clientIP: context.remoteAddress,
+                clientIP: source.resolve(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor]),
                 userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
                 latencyMicros: Int(latency.nanoseconds / 1_000)))
     }

@@ -36,6 +36,8 @@ public final class SignInLogWriter: Service {
     private let aggregatedCount = Atomic<Int>(0)
     /// Where outcomes are counted (`record(_:context:…)`), and this writer's own metrics.
     let telemetry: Telemetry?
+    /// The address a request's event records: the client's behind a trusted proxy, as the throttles count it.
+    let source: SourceAddress
     private let queueDepth: CoreMetrics.Gauge
     private let batchDuration: CoreMetrics.Timer
     private let droppedMetric: CoreMetrics.Counter
@@ -43,8 +45,9 @@ public final class SignInLogWriter: Service {
     public init(
         store: any SignInLogStore, capacity: Int = 200_000, interval: Duration = .milliseconds(100),
         logger: Logger = Logger(label: "gatehouse.signins"), mode: @escaping ModeLookup = { _ in .aggregate },
-        telemetry: Telemetry? = nil
+        telemetry: Telemetry? = nil, source: SourceAddress = SourceAddress()
     ) {
+        self.source = source
         self.store = store
         self.capacity = capacity
         self.interval = interval
