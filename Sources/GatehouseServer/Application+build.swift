@@ -80,7 +80,7 @@ public struct Gatehouse: Sendable {
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
-            PasswordGrant(passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.client),
+            PasswordGrant(passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.passwordSource),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])

@@ -13,6 +13,11 @@ public struct ThrottleSettings: Sendable {
     /// Wrong passwords (sign-in pages and the password grant) and second-factor codes per source
     /// address, tenant and username (`Guess.password`, `Guess.secondFactor`).
     public var signIn = FailureThrottle.Limit(failures: 10, window: 300)
+    /// Wrong passwords per source address and tenant whatever the username (the sign-in pages and
+    /// the password grant), counted before bcrypt: one address cannot spray a common password over
+    /// every account, nor load the server with password checks of made-up usernames. A browser
+    /// that signed in as the user before (smart lockout's device cookie) is not held by it.
+    public var passwordSource = FailureThrottle.Limit(failures: 30, window: 300)
     /// Wrong user codes per source address and tenant, on the device code page.
     public var userCode = FailureThrottle.Limit(failures: 10, window: 300)
     /// Peers whose `X-Forwarded-For` names the client's address (exact addresses).
@@ -25,6 +30,7 @@ public struct ThrottleSettings: Sendable {
         var settings = ThrottleSettings()
         settings.client.failures = 0
         settings.signIn.failures = 0
+        settings.passwordSource.failures = 0
         settings.userCode.failures = 0
         return settings
     }
@@ -40,6 +46,7 @@ public struct ThrottleSettings: Sendable {
 public struct Throttles: Sendable {
     public let client: ThrottleGate
     public let signIn: ThrottleGate
+    public let passwordSource: ThrottleGate
     public let userCode: ThrottleGate
     let source: SourceAddress
     /// Warns once per node that `X-Forwarded-For` arrives from a peer not in `trusted_proxies`.
@@ -51,6 +58,7 @@ public struct Throttles: Sendable {
         }
         client = ThrottleGate(throttle: make(settings.client), entry: Catalogue.tooManyClientFailures)
         signIn = ThrottleGate(throttle: make(settings.signIn), entry: Catalogue.tooManySignInFailures)
+        passwordSource = ThrottleGate(throttle: make(settings.passwordSource), entry: Catalogue.tooManySignInFailures)
         userCode = ThrottleGate(throttle: make(settings.userCode), entry: Catalogue.tooManyUserCodeFailures)
         source = SourceAddress(trustedProxies: settings.trustedProxies)
     }

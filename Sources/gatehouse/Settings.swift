@@ -99,6 +99,7 @@ struct Settings {
         settings.client = limit("client", settings.client)
         settings.signIn = limit("signin", settings.signIn)
         settings.userCode = limit("user_code", settings.userCode)
+        settings.passwordSource = limit("password_source", settings.passwordSource)
         let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
         settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings

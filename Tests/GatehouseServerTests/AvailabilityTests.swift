@@ -21,6 +21,7 @@ import Testing
             configuration.throttling = ThrottleSettings()
             configuration.throttling.client = .init(failures: 5, window: 60)
             configuration.throttling.signIn = .init(failures: 3, window: 300)
+            configuration.throttling.passwordSource = .init(failures: 5, window: 300)
             configuration.throttling.trustedProxies = ["unknown"]
             configuration.signIn.lockoutThreshold = lockout
         }
@@ -140,11 +141,11 @@ import Testing
             #expect(burst.filter { $0 == 50126 }.count == 3 && burst.filter { $0 == 9_900_430 }.count == 9, "\(burst)")
             // Per username: another user from the same address is checked.
             #expect(Self.code(try await password("bob", "guess", from: "203.0.113.9")) == 50126)
-            // One address spraying one password over many usernames is held by the client throttle
+            // One address spraying one password over many usernames is held per source address
             // (5 here; 4 guesses from it so far), whatever the username.
             var spray: [Int?] = []
             for index in 0..<4 { spray.append(Self.code(try await password("user\(index)", "Summer2026!", from: "203.0.113.9"))) }
-            #expect(spray == [50126, 9_900_429, 9_900_429, 9_900_429], "\(spray)")
+            #expect(spray == [50126, 9_900_430, 9_900_430, 9_900_430], "\(spray)")
             // Two more guesses from elsewhere reach the account's lock (five checks)...
             for index in 0..<2 { _ = try await password("alice", "more \(index)", from: "192.0.2.44") }
             #expect(Self.code(try await password("alice", Harness.password, from: "192.0.2.45")) == 50053)
@@ -231,6 +232,27 @@ import Testing
             await harness.gatehouse.signIns.flush()
             let rows = try await harness.store.signIns(SignInQuery(tenant: "contoso", clientID: "svc", limit: 10))
             #expect(rows.map(\.clientIP) == ["203.0.113.77"])
+        }
+    }
+
+    /// One address guessing passwords over many usernames on the sign-in page is held per source
+    /// address before bcrypt; a browser that signed in as its user before goes on from there.
+    @Test func sprayingPasswordsOverManyUsernamesIsHeldPerSourceAndTheUsersOwnBrowserGoesOn() async throws {
+        let harness = try await Self.harness(time: ManualTime())
+        try await harness.withClient { client in
+            // In-process requests all come from "unknown": Alice's own browser signs in first.
+            let own = Browser(client)
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: Harness.password) == "ok")
+            var outcomes: [String] = []
+            for index in 0..<8 {
+                outcomes.append(
+                    try await SmartLockoutTests.attempt(harness, Browser(client), user: "name\(index)", password: "Summer2026!"))
+            }
+            #expect(outcomes.filter { $0 == "50126" }.count == 5 && outcomes.filter { $0 == "other 429" }.count == 3, "\(outcomes)")
+            // A new browser is refused unchecked, even with Alice's right password...
+            #expect(try await SmartLockoutTests.attempt(harness, Browser(client), password: Harness.password) == "other 429")
+            // ...Alice's own browser is not held by the per-source limit.
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: Harness.password) == "ok")
         }
     }
 }

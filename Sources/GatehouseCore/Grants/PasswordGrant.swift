@@ -12,9 +12,9 @@ public struct PasswordGrant: GrantHandler {
     /// The sign-in throttle: a password checked here counts under source address, tenant and
     /// username, as on the sign-in page (`Guess.password`), before the check runs.
     public let gate: ThrottleGate?
-    /// The client throttle: the same guess also counts under source address, tenant and client,
-    /// whatever the username, so that one address cannot spray a common password over every
-    /// account (each account would see fewer guesses than its own limit and the lockout).
+    /// The per-source password throttle: the same guess also counts under source address and
+    /// tenant, whatever the username, so that one address cannot spray a common password over
+    /// every account (each account would see fewer guesses than its own limit and the lockout).
     public let sprayGate: ThrottleGate?
 
     public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil, sprayGate: ThrottleGate? = nil) {
@@ -34,7 +34,7 @@ public struct PasswordGrant: GrantHandler {
         let admission = try gate?.admit("\(source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))", now: now)
         let spray: Admission?
         do {
-            spray = try sprayGate?.admit("\(source)|\(request.tenant.name.value)|\(request.client.client.id.value)|password", now: now)
+            spray = try sprayGate?.admit("\(source)|\(request.tenant.name.value)", now: now)
         } catch {
             admission?.settle(failed: false)
             throw error

@@ -84,17 +84,31 @@ struct SignInFormRoutes: Sendable {
         let result: Result<User, CatalogueError>
         // Counted per source address and username before the password is checked; over the
         // limit the page answers 429 without checking it.
+        let source = env.throttles.source(request, context: context)
         let admission = try env.throttles.signIn.admit(
-            "\(env.throttles.source(request, context: context))|\(PasswordSignIn.attemptKey(tenant: tenant, username: exchange.username))",
-            now: env.time.now())
+            "\(source)|\(PasswordSignIn.attemptKey(tenant: tenant, username: exchange.username))", now: env.time.now())
+        // Across usernames, per source address: not for a browser that signed in as this user before.
+        let device = env.familiarDevice(request, tenant: tenant.value)
+        var familiar = false
+        if let device, let username = try? Username(exchange.username) {
+            familiar = try await env.users.user(tenant: tenant, username: username)?.id == device.userID
+        }
+        let spray: Admission?
+        do {
+            spray = familiar ? nil : try env.throttles.passwordSource.admit("\(source)|\(tenant.value)", now: env.time.now())
+        } catch {
+            admission?.settle(failed: false)
+            throw error
+        }
         do {
             result = .success(
                 try await env.passwords.verify(
-                    tenant: tenant, username: exchange.username, password: checked.form["password"] ?? "",
-                    device: env.familiarDevice(request, tenant: tenant.value)))
+                    tenant: tenant, username: exchange.username, password: checked.form["password"] ?? "", device: device))
             admission?.settle(failed: false)
+            spray?.settle(failed: false)
         } catch let error as CatalogueError {
             admission?.settle(failed: Guess.isGuess(error, of: Guess.password))
+            spray?.settle(failed: Guess.isGuess(error, of: Guess.password))
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil,
                 failure: error)
@@ -102,6 +116,7 @@ struct SignInFormRoutes: Sendable {
         } catch {
             // A database that went away is nobody's guess.
             admission?.settle(failed: false)
+            spray?.settle(failed: false)
             throw error
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result), exchange)
