@@ -50,7 +50,9 @@ struct TTLCacheTests {
         store.set(.success("two"))
         #expect(try await cache.value(for: "a", load: store.load) == "one")
         #expect(store.loads == 1)
+        #expect(cache.fresh("a") == .some("one") && cache.fresh("b") == nil)
         clock.advance(0.2)
+        #expect(cache.fresh("a") == nil, "an expired entry is not fresh: the caller goes through value(for:load:)")
         // The request that finds the entry expired gets the entry too; the reload runs behind it.
         #expect(try await cache.value(for: "a", load: store.load) == "one")
         try await eventually { store.loads == 2 }

@@ -57,7 +57,8 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
-        try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in
+        if case .some(let record) = cache.fresh(Key(tenant: tenant, id: id)) { return record }
+        return try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in
             guard let client = try await store.client(tenant: tenant, id: id) else { return nil }
             return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
         }

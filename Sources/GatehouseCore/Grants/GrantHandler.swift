@@ -2,17 +2,15 @@ import Foundation
 
 /// What a grant handler gets: the tenant, the authenticated client and the form.
 /// Where a request came from, as far as the server can tell: the source address the throttles
-/// count it under (the peer, or the client behind a trusted proxy) and its `User-Agent`.
+/// count it under (the peer, or the client behind a trusted proxy).
 public struct RequestOrigin: Sendable, Equatable {
     public let source: String
-    public let userAgent: String?
 
-    public init(source: String, userAgent: String?) {
+    public init(source: String) {
         self.source = source
-        self.userAgent = userAgent
     }
 
-    public static let unknown = RequestOrigin(source: "unknown", userAgent: nil)
+    public static let unknown = RequestOrigin(source: "unknown")
 }
 
 public struct TokenRequest: Sendable {

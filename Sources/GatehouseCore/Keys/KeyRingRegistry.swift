@@ -15,6 +15,7 @@ public final class KeyRingRegistry: KeyRingProvider, NodeCache {
     }
 
     public func keyRing(for tenant: TenantName) async throws -> KeyRing {
+        if case .some(.some(let ring)) = rings.fresh(tenant) { return ring }
         guard
             let ring = try await rings.value(
                 for: tenant, load: { [store] in try await KeyRing(tenant: tenant, records: try await store.keys(tenant: tenant)) })
@@ -51,6 +52,7 @@ public final class TenantDirectory: NodeCache {
     /// The tenant for a path segment, by name (a domain name is a valid name) or by GUID:
     /// 900023 if malformed, 90002 if unknown.
     public func resolve(_ raw: String) async throws -> Tenant {
+        if case .some(.some(let tenant)) = cache.fresh(raw) { return tenant }
         let tenant = try await cache.value(for: raw) { [store] in
             if raw.utf8.count == 36, let id = UUID(uuidString: raw), let byID = try await store.tenant(id: id) { return byID }
             return try await store.tenant(named: try TenantName(raw))

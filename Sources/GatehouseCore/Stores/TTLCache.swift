@@ -82,6 +82,17 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         self.reloadFailed = reloadFailed
     }
 
+    /// The value of a fresh entry for `key` (`.some(nil)` for a cached "none"), or nil when there
+    /// is no fresh entry: the hot path's check, which needs no `load` closure (an escaping closure
+    /// is an allocation per call).
+    public func fresh(_ key: Key) -> Value?? {
+        let now = time.now()
+        return state.withLock { state -> Value?? in
+            guard ttl > 0, let cached = state.entries[key], now < cached.freshUntil, now >= cached.loadedAt else { return nil }
+            return .some(cached.value)
+        }
+    }
+
     /// The cached value for `key`, or, when there is none, the one `load` returns (then cached).
     /// An expired entry is answered and `load` runs in the background.
     public func value(for key: Key, load: @escaping @Sendable () async throws -> Value?) async throws -> Value? {

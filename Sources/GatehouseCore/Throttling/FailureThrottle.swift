@@ -181,15 +181,17 @@ public enum Guess {
 /// every client, also one that authenticates with an assertion alone, has a key of its own.
 public struct ClientCredentialGate: Sendable {
     public let gate: ThrottleGate
-    /// `source|tenant`.
-    public let prefix: String
+    let source: String
+    let tenant: TenantName
 
     public init(gate: ThrottleGate, source: String, tenant: TenantName) {
         self.gate = gate
-        self.prefix = "\(source)|\(tenant.value)"
+        self.source = source
+        self.tenant = tenant
     }
 
-    public func key(_ client: ClientID) -> String { "\(prefix)|\(client.value)" }
+    /// `source|tenant|client`.
+    public func key(_ client: ClientID) -> String { "\(source)|\(tenant.value)|\(client.value)" }
 }
 
 /// An attempt admitted by a gate; `settle` once its outcome is known: a failure stays counted.
@@ -231,8 +233,10 @@ public struct SourceAddress: Sendable {
 
     /// `::ffff:a.b.c.d` (any letter case) as `a.b.c.d`; anything else as it is.
     public static func normalised(_ address: String) -> String {
+        // The common case (an IPv4 address, or IPv6 not starting with "::") costs one byte's look.
+        guard address.utf8.first == UInt8(ascii: ":") else { return address }
         let prefix = "::ffff:"
-        guard address.count > prefix.count, address.lowercased().hasPrefix(prefix) else { return address }
+        guard address.utf8.count > prefix.utf8.count, address.lowercased().hasPrefix(prefix) else { return address }
         let rest = address.dropFirst(prefix.count)
         guard rest.contains("."), !rest.contains(":") else { return address }
         return String(rest)

@@ -23,7 +23,8 @@ public final class UserDirectory: NodeCache {
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {
-        try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in try await store.user(tenant: tenant, id: id) }
+        if case .some(let user) = cache.fresh(Key(tenant: tenant, id: id)) { return user }
+        return try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in try await store.user(tenant: tenant, id: id) }
     }
 
     /// Forgets every cached user (a user changed somewhere).

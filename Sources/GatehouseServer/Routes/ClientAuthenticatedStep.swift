@@ -27,6 +27,8 @@ struct ClientAuthenticatedStep: Sendable {
         let tenant: Tenant
         let form: FormParameters
         let client: AuthenticatedClient
+        /// The source address the throttles count the request under (`Throttles.source`), worked out once.
+        let source: String
     }
 
     /// Runs the step in the dialect of `context`; once the form is read, an error is rendered in
@@ -53,12 +55,13 @@ struct ClientAuthenticatedStep: Sendable {
             tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
         }
         guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+        let source = throttles.source(request, context: context)
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,
             acceptedAudiences: configuration.assertionAudiences(tenant, segment: segment, endpoint: endpoint),
             grantType: grant.map(GrantType.init(rawValue:)),
-            gate: ClientCredentialGate(gate: throttles.client, source: throttles.source(request, context: context), tenant: tenant.name))
+            gate: ClientCredentialGate(gate: throttles.client, source: source, tenant: tenant.name))
         progress.clientID = client.client.id.value
-        return Authenticated(tenant: tenant, form: form, client: client)
+        return Authenticated(tenant: tenant, form: form, client: client, source: source)
     }
 }

@@ -89,9 +89,7 @@ struct TokenRoute: Sendable {
                 TokenRequest(
                     tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
                     tenantIssuers: configuration.issuers(tenant),
-                    origin: RequestOrigin(
-                        source: front.throttles.source(request, context: context),
-                        userAgent: request.headers[.userAgent].map { String($0.prefix(512)) })))
+                    origin: RequestOrigin(source: authenticated.source)))
         }
         progress.scopes = outcome.scope.description
         progress.note = outcome.note
