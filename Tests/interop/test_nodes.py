@@ -250,10 +250,10 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
         subprocess.run(["bash", script, "stop", cluster], capture_output=True)
 
 
-def sign_in_for_refresh_token(node, client, username):
+def sign_in_for_code(node, client, username, redirect="http://127.0.0.1:1/cb"):
+    """Signs `username` in through the pages (password, consent); the code and its PKCE verifier."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirect = "http://127.0.0.1:1/cb"
     query = urllib.parse.urlencode(dict(response_type="code", client_id=client["client_id"], redirect_uri=redirect,
                                         scope="openid offline_access", state="s", code_challenge=challenge, code_challenge_method="S256"))
     browser = requests.Session()
@@ -264,7 +264,12 @@ def sign_in_for_refresh_token(node, client, username):
         reply = browser.post(action(reply.text, "oauth2/consent"), data=dict(form_fields(reply.text), decision="allow"),
                              allow_redirects=False)
     assert reply.status_code == 303, reply.text
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(reply.headers["Location"]).query)["code"][0]
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(reply.headers["Location"]).query)["code"][0], verifier
+
+
+def sign_in_for_refresh_token(node, client, username):
+    redirect = "http://127.0.0.1:1/cb"
+    code, verifier = sign_in_for_code(node, client, username, redirect)
     token = requests.post(f"{node.base}/default/oauth2/token", auth=(client["client_id"], client["client_secret"]), data=dict(
         grant_type="authorization_code", code=code, redirect_uri=redirect, code_verifier=verifier))
     assert token.status_code == 200, token.text

@@ -3,17 +3,15 @@ secrets from one address is held to the limit and answered 429 with Retry-After;
 from another address, and every success, is unaffected; X-Forwarded-For from an untrusted peer is
 ignored."""
 import base64
-import hashlib
 import http.client
 import json
-import secrets
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from test_nodes import action
-from test_signin import PASSWORD, form_fields
+from test_nodes import sign_in_for_code
+from test_signin import PASSWORD
 
 
 def test_burst_of_bad_secrets_is_throttled_per_address(unstarted_server, monkeypatch):
@@ -58,23 +56,6 @@ def post_from(address, url, data, auth=None):
         return response.status, json.loads(response.read() or b"{}")
     finally:
         connection.close()
-
-
-def sign_in_for_code(server, client, username, redirect):
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode(dict(response_type="code", client_id=client["client_id"], redirect_uri=redirect,
-                                        scope="openid offline_access", state="s", code_challenge=challenge, code_challenge_method="S256"))
-    browser = requests.Session()
-    page = browser.get(f"{server.base}/default/oauth2/authorize?{query}")
-    reply = browser.post(action(page.text, "oauth2/login"), data=dict(form_fields(page.text), username=username, password=PASSWORD),
-                         allow_redirects=False)
-    if reply.status_code == 200:
-        reply = browser.post(action(reply.text, "oauth2/consent"), data=dict(form_fields(reply.text), decision="allow"),
-                             allow_redirects=False)
-    assert reply.status_code == 303, reply.text
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(reply.headers["Location"]).query)["code"][0]
-    return code, verifier
 
 
 def test_a_busy_apps_mistakes_never_throttle_it_and_a_stranger_elsewhere_cannot(unstarted_server, monkeypatch):
