@@ -29,31 +29,19 @@ public struct PasswordGrant: GrantHandler {
         let password = try request.form.require("password")
         let (scope, audience) = try DirectGrantIssuer.delegatedScope(request)
         let user: User
-        let now = passwords.time.now()
         let source = request.origin.source
-        let admission = try gate?.admit("\(source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))", now: now)
-        let spray: Admission?
+        let attempt = try CheckAdmission(
+            [
+                (gate, "\(source)|\(PasswordSignIn.attemptKey(tenant: request.tenant.name, username: username))"),
+                (sprayGate, "\(source)|\(request.tenant.name.value)"),
+            ], now: passwords.time.now())
         do {
-            spray = try sprayGate?.admit("\(source)|\(request.tenant.name.value)", now: now)
-        } catch {
-            admission?.settle(failed: false)
-            throw error
-        }
-        do {
-            user = try await passwords.verify(tenant: request.tenant.name, username: username, password: password)
-            admission?.settle(failed: false)
-            spray?.settle(failed: false)
+            user = try await attempt.check(guesses: Guess.password) {
+                try await passwords.verify(tenant: request.tenant.name, username: username, password: password)
+            }
         } catch let error as CatalogueError {
-            let guessed = Guess.isGuess(error, of: Guess.password)
-            admission?.settle(failed: guessed)
-            spray?.settle(failed: guessed)
             let shown = PasswordSignIn.shownEntry(for: error.entry)
             throw CatalogueError(shown, error.parameters, detail: error.detail)
-        } catch {
-            // A database that went away is nobody's guess.
-            admission?.settle(failed: false)
-            spray?.settle(failed: false)
-            throw error
         }
         guard !user.requiresSecondFactor else {
             throw CatalogueError(

@@ -202,6 +202,39 @@ public struct Admission: Sendable {
     public func settle(failed: Bool) { throttle.settle(ticket, failed: failed) }
 }
 
+/// One credential check counted under several gates (a username's and the source address's),
+/// each admitted before the check runs: over any gate's limit nothing is checked and what was
+/// admitted is given back. `check` runs the check and settles every admission by its outcome:
+/// only a guess of `kind` stays counted (a database that went away is nobody's guess).
+public struct CheckAdmission: Sendable {
+    let admissions: [Admission]
+
+    public init(_ gates: [(gate: ThrottleGate?, key: String)], now: Date) throws(CatalogueError) {
+        var admitted: [Admission] = []
+        for (gate, key) in gates {
+            do {
+                if let admission = try gate?.admit(key, now: now) { admitted.append(admission) }
+            } catch {
+                for admission in admitted { admission.settle(failed: false) }
+                throw error
+            }
+        }
+        admissions = admitted
+    }
+
+    public func check<T>(guesses kind: Set<CatalogueEntry>, _ body: () async throws -> T) async throws -> T {
+        do {
+            let value = try await body()
+            for admission in admissions { admission.settle(failed: false) }
+            return value
+        } catch {
+            let guessed = Guess.isGuess(error, of: kind)
+            for admission in admissions { admission.settle(failed: guessed) }
+            throw error
+        }
+    }
+}
+
 /// The source address a request is counted under: the peer's, or, when the peer is a trusted
 /// proxy, the last address in `X-Forwarded-For` that is not itself a trusted proxy. An
 /// IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, how a dual-stack listener such as `--host ::`

@@ -85,39 +85,28 @@ struct SignInFormRoutes: Sendable {
         // Counted per source address and username before the password is checked; over the
         // limit the page answers 429 without checking it.
         let source = env.throttles.source(request, context: context)
-        let admission = try env.throttles.signIn.admit(
-            "\(source)|\(PasswordSignIn.attemptKey(tenant: tenant, username: exchange.username))", now: env.time.now())
         // Across usernames, per source address: not for a browser that signed in as this user before.
         let device = env.familiarDevice(request, tenant: tenant.value)
         var familiar = false
         if let device, let username = try? Username(exchange.username) {
             familiar = try await env.users.user(tenant: tenant, username: username)?.id == device.userID
         }
-        let spray: Admission?
-        do {
-            spray = familiar ? nil : try env.throttles.passwordSource.admit("\(source)|\(tenant.value)", now: env.time.now())
-        } catch {
-            admission?.settle(failed: false)
-            throw error
-        }
+        let attempt = try CheckAdmission(
+            [
+                (env.throttles.signIn, "\(source)|\(PasswordSignIn.attemptKey(tenant: tenant, username: exchange.username))"),
+                (familiar ? nil : env.throttles.passwordSource, "\(source)|\(tenant.value)"),
+            ], now: env.time.now())
         do {
             result = .success(
-                try await env.passwords.verify(
-                    tenant: tenant, username: exchange.username, password: checked.form["password"] ?? "", device: device))
-            admission?.settle(failed: false)
-            spray?.settle(failed: false)
+                try await attempt.check(guesses: Guess.password) {
+                    try await env.passwords.verify(
+                        tenant: tenant, username: exchange.username, password: checked.form["password"] ?? "", device: device)
+                })
         } catch let error as CatalogueError {
-            admission?.settle(failed: Guess.isGuess(error, of: Guess.password))
-            spray?.settle(failed: Guess.isGuess(error, of: Guess.password))
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in", scopes: nil,
                 failure: error)
             result = .failure(error)
-        } catch {
-            // A database that went away is nobody's guess.
-            admission?.settle(failed: false)
-            spray?.settle(failed: false)
-            throw error
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result), exchange)
     }
@@ -130,23 +119,21 @@ struct SignInFormRoutes: Sendable {
             throw CatalogueError(Catalogue.interactionExpired, detail: "no password step before the second factor")
         }
         let result: Result<User, CatalogueError>
-        let admission = try env.throttles.signIn.admit(
-            "\(env.throttles.source(request, context: context))|\(tenant.value)|totp:\(user.id)", now: env.time.now())
+        let attempt = try CheckAdmission(
+            [(env.throttles.signIn, "\(env.throttles.source(request, context: context))|\(tenant.value)|totp:\(user.id)")],
+            now: env.time.now())
         do {
-            try await env.passwords.verifyTOTP(
-                checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
-                box: env.box, generator: env.totp, replay: env.replay, device: env.familiarDevice(request, tenant: tenant.value))
+            try await attempt.check(guesses: Guess.secondFactor) {
+                try await env.passwords.verifyTOTP(
+                    checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
+                    box: env.box, generator: env.totp, replay: env.replay, device: env.familiarDevice(request, tenant: tenant.value))
+            }
             result = .success(user)
-            admission?.settle(failed: false)
         } catch let error as CatalogueError {
-            admission?.settle(failed: Guess.isGuess(error, of: Guess.secondFactor))
             env.record(
                 request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_totp", scopes: nil,
                 failure: error)
             result = .failure(error)
-        } catch {
-            admission?.settle(failed: false)
-            throw error
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterSecondFactor(result, userID: user.id), exchange)
     }
