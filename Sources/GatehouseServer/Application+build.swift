@@ -55,7 +55,8 @@ public struct Gatehouse: Sendable {
         self.signIns = SignInLogWriter(
             store: store, capacity: configuration.signInBufferCapacity, interval: configuration.signInFlushInterval, logger: logger,
             mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry,
-            source: SourceAddress(trustedProxies: configuration.throttling.trustedProxies))
+            source: SourceAddress(trustedProxies: configuration.throttling.trustedProxies),
+            cachedTenant: { segment in tenants.cached(segment)?.name.value })
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
@@ -111,8 +112,9 @@ public struct Gatehouse: Sendable {
             middleware: TraceMiddleware(
                 renderer: renderer, strictTransportSecurity: configuration.strictTransportSecurity, telemetry: telemetry,
                 tracing: configuration.tracing, requestLog: configuration.tracing ? nil : configuration.requestLog))
-        HealthRoutes(store: store, keyRings: keyRings).register(on: router)
-        if configuration.metricsPort == nil && telemetry.enabled { metricsRoute.register(on: router) }
+        let management = ManagementAccess(token: configuration.metricsToken)
+        HealthRoutes(store: store, keyRings: keyRings).register(on: router, access: management)
+        if management.token != nil && telemetry.enabled { metricsRoute.register(on: router, access: management) }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
@@ -156,11 +158,15 @@ public struct Gatehouse: Sendable {
 
     var metricsRoute: MetricsRoute { MetricsRoute(telemetry: telemetry, store: store, keyRings: keyRings, time: time) }
 
-    /// `/metrics` alone, for a port of its own.
+    /// The management port's routes (`--metrics-port`): `/metrics` (when metrics are on) and the
+    /// health endpoints, readiness in detail.
     public func buildMetricsRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        let route = metricsRoute
-        router.get("/metrics") { _, _ in await route.exposition() }
+        if telemetry.enabled {
+            let route = metricsRoute
+            router.get("/metrics") { _, _ in await route.exposition() }
+        }
+        HealthRoutes(store: store, keyRings: keyRings).register(management: router)
         return router
     }
 
@@ -187,7 +193,7 @@ public struct Gatehouse: Sendable {
         -> some ApplicationProtocol
     {
         var extraServices = extraServices
-        if let metricsPort = configuration.metricsPort, telemetry.enabled {
+        if let metricsPort = configuration.metricsPort {
             extraServices.append(
                 Application(
                     router: buildMetricsRouter(),

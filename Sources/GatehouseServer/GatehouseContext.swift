@@ -56,6 +56,7 @@ public struct RenderContext: Sendable {
 /// Filled in as a request goes through its route, read once when it is answered.
 public final class RequestNotes: Sendable {
     public struct Fields: Sendable {
+        /// The tenant the request resolved to (its name), else `RecordedValue.unknownTenant`.
         public var tenant: String?
         public var clientID: String?
         /// The catalogue number of the error the response carries.
@@ -68,6 +69,25 @@ public final class RequestNotes: Sendable {
 
     private let fields = Mutex(Fields())
 
+    /// The name of the tenant the route resolved the request's segment to (set where a segment
+    /// resolves in a way the tenant cache does not remember under the segment: `common`,
+    /// `organizations`).
+    private let resolved = Mutex<String?>(nil)
+
     public func update(_ change: (inout Fields) -> Void) { fields.withLock { change(&$0) } }
     public var current: Fields { fields.withLock { $0 } }
+
+    public func resolvedTenant(_ tenant: Tenant) { resolved.withLock { $0 = tenant.name.value } }
+    public var resolvedTenant: String? { resolved.withLock { $0 } }
+}
+
+extension TenantDirectory {
+    /// The tenant for a request's path segment (`resolve(_:)`), noted on the request
+    /// (`RequestNotes.resolvedTenant`) so that its sign-in event, log line and metric labels name
+    /// the tenant, whatever spelling of it the request used.
+    func resolve(_ segment: String, for context: GatehouseContext) async throws -> Tenant {
+        let tenant = try await resolve(segment)
+        context.notes.resolvedTenant(tenant)
+        return tenant
+    }
 }

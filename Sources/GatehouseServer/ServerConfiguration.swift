@@ -34,8 +34,12 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: String = "info"
     /// Failure throttles per source address (429 with `Retry-After`).
     public var throttling = ThrottleSettings()
-    /// `/metrics` only on this port (same host) instead of the main one.
+    /// The management port (same host): `/metrics` and readiness in detail. Without it, neither
+    /// is served on the main port except to the bearer of `metricsToken`.
     public var metricsPort: Int?
+    /// A token that opens `/metrics` and readiness in detail on the main port (`Authorization:
+    /// Bearer …`); nil: closed there.
+    public var metricsToken: String?
     /// Whether requests become spans of the bootstrapped tracer (set when OTLP export is configured).
     public var tracing = false
     /// Where request lines go directly (`RequestLog`); nil: through the request's logger.

@@ -43,7 +43,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("metrics-port"),
-        help: "Serve /metrics only on this port, on the same address (env GATEHOUSE_METRICS_PORT; default: on the main port).")
+        help: ArgumentHelp(
+            "The management port, on the same address: /metrics and readiness in detail (env GATEHOUSE_METRICS_PORT; "
+                + "default: none; the main port serves neither, except to the bearer of GATEHOUSE_METRICS_TOKEN)."))
     var metricsPort: Int?
 
     @Option(

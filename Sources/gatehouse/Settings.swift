@@ -61,6 +61,7 @@ struct Settings {
     var logLevel: String { reader.string(forKey: "gatehouse.log_level", default: "info") }
     var logFormat: String { reader.string(forKey: "gatehouse.log_format", default: "text") }
     var metricsPort: Int? { reader.int(forKey: "gatehouse.metrics_port") }
+    var metricsToken: String? { reader.string(forKey: "gatehouse.metrics_token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 } }
     var metricsEnabled: Bool { reader.string(forKey: "gatehouse.metrics", default: "on") != "off" }
     var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
@@ -111,6 +112,7 @@ struct Settings {
         configuration.tls = tls
         configuration.logLevel = logLevel
         configuration.metricsPort = metricsPort
+        configuration.metricsToken = metricsToken
         configuration.throttling = throttling
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400

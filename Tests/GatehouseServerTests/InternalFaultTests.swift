@@ -187,20 +187,24 @@ final class FailingClientStore: GatehouseStore {
     }
 
     /// `/health/live` answers whatever the database does; `/health/ready` turns 503 with the reason
-    /// when the database goes away and 200 when it returns, never cached.
+    /// when the database goes away and 200 when it returns, never cached (the reason only for the
+    /// management token's bearer).
     @Test func readinessFollowsTheDatabase() async throws {
         let store = FailingClientStore(clientsFail: false)
-        let harness = try await Harness.make(store: store)
+        let harness = try await Harness.make(store: store) { $0.metricsToken = "readiness-token" }
+        let bearer: HTTPFields = [.authorization: "Bearer readiness-token"]
         try await harness.withClient { client in
-            let ready = try await client.execute(uri: "/health/ready", method: .get)
+            let ready = try await client.execute(uri: "/health/ready", method: .get, headers: bearer)
             #expect(ready.status == .ok && ready.headers[.cacheControl] == "no-store")
             #expect(json(ready)["status"] as? String == "ready")
             let checks = json(ready)["checks"] as? [String: String] ?? [:]
             #expect(checks["database"] == "ok" && checks["keys"]?.hasPrefix("ok (") == true, "\(checks)")
             store.down.withLock { $0 = true }
-            let away = try await client.execute(uri: "/health/ready", method: .get)
+            let away = try await client.execute(uri: "/health/ready", method: .get, headers: bearer)
             #expect(away.status == .serviceUnavailable && json(away)["status"] as? String == "unavailable")
             #expect((json(away)["checks"] as? [String: String])?["database"]?.hasPrefix("unreachable") == true)
+            let bare = try await client.execute(uri: "/health/ready", method: .get)
+            #expect(bare.status == .serviceUnavailable && json(bare)["checks"] == nil)
             #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
             store.down.withLock { $0 = false }

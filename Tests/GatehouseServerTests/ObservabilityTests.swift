@@ -10,15 +10,18 @@ import Testing
 
 /// `/metrics` through the real router, the bounds on label values, and the JSON log line format.
 @Suite struct ObservabilityTests {
+    static let managementToken = "management-token-for-the-tests"
+
     static func exposition(_ client: any TestClientProtocol) async throws -> String {
-        let response = try await client.execute(uri: "/metrics", method: .get)
+        let response = try await client.execute(
+            uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(managementToken)"])
         #expect(response.status == .ok)
         #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
         return String(buffer: response.body)
     }
 
     @Test func metricsCountOutcomesWithBoundedLabels() async throws {
-        let harness = try await Harness.make()
+        let harness = try await Harness.make { $0.metricsToken = Self.managementToken }
         try await harness.withClient { client in
             let good = [("grant_type", "client_credentials")]
             _ = try await harness.token(client, good, headers: [.authorization: basic("svc", harness.secret("svc"))])
@@ -40,7 +43,7 @@ import Testing
                 ))
             #expect(text.contains(#"grant_type="other""#))
             #expect(!text.contains("urn:made-up"))
-            #expect(text.contains(#"tenant="unknown""#) && !text.contains("tenant-"))
+            #expect(text.contains(#"tenant="(unknown)""#) && !text.contains("tenant-"))
             #expect(text.contains(#"method="other""#) && !text.contains("BREW"))
             #expect(text.contains(#"gatehouse_http_requests_total{route="/{tenant}/oauth2/token",method="POST",status="200"} 1"#))
             #expect(text.contains(#"gatehouse_signing_key_age_seconds{tenant="contoso"}"#))
@@ -54,13 +57,71 @@ import Testing
         }
     }
 
+    /// Second probe, finding 5: `/metrics` names every tenant and what fails in it, and readiness
+    /// named the tenants without a key. The main port serves neither to anyone but the bearer of
+    /// the management token (and `/metrics` not at all without one); the management port serves
+    /// both; readiness on the main port is a bare status.
+    @Test func metricsAndDetailedReadinessAreOffThePublicPort() async throws {
+        let closed = try await Harness.make()
+        try await closed.withClient { client in
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .notFound && !String(buffer: metrics.body).contains("gatehouse_"))
+            let ready = try await client.execute(uri: "/health/ready", method: .get)
+            #expect(ready.status == .ok && json(ready)["status"] as? String == "ready" && json(ready)["checks"] == nil)
+            #expect(!String(buffer: ready.body).contains("contoso") && !String(buffer: ready.body).contains("tenants"))
+        }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        try await Application(router: closed.gatehouse.buildMetricsRouter(), logger: logger).test(.router) { client in
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok && String(buffer: metrics.body).contains(#"gatehouse_signing_key_age_seconds{tenant="contoso"}"#))
+            let ready = try await client.execute(uri: "/health/ready", method: .get)
+            #expect((json(ready)["checks"] as? [String: String])?["keys"] == "ok (1 tenants)")
+            #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok)
+        }
+        let tokened = try await Harness.make { $0.metricsToken = Self.managementToken }
+        try await tokened.withClient { client in
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .unauthorized)
+            let wrong = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer not-the-token"])
+            #expect(wrong.status == .unauthorized && !String(buffer: wrong.body).contains("gatehouse_"))
+            _ = try await Self.exposition(client)
+            let ready = try await client.execute(
+                uri: "/health/ready", method: .get, headers: [.authorization: "Bearer \(Self.managementToken)"])
+            #expect((json(ready)["checks"] as? [String: String])?["database"] == "ok")
+        }
+    }
+
+    /// Second probe, finding 5: 1,000 requests to made-up tenant names filled the tenant labels,
+    /// after which a real tenant's failures counted as `other`, which a tenant named `other` would
+    /// also be. Only resolved tenants take a label; the overflow label cannot be a tenant's name.
+    @Test func madeUpTenantsLeaveTheRealTenantsSeriesIntact() async throws {
+        let harness = try await Harness.make { $0.metricsToken = Self.managementToken }
+        try await harness.withClient { client in
+            for index in 0..<1_050 {
+                _ = try await client.execute(uri: "/made-up-\(index)/oauth2/token", method: .get)
+            }
+            _ = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "not-the-secret")])
+            let text = try await Self.exposition(client)
+            #expect(
+                text.contains(
+                    #"gatehouse_token_requests_total{tenant="contoso",grant_type="client_credentials",result="failure",code="7000215"} 1"#
+                ))
+            #expect(
+                text.contains(#"gatehouse_token_requests_total{tenant="(unknown)",grant_type="none",result="failure",code="900561"} 1050"#))
+            #expect(!text.contains("made-up") && !text.contains(#"tenant="other""#) && !text.contains(#"tenant="(other)""#))
+        }
+    }
+
     @Test func tenantLabelsStopAtTheirLimit() {
         let telemetry = Telemetry()
         for index in 0..<1_050 { telemetry.outcome(.step, tenant: "t\(index)", step: "authorize", code: nil) }
+        // A tenant named `other` keeps its own series.
+        telemetry.outcome(.step, tenant: "other", step: "authorize", code: nil)
         let text = String(decoding: telemetry.exposition(), as: UTF8.self)
         let series = text.split(separator: "\n").filter { $0.hasPrefix("gatehouse_signin_steps_total{") }
         #expect(series.count == 1_001)
-        #expect(text.contains(#"gatehouse_signin_steps_total{tenant="other",step="authorize",result="success",code="0"} 50"#))
+        #expect(text.contains(#"gatehouse_signin_steps_total{tenant="(other)",step="authorize",result="success",code="0"} 51"#))
     }
 
     @Test func jsonLinesEscapeEveryControlCharacter() throws {

@@ -30,6 +30,11 @@ os.environ.setdefault("GATEHOUSE_PASSWORD_HASH_COST", "6")
 # (test_throttling.py sets its own).
 for name in ("CLIENT", "SIGNIN", "USER_CODE"):
     os.environ.setdefault(f"GATEHOUSE_THROTTLE_{name}_FAILURES", "100000")
+# Opens /metrics and readiness in detail on the main port to `MANAGEMENT` (a Bearer header);
+# without it the main port serves neither.
+MANAGEMENT_TOKEN = "interop-management-token"
+os.environ.setdefault("GATEHOUSE_METRICS_TOKEN", MANAGEMENT_TOKEN)
+MANAGEMENT = {"Authorization": f"Bearer {MANAGEMENT_TOKEN}"}
 
 
 SECRETS = set()
@@ -144,10 +149,12 @@ class Server:
         note_json(data)
         return data
 
-    def start(self, *extra):
+    def start(self, *extra, without=()):
         env = dict(
             os.environ, GATEHOUSE_HTTP_PORT=str(self.port), GATEHOUSE_LOG_LEVEL=os.environ.get("GATEHOUSE_TEST_LOG_LEVEL", "info"),
             GATEHOUSE_LOG_FORMAT=os.environ.get("GATEHOUSE_TEST_LOG_FORMAT", "json"))
+        for name in without:
+            env.pop(name, None)
         self.process = subprocess.Popen([BIN, "serve", "--database", self.database, *extra], env=env, stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -214,7 +214,7 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
             assert requests.post(f"{node.base}/default/oauth2/token", auth=web_auth,
                                  data=dict(grant_type="refresh_token", refresh_token="unknown")).status_code == 400
 
-        ready = requests.get(f"{nodes[0].base}/health/ready", timeout=30)
+        ready = requests.get(f"{nodes[0].base}/health/ready", headers=conftest.MANAGEMENT, timeout=30)
         assert ready.status_code == 200 and ready.json()["checks"]["migrations"].startswith("ok"), ready.text
         subprocess.run(["bash", script, "halt", cluster], check=True, capture_output=True)
         away = requests.get(f"{nodes[0].base}/health/ready", timeout=30)

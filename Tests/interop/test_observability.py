@@ -39,7 +39,8 @@ def test_metrics_pass_promtool_and_count_outcomes(fresh_server):
     assert bad.status_code == 401
     unknown = requests.post(f"{fresh_server.base}/no-such-tenant-{os.getpid()}/oauth2/token", data={"grant_type": "x"}, timeout=10)
     assert unknown.status_code == 400
-    response = requests.get(f"{fresh_server.base}/metrics", timeout=10)
+    assert requests.get(f"{fresh_server.base}/metrics", timeout=10).status_code == 401
+    response = requests.get(f"{fresh_server.base}/metrics", headers=conftest.MANAGEMENT, timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     text = response.text
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
@@ -53,7 +54,7 @@ def test_metrics_pass_promtool_and_count_outcomes(fresh_server):
     failure = metric_lines(text, "gatehouse_token_requests_total")
     assert any('result="failure"' in line and 'code="7000215"' in line and line.endswith(" 1") for line in failure), failure
     # A tenant that does not exist is not a label value.
-    assert "no-such-tenant" not in text and any('tenant="unknown"' in line for line in failure)
+    assert "no-such-tenant" not in text and any('tenant="(unknown)"' in line for line in failure)
     assert 'gatehouse_http_requests_total{route="/{tenant}/oauth2/token",method="POST",status="200"} 3' in text
     assert metric_lines(text, "gatehouse_signing_key_age_seconds")
     assert any(line.startswith('gatehouse_db_connections_in_use{backend="sqlite"}') for line in text.splitlines())
@@ -64,13 +65,17 @@ def test_metrics_pass_promtool_and_count_outcomes(fresh_server):
 
 def test_prometheus_scrapes_a_separate_metrics_port(unstarted_server, tmp_path):
     metrics_port = conftest.free_port()
-    unstarted_server.start("--metrics-port", str(metrics_port))
+    unstarted_server.start("--metrics-port", str(metrics_port), without=["GATEHOUSE_METRICS_TOKEN"])
     client = unstarted_server.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
     for _ in range(5):
         assert token(unstarted_server, client).status_code == 200
-    # On its own port only.
+    # On its own port only; readiness in detail there, a bare status on the main port.
     assert requests.get(f"{unstarted_server.base}/metrics", timeout=10).status_code == 404
+    assert requests.get(f"{unstarted_server.base}/metrics", headers=conftest.MANAGEMENT, timeout=10).status_code == 404
     assert requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).status_code == 200
+    assert requests.get(f"{unstarted_server.base}/health/ready", timeout=10).json() == {"status": "ready"}
+    detailed = requests.get(f"http://127.0.0.1:{metrics_port}/health/ready", timeout=10).json()
+    assert detailed["status"] == "ready" and detailed["checks"]["database"] == "ok", detailed
 
     prometheus_port = conftest.free_port()
     config = tmp_path / "prometheus.yml"

@@ -12,8 +12,9 @@ public struct CatalogueError: Error, Sendable, CustomStringConvertible {
     public init(_ entry: CatalogueEntry, _ parameters: [String: String] = [:], detail: String? = nil, errorOverride: OAuthErrorValue? = nil)
     {
         self.entry = entry
-        self.parameters = parameters
-        self.detail = detail
+        // Parameters and detail often hold what a request sent: cut to bounded lengths (`RecordedValue`).
+        self.parameters = parameters.mapValues { RecordedValue.cut($0, to: RecordedValue.parameter) }
+        self.detail = RecordedValue.cut(detail, to: RecordedValue.detail)
         self.errorOverride = errorOverride
     }
 

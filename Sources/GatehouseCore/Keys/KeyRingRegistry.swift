@@ -61,6 +61,11 @@ public final class TenantDirectory: NodeCache {
         return tenant
     }
 
+    /// The tenant a path segment resolved to when it was last resolved on this node, without
+    /// asking the store (nil when it was not, or named no tenant): for recording a request that
+    /// failed before its route resolved the tenant.
+    public func cached(_ raw: String) -> Tenant? { cache.peek(raw) }
+
     /// `common` / `organizations`: the one tenant that has this client; 700016 if none, 50059
     /// if several (the request must name its tenant).
     public func resolveMultiTenant(_ alias: String, clientID: ClientID, grantType: String? = nil) async throws -> Tenant {

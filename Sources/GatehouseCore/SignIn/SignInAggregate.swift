@@ -133,7 +133,8 @@ public struct SignInAggregateQuery: Sendable, Hashable {
 /// Decides, event by event, what the sign-in log keeps whole and what it counts (pure; the
 /// writer holds one per node). Kept whole: every failure a person would look for, every
 /// interactive step, every success with a detail for the operator (a refresh retry), and the first
-/// event of each aggregate key in each minute. Counted: other successful client credentials,
+/// event of each aggregate key in each minute. Counted: failures that name no tenant or client
+/// that exists (`isAnonymous`, in every mode), other successful client credentials,
 /// refresh, on-behalf-of and introspection requests, and device
 /// polls answered `authorization_pending` or `slow_down`, in tenants whose mode is `aggregate`.
 /// The first event of a key is both kept whole and counted, so an aggregate's count is every
@@ -152,8 +153,36 @@ public struct SignInAggregator: Sendable {
 
     public init() {}
 
+    /// Whether an event is a failure that names no tenant or no client that exists: nobody's
+    /// request, which anyone can send with any identifiers. These are counted under one bounded
+    /// key per tenant, step and code (the client `RecordedValue.unknownClient`), in every mode, so
+    /// that a flood of made-up identifiers adds one whole row per kind and minute, not one per request.
+    public static func isAnonymous(_ event: SignInEvent) -> Bool {
+        guard event.result == .failure else { return false }
+        if event.tenant == RecordedValue.unknownTenant || event.errorCode == Catalogue.applicationNotFound.number { return true }
+        guard let clientID = event.clientID else {
+            // No client at an endpoint whose every request names one (a sign-in page's or a user
+            // code page's failure names none and is the user's, kept whole).
+            return event.grantType.map(stepsNamingAClient.contains) ?? true
+        }
+        return (try? ClientID(clientID)) == nil
+    }
+
+    /// The token endpoint's grant types (`other` for one Gatehouse does not know) and the other
+    /// endpoints where every request names its client.
+    static let stepsNamingAClient: Set<String> = Set(GrantType.known.map(\.rawValue)).union([
+        "other", "device_code", "authorize", "device_authorization", "introspection", "revocation",
+    ])
+
     /// The aggregate key of an event, or nil when the event is always kept whole.
     public static func key(of event: SignInEvent) -> SignInAggregate.Key? {
+        let arrived = TraceID.time(of: event.traceID) ?? event.time
+        let minute = Int((arrived.timeIntervalSince1970 / 60).rounded(.down))
+        if isAnonymous(event) {
+            return SignInAggregate.Key(
+                tenant: event.tenant, clientID: RecordedValue.unknownClient, step: event.grantType ?? "-", result: .failure,
+                errorCode: event.errorCode ?? 0, minute: minute)
+        }
         guard let step = event.grantType, let clientID = event.clientID else { return nil }
         switch event.result {
         case .success where aggregatedSuccessSteps.contains(step) && event.detail == nil:
@@ -163,15 +192,13 @@ public struct SignInAggregator: Sendable {
         default:
             return nil
         }
-        let arrived = TraceID.time(of: event.traceID) ?? event.time
         return SignInAggregate.Key(
-            tenant: event.tenant, clientID: clientID, step: step, result: event.result, errorCode: event.errorCode ?? 0,
-            minute: Int((arrived.timeIntervalSince1970 / 60).rounded(.down)))
+            tenant: event.tenant, clientID: clientID, step: step, result: event.result, errorCode: event.errorCode ?? 0, minute: minute)
     }
 
     /// Takes one event; returns it if it is to be kept whole (marked when it is also counted).
     public mutating func add(_ event: SignInEvent, mode: SignInLogMode) -> SignInEvent? {
-        guard mode == .aggregate, let key = Self.key(of: event) else { return event }
+        guard let key = Self.key(of: event), mode == .aggregate || Self.isAnonymous(event) else { return event }
         if key.minute > newestMinute {
             newestMinute = key.minute
             // Only recent minutes can still see a first event; forget older keys.

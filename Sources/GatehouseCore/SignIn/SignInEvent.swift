@@ -28,19 +28,20 @@ public struct SignInEvent: Sendable, Hashable, Codable {
         errorCode: Int?, error: String?, detail: String?, traceID: String, correlationID: String,
         clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false
     ) {
+        // What came from a request is kept at bounded lengths (`RecordedValue`).
         self.time = time
-        self.tenant = tenant
-        self.clientID = clientID
-        self.grantType = grantType
-        self.scopes = scopes
+        self.tenant = RecordedValue.cut(tenant, to: RecordedValue.tenant)
+        self.clientID = RecordedValue.cut(clientID, to: RecordedValue.clientID)
+        self.grantType = RecordedValue.cut(grantType, to: RecordedValue.step)
+        self.scopes = RecordedValue.cut(scopes, to: RecordedValue.scope)
         self.result = result
         self.errorCode = errorCode
-        self.error = error
-        self.detail = detail
-        self.traceID = traceID
-        self.correlationID = correlationID
-        self.clientIP = clientIP
-        self.userAgent = userAgent
+        self.error = RecordedValue.cut(error, to: RecordedValue.step)
+        self.detail = RecordedValue.cut(detail, to: RecordedValue.detail)
+        self.traceID = RecordedValue.cut(traceID, to: RecordedValue.step)
+        self.correlationID = RecordedValue.cut(correlationID, to: RecordedValue.step * 2)
+        self.clientIP = RecordedValue.cut(clientIP, to: RecordedValue.address)
+        self.userAgent = RecordedValue.cut(userAgent, to: RecordedValue.userAgent)
         self.latencyMicros = latencyMicros
         self.countedInAggregate = countedInAggregate
     }

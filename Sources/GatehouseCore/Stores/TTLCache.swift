@@ -178,8 +178,8 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
         }
     }
 
-    /// The entry's value as it is now (nil when there is none), without loading: for tests.
-    func peek(_ key: Key) -> Value? {
+    /// The entry's value as it is now, fresh or not (nil when there is none), without loading.
+    public func peek(_ key: Key) -> Value? {
         state.withLock { $0.entries[key]?.value }
     }
 

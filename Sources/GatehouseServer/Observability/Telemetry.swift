@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Label values are bounded: route templates (never paths), a fixed set of methods, status codes,
 /// catalogue numbers, known grant types and steps, and at most `tenantLabelLimit` tenant names
-/// (after that, `other`); never a client ID, user or trace ID.
+/// (after that, `(other)`); never a client ID, user or trace ID.
 public final class Telemetry: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: any MetricsFactory
@@ -99,10 +99,11 @@ public final class Telemetry: Sendable {
         "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange", "device_code",
     ]
 
-    /// Counts one outcome: `code` is the catalogue number of a failure, nil on success.
-    public func outcome(_ kind: OutcomeKind, tenant: String, step: String?, code: Int?) {
+    /// Counts one outcome: `code` is the catalogue number of a failure, nil on success; `tenant`
+    /// is the name of the tenant the request resolved to, nil when it named none.
+    public func outcome(_ kind: OutcomeKind, tenant: String?, step: String?, code: Int?) {
         guard enabled else { return }
-        let tenantLabel = boundedTenant(tenant, code: code)
+        let tenantLabel = boundedTenant(tenant)
         let stepLabel: String
         switch kind {
         case .token: stepLabel = step.map { Self.grantTypes.contains($0) ? $0 : "other" } ?? "none"
@@ -124,18 +125,21 @@ public final class Telemetry: Sendable {
         counter.increment()
     }
 
-    /// A tenant segment as a label: `unknown` when the request named no tenant that exists, and
-    /// `other` once `tenantLabelLimit` names have been seen.
-    private func boundedTenant(_ tenant: String, code: Int?) -> String {
-        if code == Catalogue.tenantNotFound.number || code == Catalogue.invalidTenantIdentifier.number || tenant.isEmpty {
-            return "unknown"
-        }
-        let name = String(tenant.prefix(64))
+    /// The label of a request that named no tenant that exists; no tenant name has parentheses.
+    public static let unknownTenantLabel = "(unknown)"
+    /// The label of resolved tenants beyond `tenantLabelLimit`; no tenant name has parentheses.
+    public static let otherTenantsLabel = "(other)"
+
+    /// A resolved tenant's name as a label: `(unknown)` when the request named no tenant that
+    /// exists, and `(other)` once `tenantLabelLimit` names have been seen. Only resolved tenants
+    /// take up a name, so made-up segments cannot push real tenants into `(other)`.
+    private func boundedTenant(_ tenant: String?) -> String {
+        guard let tenant, TenantName.isValid(tenant) else { return Self.unknownTenantLabel }
         return tenantNames.withLock { seen in
-            if seen.contains(name) { return name }
-            guard seen.count < Self.tenantLabelLimit else { return "other" }
-            seen.insert(name)
-            return name
+            if seen.contains(tenant) { return tenant }
+            guard seen.count < Self.tenantLabelLimit else { return Self.otherTenantsLabel }
+            seen.insert(tenant)
+            return tenant
         }
     }
 

@@ -41,7 +41,7 @@ struct ClientAuthenticatedStep: Sendable {
         grantType: (FormParameters) throws -> String? = { _ in nil }
     ) async throws -> Authenticated {
         let multiTenant = context.rendering.dialect.isMultiTenantAlias(segment)
-        var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(segment)
+        var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(segment, for: context)
         let form = try await FormBody.read(request, limit: configuration.maxBodySize)
         if let uiLocales = form["ui_locales"] {
             context.rendering.language = texts.language(for: request, formUILocales: uiLocales)
@@ -55,6 +55,7 @@ struct ClientAuthenticatedStep: Sendable {
             tenant = try await tenants.resolveMultiTenant(segment, clientID: try presented.clientIDForTenantDiscovery(), grantType: grant)
         }
         guard let tenant else { throw CatalogueError(Catalogue.missingTenantRealm) }
+        context.notes.resolvedTenant(tenant)
         let source = throttles.source(request, context: context)
         let client = try await authenticator.authenticate(
             presented, tenant: tenant.name,

@@ -6,19 +6,31 @@ import NIOCore
 /// `/health/live`: the process answers (`/health` stays, as live, for the scripts and tests that
 /// use it). `/health/ready`: the database answers (within the store's statement deadline, 5 s on
 /// PostgreSQL), its schema is at this build's migration version, and every tenant has an active
-/// signing key; 200 with each check, or 503 with the reasons, never cached. A load balancer
-/// sends traffic by readiness and restarts by liveness.
+/// signing key; 200 or 503, never cached. A load balancer sends traffic by readiness and restarts
+/// by liveness.
+///
+/// Which check failed, and why (the tenants without a key, the database's error), is said only
+/// on the management port (`--metrics-port`), or on the main port to a request that presents the
+/// management token (`gatehouse.metrics_token`) as a Bearer token; anyone else gets the bare status.
 struct HealthRoutes {
     let store: any GatehouseStore
     let keyRings: KeyRingRegistry
 
-    func register(on router: Router<GatehouseContext>) {
+    /// The main port: readiness in detail only for the management token's bearer (`access`).
+    func register(on router: Router<GatehouseContext>, access: ManagementAccess) {
         router.get("/health") { _, _ in "ok" }
         router.get("/health/live") { _, _ in "ok" }
-        router.get("/health/ready") { _, _ in await ready() }
+        router.get("/health/ready") { request, _ in await ready(detailed: access.admits(request)) }
     }
 
-    func ready() async -> Response {
+    /// The management port: readiness in detail.
+    func register<Context: RequestContext>(management router: Router<Context>) {
+        router.get("/health") { _, _ in "ok" }
+        router.get("/health/live") { _, _ in "ok" }
+        router.get("/health/ready") { _, _ in await ready(detailed: true) }
+    }
+
+    func ready(detailed: Bool) async -> Response {
         var checks: [String: String] = [:]
         var failed = false
         do {
@@ -50,10 +62,29 @@ struct HealthRoutes {
                 failed = true
             }
         }
-        let body: [String: Any] = ["status": failed ? "unavailable" : "ready", "checks": checks]
+        var body: [String: Any] = ["status": failed ? "unavailable" : "ready"]
+        if detailed { body["checks"] = checks }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(
             status: failed ? .serviceUnavailable : .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Who may read what the management port serves (metrics, readiness in detail) on the main port:
+/// a request whose `Authorization` is `Bearer` and the management token, compared in constant
+/// time. Without a configured token, nobody.
+struct ManagementAccess: Sendable {
+    let token: [UInt8]?
+
+    init(token: String?) {
+        self.token = token.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+    }
+
+    func admits(_ request: Request) -> Bool {
+        guard let token, let header = request.headers[.authorization] else { return false }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
+        return constantTimeEquals(Array(parts[1].utf8), token)
     }
 }

@@ -5,15 +5,24 @@ import NIOCore
 
 /// `GET /metrics`: everything recorded, in the Prometheus text format (version 0.0.4), after
 /// reading the values that are only known when asked (each tenant's signing key age). Served on
-/// the main port, or only on a port of its own when one is configured (`--metrics-port`).
+/// the management port (`--metrics-port`); on the main port only to a request that presents the
+/// management token (`gatehouse.metrics_token`) as a Bearer token, and not at all without one:
+/// its series name every tenant and what fails in it.
 struct MetricsRoute {
     let telemetry: Telemetry
     let store: any GatehouseStore
     let keyRings: KeyRingRegistry
     let time: TimeSource
 
-    func register(on router: some RouterMethods<GatehouseContext>) {
-        router.get("/metrics") { _, _ in await exposition() }
+    /// The main port: only for the management token's bearer; anyone else gets 401.
+    func register(on router: some RouterMethods<GatehouseContext>, access: ManagementAccess) {
+        router.get("/metrics") { request, _ in
+            guard access.admits(request) else {
+                return Response(
+                    status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"gatehouse-metrics\"", .cacheControl: "no-store"])
+            }
+            return await exposition()
+        }
     }
 
     func exposition() async -> Response {

@@ -38,6 +38,8 @@ public final class SignInLogWriter: Service {
     let telemetry: Telemetry?
     /// The address a request's event records: the client's behind a trusted proxy, as the throttles count it.
     let source: SourceAddress
+    /// The name of the tenant a segment last resolved to on this node (`TenantDirectory.cached`).
+    let cachedTenant: @Sendable (String) -> String?
     private let queueDepth: CoreMetrics.Gauge
     private let batchDuration: CoreMetrics.Timer
     private let droppedMetric: CoreMetrics.Counter
@@ -45,9 +47,11 @@ public final class SignInLogWriter: Service {
     public init(
         store: any SignInLogStore, capacity: Int = 200_000, interval: Duration = .milliseconds(100),
         logger: Logger = Logger(label: "gatehouse.signins"), mode: @escaping ModeLookup = { _ in .aggregate },
-        telemetry: Telemetry? = nil, source: SourceAddress = SourceAddress()
+        telemetry: Telemetry? = nil, source: SourceAddress = SourceAddress(),
+        cachedTenant: @escaping @Sendable (String) -> String? = { _ in nil }
     ) {
         self.source = source
+        self.cachedTenant = cachedTenant
         self.store = store
         self.capacity = capacity
         self.interval = interval

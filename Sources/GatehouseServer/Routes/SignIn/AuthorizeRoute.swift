@@ -31,7 +31,7 @@ struct AuthorizeRoute: Sendable {
                     ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
                 tenant = try await env.tenants.resolveMultiTenant(segment, clientID: try ClientID(try form.require("client_id")))
             } else {
-                tenant = try await env.tenants.resolve(segment)
+                tenant = try await env.tenants.resolve(segment, for: context)
                 form =
                     request.method == .post
                     ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)
@@ -40,6 +40,7 @@ struct AuthorizeRoute: Sendable {
             env.record(request, context: context, tenant: segment, clientID: nil, step: "authorize", scopes: nil, failure: error)
             return env.pages.errorPage(error, language: language, context: context)
         }
+        context.notes.resolvedTenant(tenant)
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let issuer = env.configuration.issuer(tenant, dialect: dialect)
         let reply = env.reply

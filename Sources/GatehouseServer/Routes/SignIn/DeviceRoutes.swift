@@ -108,7 +108,7 @@ struct DeviceRoutes: Sendable {
 
     private func entryPage(_ request: Request, context: GatehouseContext) async throws -> Response {
         let language = env.pages.texts.language(for: request)
-        let tenant = try await env.tenants.resolve(context.parameters.get("tenant") ?? "")
+        let tenant = try await env.tenants.resolve(context.parameters.get("tenant") ?? "", for: context)
         let typed = request.uri.queryParameters["user_code"].map { String($0.prefix(32)) } ?? ""
         return codePage(tenant: tenant, code: typed, error: nil, language: language, context: context)
     }
@@ -130,7 +130,7 @@ struct DeviceRoutes: Sendable {
         let tenant: Tenant
         let form: FormParameters
         do {
-            tenant = try await env.tenants.resolve(segment)
+            tenant = try await env.tenants.resolve(segment, for: context)
             form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
         } catch let error as CatalogueError {
             return env.pages.errorPage(error, language: language, context: context)

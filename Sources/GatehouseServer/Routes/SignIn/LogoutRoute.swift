@@ -20,7 +20,7 @@ struct LogoutRoute: Sendable {
         let segment = context.parameters.get("tenant") ?? ""
         var language = env.pages.texts.language(for: request)
         do {
-            let tenant = try await env.tenants.resolve(segment)
+            let tenant = try await env.tenants.resolve(segment, for: context)
             let form =
                 request.method == .post
                 ? try await FormBody.read(request, limit: env.configuration.maxBodySize) : try FormBody.query(request)

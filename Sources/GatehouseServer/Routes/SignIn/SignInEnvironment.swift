@@ -101,7 +101,8 @@ struct SignInEnvironment: Sendable {
             context.logger.info(
                 "sign-in step failed",
                 metadata: [
-                    "step": "\(step)", "code": "\(failure.entry.number)", "client_id": "\(clientID ?? "-")",
+                    "step": "\(step)", "code": "\(failure.entry.number)",
+                    "client_id": "\(RecordedValue.cut(clientID, to: RecordedValue.clientID) ?? "-")",
                     "detail": "\(failure.detail ?? "-")",
                 ])
         }

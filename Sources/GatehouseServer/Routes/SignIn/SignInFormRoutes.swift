@@ -35,7 +35,7 @@ struct SignInFormRoutes: Sendable {
         let segment = context.parameters.get("tenant") ?? ""
         var language = env.pages.texts.language(for: request)
         do {
-            let tenant = try await env.tenants.resolve(segment)
+            let tenant = try await env.tenants.resolve(segment, for: context)
             let form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
             let id = try form.require("interaction")
             guard let interaction = try await env.state.interaction(id: id, now: env.time.now()),

@@ -1,0 +1,104 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Regression tests for the second security probe's findings (docs/security.md, "Second probe"),
+/// each named by its finding; others are named by feature in the suites they belong to.
+@Suite struct SecondProbeTests {
+    /// Finding 1: a request's identifiers were stored and logged whole (a 60,000-character client
+    /// ID in `sign_ins.client_id` for 30 days). Every value is cut to its documented length, and
+    /// failures that name no tenant or client that exists are counted under one bounded key: a
+    /// flood of made-up identifiers adds one whole row per kind and minute, not one per request.
+    @Test func finding1_identifiersAreCutAndAnonymousFailuresAreCounted() async throws {
+        let harness = try await Harness.make()
+        let big: @Sendable (String, Int) -> String = { tag, index in String(repeating: "\(tag)\(index)-", count: 3_000) }
+        let traces = try await harness.withClient { client in
+            var traces: [String] = []
+            for index in 0..<20 {
+                let agent: HTTPFields = [.userAgent: big("ua", index)]
+                let authorize = try await client.execute(
+                    uri: "/contoso/oauth2/authorize?client_id=\(big("c", index))&response_type=code", method: .get, headers: agent)
+                let tenant = try await client.execute(
+                    uri: "/\(big("t", index))/oauth2/token", method: .post,
+                    headers: [.userAgent: big("ua", index), .contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "grant_type=client_credentials&client_id=svc&client_secret=x"))
+                let grant = try await harness.token(client, [("grant_type", big("g", index).prefix(3_000).description)], headers: agent)
+                let unknown = try await harness.token(
+                    client, [("grant_type", "client_credentials"), ("client_id", "nobody-\(index)"), ("client_secret", "x")])
+                #expect(authorize.status == .badRequest && tenant.status == .badRequest)
+                #expect([.badRequest, .unauthorized].contains(grant.status) && unknown.status == .unauthorized)
+                for response in [authorize, tenant, grant, unknown] { traces.append(response.headers[.init("X-Trace-Id")!] ?? "") }
+            }
+            return traces
+        }
+        await harness.gatehouse.signIns.flush()
+        let rows = try await harness.store.signIns(SignInQuery(limit: 1_000))
+        // Counted, not kept: at most the first of each kind in each minute (two minutes at most).
+        #expect(!rows.isEmpty && rows.count <= 2 * 4, "\(rows.count) whole rows")
+        for row in rows {
+            #expect(row.clientID.map { $0.utf8.count <= RecordedValue.clientID + 3 } ?? true)
+            #expect(row.userAgent.map { $0.utf8.count <= RecordedValue.userAgent + 3 } ?? true)
+            #expect(row.detail.map { $0.utf8.count <= 2 * RecordedValue.detail } ?? true)
+            #expect(row.grantType.map { $0.utf8.count <= RecordedValue.step } ?? true)
+            #expect(["contoso", RecordedValue.unknownTenant].contains(row.tenant), "\(row.tenant.prefix(80))")
+        }
+        let aggregates = try await harness.store.signInAggregates(SignInAggregateQuery())
+        #expect(aggregates.reduce(0) { $0 + $1.count } == 80)
+        #expect(Set(aggregates.map(\.key.clientID)) == [RecordedValue.unknownClient])
+        // Every request is still found from its trace ID: whole, or in the aggregate that counted it.
+        for trace in traces {
+            let whole = try await harness.store.signIns(SignInQuery(traceID: trace))
+            let counted = try await SignInLookup.aggregates(containing: trace, in: harness.store)
+            #expect(!whole.isEmpty || !counted.isEmpty)
+        }
+        // The error description a client gets is cut too.
+        try await harness.withClient { client in
+            let response = try await client.execute(uri: "/\(big("t", 0))/oauth2/token", method: .get)
+            #expect((json(response)["error_description"] as? String ?? "").utf8.count < 2_000)
+        }
+    }
+
+    /// Finding 2: the tenant GUID in any letter case and `common` were each a tenant of their own
+    /// in the sign-in log and the metric labels. Every spelling is filed under the tenant's name.
+    @Test func finding2_everySpellingOfATenantIsFiledUnderItsName() async throws {
+        let harness = try await Harness.make { $0.metricsToken = "token" }
+        let tenant = try #require(try await harness.store.tenant(named: try TenantName(Harness.tenant)))
+        let spellings = [
+            Harness.tenant, tenant.guid, tenant.guid.uppercased(), "\(tenant.guid.prefix(8).uppercased())\(tenant.guid.dropFirst(8))",
+        ]
+        try await harness.withClient { client in
+            for spelling in spellings {
+                let response = try await harness.token(
+                    client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "not-the-secret")],
+                    path: "/\(spelling)/oauth2/token")
+                #expect(response.status == .unauthorized)
+                // A request refused before the tenant is looked up (GET) is filed under it too.
+                _ = try await client.execute(uri: "/\(spelling)/oauth2/token", method: .get)
+            }
+            let common = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", "not-the-secret")],
+                path: "/common/oauth2/v2.0/token")
+            #expect(common.status == .unauthorized)
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer token"])
+            let text = String(buffer: metrics.body)
+            #expect(
+                text.contains(
+                    #"gatehouse_token_requests_total{tenant="contoso",grant_type="client_credentials",result="failure",code="7000215"} 5"#))
+            #expect(text.contains(#"gatehouse_token_requests_total{tenant="contoso",grant_type="none",result="failure",code="900561"} 4"#))
+            #expect(!text.contains(tenant.guid) && !text.lowercased().contains(tenant.guid) && !text.contains(#"tenant="common""#))
+        }
+        await harness.gatehouse.signIns.flush()
+        let rows = try await harness.store.signIns(SignInQuery(limit: 100))
+        // The GETs name no client: counted under one key (the first of them kept whole).
+        #expect(rows.count == 6, "\(rows.map { ($0.tenant, $0.errorCode, $0.detail) })")
+        #expect(rows.allSatisfy { $0.tenant == Harness.tenant })
+        let counted = try await harness.store.signInAggregates(SignInAggregateQuery())
+        #expect(counted.map(\.key.tenant) == [Harness.tenant] && counted.map(\.count) == [4])
+        #expect(try await harness.store.signIns(SignInQuery(tenant: Harness.tenant, errorCode: 7000215)).count == 5)
+    }
+}
