@@ -30,7 +30,7 @@ public struct Gatehouse: Sendable {
     /// This node's failure throttles.
     public let throttles: Throttles
     /// Password checks with lockout, for the sign-in page and the password grant.
-    let passwords: PasswordSignIn
+    public let passwords: PasswordSignIn
     let decoyHash: String
     let totp: any TOTPGenerator
 
@@ -74,7 +74,8 @@ public struct Gatehouse: Sendable {
             keyRings: keyRings, grants: store, state: signInState, hasher: hasher, policy: configuration.signIn, time: time)
         self.inspector = inspector
         let passwords = PasswordSignIn(
-            users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time)
+            users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time,
+            hasher: hasher)
         self.totp = totp ?? HummingbirdTOTP()
         self.passwords = passwords
         self.grants = GrantRegistry([
@@ -209,6 +210,7 @@ public struct Gatehouse: Sendable {
                 Sweeper(
                     store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,
                     signInRetention: configuration.signInRetention, aggregateRetention: configuration.signInAggregateRetention,
+                    failureWindow: max(configuration.signIn.lockoutDuration, configuration.signIn.interactionLifetime),
                     node: node, logger: logger),
                 KeyRotator(administration: administration, policy: configuration.signIn, node: node, logger: logger),
             ] + extraServices,

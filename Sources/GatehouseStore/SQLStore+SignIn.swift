@@ -98,6 +98,16 @@ extension SQLStore {
         try await db.raw("DELETE FROM sign_in_failures WHERE failure_key = \(bind: key)").run()
     }
 
+    public func purgeSignInFailures(before: Date, limit: Int) async throws -> Int {
+        try await db.raw(
+            """
+            DELETE FROM sign_in_failures WHERE failure_key IN (
+                SELECT failure_key FROM sign_in_failures WHERE last_failure_at < \(bind: before) LIMIT \(bind: max(0, limit)))
+            RETURNING failure_key
+            """
+        ).all().count
+    }
+
     // MARK: State
 
     public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {

@@ -83,7 +83,7 @@ final class GatedHasher: PasswordHasher {
             await #expect(throws: CatalogueError.self) { _ = try await signIn.verify(tenant: tenant, username: "alice", password: "x") }
         }
         let key = PasswordSignIn.lockKey(
-            tenant: tenant, username: "alice", user: try await store.user(tenant: tenant, username: Username("alice")), device: nil)
+            tenant: tenant, user: try #require(try await store.user(tenant: tenant, username: Username("alice"))), device: nil)
         #expect(try await store.signInFailures(key: key, since: .distantPast) == 4)
         #expect(try await signIn.verify(tenant: tenant, username: "alice", password: "right").id == "u1")
         #expect(try await store.signInFailures(key: key, since: .distantPast) == 0)

@@ -91,6 +91,9 @@ final class FailingClientStore: GatehouseStore {
     }
     func signInFailures(key: String, since: Date) async throws -> Int { try await inner.signInFailures(key: key, since: since) }
     func clearSignInFailures(key: String) async throws { try await inner.clearSignInFailures(key: key) }
+    func purgeSignInFailures(before: Date, limit: Int) async throws -> Int {
+        try await inner.purgeSignInFailures(before: before, limit: limit)
+    }
     func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {
         try await inner.putState(kind: kind, key: key, value: value, expiresAt: expiresAt)
     }

@@ -101,4 +101,39 @@ import Testing
         #expect(counted.map(\.key.tenant) == [Harness.tenant] && counted.map(\.count) == [4])
         #expect(try await harness.store.signIns(SignInQuery(tenant: Harness.tenant, errorCode: 7000215)).count == 5)
     }
+
+    /// Finding 8: attempt counts were never deleted, and an unknown username's count was kept
+    /// under the name as typed (a password typed as a username stayed in the database). It is
+    /// kept under a keyed hash, and the janitor deletes counts whose window is over.
+    @Test func finding8_attemptCountsHoldNoTypedNameAndArePurged() async throws {
+        let time = ManualTime()
+        let harness = try await Harness.make(time: time.source)
+        let typed = "Correct-Horse-Battery-Staple-42"
+        var spec = Administration.ClientSpec(id: try ClientID("ropc"), name: "ropc")
+        spec.type = .public
+        spec.grantTypes = [.password]
+        spec.allowedScopes = Scope(tokens: ["api.read"])
+        spec.defaultScopes = Scope(tokens: ["api.read"])
+        _ = try await harness.gatehouse.administration.createClient(tenant: try TenantName(Harness.tenant), spec: spec)
+        try await harness.withClient { client in
+            for _ in 0..<3 {
+                let response = try await harness.token(
+                    client, [("grant_type", "password"), ("client_id", "ropc"), ("username", typed), ("password", "x")])
+                #expect(response.status == .badRequest && (json(response)["error_codes"] as? [Int]) == [50126])
+            }
+        }
+        let tenant = try TenantName(Harness.tenant)
+        let key = harness.gatehouse.passwords.unknownUsernameKey(tenant: tenant, username: typed)
+        #expect(!key.contains(typed) && !key.lowercased().contains(typed.lowercased()))
+        #expect(try await harness.store.signInFailures(key: key, since: .distantPast) == 3)
+        // The key of before the fix held the name as typed.
+        #expect(try await harness.store.signInFailures(key: "unknown contoso \(typed.lowercased())", since: .distantPast) == 0)
+        // The window is 15 minutes: a pass before it ends keeps the count, one after deletes it.
+        let sweeper = Sweeper(store: harness.store, time: time.source, failureWindow: 900)
+        time.now = time.now.addingTimeInterval(600)
+        #expect(await sweeper.sweep()?.failures == 0)
+        time.now = time.now.addingTimeInterval(400)
+        #expect(await sweeper.sweep()?.failures == 1)
+        #expect(try await harness.store.signInFailures(key: key, since: .distantPast) == 0)
+    }
 }

@@ -51,7 +51,7 @@ import Glibc
             // Counted like passwords: 1 password + 3 codes so far; the password is the 5th attempt,
             // the next code the 6th, past the threshold: locked, and the right code is not checked.
             let bob = try await harness.store.user(tenant: TenantName("contoso"), username: Username("bob"))
-            let key = PasswordSignIn.lockKey(tenant: try TenantName("contoso"), username: "bob", user: bob, device: nil)
+            let key = PasswordSignIn.lockKey(tenant: try TenantName("contoso"), user: try #require(bob), device: nil)
             #expect(try await harness.store.signInFailures(key: key, since: .distantPast) == 4)
             let second = try await passwordStep()
             #expect(String(buffer: second.page.body).contains("one-time-code"))

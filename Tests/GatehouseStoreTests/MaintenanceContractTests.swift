@@ -29,6 +29,25 @@ import Testing
         }
     }
 
+    /// Second probe, finding 8: attempt counts were never deleted. Those whose last attempt is
+    /// before the cutoff go, at most `limit` at a time; a count still in its window stays.
+    @Test(arguments: Backend.allCases)
+    func attemptCountsPastTheirWindowArePurged(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            for index in 0..<5 {
+                _ = try await store.countSignInAttempt(
+                    key: "old \(index)", limit: 5, now: epoch, resetBefore: epoch.addingTimeInterval(-900))
+            }
+            let recent = epoch.addingTimeInterval(1_000)
+            _ = try await store.countSignInAttempt(key: "recent", limit: 5, now: recent, resetBefore: recent.addingTimeInterval(-900))
+            #expect(try await store.purgeSignInFailures(before: epoch.addingTimeInterval(100), limit: 3) == 3)
+            #expect(try await store.purgeSignInFailures(before: epoch.addingTimeInterval(100), limit: 3) == 2)
+            #expect(try await store.purgeSignInFailures(before: epoch.addingTimeInterval(100), limit: 3) == 0)
+            #expect(try await store.signInFailures(key: "recent", since: .distantPast) == 1)
+            #expect(try await store.signInFailures(key: "old 0", since: .distantPast) == 0)
+        }
+    }
+
     /// 30 nodes asking at once for a free lease: exactly one gets it.
     @Test(arguments: Backend.allCases)
     func aBurstOfNodesGetsOneHolder(backend: Backend) async throws {

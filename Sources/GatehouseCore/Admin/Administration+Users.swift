@@ -55,7 +55,7 @@ extension Administration {
         try await saveEndingSessions(&user)
         // A new password unlocks the account (for strangers; familiar devices keep their own counts).
         try await store.clearSignInFailures(
-            key: PasswordSignIn.lockKey(tenant: tenant, username: user.username.value, user: user, device: nil))
+            key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
         return user
     }
 

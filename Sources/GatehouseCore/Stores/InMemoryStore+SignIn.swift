@@ -55,6 +55,14 @@ extension InMemoryStore {
         _ = state.withLock { $0.failures.removeValue(forKey: key) }
     }
 
+    public func purgeSignInFailures(before: Date, limit: Int) async throws -> Int {
+        state.withLock { state in
+            let expired = state.failures.filter { $0.value.last < before }.map(\.key).prefix(max(0, limit))
+            for key in expired { state.failures[key] = nil }
+            return expired.count
+        }
+    }
+
     // MARK: State
 
     public func putState(kind: String, key: String, value: String, expiresAt: Date) async throws {

@@ -120,6 +120,9 @@ public protocol UserStore: Sendable {
     /// Attempts counted for `key` since `since` (none after a success cleared them).
     func signInFailures(key: String, since: Date) async throws -> Int
     func clearSignInFailures(key: String) async throws
+    /// Deletes up to `limit` counts whose last attempt is before `before` (their window is over);
+    /// returns how many.
+    func purgeSignInFailures(before: Date, limit: Int) async throws -> Int
 }
 
 /// Short-lived server-side state by kind and key (sign-in interactions, browser sessions,

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Computes TOTP codes (RFC 6238); implemented with hummingbird-auth's HummingbirdOTP in the server.
@@ -30,9 +31,10 @@ public struct FamiliarDevice: Sendable, Equatable {
 /// Smart lockout: the count is kept per *user* (by ID), and a browser that has signed in as the
 /// user before (`FamiliarDevice`) counts under a key of its own, so failures from elsewhere lock
 /// out strangers, not the user's own browser; that browser is still limited by the same
-/// threshold for its own failures. An unknown username counts under its name (and answers the
-/// same 50126, then 50053, as a real one), which is never the key of a user made later: a
-/// username cannot be locked before it exists.
+/// threshold for its own failures. An unknown username counts under a keyed hash of its name
+/// (and answers the same 50126, then 50053, as a real one), which is never the key of a user
+/// made later: a username cannot be locked before it exists. No key holds what was typed as a
+/// username (sometimes a password), and every key has a bounded length.
 public struct PasswordSignIn: Sendable {
     public let users: any UserStore
     public let passwords: any PasswordHasher
@@ -40,8 +42,14 @@ public struct PasswordSignIn: Sendable {
     public let decoyHash: String
     public let policy: SignInPolicy
     public let time: TimeSource
+    /// Keys the hash an unknown username's attempts are counted under.
+    let hasher: SecretHasher
 
-    public init(users: any UserStore, passwords: any PasswordHasher, decoyHash: String, policy: SignInPolicy, time: TimeSource = .system) {
+    public init(
+        users: any UserStore, passwords: any PasswordHasher, decoyHash: String, policy: SignInPolicy, time: TimeSource = .system,
+        hasher: SecretHasher = SecretHasher(key: Data(RandomSource.system.bytes(32)))
+    ) {
+        self.hasher = hasher
         self.users = users
         self.passwords = passwords
         self.decoyHash = decoyHash
@@ -49,23 +57,30 @@ public struct PasswordSignIn: Sendable {
         self.time = time
     }
 
-    /// Tenant and normalised username: how the throttles name a sign-in target.
+    /// Tenant and a hash of the normalised username: how the (in-memory) throttles name a sign-in
+    /// target, at a bounded length whatever was typed.
     public static func attemptKey(tenant: TenantName, username raw: String) -> String {
-        "\(tenant.value) \(raw.trimmingCharacters(in: .whitespaces).lowercased())"
+        let normalised = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        return "\(tenant.value) \(hexString(SHA256.hash(data: Data(normalised.utf8)).prefix(16)))"
     }
 
-    /// The key attempts are counted under: the user's own (by ID), its familiar device's, or,
-    /// for a username that does not exist, the name's.
-    public static func lockKey(tenant: TenantName, username raw: String, user: User?, device: FamiliarDevice?) -> String {
-        guard let user else { return "unknown " + attemptKey(tenant: tenant, username: raw) }
+    /// The key attempts are counted under: the user's own (by ID), or its familiar device's.
+    public static func lockKey(tenant: TenantName, user: User, device: FamiliarDevice?) -> String {
         if let device, device.userID == user.id { return "user \(tenant.value) \(user.id) device \(device.id)" }
         return "user \(tenant.value) \(user.id)"
+    }
+
+    /// The key attempts at a username that does not exist are counted under: a keyed hash of the
+    /// normalised name, so the database never holds what was typed.
+    public func unknownUsernameKey(tenant: TenantName, username raw: String) -> String {
+        let normalised = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        return "unknown \(tenant.value) \(hasher.derive("unknown username", normalised))"
     }
 
     /// The user, or 50126 / 50034 / 50057 / 50053. `device` is the browser's familiar device, if any.
     public func verify(tenant: TenantName, username raw: String, password: String, device: FamiliarDevice? = nil) async throws -> User {
         let user: User? = if let username = try? Username(raw) { try await users.user(tenant: tenant, username: username) } else { nil }
-        let key = Self.lockKey(tenant: tenant, username: raw, user: user, device: device)
+        let key = user.map { Self.lockKey(tenant: tenant, user: $0, device: device) } ?? unknownUsernameKey(tenant: tenant, username: raw)
         let attempt = try await claimAttempt(key: key)
         guard let user else {
             _ = await passwords.verify(password, hash: decoyHash)
@@ -89,7 +104,7 @@ public struct PasswordSignIn: Sendable {
         _ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
         replay: any ReplayStore, device: FamiliarDevice? = nil
     ) async throws {
-        let key = Self.lockKey(tenant: user.tenant, username: user.username.value, user: user, device: device)
+        let key = Self.lockKey(tenant: user.tenant, user: user, device: device)
         let attempt = try await claimAttempt(key: key)
         let pageKey = interaction.map { "second-factor " + $0 }
         var pageAttempt = 0

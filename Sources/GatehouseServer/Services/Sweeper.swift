@@ -6,12 +6,13 @@ import ServiceLifecycle
 /// The janitor. Once a minute, on one node at a time (the node holding the `janitor` lease,
 /// renewed each pass and taken over by another node three intervals after its holder stops):
 /// forgets expired one-time values (client assertion jtis), expired sign-in state (interactions,
-/// sessions, consent, device codes, revoked jtis) and ended grants with their refresh tokens, and
+/// sessions, consent, device codes, revoked jtis), ended grants with their refresh tokens and
+/// sign-in attempt counts whose window is over (`failureWindow`), and
 /// deletes sign-in events and aggregates older than their retention periods, every kind in
 /// bounded batches (at most `batchSize` rows per statement, `maxBatches` statements per pass),
 /// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
-    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore
+    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore
     let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
     let grantRetention: TimeInterval
@@ -19,6 +20,9 @@ public struct Sweeper: Service {
     let interval: Duration
     let signInRetention: TimeInterval
     let aggregateRetention: TimeInterval
+    /// Attempt counts (lockout, a sign-in page's second-factor codes) whose last attempt is older
+    /// than this no longer count (the longest of the lockout and page windows) and are deleted.
+    let failureWindow: TimeInterval
     let batchSize: Int
     let maxBatches: Int
     /// This node's name for the lease.
@@ -27,16 +31,18 @@ public struct Sweeper: Service {
 
     /// What one pass deleted, by kind; nil when another node holds the lease.
     public struct Swept: Sendable, Equatable {
-        public var oneTimeValues = 0, signIns = 0, aggregates = 0, state = 0, grants = 0
+        public var oneTimeValues = 0, signIns = 0, aggregates = 0, state = 0, grants = 0, failures = 0
     }
 
     public init(
         store: any Store, grantRetention: TimeInterval = 90 * 86400,
         time: TimeSource = .system, interval: Duration = .seconds(60),
-        signInRetention: TimeInterval = 30 * 86400, aggregateRetention: TimeInterval = 90 * 86400, batchSize: Int = 5_000,
+        signInRetention: TimeInterval = 30 * 86400, aggregateRetention: TimeInterval = 90 * 86400,
+        failureWindow: TimeInterval = 15 * 60, batchSize: Int = 5_000,
         maxBatches: Int = 20, node: String = UUID().uuidString, logger: Logger = Logger(label: "gatehouse.sweeper")
     ) {
         self.aggregateRetention = aggregateRetention
+        self.failureWindow = failureWindow
         self.batchSize = max(1, batchSize)
         self.maxBatches = max(1, maxBatches)
         self.store = store
@@ -65,6 +71,8 @@ public struct Sweeper: Service {
             let aggregateCutoff = now.addingTimeInterval(-aggregateRetention)
             swept.aggregates = try await batches { try await store.purgeSignInAggregates(before: aggregateCutoff, limit: $0) }
             swept.state = try await batches { try await store.purgeState(now: now, limit: $0) }
+            let failureCutoff = now.addingTimeInterval(-failureWindow)
+            swept.failures = try await batches { try await store.purgeSignInFailures(before: failureCutoff, limit: $0) }
             let grantCutoff = now.addingTimeInterval(-grantRetention)
             swept.grants = try await batches { try await store.purgeGrants(now: now, endedBefore: grantCutoff, limit: $0) }
             return swept
