@@ -136,4 +136,37 @@ import Testing
         #expect(await sweeper.sweep()?.failures == 1)
         #expect(try await harness.store.signInFailures(key: key, since: .distantPast) == 0)
     }
+
+    /// Finding 11: a stolen device cookie got its own five guesses and locked the owner's browser,
+    /// stayed familiar after `set-password`, and the lock it caused outlived the password change.
+    /// A device is familiar only if its cookie was given after the password was last set, so a
+    /// new password ends both the thief's familiarity and the lock on the owner's browser.
+    @Test func finding11_aNewPasswordEndsAStolenDeviceCookiesFamiliarityAndItsLock() async throws {
+        let harness = try await Harness.make { $0.signIn.lockoutThreshold = 5 }
+        try await harness.withClient { client in
+            let own = Browser(client)
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: Harness.password) == "ok")
+            let stolen = try #require(own.cookies.withLock { $0["gatehouse_device"] })
+            let thief = Browser(client)
+            thief.cookies.withLock { $0["gatehouse_device"] = stolen }
+            var guesses: [String] = []
+            for index in 0..<5 { guesses.append(try await SmartLockoutTests.attempt(harness, thief, password: "guess \(index)")) }
+            #expect(guesses == ["50126", "50126", "50126", "50126", "50053"])
+            // The thief's guesses counted under the owner's device: the owner's browser is held too.
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: Harness.password) == "50053")
+
+            let newPassword = "a brand new passphrase"
+            _ = try await harness.gatehouse.administration.setPassword(
+                tenant: try TenantName(Harness.tenant), user: "alice", password: newPassword, passwords: harness.gatehouse.passwordHasher)
+            // The stolen cookie is a stranger's now: its guesses count against the account, which the
+            // new password unlocked; the owner's browser signs in with the new password.
+            #expect(try await SmartLockoutTests.attempt(harness, thief, password: "guess 5") == "50126")
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: newPassword) == "ok")
+            // Signed in after the change, the owner's browser is familiar again: strangers' guesses
+            // (the thief's included) lock strangers out, not it.
+            for index in 6..<11 { _ = try await SmartLockoutTests.attempt(harness, thief, password: "guess \(index)") }
+            #expect(try await SmartLockoutTests.attempt(harness, thief, password: newPassword) == "50053")
+            #expect(try await SmartLockoutTests.attempt(harness, own, password: newPassword) == "ok")
+        }
+    }
 }

@@ -62,7 +62,7 @@ import Testing
             let parts = daveDevice.split(separator: ".").map(String.init)
             for index in 0..<5 { _ = try await Self.attempt(harness, Browser(client), password: "wrong \(index)") }
             // Dave's device cookie with Alice's ID swapped in, and Dave's cookie as it is: both strangers to Alice.
-            for value in ["\(parts[0]).\(aliceID).\(parts[2])", daveDevice] {
+            for value in ["\(parts[0]).\(aliceID).\(parts[2]).\(parts[3])", daveDevice] {
                 let browser = Browser(client)
                 browser.cookies.withLock { $0["gatehouse_device"] = value }
                 #expect(try await Self.attempt(harness, browser, password: Harness.password) == "50053")

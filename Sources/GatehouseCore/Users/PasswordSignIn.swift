@@ -12,10 +12,20 @@ public protocol TOTPGenerator: Sendable {
 public struct FamiliarDevice: Sendable, Equatable {
     public let userID: String
     public let id: String
+    /// When the cookie was given (at a sign-in).
+    public let issuedAt: Date
 
-    public init(userID: String, id: String) {
+    public init(userID: String, id: String, issuedAt: Date) {
         self.userID = userID
         self.id = id
+        self.issuedAt = issuedAt
+    }
+
+    /// Whether this browser is familiar to `user`: it signed in as the user, after the user's
+    /// password was last set (or the account's sessions were otherwise ended: `User.sessionsValidAfter`).
+    /// A cookie stolen before a password change is no longer familiar after it.
+    public func belongs(to user: User) -> Bool {
+        userID == user.id && user.honours(sessionStartedAt: issuedAt)
     }
 }
 
@@ -66,7 +76,7 @@ public struct PasswordSignIn: Sendable {
 
     /// The key attempts are counted under: the user's own (by ID), or its familiar device's.
     public static func lockKey(tenant: TenantName, user: User, device: FamiliarDevice?) -> String {
-        if let device, device.userID == user.id { return "user \(tenant.value) \(user.id) device \(device.id)" }
+        if let device, device.belongs(to: user) { return "user \(tenant.value) \(user.id) device \(device.id)" }
         return "user \(tenant.value) \(user.id)"
     }
 

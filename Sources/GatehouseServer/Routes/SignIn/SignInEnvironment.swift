@@ -48,23 +48,28 @@ struct SignInEnvironment: Sendable {
             sameSite: .lax)
     }
 
-    /// The browser's familiar device, if its device cookie was made by this server for this tenant:
-    /// `<device id>.<user id>.<MAC>`, the MAC keyed by the server's secret (`SecretHasher.derive`).
+    /// The browser's device cookie, if this server made it for this tenant:
+    /// `<device id>.<user id>.<issued, ms since 1970>.<MAC>`, the MAC keyed by the server's secret
+    /// (`SecretHasher.derive`). Whether the device is familiar to a user is the user's to say
+    /// (`FamiliarDevice.belongs(to:)`: not after the user's password changed).
     func familiarDevice(_ request: Request, tenant: String) -> FamiliarDevice? {
         guard let value = request.cookies[Self.deviceCookie]?.value, value.utf8.count <= 256 else { return nil }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3 else { return nil }
-        let expected = hasher.derive("familiar-device", "\(tenant)|\(parts[1])|\(parts[0])")
-        guard constantTimeEquals(Array(expected.utf8), Array(parts[2].utf8)) else { return nil }
-        return FamiliarDevice(userID: parts[1], id: parts[0])
+        guard parts.count == 4, let issued = Int64(parts[2]) else { return nil }
+        let expected = hasher.derive("familiar-device", "\(tenant)|\(parts[1])|\(parts[0])|\(issued)")
+        guard constantTimeEquals(Array(expected.utf8), Array(parts[3].utf8)) else { return nil }
+        return FamiliarDevice(userID: parts[1], id: parts[0], issuedAt: Date(timeIntervalSince1970: Double(issued) / 1_000))
     }
 
     /// The device cookie for a browser that just signed in as `user`: the same device when it was
-    /// already this user's, else a new one; renewed at every sign-in.
+    /// already familiar to this user, else a new one; renewed at every sign-in.
     func deviceCookie(for user: User, tenant: String, current: FamiliarDevice?) -> Cookie {
-        let device = current?.userID == user.id ? current?.id ?? random.token(byteCount: 16) : random.token(byteCount: 16)
-        let mac = hasher.derive("familiar-device", "\(tenant)|\(user.id)|\(device)")
-        return cookie(Self.deviceCookie, value: "\(device).\(user.id).\(mac)", tenant: tenant, maxAge: Self.deviceCookieLifetime)
+        let device = current.flatMap { $0.belongs(to: user) ? $0.id : nil } ?? random.token(byteCount: 16)
+        // Rounded up, so that a sign-in in the same millisecond as a password change is after it.
+        let issued = Int64((time.now().timeIntervalSince1970 * 1_000).rounded(.up))
+        let mac = hasher.derive("familiar-device", "\(tenant)|\(user.id)|\(device)|\(issued)")
+        return cookie(
+            Self.deviceCookie, value: "\(device).\(user.id).\(issued).\(mac)", tenant: tenant, maxAge: Self.deviceCookieLifetime)
     }
 
     /// The signed-in session of this browser for the tenant, if still valid: not expired, and its

@@ -89,7 +89,7 @@ struct SignInFormRoutes: Sendable {
         let device = env.familiarDevice(request, tenant: tenant.value)
         var familiar = false
         if let device, let username = try? Username(exchange.username) {
-            familiar = try await env.users.user(tenant: tenant, username: username)?.id == device.userID
+            familiar = try await env.users.user(tenant: tenant, username: username).map(device.belongs(to:)) ?? false
         }
         let attempt = try CheckAdmission(
             [
