@@ -112,7 +112,11 @@ public final class PostgresDatabase: Sendable {
                     }
                     try await Migrations.run(on: session, flavor: .postgres, through: migrateThrough)
                 }
-                if migrateThrough == .max { try await database.store.prepareKeyEncryption() }
+                if migrateThrough == .max {
+                    for refused in try await database.store.prepareKeyEncryption().refused {
+                        logger.error("\(KEKError.unsealed(refused))")
+                    }
+                }
             }
         } catch let error as PSQLError {
             runner.cancel()

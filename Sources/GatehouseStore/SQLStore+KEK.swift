@@ -16,12 +16,21 @@ extension SQLStore {
     }
 
     /// A stored value in the clear: opened with the store's KEK when sealed (a store without the
-    /// KEK it needs fails, naming it); a value from before encryption at rest as it is.
+    /// KEK it needs fails, naming it). A value in the clear is used only by a store without a
+    /// KEK: with one, every value from before encryption at rest was sealed when the store opened
+    /// (`prepareKeyEncryption`), so one in the clear was written around Gatehouse and is refused.
     func opened(_ stored: String, _ context: String) throws -> String {
-        guard KeyEncryptionKey.isSealed(stored) else { return stored }
+        guard KeyEncryptionKey.isSealed(stored) else {
+            if kek != nil { throw KEKError.unsealed(context) }
+            return stored
+        }
         guard let kek else { throw KEKError.wrongKEK(needed: KeyEncryptionKey.kekID(of: stored) ?? "?", configured: nil) }
         return try kek.open(stored, context: context)
     }
+
+    /// The setting that says this database's secrets are encrypted at rest: written when the
+    /// values from before encryption at rest are sealed, after which none is ever sealed again.
+    static let sealedMarker = "encrypted_at_rest"
 
     /// One stored secret: where it is, what it is bound to, its stored text.
     struct StoredSecret {
@@ -83,23 +92,32 @@ extension SQLStore {
     }
 
     /// Run when the store opens: every sealed value must be under this store's KEK (else the
-    /// error names the KEK they need and nothing starts), and values stored before encryption at
-    /// rest are sealed now, in one transaction. Returns how many were sealed.
+    /// error names the KEK they need and nothing starts). The first time a store with a KEK opens
+    /// the database, the values stored before encryption at rest are sealed, in one transaction
+    /// that also records that the database is sealed (`sealedMarker`). From then on a value in the
+    /// clear was written into the database around Gatehouse (a signing key that would sign and be
+    /// published): it is not sealed but refused wherever it is read (`KEKError.unsealed`), and
+    /// returned here so that the server says so when it starts.
     @discardableResult
-    public func prepareKeyEncryption() async throws -> Int {
+    public func prepareKeyEncryption() async throws -> (sealed: Int, refused: [String]) {
         let secrets = try await storedSecrets()
         for secret in secrets {
             if let needed = KeyEncryptionKey.kekID(of: secret.stored), needed != kek?.id {
                 throw KEKError.wrongKEK(needed: needed, configured: kek?.id)
             }
         }
-        guard kek != nil else { return 0 }
+        guard kek != nil else { return (0, []) }
         let plaintext = secrets.filter { !KeyEncryptionKey.isSealed($0.stored) }
-        guard !plaintext.isEmpty else { return 0 }
+        let marked = try await db.raw("SELECT value FROM settings WHERE setting_key = \(bind: Self.sealedMarker)").first() != nil
+        if marked { return (0, plaintext.map(\.context)) }
         try await transaction {
             for secret in plaintext { try await write(try sealed(secret.stored, secret.context), at: secret.place) }
+            let marker = try sealed("yes", Self.settingContext(Self.sealedMarker))
+            try await db.raw(
+                "INSERT INTO settings (setting_key, value) VALUES (\(bind: Self.sealedMarker), \(bind: marker)) ON CONFLICT DO NOTHING"
+            ).run()
         }
-        return plaintext.count
+        return (plaintext.count, [])
     }
 
     /// Re-encrypts every sealed value under `newKEK` in one transaction (`gatehouse keys rewrap`);

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import Logging
 import SQLKit
 
 /// The Core store protocols over any SQLKit database: one SQL text for SQLite and PostgreSQL.
@@ -322,15 +323,26 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
         }
     }
 
+    /// A tenant's keys. A key stored unencrypted in a database whose secrets are encrypted at rest
+    /// is left out (never signs, never published) and reported at every load (`KEKError.unsealed`).
     public func keys(tenant: TenantName) async throws -> [SigningKeyRecord] {
-        try await db.raw("SELECT * FROM signing_keys WHERE tenant = \(bind: tenant.value) ORDER BY created_at, kid").all().map { row in
+        try await db.raw("SELECT * FROM signing_keys WHERE tenant = \(bind: tenant.value) ORDER BY created_at, kid").all().compactMap {
+            row in
             let kid = try row.decode(column: "kid", as: String.self)
+            let privateKey: String
+            do {
+                privateKey = try opened(try row.decode(column: "private_key", as: String.self), Self.keyContext(tenant.value, kid))
+            } catch let refused as KEKError {
+                guard case .unsealed = refused else { throw refused }
+                Self.refusalLog.error("\(refused)")
+                return nil
+            }
             return SigningKeyRecord(
                 tenant: tenant,
                 kid: kid,
                 algorithm: try Self.parse(
                     row, "algorithm", table: "signing_keys", key: "\(tenant)/\(kid)", SigningAlgorithm.init(rawValue:)),
-                privateKey: try opened(try row.decode(column: "private_key", as: String.self), Self.keyContext(tenant.value, kid)),
+                privateKey: privateKey,
                 status: try Self.parse(row, "status", table: "signing_keys", key: "\(tenant)/\(kid)", KeyStatus.init(rawValue:)),
                 createdAt: try row.decode(column: "created_at", as: Date.self),
                 retiredAt: try row.decode(column: "retired_at", as: Date?.self))
@@ -542,6 +554,9 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
             """
         ).all().count
     }
+
+    /// Where a refused secret is reported (`KEKError.unsealed`).
+    static let refusalLog = Logger(label: "gatehouse.store")
 
     // MARK: Settings
 

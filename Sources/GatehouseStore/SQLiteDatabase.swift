@@ -46,7 +46,7 @@ public final class SQLiteDatabase: Sendable {
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
             }
             try await Migrations.run(on: sql)
-            try await database.store.prepareKeyEncryption()
+            for refused in try await database.store.prepareKeyEncryption().refused { logger.error("\(KEKError.unsealed(refused))") }
         } catch {
             // Closed even when this task was cancelled (a connection must be closed before it goes).
             try? await Task { try await connection.close() }.value

@@ -44,7 +44,8 @@ import Testing
         let database = try await SQLiteDatabase.open(path: path, kek: kek)
         try await Self.fill(database.store)
         let stored = try await Self.raw(database)
-        #expect(stored.count == 3)
+        // Three secrets, and the setting that says the database is encrypted at rest.
+        #expect(stored.count == 4)
         #expect(stored.allSatisfy { $0.hasPrefix("gh-kek1:\(kek.id):") }, "\(stored)")
         #expect(!stored.contains { $0.contains("BEGIN") || $0.contains("plaintext") || $0.contains("abcdef") })
         // Through the store they read as they were written.
@@ -91,7 +92,7 @@ import Testing
         let (old, new) = (KeyEncryptionKey.generate().key, KeyEncryptionKey.generate().key)
         let database = try await SQLiteDatabase.open(path: path, kek: old)
         try await Self.fill(database.store)
-        #expect(try await database.store.rewrap(to: new) == 3)
+        #expect(try await database.store.rewrap(to: new) == 4)
         #expect(try await Self.raw(database).allSatisfy { $0.hasPrefix("gh-kek1:\(new.id):") })
         try await database.close()
         await #expect(throws: KEKError.wrongKEK(needed: new.id, configured: old.id)) {
@@ -99,6 +100,35 @@ import Testing
         }
         let reopened = try await SQLiteDatabase.open(path: path, kek: new)
         #expect(try await reopened.store.user(tenant: Self.tenant(), id: "u1")?.sealedTOTPSecret == "totp-seed-boxed-abcdef")
+        try await reopened.close()
+    }
+
+    /// Second probe, finding 6: a private key written in the clear into a sealed database (which
+    /// takes write access to the database) was loaded, signed, was published, and was sealed at
+    /// the next start as if it had been Gatehouse's own. It is refused: left out of the tenant's
+    /// keys, never sealed, and reported when the store opens and whenever the keys load.
+    @Test func anUnsealedKeyInASealedDatabaseIsRefused() async throws {
+        let path = Self.path()
+        let kek = KeyEncryptionKey.generate().key
+        let database = try await SQLiteDatabase.open(path: path, kek: kek)
+        try await Self.fill(database.store)
+        let injected = try SigningKeyMaterial.generate(
+            tenant: Self.tenant(), algorithm: .es256, kid: "planted", status: .active, now: Date())
+        try await database.connection.sql().raw(
+            """
+            INSERT INTO signing_keys (tenant, kid, algorithm, private_key, status, created_at)
+            VALUES ('contoso', 'planted', 'ES256', \(bind: injected.privateKey), 'active', \(bind: Date()))
+            """
+        ).run()
+        #expect(try await database.store.keys(tenant: Self.tenant()).map(\.kid) == ["k1"])
+        try await database.close()
+
+        let reopened = try await SQLiteDatabase.open(path: path, kek: kek)
+        #expect(try await reopened.store.prepareKeyEncryption().refused == ["signing_keys contoso planted"])
+        #expect(try await reopened.store.keys(tenant: Self.tenant()).map(\.kid) == ["k1"])
+        // Still in the clear: nothing sealed it as if it were Gatehouse's own.
+        let planted = try await reopened.connection.sql().raw("SELECT private_key FROM signing_keys WHERE kid = 'planted'").first()
+        #expect(try planted?.decode(column: "private_key", as: String.self).contains("BEGIN PRIVATE KEY") == true)
         try await reopened.close()
     }
 }

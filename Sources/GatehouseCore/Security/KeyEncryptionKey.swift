@@ -72,6 +72,9 @@ public enum KEKError: Error, CustomStringConvertible, Equatable {
     case malformed(String)
     /// The database's values are sealed under `needed`; this process has `configured` (or none).
     case wrongKEK(needed: String, configured: String?)
+    /// A value stored in the clear in a database whose values are sealed: written around
+    /// Gatehouse (every write of Gatehouse's own seals), so it is refused, never used.
+    case unsealed(String)
 
     public var description: String {
         switch self {
@@ -80,6 +83,10 @@ public enum KEKError: Error, CustomStringConvertible, Equatable {
             "this database's keys are encrypted under key-encryption key \(needed), but "
                 + (configured.map { "the configured one is \($0)" } ?? "none is configured")
                 + ": set GATEHOUSE_KEK_FILE (or GATEHOUSE_KEK) to the key \(needed)"
+        case .unsealed(let place):
+            "\(place) is stored unencrypted in a database whose secrets are encrypted at rest; Gatehouse never writes "
+                + "one so (it was written into the database directly) and refuses to use it: delete it, or, for a "
+                + "signing key, remove the row and add a key with `gatehouse keys add` or `keys rotate`"
         }
     }
 }
