@@ -257,6 +257,13 @@ public enum Migrations {
                     """,
                 ]
             }),
+        Migration(
+            version: 9, name: "refresh token origin",
+            statements: [
+                // Who rotated to the token (a keyed hash of address and user agent): a public
+                // client's retry of the replaced token from elsewhere is reuse.
+                "ALTER TABLE refresh_tokens ADD COLUMN origin TEXT"
+            ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

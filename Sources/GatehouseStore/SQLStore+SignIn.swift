@@ -210,7 +210,7 @@ extension SQLStore {
         return RefreshTokenRecord(
             hash: try row.decode(column: "token_hash", as: String.self), grantID: try row.decode(column: "grant_id", as: String.self),
             generation: try row.decode(column: "generation", as: Int.self),
-            createdAt: try row.decode(column: "created_at", as: Date.self))
+            createdAt: try row.decode(column: "created_at", as: Date.self), origin: try row.decode(column: "origin", as: String?.self))
     }
 
     /// One statement: the token's row joined to its grant's.
@@ -250,7 +250,7 @@ extension SQLStore {
     /// generation also finds its live token. Racing rotators record the same successor (it is
     /// derived from the presented token) and only one moves the grant; a crash in between leaves
     /// an unreachable row that goes with the grant.
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
         if flavor == .postgres {
             // PostgreSQL: one statement, atomic by itself (a data-modifying WITH), one round trip.
             // A racing rotator waits for the grant's row lock, then finds the generation moved.
@@ -262,8 +262,8 @@ extension SQLStore {
                     WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
                     RETURNING grant_id, generation),
                 added AS (
-                    INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-                    SELECT \(bind: newHash), grant_id, generation, \(bind: now) FROM moved
+                    INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at, origin)
+                    SELECT \(bind: newHash), grant_id, generation, \(bind: now), \(bind: origin) FROM moved
                     ON CONFLICT DO NOTHING RETURNING token_hash)
                 SELECT COUNT(*) AS moved FROM moved
                 """
@@ -272,8 +272,8 @@ extension SQLStore {
         }
         try await db.raw(
             """
-            INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at)
-            SELECT \(bind: newHash), grant_id, generation + 1, \(bind: now) FROM grants
+            INSERT INTO refresh_tokens (token_hash, grant_id, generation, created_at, origin)
+            SELECT \(bind: newHash), grant_id, generation + 1, \(bind: now), \(bind: origin) FROM grants
             WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
             ON CONFLICT DO NOTHING
             """

@@ -169,4 +169,46 @@ import Testing
             #expect(try await SmartLockoutTests.attempt(harness, own, password: newPassword) == "ok")
         }
     }
+
+    /// Finding 4: a public client's replaced refresh token, presented by another party within the
+    /// 10 s grace, got 200 and the live successor. Inside the grace a retry is answered only from
+    /// where the rotation came from (source address and user agent); from anywhere else it is
+    /// reuse, and the grant is revoked.
+    @Test func finding4_aPublicClientsRetryFromElsewhereIsReuse() async throws {
+        let forwarded = HTTPField.Name("X-Forwarded-For")!
+        for changed in ["address", "user agent"] {
+            let time = ManualTime()
+            let harness = try await Harness.make(time: time.source) { $0.throttling.trustedProxies = ["unknown"] }
+            try await harness.withClient { client in
+                let pkce = PKCEPair()
+                let reply = try await harness.signIn(
+                    Browser(client),
+                    uri: harness.authorizeURI(
+                        client: "native", redirect: "http://127.0.0.1/callback", scope: "openid offline_access", pkce: pkce))
+                let tokens = json(
+                    try await harness.redeem(
+                        client, code: redirectParameters(reply)["code"] ?? "", pkce: pkce, clientID: "native",
+                        redirect: "http://127.0.0.1/callback"))
+                let original = try #require(tokens["refresh_token"] as? String)
+                func refresh(_ token: String, from address: String, agent: String) async throws -> TestResponse {
+                    try await harness.token(
+                        client, [("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", "native")],
+                        headers: [forwarded: address, .userAgent: agent])
+                }
+                let rotated = try await refresh(original, from: "198.51.100.4", agent: "app/1.0")
+                let successor = try #require(json(rotated)["refresh_token"] as? String)
+                time.now += 2
+                // The app's own retry goes on.
+                #expect(json(try await refresh(original, from: "198.51.100.4", agent: "app/1.0"))["refresh_token"] as? String == successor)
+                let replay =
+                    changed == "address"
+                    ? try await refresh(original, from: "203.0.113.66", agent: "app/1.0")
+                    : try await refresh(original, from: "198.51.100.4", agent: "curl/8.0")
+                #expect(replay.status == .badRequest && (json(replay)["error_codes"] as? [Int]) == [9_900_154], "\(changed)")
+                #expect(json(replay)["refresh_token"] == nil && json(replay)["access_token"] == nil)
+                // The grant is revoked: the successor the app holds stops working too.
+                #expect((json(try await refresh(successor, from: "198.51.100.4", agent: "app/1.0"))["error_codes"] as? [Int]) == [50173])
+            }
+        }
+    }
 }

@@ -30,15 +30,17 @@ import Testing
             // Generation 0 token, then rotation 0 -> 1; a second rotation from 0 loses.
             #expect(try await store.addRefreshToken(hash: "r0", grantID: "g1", generation: 0, now: epoch))
             #expect(try await store.addRefreshToken(hash: "rX", grantID: "g1", generation: 1, now: epoch) == false)
-            #expect(try await store.rotate(grantID: "g1", from: 0, newHash: "r1", now: epoch.addingTimeInterval(5)))
-            #expect(try await store.rotate(grantID: "g1", from: 0, newHash: "r1b", now: epoch) == false)
+            #expect(try await store.rotate(grantID: "g1", from: 0, newHash: "r1", now: epoch.addingTimeInterval(5), origin: "o1"))
+            #expect(try await store.rotate(grantID: "g1", from: 0, newHash: "r1b", now: epoch, origin: nil) == false)
             #expect(try await store.refreshToken(hash: "r1")?.generation == 1)
+            #expect(try await store.refreshToken(hash: "r1")?.origin == "o1")
+            #expect(try await store.refreshToken(hash: "r0")?.origin == nil)
             #expect(try await store.refreshToken(hash: "r0")?.grantID == "g1")
             let rotated = try #require(try await store.grant(id: "g1"))
             #expect(rotated.generation == 1 && rotated.rotatedAt == epoch.addingTimeInterval(5))
             #expect(try await store.revokeGrant(id: "g1", now: epoch))
             #expect(try await store.revokeGrant(id: "g1", now: epoch) == false)
-            #expect(try await store.rotate(grantID: "g1", from: 1, newHash: "r2", now: epoch) == false)
+            #expect(try await store.rotate(grantID: "g1", from: 1, newHash: "r2", now: epoch, origin: nil) == false)
             #expect(try await store.addRefreshToken(hash: "r2", grantID: "g1", generation: 1, now: epoch) == false)
             // Purge: revoked long ago goes, with its tokens.
             #expect(try await store.purgeGrants(now: epoch, endedBefore: epoch.addingTimeInterval(1)) == 1)
@@ -53,7 +55,9 @@ import Testing
             try await store.createTenant(try sampleTenant())
             try await store.createGrant(try grant("g", code: "c"))
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for index in 0..<50 { group.addTask { try await store.rotate(grantID: "g", from: 0, newHash: "t\(index)", now: epoch) } }
+                for index in 0..<50 {
+                    group.addTask { try await store.rotate(grantID: "g", from: 0, newHash: "t\(index)", now: epoch, origin: nil) }
+                }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(wins == 1)

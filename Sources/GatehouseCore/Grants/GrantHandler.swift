@@ -4,10 +4,14 @@ import Foundation
 /// Where a request came from, as far as the server can tell: the source address the throttles
 /// count it under (the peer, or the client behind a trusted proxy).
 public struct RequestOrigin: Sendable, Equatable {
+    /// The source address the throttles count the request under.
     public let source: String
+    /// The request's `User-Agent`, if any.
+    public let userAgent: String?
 
-    public init(source: String) {
+    public init(source: String, userAgent: String? = nil) {
         self.source = source
+        self.userAgent = userAgent
     }
 
     public static let unknown = RequestOrigin(source: "unknown")

@@ -59,7 +59,8 @@ public struct RefreshTokenGrant: GrantHandler {
             var note: String? = nil
             switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, window: window) {
             case .rotate(let generation):
-                issued = try await grants.rotate(grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now)
+                issued = try await grants.rotate(
+                    grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now, origin: originHash(request.origin))
             case .reissue(let generation):
                 // The rotation from this very token stored its successor as the live token.
                 guard let live = try await grants.refreshToken(hash: hasher.hash(value)), live.grantID == grant.id,
@@ -70,6 +71,18 @@ public struct RefreshTokenGrant: GrantHandler {
                         Catalogue.refreshTokenReused,
                         detail:
                             "generation \(record.generation) presented within the grace period, but it was not the token rotated from; grant \(grant.id) revoked"
+                    )
+                }
+                // A public client has no credential: a retry is its own only if it comes from where
+                // the rotation came from (address and user agent); anything else is a replay.
+                if request.client.client.type == .public, let rotatedBy = live.origin,
+                    !constantTimeEquals(Array(rotatedBy.utf8), Array(originHash(request.origin).utf8))
+                {
+                    try await grants.revokeGrant(id: grant.id, now: now)
+                    throw CatalogueError(
+                        Catalogue.refreshTokenReused,
+                        detail:
+                            "generation \(record.generation) presented within the grace period from another address or user agent than the rotation (from \(request.origin.source)); grant \(grant.id) revoked"
                     )
                 }
                 issued = true
@@ -94,6 +107,12 @@ public struct RefreshTokenGrant: GrantHandler {
             grant = fresh
         }
         throw CatalogueError(Catalogue.invalidGrant, ["name": "refresh_token"], detail: "grant vanished or contention")
+    }
+
+    /// Who a request came from, as a rotation records it: a keyed hash of its source address and
+    /// user agent (neither is stored as it is).
+    func originHash(_ origin: RequestOrigin) -> String {
+        hasher.derive("refresh-origin", "\(origin.source)\u{0}\(origin.userAgent ?? "")")
     }
 
     /// The refresh token that replaces `presented` (of `generation`, in grant `grantID`).

@@ -148,14 +148,15 @@ extension InMemoryStore {
         }
     }
 
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
         state.withLock { state in
             guard var grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil else { return false }
             grant.generation += 1
             grant.rotatedAt = now
             grant.lastUsedAt = now
             state.grants[grantID] = grant
-            state.refreshTokens[newHash] = RefreshTokenRecord(hash: newHash, grantID: grantID, generation: grant.generation, createdAt: now)
+            state.refreshTokens[newHash] = RefreshTokenRecord(
+                hash: newHash, grantID: grantID, generation: grant.generation, createdAt: now, origin: origin)
             return true
         }
     }

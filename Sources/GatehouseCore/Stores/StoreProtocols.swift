@@ -163,7 +163,8 @@ public protocol GrantStore: Sendable {
     /// Rotation: records `newHash` at `generation + 1` and moves the grant from `generation` to
     /// `generation + 1` (one conditional update decides). Whoever reads the grant at the new
     /// generation also finds the new token. False if another rotation won, or the grant is revoked.
-    func rotate(grantID: String, from generation: Int, newHash: String, now: Date) async throws -> Bool
+    /// `origin` is kept with the new token (`RefreshTokenRecord.origin`).
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool
     /// Deletes at most `limit` grants whose code expired unredeemed, or that ended before
     /// `cutoff`, with their refresh tokens, in one transaction; returns how many.
     @discardableResult

@@ -92,11 +92,15 @@ public struct RefreshTokenRecord: Sendable, Hashable {
     public let grantID: String
     public let generation: Int
     public let createdAt: Date
+    /// Who rotated the grant to this token: a keyed hash of the rotating request's source address
+    /// and user agent (`RefreshTokenGrant.originHash`); nil for the first token of a grant.
+    public let origin: String?
 
-    public init(hash: String, grantID: String, generation: Int, createdAt: Date) {
+    public init(hash: String, grantID: String, generation: Int, createdAt: Date, origin: String? = nil) {
         self.hash = hash
         self.grantID = grantID
         self.generation = generation
         self.createdAt = createdAt
+        self.origin = origin
     }
 }

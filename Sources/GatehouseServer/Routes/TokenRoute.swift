@@ -89,7 +89,7 @@ struct TokenRoute: Sendable {
                 TokenRequest(
                     tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
                     tenantIssuers: configuration.issuers(tenant),
-                    origin: RequestOrigin(source: authenticated.source)))
+                    origin: RequestOrigin(source: authenticated.source, userAgent: request.headers[.userAgent])))
         }
         progress.scopes = outcome.scope.description
         progress.note = outcome.note
