@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The one place that turns a catalogue error into an HTTP response (CONVENTIONS.md habit 1).
+/// The one place that turns a catalogue error into an HTTP response.
 public struct ErrorRenderer: Sendable {
     public let configuration: ServerConfiguration
     public let texts: CatalogueTexts

@@ -2,7 +2,7 @@ import Foundation
 import GatehouseCore
 import Testing
 
-/// The rotation rule without a server (CONVENTIONS.md habit 4).
+/// The rotation rule without a server: pure rules are tested without HTTP.
 @Suite struct RefreshRotationTests {
     let rotatedAt = Date(timeIntervalSince1970: 1_800_000_000)
 

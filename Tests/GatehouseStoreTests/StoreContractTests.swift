@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseStore
 import Testing
 
-/// One contract for every backend (CONVENTIONS.md habit 5): memory, SQLite in memory, SQLite on
+/// One contract for every backend: memory, SQLite in memory, SQLite on
 /// disk. PostgreSQL joins this list when it lands.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory, sqliteMemory, sqliteFile, postgres

@@ -30,7 +30,7 @@ public struct ClientRecord: Sendable {
     }
 }
 
-/// Finds clients. The hot path reads through a short-lived cache (DESIGN.md "The hot path").
+/// Finds clients. The hot path reads through a short-lived cache (docs/scaling.md).
 public protocol ClientDirectory: Sendable {
     func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord?
 }

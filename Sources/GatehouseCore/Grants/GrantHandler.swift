@@ -62,7 +62,7 @@ public struct GrantOutcome: Sendable {
     }
 }
 
-/// One grant type (CONVENTIONS.md habit 2). Each reads only its own parameters: the token
+/// One grant type, in a type of its own. Each reads only its own parameters: the token
 /// endpoint hands it `form.only(parameters)`; anything else in the request stays ignored, as
 /// RFC 6749 §3.2 requires (MSAL adds `client_info` and `x-client-*`).
 public protocol GrantHandler: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import JWTKit
 
 /// A tenant's signing keys: signs with the active key and publishes next, active and retired
-/// keys in the JWKS (DESIGN.md "Keys"). Immutable once made (a key change makes a new ring), so
+/// keys in the JWKS (docs/architecture.md, "Keys"). Immutable once made (a key change makes a new ring), so
 /// it needs no isolation of its own: signing goes straight to jwt-kit's key collection.
 public final class KeyRing: Sendable {
     public let tenant: TenantName

@@ -7,7 +7,7 @@ public enum SigningAlgorithm: String, Sendable, Codable, CaseIterable {
     case eddsa = "EdDSA"
 }
 
-/// Where a key is in its life (DESIGN.md "Keys"): published before use, used, then published only
+/// Where a key is in its life: published before use, used, then published only
 /// for verification until the tokens it signed have expired.
 public enum KeyStatus: String, Sendable, Codable {
     case next, active, retired

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Injected time and randomness (CONVENTIONS.md habit 10).
+/// Injected time and randomness, so that tests control both.
 public struct TimeSource: Sendable {
     public let now: @Sendable () -> Date
     public init(now: @escaping @Sendable () -> Date) { self.now = now }

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// Keyed SHA-256 for server-generated secrets (256 bits of entropy, so no slow hash is needed;
-/// CONVENTIONS.md habit 6), and a constant-time comparison.
+/// passwords get bcrypt), and a constant-time comparison.
 public struct SecretHasher: Sendable {
     private let key: SymmetricKey
 

@@ -140,7 +140,7 @@ public protocol StateStore: Sendable {
     func purgeState(now: Date, limit: Int) async throws -> Int
 }
 
-/// Authorization grants: codes and refresh token families (DESIGN.md "GrantStore").
+/// Authorization grants: codes and refresh token families.
 public protocol GrantStore: Sendable {
     func createGrant(_ grant: AuthorizationGrant) async throws
     func grant(id: String) async throws -> AuthorizationGrant?

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a user allowed a client at one sign-in: created with its authorization code, then the
-/// family of the refresh tokens issued from it (DESIGN.md "GrantStore"). Revoking it ends the
+/// family of the refresh tokens issued from it. Revoking it ends the
 /// code, every refresh token and (for introspection and userinfo) every access token issued from it.
 public struct AuthorizationGrant: Sendable, Hashable {
     /// Public random identifier, carried in access tokens as `grant_id`.

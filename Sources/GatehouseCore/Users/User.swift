@@ -63,7 +63,7 @@ public struct Username: Sendable, Hashable, CustomStringConvertible {
     public var description: String { value }
 }
 
-/// Slow password hashing, run off the event loop by the implementation (CONVENTIONS.md habit 6).
+/// Slow password hashing, run off the event loop by the implementation.
 public protocol PasswordHasher: Sendable {
     func hash(_ password: String) async throws -> String
     func verify(_ password: String, hash: String) async -> Bool

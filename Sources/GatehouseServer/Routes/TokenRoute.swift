@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import Tracing
 
-/// The token endpoint (RFC 6749 §3.2) as a readable pipeline (DESIGN.md "A token request"):
+/// The token endpoint (RFC 6749 §3.2) as a readable pipeline (docs/architecture.md):
 /// method, tenant, content type, form, grant_type, client authentication, grant registry,
 /// client-may-use-grant, the grant itself; every outcome becomes a sign-in event.
 struct TokenRoute: Sendable {

@@ -5,7 +5,7 @@ import HummingbirdOTP
 import NIOPosix
 
 /// bcrypt (hummingbird-auth) run on NIO's blocking thread pool, never on an event loop
-/// (CONVENTIONS.md habit 6).
+/// (so that a slow hash never blocks request handling).
 public struct BcryptPasswordHasher: PasswordHasher {
     public let cost: UInt8
 
