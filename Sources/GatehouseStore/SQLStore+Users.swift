@@ -1,0 +1,109 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+/// Users (TOTP seeds sealed at rest) and their sign-in attempt counts.
+extension SQLStore {
+    public func createUser(_ user: User) async throws {
+        try await countingChange {
+            let rows = try await db.raw(
+                """
+                INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
+                VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
+                        \(bind: user.passwordHash), \(bind: user.enabled), \(bind: try sealedTOTP(user)),
+                        \(bind: user.createdAt), \(bind: user.updatedAt))
+                ON CONFLICT DO NOTHING RETURNING user_id
+                """
+            ).all()
+            if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
+        }
+    }
+
+    public func user(tenant: TenantName, username: Username) async throws -> User? {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(
+            user(from:))
+    }
+
+    public func user(tenant: TenantName, id: String) async throws -> User? {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)").first().map(user(from:))
+    }
+
+    public func users(tenant: TenantName) async throws -> [User] {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) ORDER BY username").all().map(user(from:))
+    }
+
+    public func updateUser(_ user: User) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
+                    password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: try sealedTOTP(user)),
+                    updated_at = \(bind: user.updatedAt),
+                    sessions_valid_after = \(bind: user.sessionsValidAfter)
+                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    /// The TOTP seed (already sealed by the server's `SecretBox`) as stored: sealed again under the KEK.
+    func sealedTOTP(_ user: User) throws -> String? {
+        try user.sealedTOTPSecret.map { try sealed($0, Self.totpContext(user.tenant.value, user.id)) }
+    }
+
+    func user(from row: any SQLRow) throws -> User {
+        let tenant = try row.decode(column: "tenant", as: String.self)
+        let id = try row.decode(column: "user_id", as: String.self)
+        return User(
+            tenant: try TenantName(tenant),
+            id: id,
+            username: try Username(try row.decode(column: "username", as: String.self)),
+            email: try row.decode(column: "email", as: String?.self),
+            displayName: try row.decode(column: "display_name", as: String.self),
+            passwordHash: try row.decode(column: "password_hash", as: String.self),
+            enabled: try row.decode(column: "enabled", as: Bool.self),
+            sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self).map { try opened($0, Self.totpContext(tenant, id)) },
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Date?.self))
+    }
+
+    public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
+        // One statement: the SET expressions read the row as it was before this attempt.
+        let reset = resetBefore
+        let row = try await db.raw(
+            """
+            INSERT INTO sign_in_failures (failure_key, failures, last_failure_at) VALUES (\(bind: key), 1, \(bind: now))
+            ON CONFLICT (failure_key) DO UPDATE SET
+                failures = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) THEN 1 ELSE sign_in_failures.failures + 1 END,
+                last_failure_at = CASE WHEN sign_in_failures.last_failure_at < \(bind: reset) OR sign_in_failures.failures < \(bind: limit)
+                    THEN excluded.last_failure_at ELSE sign_in_failures.last_failure_at END
+            RETURNING failures
+            """
+        ).first()
+        return try row?.decode(column: "failures", as: Int.self) ?? 1
+    }
+
+    public func signInFailures(key: String, since: Date) async throws -> Int {
+        let row = try await db.raw(
+            """
+            SELECT failures FROM sign_in_failures WHERE failure_key = \(bind: key) AND last_failure_at >= \(bind: since)
+            """
+        ).first()
+        return try row?.decode(column: "failures", as: Int.self) ?? 0
+    }
+
+    public func clearSignInFailures(key: String) async throws {
+        try await db.raw("DELETE FROM sign_in_failures WHERE failure_key = \(bind: key)").run()
+    }
+
+    public func purgeSignInFailures(before: Date, limit: Int) async throws -> Int {
+        try await db.raw(
+            """
+            DELETE FROM sign_in_failures WHERE failure_key IN (
+                SELECT failure_key FROM sign_in_failures WHERE last_failure_at < \(bind: before) LIMIT \(bind: max(0, limit)))
+            RETURNING failure_key
+            """
+        ).all().count
+    }
+}
