@@ -299,4 +299,39 @@ import Testing
             #expect(wrongUse["error_codes"] as? [Int] == [90100])
         }
     }
+
+    /// The README's MSAL public-client recipe (scopes for the API only): MSAL always adds `openid
+    /// profile offline_access`, which every client that signs users in may ask for without listing
+    /// them; a client that lists some OpenID Connect scopes is limited to those.
+    @Test func theOpenIDConnectScopesNeedNoListing() async throws {
+        let (harness, secrets) = try await Self.harness()
+        let admin = harness.gatehouse.administration
+        var recipe = Administration.ClientSpec(id: try ClientID("msal-public"), name: "MSAL public")
+        recipe.type = .public
+        recipe.grantTypes = [.deviceCode, .password, .refreshToken]
+        recipe.allowedResources = [try ResourceIndicator("api://orders")]
+        recipe.allowedScopes = Scope(tokens: ["api://orders/Orders.Read"])
+        _ = try await admin.createClient(tenant: try TenantName(Harness.tenant), spec: recipe)
+        try await harness.withClient { client in
+            func ropc(_ clientID: String, _ scope: String) async throws -> TestResponse {
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "password"), ("client_id", clientID), ("username", "alice"), ("password", Harness.password),
+                        ("scope", scope),
+                    ], path: Self.v2)
+            }
+            let ok = try await ropc("msal-public", "api://orders/Orders.Read openid profile offline_access")
+            #expect(ok.status == .ok, "\(json(ok))")
+            #expect(json(ok)["refresh_token"] != nil && json(ok)["id_token"] != nil)
+            // `tv` lists openid, profile and offline_access: email is not among them.
+            let limited = try await ropc("tv", "api://middle/access_as_user openid email")
+            #expect((json(limited)["error_codes"] as? [Int]) == [9_900_121], "\(json(limited))")
+            // A client that signs no users in gets none of them.
+            let daemon = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("scope", "openid")],
+                headers: [.authorization: basic("daemon", secrets["daemon"] ?? "")], path: Self.v2)
+            #expect(daemon.status == .badRequest && (json(daemon)["error_codes"] as? [Int])?.first != nil, "\(json(daemon))")
+        }
+    }
 }

@@ -41,14 +41,14 @@ public enum EntraScopes {
         var resource: String? = nil
         for token in requested.tokens {
             if openIDScopes.contains(token) {
-                guard client.allowedScopes.set.contains(token) else {
+                guard client.allows(scope: token) else {
                     throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
                 }
                 granted.append(token)
                 continue
             }
             guard let (tokenResource, name) = split(token) else {
-                guard client.allowedScopes.set.contains(token) else {
+                guard client.allows(scope: token) else {
                     throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
                 }
                 granted.append(token)
@@ -63,7 +63,7 @@ public enum EntraScopes {
             if name == ".default" {
                 granted += registered(for: tokenResource, client: client)
             } else {
-                guard client.allowedScopes.set.contains(token) else {
+                guard client.allows(scope: token) else {
                     throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
                 }
                 granted.append(token)

@@ -69,6 +69,7 @@ public enum Catalogue {
     public static let defaultScopeRequired = CatalogueEntry(
         1002012, "ClientCredentialsScopeNeedsDefault", .invalidScope, placeholders: ["scope"])
     public static let malformedResource = CatalogueEntry(9900123, "MalformedResourceIndicator", .invalidTarget, placeholders: ["resource"])
+    public static let resourceNotInGrant = CatalogueEntry(9900125, "ResourceNotInGrant", .invalidTarget, placeholders: ["resource"])
 
     // MARK: Authorization endpoint (shown on a page when the redirect URI cannot be trusted)
     public static let redirectURINotRegistered = CatalogueEntry(
@@ -167,7 +168,7 @@ public enum Catalogue {
         assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
         clientHasNoKeys, assertionMissingClaim,
         unsupportedGrantType, grantNotAllowedForClient,
-        invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource,
+        invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource, resourceNotInGrant,
         redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
         consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
         invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes,

@@ -4,7 +4,7 @@ import Foundation
 /// conditional update; a second redemption revokes everything issued from the first (§4.1.2).
 public struct AuthorizationCodeGrant: GrantHandler {
     public let grantType = GrantType.authorizationCode
-    public let parameters: Set<String> = ["code", "redirect_uri", "code_verifier"]
+    public let parameters: Set<String> = ["code", "redirect_uri", "code_verifier", "resource"]
     public let grants: any GrantStore
     public let hasher: SecretHasher
     public let minter: UserTokenMinter
@@ -23,6 +23,8 @@ public struct AuthorizationCodeGrant: GrantHandler {
 
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let code = try request.form.require("code")
+        // A malformed resource is refused before the code is spent.
+        for raw in request.form.all("resource") { _ = try ResourceIndicator(raw) }
         let now = time.now()
         let grant: AuthorizationGrant
         switch try await grants.redeemCode(hash: hasher.hash(code), now: now) {
@@ -42,11 +44,20 @@ public struct AuthorizationCodeGrant: GrantHandler {
             try await grants.revokeGrant(id: grant.id, now: now)
             throw error
         }
+        let audience: [String]
+        do {
+            audience = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: grant.audience)
+        } catch {
+            // Like any other refusal of a redeemed code: nothing was issued from it.
+            try await grants.revokeGrant(id: grant.id, now: now)
+            throw error
+        }
         let user = try await minter.activeUser(of: grant)
         let refreshToken = try await DirectGrantIssuer.firstRefreshToken(
             of: grant, grants: grants, hasher: hasher, random: random, now: now)
         let response = try await minter.mint(
-            grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true)
+            grant: grant, user: user, scope: grant.scope, request: request, refreshToken: refreshToken, includeNonce: true,
+            audience: audience)
         return GrantOutcome(response: response, scope: grant.scope, userID: grant.userID)
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// expired_token (70020) until one poll takes the approval and gets the tokens.
 public struct DeviceCodeGrant: GrantHandler {
     public let grantType = GrantType.deviceCode
-    public let parameters: Set<String> = ["device_code"]
+    public let parameters: Set<String> = ["device_code", "resource"]
     public let devices: DeviceAuthorizationStore
     public let users: UserTokenMinter
     public let issuer: DirectGrantIssuer
@@ -20,6 +20,7 @@ public struct DeviceCodeGrant: GrantHandler {
 
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let deviceCode = try request.form.require("device_code")
+        for raw in request.form.all("resource") { _ = try ResourceIndicator(raw) }
         let now = time.now()
         let key = devices.key(deviceCode: deviceCode)
         let authorization = try await devices.authorization(key: key, now: now)
@@ -48,13 +49,16 @@ public struct DeviceCodeGrant: GrantHandler {
             if slowDown { throw CatalogueError(Catalogue.slowDown, ["interval": String(interval)]) }
             throw CatalogueError(Catalogue.authorizationPending)
         case .approved:
+            // A resource the user did not authorize is refused before the approval is taken.
+            _ = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: authorization?.audience ?? [])
             guard let approved = try await devices.takeApproved(key: key, now: now), let userID = approved.userID else {
                 throw CatalogueError(Catalogue.invalidGrant, ["name": "device_code"], detail: "device code redeemed already")
             }
             let user = try await users.activeUser(tenant: request.tenant.name, id: userID)
+            let audience = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: approved.audience)
             return try await issuer.issue(
                 user: user, scope: Scope(tokens: approved.scope), audience: approved.audience, amr: approved.amr ?? ["pwd"],
-                authTime: approved.authTime ?? now, sessionID: approved.sessionID, request: request)
+                authTime: approved.authTime ?? now, sessionID: approved.sessionID, request: request, tokenAudience: audience)
         }
     }
 }

@@ -20,8 +20,10 @@ public struct DirectGrantIssuer: Sendable {
         self.random = random
     }
 
+    /// `tokenAudience` narrows the access token's audience to some of the grant's (RFC 8707 §2.2).
     public func issue(
-        user: User, scope: Scope, audience: [String], amr: [String], authTime: Date, sessionID: String?, request: TokenRequest
+        user: User, scope: Scope, audience: [String], amr: [String], authTime: Date, sessionID: String?, request: TokenRequest,
+        tokenAudience: [String]? = nil
     ) async throws -> GrantOutcome {
         let now = time.now()
         let client = request.client.client
@@ -33,7 +35,8 @@ public struct DirectGrantIssuer: Sendable {
         try await grants.createGrant(grant)
         let refreshToken = try await Self.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
         let response = try await minter.mint(
-            grant: grant, user: user, scope: scope, request: request, refreshToken: refreshToken, includeNonce: false)
+            grant: grant, user: user, scope: scope, request: request, refreshToken: refreshToken, includeNonce: false,
+            audience: tokenAudience)
         return GrantOutcome(response: response, scope: scope, userID: user.id)
     }
 

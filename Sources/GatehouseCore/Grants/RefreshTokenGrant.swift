@@ -5,7 +5,7 @@ import Foundation
 /// and sliding and absolute lifetimes (`RefreshRotation`).
 public struct RefreshTokenGrant: GrantHandler {
     public let grantType = GrantType.refreshToken
-    public let parameters: Set<String> = ["refresh_token", "scope"]
+    public let parameters: Set<String> = ["refresh_token", "scope", "resource"]
     public let grants: any GrantStore
     public let hasher: SecretHasher
     public let minter: UserTokenMinter
@@ -39,6 +39,7 @@ public struct RefreshTokenGrant: GrantHandler {
                 Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
         }
         let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
+        let audience = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: grant.audience)
         // Everything that can refuse is checked before the rotation: a refused request must not
         // move the grant on, or the token the client still holds would later count as reuse.
         let user = try await minter.activeUser(of: grant)
@@ -99,7 +100,7 @@ public struct RefreshTokenGrant: GrantHandler {
             }
             if issued {
                 let response = try await minter.mint(
-                    grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false)
+                    grant: grant, user: user, scope: scope, request: request, refreshToken: value, includeNonce: false, audience: audience)
                 return GrantOutcome(response: response, scope: scope, userID: grant.userID, note: note)
             }
             // Another request moved the grant on (or revoked it): decide again on fresh state.

@@ -9,10 +9,27 @@ public enum ScopeAndAudience {
             return client.defaultScopes
         }
         let requested = try Scope(parsing: raw)
-        if let refused = requested.notContained(in: client.allowedScopes).first {
+        if let refused = requested.tokens.first(where: { !client.allows(scope: $0) }) {
             throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": refused])
         }
         return requested
+    }
+
+    /// RFC 8707 §2.2 at the token endpoint for a grant the user authorized (code, refresh, device):
+    /// the `resource` values narrow the token's audience among those of the grant; none keeps the
+    /// grant's. A value the grant does not cover is `invalid_target` (9900125), a malformed one 9900123.
+    public static func narrowedAudience(requested raws: [String], granted: [String]) throws(CatalogueError) -> [String] {
+        guard !raws.isEmpty else { return granted }
+        var audience: [String] = []
+        for raw in raws {
+            let resource = try ResourceIndicator(raw)
+            guard granted.contains(resource.value) else {
+                throw CatalogueError(
+                    Catalogue.resourceNotInGrant, ["resource": resource.value], detail: "the grant's audience is \(granted)")
+            }
+            if !audience.contains(resource.value) { audience.append(resource.value) }
+        }
+        return audience
     }
 
     /// The `aud` values: the requested resources, each allowed for the client; without any, the

@@ -28,12 +28,15 @@ public struct UserTokenMinter: Sendable {
         return user
     }
 
-    public func mint(grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool)
-        async throws -> TokenResponse
-    {
+    /// `audience` narrows the access token's to some of the grant's (RFC 8707 §2.2); nil: the grant's.
+    public func mint(
+        grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool,
+        audience: [String]? = nil
+    ) async throws -> TokenResponse {
         let access = try await issuer.issueAccessToken(
             tenant: request.tenant, issuer: request.issuer, subject: .user(user, clientMethod: request.client.method),
-            clientID: grant.clientID, audience: grant.audience, scope: scope, dialect: request.dialect, authTime: grant.authTime,
+            clientID: grant.clientID, audience: audience ?? grant.audience, scope: scope, dialect: request.dialect,
+            authTime: grant.authTime,
             grantID: grant.id)
         var idToken: String? = nil
         if scope.set.contains("openid") {

@@ -62,6 +62,23 @@ public struct Client: Sendable, Hashable {
     public var certificates: [String]
     public let createdAt: Date
 
+    /// The OpenID Connect scopes: never an API's permissions, and allowed without being listed to
+    /// every client that signs users in (as Entra allows them to every such app).
+    public static let openIDConnectScopes: Set<String> = ["openid", "profile", "email", "offline_access"]
+
+    /// Whether the client has a grant by which a user signs in (the code, password, device code
+    /// and on-behalf-of grants).
+    public var signsUsersIn: Bool { !grantTypes.isDisjoint(with: [.authorizationCode, .password, .deviceCode, .jwtBearer]) }
+
+    /// Whether the client may request the scope token `token`: a listed one; or, for a client that
+    /// signs users in and lists none of the OpenID Connect scopes, any of them (a client that lists
+    /// some is limited to those).
+    public func allows(scope token: String) -> Bool {
+        if allowedScopes.set.contains(token) { return true }
+        guard Self.openIDConnectScopes.contains(token), signsUsersIn else { return false }
+        return allowedScopes.set.isDisjoint(with: Self.openIDConnectScopes)
+    }
+
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
