@@ -264,6 +264,48 @@ public enum Migrations {
                 // client's retry of the replaced token from elsewhere is reuse.
                 "ALTER TABLE refresh_tokens ADD COLUMN origin TEXT"
             ]),
+        Migration(
+            version: 10, name: "APIs",
+            flavored: { flavor in
+                [
+                    // An API (resource server); permissions and roles as JSON arrays of
+                    // {name, descriptions}.
+                    """
+                    CREATE TABLE IF NOT EXISTS apis (
+                        tenant TEXT NOT NULL REFERENCES tenants(name),
+                        application_id TEXT NOT NULL,
+                        display_name TEXT NOT NULL,
+                        permissions TEXT NOT NULL,
+                        roles TEXT NOT NULL,
+                        access_token_lifetime BIGINT,
+                        created_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, application_id)
+                    )
+                    """,
+                    // Each identifier names one API in its tenant; `position` keeps their order.
+                    """
+                    CREATE TABLE IF NOT EXISTS api_identifiers (
+                        tenant TEXT NOT NULL,
+                        identifier TEXT NOT NULL,
+                        application_id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, identifier)
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS api_identifiers_api ON api_identifiers (tenant, application_id)",
+                    // What a client may ask of an API: space-separated permission and role names.
+                    """
+                    CREATE TABLE IF NOT EXISTS api_access (
+                        tenant TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        application_id TEXT NOT NULL,
+                        permissions TEXT NOT NULL,
+                        roles TEXT NOT NULL,
+                        PRIMARY KEY (tenant, client_id, application_id)
+                    )
+                    """,
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

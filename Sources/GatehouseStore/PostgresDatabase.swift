@@ -103,8 +103,11 @@ public final class PostgresDatabase: Sendable {
         let database = PostgresDatabase(
             client: client, runner: runner, metrics: DatabaseMetrics(factory: metrics, backend: "postgresql"), kek: kek)
         do {
-            try await withDeadline(.seconds(10), failing: PostgresURLError(description: "cannot reach PostgreSQL at \(place) within 10 s"))
-            {
+            // Reached (the probe above); migrations may wait for another node's, so they get longer.
+            try await withDeadline(
+                .seconds(60),
+                failing: PostgresURLError(description: "PostgreSQL at \(place) did not finish preparing the database within 60 s")
+            ) {
                 try await database.store.db.withSession { session in
                     if let searchPath {
                         // A schema of its own (the tests give each store one).

@@ -15,7 +15,10 @@ public enum SQLFlavor: Sendable {
     case postgres
 
     /// The advisory lock key the migrations take on PostgreSQL ("gatehouse" as digits).
-    static let migrationLock = 4_728_307_287
+    /// The advisory lock class of migrations; the second key is the schema's, so nodes sharing a
+    /// schema migrate one at a time while separate schemas (the tests give each store one) do not
+    /// wait for one another.
+    static let migrationLock = 472_830_728
 
     var migrationBegin: String {
         switch self {
@@ -27,7 +30,7 @@ public enum SQLFlavor: Sendable {
     var migrationLockStatement: String? {
         switch self {
         case .sqlite: nil
-        case .postgres: "SELECT pg_advisory_xact_lock(\(Self.migrationLock))"
+        case .postgres: "SELECT pg_advisory_xact_lock(\(Self.migrationLock), hashtext(current_schema()))"
         }
     }
 

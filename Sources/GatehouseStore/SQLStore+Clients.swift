@@ -79,6 +79,7 @@ extension SQLStore {
         try await countingChange {
             try await transaction {
                 try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+                try await db.raw("DELETE FROM api_access WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
                 let rows = try await db.raw(
                     "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
                 ).all()

@@ -128,6 +128,26 @@ final class FailingClientStore: GatehouseStore {
     }
 }
 
+extension FailingClientStore {
+    func createAPI(_ api: API) async throws { try await inner.createAPI(api) }
+    func api(tenant: TenantName, applicationID: ClientID) async throws -> API? {
+        try await inner.api(tenant: tenant, applicationID: applicationID)
+    }
+    func api(tenant: TenantName, identifier: String) async throws -> API? { try await inner.api(tenant: tenant, identifier: identifier) }
+    func apis(tenant: TenantName) async throws -> [API] { try await inner.apis(tenant: tenant) }
+    func updateAPI(_ api: API) async throws -> Bool { try await inner.updateAPI(api) }
+    func removeAPI(tenant: TenantName, applicationID: ClientID) async throws -> Bool {
+        try await inner.removeAPI(tenant: tenant, applicationID: applicationID)
+    }
+    func setAccess(_ access: APIAccess) async throws -> Bool { try await inner.setAccess(access) }
+    func access(tenant: TenantName, clientID: ClientID) async throws -> [APIAccess] {
+        try await inner.access(tenant: tenant, clientID: clientID)
+    }
+    func removeAccess(tenant: TenantName, clientID: ClientID, api: ClientID) async throws -> Bool {
+        try await inner.removeAccess(tenant: tenant, clientID: clientID, api: api)
+    }
+}
+
 @Suite struct InternalFaultTests {
     @Test func faultAnswers50000WithoutItsCauseAndLogsIt() async throws {
         let store = FailingClientStore()

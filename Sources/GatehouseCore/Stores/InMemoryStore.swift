@@ -20,6 +20,8 @@ public final class InMemoryStore: GatehouseStore {
         var refreshTokens: [String: RefreshTokenRecord] = [:]
         var changes = 0
         var leases: [String: (holder: String, until: Date)] = [:]
+        var apis: [TenantName: [ClientID: API]] = [:]
+        var access: [TenantName: [ClientID: [ClientID: APIAccess]]] = [:]
     }
 
     let state = Mutex(State())
@@ -111,6 +113,7 @@ public final class InMemoryStore: GatehouseStore {
         try await countingChange {
             state.withLock { state in
                 state.secrets[tenant]?[id] = nil
+                state.access[tenant]?[id] = nil
                 return state.clients[tenant]?.removeValue(forKey: id) != nil
             }
         }

@@ -36,11 +36,33 @@ public protocol ClientStore: Sendable {
     func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool
     /// The tenants that have a client with this ID (resolving `common` and `organizations`).
     func tenantsWithClient(id: ClientID) async throws -> [TenantName]
-    /// Removes a client and its secrets; false if there was none.
+    /// Removes a client, its secrets and its access to APIs; false if there was none.
     func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool
     func addSecret(_ secret: ClientSecretRecord) async throws
     func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord]
     func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool
+}
+
+/// APIs (resource servers) and what each client may ask of them.
+public protocol ResourceStore: Sendable {
+    /// Creates an API; throws `StoreError.conflict` if its application ID, or one of its
+    /// identifiers, is taken in the tenant.
+    func createAPI(_ api: API) async throws
+    func api(tenant: TenantName, applicationID: ClientID) async throws -> API?
+    /// The API that `identifier` (exactly as registered) names in the tenant.
+    func api(tenant: TenantName, identifier: String) async throws -> API?
+    func apis(tenant: TenantName) async throws -> [API]
+    /// Replaces an API's mutable fields (display name, identifiers, permissions, roles,
+    /// lifetime); false if there is none; `StoreError.conflict` if an identifier is another API's.
+    func updateAPI(_ api: API) async throws -> Bool
+    /// Removes an API and every client's access to it; false if there was none.
+    func removeAPI(tenant: TenantName, applicationID: ClientID) async throws -> Bool
+    /// Sets (creates or replaces) a client's access to an API; false if there is no such API.
+    func setAccess(_ access: APIAccess) async throws -> Bool
+    /// A client's access to every API.
+    func access(tenant: TenantName, clientID: ClientID) async throws -> [APIAccess]
+    /// Removes a client's access to an API; false if it had none.
+    func removeAccess(tenant: TenantName, clientID: ClientID, api: ClientID) async throws -> Bool
 }
 
 public protocol KeyStore: Sendable {
@@ -208,7 +230,7 @@ extension GrantStore {
 
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
-    & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore
+    & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore & ResourceStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.
