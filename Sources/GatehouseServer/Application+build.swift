@@ -151,7 +151,7 @@ public struct Gatehouse: Sendable {
         UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(
             on: native)
         TokenManagementRoutes(
-            configuration: configuration, front: front, inspector: inspector, grants: store,
+            configuration: configuration, front: front, inspector: inspector, grants: store, apis: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
         ).register(on: native)
         return router

@@ -4,13 +4,16 @@ import Hummingbird
 import NIOCore
 
 /// RFC 7662 introspection and RFC 7009 revocation. Both authenticate the client like the token
-/// endpoint. A client sees a token issued to it, or (introspection only) an access token whose
-/// `aud` names its client_id (a resource server). Others are `active: false` / refused.
+/// endpoint. A client sees a token issued to it; at introspection also an access token meant for
+/// it: whose `aud` names its client ID or, when the client is an API's own (a resource server,
+/// `API.applicationID`), one of the API's identifiers. Others are `active: false` (never an error
+/// that would tell whether the token exists) / refused at revocation.
 struct TokenManagementRoutes: Sendable {
     let configuration: ServerConfiguration
     let front: ClientAuthenticatedStep
     let inspector: TokenInspector
     let grants: any GrantStore
+    let apis: any ResourceStore
     let state: SignInStateStore
     let users: any UserStore
     let renderer: ErrorRenderer
@@ -75,7 +78,7 @@ struct TokenManagementRoutes: Sendable {
             break
         }
         switch inspected {
-        case .access(let claims) where claims.clientID == client.client.id.value || claims.aud.contains(client.client.id.value):
+        case .access(let claims) where try await mayInspect(claims, caller: client.client):
             document = [
                 "active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
                 "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
@@ -101,6 +104,14 @@ struct TokenManagementRoutes: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Whether `caller` may see an access token: issued to it, or meant for it (RFC 7662 §2.1: the
+    /// protected resource that the token is for).
+    private func mayInspect(_ claims: AccessTokenClaims, caller: Client) async throws -> Bool {
+        if claims.clientID == caller.id.value || claims.aud.contains(caller.id.value) { return true }
+        guard let api = try await apis.api(tenant: caller.tenant, applicationID: caller.id) else { return false }
+        return claims.aud.contains(where: api.isNamed(by:))
     }
 
     private func userIsActive(_ tenant: TenantName, _ id: String) async throws -> Bool {

@@ -1,0 +1,116 @@
+import Foundation
+
+/// APIs (resource servers): registered with their identifiers, permissions and roles, backed by a
+/// confidential client whose ID is the API's application ID (its credentials are the API's own:
+/// a resource server introspects with them).
+extension Administration {
+    /// Registers an API. Its client is the existing client `applicationID`, or a new confidential
+    /// client of that ID with a secret (returned once).
+    public func createAPI(
+        tenant: TenantName, applicationID: ClientID?, displayName: String, identifiers: [ResourceIndicator],
+        accessTokenLifetime: Int? = nil
+    ) async throws -> (API, NewSecret?) {
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        guard !identifiers.isEmpty else { throw AdministrationError.invalid("an API needs at least one identifier (--identifier URI)") }
+        if let lifetime = accessTokenLifetime, !(60...86_400).contains(lifetime) {
+            throw AdministrationError.invalid("an access token lifetime is 60 to 86400 seconds")
+        }
+        for identifier in identifiers {
+            if let other = try await store.api(tenant: tenant, identifier: identifier.value) {
+                throw AdministrationError.invalid("'\(identifier.value)' already names API '\(other.applicationID)'")
+            }
+        }
+        let id = try applicationID ?? ClientID(random.uuid().uuidString.lowercased())
+        var secret: NewSecret? = nil
+        if let client = try await store.client(tenant: tenant, id: id) {
+            guard client.type == .confidential else {
+                throw AdministrationError.invalid("client '\(id)' is public; an API's client holds credentials")
+            }
+        } else {
+            var spec = ClientSpec(id: id, name: displayName)
+            spec.grantTypes = []
+            secret = try await createClient(tenant: tenant, spec: spec).1
+        }
+        let api = API(
+            tenant: tenant, applicationID: id, displayName: displayName, identifiers: identifiers,
+            accessTokenLifetime: accessTokenLifetime, createdAt: time.now())
+        do {
+            try await store.createAPI(api)
+        } catch StoreError.conflict(let what) {
+            throw AdministrationError.invalid("\(what) in tenant '\(tenant)'")
+        }
+        return (api, secret)
+    }
+
+    public func api(tenant: TenantName, _ idOrIdentifier: String) async throws -> API {
+        if let id = try? ClientID(idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
+        if let api = try await store.api(tenant: tenant, identifier: idOrIdentifier) { return api }
+        throw AdministrationError.invalid("no API '\(idOrIdentifier)' in tenant '\(tenant)'")
+    }
+
+    /// Adds a delegated permission (`role: false`) or an application role to an API, with its
+    /// description per language; a name it defines already gets the descriptions given.
+    public func addPermission(
+        tenant: TenantName, api idOrIdentifier: String, name: String, descriptions: [String: String], role: Bool
+    ) async throws -> API {
+        guard Scope.isValidToken(name[...]), !Client.openIDConnectScopes.contains(name), !name.contains("/"), name != ".default" else {
+            throw AdministrationError.invalid(
+                "'\(name)' cannot be a permission: a scope token without '/', not .default and not an OpenID Connect scope")
+        }
+        var api = try await api(tenant: tenant, idOrIdentifier)
+        let entry = APIPermission(name: name, descriptions: descriptions)
+        if role {
+            if let index = api.roles.firstIndex(where: { $0.name == name }) {
+                api.roles[index].descriptions.merge(descriptions) { _, new in new }
+            } else {
+                api.roles.append(entry)
+            }
+        } else if let index = api.permissions.firstIndex(where: { $0.name == name }) {
+            api.permissions[index].descriptions.merge(descriptions) { _, new in new }
+        } else {
+            api.permissions.append(entry)
+        }
+        _ = try await store.updateAPI(api)
+        return api
+    }
+
+    /// Grants a client permissions and roles on an API (added to what it has); each must be one
+    /// the API defines.
+    public func grant(
+        tenant: TenantName, clientID: ClientID, api idOrIdentifier: String, permissions: [String], roles: [String]
+    ) async throws -> APIAccess {
+        guard try await store.client(tenant: tenant, id: clientID) != nil else {
+            throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'")
+        }
+        let api = try await api(tenant: tenant, idOrIdentifier)
+        if let unknown = permissions.first(where: { api.permission($0) == nil }) {
+            throw AdministrationError.invalid("API '\(api.applicationID)' defines no permission '\(unknown)'")
+        }
+        if let unknown = roles.first(where: { api.role($0) == nil }) {
+            throw AdministrationError.invalid("API '\(api.applicationID)' defines no role '\(unknown)'")
+        }
+        let current = try await store.access(tenant: tenant, clientID: clientID).first { $0.api == api.applicationID }
+        var access = current ?? APIAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
+        for name in permissions where !access.permissions.contains(name) { access.permissions.append(name) }
+        for name in roles where !access.roles.contains(name) { access.roles.append(name) }
+        guard try await store.setAccess(access) else { throw AdministrationError.invalid("API '\(api.applicationID)' was removed") }
+        return access
+    }
+
+    /// Withdraws permissions and roles of a client on an API; with neither given, all of them.
+    public func revoke(
+        tenant: TenantName, clientID: ClientID, api idOrIdentifier: String, permissions: [String], roles: [String]
+    ) async throws -> APIAccess? {
+        let api = try await api(tenant: tenant, idOrIdentifier)
+        guard var access = try await store.access(tenant: tenant, clientID: clientID).first(where: { $0.api == api.applicationID })
+        else { return nil }
+        if permissions.isEmpty && roles.isEmpty {
+            _ = try await store.removeAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
+            return nil
+        }
+        access.permissions.removeAll { permissions.contains($0) }
+        access.roles.removeAll { roles.contains($0) }
+        _ = try await store.setAccess(access)
+        return access
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// RFC 7662 §2.1 for resource servers: an API's own client (its application ID) introspects the
+/// access tokens meant for the API (`aud` is one of its identifiers or its application ID) and
+/// sees no others; it learns nothing about tokens it may not see.
+@Suite struct ResourceServerIntrospectionTests {
+    static func introspect(_ client: any TestClientProtocol, _ token: String, as id: String, secret: String) async throws -> [String: Any] {
+        json(
+            try await client.execute(
+                uri: "/contoso/oauth2/introspect", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: basic(id, secret)],
+                body: ByteBuffer(string: formEncode([("token", token)]))))
+    }
+
+    @Test func anAPIsClientSeesTheTokensMeantForItAndNoOthers() async throws {
+        let harness = try await Harness.make()
+        let admin = harness.gatehouse.administration
+        let tenant = try TenantName(Harness.tenant)
+        let (orders, ordersSecret) = try await admin.createAPI(
+            tenant: tenant, applicationID: try ClientID("orders-api"), displayName: "Orders",
+            identifiers: [try ResourceIndicator("https://api.example.com")])
+        let (_, billingSecret) = try await admin.createAPI(
+            tenant: tenant, applicationID: try ClientID("billing-api"), displayName: "Billing",
+            identifiers: [try ResourceIndicator("urn:example:other")])
+        let ordersKey = try #require(ordersSecret?.value)
+        let billingKey = try #require(billingSecret?.value)
+        try await harness.withClient { client in
+            func token(_ resource: String) async throws -> String {
+                let response = try await harness.token(
+                    client, [("grant_type", "client_credentials"), ("resource", resource)],
+                    headers: [.authorization: basic("svc", harness.secret("svc"))])
+                return try #require(json(response)["access_token"] as? String)
+            }
+            let forOrders = try await token("https://api.example.com")
+            let forBilling = try await token("urn:example:other")
+            let seen = try await Self.introspect(client, forOrders, as: "orders-api", secret: ordersKey)
+            #expect(seen["active"] as? Bool == true && seen["aud"] as? String == "https://api.example.com" && seen["client_id"] as? String == "svc")
+            // Another API's token, and a user's refresh token: inactive, exactly like an unknown token.
+            #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey).keys.sorted() == ["active"])
+            #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, forBilling, as: "billing-api", secret: billingKey)["active"] as? Bool == true)
+            let refresh = try #require(try await harness.tokens(client)["refresh_token"] as? String)
+            #expect(try await Self.introspect(client, refresh, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, "not-a-token", as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            // The API's identifiers can change; what it sees changes with them.
+            _ = try await harness.store.updateAPI(
+                API(
+                    tenant: tenant, applicationID: orders.applicationID, displayName: "Orders",
+                    identifiers: [try ResourceIndicator("api://orders")], createdAt: orders.createdAt))
+            #expect(try await Self.introspect(client, forOrders, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            // Without the API's credential: 401, as before.
+            let stranger = try await client.execute(
+                uri: "/contoso/oauth2/introspect", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: basic("orders-api", "wrong")],
+                body: ByteBuffer(string: formEncode([("token", forOrders)])))
+            #expect(stranger.status == .unauthorized)
+        }
+    }
+
+    @Test func registeringAnAPIChecksItsIdentifiersAndClient() async throws {
+        let harness = try await Harness.make()
+        let admin = harness.gatehouse.administration
+        let tenant = try TenantName(Harness.tenant)
+        let (api, secret) = try await admin.createAPI(
+            tenant: tenant, applicationID: nil, displayName: "Orders", identifiers: [try ResourceIndicator("api://orders")])
+        let backing = try await harness.store.client(tenant: tenant, id: api.applicationID)
+        #expect(secret != nil && backing?.type == .confidential)
+        // An identifier names one API; a public client cannot back one; an existing confidential client can (no new secret).
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: nil, displayName: "Again", identifiers: [try ResourceIndicator("api://orders")])
+        }
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: try ClientID("native"), displayName: "Native", identifiers: [try ResourceIndicator("api://n")])
+        }
+        let (_, none) = try await admin.createAPI(
+            tenant: tenant, applicationID: try ClientID("svc"), displayName: "Svc", identifiers: [try ResourceIndicator("api://svc")])
+        #expect(none == nil)
+        let withRead = try await admin.addPermission(
+            tenant: tenant, api: "api://orders", name: "Orders.Read", descriptions: ["en": "Read your orders"], role: false)
+        #expect(withRead.permission("Orders.Read")?.description(in: "vi") == "Read your orders")
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.addPermission(tenant: tenant, api: "api://orders", name: "openid", descriptions: [:], role: false)
+        }
+        let access = try await admin.grant(
+            tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: ["Orders.Read"], roles: [])
+        #expect(access.permissions == ["Orders.Read"])
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.grant(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: ["Nope"], roles: [])
+        }
+        #expect(try await admin.revoke(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: []) == nil)
+        #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).isEmpty)
+    }
+}
