@@ -6,7 +6,9 @@ import GatehouseServer
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and manage clients.",
-        subcommands: [Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Remove.self])
+        subcommands: [
+            Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Grant.self, Revoke.self, Remove.self,
+        ])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a client. A secret, if any, is shown once.")

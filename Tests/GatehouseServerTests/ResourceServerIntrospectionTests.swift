@@ -41,7 +41,9 @@ import Testing
             let forOrders = try await token("https://api.example.com")
             let forBilling = try await token("urn:example:other")
             let seen = try await Self.introspect(client, forOrders, as: "orders-api", secret: ordersKey)
-            #expect(seen["active"] as? Bool == true && seen["aud"] as? String == "https://api.example.com" && seen["client_id"] as? String == "svc")
+            #expect(
+                seen["active"] as? Bool == true && seen["aud"] as? String == "https://api.example.com"
+                    && seen["client_id"] as? String == "svc")
             // Another API's token, and a user's refresh token: inactive, exactly like an unknown token.
             #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey).keys.sorted() == ["active"])
             #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
@@ -79,7 +81,8 @@ import Testing
         }
         await #expect(throws: Administration.AdministrationError.self) {
             _ = try await admin.createAPI(
-                tenant: tenant, applicationID: try ClientID("native"), displayName: "Native", identifiers: [try ResourceIndicator("api://n")])
+                tenant: tenant, applicationID: try ClientID("native"), displayName: "Native",
+                identifiers: [try ResourceIndicator("api://n")])
         }
         let (_, none) = try await admin.createAPI(
             tenant: tenant, applicationID: try ClientID("svc"), displayName: "Svc", identifiers: [try ResourceIndicator("api://svc")])
@@ -96,7 +99,8 @@ import Testing
         await #expect(throws: Administration.AdministrationError.self) {
             _ = try await admin.grant(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: ["Nope"], roles: [])
         }
-        #expect(try await admin.revoke(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: []) == nil)
+        #expect(
+            try await admin.revoke(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: []) == nil)
         #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).isEmpty)
     }
 }

@@ -114,3 +114,12 @@ extension Administration {
         return access
     }
 }
+
+extension Administration {
+    /// Removes an API and every client's access to it; its client stays (`clients remove`).
+    public func removeAPI(tenant: TenantName, api idOrIdentifier: String) async throws -> API {
+        let api = try await api(tenant: tenant, idOrIdentifier)
+        _ = try await store.removeAPI(tenant: tenant, applicationID: api.applicationID)
+        return api
+    }
+}

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+
+struct APIs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apis",
+        abstract: "Register APIs (resource servers): their identifiers, permissions and roles.",
+        subcommands: [Create.self, List.self, Show.self, AddPermission.self, AddRole.self, Remove.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register an API, backed by a client whose ID is its application ID (a new one's secret is shown once).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Option(help: "Display name (shown on the consent page).") var name: String
+        @Option(
+            name: .customLong("identifier"),
+            help: "An absolute URI that names the API in resource and aud, e.g. api://orders (repeatable, at least one).")
+        var identifiers: [String] = []
+        @Option(help: "Application ID: an existing confidential client's ID, or the ID of the client to create (default: a new GUID).")
+        var id: String?
+        @Option(name: .customLong("access-token-lifetime"), help: "Seconds (60-86400; default: the tenant's).") var lifetime: Int?
+        @Flag var json = false
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            let parsed = try identifiers.map { raw in
+                do { return try ResourceIndicator(raw) } catch {
+                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+                }
+            }
+            let applicationID = try id.map(parseClientID)
+            try await withAdministration(global) { admin, settings in
+                let (api, secret) = try await admin.createAPI(
+                    tenant: tenantName, applicationID: applicationID, displayName: name, identifiers: parsed, accessTokenLifetime: lifetime)
+                let introspection = settings.serverConfiguration().issuer(tenantName.value) + "/oauth2/introspect"
+                if json {
+                    var object: [String: Any] = [
+                        "application_id": api.applicationID.value, "identifiers": api.identifiers.map(\.value), "tenant": tenantName.value,
+                    ]
+                    if let secret {
+                        object["client_secret"] = secret.value
+                        object["secret_id"] = secret.record.secretID
+                    }
+                    try printJSON(object)
+                } else {
+                    print("Application ID: \(api.applicationID)")
+                    print("Identifiers:    \(api.identifiers.map(\.value).joined(separator: " "))")
+                    if let secret {
+                        print("Client secret:  \(secret.value)")
+                        print("                (shown once; the API's own credential, for introspection)")
+                    }
+                    print("Introspection:  \(introspection)")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the APIs of a tenant.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withStore(global) { store, _ in
+                for api in try await store.apis(tenant: tenantName) {
+                    print("\(api.applicationID)\t\(api.displayName)\t\(api.identifiers.map(\.value).joined(separator: " "))")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an API, by application ID or identifier.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Application ID or identifier.") var api: String
+        @Flag var json = false
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let found = try await admin.api(tenant: tenantName, api)
+                let describe = { (entries: [APIPermission]) in
+                    entries.map { entry -> [String: Any] in ["name": entry.name, "descriptions": entry.descriptions] }
+                }
+                if json {
+                    var object: [String: Any] = [
+                        "application_id": found.applicationID.value, "display_name": found.displayName,
+                        "identifiers": found.identifiers.map(\.value), "permissions": describe(found.permissions),
+                        "roles": describe(found.roles),
+                    ]
+                    if let lifetime = found.accessTokenLifetime { object["access_token_lifetime"] = lifetime }
+                    try printJSON(object)
+                    return
+                }
+                print("Application ID: \(found.applicationID)")
+                print("Display name:   \(found.displayName)")
+                print("Identifiers:    \(found.identifiers.map(\.value).joined(separator: " "))")
+                for (title, entries) in [("Permission", found.permissions), ("Role", found.roles)] {
+                    for entry in entries {
+                        let texts = entry.descriptions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                        print("\(title):     \(entry.name)\(texts.isEmpty ? "" : "  (" + texts.joined(separator: "; ") + ")")")
+                    }
+                }
+            }
+        }
+    }
+
+    /// What `add-permission` and `add-role` share.
+    struct EntryOptions: ParsableArguments {
+        @Option var tenant: String
+        @Argument(help: "The API: application ID or identifier.") var api: String
+        @Argument(help: "The name, e.g. Orders.Read (case-sensitive).") var name: String
+        @Option(name: .customLong("description"), help: "What it allows, in English (shown on the consent page).") var english: String?
+        @Option(name: .customLong("description-vi"), help: "The same in Vietnamese.") var vietnamese: String?
+
+        var descriptions: [String: String] {
+            var texts: [String: String] = [:]
+            texts["en"] = english
+            texts["vi"] = vietnamese
+            return texts
+        }
+    }
+
+    struct AddPermission: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Define a delegated permission (a scope) of an API.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var entry: EntryOptions
+
+        func run() async throws {
+            let tenantName = try parseTenant(entry.tenant)
+            try await withAdministration(global) { admin, _ in
+                let api = try await admin.addPermission(
+                    tenant: tenantName, api: entry.api, name: entry.name, descriptions: entry.descriptions, role: false)
+                print("API \(api.applicationID) permissions: \(api.permissions.map(\.name).joined(separator: " "))")
+            }
+        }
+    }
+
+    struct AddRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Define an application role of an API.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var entry: EntryOptions
+
+        func run() async throws {
+            let tenantName = try parseTenant(entry.tenant)
+            try await withAdministration(global) { admin, _ in
+                let api = try await admin.addPermission(
+                    tenant: tenantName, api: entry.api, name: entry.name, descriptions: entry.descriptions, role: true)
+                print("API \(api.applicationID) roles: \(api.roles.map(\.name).joined(separator: " "))")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an API and every client's access to it (its client stays: `clients remove`).")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Application ID or identifier.") var api: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let removed = try await admin.removeAPI(tenant: tenantName, api: api)
+                print("Removed API \(removed.applicationID)")
+            }
+        }
+    }
+}
+
+extension Clients {
+    /// What `grant` and `revoke` share.
+    struct AccessOptions: ParsableArguments {
+        @Option var tenant: String
+        @Option(name: .customLong("client")) var clientID: String
+        @Option(help: "The API: application ID or identifier.") var api: String
+        @Option(name: .customLong("permission"), help: "A delegated permission (repeatable).") var permissions: [String] = []
+        @Option(name: .customLong("role"), help: "An application role (repeatable).") var roles: [String] = []
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant a client permissions or roles on an API.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: AccessOptions
+
+        func run() async throws {
+            guard !access.permissions.isEmpty || !access.roles.isEmpty else {
+                throw ValidationError("name at least one --permission or --role")
+            }
+            let tenantName = try parseTenant(access.tenant)
+            let clientID = try parseClientID(access.clientID)
+            try await withAdministration(global) { admin, _ in
+                let granted = try await admin.grant(
+                    tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
+                print(
+                    "Client \(clientID) on API \(granted.api): permissions \(granted.permissions.joined(separator: " ")); roles \(granted.roles.joined(separator: " "))"
+                )
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a client's permissions or roles on an API (all of them when none is named).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var access: AccessOptions
+
+        func run() async throws {
+            let tenantName = try parseTenant(access.tenant)
+            let clientID = try parseClientID(access.clientID)
+            try await withAdministration(global) { admin, _ in
+                if let left = try await admin.revoke(
+                    tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
+                {
+                    print(
+                        "Client \(clientID) on API \(left.api): permissions \(left.permissions.joined(separator: " ")); roles \(left.roles.joined(separator: " "))"
+                    )
+                } else {
+                    print("Client \(clientID) has no access to API \(access.api)")
+                }
+            }
+        }
+    }
+}
