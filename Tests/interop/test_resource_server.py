@@ -1,0 +1,143 @@
+"""A resource server in front of Gatehouse: Debian's Apache with mod_oauth2 (libapache2-mod-oauth2)
+protecting a small CGI on loopback. Configured for RFC 7662 introspection with the API's own
+credential (client_secret_basic), it accepts a Gatehouse access token for that API and refuses a
+token for another API, a revoked token (never seen by it before), a tampered one and garbage;
+configured with the tenant's jwks_uri instead, it accepts the token and refuses the tampered one."""
+import base64
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+import conftest
+
+APACHE = "/usr/sbin/apache2"
+MODULES = "/usr/lib/apache2/modules"
+
+
+CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+printf 'hello %s\\n' "$OAUTH2_CLAIM_client_id"
+"""
+
+
+class Apache:
+    """apache2 in the foreground with a configuration of its own (no system files touched)."""
+
+    def __init__(self, verify):
+        self.root = tempfile.mkdtemp(prefix="gatehouse-apache-")
+        os.chmod(self.root, 0o755)
+        self.port = conftest.free_port()
+        cgi_dir = os.path.join(self.root, "cgi")
+        os.mkdir(cgi_dir)
+        os.chmod(cgi_dir, 0o755)
+        script = os.path.join(cgi_dir, "orders")
+        with open(script, "w") as handle:
+            handle.write(CGI)
+        os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        modules = ["mpm_prefork", "authn_core", "authz_core", "authz_user", "alias", "cgi", "env", "oauth2"]
+        conf = "\n".join(
+            [f'ServerRoot "{self.root}"', f"Listen 127.0.0.1:{self.port}", f'PidFile "{self.root}/httpd.pid"',
+             f'ErrorLog "{self.root}/error.log"', "LogLevel warn oauth2:info", "ServerName 127.0.0.1",
+             "User nobody", "Group nogroup", "StartServers 2", f'DefaultRuntimeDir "{self.root}"']
+            + [f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in modules]
+            + [f'ScriptAlias /orders "{script}"', "<Location /orders>", "  AuthType oauth2", "  Require valid-user",
+               f"  OAuth2TokenVerify {verify}", "</Location>", ""])
+        self.conf = os.path.join(self.root, "httpd.conf")
+        with open(self.conf, "w") as handle:
+            handle.write(conf)
+        # A session of its own: on shutdown Apache signals its whole process group.
+        self.process = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/", timeout=1)
+                return
+            except requests.ConnectionError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise AssertionError("apache did not start: " + self.log())
+
+    def log(self):
+        output = self.process.stdout.read().decode() if self.process.poll() is not None else ""
+        path = os.path.join(self.root, "error.log")
+        return output + (open(path).read() if os.path.exists(path) else "")
+
+    def get(self, token):
+        return requests.get(f"http://127.0.0.1:{self.port}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def tampered(token):
+    header, payload, signature = token.split(".")
+    claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    forged = claims.replace(b'"client_id":"', b'"client_id":"x')
+    return ".".join([header, base64.urlsafe_b64encode(forged).rstrip(b"=").decode(), signature])
+
+
+@pytest.fixture()
+def registered(unstarted_server):
+    unstarted_server.start()
+    server = unstarted_server
+    orders = server.cli_json("apis", "create", "--tenant", "default", "--name", "Orders", "--id", "orders-api",
+                             "--identifier", "api://orders")
+    server.cli_json("apis", "create", "--tenant", "default", "--name", "Billing", "--id", "billing-api",
+                    "--identifier", "api://billing")
+    app = server.cli_json("clients", "create", "--tenant", "default", "--name", "app", "--resource", "api://orders",
+                          "--resource", "api://billing", "--scope", "orders.read")
+
+    def token(resource):
+        response = requests.post(f"{server.base}/default/oauth2/token", auth=(app["client_id"], app["client_secret"]),
+                                 data={"grant_type": "client_credentials", "resource": resource}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    return server, orders, app, token
+
+
+def test_mod_oauth2_introspects_with_the_apis_credential(registered):
+    server, orders, app, token = registered
+    introspect = (f"introspect {server.base}/default/oauth2/introspect "
+                  f"introspect.auth=client_secret_basic&client_id=orders-api&client_secret={orders['client_secret']}"
+                  "&introspect.ssl_verify=false")
+    apache = Apache(introspect)
+    try:
+        good = token("api://orders")
+        accepted = apache.get(good)
+        assert accepted.status_code == 200 and f"hello {app['client_id']}" in accepted.text, accepted.text + apache.log()
+        assert apache.get(token("api://billing")).status_code == 401
+        assert apache.get(tampered(good)).status_code == 401
+        # Revoked before the resource server ever saw it (mod_oauth2 caches what it accepted).
+        revoked = token("api://orders")
+        assert requests.post(f"{server.base}/default/oauth2/revoke", auth=(app["client_id"], app["client_secret"]),
+                             data={"token": revoked}, timeout=10).status_code == 200
+        assert apache.get(revoked).status_code == 401
+        assert apache.get("not-a-token").status_code == 401
+    finally:
+        apache.stop()
+
+
+def test_mod_oauth2_verifies_through_the_jwks_uri(registered):
+    server, _, app, token = registered
+    apache = Apache(f"jwks_uri {server.base}/default/discovery/keys jwks_uri.ssl_verify=false")
+    try:
+        good = token("api://orders")
+        accepted = apache.get(good)
+        assert accepted.status_code == 200 and f"hello {app['client_id']}" in accepted.text, accepted.text + apache.log()
+        assert apache.get(tampered(good)).status_code == 401
+    finally:
+        apache.stop()
