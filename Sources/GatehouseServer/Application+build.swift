@@ -115,7 +115,7 @@ public struct Gatehouse: Sendable {
                 tracing: configuration.tracing, requestLog: configuration.tracing ? nil : configuration.requestLog))
         let management = ManagementAccess(token: configuration.metricsToken)
         HealthRoutes(store: store, keyRings: keyRings).register(on: router, access: management)
-        if management.token != nil && telemetry.enabled { metricsRoute.register(on: router, access: management) }
+        if management.isOpen && telemetry.enabled { metricsRoute.register(on: router, access: management) }
         let authenticator = ClientAuthenticator(directory: clients, hasher: hasher, replay: store, time: time)
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
@@ -132,7 +132,7 @@ public struct Gatehouse: Sendable {
             on: entra)
         try ErrorPageRoute(texts: renderer.texts).register(on: native)
         let signIn = SignInEnvironment(
-            configuration: configuration, tenants: tenants, clients: clients, users: store, state: signInState,
+            configuration: configuration, tenants: tenants, clients: clients, users: store, apis: store, state: signInState,
             passwords: passwords,
             codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp,
             box: secretBox,

@@ -79,7 +79,7 @@ public struct TraceMiddleware: RouterMiddleware {
             response = (try? error.response(from: request, context: context)) ?? Response(status: error.status)
         } catch {
             if !(error is CatalogueError) { context.rendering.usedAuthorizationHeader = false }
-            response = renderer.response(catching: error, context: context, step: request.uri.path)
+            response = renderer.response(catching: error, context: context, step: String(request.uri.path.prefix(200)))
         }
         response.headers[.traceID] = context.traceID
         response.headers[.msRequestID] = context.traceID

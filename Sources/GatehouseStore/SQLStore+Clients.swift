@@ -80,6 +80,12 @@ extension SQLStore {
             try await transaction {
                 try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
                 try await db.raw("DELETE FROM api_access WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+                // An API it backed goes with it (its credentials were the API's own).
+                for table in ["api_identifiers", "api_access", "apis"] {
+                    try await db.raw(
+                        "DELETE FROM \(unsafeRaw: table) WHERE tenant = \(bind: tenant.value) AND application_id = \(bind: id.value)"
+                    ).run()
+                }
                 let rows = try await db.raw(
                     "DELETE FROM clients WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value) RETURNING client_id"
                 ).all()

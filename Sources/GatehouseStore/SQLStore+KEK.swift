@@ -108,8 +108,14 @@ extension SQLStore {
         }
         guard kek != nil else { return (0, []) }
         let plaintext = secrets.filter { !KeyEncryptionKey.isSealed($0.stored) }
-        let marked = try await db.raw("SELECT value FROM settings WHERE setting_key = \(bind: Self.sealedMarker)").first() != nil
-        if marked { return (0, plaintext.map(\.context)) }
+        // Sealed once the marker is there, or any value is sealed: deleting the marker (or a
+        // marker the KEK cannot open) does not make a planted value look like one from before
+        // encryption at rest.
+        let marker = try await db.raw("SELECT value FROM settings WHERE setting_key = \(bind: Self.sealedMarker)").first()
+        if let marker {
+            _ = try opened(try marker.decode(column: "value", as: String.self), Self.settingContext(Self.sealedMarker))
+        }
+        if marker != nil || plaintext.count < secrets.count { return (0, plaintext.map(\.context)) }
         try await transaction {
             for secret in plaintext { try await write(try sealed(secret.stored, secret.context), at: secret.place) }
             let marker = try sealed("yes", Self.settingContext(Self.sealedMarker))

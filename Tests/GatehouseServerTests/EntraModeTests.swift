@@ -332,6 +332,16 @@ import Testing
                 client, [("grant_type", "client_credentials"), ("scope", "openid")],
                 headers: [.authorization: basic("daemon", secrets["daemon"] ?? "")], path: Self.v2)
             #expect(daemon.status == .badRequest && (json(daemon)["error_codes"] as? [Int])?.first != nil, "\(json(daemon))")
+            // An application's token (client credentials) takes only what the client lists, even
+            // from a client that also signs users in.
+            var hybrid = Administration.ClientSpec(id: try ClientID("hybrid"), name: "Hybrid")
+            hybrid.grantTypes = [.clientCredentials, .password]
+            hybrid.allowedScopes = Scope(tokens: ["api.read"])
+            let hybridSecret = try #require(try await admin.createClient(tenant: try TenantName(Harness.tenant), spec: hybrid).1?.value)
+            let app = try await harness.token(
+                client, [("grant_type", "client_credentials"), ("scope", "api.read email")],
+                headers: [.authorization: basic("hybrid", hybridSecret)])
+            #expect((json(app)["error_codes"] as? [Int]) == [9_900_121], "\(json(app))")
         }
     }
 }

@@ -104,3 +104,41 @@ import Testing
         #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).isEmpty)
     }
 }
+
+/// The consent page names the API the tokens will be for and lists the permissions asked of it
+/// by the API's own descriptions, in the user's language.
+@Suite struct APIConsentTests {
+    @Test func consentNamesTheAPIAndItsPermissionsInTheUsersLanguage() async throws {
+        let harness = try await Harness.make()
+        let admin = harness.gatehouse.administration
+        let tenant = try TenantName(Harness.tenant)
+        _ = try await admin.createAPI(
+            tenant: tenant, applicationID: try ClientID("orders-api"), displayName: "Orders",
+            identifiers: [try ResourceIndicator("https://api.example.com")])
+        _ = try await admin.addPermission(
+            tenant: tenant, api: "https://api.example.com", name: "api.read",
+            descriptions: ["en": "Read your orders", "vi": "Đọc đơn hàng của bạn"], role: false)
+        try await harness.withClient { client in
+            for (language, expected, general) in [
+                ("en", "Read your orders", "Sign you in with your account"),
+                ("vi", "Đọc đơn hàng của bạn", "Đăng nhập bằng tài khoản của bạn"),
+            ] {
+                let browser = Browser(client)
+                let page = try await browser.get(
+                    harness.authorizeURI(
+                        scope: "openid api.read", extra: [("resource", "https://api.example.com"), ("ui_locales", language)]))
+                let interaction = try #require(field("interaction", in: page))
+                let csrf = try #require(field("csrf", in: page))
+                let consent = try await browser.post(
+                    "/contoso/oauth2/login",
+                    [("interaction", interaction), ("csrf", csrf), ("username", "alice"), ("password", Harness.password)])
+                let html = String(buffer: consent.body)
+                #expect(html.contains("oauth2/consent"), "\(language): no consent page")
+                #expect(html.contains(expected) && html.contains("Orders") && html.contains("https://api.example.com"), "\(html)")
+                #expect(html.contains(general))
+                // The permission is shown by its description, not as a raw identifier.
+                #expect(!html.contains("'api.read'"))
+            }
+        }
+    }
+}

@@ -129,6 +129,12 @@ import Testing
         // Still in the clear: nothing sealed it as if it were Gatehouse's own.
         let planted = try await reopened.connection.sql().raw("SELECT private_key FROM signing_keys WHERE kid = 'planted'").first()
         #expect(try planted?.decode(column: "private_key", as: String.self).contains("BEGIN PRIVATE KEY") == true)
+        // Deleting the marker does not make the planted key look like one from before encryption at rest.
+        try await reopened.connection.sql().raw("DELETE FROM settings WHERE setting_key = 'encrypted_at_rest'").run()
         try await reopened.close()
+        let unmarked = try await SQLiteDatabase.open(path: path, kek: kek)
+        #expect(try await unmarked.store.prepareKeyEncryption().refused == ["signing_keys contoso planted"])
+        #expect(try await unmarked.store.keys(tenant: Self.tenant()).map(\.kid) == ["k1"])
+        try await unmarked.close()
     }
 }

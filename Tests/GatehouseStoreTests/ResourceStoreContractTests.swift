@@ -97,6 +97,12 @@ import Testing
             #expect(try await store.setAccess(wider))
             #expect(try await store.removeClient(tenant: tenant.name, id: app))
             #expect(try await store.access(tenant: tenant.name, clientID: app).isEmpty)
+            // Removing the client that backs an API removes the API: a client made later with
+            // that ID must not inherit what the API's credential could see.
+            try await store.createClient(try sampleClient("orders-api"))
+            #expect(try await store.removeClient(tenant: tenant.name, id: orders.applicationID))
+            #expect(try await store.api(tenant: tenant.name, applicationID: orders.applicationID) == nil)
+            #expect(try await store.api(tenant: tenant.name, identifier: "api://orders") == nil)
         }
     }
 }

@@ -126,7 +126,10 @@ def test_database_files_are_readable_by_their_owner_only(server, tmp_path):
 
 def test_sigterm_flushes_the_sign_in_log(fresh_server):
     url = f"{fresh_server.base}/default/oauth2/token"
-    traces = [requests.post(url, data={"grant_type": "nope"}, timeout=10).json()["trace_id"] for _ in range(300)]
+    # A real client's failures, each kept whole (a request that names no client is only counted).
+    client = fresh_server.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
+    traces = [requests.post(url, data={"grant_type": "client_credentials"}, auth=(client["client_id"], f"wrong-secret-{i}"),
+                            timeout=10).json()["trace_id"] for i in range(300)]
     fresh_server.process.send_signal(signal.SIGTERM)
     assert fresh_server.process.wait(timeout=30) == 0
     events = json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)

@@ -123,6 +123,14 @@ def test_authlib_code_flow_with_pkce_refresh_and_verified_id_token(server, rp):
 
 
 def test_headless_chromium_signs_in(server, rp):
+    # An API with a described permission, so that the consent page shows it (and its screenshot).
+    server.cli("apis", "create", "--tenant", "default", "--name", "Orders", "--id", "consent-orders", "--identifier",
+               "api://consent-orders")
+    server.cli("apis", "add-permission", "--tenant", "default", "api://consent-orders", "Orders.Read", "--description",
+               "Read your orders", "--description-vi", "Đọc đơn hàng của bạn")
+    client = server.cli_json("clients", "create", "--tenant", "default", "--name", "Orders web", "--redirect-uri", rp["callback"].uri,
+                             "--resource", "api://consent-orders", "--scope", "openid profile Orders.Read")
+    rp = dict(rp, client=client)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -140,7 +148,8 @@ def test_headless_chromium_signs_in(server, rp):
         import base64
         challenge = base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()
         url = rp["issuer"] + "/oauth2/authorize?" + urllib.parse.urlencode(dict(
-            response_type="code", client_id=rp["client"]["client_id"], redirect_uri=rp["callback"].uri, scope="openid profile",
+            response_type="code", client_id=rp["client"]["client_id"], redirect_uri=rp["callback"].uri,
+            scope="openid profile Orders.Read", resource="api://consent-orders",
             state="browser-state", nonce="browser-nonce", code_challenge=challenge, code_challenge_method="S256"))
         driver.get(url)
         # Keyboard-first page: the username field has focus; labels name the fields.
@@ -155,6 +164,9 @@ def test_headless_chromium_signs_in(server, rp):
         driver.find_element(By.ID, "submit").click()
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "allow") or "/callback" in d.current_url)
         if driver.find_elements(By.ID, "allow"):
+            # The API by its name and identifier, its permission by its description.
+            page = driver.find_element(By.TAG_NAME, "main").text
+            assert "Orders" in page and "api://consent-orders" in page and "Read your orders" in page, page
             driver.save_screenshot(os.path.join(ARTIFACTS, "consent-page.png"))
             driver.find_element(By.ID, "allow").click()
         WebDriverWait(driver, 20).until(lambda d: d.current_url.startswith(rp["callback"].uri))

@@ -29,7 +29,7 @@ public struct NativeDialect: Dialect {
     public func applicationAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
         throws(CatalogueError) -> ApplicationAccess
     {
-        let scope = try ScopeAndAudience.grantedScope(requested: requested, client: client)
+        let scope = try ScopeAndAudience.grantedScope(requested: requested, client: client, delegated: false)
         let audience = try ScopeAndAudience.audience(requested: resources, client: client, tenant: tenant, fallback: fallback)
         return ApplicationAccess(scope: scope, audience: audience, roles: nil, responseScope: scope.isEmpty ? nil : scope.description)
     }

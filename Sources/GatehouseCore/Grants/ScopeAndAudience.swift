@@ -2,14 +2,16 @@ import Foundation
 
 /// Decides the granted scope and the audience of a token request (RFC 6749 §3.3, RFC 8707 §2).
 public enum ScopeAndAudience {
-    /// The requested scope, or the client's defaults; every token must be allowed for the client.
-    public static func grantedScope(requested raw: String?, client: Client) throws(CatalogueError) -> Scope {
+    /// The requested scope, or the client's defaults; every token must be allowed for the client
+    /// (`delegated`: a user's token, where the OpenID Connect scopes need no listing; an
+    /// application's token takes only what the client lists).
+    public static func grantedScope(requested raw: String?, client: Client, delegated: Bool = true) throws(CatalogueError) -> Scope {
         guard let raw else {
             guard !client.defaultScopes.isEmpty else { throw CatalogueError(Catalogue.noScope, ["clientId": client.id.value]) }
             return client.defaultScopes
         }
         let requested = try Scope(parsing: raw)
-        if let refused = requested.tokens.first(where: { !client.allows(scope: $0) }) {
+        if let refused = requested.tokens.first(where: { delegated ? !client.allows(scope: $0) : !client.allowedScopes.set.contains($0) }) {
             throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": refused])
         }
         return requested

@@ -30,6 +30,14 @@ public enum InteractionPurpose: Sendable, Codable, Hashable {
         }
     }
 
+    /// The resources (RFC 8707) the tokens will be for.
+    public var audience: [String] {
+        switch self {
+        case .authorize(let request): request.audience
+        case .device(let approval): approval.audience
+        }
+    }
+
     public var uiLocales: String? {
         switch self {
         case .authorize(let request): request.uiLocales

@@ -114,6 +114,10 @@ public final class InMemoryStore: GatehouseStore {
             state.withLock { state in
                 state.secrets[tenant]?[id] = nil
                 state.access[tenant]?[id] = nil
+                // An API it backed goes with it (its credentials were the API's own).
+                if state.apis[tenant]?.removeValue(forKey: id) != nil {
+                    for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?[id] = nil }
+                }
                 return state.clients[tenant]?.removeValue(forKey: id) != nil
             }
         }

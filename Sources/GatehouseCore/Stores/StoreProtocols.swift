@@ -36,7 +36,8 @@ public protocol ClientStore: Sendable {
     func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool
     /// The tenants that have a client with this ID (resolving `common` and `organizations`).
     func tenantsWithClient(id: ClientID) async throws -> [TenantName]
-    /// Removes a client, its secrets and its access to APIs; false if there was none.
+    /// Removes a client, its secrets, its access to APIs and the API it backs, if any; false if
+    /// there was none.
     func removeClient(tenant: TenantName, id: ClientID) async throws -> Bool
     func addSecret(_ secret: ClientSecretRecord) async throws
     func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord]

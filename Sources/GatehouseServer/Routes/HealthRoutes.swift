@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatehouseCore
 import Hummingbird
@@ -72,19 +73,22 @@ struct HealthRoutes {
 }
 
 /// Who may read what the management port serves (metrics, readiness in detail) on the main port:
-/// a request whose `Authorization` is `Bearer` and the management token, compared in constant
-/// time. Without a configured token, nobody.
+/// a request whose `Authorization` is `Bearer` and the management token. The SHA-256 digests are
+/// compared, in constant time, so that neither the token nor its length shows in the timing.
+/// Without a configured token, nobody.
 struct ManagementAccess: Sendable {
-    let token: [UInt8]?
+    let digest: [UInt8]?
 
     init(token: String?) {
-        self.token = token.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        self.digest = token.flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
+    var isOpen: Bool { digest != nil }
+
     func admits(_ request: Request) -> Bool {
-        guard let token, let header = request.headers[.authorization] else { return false }
+        guard let digest, let header = request.headers[.authorization] else { return false }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
-        return constantTimeEquals(Array(parts[1].utf8), token)
+        return constantTimeEquals(Array(SHA256.hash(data: Data(parts[1].utf8))), digest)
     }
 }

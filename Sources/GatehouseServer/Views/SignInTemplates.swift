@@ -20,6 +20,7 @@ enum SignInTemplates {
         button.secondary{background:#fff;color:#004b9e;margin-left:.5rem}
         .alert{border-left:4px solid #b00020;background:#fdecee;padding:.75rem;margin:1rem 0}
         .meta{color:#555;font-size:.85rem} ul{padding-left:1.2rem}
+        h2.api{font-size:1rem;margin:1rem 0 .25rem} h2.api .identifier{display:block;font-weight:400;color:#555;font-size:.85rem;word-break:break-all}
         </style>
         </head>
         <body>
@@ -65,6 +66,8 @@ enum SignInTemplates {
             <h1>{{heading}}</h1>
             <p>{{intro}}</p>
             <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
+            {{#apis}}<h2 class="api">{{heading}} <span class="identifier">{{identifier}}</span></h2>
+            <ul>{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/apis}}
             <form method="post" action="{{action}}">
             <input type="hidden" name="interaction" value="{{interaction}}">
             <input type="hidden" name="csrf" value="{{csrf}}">

@@ -9,6 +9,8 @@ struct SignInEnvironment: Sendable {
     let tenants: TenantDirectory
     let clients: CachedClientDirectory
     let users: any UserStore
+    /// APIs, for the consent page's names and descriptions.
+    let apis: any ResourceStore
     let state: SignInStateStore
     let passwords: PasswordSignIn
     let codes: CodeIssuer

@@ -75,7 +75,7 @@ struct SignInFlow: Sendable {
             let (id, csrf, cookies) = try await newInteraction(exchange, stage: .consent)
             exchange.setCookies += cookies
             let user = try await env.users.user(tenant: exchange.client.tenant, id: try session(exchange).userID)
-            response = consentPage(exchange, user: user, interactionID: id, csrf: csrf)
+            response = try await consentPage(exchange, user: user, interactionID: id, csrf: csrf)
         case .issueCode(let rememberConsent):
             guard case .authorize(let authorization) = exchange.purpose else {
                 throw CatalogueError(Catalogue.interactionExpired, detail: "a code for a device sign-in")
@@ -225,15 +225,53 @@ struct SignInFlow: Sendable {
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
     }
 
-    func consentPage(_ exchange: Exchange, user: User?, interactionID: String, csrf: String) -> Response {
+    /// The requested scopes as the consent page shows them: each API the tokens will be for (its
+    /// display name and identifier) with the permissions asked of it, by the API's own
+    /// descriptions in the user's language (`api://orders/Orders.Read`, or `Orders.Read` with the
+    /// API as `resource`); every other scope by its text (`scope.openid`, …, `scope.other`).
+    func consentLines(_ exchange: Exchange) async throws -> (scopes: [String], apis: [[String: Any]]) {
+        let pages = env.pages
+        let language = exchange.language
+        var apis: [API] = []
+        for value in exchange.purpose.audience {
+            if let api = try await env.apis.api(tenant: exchange.client.tenant, identifier: value), !apis.contains(api) {
+                apis.append(api)
+            }
+        }
+        var general: [String] = []
+        var asked: [ClientID: [String]] = [:]
+        for token in exchange.purpose.scope.tokens {
+            let described = apis.lazy.compactMap { api -> (ClientID, String)? in
+                var name = token
+                if let slash = token.lastIndex(of: "/") {
+                    guard api.isNamed(by: String(token[..<slash])) else { return nil }
+                    name = String(token[token.index(after: slash)...])
+                }
+                return api.permission(name).map { (api.applicationID, $0.description(in: language)) }
+            }.first
+            if let (api, text) = described {
+                asked[api, default: []].append(text)
+                continue
+            }
+            let key = "scope.\(token)"
+            let text = pages.texts.ui(key, language: language)
+            general.append(text == key || text.isEmpty ? pages.ui("scope.other", language, ["scope": token]) : text)
+        }
+        let sections: [[String: Any]] = apis.compactMap { api in
+            guard let permissions = asked[api.applicationID] else { return nil }
+            return [
+                "heading": pages.ui("consentAPI", language, ["api": api.displayName]),
+                "identifier": api.identifiers.first?.value ?? api.applicationID.value, "permissions": permissions,
+            ]
+        }
+        return (general, sections)
+    }
+
+    func consentPage(_ exchange: Exchange, user: User?, interactionID: String, csrf: String) async throws -> Response {
         let pages = env.pages
         let language = exchange.language
         let client = exchange.client
-        let scopes = exchange.purpose.scope.tokens.map { scope in
-            let key = "scope.\(scope)"
-            let text = pages.texts.ui(key, language: language)
-            return text == key || text.isEmpty ? pages.ui("scope.other", language, ["scope": scope]) : text
-        }
+        let (scopes, apis) = try await consentLines(exchange)
         let intro: String
         switch exchange.purpose {
         case .authorize: intro = "consentIntro"
@@ -243,7 +281,7 @@ struct SignInFlow: Sendable {
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("consentHeading", language, ["client": client.name]),
             "intro": pages.ui(intro, language, ["client": client.name, "user": user?.username.value ?? ""]),
-            "scopes": scopes, "action": action(exchange, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
+            "scopes": scopes, "apis": apis, "action": action(exchange, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
             "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
         ])
         return pages.html(body, formTarget: exchange.purpose.formTarget)
