@@ -188,6 +188,12 @@ extension Clients {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var access: AccessOptions
 
+        static func describe(_ access: APIAccess) -> String {
+            let permissions = access.permissions.isEmpty ? "none" : access.permissions.joined(separator: " ")
+            let roles = access.roles.isEmpty ? "none" : access.roles.joined(separator: " ")
+            return "permissions \(permissions); roles \(roles)"
+        }
+
         func run() async throws {
             guard !access.permissions.isEmpty || !access.roles.isEmpty else {
                 throw ValidationError("name at least one --permission or --role")
@@ -197,9 +203,7 @@ extension Clients {
             try await withAdministration(global) { admin, _ in
                 let granted = try await admin.grant(
                     tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
-                print(
-                    "Client \(clientID) on API \(granted.api): permissions \(granted.permissions.joined(separator: " ")); roles \(granted.roles.joined(separator: " "))"
-                )
+                print("Client \(clientID) on API \(granted.api): \(Self.describe(granted))")
             }
         }
     }
@@ -217,9 +221,7 @@ extension Clients {
                 if let left = try await admin.revoke(
                     tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
                 {
-                    print(
-                        "Client \(clientID) on API \(left.api): permissions \(left.permissions.joined(separator: " ")); roles \(left.roles.joined(separator: " "))"
-                    )
+                    print("Client \(clientID) on API \(left.api): \(Grant.describe(left))")
                 } else {
                     print("Client \(clientID) has no access to API \(access.api)")
                 }

@@ -139,7 +139,8 @@ struct Clients: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a client and its secrets (hints and expiry only).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a client, its access to APIs, and its secrets (hints and expiry only).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
 
@@ -150,6 +151,8 @@ struct Clients: AsyncParsableCommand {
                     throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
                 }
                 let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
+                let access = try await store.access(tenant: tenantName, clientID: clientID)
+                let backs = try await store.api(tenant: tenantName, applicationID: clientID)
                 try printJSON(
                     [
                         "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
@@ -164,6 +167,10 @@ struct Clients: AsyncParsableCommand {
                                 "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter),
                             ]
                         },
+                        "apis": access.map { grant -> [String: Any] in
+                            ["api": grant.api.value, "permissions": grant.permissions, "roles": grant.roles]
+                        },
+                        "api_of_its_own": backs.map { $0.identifiers.map(\.value) } ?? [],
                         "secrets": secrets.map { secret -> [String: Any] in
                             var object: [String: Any] = [
                                 "secret_id": secret.secretID, "hint": secret.hint + "…",

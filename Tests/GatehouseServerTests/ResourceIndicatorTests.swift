@@ -4,6 +4,7 @@ import GatehouseServer
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// RFC 8707 at the token endpoint for grants the user authorized: `resource` on the redemption of
@@ -79,6 +80,55 @@ import Testing
             #expect(Self.code(wider) == 9_900_125 && json(wider)["error"] as? String == "invalid_target")
             let same = try await harness.refresh(client, refresh)
             #expect(same.status == .ok && Self.audience(same) == [Self.api])
+        }
+    }
+
+    /// A device code redeemed naming one of the approved resources gets a token for it alone; one
+    /// the user did not approve is refused without taking the approval.
+    @Test func aDeviceCodeRedemptionNarrowsTheAudience() async throws {
+        let time = ManualTime()
+        let harness = try await Harness.make(time: time.source)
+        var spec = Administration.ClientSpec(id: try ClientID("tv"), name: "TV")
+        spec.type = .public
+        spec.grantTypes = [.deviceCode]
+        spec.allowedScopes = Scope(tokens: ["openid", "api.read"])
+        spec.allowedResources = [try ResourceIndicator(Self.api), try ResourceIndicator(Self.other)]
+        _ = try await harness.gatehouse.administration.createClient(tenant: try TenantName(Harness.tenant), spec: spec)
+        try await harness.withClient { client in
+            let start = try await client.execute(
+                uri: "/contoso/oauth2/devicecode", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(
+                    string: formEncode([
+                        ("client_id", "tv"), ("scope", "openid api.read"), ("resource", Self.api), ("resource", Self.other),
+                    ])))
+            let flow = json(start)
+            let deviceCode = try #require(flow["device_code"] as? String, "\(flow)")
+            let userCode = try #require(flow["user_code"] as? String)
+            let browser = Browser(client)
+            let login = try await browser.post("/contoso/oauth2/device", [("user_code", userCode)])
+            let consent = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: login) ?? ""), ("csrf", field("csrf", in: login) ?? ""),
+                    ("username", "alice"), ("password", Harness.password),
+                ])
+            _ = try await browser.post(
+                "/contoso/oauth2/consent",
+                [
+                    ("interaction", field("interaction", in: consent) ?? ""), ("csrf", field("csrf", in: consent) ?? ""),
+                    ("decision", "allow"),
+                ])
+            func poll(_ resources: [String]) async throws -> TestResponse {
+                time.now += 10
+                return try await harness.token(
+                    client,
+                    [("grant_type", GrantType.deviceCode.rawValue), ("client_id", "tv"), ("device_code", deviceCode)]
+                        + resources.map { ("resource", $0) })
+            }
+            let refused = try await poll(["urn:example:never-approved"])
+            #expect(Self.code(refused) == 9_900_125, "\(json(refused))")
+            let narrowed = try await poll([Self.other])
+            #expect(narrowed.status == .ok && Self.audience(narrowed) == [Self.other], "\(json(narrowed))")
         }
     }
 }

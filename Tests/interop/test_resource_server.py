@@ -4,6 +4,7 @@ credential (client_secret_basic), it accepts a Gatehouse access token for that A
 token for another API, a revoked token (never seen by it before), a tampered one and garbage;
 configured with the tenant's jwks_uri instead, it accepts the token and refuses the tampered one."""
 import base64
+import json
 import os
 import shutil
 import stat
@@ -141,3 +142,25 @@ def test_mod_oauth2_verifies_through_the_jwks_uri(registered):
         assert apache.get(tampered(good)).status_code == 401
     finally:
         apache.stop()
+
+
+def test_the_cli_defines_permissions_and_grants_them(registered):
+    server, orders, app, _ = registered
+    server.cli("apis", "add-permission", "--tenant", "default", "api://orders", "Orders.Read", "--description", "Read your orders")
+    server.cli("apis", "add-role", "--tenant", "default", "orders-api", "Orders.Admin")
+    shown = server.cli_json("apis", "show", "--tenant", "default", "api://orders")
+    assert shown["application_id"] == "orders-api" and [p["name"] for p in shown["permissions"]] == ["Orders.Read"]
+    assert shown["permissions"][0]["descriptions"] == {"en": "Read your orders"} and [r["name"] for r in shown["roles"]] == ["Orders.Admin"]
+    granted = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
+                         "--permission", "Orders.Read", "--role", "Orders.Admin")
+    assert "permissions Orders.Read; roles Orders.Admin" in granted.stdout
+    refused = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
+                         "--permission", "Orders.Delete", check=False)
+    assert refused.returncode != 0 and "defines no permission 'Orders.Delete'" in refused.stderr
+    client = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)
+    assert client["apis"] == [{"api": "orders-api", "permissions": ["Orders.Read"], "roles": ["Orders.Admin"]}]
+    own = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", "orders-api").stdout)
+    assert own["api_of_its_own"] == ["api://orders"]
+    server.cli("clients", "revoke", "--tenant", "default", "--client", app["client_id"], "--api", "orders-api")
+    assert json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)["apis"] == []
+    assert "orders-api" in server.cli("apis", "list", "--tenant", "default").stdout
