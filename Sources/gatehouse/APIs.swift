@@ -33,8 +33,10 @@ struct APIs: AsyncParsableCommand {
             }
             let applicationID = try id.map(parseClientID)
             try await withAdministration(global) { admin, settings in
+                let issuers = try await admin.store.tenant(named: tenantName).map { settings.serverConfiguration().issuers($0) } ?? []
                 let (api, secret) = try await admin.createAPI(
-                    tenant: tenantName, applicationID: applicationID, displayName: name, identifiers: parsed, accessTokenLifetime: lifetime)
+                    tenant: tenantName, applicationID: applicationID, displayName: name, identifiers: parsed, accessTokenLifetime: lifetime,
+                    issuers: issuers)
                 let introspection = settings.serverConfiguration().issuer(tenantName.value) + "/oauth2/introspect"
                 if json {
                     var object: [String: Any] = [

@@ -84,6 +84,14 @@ import Testing
                 tenant: tenant, applicationID: try ClientID("native"), displayName: "Native",
                 identifiers: [try ResourceIndicator("api://n")])
         }
+        // The tenant's issuer is the audience of tokens that name no resource: no API may claim it.
+        let issuers = harness.gatehouse.configuration.issuers(try #require(try await harness.store.tenant(named: tenant)))
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: nil, displayName: "Everything",
+                identifiers: [try ResourceIndicator("https://login.test/contoso")],
+                issuers: issuers)
+        }
         let (_, none) = try await admin.createAPI(
             tenant: tenant, applicationID: try ClientID("svc"), displayName: "Svc", identifiers: [try ResourceIndicator("api://svc")])
         #expect(none == nil)

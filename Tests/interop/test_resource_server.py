@@ -164,3 +164,22 @@ def test_the_cli_defines_permissions_and_grants_them(registered):
     server.cli("clients", "revoke", "--tenant", "default", "--client", app["client_id"], "--api", "orders-api")
     assert json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)["apis"] == []
     assert "orders-api" in server.cli("apis", "list", "--tenant", "default").stdout
+
+
+def test_no_api_sees_the_tokens_that_name_no_resource(registered):
+    server = registered[0]
+    issuer = f"{server.base}/default"
+    # The CLI refuses the issuer it knows of (here it is not told the server's port, so it cannot);
+    # introspection never shows an API the tokens whose audience is the issuer, whatever it was given.
+    claimed = server.cli_json("apis", "create", "--tenant", "default", "--name", "Everything", "--identifier", issuer)
+    plain = server.cli_json("clients", "create", "--tenant", "default", "--name", "plain", "--scope", "x")
+    token = requests.post(f"{server.base}/default/oauth2/token", auth=(plain["client_id"], plain["client_secret"]),
+                          data={"grant_type": "client_credentials"}, timeout=10).json()["access_token"]
+    payload = token.split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["aud"] == issuer
+    seen = requests.post(f"{server.base}/default/oauth2/introspect", auth=(claimed["application_id"], claimed["client_secret"]),
+                         data={"token": token}, timeout=10).json()
+    assert seen == {"active": False}
+    refused = server.cli("apis", "create", "--tenant", "default", "--name", "Everything", "--identifier",
+                         "http://127.0.0.1:8080/default", check=False)
+    assert refused.returncode != 0 and "is the tenant's issuer" in refused.stderr

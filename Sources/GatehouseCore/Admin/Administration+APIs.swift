@@ -5,13 +5,20 @@ import Foundation
 /// a resource server introspects with them).
 extension Administration {
     /// Registers an API. Its client is the existing client `applicationID`, or a new confidential
-    /// client of that ID with a secret (returned once).
+    /// client of that ID with a secret (returned once). `issuers` are the tenant's issuers: the
+    /// audience of tokens that name no resource, which no API may claim (its client would see
+    /// them all at introspection).
     public func createAPI(
         tenant: TenantName, applicationID: ClientID?, displayName: String, identifiers: [ResourceIndicator],
-        accessTokenLifetime: Int? = nil
+        accessTokenLifetime: Int? = nil, issuers: Set<String> = []
     ) async throws -> (API, NewSecret?) {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         guard !identifiers.isEmpty else { throw AdministrationError.invalid("an API needs at least one identifier (--identifier URI)") }
+        if let issuer = identifiers.first(where: { issuers.contains($0.value) }) {
+            throw AdministrationError.invalid(
+                "'\(issuer.value)' is the tenant's issuer (the audience of tokens that name no resource); an API needs an identifier of its own"
+            )
+        }
         if let lifetime = accessTokenLifetime, !(60...86_400).contains(lifetime) {
             throw AdministrationError.invalid("an access token lifetime is 60 to 86400 seconds")
         }

@@ -78,7 +78,7 @@ struct TokenManagementRoutes: Sendable {
             break
         }
         switch inspected {
-        case .access(let claims) where try await mayInspect(claims, caller: client.client):
+        case .access(let claims) where try await mayInspect(claims, caller: client.client, issuers: configuration.issuers(tenant)):
             document = [
                 "active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
                 "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
@@ -107,11 +107,12 @@ struct TokenManagementRoutes: Sendable {
     }
 
     /// Whether `caller` may see an access token: issued to it, or meant for it (RFC 7662 §2.1: the
-    /// protected resource that the token is for).
-    private func mayInspect(_ claims: AccessTokenClaims, caller: Client) async throws -> Bool {
+    /// protected resource that the token is for). The tenant's issuers are nobody's identifier (the
+    /// audience of tokens that name no resource), whatever an API was registered with.
+    private func mayInspect(_ claims: AccessTokenClaims, caller: Client, issuers: Set<String>) async throws -> Bool {
         if claims.clientID == caller.id.value || claims.aud.contains(caller.id.value) { return true }
         guard let api = try await apis.api(tenant: caller.tenant, applicationID: caller.id) else { return false }
-        return claims.aud.contains(where: api.isNamed(by:))
+        return claims.aud.contains { !issuers.contains($0) && api.isNamed(by: $0) }
     }
 
     private func userIsActive(_ tenant: TenantName, _ id: String) async throws -> Bool {
