@@ -126,6 +126,17 @@ struct APIs: AsyncParsableCommand {
             texts["vi"] = vietnamese
             return texts
         }
+
+        /// Adds the permission (`role` false) or role, and prints the API's list of them.
+        func add(role: Bool, _ global: GlobalOptions) async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let updated = try await admin.addPermission(
+                    tenant: tenantName, api: self.api, name: name, descriptions: descriptions, role: role)
+                let names = (role ? updated.roles : updated.permissions).map(\.name).joined(separator: " ")
+                print("API \(updated.applicationID) \(role ? "roles" : "permissions"): \(names)")
+            }
+        }
     }
 
     struct AddPermission: AsyncParsableCommand {
@@ -133,14 +144,7 @@ struct APIs: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var entry: EntryOptions
 
-        func run() async throws {
-            let tenantName = try parseTenant(entry.tenant)
-            try await withAdministration(global) { admin, _ in
-                let api = try await admin.addPermission(
-                    tenant: tenantName, api: entry.api, name: entry.name, descriptions: entry.descriptions, role: false)
-                print("API \(api.applicationID) permissions: \(api.permissions.map(\.name).joined(separator: " "))")
-            }
-        }
+        func run() async throws { try await entry.add(role: false, global) }
     }
 
     struct AddRole: AsyncParsableCommand {
@@ -148,14 +152,7 @@ struct APIs: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var entry: EntryOptions
 
-        func run() async throws {
-            let tenantName = try parseTenant(entry.tenant)
-            try await withAdministration(global) { admin, _ in
-                let api = try await admin.addPermission(
-                    tenant: tenantName, api: entry.api, name: entry.name, descriptions: entry.descriptions, role: true)
-                print("API \(api.applicationID) roles: \(api.roles.map(\.name).joined(separator: " "))")
-            }
-        }
+        func run() async throws { try await entry.add(role: true, global) }
     }
 
     struct Remove: AsyncParsableCommand {

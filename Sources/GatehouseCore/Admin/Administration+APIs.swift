@@ -65,17 +65,11 @@ extension Administration {
                 "'\(name)' cannot be a permission: a scope token without '/', not .default and not an OpenID Connect scope")
         }
         var api = try await api(tenant: tenant, idOrIdentifier)
-        let entry = APIPermission(name: name, descriptions: descriptions)
-        if role {
-            if let index = api.roles.firstIndex(where: { $0.name == name }) {
-                api.roles[index].descriptions.merge(descriptions) { _, new in new }
-            } else {
-                api.roles.append(entry)
-            }
-        } else if let index = api.permissions.firstIndex(where: { $0.name == name }) {
-            api.permissions[index].descriptions.merge(descriptions) { _, new in new }
+        let list: WritableKeyPath<API, [APIPermission]> = role ? \.roles : \.permissions
+        if let index = api[keyPath: list].firstIndex(where: { $0.name == name }) {
+            api[keyPath: list][index].descriptions.merge(descriptions) { _, new in new }
         } else {
-            api.permissions.append(entry)
+            api[keyPath: list].append(APIPermission(name: name, descriptions: descriptions))
         }
         _ = try await store.updateAPI(api)
         return api

@@ -1,7 +1,7 @@
 /// The one error catalogue. Every failure a client can see is one of these entries.
 ///
 /// Numbers follow the Microsoft identity platform's AADSTS codes where the meaning is the same
-/// (`shared/reference/entra-compat.md`); codes that Gatehouse adds are in the 99xxxxx range.
+/// (docs/entra.md lists them); codes that Gatehouse adds are in the 99xxxxx range.
 /// Texts for each entry live in `Resources/Locales/<lang>.json`.
 public enum Catalogue {
     // MARK: Request shape (invalid_request)
