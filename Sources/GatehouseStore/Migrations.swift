@@ -9,15 +9,21 @@ public struct Migration: Sendable {
     public let name: String
     /// The statements, the same on both databases unless `flavored` gives them per database.
     let flavored: @Sendable (SQLFlavor) -> [String]
+    /// A data change that SQL alone cannot express, run after the statements in the same transaction.
+    let step: (@Sendable (any SQLDatabase, Date) async throws -> Void)?
 
-    init(version: Int, name: String, statements: [String]) {
-        self.init(version: version, name: name, flavored: { _ in statements })
+    init(version: Int, name: String, statements: [String], step: (@Sendable (any SQLDatabase, Date) async throws -> Void)? = nil) {
+        self.init(version: version, name: name, flavored: { _ in statements }, step: step)
     }
 
-    init(version: Int, name: String, flavored: @escaping @Sendable (SQLFlavor) -> [String]) {
+    init(
+        version: Int, name: String, flavored: @escaping @Sendable (SQLFlavor) -> [String],
+        step: (@Sendable (any SQLDatabase, Date) async throws -> Void)? = nil
+    ) {
         self.version = version
         self.name = name
         self.flavored = flavored
+        self.step = step
     }
 
     public func statements(for flavor: SQLFlavor) -> [String] { flavored(flavor) }
@@ -306,6 +312,14 @@ public enum Migrations {
                     """,
                 ]
             }),
+        Migration(
+            version: 11, name: "clients' resources become APIs",
+            statements: [
+                // The order of a client's grants: the first is the audience of a token whose
+                // request names no API.
+                "ALTER TABLE api_access ADD COLUMN position INTEGER NOT NULL DEFAULT 0"
+            ],
+            step: { db, now in try await ResourcesBecomeAPIs.run(on: db, now: now) }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one
@@ -347,6 +361,7 @@ public enum Migrations {
             for statement in migration.statements(for: flavor) {
                 try await db.raw(SQLQueryString(statement)).run()
             }
+            try await migration.step?(db, now)
             try await db.raw(
                 """
                 INSERT INTO schema_migrations (version, name, applied_at)

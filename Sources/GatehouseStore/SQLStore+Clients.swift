@@ -13,7 +13,7 @@ extension SQLStore {
                         \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
-                        \(bind: client.allowedResources.map(\.value).joined(separator: " ")), \(bind: client.jwks),
+                        '', \(bind: client.jwks),
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                         \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt))
                 ON CONFLICT DO NOTHING RETURNING client_id
@@ -56,7 +56,6 @@ extension SQLStore {
             grantTypes: Set(words(try row.decode(column: "grant_types", as: String.self)).map(GrantType.init(rawValue:))),
             allowedScopes: Scope(tokens: words(try row.decode(column: "allowed_scopes", as: String.self))),
             defaultScopes: Scope(tokens: words(try row.decode(column: "default_scopes", as: String.self))),
-            allowedResources: words(try row.decode(column: "allowed_resources", as: String.self)).compactMap { try? ResourceIndicator($0) },
             jwks: try row.decode(column: "jwks", as: String?.self),
             redirectURIs: words(try row.decode(column: "redirect_uris", as: String.self)),
             postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),

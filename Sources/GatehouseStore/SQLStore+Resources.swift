@@ -114,9 +114,11 @@ extension SQLStore {
             // One statement: the row is written only if the API exists.
             !(try await db.raw(
                 """
-                INSERT INTO api_access (tenant, client_id, application_id, permissions, roles)
+                INSERT INTO api_access (tenant, client_id, application_id, permissions, roles, position)
                 SELECT tenant, \(bind: access.clientID.value), application_id, \(bind: access.permissions.joined(separator: " ")),
-                       \(bind: access.roles.joined(separator: " "))
+                       \(bind: access.roles.joined(separator: " ")),
+                       (SELECT COALESCE(MAX(position) + 1, 0) FROM api_access
+                        WHERE tenant = \(bind: access.tenant.value) AND client_id = \(bind: access.clientID.value))
                 FROM apis WHERE tenant = \(bind: access.tenant.value) AND application_id = \(bind: access.api.value)
                 ON CONFLICT (tenant, client_id, application_id) DO UPDATE SET permissions = excluded.permissions, roles = excluded.roles
                 RETURNING application_id
@@ -128,7 +130,8 @@ extension SQLStore {
     public func access(tenant: TenantName, clientID: ClientID) async throws -> [APIAccess] {
         try await db.raw(
             """
-            SELECT * FROM api_access WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value) ORDER BY application_id
+            SELECT * FROM api_access WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: clientID.value)
+            ORDER BY position, application_id
             """
         ).all().map { row in
             APIAccess(

@@ -101,10 +101,17 @@ struct Clients: AsyncParsableCommand {
                     created = try await admin.createClient(tenant: tenantName, spec: spec)
                 } catch StoreError.conflict { throw CLIError("a client with this ID exists in tenant '\(tenantName)'") }
                 let (client, secret) = created
+                // What --resource/--scope became: the API (found or created) and the names granted.
+                var apis: [(id: String, identifier: String, names: [String])] = []
+                for grant in try await admin.store.access(tenant: tenantName, clientID: client.id) {
+                    let identifier = try await admin.store.api(tenant: tenantName, applicationID: grant.api)?.defaultAudience ?? ""
+                    apis.append((grant.api.value, identifier, grant.permissions))
+                }
                 if json {
                     var object: [String: Any] = [
                         "client_id": client.id.value, "tenant": tenantName.value,
                         "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenantName.value),
+                        "apis": apis.map { ["api": $0.id, "identifier": $0.identifier, "permissions": $0.names] as [String: Any] },
                     ]
                     if let secret {
                         object["client_secret"] = secret.value
@@ -118,6 +125,9 @@ struct Clients: AsyncParsableCommand {
                         print("                (shown once; only its hash is stored. Secret ID: \(secret.record.secretID))")
                     }
                     print("Token endpoint: \(settings.serverConfiguration().tokenEndpoint(tenantName.value))")
+                    for api in apis {
+                        print("API access:     \(api.identifier) (application ID \(api.id)): \(api.names.joined(separator: " "))")
+                    }
                 }
             }
         }
@@ -153,13 +163,20 @@ struct Clients: AsyncParsableCommand {
                 let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
                 let access = try await store.access(tenant: tenantName, clientID: clientID)
                 let backs = try await store.api(tenant: tenantName, applicationID: clientID)
+                var apis: [[String: Any]] = []
+                for grant in access {
+                    let identifiers = try await store.api(tenant: tenantName, applicationID: grant.api)?.identifiers.map(\.value) ?? []
+                    apis.append([
+                        "api": grant.api.value, "identifiers": identifiers, "permissions": grant.permissions, "roles": grant.roles,
+                    ])
+                }
                 try printJSON(
                     [
                         "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
                         "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
                         "grant_types": client.grantTypes.map(\.rawValue).sorted(),
                         "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
-                        "allowed_resources": client.allowedResources.map(\.value), "has_jwks": client.jwks != nil,
+                        "has_jwks": client.jwks != nil,
                         "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map {
                             certificate -> [String: Any] in
                             [
@@ -167,9 +184,7 @@ struct Clients: AsyncParsableCommand {
                                 "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter),
                             ]
                         },
-                        "apis": access.map { grant -> [String: Any] in
-                            ["api": grant.api.value, "permissions": grant.permissions, "roles": grant.roles]
-                        },
+                        "apis": apis,
                         "api_of_its_own": backs.map { $0.identifiers.map(\.value) } ?? [],
                         "secrets": secrets.map { secret -> [String: Any] in
                             var object: [String: Any] = [

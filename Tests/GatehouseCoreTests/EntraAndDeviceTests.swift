@@ -4,22 +4,17 @@ import Testing
 
 @Suite struct EntraScopeTests {
     let tenant = try! TenantName("contoso")
-    func client(scopes: [String], resources: [String]) throws -> Client {
-        Client(
-            tenant: tenant, id: try ClientID("app"), name: "app", type: .confidential, authMethods: [.clientSecretPost],
-            grantTypes: [.clientCredentials],
-            allowedScopes: Scope(tokens: scopes), defaultScopes: Scope(tokens: scopes),
-            allowedResources: try resources.map(ResourceIndicator.init),
-            createdAt: Date())
+    func client(scopes: [String], resources: [String]) throws -> ClientAccess {
+        try shorthandAccess(tenant: tenant, scopes: scopes, resources: resources)
     }
 
     @Test func defaultScopeExpandsToTheRegisteredPermissionsOfThatResource() throws {
         let app = try client(
             scopes: ["openid", "api://orders/Orders.Read", "api://orders/Orders.Write", "api://other/X"],
             resources: ["api://orders", "api://other"])
-        let (scope, audience, roles) = try EntraScopes.application(requested: "api://orders/.default", client: app, tenant: tenant)
+        let (scope, audience, roles) = try EntraScopes.application(requested: "api://orders/.default", access: app)
         #expect(audience == ["api://orders"] && roles == ["Orders.Read", "Orders.Write"] && scope.tokens == ["api://orders/.default"])
-        let delegated = try EntraScopes.delegated(requested: "openid api://orders/.default", client: app, tenant: tenant, fallback: "iss")
+        let delegated = try EntraScopes.delegated(requested: "openid api://orders/.default", access: app, fallback: "iss")
         #expect(
             delegated.scope.tokens == ["openid", "api://orders/Orders.Read", "api://orders/Orders.Write"]
                 && delegated.audience == ["api://orders"])
@@ -29,13 +24,13 @@ import Testing
     @Test func clientCredentialsNeedOneDefaultScope() throws {
         let app = try client(scopes: ["api://orders/Orders.Read"], resources: ["api://orders"])
         for raw in ["api://orders/Orders.Read", "api://orders", "api://orders/.default api://orders/.default2", "openid"] {
-            #expect(throws: CatalogueError.self) { _ = try EntraScopes.application(requested: raw, client: app, tenant: tenant) }
-            do { _ = try EntraScopes.application(requested: raw, client: app, tenant: tenant) } catch {
+            #expect(throws: CatalogueError.self) { _ = try EntraScopes.application(requested: raw, access: app) }
+            do { _ = try EntraScopes.application(requested: raw, access: app) } catch {
                 #expect(error.entry == Catalogue.defaultScopeRequired, "\(raw)")
             }
         }
         do {
-            _ = try EntraScopes.application(requested: "api://unknown/.default", client: app, tenant: tenant)
+            _ = try EntraScopes.application(requested: "api://unknown/.default", access: app)
             Issue.record("accepted")
         } catch {
             #expect(error.entry == Catalogue.resourceNotFound)
@@ -45,18 +40,18 @@ import Testing
     @Test func oneResourcePerRequestAndOnlyRegisteredPermissions() throws {
         let app = try client(scopes: ["openid", "api://a/X", "api://b/Y"], resources: ["api://a", "api://b"])
         do {
-            _ = try EntraScopes.delegated(requested: "api://a/X api://b/Y", client: app, tenant: tenant, fallback: "i")
+            _ = try EntraScopes.delegated(requested: "api://a/X api://b/Y", access: app, fallback: "i")
             Issue.record("accepted")
         } catch {
             #expect(error.entry == Catalogue.invalidScope)
         }
         do {
-            _ = try EntraScopes.delegated(requested: "api://a/Z", client: app, tenant: tenant, fallback: "i")
+            _ = try EntraScopes.delegated(requested: "api://a/Z", access: app, fallback: "i")
             Issue.record("accepted")
         } catch {
-            #expect(error.entry == Catalogue.scopeNotAllowed)
+            #expect(error.entry == Catalogue.permissionNotDefined && error.parameters["api"] == "api://a")
         }
-        let onlyOpenID = try EntraScopes.delegated(requested: "openid", client: app, tenant: tenant, fallback: "https://issuer")
+        let onlyOpenID = try EntraScopes.delegated(requested: "openid", access: app, fallback: "https://issuer")
         #expect(onlyOpenID.audience == ["api://a"] && EntraScopes.permissionNames(onlyOpenID.scope) == "openid")
     }
 }
@@ -98,4 +93,24 @@ import Testing
         authorization.status = .approved
         #expect(DevicePollOutcome.decide(authorization, clientID: "tv", lastPoll: now, interval: 5, now: now) == .approved)
     }
+}
+
+/// A client as `clients create --resource … --scope …` makes it: the scopes that stay on the
+/// client, and one API per resource defining and granting the others.
+func shorthandAccess(
+    tenant: TenantName, scopes: [String], resources: [String], grantTypes: Set<GrantType> = [.clientCredentials]
+) throws -> ClientAccess {
+    let split = ResourceShorthand.split(scopes: scopes, resources: resources)
+    let client = Client(
+        tenant: tenant, id: try ClientID("app"), name: "app", type: .confidential, authMethods: [.clientSecretPost],
+        grantTypes: grantTypes, allowedScopes: Scope(tokens: split.plain), defaultScopes: Scope(tokens: scopes), createdAt: Date())
+    let apis = try split.apis.enumerated().map { index, entry in
+        GrantedAPI(
+            api: API(
+                tenant: tenant, applicationID: try ClientID("api-\(index)"), displayName: entry.resource,
+                identifiers: [try ResourceIndicator(entry.resource)], permissions: entry.names.map { APIPermission(name: $0) },
+                roles: entry.names.map { APIPermission(name: $0) }, createdAt: Date()),
+            permissions: entry.names, roles: entry.names)
+    }
+    return ClientAccess(client: client, apis: apis)
 }

@@ -23,14 +23,15 @@ import Testing
         let harness = try await Harness.make()
         let admin = harness.gatehouse.administration
         let tenant = try TenantName(Harness.tenant)
-        let (orders, ordersSecret) = try await admin.createAPI(
-            tenant: tenant, applicationID: try ClientID("orders-api"), displayName: "Orders",
-            identifiers: [try ResourceIndicator("https://api.example.com")])
-        let (_, billingSecret) = try await admin.createAPI(
-            tenant: tenant, applicationID: try ClientID("billing-api"), displayName: "Billing",
-            identifiers: [try ResourceIndicator("urn:example:other")])
-        let ordersKey = try #require(ordersSecret?.value)
-        let billingKey = try #require(billingSecret?.value)
+        // The harness's clients were made with `--resource` for both: each is an API without a
+        // secret until its operator adds one for its resource server.
+        let orders = try await admin.api(tenant: tenant, "https://api.example.com")
+        let billing = try await admin.api(tenant: tenant, "urn:example:other")
+        let ordersID = orders.applicationID.value
+        let billingID = billing.applicationID.value
+        #expect(try await harness.store.secrets(tenant: tenant, clientID: orders.applicationID).isEmpty)
+        let ordersKey = try await admin.addSecret(tenant: tenant, clientID: orders.applicationID, lifetime: nil).value
+        let billingKey = try await admin.addSecret(tenant: tenant, clientID: billing.applicationID, lifetime: nil).value
         try await harness.withClient { client in
             func token(_ resource: String) async throws -> String {
                 let response = try await harness.token(
@@ -40,27 +41,27 @@ import Testing
             }
             let forOrders = try await token("https://api.example.com")
             let forBilling = try await token("urn:example:other")
-            let seen = try await Self.introspect(client, forOrders, as: "orders-api", secret: ordersKey)
+            let seen = try await Self.introspect(client, forOrders, as: ordersID, secret: ordersKey)
             #expect(
                 seen["active"] as? Bool == true && seen["aud"] as? String == "https://api.example.com"
                     && seen["client_id"] as? String == "svc")
             // Another API's token, and a user's refresh token: inactive, exactly like an unknown token.
-            #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey).keys.sorted() == ["active"])
-            #expect(try await Self.introspect(client, forBilling, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
-            #expect(try await Self.introspect(client, forBilling, as: "billing-api", secret: billingKey)["active"] as? Bool == true)
+            #expect(try await Self.introspect(client, forBilling, as: ordersID, secret: ordersKey).keys.sorted() == ["active"])
+            #expect(try await Self.introspect(client, forBilling, as: ordersID, secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, forBilling, as: billingID, secret: billingKey)["active"] as? Bool == true)
             let refresh = try #require(try await harness.tokens(client)["refresh_token"] as? String)
-            #expect(try await Self.introspect(client, refresh, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
-            #expect(try await Self.introspect(client, "not-a-token", as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, refresh, as: ordersID, secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, "not-a-token", as: ordersID, secret: ordersKey)["active"] as? Bool == false)
             // The API's identifiers can change; what it sees changes with them.
             _ = try await harness.store.updateAPI(
                 API(
                     tenant: tenant, applicationID: orders.applicationID, displayName: "Orders",
                     identifiers: [try ResourceIndicator("api://orders")], createdAt: orders.createdAt))
-            #expect(try await Self.introspect(client, forOrders, as: "orders-api", secret: ordersKey)["active"] as? Bool == false)
+            #expect(try await Self.introspect(client, forOrders, as: ordersID, secret: ordersKey)["active"] as? Bool == false)
             // Without the API's credential: 401, as before.
             let stranger = try await client.execute(
                 uri: "/contoso/oauth2/introspect", method: .post,
-                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: basic("orders-api", "wrong")],
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: basic(ordersID, "wrong")],
                 body: ByteBuffer(string: formEncode([("token", forOrders)])))
             #expect(stranger.status == .unauthorized)
         }
@@ -109,7 +110,7 @@ import Testing
         }
         #expect(
             try await admin.revoke(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: []) == nil)
-        #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).isEmpty)
+        #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).allSatisfy { $0.api != api.applicationID })
     }
 }
 
@@ -120,9 +121,10 @@ import Testing
         let harness = try await Harness.make()
         let admin = harness.gatehouse.administration
         let tenant = try TenantName(Harness.tenant)
-        _ = try await admin.createAPI(
-            tenant: tenant, applicationID: try ClientID("orders-api"), displayName: "Orders",
-            identifiers: [try ResourceIndicator("https://api.example.com")])
+        // The API that the harness's `--resource https://api.example.com` made, named by its operator.
+        var api = try await admin.api(tenant: tenant, "https://api.example.com")
+        api.displayName = "Orders"
+        _ = try await harness.store.updateAPI(api)
         _ = try await admin.addPermission(
             tenant: tenant, api: "https://api.example.com", name: "api.read",
             descriptions: ["en": "Read your orders", "vi": "Đọc đơn hàng của bạn"], role: false)

@@ -70,7 +70,6 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
         tenant: try TenantName(tenant), id: try ClientID(id), name: "Service", type: .confidential,
         authMethods: [.clientSecretBasic, .privateKeyJWT], grantTypes: [.clientCredentials],
         allowedScopes: Scope(tokens: ["a", "b"]), defaultScopes: Scope(tokens: ["a"]),
-        allowedResources: [try ResourceIndicator("https://api.example.com"), try ResourceIndicator("urn:x:y")],
         jwks: #"{"keys":[]}"#, createdAt: epoch)
 }
 
@@ -251,13 +250,13 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
                 try await store.createClient(
                     Client(
                         tenant: tenant.name, id: try ClientID("shared"), name: "s", type: .confidential, authMethods: [.clientSecretPost],
-                        grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
+                        grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty,
                         createdAt: epoch))
             }
             try await store.createClient(
                 Client(
                     tenant: contoso.name, id: try ClientID("solo"), name: "s", type: .confidential, authMethods: [.privateKeyJWT],
-                    grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty, allowedResources: [],
+                    grantTypes: [.clientCredentials], allowedScopes: .empty, defaultScopes: .empty,
                     certificates: ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"], createdAt: epoch))
             #expect(try await store.tenantsWithClient(id: try ClientID("shared")).map(\.value) == ["contoso", "fabrikam.example"])
             #expect(try await store.tenantsWithClient(id: try ClientID("solo")).map(\.value) == ["contoso"])

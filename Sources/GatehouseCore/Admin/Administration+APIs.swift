@@ -10,7 +10,7 @@ extension Administration {
     /// them all at introspection).
     public func createAPI(
         tenant: TenantName, applicationID: ClientID?, displayName: String, identifiers: [ResourceIndicator],
-        accessTokenLifetime: Int? = nil, issuers: Set<String> = []
+        accessTokenLifetime: Int? = nil, issuers: Set<String> = [], withSecret: Bool = true
     ) async throws -> (API, NewSecret?) {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         guard !identifiers.isEmpty else { throw AdministrationError.invalid("an API needs at least one identifier (--identifier URI)") }
@@ -36,7 +36,9 @@ extension Administration {
         } else {
             var spec = ClientSpec(id: id, name: displayName)
             spec.grantTypes = []
-            secret = try await createClient(tenant: tenant, spec: spec).1
+            if !withSecret { spec.authMethods = [.clientSecretBasic, .clientSecretPost] }
+            let created = try await createClient(tenant: tenant, spec: spec, withSecret: withSecret)
+            secret = created.1
         }
         let api = API(
             tenant: tenant, applicationID: id, displayName: displayName, identifiers: identifiers,
@@ -47,6 +49,34 @@ extension Administration {
             throw AdministrationError.invalid("\(what) in tenant '\(tenant)'")
         }
         return (api, secret)
+    }
+
+    /// `clients create --resource R --scope S` for one resource: the API that `resource` names
+    /// (a new one, without a secret, if none does) defines each name as a permission and a role,
+    /// and the client is granted them.
+    func grantShorthand(tenant: TenantName, clientID: ClientID, resource: String, names: [String]) async throws {
+        var api: API
+        if let existing = try await store.api(tenant: tenant, identifier: resource) {
+            api = existing
+        } else {
+            api = try await createAPI(
+                tenant: tenant, applicationID: nil, displayName: resource, identifiers: [try ResourceIndicator(resource)],
+                withSecret: false
+            ).0
+        }
+        var changed = false
+        for name in names {
+            if api.permission(name) == nil {
+                api.permissions.append(APIPermission(name: name))
+                changed = true
+            }
+            if api.role(name) == nil {
+                api.roles.append(APIPermission(name: name))
+                changed = true
+            }
+        }
+        if changed { _ = try await store.updateAPI(api) }
+        _ = try await grant(tenant: tenant, clientID: clientID, api: api.applicationID.value, permissions: names, roles: names)
     }
 
     public func api(tenant: TenantName, _ idOrIdentifier: String) async throws -> API {

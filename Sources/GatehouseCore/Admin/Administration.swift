@@ -133,7 +133,9 @@ public struct Administration: Sendable {
     }
 
     /// Creates a client; a confidential client that authenticates with a secret gets one.
-    public func createClient(tenant: TenantName, spec: ClientSpec) async throws -> (Client, NewSecret?) {
+    /// `withSecret: false` leaves out the first secret (an API made by `--resource`, whose
+    /// operator adds one when its resource server needs it).
+    public func createClient(tenant: TenantName, spec: ClientSpec, withSecret: Bool = true) async throws -> (Client, NewSecret?) {
         guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
         let id = try spec.id ?? ClientID(random.uuid().uuidString.lowercased())
         let methods: Set<ClientAuthMethod> =
@@ -171,15 +173,19 @@ public struct Administration: Sendable {
         if spec.grantTypes.contains(.authorizationCode) && spec.redirectURIs.isEmpty {
             throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
         }
+        // `--resource` + `--scope`: find or create each API, then grant (`ResourceShorthand`).
+        let shorthand = ResourceShorthand.split(scopes: spec.allowedScopes.tokens, resources: spec.allowedResources.map(\.value))
         let client = Client(
             tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
-            allowedScopes: spec.allowedScopes, defaultScopes: defaults, allowedResources: spec.allowedResources,
-            jwks: spec.jwks, redirectURIs: spec.redirectURIs, postLogoutRedirectURIs: spec.postLogoutRedirectURIs,
-            certificates: spec.certificates, createdAt: time.now())
+            allowedScopes: Scope(tokens: shorthand.plain), defaultScopes: defaults, jwks: spec.jwks, redirectURIs: spec.redirectURIs,
+            postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, createdAt: time.now())
         try await store.createClient(client)
         var secret: NewSecret? = nil
-        if methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
+        if withSecret, methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
             secret = try await addSecret(tenant: tenant, clientID: id, lifetime: spec.secretLifetime)
+        }
+        for entry in shorthand.apis {
+            try await grantShorthand(tenant: tenant, clientID: id, resource: entry.resource, names: entry.names)
         }
         return (client, secret)
     }

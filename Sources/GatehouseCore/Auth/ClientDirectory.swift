@@ -9,16 +9,35 @@ public struct ClientRecord: Sendable {
     public let assertionKeys: JWTKeyCollection?
     /// The client's registered certificates, parsed once; unreadable ones are left out.
     public let certificates: [ClientCertificate]
+    /// The APIs the client was granted access to, in the order of the grants.
+    public let apis: [GrantedAPI]
 
-    public init(client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?, certificates: [ClientCertificate] = []) {
+    public init(
+        client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?, certificates: [ClientCertificate] = [],
+        apis: [GrantedAPI] = []
+    ) {
         self.client = client
         self.secrets = secrets
         self.assertionKeys = assertionKeys
         self.certificates = certificates
+        self.apis = apis
+    }
+
+    /// What the client may ask tokens for.
+    public var access: ClientAccess { ClientAccess(client: client, apis: apis) }
+
+    /// The APIs a client was granted, with their definitions; a grant whose API is gone is left out.
+    public static func grantedAPIs(of client: Client, in store: any ResourceStore) async throws -> [GrantedAPI] {
+        var granted: [GrantedAPI] = []
+        for access in try await store.access(tenant: client.tenant, clientID: client.id) {
+            guard let api = try await store.api(tenant: client.tenant, applicationID: access.api) else { continue }
+            granted.append(GrantedAPI(api: api, permissions: access.permissions, roles: access.roles))
+        }
+        return granted
     }
 
     /// Builds the record, parsing the client's JWKS once.
-    public static func load(client: Client, secrets: [ClientSecretRecord]) async -> ClientRecord {
+    public static func load(client: Client, secrets: [ClientSecretRecord], apis: [GrantedAPI] = []) async -> ClientRecord {
         var keys: JWTKeyCollection? = nil
         if let jwks = client.jwks {
             let collection = JWTKeyCollection()
@@ -26,7 +45,7 @@ public struct ClientRecord: Sendable {
         }
         return ClientRecord(
             client: client, secrets: secrets, assertionKeys: keys,
-            certificates: client.certificates.compactMap { try? ClientCertificate(pem: $0) })
+            certificates: client.certificates.compactMap { try? ClientCertificate(pem: $0) }, apis: apis)
     }
 }
 
@@ -45,11 +64,11 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
         let id: ClientID
     }
 
-    private let store: any ClientStore
+    private let store: any ClientStore & ResourceStore
     private let cache: TTLCache<Key, ClientRecord>
 
     public init(
-        store: any ClientStore, ttl: TimeInterval = 5, time: TimeSource = .system,
+        store: any ClientStore & ResourceStore, ttl: TimeInterval = 5, time: TimeSource = .system,
         reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
     ) {
         self.store = store
@@ -60,7 +79,9 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
         if case .some(let record) = cache.fresh(Key(tenant: tenant, id: id)) { return record }
         return try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in
             guard let client = try await store.client(tenant: tenant, id: id) else { return nil }
-            return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id))
+            return await ClientRecord.load(
+                client: client, secrets: try await store.secrets(tenant: tenant, clientID: id),
+                apis: try await ClientRecord.grantedAPIs(of: client, in: store))
         }
     }
 

@@ -90,9 +90,10 @@ public struct AuthorizationRequestParser: Sendable {
 
     public func parse(
         _ form: FormParameters, tenant: Tenant, issuer: String, dialect: any Dialect = Dialects.native,
-        client lookup: (ClientID) async throws -> Client?
+        client lookup: (ClientID) async throws -> ClientAccess?
     ) async throws -> (AuthorizationRequest, Client) {
         // Phase 1: until the client and redirect URI are known, errors are shown on a page.
+        let access: ClientAccess
         let client: Client
         let redirect: RedirectURI
         let redirectWasSent: Bool
@@ -101,7 +102,8 @@ public struct AuthorizationRequestParser: Sendable {
             guard let found = try await lookup(clientID) else {
                 throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": tenant.name.value])
             }
-            client = found
+            access = found
+            client = found.client
             if let raw = form["redirect_uri"] {
                 let presented = try RedirectURI(raw)
                 // RFC 8252 §7.3's any-port rule is for native apps, which cannot hold a fixed port.
@@ -146,7 +148,7 @@ public struct AuthorizationRequestParser: Sendable {
                 throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.id.value, "grantType": "authorization_code"])
             }
             let (scope, audience) = try dialect.delegatedAccess(
-                requested: form["scope"], resources: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+                requested: form["scope"], resources: form.all("resource"), access: access, fallback: issuer)
             var challenge: CodeChallenge? = nil
             if let raw = form["code_challenge"] {
                 challenge = try CodeChallenge(challenge: raw, method: form["code_challenge_method"])

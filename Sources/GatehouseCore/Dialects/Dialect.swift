@@ -26,12 +26,12 @@ public protocol Dialect: Sendable {
     func issuer(baseURL: String, tenant: Tenant) -> String
     /// A delegated request's granted scope and audience (authorization code, device code,
     /// password, on-behalf-of).
-    func delegatedAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    func delegatedAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> (scope: Scope, audience: [String])
     /// The scope a refresh request asks for (RFC 6749 §6), before it is checked against the grant.
-    func refreshScope(requested: String, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> Scope
+    func refreshScope(requested: String, access: ClientAccess, fallback: String) throws(CatalogueError) -> Scope
     /// What a client gets for itself (client credentials, RFC 6749 §4.4).
-    func applicationAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    func applicationAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> ApplicationAccess
 
     // MARK: Tokens

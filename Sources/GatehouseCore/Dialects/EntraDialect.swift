@@ -19,23 +19,23 @@ public struct EntraDialect: Dialect {
     /// `{base}/{tenant ID}/v2.0`; discovery for `common` publishes it with `{tenantid}`.
     public static func issuer(baseURL: String, tenantID: String) -> String { "\(baseURL)/\(tenantID)/v2.0" }
 
-    public func delegatedAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    public func delegatedAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> (scope: Scope, audience: [String])
     {
-        try EntraScopes.delegated(requested: requested, client: client, tenant: tenant, fallback: fallback)
+        try EntraScopes.delegated(requested: requested, access: access, fallback: fallback)
     }
 
-    /// `{resource}/.default` stands for the registered permissions, as at the authorization endpoint.
-    public func refreshScope(requested: String, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> Scope {
-        try EntraScopes.delegated(requested: requested, client: client, tenant: tenant, fallback: fallback).scope
+    /// `{resource}/.default` stands for the granted permissions, as at the authorization endpoint.
+    public func refreshScope(requested: String, access: ClientAccess, fallback: String) throws(CatalogueError) -> Scope {
+        try EntraScopes.delegated(requested: requested, access: access, fallback: fallback).scope
     }
 
-    /// Exactly `{resource}/.default`; the token carries the registered permissions as `roles`,
+    /// Exactly `{resource}/.default`; the token carries the roles granted on that API as `roles`,
     /// and the response has no scope.
-    public func applicationAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    public func applicationAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> ApplicationAccess
     {
-        let (scope, audience, roles) = try EntraScopes.application(requested: requested, client: client, tenant: tenant)
+        let (scope, audience, roles) = try EntraScopes.application(requested: requested, access: access)
         return ApplicationAccess(scope: scope, audience: audience, roles: roles, responseScope: nil)
     }
 

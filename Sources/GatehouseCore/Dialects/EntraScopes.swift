@@ -3,11 +3,10 @@ import Foundation
 /// How the Entra dialect reads `scope`: a permission is `{resource}/{name}` (for example
 /// `api://orders/Orders.Read`), `{resource}/.default` means every permission the client was
 /// registered with for that resource, and the OpenID Connect scopes stand alone. One request
-/// names at most one resource, as on the Microsoft identity platform. A client's registered
-/// permissions are the `{resource}/{name}` entries of its allowed scopes; the resources it may
-/// call are its allowed resources.
+/// names at most one resource, as on the Microsoft identity platform. `{resource}` names one of
+/// the APIs granted to the client (an identifier or its application ID); the permissions are
+/// the ones granted there (`ClientAccess`).
 public enum EntraScopes {
-    public static let openIDScopes: Set<String> = ["openid", "profile", "email", "offline_access"]
 
     /// Splits `{resource}/{name}` at the last `/`; nil for a bare name.
     static func split(_ token: String) -> (resource: String, name: String)? {
@@ -29,24 +28,19 @@ public enum EntraScopes {
 
     /// Delegated flows (authorization code, device code, password, on-behalf-of): the granted
     /// scope (full tokens, `.default` expanded) and the audience.
-    public static func delegated(requested raw: String?, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> (
+    public static func delegated(requested raw: String?, access: ClientAccess, fallback: String) throws(CatalogueError) -> (
         scope: Scope, audience: [String]
     ) {
+        let client = access.client
         guard let raw else {
-            let scope = try ScopeAndAudience.grantedScope(requested: nil, client: client)
-            return (scope, try ScopeAndAudience.audience(requested: [], client: client, tenant: tenant, fallback: fallback))
+            let resolved = try ScopeAndAudience.resolve(
+                requested: nil, resources: [], access: access, application: false, fallback: fallback, audienceValue: \.defaultAudience)
+            return (resolved.scope, resolved.audience)
         }
         let requested = try Scope(parsing: raw)
         var granted: [String] = []
-        var resource: String? = nil
+        var resource: (api: GrantedAPI, written: String)? = nil
         for token in requested.tokens {
-            if openIDScopes.contains(token) {
-                guard client.allows(scope: token) else {
-                    throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
-                }
-                granted.append(token)
-                continue
-            }
             guard let (tokenResource, name) = split(token) else {
                 guard client.allows(scope: token) else {
                     throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
@@ -54,30 +48,35 @@ public enum EntraScopes {
                 granted.append(token)
                 continue
             }
-            if let resource, resource != tokenResource {
-                throw CatalogueError(
-                    Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(tokenResource)' after '\(resource)'")
-            }
-            try requireResource(tokenResource, client: client, tenant: tenant)
-            resource = tokenResource
-            if name == ".default" {
-                granted += registered(for: tokenResource, client: client)
-            } else {
-                guard client.allows(scope: token) else {
-                    throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
+            guard let api = access.api(named: tokenResource) else {
+                if client.allowedScopes.set.contains(token) {
+                    granted.append(token)
+                    continue
                 }
+                throw CatalogueError(Catalogue.resourceNotFound, ["resource": tokenResource, "tenant": client.tenant.value])
+            }
+            if let resource, resource.api.api.applicationID != api.api.applicationID {
+                throw CatalogueError(
+                    Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(tokenResource)' after '\(resource.written)'")
+            }
+            resource = resource ?? (api, tokenResource)
+            if name == ".default" {
+                granted += api.permissions.map { "\(tokenResource)/\($0)" }
+            } else {
+                _ = try ScopeAndAudience.permission(token, targets: [], access: access, application: false)
                 granted.append(token)
             }
         }
         var unique: [String] = []
         for token in granted where !unique.contains(token) { unique.append(token) }
-        if let resource { return (Scope(tokens: unique), [resource]) }
-        return (Scope(tokens: unique), try ScopeAndAudience.audience(requested: [], client: client, tenant: tenant, fallback: fallback))
+        if let resource { return (Scope(tokens: unique), [resource.written]) }
+        let audience = [access.apis.first.map(\.api.defaultAudience) ?? fallback]
+        return (Scope(tokens: unique), audience)
     }
 
     /// Client credentials: exactly one `{resource}/.default` (else 1002012); the roles are the
-    /// client's registered permissions for that resource.
-    public static func application(requested raw: String?, client: Client, tenant: TenantName) throws(CatalogueError) -> (
+    /// ones granted to the client on that API.
+    public static func application(requested raw: String?, access: ClientAccess) throws(CatalogueError) -> (
         scope: Scope, audience: [String], roles: [String]
     ) {
         guard let raw else { throw CatalogueError(Catalogue.missingParameter, ["name": "scope"]) }
@@ -85,18 +84,9 @@ public enum EntraScopes {
         guard requested.tokens.count == 1, let (resource, name) = split(requested.tokens[0]), name == ".default" else {
             throw CatalogueError(Catalogue.defaultScopeRequired, ["scope": String(raw.prefix(200))])
         }
-        try requireResource(resource, client: client, tenant: tenant)
-        let roles = registered(for: resource, client: client).compactMap { split($0)?.name }
-        return (requested, [resource], roles)
-    }
-
-    private static func requireResource(_ resource: String, client: Client, tenant: TenantName) throws(CatalogueError) {
-        guard client.allowedResources.contains(where: { $0.value == resource }) else {
-            throw CatalogueError(Catalogue.resourceNotFound, ["resource": resource, "tenant": tenant.value])
+        guard let api = access.api(named: resource) else {
+            throw CatalogueError(Catalogue.resourceNotFound, ["resource": resource, "tenant": access.client.tenant.value])
         }
-    }
-
-    private static func registered(for resource: String, client: Client) -> [String] {
-        client.allowedScopes.tokens.filter { split($0)?.resource == resource }
+        return (requested, [resource], api.roles)
     }
 }

@@ -13,25 +13,29 @@ public struct NativeDialect: Dialect {
 
     public func issuer(baseURL: String, tenant: Tenant) -> String { "\(baseURL)/\(tenant.name.value)" }
 
-    public func delegatedAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    public func delegatedAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> (scope: Scope, audience: [String])
     {
-        (
-            try ScopeAndAudience.grantedScope(requested: requested, client: client),
-            try ScopeAndAudience.audience(requested: resources, client: client, tenant: tenant, fallback: fallback)
-        )
+        let resolved = try ScopeAndAudience.resolve(
+            requested: requested, resources: resources, access: access, application: false, fallback: fallback,
+            audienceValue: \.defaultAudience)
+        return (resolved.scope, resolved.audience)
     }
 
-    public func refreshScope(requested: String, client: Client, tenant: TenantName, fallback: String) throws(CatalogueError) -> Scope {
+    public func refreshScope(requested: String, access: ClientAccess, fallback: String) throws(CatalogueError) -> Scope {
         try Scope(parsing: requested)
     }
 
-    public func applicationAccess(requested: String?, resources: [String], client: Client, tenant: TenantName, fallback: String)
+    /// The requested (or default) scope, whose API names are roles granted to the client.
+    public func applicationAccess(requested: String?, resources: [String], access: ClientAccess, fallback: String)
         throws(CatalogueError) -> ApplicationAccess
     {
-        let scope = try ScopeAndAudience.grantedScope(requested: requested, client: client, delegated: false)
-        let audience = try ScopeAndAudience.audience(requested: resources, client: client, tenant: tenant, fallback: fallback)
-        return ApplicationAccess(scope: scope, audience: audience, roles: nil, responseScope: scope.isEmpty ? nil : scope.description)
+        let resolved = try ScopeAndAudience.resolve(
+            requested: requested, resources: resources, access: access, application: true, fallback: fallback,
+            audienceValue: \.defaultAudience)
+        let scope = resolved.scope
+        return ApplicationAccess(
+            scope: scope, audience: resolved.audience, roles: nil, responseScope: scope.isEmpty ? nil : scope.description)
     }
 
     public func accessTokenClaims(

@@ -62,6 +62,8 @@ public enum Catalogue {
     public static let invalidScope = CatalogueEntry(70011, "InvalidScope", .invalidScope, placeholders: ["scope"])
     public static let scopeNotAllowed = CatalogueEntry(
         9900121, "ScopeNotAllowedForClient", .invalidScope, placeholders: ["clientId", "scope"])
+    public static let permissionNotDefined = CatalogueEntry(
+        65005, "PermissionNotDefinedByAPI", .invalidScope, placeholders: ["scope", "api"])
     public static let noScope = CatalogueEntry(9900122, "NoScopeRequested", .invalidScope, placeholders: ["clientId"])
     public static let resourceNotFound = CatalogueEntry(
         500011, "InvalidResourceServicePrincipalNotFound", .invalidTarget,
@@ -168,7 +170,7 @@ public enum Catalogue {
         assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
         clientHasNoKeys, assertionMissingClaim,
         unsupportedGrantType, grantNotAllowedForClient,
-        invalidScope, scopeNotAllowed, noScope, resourceNotFound, malformedResource, resourceNotInGrant,
+        invalidScope, scopeNotAllowed, permissionNotDefined, noScope, resourceNotFound, malformedResource, resourceNotInGrant,
         redirectURINotRegistered, unsupportedResponseType, pkceRequired, pkceMethodNotSupported, loginRequired,
         consentRequired, consentDeclined, interactionExpired, csrfCheckFailed,
         invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes,

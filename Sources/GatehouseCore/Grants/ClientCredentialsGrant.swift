@@ -14,12 +14,14 @@ public struct ClientCredentialsGrant: GrantHandler {
     public func exchange(_ request: TokenRequest) async throws -> GrantOutcome {
         let client = request.client.client
         let access = try request.dialect.applicationAccess(
-            requested: request.form["scope"], resources: request.form.all("resource"), client: client, tenant: request.tenant.name,
+            requested: request.form["scope"], resources: request.form.all("resource"), access: request.client.record.access,
             fallback: request.issuer)
         let token = try await issuer.issueAccessToken(
             tenant: request.tenant, issuer: request.issuer,
             subject: TokenSubject(objectID: client.id.value, clientMethod: request.client.method, roles: access.roles),
-            clientID: client.id, audience: access.audience, scope: access.scope, dialect: request.dialect)
+            clientID: client.id, audience: access.audience, scope: access.scope, dialect: request.dialect,
+            lifetime: request.client.record.access.accessTokenLifetime(
+                audience: access.audience, tenantDefault: request.tenant.accessTokenLifetime))
         return GrantOutcome(
             response: TokenResponse(accessToken: token.token, expiresIn: token.expiresIn, scope: access.responseScope), scope: access.scope)
     }

@@ -56,7 +56,7 @@ public struct DirectGrantIssuer: Sendable {
     /// The scope and audience of a delegated request, in the request's dialect.
     public static func delegatedScope(_ request: TokenRequest) throws(CatalogueError) -> (scope: Scope, audience: [String]) {
         try request.dialect.delegatedAccess(
-            requested: request.form["scope"], resources: request.form.all("resource"), client: request.client.client,
-            tenant: request.tenant.name, fallback: request.issuer)
+            requested: request.form["scope"], resources: request.form.all("resource"), access: request.client.record.access,
+            fallback: request.issuer)
     }
 }

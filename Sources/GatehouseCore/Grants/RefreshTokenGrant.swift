@@ -125,7 +125,7 @@ public struct RefreshTokenGrant: GrantHandler {
     private func narrowedScope(_ raw: String?, grant: AuthorizationGrant, request: TokenRequest) throws(CatalogueError) -> Scope {
         guard let raw else { return grant.scope }
         let requested = try request.dialect.refreshScope(
-            requested: raw, client: request.client.client, tenant: request.tenant.name, fallback: request.issuer)
+            requested: raw, access: request.client.record.access, fallback: request.issuer)
         if let extra = requested.notContained(in: grant.scope).first { throw CatalogueError(Catalogue.scopeExceedsGrant, ["scope": extra]) }
         return requested
     }

@@ -33,11 +33,13 @@ public struct UserTokenMinter: Sendable {
         grant: AuthorizationGrant, user: User, scope: Scope, request: TokenRequest, refreshToken: String?, includeNonce: Bool,
         audience: [String]? = nil
     ) async throws -> TokenResponse {
+        let audience = audience ?? grant.audience
         let access = try await issuer.issueAccessToken(
             tenant: request.tenant, issuer: request.issuer, subject: .user(user, clientMethod: request.client.method),
-            clientID: grant.clientID, audience: audience ?? grant.audience, scope: scope, dialect: request.dialect,
-            authTime: grant.authTime,
-            grantID: grant.id)
+            clientID: grant.clientID, audience: audience, scope: scope, dialect: request.dialect, authTime: grant.authTime,
+            grantID: grant.id,
+            lifetime: request.client.record.access.accessTokenLifetime(
+                audience: audience, tenantDefault: request.tenant.accessTokenLifetime))
         var idToken: String? = nil
         if scope.set.contains("openid") {
             let now = access.claims.iat

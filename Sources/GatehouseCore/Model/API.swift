@@ -41,6 +41,10 @@ public struct API: Sendable, Hashable {
         value == applicationID.value || identifiers.contains { $0.value == value }
     }
 
+    /// How a token names the API in `aud` when its request did not name it by a `resource`: its
+    /// first identifier.
+    public var defaultAudience: String { identifiers.first?.value ?? applicationID.value }
+
     /// The permission named `name` (case-sensitive), if the API defines it.
     public func permission(_ name: String) -> APIPermission? { permissions.first { $0.name == name } }
 

@@ -46,12 +46,11 @@ public struct Client: Sendable, Hashable {
     public var type: ClientType
     public var authMethods: Set<ClientAuthMethod>
     public var grantTypes: Set<GrantType>
-    /// Scopes the client may request.
+    /// Scopes the client may request besides the APIs' permissions granted to it (`APIAccess`):
+    /// tokens for them name no API (their audience is the issuer).
     public var allowedScopes: Scope
     /// Scopes granted when the request names none (RFC 6749 §3.3).
     public var defaultScopes: Scope
-    /// Resources (RFC 8707) the client may request tokens for; the first is the default audience.
-    public var allowedResources: [ResourceIndicator]
     /// The client's public keys (a JWKS document) for private_key_jwt.
     public var jwks: String?
     /// Registered redirect URIs, matched exactly (RFC 9700 §4.1.3).
@@ -81,8 +80,8 @@ public struct Client: Sendable, Hashable {
 
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
-        grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, allowedResources: [ResourceIndicator],
-        jwks: String? = nil, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [], certificates: [String] = [],
+        grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, jwks: String? = nil, redirectURIs: [String] = [],
+        postLogoutRedirectURIs: [String] = [], certificates: [String] = [],
         createdAt: Date
     ) {
         self.certificates = certificates
@@ -96,7 +95,6 @@ public struct Client: Sendable, Hashable {
         self.grantTypes = grantTypes
         self.allowedScopes = allowedScopes
         self.defaultScopes = defaultScopes
-        self.allowedResources = allowedResources
         self.jwks = jwks
         self.createdAt = createdAt
     }

@@ -48,7 +48,7 @@ extension InMemoryStore {
         try await countingChange {
             state.withLock { state in
                 guard state.apis[tenant]?.removeValue(forKey: applicationID) != nil else { return false }
-                for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?[applicationID] = nil }
+                for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?.removeAll { $0.api == applicationID } }
                 return true
             }
         }
@@ -58,19 +58,26 @@ extension InMemoryStore {
         try await countingChange {
             state.withLock { state in
                 guard state.apis[access.tenant]?[access.api] != nil else { return false }
-                state.access[access.tenant, default: [:]][access.clientID, default: [:]][access.api] = access
+                // A new grant goes last; a changed one keeps its place (the first is the default audience).
+                var list = state.access[access.tenant]?[access.clientID] ?? []
+                if let index = list.firstIndex(where: { $0.api == access.api }) { list[index] = access } else { list.append(access) }
+                state.access[access.tenant, default: [:]][access.clientID] = list
                 return true
             }
         }
     }
 
     public func access(tenant: TenantName, clientID: ClientID) async throws -> [APIAccess] {
-        state.withLock { ($0.access[tenant]?[clientID] ?? [:]).values.sorted { $0.api.value < $1.api.value } }
+        state.withLock { $0.access[tenant]?[clientID] ?? [] }
     }
 
     public func removeAccess(tenant: TenantName, clientID: ClientID, api: ClientID) async throws -> Bool {
         try await countingChange {
-            state.withLock { state in state.access[tenant]?[clientID]?.removeValue(forKey: api) != nil }
+            state.withLock { state in
+                guard let index = state.access[tenant]?[clientID]?.firstIndex(where: { $0.api == api }) else { return false }
+                state.access[tenant]?[clientID]?.remove(at: index)
+                return true
+            }
         }
     }
 }

@@ -21,7 +21,8 @@ public final class InMemoryStore: GatehouseStore {
         var changes = 0
         var leases: [String: (holder: String, until: Date)] = [:]
         var apis: [TenantName: [ClientID: API]] = [:]
-        var access: [TenantName: [ClientID: [ClientID: APIAccess]]] = [:]
+        /// Per client, in the order of the grants.
+        var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }
 
     let state = Mutex(State())
@@ -116,7 +117,7 @@ public final class InMemoryStore: GatehouseStore {
                 state.access[tenant]?[id] = nil
                 // An API it backed goes with it (its credentials were the API's own).
                 if state.apis[tenant]?.removeValue(forKey: id) != nil {
-                    for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?[id] = nil }
+                    for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?.removeAll { $0.api == id } }
                 }
                 return state.clients[tenant]?.removeValue(forKey: id) != nil
             }

@@ -28,10 +28,10 @@ public struct TokenIssuer: Sendable {
     /// claims about `subject`.
     public func issueAccessToken(
         tenant: Tenant, issuer: String, subject: TokenSubject, clientID: ClientID, audience: [String], scope: Scope,
-        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil
+        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil, lifetime: Int? = nil
     ) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
-        let lifetime = tenant.accessTokenLifetime
+        let lifetime = lifetime ?? tenant.accessTokenLifetime
         let jti = random.token(byteCount: 16)
         let (scopeClaim, additional) = dialect.accessTokenClaims(
             subject, tenant: tenant, clientID: clientID.value, scope: scope, jti: jti, iat: now, random: random)

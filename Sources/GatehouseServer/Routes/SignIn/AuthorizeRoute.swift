@@ -47,7 +47,7 @@ struct AuthorizeRoute: Sendable {
         let parsed: (AuthorizationRequest, Client)
         do {
             parsed = try await parser.parse(form, tenant: tenant, issuer: issuer, dialect: dialect) { id in
-                try await env.client(tenant.name, id)
+                try await env.clients.lookup(tenant: tenant.name, id: id)?.access
             }
         } catch let failure as AuthorizationFailure {
             switch failure {

@@ -73,7 +73,7 @@ struct DeviceRoutes: Sendable {
             }
             let issuer = configuration.issuer(tenant, dialect: dialect)
             let (scope, audience) = try dialect.delegatedAccess(
-                requested: form["scope"], resources: form.all("resource"), client: client, tenant: tenant.name, fallback: issuer)
+                requested: form["scope"], resources: form.all("resource"), access: authenticated.client.record.access, fallback: issuer)
             scopes = scope.description
             let now = env.time.now()
             let deviceCode = env.random.token(byteCount: 32)

@@ -1,0 +1,117 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+/// Migration 11's data step: what `clients create --resource R --scope S` recorded on a client
+/// before APIs were objects becomes APIs and grants (`ResourceShorthand`), so that every client
+/// keeps exactly the access it had:
+/// - each distinct resource URI of a tenant becomes an API (the one that already has it as an
+///   identifier, else a new one: a confidential client with a new GUID as its application ID and
+///   no secret, the URI as display name and identifier);
+/// - each scope of a client with resources that is not an OpenID Connect scope becomes a
+///   permission and a role of each of its resources (`{resource}/{name}`: permission `name` of
+///   that resource), granted to the client in the order of its resources;
+/// - the client keeps only its other scopes (OpenID Connect ones, and those of a client without
+///   resources: tokens whose audience is the issuer); its default scopes stay as they were.
+enum ResourcesBecomeAPIs {
+    static func run(on db: any SQLDatabase, now: Date) async throws {
+        let rows = try await db.raw(
+            """
+            SELECT tenant, client_id, allowed_scopes, allowed_resources FROM clients
+            WHERE allowed_resources <> '' ORDER BY tenant, client_id
+            """
+        ).all()
+        guard !rows.isEmpty else { return }
+        // (tenant, resource) → application ID; application ID → names its grants use.
+        var apiOf: [String: String] = [:]
+        var names: [String: (tenant: String, names: [String])] = [:]
+        for row in rows {
+            let tenant = try row.decode(column: "tenant", as: String.self)
+            let clientID = try row.decode(column: "client_id", as: String.self)
+            let scopes = SQLStore.words(try row.decode(column: "allowed_scopes", as: String.self))
+            let resources = SQLStore.words(try row.decode(column: "allowed_resources", as: String.self)).filter {
+                (try? ResourceIndicator($0)) != nil
+            }
+            let split = ResourceShorthand.split(scopes: scopes, resources: resources)
+            for (position, entry) in split.apis.enumerated() {
+                let key = "\(tenant)\u{0}\(entry.resource)"
+                let applicationID: String
+                if let known = apiOf[key] {
+                    applicationID = known
+                } else {
+                    applicationID = try await api(for: entry.resource, tenant: tenant, db: db, now: now)
+                    apiOf[key] = applicationID
+                }
+                var defined = names[applicationID]?.names ?? []
+                for name in entry.names where !defined.contains(name) { defined.append(name) }
+                names[applicationID] = (tenant, defined)
+                let granted = entry.names.joined(separator: " ")
+                try await db.raw(
+                    """
+                    INSERT INTO api_access (tenant, client_id, application_id, permissions, roles, position)
+                    VALUES (\(bind: tenant), \(bind: clientID), \(bind: applicationID), \(bind: granted), \(bind: granted), \(bind: position))
+                    ON CONFLICT (tenant, client_id, application_id) DO NOTHING
+                    """
+                ).run()
+            }
+            try await db.raw(
+                """
+                UPDATE clients SET allowed_scopes = \(bind: split.plain.joined(separator: " ")), allowed_resources = ''
+                WHERE tenant = \(bind: tenant) AND client_id = \(bind: clientID)
+                """
+            ).run()
+        }
+        // Each API defines the names its grants use, as a permission and as a role.
+        for (applicationID, entry) in names {
+            guard
+                let row = try await db.raw(
+                    "SELECT permissions, roles FROM apis WHERE tenant = \(bind: entry.tenant) AND application_id = \(bind: applicationID)"
+                ).first()
+            else { continue }
+            var permissions = try SQLStore.decodePermissions(row, "permissions")
+            var roles = try SQLStore.decodePermissions(row, "roles")
+            for name in entry.names {
+                if !permissions.contains(where: { $0.name == name }) { permissions.append(APIPermission(name: name)) }
+                if !roles.contains(where: { $0.name == name }) { roles.append(APIPermission(name: name)) }
+            }
+            try await db.raw(
+                """
+                UPDATE apis SET permissions = \(bind: try SQLStore.encode(permissions)), roles = \(bind: try SQLStore.encode(roles))
+                WHERE tenant = \(bind: entry.tenant) AND application_id = \(bind: applicationID)
+                """
+            ).run()
+        }
+        try await db.raw("UPDATE change_counter SET value = value + 1 WHERE id = 1").run()
+    }
+
+    /// The application ID of the API that `resource` names in the tenant, creating it (and its
+    /// client, without a secret) if there is none.
+    private static func api(for resource: String, tenant: String, db: any SQLDatabase, now: Date) async throws -> String {
+        if let row = try await db.raw(
+            "SELECT application_id FROM api_identifiers WHERE tenant = \(bind: tenant) AND identifier = \(bind: resource)"
+        ).first() {
+            return try row.decode(column: "application_id", as: String.self)
+        }
+        let applicationID = UUID().uuidString.lowercased()
+        try await db.raw(
+            """
+            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, created_at)
+            VALUES (\(bind: tenant), \(bind: applicationID), \(bind: resource), 'confidential', 'client_secret_basic client_secret_post',
+                    '', '', '', '', \(bind: now))
+            """
+        ).run()
+        try await db.raw(
+            """
+            INSERT INTO apis (tenant, application_id, display_name, permissions, roles, access_token_lifetime, created_at)
+            VALUES (\(bind: tenant), \(bind: applicationID), \(bind: resource), '[]', '[]', NULL, \(bind: now))
+            """
+        ).run()
+        try await db.raw(
+            """
+            INSERT INTO api_identifiers (tenant, identifier, application_id, position)
+            VALUES (\(bind: tenant), \(bind: resource), \(bind: applicationID), 0)
+            """
+        ).run()
+        return applicationID
+    }
+}
