@@ -26,7 +26,7 @@ public final class SQLiteDatabase: Sendable {
     /// read is left as it is, with a warning naming it.
     public static func open(
         path: String, logger: Logger = Logger(label: "gatehouse.sqlite"), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
-        kek: KeyEncryptionKey? = nil
+        kek: KeyEncryptionKey? = nil, migrateThrough: Int = .max
     ) async throws -> SQLiteDatabase {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         if case .file(let file) = storage {
@@ -45,7 +45,8 @@ public final class SQLiteDatabase: Sendable {
                 try await retryingWhileBusy { _ = try await sql.raw("PRAGMA journal_mode = WAL").all() }
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
             }
-            try await Migrations.run(on: sql)
+            try await Migrations.run(on: sql, through: migrateThrough)
+            if migrateThrough < .max { return database }
             for refused in try await database.store.prepareKeyEncryption().refused { logger.error("\(KEKError.unsealed(refused))") }
         } catch {
             // Closed even when this task was cancelled (a connection must be closed before it goes).

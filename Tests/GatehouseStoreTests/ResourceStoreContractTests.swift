@@ -105,4 +105,32 @@ import Testing
             #expect(try await store.api(tenant: tenant.name, identifier: "api://orders") == nil)
         }
     }
+
+    /// A client's grants come back in the order they were made (the first is the audience of a
+    /// token whose request names no API); changing one keeps its place.
+    @Test(arguments: Backend.allCases)
+    func aClientsGrantsKeepTheirOrder(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            try await store.createClient(try sampleClient("app"))
+            let app = try ClientID("app")
+            // Application IDs that sort against the order of the grants.
+            let ids = ["z-api", "m-api", "a-api"]
+            for (index, id) in ids.enumerated() {
+                try await store.createAPI(
+                    API(
+                        tenant: tenant.name, applicationID: try ClientID(id), displayName: id,
+                        identifiers: [try ResourceIndicator("api://\(index)")], createdAt: epoch))
+                #expect(try await store.setAccess(APIAccess(tenant: tenant.name, clientID: app, api: try ClientID(id))))
+            }
+            #expect(try await store.access(tenant: tenant.name, clientID: app).map(\.api.value) == ids)
+            #expect(
+                try await store.setAccess(APIAccess(tenant: tenant.name, clientID: app, api: try ClientID("m-api"), permissions: ["P"])))
+            #expect(try await store.access(tenant: tenant.name, clientID: app).map(\.api.value) == ids)
+            #expect(try await store.removeAccess(tenant: tenant.name, clientID: app, api: try ClientID("z-api")))
+            #expect(try await store.setAccess(APIAccess(tenant: tenant.name, clientID: app, api: try ClientID("z-api"))))
+            #expect(try await store.access(tenant: tenant.name, clientID: app).map(\.api.value) == ["m-api", "a-api", "z-api"])
+        }
+    }
 }

@@ -1,8 +1,9 @@
 """A resource server in front of Gatehouse: Debian's Apache with mod_oauth2 (libapache2-mod-oauth2)
 protecting a small CGI on loopback. Configured for RFC 7662 introspection with the API's own
 credential (client_secret_basic), it accepts a Gatehouse access token for that API and refuses a
-token for another API, a revoked token (never seen by it before), a tampered one and garbage;
-configured with the tenant's jwks_uri instead, it accepts the token and refuses the tampered one."""
+token for another API, a revoked token (never seen by it before), an expired one, a tampered one
+and garbage; configured with the tenant's jwks_uri instead, it accepts the token and refuses the
+expired and the tampered one."""
 import base64
 import json
 import os
@@ -144,25 +145,65 @@ def test_mod_oauth2_verifies_through_the_jwks_uri(registered):
         apache.stop()
 
 
+def test_expired_tokens_are_refused_by_introspection_and_by_the_jwks(registered):
+    """A token of an API whose tokens live 60 s, presented once it has expired (never before:
+    mod_oauth2 caches an accepted introspection result), is refused both ways; a fresh one of the
+    same API is accepted."""
+    server, _, app, _ = registered
+    quick = server.cli_json("apis", "create", "--tenant", "default", "--name", "Quick", "--id", "quick-api",
+                            "--identifier", "api://quick", "--access-token-lifetime", "60")
+    server.cli("apis", "add-role", "--tenant", "default", "api://quick", "Quick.Use")
+    server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://quick",
+               "--role", "Quick.Use")
+
+    def token():
+        response = requests.post(f"{server.base}/default/oauth2/token", auth=(app["client_id"], app["client_secret"]),
+                                 data={"grant_type": "client_credentials", "scope": "Quick.Use", "resource": "api://quick"},
+                                 timeout=10)
+        assert response.status_code == 200 and response.json()["expires_in"] == 60, response.text
+        return response.json()["access_token"]
+
+    expired = token()
+    time.sleep(62)
+    introspect = Apache(f"introspect {server.base}/default/oauth2/introspect "
+                        f"introspect.auth=client_secret_basic&client_id=quick-api&client_secret={quick['client_secret']}"
+                        "&introspect.ssl_verify=false")
+    jwks = Apache(f"jwks_uri {server.base}/default/discovery/keys jwks_uri.ssl_verify=false")
+    try:
+        for apache in (introspect, jwks):
+            assert apache.get(expired).status_code == 401, apache.log()
+            fresh = apache.get(token())
+            assert fresh.status_code == 200 and f"hello {app['client_id']}" in fresh.text, fresh.text + apache.log()
+    finally:
+        introspect.stop()
+        jwks.stop()
+
+
 def test_the_cli_defines_permissions_and_grants_them(registered):
     server, orders, app, _ = registered
     server.cli("apis", "add-permission", "--tenant", "default", "api://orders", "Orders.Read", "--description", "Read your orders")
     server.cli("apis", "add-role", "--tenant", "default", "orders-api", "Orders.Admin")
     shown = server.cli_json("apis", "show", "--tenant", "default", "api://orders")
-    assert shown["application_id"] == "orders-api" and [p["name"] for p in shown["permissions"]] == ["Orders.Read"]
-    assert shown["permissions"][0]["descriptions"] == {"en": "Read your orders"} and [r["name"] for r in shown["roles"]] == ["Orders.Admin"]
+    # `clients create --resource api://orders --scope orders.read` (the fixture) defined orders.read
+    # as a permission and a role of the API and granted it; names are case-sensitive.
+    assert shown["application_id"] == "orders-api" and [p["name"] for p in shown["permissions"]] == ["orders.read", "Orders.Read"]
+    assert shown["permissions"][1]["descriptions"] == {"en": "Read your orders"}
+    assert [r["name"] for r in shown["roles"]] == ["orders.read", "Orders.Admin"]
     granted = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
                          "--permission", "Orders.Read", "--role", "Orders.Admin")
-    assert "permissions Orders.Read; roles Orders.Admin" in granted.stdout
+    assert "permissions orders.read Orders.Read; roles orders.read Orders.Admin" in granted.stdout
     refused = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
                          "--permission", "Orders.Delete", check=False)
     assert refused.returncode != 0 and "defines no permission 'Orders.Delete'" in refused.stderr
     client = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)
-    assert client["apis"] == [{"api": "orders-api", "permissions": ["Orders.Read"], "roles": ["Orders.Admin"]}]
+    billing = {"api": "billing-api", "identifiers": ["api://billing"], "permissions": ["orders.read"], "roles": ["orders.read"]}
+    assert client["apis"] == [
+        {"api": "orders-api", "identifiers": ["api://orders"], "permissions": ["orders.read", "Orders.Read"],
+         "roles": ["orders.read", "Orders.Admin"]}, billing]
     own = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", "orders-api").stdout)
     assert own["api_of_its_own"] == ["api://orders"]
     server.cli("clients", "revoke", "--tenant", "default", "--client", app["client_id"], "--api", "orders-api")
-    assert json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)["apis"] == []
+    assert json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)["apis"] == [billing]
     assert "orders-api" in server.cli("apis", "list", "--tenant", "default").stdout
 
 

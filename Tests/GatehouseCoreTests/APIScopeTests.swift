@@ -1,0 +1,134 @@
+import Foundation
+import GatehouseCore
+import Testing
+
+/// Scopes resolve to the permissions and roles an API defines and granted to the client
+/// (`ScopeAndAudience.resolve`), in both spellings, case-sensitively.
+@Suite struct APIScopeTests {
+    let tenant = try! TenantName("contoso")
+
+    func access(grantTypes: Set<GrantType> = [.authorizationCode, .clientCredentials]) throws -> ClientAccess {
+        let orders = API(
+            tenant: tenant, applicationID: try ClientID("11111111-1111-1111-1111-111111111111"), displayName: "Orders",
+            identifiers: [try ResourceIndicator("api://orders"), try ResourceIndicator("https://orders.example.com")],
+            permissions: [APIPermission(name: "Orders.Read"), APIPermission(name: "Orders.Write")],
+            roles: [APIPermission(name: "Orders.ReadAll")], createdAt: Date())
+        let billing = API(
+            tenant: tenant, applicationID: try ClientID("22222222-2222-2222-2222-222222222222"), displayName: "Billing",
+            identifiers: [try ResourceIndicator("api://billing")], permissions: [APIPermission(name: "Invoices.Read")],
+            accessTokenLifetime: 600, createdAt: Date())
+        let client = Client(
+            tenant: tenant, id: try ClientID("app"), name: "app", type: .confidential, authMethods: [.clientSecretBasic],
+            grantTypes: grantTypes, allowedScopes: Scope(tokens: ["legacy.read"]), defaultScopes: Scope(tokens: ["Orders.Read"]),
+            createdAt: Date())
+        return ClientAccess(
+            client: client,
+            apis: [
+                GrantedAPI(api: orders, permissions: ["Orders.Read"], roles: ["Orders.ReadAll"]),
+                GrantedAPI(api: billing, permissions: ["Invoices.Read"], roles: []),
+            ])
+    }
+
+    func delegated(_ scope: String?, _ resources: [String] = []) throws(CatalogueError) -> ScopeAndAudience.Resolved {
+        try ScopeAndAudience.resolve(
+            requested: scope, resources: resources, access: try! access(), application: false, fallback: "https://issuer",
+            audienceValue: \.defaultAudience)
+    }
+
+    func failure(_ body: () throws -> Void) -> CatalogueError? {
+        do {
+            try body()
+            return nil
+        } catch { return error as? CatalogueError }
+    }
+
+    @Test func bothSpellingsAreTheSamePermission() throws {
+        let entra = try delegated("openid api://orders/Orders.Read")
+        let rfc8707 = try delegated("openid Orders.Read", ["api://orders"])
+        let byOtherIdentifier = try delegated("Orders.Read", ["https://orders.example.com"])
+        let bare = try delegated("Orders.Read")
+        #expect(entra.audience == ["api://orders"] && rfc8707.audience == ["api://orders"] && bare.audience == ["api://orders"])
+        #expect(entra.names == ["Orders.Read"] && rfc8707.names == ["Orders.Read"] && bare.names == ["Orders.Read"])
+        // The audience is the identifier as the client named it.
+        #expect(byOtherIdentifier.audience == ["https://orders.example.com"])
+        // A scope prefix may be the application ID (a `resource` must be an absolute URI).
+        #expect(try delegated("11111111-1111-1111-1111-111111111111/Orders.Read").names == ["Orders.Read"])
+        #expect(
+            failure { _ = try delegated("Orders.Read", ["11111111-1111-1111-1111-111111111111"]) }?.entry == Catalogue.malformedResource)
+        // The scope is kept as requested.
+        #expect(entra.scope.description == "openid api://orders/Orders.Read")
+    }
+
+    @Test func permissionNamesAreCaseSensitiveAndAnUndefinedOneNamesTheAPI() throws {
+        for (scope, resources) in [("api://orders/orders.read", [String]()), ("orders.read", ["api://orders"])] {
+            let error = failure { _ = try delegated(scope, resources) }
+            #expect(error?.entry == Catalogue.permissionNotDefined, "\(scope)")
+            #expect(error?.parameters["api"] == "api://orders" && error?.parameters["scope"] == "orders.read")
+            #expect(error?.error == .invalidScope)
+        }
+        // Bare, without naming an API: not a permission of any granted API: 9900121.
+        #expect(failure { _ = try delegated("orders.read") }?.entry == Catalogue.scopeNotAllowed)
+        // Defined but not granted to this client: 9900121, not 65005.
+        #expect(failure { _ = try delegated("api://orders/Orders.Write") }?.entry == Catalogue.scopeNotAllowed)
+        #expect(failure { _ = try delegated("Orders.Write", ["api://orders"]) }?.entry == Catalogue.scopeNotAllowed)
+    }
+
+    @Test func resourcesAndPrefixesMustAgree() throws {
+        // A resource the client has no API grant for: invalid_target (500011).
+        #expect(failure { _ = try delegated("Orders.Read", ["api://unknown"]) }?.entry == Catalogue.resourceNotFound)
+        // A permission of one API with the resource of another.
+        #expect(failure { _ = try delegated("api://orders/Orders.Read", ["api://billing"]) }?.entry == Catalogue.invalidScope)
+        #expect(failure { _ = try delegated("Orders.Read", ["api://billing"]) }?.entry == Catalogue.permissionNotDefined)
+        // Two APIs in one token: both in `aud`.
+        let both = try delegated("Orders.Read Invoices.Read")
+        #expect(both.audience == ["api://orders", "api://billing"])
+        #expect(try delegated("openid", ["api://orders", "api://billing"]).audience == ["api://orders", "api://billing"])
+    }
+
+    @Test func withoutAPIsNamedTheAudienceIsTheFirstGrantOrTheIssuer() throws {
+        #expect(try delegated("openid profile").audience == ["api://orders"])
+        #expect(try delegated(nil).scope.tokens == ["Orders.Read"])
+        #expect(try delegated("legacy.read").audience == ["api://orders"])
+        let noAPIs = ClientAccess(client: try access().client)
+        let plain = try ScopeAndAudience.resolve(
+            requested: "legacy.read openid", resources: [], access: noAPIs, application: false, fallback: "https://issuer",
+            audienceValue: \.defaultAudience)
+        #expect(plain.audience == ["https://issuer"])
+    }
+
+    @Test func clientCredentialsTakeRolesNotPermissions() throws {
+        func application(_ scope: String, _ resources: [String] = []) throws(CatalogueError) -> ScopeAndAudience.Resolved {
+            try ScopeAndAudience.resolve(
+                requested: scope, resources: resources, access: try! access(), application: true, fallback: "https://issuer",
+                audienceValue: \.defaultAudience)
+        }
+        #expect(try application("Orders.ReadAll").audience == ["api://orders"])
+        #expect(try application("api://orders/Orders.ReadAll").names == ["Orders.ReadAll"])
+        // A delegated permission is no role.
+        #expect(failure { _ = try application("Orders.Read", ["api://orders"]) }?.entry == Catalogue.permissionNotDefined)
+        // The OpenID Connect scopes are for user tokens.
+        #expect(failure { _ = try application("openid") }?.entry == Catalogue.scopeNotAllowed)
+        // Entra: the roles granted on the API named by `{resource}/.default`.
+        let entra = try EntraScopes.application(requested: "api://orders/.default", access: try access())
+        #expect(entra.roles == ["Orders.ReadAll"] && entra.audience == ["api://orders"])
+    }
+
+    @Test func aTokenForSeveralAPIsTakesTheShortestLifetime() throws {
+        let access = try access()
+        #expect(access.accessTokenLifetime(audience: ["api://orders"], tenantDefault: 3600) == 3600)
+        #expect(access.accessTokenLifetime(audience: ["api://billing"], tenantDefault: 3600) == 600)
+        #expect(access.accessTokenLifetime(audience: ["api://orders", "api://billing"], tenantDefault: 3600) == 600)
+        #expect(access.accessTokenLifetime(audience: ["https://issuer"], tenantDefault: 3600) == 3600)
+        // An API may also allow longer than the tenant.
+        #expect(access.accessTokenLifetime(audience: ["api://billing"], tenantDefault: 300) == 600)
+    }
+
+    @Test func theShorthandSplitsScopesLikeTheMigration() {
+        let split = ResourceShorthand.split(
+            scopes: ["openid", "read", "api://a/A.Write", "api://elsewhere/X", "api://a/.default"], resources: ["api://a", "urn:b"])
+        #expect(split.plain == ["openid", "api://elsewhere/X", "api://a/.default"])
+        #expect(split.apis.map(\.resource) == ["api://a", "urn:b"])
+        #expect(split.apis.map(\.names) == [["read", "A.Write"], ["read"]])
+        #expect(ResourceShorthand.split(scopes: ["read"], resources: []).plain == ["read"])
+    }
+}
