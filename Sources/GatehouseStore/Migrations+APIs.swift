@@ -6,8 +6,9 @@ import SQLKit
 /// before APIs were objects becomes APIs and grants (`ResourceShorthand`), so that every client
 /// keeps exactly the access it had:
 /// - each distinct resource URI of a tenant becomes an API (the one that already has it as an
-///   identifier, else a new one: a confidential client with a new GUID as its application ID and
-///   no secret, the URI as display name and identifier);
+///   identifier; for `api://{client ID}` of a confidential client, that client's own API; else a
+///   new one: a confidential client with a new GUID as its application ID and no secret), with
+///   the URI as display name and identifier;
 /// - each scope of a client with resources that is not an OpenID Connect scope becomes a
 ///   permission and a role of each of its resources (`{resource}/{name}`: permission `name` of
 ///   that resource), granted to the client in the order of its resources;
@@ -92,14 +93,28 @@ enum ResourcesBecomeAPIs {
         ).first() {
             return try row.decode(column: "application_id", as: String.self)
         }
-        let applicationID = UUID().uuidString.lowercased()
-        try await db.raw(
-            """
-            INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, created_at)
-            VALUES (\(bind: tenant), \(bind: applicationID), \(bind: resource), 'confidential', 'client_secret_basic client_secret_post',
-                    '', '', '', '', \(bind: now))
-            """
-        ).run()
+        // `api://{client ID}` names that client's own API, as an Entra app registration exposes one.
+        var own: String? = nil
+        if let named = API.applicationID(in: resource)?.value {
+            if try await db.raw("SELECT 1 AS x FROM apis WHERE tenant = \(bind: tenant) AND application_id = \(bind: named)").first() != nil
+            {
+                return named
+            }
+            let client = try await db.raw(
+                "SELECT client_type FROM clients WHERE tenant = \(bind: tenant) AND client_id = \(bind: named)"
+            ).first()
+            if try client?.decode(column: "client_type", as: String.self) == ClientType.confidential.rawValue { own = named }
+        }
+        let applicationID = own ?? UUID().uuidString.lowercased()
+        if own == nil {
+            try await db.raw(
+                """
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, created_at)
+                VALUES (\(bind: tenant), \(bind: applicationID), \(bind: resource), 'confidential', 'client_secret_basic client_secret_post',
+                        '', '', '', '', \(bind: now))
+                """
+            ).run()
+        }
         try await db.raw(
             """
             INSERT INTO apis (tenant, application_id, display_name, permissions, roles, access_token_lifetime, created_at)

@@ -110,7 +110,14 @@ import Testing
         #expect(failure { _ = try application("openid") }?.entry == Catalogue.scopeNotAllowed)
         // Entra: the roles granted on the API named by `{resource}/.default`.
         let entra = try EntraScopes.application(requested: "api://orders/.default", access: try access())
-        #expect(entra.roles == ["Orders.ReadAll"] && entra.audience == ["api://orders"])
+        // The v2.0 audience is the application ID, and `api://{application ID}` names the API too.
+        #expect(entra.roles == ["Orders.ReadAll"] && entra.audience == ["11111111-1111-1111-1111-111111111111"])
+        let byID = try EntraScopes.application(requested: "api://11111111-1111-1111-1111-111111111111/.default", access: try access())
+        #expect(byID.roles == ["Orders.ReadAll"] && byID.audience == entra.audience)
+        #expect(
+            try delegated("Orders.Read", ["api://11111111-1111-1111-1111-111111111111"]).audience == [
+                "api://11111111-1111-1111-1111-111111111111"
+            ])
     }
 
     @Test func aTokenForSeveralAPIsTakesTheShortestLifetime() throws {

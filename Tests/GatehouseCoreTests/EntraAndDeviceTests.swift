@@ -13,11 +13,11 @@ import Testing
             scopes: ["openid", "api://orders/Orders.Read", "api://orders/Orders.Write", "api://other/X"],
             resources: ["api://orders", "api://other"])
         let (scope, audience, roles) = try EntraScopes.application(requested: "api://orders/.default", access: app)
-        #expect(audience == ["api://orders"] && roles == ["Orders.Read", "Orders.Write"] && scope.tokens == ["api://orders/.default"])
+        #expect(audience == ["api-0"] && roles == ["Orders.Read", "Orders.Write"] && scope.tokens == ["api://orders/.default"])
         let delegated = try EntraScopes.delegated(requested: "openid api://orders/.default", access: app, fallback: "iss")
         #expect(
             delegated.scope.tokens == ["openid", "api://orders/Orders.Read", "api://orders/Orders.Write"]
-                && delegated.audience == ["api://orders"])
+                && delegated.audience == ["api-0"])
         #expect(EntraScopes.permissionNames(delegated.scope) == "Orders.Read Orders.Write")
     }
 
@@ -52,7 +52,7 @@ import Testing
             #expect(error.entry == Catalogue.permissionNotDefined && error.parameters["api"] == "api://a")
         }
         let onlyOpenID = try EntraScopes.delegated(requested: "openid", access: app, fallback: "https://issuer")
-        #expect(onlyOpenID.audience == ["api://a"] && EntraScopes.permissionNames(onlyOpenID.scope) == "openid")
+        #expect(onlyOpenID.audience == ["api-0"] && EntraScopes.permissionNames(onlyOpenID.scope) == "openid")
     }
 }
 

@@ -10,7 +10,8 @@ import Testing
 /// objects into APIs and grants. The database is made by migrations 1-10 with clients written as
 /// that version wrote them; after the upgrade, every token request those clients could make
 /// answers as the version before answered it (the expected answers below are that version's:
-/// status, catalogue code, `scope`, `aud`, roles).
+/// status, catalogue code, `scope`, `aud`, roles), except one change made on purpose: a v2.0
+/// (Entra) token's `aud` is now the API's application ID, as on the Microsoft identity platform.
 @Suite struct APIMigrationTests {
     enum Backend: String, CaseIterable, Sendable {
         case sqlite, postgres
@@ -50,6 +51,9 @@ import Testing
             "entra", "confidential", "client_credentials", "api://orders/Orders.Read api://orders/Orders.Write",
             "api://orders/Orders.Read", "api://orders"
         ),
+        // A middle tier, and a client of its API named `api://{its client ID}`.
+        ("middle", "confidential", "client_credentials", "x", "x", ""),
+        ("front", "public", "password", "api://middle/access_as_user", "api://middle/access_as_user", "api://middle"),
         // The README's MSAL recipe: a public client with the password grant.
         (
             "msal", "public", "password refresh_token", "api://orders/Orders.Read", "api://orders/Orders.Read",
@@ -97,8 +101,14 @@ import Testing
             // What the migration made: one API per distinct resource, each backed by a client
             // without a secret; grants in the order of the client's resources.
             let apis = try await store.apis(tenant: tenant)
-            #expect(Set(apis.flatMap { $0.identifiers.map(\.value) }) == ["https://api.example.com", "urn:example:other", "api://orders"])
-            for api in apis {
+            #expect(
+                Set(apis.flatMap { $0.identifiers.map(\.value) }) == [
+                    "https://api.example.com", "urn:example:other", "api://orders", "api://middle",
+                ])
+            // `api://middle` names the middle tier's own API (its credentials are the API's).
+            #expect(
+                try await store.api(tenant: tenant, applicationID: try ClientID("middle"))?.identifiers.map(\.value) == ["api://middle"])
+            for api in apis where api.applicationID.value != "middle" {
                 #expect(try await store.client(tenant: tenant, id: api.applicationID)?.type == .confidential)
                 #expect(try await store.secrets(tenant: tenant, clientID: api.applicationID).isEmpty)
             }
@@ -168,7 +178,7 @@ import Testing
                 expectFailure(try await request("plain", [cc, ("resource", "https://api.example.com")]), code: 500_011, "plain has no API")
                 // Entra dialect: `.default` carries the registered permissions as roles.
                 let entra = try await request("entra", [cc, ("scope", "api://orders/.default")], entra: true)
-                expectToken(entra, scope: nil, aud: ["api://orders"], roles: ["Orders.Read", "Orders.Write"], "entra .default")
+                expectToken(entra, scope: nil, aud: [orders.applicationID.value], roles: ["Orders.Read", "Orders.Write"], "entra .default")
                 expectToken(
                     try await request("entra", [cc, ("scope", "api://orders/Orders.Read")]), scope: "api://orders/Orders.Read",
                     aud: ["api://orders"], "entra client, native endpoint")
@@ -183,8 +193,17 @@ import Testing
                 #expect(json(native)["refresh_token"] is String && json(native)["id_token"] is String)
                 let v2 = try await request("msal", password, entra: true)
                 expectToken(
-                    v2, scope: "api://orders/Orders.Read openid profile offline_access", aud: ["api://orders"], scp: "Orders.Read",
+                    v2, scope: "api://orders/Orders.Read openid profile offline_access", aud: [orders.applicationID.value],
+                    scp: "Orders.Read",
                     "msal v2.0")
+                let front: [(String, String)] = [
+                    ("grant_type", "password"), ("username", "alice"), ("password", Harness.password),
+                    ("scope", "api://middle/access_as_user"),
+                ]
+                expectToken(try await request("front", front), scope: "api://middle/access_as_user", aud: ["api://middle"], "front native")
+                expectToken(
+                    try await request("front", front, entra: true), scope: "api://middle/access_as_user", aud: ["middle"],
+                    scp: "access_as_user", "front v2.0: the middle tier's client ID, which on-behalf-of accepts")
             }
         } catch {
             try await close()

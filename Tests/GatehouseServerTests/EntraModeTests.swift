@@ -25,18 +25,24 @@ import Testing
         daemon.allowedResources = [try ResourceIndicator("api://orders")]
         daemon.allowedScopes = Scope(tokens: ["api://orders/Orders.Read", "api://orders/Orders.Write"])
         secrets["daemon"] = try await admin.createClient(tenant: tenant, spec: daemon).1?.value
+        // The middle tier first: `api://middle` then names its own API (application ID `middle`).
+        var middle = Administration.ClientSpec(id: try ClientID("middle"), name: "Middle")
+        middle.grantTypes = [.jwtBearer]
+        middle.allowedResources = [try ResourceIndicator("api://orders")]
+        middle.allowedScopes = Scope(tokens: ["api://orders/Orders.Read"])
+        secrets["middle"] = try await admin.createClient(tenant: tenant, spec: middle).1?.value
         var device = Administration.ClientSpec(id: try ClientID("tv"), name: "TV")
         device.type = .public
         device.grantTypes = [.deviceCode, .password, .refreshToken]
         device.allowedResources = [try ResourceIndicator("api://middle")]
         device.allowedScopes = Scope(tokens: ["openid", "profile", "offline_access", "api://middle/access_as_user"])
         _ = try await admin.createClient(tenant: tenant, spec: device)
-        var middle = Administration.ClientSpec(id: try ClientID("middle"), name: "Middle")
-        middle.grantTypes = [.jwtBearer]
-        middle.allowedResources = [try ResourceIndicator("api://orders")]
-        middle.allowedScopes = Scope(tokens: ["api://orders/Orders.Read"])
-        secrets["middle"] = try await admin.createClient(tenant: tenant, spec: middle).1?.value
         return (harness, secrets)
+    }
+
+    /// The application ID of the API `identifier` names: the `aud` of its v2.0 tokens.
+    static func applicationID(_ harness: Harness, _ identifier: String) async throws -> String {
+        try await harness.gatehouse.administration.api(tenant: try TenantName(Harness.tenant), identifier).applicationID.value
     }
 
     @Test func errorsTakeEntrasShape() async throws {
@@ -79,6 +85,7 @@ import Testing
     @Test func clientCredentialsWithDefaultScopeGiveV2ClaimsAndRoles() async throws {
         let (harness, secrets) = try await Self.harness()
         let tenant = try #require(try await harness.store.tenant(named: try TenantName(Harness.tenant)))
+        let orders = try await Self.applicationID(harness, "api://orders")
         try await harness.withClient { client in
             let response = try await harness.token(
                 client,
@@ -94,7 +101,7 @@ import Testing
                 token["iss"] as? String == "\(Harness.baseURL)/\(tenant.guid)/v2.0" && token["tid"] as? String == tenant.guid
                     && token["ver"] as? String == "2.0")
             #expect(
-                token["aud"] as? String == "api://orders" && token["roles"] as? [String] == ["Orders.Read", "Orders.Write"]
+                token["aud"] as? String == orders && token["roles"] as? [String] == ["Orders.Read", "Orders.Write"]
                     && token["scp"] == nil)
             #expect(
                 token["azp"] as? String == "daemon" && token["azpacr"] as? String == "1"
@@ -253,6 +260,7 @@ import Testing
 
     @Test func onBehalfOfExchangesOnlyTokensIssuedForTheCaller() async throws {
         let (harness, secrets) = try await Self.harness()
+        let orders = try await Self.applicationID(harness, "api://orders")
         try await harness.withClient { client in
             let user = json(
                 try await harness.token(
@@ -262,6 +270,8 @@ import Testing
                         ("scope", "api://middle/access_as_user"),
                     ], path: Self.v2))
             let assertion = user["access_token"] as? String ?? ""
+            // As on Entra, the audience is the API's application ID: `middle`'s own API.
+            #expect(claims(assertion)["aud"] as? String == "middle")
             func obo(_ assertion: String, client id: String = "middle") async throws -> [String: Any] {
                 json(
                     try await harness.token(
@@ -274,7 +284,7 @@ import Testing
             let exchanged = try await obo(assertion)
             let token = claims(exchanged["access_token"] as? String ?? "")
             #expect(
-                token["aud"] as? String == "api://orders" && token["azp"] as? String == "middle"
+                token["aud"] as? String == orders && token["azp"] as? String == "middle"
                     && token["sub"] as? String == claims(assertion)["sub"] as? String)
             #expect(token["scp"] as? String == "Orders.Read")
             // A token for api://orders is not the middle tier's to exchange.

@@ -15,6 +15,7 @@ import secrets
 import ssl
 import tempfile
 import threading
+import time
 import urllib.parse
 import warnings
 
@@ -75,7 +76,12 @@ def entra():
         open(cert_file, "w").write(cert["cert"])
         orders = ["--resource", "api://orders", "--scope", "api://orders/Orders.Read api://orders/Orders.Write"]
         oidc = "openid profile email offline_access"
+        # The middle tier first: `api://middle` then names its own API, as an Entra app registration
+        # that exposes an API (its application ID, `middle`, is the audience of tokens for it).
         clients = dict(
+            middle=srv.cli_json("clients", "create", "--tenant", TENANT, "--name", "Middle tier API", "--id", "middle",
+                                "--grant", "on_behalf_of", "--grant", "refresh_token", "--resource", "api://orders",
+                                "--scope", f"{oidc} api://orders/Orders.Read"),
             daemon=srv.cli_json("clients", "create", "--tenant", TENANT, "--name", "Daemon", "--id", "daemon", *orders),
             expired=srv.cli_json("clients", "create", "--tenant", TENANT, "--name", "Expired", "--id", "expired", *orders,
                                  "--secret-expires-in-days", "0.00001"),
@@ -89,13 +95,13 @@ def entra():
                              "--scope", f"{oidc} api://middle/access_as_user api://orders/Orders.Read"),
             tv=srv.cli_json("clients", "create", "--tenant", TENANT, "--name", "TV", "--id", "tv", "--public", "--grant", "device_code",
                             "--resource", "api://orders", "--scope", f"{oidc} api://orders/Orders.Read"),
-            middle=srv.cli_json("clients", "create", "--tenant", TENANT, "--name", "Middle tier API", "--id", "middle",
-                                "--grant", "on_behalf_of", "--grant", "refresh_token", "--resource", "api://orders",
-                                "--scope", f"{oidc} api://orders/Orders.Read"),
         )
+        # v2.0 tokens name an API by its application ID (`aud`), as Entra does.
+        apis = {name: srv.cli_json("apis", "show", "--tenant", TENANT, f"api://{name}")["application_id"] for name in ("orders", "middle")}
+        assert apis["middle"] == "middle"
         srv.start("--tls-cert", os.path.join(certs, "server.pem"), "--tls-key", os.path.join(certs, "server-key.pem"))
         ca = os.path.join(certs, "ca.pem")
-        yield dict(server=srv, tid=tid, users=users, clients=clients, cert=cert, stranger=stranger, ca=ca)
+        yield dict(server=srv, tid=tid, users=users, clients=clients, cert=cert, stranger=stranger, ca=ca, apis=apis)
         assert srv.stop() == 0
     for name, value in saved.items():
         if value is None:
@@ -183,13 +189,16 @@ def test_client_credentials_with_a_secret(entra):
     result = confidential("daemon", secret).acquire_token_for_client(["api://orders/.default"])
     assert "access_token" in result, result
     assert result["expires_in"] > 0 and result["ext_expires_in"] == result["expires_in"]
-    claims = verify(entra, result["access_token"], "api://orders")
+    claims = verify(entra, result["access_token"], entra["apis"]["orders"])
     assert claims["ver"] == "2.0" and claims["tid"] == entra["tid"] and claims["azp"] == "daemon" and claims["azpacr"] == "1"
     assert sorted(claims["roles"]) == ["Orders.Read", "Orders.Write"] and "scp" not in claims and claims["idtyp"] == "app"
     assert claims["uti"] and claims["rh"] and claims["oid"] == "daemon"
     token = azure(__import__("azure.identity", fromlist=["ClientSecretCredential"]).ClientSecretCredential, TENANT, "daemon", secret)
     access = token.get_token("api://orders/.default")
-    assert verify(entra, access.token, "api://orders")["azp"] == "daemon"
+    assert verify(entra, access.token, entra["apis"]["orders"])["azp"] == "daemon"
+    # `api://{application ID}` names the same API.
+    by_id = confidential("daemon", secret).acquire_token_for_client([f"api://{entra['apis']['orders']}/.default"])
+    assert verify(entra, by_id["access_token"], entra["apis"]["orders"])["roles"] == ["Orders.Read", "Orders.Write"]
     # The tenant by GUID works the same.
     by_guid = msal.ConfidentialClientApplication("daemon", client_credential=secret, authority=f"{HOST}/{entra['tid']}", instance_discovery=False)
     assert "access_token" in by_guid.acquire_token_for_client(["api://orders/.default"])
@@ -202,7 +211,7 @@ def test_client_credentials_with_a_certificate(entra):
     with_thumbprint = confidential("daemon-cert", {"private_key": cert["key"], "thumbprint": cert["thumbprint"]})
     result = with_thumbprint.acquire_token_for_client(["api://orders/.default"])
     assert "access_token" in result, result
-    assert verify(entra, result["access_token"], "api://orders")["azpacr"] == "2"
+    assert verify(entra, result["access_token"], entra["apis"]["orders"])["azpacr"] == "2"
     # PS256 with x5t#S256 (only the certificate given).
     with_certificate = confidential("daemon-cert", {"private_key": cert["key"], "public_certificate": cert["cert"]})
     result = with_certificate.acquire_token_for_client(["api://orders/.default"])
@@ -210,7 +219,7 @@ def test_client_credentials_with_a_certificate(entra):
     pem = (cert["key"] + cert["cert"]).encode()
     for chain in (False, True):  # send_certificate_chain adds x5c
         credential = azure(CertificateCredential, TENANT, "daemon-cert", certificate_data=pem, send_certificate_chain=chain)
-        assert verify(entra, credential.get_token("api://orders/.default").token, "api://orders")["azp"] == "daemon-cert"
+        assert verify(entra, credential.get_token("api://orders/.default").token, entra["apis"]["orders"])["azp"] == "daemon-cert"
 
 
 # MARK: user flows
@@ -232,7 +241,7 @@ def test_authorization_code_with_pkce_then_silent_refresh(entra):
     claims = result["id_token_claims"]
     assert claims["oid"] == alice and claims["tid"] == entra["tid"] and claims["preferred_username"] == "alice" and claims["ver"] == "2.0"
     verify(entra, result["id_token"], "webapp")
-    access = verify(entra, result["access_token"], "api://orders")
+    access = verify(entra, result["access_token"], entra["apis"]["orders"])
     assert access["scp"] == "Orders.Read" and access["oid"] == alice and access["azpacr"] == "1" and access["preferred_username"] == "alice"
     [account] = app.get_accounts()
     assert account["home_account_id"] == f"{alice}.{entra['tid']}" and account["username"] == "alice"
@@ -241,12 +250,12 @@ def test_authorization_code_with_pkce_then_silent_refresh(entra):
     refreshed = app.acquire_token_silent(["api://orders/Orders.Read"], account=account, force_refresh=True)
     assert refreshed and refreshed["token_source"] == "identity_provider", refreshed
     assert refreshed["access_token"] != result["access_token"]
-    assert verify(entra, refreshed["access_token"], "api://orders")["scp"] == "Orders.Read"
+    assert verify(entra, refreshed["access_token"], entra["apis"]["orders"])["scp"] == "Orders.Read"
 
 
-def run_device_flow(entra, decision):
-    app = public("cli")
-    flow = app.initiate_device_flow(["api://middle/access_as_user"])
+def run_device_flow(entra, decision, client_id="cli", scopes=("api://middle/access_as_user",)):
+    app = public(client_id)
+    flow = app.initiate_device_flow(list(scopes))
     assert "user_code" in flow, flow
     assert flow["verification_uri"] == f"{AUTHORITY}/oauth2/device" and flow["user_code"] in flow["message"]
     outcome = {}
@@ -267,9 +276,34 @@ def run_device_flow(entra, decision):
 def test_device_code_flow_with_the_user_step_automated(entra):
     result = run_device_flow(entra, "allow")
     assert "access_token" in result, result
-    claims = verify(entra, result["access_token"], "api://middle")
+    claims = verify(entra, result["access_token"], "middle")
     assert claims["scp"] == "access_as_user" and claims["oid"] == entra["users"]["alice"]["id"] and claims["azpacr"] == "0"
     assert "refresh_token" in result
+
+
+def test_the_readme_public_client_recipe(entra):
+    """The README's MSAL public-client recipe, created as written while the server runs: username
+    and password, device code, then a silent refresh, with MSAL."""
+    srv = entra["server"]
+    srv.cli("clients", "create", "--tenant", TENANT, "--name", "Recipe", "--id", "recipe", "--public", "--grant", "device_code",
+            "--grant", "password", "--grant", "refresh_token", "--resource", "api://orders", "--scope", "api://orders/Orders.Read")
+    scopes = ["api://orders/Orders.Read"]
+    app = public("recipe")
+    deadline = time.time() + 10
+    while True:  # the server sees a new client within its cache lifetime
+        result = app.acquire_token_by_username_password("alice", PASSWORD, scopes=scopes)
+        if "access_token" in result or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert "access_token" in result and "refresh_token" in result, result
+    assert verify(entra, result["access_token"], entra["apis"]["orders"])["scp"] == "Orders.Read"
+    account = app.get_accounts(username="alice")[0]
+    refreshed = app.acquire_token_silent(scopes, account=account, force_refresh=True)
+    assert refreshed and refreshed["token_source"] == "identity_provider", refreshed
+    assert verify(entra, refreshed["access_token"], entra["apis"]["orders"])["scp"] == "Orders.Read"
+    device = run_device_flow(entra, "allow", client_id="recipe", scopes=scopes)
+    assert "access_token" in device and "refresh_token" in device, device
+    assert verify(entra, device["access_token"], entra["apis"]["orders"])["preferred_username"] == "alice"
 
 
 def test_device_code_flow_declined_is_access_denied(entra):
@@ -280,25 +314,25 @@ def test_device_code_flow_declined_is_access_denied(entra):
 def test_username_password(entra):
     result = public("cli").acquire_token_by_username_password("alice", PASSWORD, scopes=["api://orders/Orders.Read"])
     assert "access_token" in result, result
-    assert verify(entra, result["access_token"], "api://orders")["preferred_username"] == "alice"
+    assert verify(entra, result["access_token"], entra["apis"]["orders"])["preferred_username"] == "alice"
     from azure.identity import UsernamePasswordCredential
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         credential = azure(UsernamePasswordCredential, "cli", "alice", PASSWORD, tenant_id=TENANT)
-    assert verify(entra, credential.get_token("api://orders/Orders.Read").token, "api://orders")["scp"] == "Orders.Read"
+    assert verify(entra, credential.get_token("api://orders/Orders.Read").token, entra["apis"]["orders"])["scp"] == "Orders.Read"
 
 
 def test_on_behalf_of(entra):
     from azure.identity import OnBehalfOfCredential
     user = public("cli").acquire_token_by_username_password("alice", PASSWORD, scopes=["api://middle/access_as_user"])
-    assert verify(entra, user["access_token"], "api://middle")["scp"] == "access_as_user"
+    assert verify(entra, user["access_token"], "middle")["scp"] == "access_as_user"
     secret = entra["clients"]["middle"]["client_secret"]
     result = confidential("middle", secret).acquire_token_on_behalf_of(user["access_token"], ["api://orders/.default"])
     assert "access_token" in result, result
-    claims = verify(entra, result["access_token"], "api://orders")
+    claims = verify(entra, result["access_token"], entra["apis"]["orders"])
     assert claims["oid"] == entra["users"]["alice"]["id"] and claims["azp"] == "middle" and claims["scp"] == "Orders.Read"
     credential = azure(OnBehalfOfCredential, TENANT, "middle", client_secret=secret, user_assertion=user["access_token"])
-    assert verify(entra, credential.get_token("api://orders/.default").token, "api://orders")["sub"] == entra["users"]["alice"]["id"]
+    assert verify(entra, credential.get_token("api://orders/.default").token, entra["apis"]["orders"])["sub"] == entra["users"]["alice"]["id"]
 
 
 # MARK: catalogue errors, as MSAL returns them and as azure-identity raises them

@@ -56,8 +56,16 @@ extension Administration {
     /// and the client is granted them.
     func grantShorthand(tenant: TenantName, clientID: ClientID, resource: String, names: [String]) async throws {
         var api: API
+        let named = API.applicationID(in: resource)
         if let existing = try await store.api(tenant: tenant, identifier: resource) {
             api = existing
+        } else if let named, let existing = try await store.api(tenant: tenant, applicationID: named) {
+            api = existing
+        } else if let named, try await store.client(tenant: tenant, id: named)?.type == .confidential {
+            // `api://{client ID}`: that client's own API, as an Entra app registration exposes one.
+            api = try await createAPI(
+                tenant: tenant, applicationID: named, displayName: resource, identifiers: [try ResourceIndicator(resource)]
+            ).0
         } else {
             api = try await createAPI(
                 tenant: tenant, applicationID: nil, displayName: resource, identifiers: [try ResourceIndicator(resource)],
@@ -82,6 +90,7 @@ extension Administration {
     public func api(tenant: TenantName, _ idOrIdentifier: String) async throws -> API {
         if let id = try? ClientID(idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
         if let api = try await store.api(tenant: tenant, identifier: idOrIdentifier) { return api }
+        if let id = API.applicationID(in: idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
         throw AdministrationError.invalid("no API '\(idOrIdentifier)' in tenant '\(tenant)'")
     }
 

@@ -34,7 +34,7 @@ public enum EntraScopes {
         let client = access.client
         guard let raw else {
             let resolved = try ScopeAndAudience.resolve(
-                requested: nil, resources: [], access: access, application: false, fallback: fallback, audienceValue: \.defaultAudience)
+                requested: nil, resources: [], access: access, application: false, fallback: fallback, audienceValue: \.applicationID.value)
             return (resolved.scope, resolved.audience)
         }
         let requested = try Scope(parsing: raw)
@@ -69,8 +69,8 @@ public enum EntraScopes {
         }
         var unique: [String] = []
         for token in granted where !unique.contains(token) { unique.append(token) }
-        if let resource { return (Scope(tokens: unique), [resource.written]) }
-        let audience = [access.apis.first.map(\.api.defaultAudience) ?? fallback]
+        if let resource { return (Scope(tokens: unique), [resource.api.api.applicationID.value]) }
+        let audience = [access.apis.first.map(\.api.applicationID.value) ?? fallback]
         return (Scope(tokens: unique), audience)
     }
 
@@ -87,6 +87,6 @@ public enum EntraScopes {
         guard let api = access.api(named: resource) else {
             throw CatalogueError(Catalogue.resourceNotFound, ["resource": resource, "tenant": access.client.tenant.value])
         }
-        return (requested, [resource], api.roles)
+        return (requested, [api.api.applicationID.value], api.roles)
     }
 }

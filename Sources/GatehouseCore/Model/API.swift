@@ -35,10 +35,20 @@ public struct API: Sendable, Hashable {
         self.createdAt = createdAt
     }
 
-    /// Whether `value` (a `resource` or an `aud` value) names this API: one of its identifiers,
-    /// or its application ID.
+    /// Whether `value` (a `resource`, an `aud` value or a scope prefix) names this API: one of its
+    /// identifiers, its application ID, or `api://{application ID}` (always one of its identifiers,
+    /// as on the Microsoft identity platform).
     public func isNamed(by value: String) -> Bool {
-        value == applicationID.value || identifiers.contains { $0.value == value }
+        value == applicationID.value || value == Self.uriScheme + applicationID.value || identifiers.contains { $0.value == value }
+    }
+
+    /// `api://`: an API's application ID in this scheme names it.
+    public static let uriScheme = "api://"
+
+    /// The application ID that `resource` names as `api://{application ID}`, if it has that form.
+    public static func applicationID(in resource: String) -> ClientID? {
+        guard resource.hasPrefix(uriScheme) else { return nil }
+        return try? ClientID(String(resource.dropFirst(uriScheme.count)))
     }
 
     /// How a token names the API in `aud` when its request did not name it by a `resource`: its
