@@ -15,6 +15,8 @@ public struct Gatehouse: Sendable {
     public let signIns: SignInLogWriter
     public let keyRings: KeyRingRegistry
     public let tenants: TenantDirectory
+    /// The origins of each tenant's public clients (CORS preflights).
+    public let browserOrigins: CachedBrowserOrigins
     public let clients: CachedClientDirectory
     public let userDirectory: UserDirectory
     public let grants: GrantRegistry
@@ -59,6 +61,7 @@ public struct Gatehouse: Sendable {
             cachedTenant: { segment in tenants.cached(segment)?.name.value })
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
+        self.browserOrigins = CachedBrowserOrigins(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.userDirectory = userDirectory
         let issuer = TokenIssuer(keyRings: keyRings, time: time)
@@ -81,7 +84,7 @@ public struct Gatehouse: Sendable {
         self.grants = GrantRegistry([
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
-            RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time),
+            RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time, apis: store),
             PasswordGrant(passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.passwordSource),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
@@ -102,7 +105,7 @@ public struct Gatehouse: Sendable {
     public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
         ChangeWatcher(
             store: store, interval: configuration.changePollInterval, logger: logger,
-            caches: [tenants, clients, keyRings, userDirectory])
+            caches: [tenants, clients, keyRings, userDirectory, browserOrigins])
     }
 
     /// The router with every route and the trace middleware; shared by `serve` and the tests.
@@ -125,11 +128,22 @@ public struct Gatehouse: Sendable {
         let native = router.group().add(middleware: DialectMiddleware(dialect: Dialects.native, renderer: renderer))
         let entra = router.group().add(middleware: DialectMiddleware(dialect: Dialects.entra, renderer: renderer))
         let dialects = [(Dialects.native, native), (Dialects.entra, entra)]
+        // CORS (docs/browser-apps.md): metadata and keys for any page; the endpoints a single-page
+        // app calls for its own public client's origins; nothing else (authorize, pages, logout).
+        func browsers(_ group: RouterGroup<GatehouseContext>, methods: String, headers: String) -> RouterGroup<GatehouseContext> {
+            group.group().add(
+                middleware: BrowserAccessMiddleware(methods: methods, headers: headers, origins: browserOrigins, tenants: tenants))
+        }
+        let formHeaders = "Content-Type"
+        let browserGroups = [
+            (Dialects.native, browsers(native, methods: "POST", headers: formHeaders)),
+            (Dialects.entra, browsers(entra, methods: "POST", headers: formHeaders + ", " + EntraDialect.browserRequestHeaders)),
+        ]
         let token = TokenRoute(configuration: configuration, front: front, grants: grants, signIns: signIns, renderer: renderer)
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
-            .register(on: native)
+            .register(on: native.group().add(middleware: OpenAccessMiddleware()))
         EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(
-            on: entra)
+            on: entra.group().add(middleware: OpenAccessMiddleware()))
         try ErrorPageRoute(texts: renderer.texts).register(on: native)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, apis: store, state: signInState,
@@ -141,19 +155,22 @@ public struct Gatehouse: Sendable {
             hasher: hasher, time: time, random: .system)
         let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
         for (dialect, group) in dialects {
-            token.register(on: group, dialect: dialect)
             AuthorizeRoute(env: signIn).register(on: group, dialect: dialect)
             LogoutRoute(env: signIn).register(on: group, dialect: dialect)
+        }
+        for (dialect, group) in browserGroups {
+            token.register(on: group, dialect: dialect)
             device.registerAuthorization(on: group, dialect: dialect)
         }
         SignInFormRoutes(env: signIn).register(on: native)
         device.registerVerification(on: native)
-        UserinfoRoute(configuration: configuration, tenants: tenants, inspector: inspector, users: store, renderer: renderer).register(
-            on: native)
+        UserinfoRoute(
+            configuration: configuration, tenants: tenants, inspector: inspector, users: store, clients: clients, renderer: renderer
+        ).register(on: browsers(native, methods: "GET, POST", headers: "Authorization, Content-Type"))
         TokenManagementRoutes(
             configuration: configuration, front: front, inspector: inspector, grants: store, apis: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
-        ).register(on: native)
+        ).register(on: native, browsers: browserGroups[0].1)
         return router
     }
 

@@ -79,6 +79,15 @@ public final class RequestNotes: Sendable {
 
     public func resolvedTenant(_ tenant: Tenant) { resolved.withLock { $0 = tenant.name.value } }
     public var resolvedTenant: String? { resolved.withLock { $0 } }
+
+    private let origins = Mutex<Set<String>>([])
+
+    /// The origins whose pages may read this response (CORS, `BrowserAccessMiddleware`): set by
+    /// the route once it knows the client; none by default.
+    public var browserOrigins: Set<String> {
+        get { origins.withLock { $0 } }
+        set { origins.withLock { $0 = newValue } }
+    }
 }
 
 extension TenantDirectory {

@@ -23,9 +23,9 @@ enum ResourcesBecomeAPIs {
             """
         ).all()
         guard !rows.isEmpty else { return }
-        // (tenant, resource) → application ID; application ID → names its grants use.
+        // (tenant, resource) → application ID; (tenant, application ID) → names its grants use.
         var apiOf: [String: String] = [:]
-        var names: [String: (tenant: String, names: [String])] = [:]
+        var names: [String: (tenant: String, api: String, names: [String])] = [:]
         for row in rows {
             let tenant = try row.decode(column: "tenant", as: String.self)
             let clientID = try row.decode(column: "client_id", as: String.self)
@@ -43,17 +43,11 @@ enum ResourcesBecomeAPIs {
                     applicationID = try await api(for: entry.resource, tenant: tenant, db: db, now: now)
                     apiOf[key] = applicationID
                 }
-                var defined = names[applicationID]?.names ?? []
+                let apiKey = "\(tenant)\u{0}\(applicationID)"
+                var defined = names[apiKey]?.names ?? []
                 for name in entry.names where !defined.contains(name) { defined.append(name) }
-                names[applicationID] = (tenant, defined)
-                let granted = entry.names.joined(separator: " ")
-                try await db.raw(
-                    """
-                    INSERT INTO api_access (tenant, client_id, application_id, permissions, roles, position)
-                    VALUES (\(bind: tenant), \(bind: clientID), \(bind: applicationID), \(bind: granted), \(bind: granted), \(bind: position))
-                    ON CONFLICT (tenant, client_id, application_id) DO NOTHING
-                    """
-                ).run()
+                names[apiKey] = (tenant, applicationID, defined)
+                try await grant(entry.names, to: clientID, on: applicationID, tenant: tenant, position: position, db: db)
             }
             try await db.raw(
                 """
@@ -63,7 +57,8 @@ enum ResourcesBecomeAPIs {
             ).run()
         }
         // Each API defines the names its grants use, as a permission and as a role.
-        for (applicationID, entry) in names {
+        for entry in names.values {
+            let applicationID = entry.api
             guard
                 let row = try await db.raw(
                     "SELECT permissions, roles FROM apis WHERE tenant = \(bind: entry.tenant) AND application_id = \(bind: applicationID)"
@@ -83,6 +78,42 @@ enum ResourcesBecomeAPIs {
             ).run()
         }
         try await db.raw("UPDATE change_counter SET value = value + 1 WHERE id = 1").run()
+    }
+
+    /// Grants `names` as permissions and roles; a grant the client already has (made with
+    /// `clients grant` before this migration) gets them added and keeps its place.
+    private static func grant(
+        _ names: [String], to clientID: String, on applicationID: String, tenant: String, position: Int, db: any SQLDatabase
+    )
+        async throws
+    {
+        let existing = try await db.raw(
+            """
+            SELECT permissions, roles FROM api_access
+            WHERE tenant = \(bind: tenant) AND client_id = \(bind: clientID) AND application_id = \(bind: applicationID)
+            """
+        ).first()
+        guard let existing else {
+            let granted = names.joined(separator: " ")
+            try await db.raw(
+                """
+                INSERT INTO api_access (tenant, client_id, application_id, permissions, roles, position)
+                VALUES (\(bind: tenant), \(bind: clientID), \(bind: applicationID), \(bind: granted), \(bind: granted), \(bind: position))
+                """
+            ).run()
+            return
+        }
+        func merged(_ column: String) throws -> String {
+            var list = SQLStore.words(try existing.decode(column: column, as: String.self))
+            for name in names where !list.contains(name) { list.append(name) }
+            return list.joined(separator: " ")
+        }
+        try await db.raw(
+            """
+            UPDATE api_access SET permissions = \(bind: try merged("permissions")), roles = \(bind: try merged("roles"))
+            WHERE tenant = \(bind: tenant) AND client_id = \(bind: clientID) AND application_id = \(bind: applicationID)
+            """
+        ).run()
     }
 
     /// The application ID of the API that `resource` names in the tenant, creating it (and its

@@ -80,7 +80,7 @@ import Testing
         #expect(failure { _ = try delegated("api://orders/Orders.Read", ["api://billing"]) }?.entry == Catalogue.invalidScope)
         #expect(failure { _ = try delegated("Orders.Read", ["api://billing"]) }?.entry == Catalogue.permissionNotDefined)
         // Two APIs in one token: both in `aud`.
-        let both = try delegated("Orders.Read Invoices.Read")
+        let both = try delegated("api://orders/Orders.Read api://billing/Invoices.Read")
         #expect(both.audience == ["api://orders", "api://billing"])
         #expect(try delegated("openid", ["api://orders", "api://billing"]).audience == ["api://orders", "api://billing"])
     }
@@ -88,7 +88,10 @@ import Testing
     @Test func withoutAPIsNamedTheAudienceIsTheFirstGrantOrTheIssuer() throws {
         #expect(try delegated("openid profile").audience == ["api://orders"])
         #expect(try delegated(nil).scope.tokens == ["Orders.Read"])
-        #expect(try delegated("legacy.read").audience == ["api://orders"])
+        // A scope of the client's own names no API: the issuer, and never with an API's names.
+        #expect(try delegated("legacy.read openid").audience == ["https://issuer"])
+        #expect(failure { _ = try delegated("legacy.read Orders.Read") }?.entry == Catalogue.scopeNotAllowed)
+        #expect(failure { _ = try delegated("legacy.read", ["api://orders"]) }?.entry == Catalogue.scopeNotAllowed)
         let noAPIs = ClientAccess(client: try access().client)
         let plain = try ScopeAndAudience.resolve(
             requested: "legacy.read openid", resources: [], access: noAPIs, application: false, fallback: "https://issuer",
@@ -118,6 +121,50 @@ import Testing
             try delegated("Orders.Read", ["api://11111111-1111-1111-1111-111111111111"]).audience == [
                 "api://11111111-1111-1111-1111-111111111111"
             ])
+    }
+
+    /// Every resource server of a token reads the same `scope`: a bare name in a token for several
+    /// APIs must be granted on each, or API A would honour a name the client holds only on B.
+    @Test func aBareNameInATokenForSeveralAPIsMustBeGrantedOnEach() throws {
+        var base = try access()
+        // Billing also defines Orders.Read, but did not grant it to this client.
+        var billing = base.apis[1].api
+        billing.permissions.append(APIPermission(name: "Orders.Read"))
+        base = ClientAccess(
+            client: base.client, apis: [base.apis[0], GrantedAPI(api: billing, permissions: ["Invoices.Read"], roles: [])])
+        func resolve(_ scope: String, _ resources: [String]) throws -> ScopeAndAudience.Resolved {
+            try ScopeAndAudience.resolve(
+                requested: scope, resources: resources, access: base, application: false, fallback: "i", audienceValue: \.defaultAudience)
+        }
+        #expect(failure { _ = try resolve("Orders.Read", ["api://orders", "api://billing"]) }?.entry == Catalogue.scopeNotAllowed)
+        #expect(failure { _ = try resolve("Orders.Read Invoices.Read", []) }?.entry == Catalogue.scopeNotAllowed)
+        // Prefixed, each name says which API it is for.
+        let prefixed = try resolve("api://orders/Orders.Read api://billing/Invoices.Read", [])
+        #expect(prefixed.audience == ["api://orders", "api://billing"])
+        // One API: fine.
+        #expect(try resolve("Orders.Read", ["api://orders"]).audience == ["api://orders"])
+    }
+
+    /// A refresh mints only what the client still holds.
+    @Test func aRefreshNeedsTheGrantStillHeld() throws {
+        let access = try access()
+        func check(_ scope: String, _ audience: [String], _ access: ClientAccess, withdrawn: Set<String> = []) -> CatalogueError? {
+            failure {
+                try ScopeAndAudience.requireStillGranted(
+                    scope: Scope(tokens: scope.split(separator: " ").map(String.init)), audience: audience, access: access,
+                    withdrawn: withdrawn)
+            }
+        }
+        #expect(check("openid Orders.Read", ["api://orders"], access) == nil)
+        #expect(check("openid api://orders/Orders.Read", ["11111111-1111-1111-1111-111111111111"], access) == nil)
+        #expect(check("legacy.read", ["https://issuer"], access) == nil)
+        let withdrawn = ClientAccess(client: access.client, apis: [GrantedAPI(api: access.apis[0].api, permissions: [], roles: [])])
+        #expect(check("Orders.Read", ["api://orders"], withdrawn)?.entry == Catalogue.scopeNotAllowed)
+        #expect(check("api://orders/Orders.Read", ["api://orders"], withdrawn)?.entry == Catalogue.scopeNotAllowed)
+        let removed = ClientAccess(client: access.client, apis: [access.apis[1]])
+        #expect(check("openid", ["api://orders"], removed, withdrawn: ["api://orders"])?.entry == Catalogue.resourceNotFound)
+        // An issuer under another base URL names no API: nothing to check.
+        #expect(check("openid legacy.read", ["https://old.example/contoso"], access) == nil)
     }
 
     @Test func aTokenForSeveralAPIsTakesTheShortestLifetime() throws {

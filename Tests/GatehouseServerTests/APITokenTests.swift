@@ -50,4 +50,32 @@ import Testing
             }
         }
     }
+
+    /// Withdrawing a client's permission or its access to an API stops the refresh tokens of
+    /// grants made before (they mint only what the client still holds).
+    @Test func aWithdrawnGrantStopsRefreshing() async throws {
+        let harness = try await Harness.make()
+        let admin = harness.gatehouse.administration
+        let tenant = try TenantName(Harness.tenant)
+        try await harness.withClient { client in
+            let first = try await harness.tokens(client, scope: "openid offline_access api.read")
+            #expect(claims(first["access_token"] as? String ?? "")["aud"] as? String == "https://api.example.com", "\(first)")
+            func refresh(_ token: String) async throws -> TestResponse {
+                try await harness.token(
+                    client, [("grant_type", "refresh_token"), ("refresh_token", token)],
+                    headers: [.authorization: basic("web", harness.secret("web"))])
+            }
+            let again = try await refresh(first["refresh_token"] as? String ?? "")
+            #expect(again.status == .ok, "\(json(again))")
+            let live = json(again)["refresh_token"] as? String ?? ""
+            // The permission goes (the role stays): 9900121.
+            _ = try await admin.revoke(
+                tenant: tenant, clientID: try ClientID("web"), api: "https://api.example.com", permissions: ["api.read"], roles: [])
+            expectError(try await refresh(live), status: 400, error: "invalid_scope", code: 9_900_121)
+            // The access goes: 500011.
+            _ = try await admin.revoke(
+                tenant: tenant, clientID: try ClientID("web"), api: "https://api.example.com", permissions: [], roles: [])
+            expectError(try await refresh(live), status: 400, error: "invalid_target", code: 500_011)
+        }
+    }
 }

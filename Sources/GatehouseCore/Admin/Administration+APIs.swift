@@ -28,6 +28,19 @@ extension Administration {
             }
         }
         let id = try applicationID ?? ClientID(random.uuid().uuidString.lowercased())
+        // `api://{application ID}` (and the bare ID) always name an API: no identifier may name
+        // another API that way, and no other API may hold this one's.
+        for identifier in identifiers {
+            let other = API.applicationID(in: identifier.value) ?? (try? ClientID(identifier.value))
+            if let other, other != id, try await store.api(tenant: tenant, applicationID: other) != nil {
+                throw AdministrationError.invalid("'\(identifier.value)' names API '\(other)'")
+            }
+        }
+        for taken in [API.uriScheme + id.value, id.value] {
+            if let other = try await store.api(tenant: tenant, identifier: taken) {
+                throw AdministrationError.invalid("'\(taken)' is already an identifier of API '\(other.applicationID)'")
+            }
+        }
         var secret: NewSecret? = nil
         if let client = try await store.client(tenant: tenant, id: id) {
             guard client.type == .confidential else {
@@ -90,7 +103,7 @@ extension Administration {
     public func api(tenant: TenantName, _ idOrIdentifier: String) async throws -> API {
         if let id = try? ClientID(idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
         if let api = try await store.api(tenant: tenant, identifier: idOrIdentifier) { return api }
-        if let id = API.applicationID(in: idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
+        if let api = try await store.api(tenant: tenant, named: idOrIdentifier) { return api }
         throw AdministrationError.invalid("no API '\(idOrIdentifier)' in tenant '\(tenant)'")
     }
 
@@ -150,6 +163,11 @@ extension Administration {
         }
         access.permissions.removeAll { permissions.contains($0) }
         access.roles.removeAll { roles.contains($0) }
+        // Nothing left: no grant (an empty one would still let the client name the API).
+        if access.permissions.isEmpty && access.roles.isEmpty {
+            _ = try await store.removeAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
+            return nil
+        }
         _ = try await store.setAccess(access)
         return access
     }

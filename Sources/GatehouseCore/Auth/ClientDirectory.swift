@@ -11,6 +11,8 @@ public struct ClientRecord: Sendable {
     public let certificates: [ClientCertificate]
     /// The APIs the client was granted access to, in the order of the grants.
     public let apis: [GrantedAPI]
+    /// The origins of its redirect URIs, worked out once (CORS: a public client's browser app).
+    public let origins: Set<String>
 
     public init(
         client: Client, secrets: [ClientSecretRecord], assertionKeys: JWTKeyCollection?, certificates: [ClientCertificate] = [],
@@ -21,6 +23,7 @@ public struct ClientRecord: Sendable {
         self.assertionKeys = assertionKeys
         self.certificates = certificates
         self.apis = apis
+        self.origins = client.redirectOrigins
     }
 
     /// What the client may ask tokens for.

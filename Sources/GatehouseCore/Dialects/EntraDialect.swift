@@ -9,6 +9,11 @@ public struct EntraDialect: Dialect {
 
     public var name: String { "entra" }
 
+    /// The headers MSAL.js may send to the token and device code endpoints from a browser
+    /// (`Access-Control-Allow-Headers`).
+    public static let browserRequestHeaders =
+        "client-request-id, return-client-request-id, x-client-SKU, x-client-VER, x-client-OS, x-client-CPU, x-client-current-telemetry, x-client-last-telemetry, x-ms-lib-capability, x-app-name, x-app-ver"
+
     public func endpointPath(_ endpoint: String) -> String { "oauth2/v2.0/\(endpoint)" }
 
     /// Path segments that name no tenant but let the client decide.

@@ -21,7 +21,7 @@ public enum EntraScopes {
     /// The permission names of a granted scope, without resource prefixes; the OpenID Connect
     /// scopes when there are no others (the `scp` claim).
     public static func permissionNames(_ scope: Scope) -> String? {
-        let names = scope.tokens.compactMap { token in split(token)?.name }
+        let names = scope.tokens.filter { !Client.openIDConnectScopes.contains($0) }.map { token in split(token)?.name ?? token }
         if !names.isEmpty { return names.joined(separator: " ") }
         return scope.isEmpty ? nil : scope.tokens.joined(separator: " ")
     }
@@ -40,26 +40,36 @@ public enum EntraScopes {
         let requested = try Scope(parsing: raw)
         var granted: [String] = []
         var resource: (api: GrantedAPI, written: String)? = nil
+        var plain: [String] = []
+        /// One API per request, as on the Microsoft identity platform.
+        func use(_ api: GrantedAPI, written: String, for token: String) throws(CatalogueError) {
+            if let resource, resource.api.api.applicationID != api.api.applicationID {
+                throw CatalogueError(
+                    Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(written)' after '\(resource.written)'")
+            }
+            resource = resource ?? (api, written)
+        }
         for token in requested.tokens {
             guard let (tokenResource, name) = split(token) else {
-                guard client.allows(scope: token) else {
-                    throw CatalogueError(Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": token])
+                if client.allows(scope: token) {
+                    if !Client.openIDConnectScopes.contains(token) { plain.append(token) }
+                } else {
+                    // A bare permission name: the first API granted it (9900121 if none was).
+                    let (api, _) = try ScopeAndAudience.permission(token, targets: [], access: access, application: false)
+                    try use(api, written: api.api.defaultAudience, for: token)
                 }
                 granted.append(token)
                 continue
             }
             guard let api = access.api(named: tokenResource) else {
                 if client.allowedScopes.set.contains(token) {
+                    plain.append(token)
                     granted.append(token)
                     continue
                 }
                 throw CatalogueError(Catalogue.resourceNotFound, ["resource": tokenResource, "tenant": client.tenant.value])
             }
-            if let resource, resource.api.api.applicationID != api.api.applicationID {
-                throw CatalogueError(
-                    Catalogue.invalidScope, ["scope": token], detail: "a second resource '\(tokenResource)' after '\(resource.written)'")
-            }
-            resource = resource ?? (api, tokenResource)
+            try use(api, written: tokenResource, for: token)
             if name == ".default" {
                 granted += api.permissions.map { "\(tokenResource)/\($0)" }
             } else {
@@ -69,6 +79,12 @@ public enum EntraScopes {
         }
         var unique: [String] = []
         for token in granted where !unique.contains(token) { unique.append(token) }
+        if let first = plain.first, resource != nil {
+            throw CatalogueError(
+                Catalogue.scopeNotAllowed, ["clientId": client.id.value, "scope": first],
+                detail: "a scope of the client's own names no API: ask for it in a token without API permissions")
+        }
+        if !plain.isEmpty { return (Scope(tokens: unique), [fallback]) }
         if let resource { return (Scope(tokens: unique), [resource.api.api.applicationID.value]) }
         let audience = [access.apis.first.map(\.api.applicationID.value) ?? fallback]
         return (Scope(tokens: unique), audience)

@@ -32,6 +32,9 @@ public enum Catalogue {
     public static let invalidClientSecret = CatalogueEntry(7000215, "InvalidClientSecret", .invalidClient, status: 401)
     public static let clientSecretExpired = CatalogueEntry(
         7000222, "InvalidClientSecretExpiredKeysProvided", .invalidClient, status: 401, placeholders: ["clientId"])
+    /// A confidential client's request from a browser (`Origin` present): its secret must not be in a page.
+    public static let crossOriginConfidentialClient = CatalogueEntry(
+        9002326, "CrossOriginRequestForConfidentialClient", .invalidRequest, placeholders: ["clientId"])
     public static let publicClientWithCredential = CatalogueEntry(
         700025, "InvalidClientPublicClientWithCredential", .invalidClient, status: 401)
     public static let authMethodNotAllowed = CatalogueEntry(
@@ -165,7 +168,7 @@ public enum Catalogue {
         duplicateParameter, missingParameter, invalidParameterValue, multipleClientAuthentication,
         clientIdMismatch, tenantNotFound, invalidTenantIdentifier,
         clientAuthenticationMissing, clientSecretOrAssertionRequired, credentialRequiredForClientCredentials,
-        applicationNotFound, invalidClientSecret, clientSecretExpired, publicClientWithCredential,
+        applicationNotFound, invalidClientSecret, clientSecretExpired, publicClientWithCredential, crossOriginConfidentialClient,
         authMethodNotAllowed, unsupportedAssertionType, malformedClientAssertion, assertionSignatureInvalid,
         assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
         clientHasNoKeys, assertionMissingClaim,

@@ -12,11 +12,15 @@ public struct RefreshTokenGrant: GrantHandler {
     public let policy: SignInPolicy
     public let time: TimeSource
     public let random: RandomSource
+    /// The tenant's APIs: an audience value that names one the client is no longer granted stops
+    /// the refresh (nil: none checked).
+    public let apis: (any ResourceStore)?
 
     public init(
         grants: any GrantStore, hasher: SecretHasher, minter: UserTokenMinter, policy: SignInPolicy, time: TimeSource = .system,
-        random: RandomSource = .system
+        random: RandomSource = .system, apis: (any ResourceStore)? = nil
     ) {
+        self.apis = apis
         self.grants = grants
         self.hasher = hasher
         self.minter = minter
@@ -40,6 +44,14 @@ public struct RefreshTokenGrant: GrantHandler {
         }
         let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
         let audience = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: grant.audience)
+        let access = request.client.record.access
+        var withdrawn: Set<String> = []
+        if let apis {
+            for value in audience where access.api(named: value) == nil {
+                if try await apis.api(tenant: request.tenant.name, named: value) != nil { withdrawn.insert(value) }
+            }
+        }
+        try ScopeAndAudience.requireStillGranted(scope: scope, audience: audience, access: access, withdrawn: withdrawn)
         // Everything that can refuse is checked before the rotation: a refused request must not
         // move the grant on, or the token the client still holds would later count as reuse.
         let user = try await minter.activeUser(of: grant)

@@ -66,6 +66,16 @@ public protocol ResourceStore: Sendable {
     func removeAccess(tenant: TenantName, clientID: ClientID, api: ClientID) async throws -> Bool
 }
 
+extension ResourceStore {
+    /// The API that `value` names in the tenant: an identifier, its application ID, or
+    /// `api://{application ID}` (`API.isNamed(by:)`); identifiers first.
+    public func api(tenant: TenantName, named value: String) async throws -> API? {
+        if let api = try await api(tenant: tenant, identifier: value) { return api }
+        guard let id = API.applicationID(in: value) ?? (try? ClientID(value)) else { return nil }
+        return try await api(tenant: tenant, applicationID: id)
+    }
+}
+
 public protocol KeyStore: Sendable {
     func addKey(_ key: SigningKeyRecord) async throws
     func keys(tenant: TenantName) async throws -> [SigningKeyRecord]

@@ -36,9 +36,13 @@ struct ClientAuthenticatedStep: Sendable {
     /// assertion may name it as its `aud`); `grantType` reads the grant type from the form, where
     /// the endpoint has one (it is read, and required, before the credentials, as the token
     /// endpoint always did).
+    ///
+    /// `answersBrowsers`: the endpoint serves single-page apps (token, device authorization,
+    /// revocation): a public client's origins may read the answer (`BrowserAccessMiddleware`), and
+    /// a confidential client's request from a page (`Origin` present) is refused with 9002326.
     func run(
         _ request: Request, context: inout GatehouseContext, segment: String, endpoint: String, progress: inout Progress,
-        grantType: (FormParameters) throws -> String? = { _ in nil }
+        answersBrowsers: Bool = false, grantType: (FormParameters) throws -> String? = { _ in nil }
     ) async throws -> Authenticated {
         let multiTenant = context.rendering.dialect.isMultiTenantAlias(segment)
         var tenant: Tenant? = multiTenant ? nil : try await tenants.resolve(segment, for: context)
@@ -63,6 +67,16 @@ struct ClientAuthenticatedStep: Sendable {
             grantType: grant.map(GrantType.init(rawValue:)),
             gate: ClientCredentialGate(gate: throttles.client, source: source, tenant: tenant.name))
         progress.clientID = client.client.id.value
+        if answersBrowsers {
+            if client.client.type == .confidential, request.headers[.origin] != nil {
+                // Readable by the client's own pages, so that its developer sees why.
+                context.notes.browserOrigins = client.record.origins
+                throw CatalogueError(
+                    Catalogue.crossOriginConfidentialClient, ["clientId": client.client.id.value],
+                    detail: "Origin \(RecordedValue.cut(request.headers[.origin] ?? "", to: 256))")
+            }
+            context.notes.allowBrowser(of: client.record)
+        }
         return Authenticated(tenant: tenant, form: form, client: client, source: source)
     }
 }

@@ -20,13 +20,16 @@ struct TokenManagementRoutes: Sendable {
     let signIns: SignInLogWriter
     let time: TimeSource
 
-    func register(on router: some RouterMethods<GatehouseContext>) {
+    /// Introspection is for resource servers (no CORS); revocation also for browser apps
+    /// (`browsers`: a group with `BrowserAccessMiddleware`).
+    func register(on router: some RouterMethods<GatehouseContext>, browsers: some RouterMethods<GatehouseContext>) {
         router.post("/:tenant/oauth2/introspect") { request, context in
             await self.handle(request, context: context, step: "introspection", body: self.introspect)
         }
-        router.post("/:tenant/oauth2/revoke") { request, context in
+        browsers.post("/:tenant/oauth2/revoke") { request, context in
             await self.handle(request, context: context, step: "revocation", body: self.revoke)
         }
+        browsers.on("/:tenant/oauth2/revoke", method: .options) { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
     }
 
     typealias Body = @Sendable (FormParameters, Tenant, AuthenticatedClient) async throws -> Response
@@ -41,7 +44,7 @@ struct TokenManagementRoutes: Sendable {
         do {
             let authenticated = try await front.run(
                 request, context: &context, segment: segment, endpoint: "oauth2/\(step == "introspection" ? "introspect" : "revoke")",
-                progress: &progress)
+                progress: &progress, answersBrowsers: step == "revocation")
             let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
             // RFC 7662 §2.1: introspection answers only callers that prove who they are; a public
             // client has no credential (revocation stays open to it, RFC 7009 §2.1).

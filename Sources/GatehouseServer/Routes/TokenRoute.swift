@@ -75,7 +75,7 @@ struct TokenRoute: Sendable {
         let authenticated = try await traced("client authentication") {
             try await front.run(
                 request, context: &context, segment: tenantSegment, endpoint: "oauth2/token", progress: &progress.front,
-                grantType: { form in try form.require("grant_type") })
+                answersBrowsers: true, grantType: { form in try form.require("grant_type") })
         }
         let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
         let grantTypeValue = progress.front.grantType ?? ""

@@ -10,17 +10,21 @@ struct UserinfoRoute: Sendable {
     let tenants: TenantDirectory
     let inspector: TokenInspector
     let users: any UserStore
+    /// The token's client: its browser app may read the answer (CORS).
+    let clients: any ClientDirectory
     let renderer: ErrorRenderer
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
         router.post("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
+        router.on("/:tenant/oidc/userinfo", method: .options) { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "GET, POST"])
+        }
     }
 
     func handle(_ request: Request, context: GatehouseContext) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
         do {
-            return try await run(request, segment: segment)
+            return try await run(request, segment: segment, context: context)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "userinfo")
             if caught.entry != Catalogue.tokenIssuanceError {
@@ -34,7 +38,7 @@ struct UserinfoRoute: Sendable {
         }
     }
 
-    private func run(_ request: Request, segment: String) async throws -> Response {
+    private func run(_ request: Request, segment: String, context: GatehouseContext) async throws -> Response {
         let tenant = try await tenants.resolve(segment)
         var token: String? = nil
         if let header = request.headers[.authorization] {
@@ -59,6 +63,9 @@ struct UserinfoRoute: Sendable {
         switch await inspector.accessToken(token, tenant: tenant.name, issuers: configuration.issuers(tenant)) {
         case .success(let valid): claims = valid
         case .failure(let failure): throw CatalogueError(Catalogue.invalidAccessToken, ["reason": failure.rawValue])
+        }
+        if let id = try? ClientID(claims.clientID), let record = try await clients.lookup(tenant: tenant.name, id: id) {
+            context.notes.allowBrowser(of: record)
         }
         let scopes = claims.scopes.set
         guard scopes.contains("openid") else { throw CatalogueError(Catalogue.insufficientScope, ["scope": "openid"]) }

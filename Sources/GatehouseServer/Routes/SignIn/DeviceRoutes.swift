@@ -21,9 +21,9 @@ struct DeviceRoutes: Sendable {
     /// The device authorization endpoint, in a dialect's group (`/{tenant}/oauth2/devicecode`,
     /// `/{tenant}/oauth2/v2.0/devicecode`).
     func registerAuthorization(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
-        router.post(RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("devicecode"))) { request, context in
-            await self.authorize(request, context: context)
-        }
+        let path = RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("devicecode"))
+        router.post(path) { request, context in await self.authorize(request, context: context) }
+        router.on(path, method: .options) { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
     }
 
     /// The verification page, one for every dialect.
@@ -64,7 +64,7 @@ struct DeviceRoutes: Sendable {
         do {
             let authenticated = try await front.run(
                 request, context: &context, segment: segment, endpoint: "oauth2/devicecode", progress: &progress,
-                grantType: { _ in GrantType.deviceCode.rawValue })
+                answersBrowsers: true, grantType: { _ in GrantType.deviceCode.rawValue })
             let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client.client)
             let configuration = env.configuration
             guard client.grantTypes.contains(.deviceCode) else {

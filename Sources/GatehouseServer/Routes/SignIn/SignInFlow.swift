@@ -234,7 +234,7 @@ struct SignInFlow: Sendable {
         let language = exchange.language
         var apis: [API] = []
         for value in exchange.purpose.audience {
-            if let api = try await env.apis.api(tenant: exchange.client.tenant, identifier: value), !apis.contains(api) {
+            if let api = try await env.apis.api(tenant: exchange.client.tenant, named: value), !apis.contains(api) {
                 apis.append(api)
             }
         }
