@@ -51,6 +51,12 @@ import Testing
         } catch {
             #expect(error.entry == Catalogue.permissionNotDefined && error.parameters["api"] == "api://a")
         }
+        // A bare permission name (clients made before APIs were objects listed them): its API.
+        let bare = try EntraScopes.delegated(
+            requested: "openid Orders.Read",
+            access: try shorthandAccess(tenant: tenant, scopes: ["Orders.Read"], resources: ["api://orders"], grantTypes: [.password]),
+            fallback: "i")
+        #expect(bare.audience == ["api-0"] && EntraScopes.permissionNames(bare.scope) == "Orders.Read")
         let onlyOpenID = try EntraScopes.delegated(requested: "openid", access: app, fallback: "https://issuer")
         #expect(onlyOpenID.audience == ["api-0"] && EntraScopes.permissionNames(onlyOpenID.scope) == "openid")
     }

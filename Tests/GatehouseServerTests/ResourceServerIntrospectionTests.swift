@@ -111,6 +111,34 @@ import Testing
         #expect(
             try await admin.revoke(tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: []) == nil)
         #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).allSatisfy { $0.api != api.applicationID })
+        // Withdrawing the names one by one leaves no empty grant behind (it would still let the
+        // client name the API in `resource`).
+        _ = try await admin.addPermission(tenant: tenant, api: "api://orders", name: "Orders.Admin", descriptions: [:], role: true)
+        _ = try await admin.grant(
+            tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: ["Orders.Read"], roles: ["Orders.Admin"])
+        #expect(
+            try await admin.revoke(
+                tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: ["Orders.Read"], roles: [])
+                != nil)
+        #expect(
+            try await admin.revoke(
+                tenant: tenant, clientID: try ClientID("web"), api: "api://orders", permissions: [], roles: ["Orders.Admin"])
+                == nil)
+        #expect(try await harness.store.access(tenant: tenant, clientID: try ClientID("web")).allSatisfy { $0.api != api.applicationID })
+        // `api://{application ID}` names one API only: not an identifier of another API, and no
+        // API may take an application ID that another's identifier already uses that way.
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: nil, displayName: "Shadow",
+                identifiers: [try ResourceIndicator("api://\(api.applicationID.value)")])
+        }
+        _ = try await admin.createAPI(
+            tenant: tenant, applicationID: nil, displayName: "By name", identifiers: [try ResourceIndicator("api://billing-svc")])
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: try ClientID("billing-svc"), displayName: "Billing",
+                identifiers: [try ResourceIndicator("api://billing")])
+        }
     }
 }
 
