@@ -63,6 +63,23 @@ extension SQLStore {
             createdAt: try row.decode(column: "created_at", as: Date.self))
     }
 
+    public func updateClient(_ client: Client) async throws -> Bool {
+        try await countingChange {
+            try await db.raw(
+                """
+                UPDATE clients SET name = \(bind: client.name),
+                    auth_methods = \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
+                    grant_types = \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
+                    allowed_scopes = \(bind: client.allowedScopes.description), default_scopes = \(bind: client.defaultScopes.description),
+                    jwks = \(bind: client.jwks), redirect_uris = \(bind: client.redirectURIs.joined(separator: " ")),
+                    post_logout_redirect_uris = \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
+                    certificates = \(bind: client.certificates.joined(separator: "\n"))
+                WHERE tenant = \(bind: client.tenant.value) AND client_id = \(bind: client.id.value) RETURNING client_id
+                """
+            ).first() != nil
+        }
+    }
+
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
         try await countingChange {
             try await db.raw(

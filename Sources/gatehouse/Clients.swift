@@ -7,7 +7,8 @@ struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and manage clients.",
         subcommands: [
-            Create.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Grant.self, Revoke.self, Remove.self,
+            Create.self, Update.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Grant.self, Revoke.self,
+            Remove.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -128,6 +129,97 @@ struct Clients: AsyncParsableCommand {
                     for api in apis {
                         print("API access:     \(api.identifier) (application ID \(api.id)): \(api.names.joined(separator: " "))")
                     }
+                }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a client: each option given replaces that property; secrets, certificates and API grants stay.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var target: ClientOptions
+        @Option var name: String?
+        @Option(
+            name: .customLong("scope"),
+            help: "The client's scopes (repeatable, or space-separated); with --resource, granted on those APIs.")
+        var scopes: [String] = []
+        @Option(name: .customLong("default-scope"), help: "The default scopes (repeatable).") var defaultScopes: [String] = []
+        @Option(name: .customLong("resource"), help: "An API to grant the --scope names on (repeatable; found or created, as on create).")
+        var resources: [String] = []
+        @Option(name: .customLong("grant"), help: "The grant types (repeatable), as on create.") var grants: [String] = []
+        @Option(name: .customLong("auth-method"), help: "The auth methods (repeatable), as on create.") var authMethods: [String] = []
+        @Option(name: .customLong("redirect-uri"), help: "The redirect URIs (repeatable; replace the registered ones).")
+        var redirectURIs: [String] = []
+        @Option(name: .customLong("add-redirect-uri"), help: "A redirect URI to add (repeatable).") var addRedirectURIs: [String] = []
+        @Option(name: .customLong("remove-redirect-uri"), help: "A redirect URI to remove (repeatable).") var removeRedirectURIs: [String] =
+            []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "The post-logout redirect URIs (repeatable; replace).")
+        var postLogoutURIs: [String] = []
+        @Option(name: .customLong("jwks-file"), help: "A new public JWKS, for private_key_jwt.") var jwksFile: String?
+        @Flag var json = false
+
+        func run() async throws {
+            let (tenantName, clientID) = try target.parsed()
+            var change = Administration.ClientChange()
+            change.name = name
+            let words = { (values: [String]) in values.flatMap { $0.split(separator: " ").map(String.init) } }
+            for token in words(scopes + defaultScopes) where !Scope.isValidToken(token[...]) {
+                throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)")
+            }
+            if !scopes.isEmpty { change.scopes = Scope(tokens: words(scopes)) }
+            if !defaultScopes.isEmpty { change.defaultScopes = Scope(tokens: words(defaultScopes)) }
+            change.resources = try resources.map { raw in
+                do { return try ResourceIndicator(raw) } catch {
+                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+                }
+            }
+            if !grants.isEmpty {
+                change.grantTypes = Set(
+                    try grants.map { raw in
+                        guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
+                        return grant
+                    })
+            }
+            if !authMethods.isEmpty {
+                change.authMethods = Set(
+                    try authMethods.map { raw in
+                        guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
+                        return method
+                    })
+            }
+            if !postLogoutURIs.isEmpty { change.postLogoutRedirectURIs = postLogoutURIs }
+            if let jwksFile {
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
+                change.jwks = .some(String(decoding: data, as: UTF8.self))
+            }
+            let replaced = redirectURIs
+            let (added, removed) = (addRedirectURIs, removeRedirectURIs)
+            try await withAdministration(global) { admin, _ in
+                if !replaced.isEmpty || !added.isEmpty || !removed.isEmpty {
+                    guard let current = try await admin.store.client(tenant: tenantName, id: clientID) else {
+                        throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
+                    }
+                    var uris = replaced.isEmpty ? current.redirectURIs : replaced
+                    for uri in added where !uris.contains(uri) { uris.append(uri) }
+                    uris.removeAll { removed.contains($0) }
+                    change.redirectURIs = uris
+                }
+                let client = try await admin.updateClient(tenant: tenantName, id: clientID, change: change)
+                let grants = try await admin.store.access(tenant: tenantName, clientID: clientID)
+                if json {
+                    try printJSON(
+                        [
+                            "client_id": client.id.value, "name": client.name, "grant_types": client.grantTypes.map(\.rawValue).sorted(),
+                            "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
+                            "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
+                            "redirect_uris": client.redirectURIs, "post_logout_redirect_uris": client.postLogoutRedirectURIs,
+                            "apis": grants.map {
+                                ["api": $0.api.value, "permissions": $0.permissions, "roles": $0.roles] as [String: Any]
+                            },
+                        ] as [String: Any])
+                } else {
+                    print("Client \(client.id) updated (its secrets and certificates are unchanged).")
                 }
             }
         }

@@ -29,6 +29,7 @@ final class FailingClientStore: GatehouseStore {
     func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
         try await inner.setCertificates(tenant: tenant, id: id, certificates: certificates)
     }
+    func updateClient(_ client: Client) async throws -> Bool { try await inner.updateClient(client) }
     func createClient(_ client: Client) async throws { try await inner.createClient(client) }
     func client(tenant: TenantName, id: ClientID) async throws -> Client? {
         if clientsFail { throw DatabaseDown() }

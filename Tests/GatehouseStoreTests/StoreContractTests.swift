@@ -107,6 +107,46 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
         }
     }
 
+    /// A client's registration changes in place; its type, creation time and secrets stay.
+    @Test(arguments: Backend.allCases)
+    func aClientIsUpdatedInPlace(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            let original = try sampleClient()
+            try await store.createClient(original)
+            try await store.addSecret(
+                ClientSecretRecord(
+                    tenant: tenant.name, clientID: original.id, secretID: "s1", hash: "h", hint: "abc", createdAt: epoch, expiresAt: nil))
+            var changed = original
+            changed.name = "Renamed"
+            changed.authMethods = [.clientSecretPost]
+            changed.grantTypes = [.clientCredentials, .authorizationCode, .refreshToken]
+            changed.allowedScopes = Scope(tokens: ["c"])
+            changed.defaultScopes = Scope(tokens: ["c"])
+            changed.jwks = nil
+            changed.redirectURIs = ["https://app.example/cb", "http://127.0.0.1/cb"]
+            changed.postLogoutRedirectURIs = ["https://app.example/bye"]
+            changed.certificates = ["-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----"]
+            changed.type = .public
+            #expect(try await store.updateClient(changed))
+            let stored = try #require(try await store.client(tenant: tenant.name, id: original.id))
+            #expect(stored.name == "Renamed" && stored.authMethods == [.clientSecretPost])
+            #expect(stored.grantTypes == [.clientCredentials, .authorizationCode, .refreshToken])
+            #expect(stored.allowedScopes.tokens == ["c"] && stored.defaultScopes.tokens == ["c"] && stored.jwks == nil)
+            #expect(stored.redirectURIs == changed.redirectURIs && stored.postLogoutRedirectURIs == changed.postLogoutRedirectURIs)
+            #expect(stored.certificates == changed.certificates)
+            #expect(stored.type == .confidential && stored.createdAt == original.createdAt)
+            #expect(try await store.secrets(tenant: tenant.name, clientID: original.id).map(\.secretID) == ["s1"])
+            var missing = changed
+            missing = Client(
+                tenant: tenant.name, id: try ClientID("nobody"), name: "x", type: .confidential, authMethods: [.clientSecretBasic],
+                grantTypes: [], allowedScopes: .empty, defaultScopes: .empty, createdAt: epoch)
+            #expect(try await store.updateClient(missing) == false)
+            #expect(try await store.client(tenant: tenant.name, id: try ClientID("nobody")) == nil)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func secretsAddListRemove(backend: Backend) async throws {
         try await withStore(backend) { (store: any GatehouseStore) async throws in

@@ -218,3 +218,32 @@ def test_three_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path
     rows = sqlite3.connect(database).execute("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version").fetchall()
     assert rows and all(count == 1 for _, count in rows)
     assert [version for version, _ in rows] == list(range(1, len(rows) + 1))
+
+
+def test_clients_update_changes_a_client_in_place(server):
+    """`clients update` changes a client's properties; its secret keeps working."""
+    created = server.cli_json("clients", "create", "--tenant", "default", "--name", "changing", "--scope", "old.read")
+    client_id, secret = created["client_id"], created["client_secret"]
+    token_url = f"{server.base}/default/oauth2/token"
+    assert requests.post(token_url, auth=(client_id, secret), data={"grant_type": "client_credentials"}, timeout=10).json()["scope"] == "old.read"
+    updated = server.cli_json("clients", "update", "--tenant", "default", "--id", client_id, "--name", "changed",
+                              "--scope", "reports.read", "--resource", "api://update-reports", "--default-scope", "reports.read",
+                              "--grant", "client_credentials", "--grant", "authorization_code", "--add-redirect-uri",
+                              "https://changed.example/cb", "--auth-method", "client_secret_post", "--json")
+    assert updated["name"] == "changed" and updated["redirect_uris"] == ["https://changed.example/cb"], updated
+    assert updated["token_endpoint_auth_methods"] == ["client_secret_post"] and updated["allowed_scopes"] == []
+    shown = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", client_id).stdout)
+    assert [grant["identifiers"] for grant in shown["apis"]] == [["api://update-reports"]] and len(shown["secrets"]) == 1
+    # The same secret, now sent in the body; the token is for the new API (the server sees the
+    # change within its change-watcher interval).
+    deadline = time.time() + 10
+    while True:
+        response = requests.post(token_url, data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+                                 timeout=10)
+        if response.status_code == 200 and response.json().get("scope") == "reports.read" or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert response.status_code == 200 and response.json()["scope"] == "reports.read", response.text
+    refused = server.cli("clients", "update", "--tenant", "default", "--id", client_id, "--grant", "authorization_code",
+                         "--remove-redirect-uri", "https://changed.example/cb", check=False)
+    assert refused.returncode != 0 and "authorization_code needs at least one --redirect-uri" in refused.stderr

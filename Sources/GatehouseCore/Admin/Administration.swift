@@ -142,36 +142,9 @@ public struct Administration: Sendable {
             spec.authMethods
             ?? (spec.type == .public
                 ? [.none] : (spec.jwks != nil || !spec.certificates.isEmpty ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
-        if spec.type == .public {
-            guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
-            guard !spec.grantTypes.contains(.clientCredentials) else {
-                throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)")
-            }
-        } else if methods.contains(.none) {
-            throw AdministrationError.invalid("a confidential client cannot use the 'none' method")
-        }
-        if methods.contains(.privateKeyJWT) {
-            guard spec.jwks != nil || !spec.certificates.isEmpty else {
-                throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)")
-            }
-            if let jwks = spec.jwks { try Self.validatePublicJWKS(jwks) }
-        }
-        for pem in spec.certificates where (try? ClientCertificate(pem: pem)) == nil {
-            throw AdministrationError.invalid("a certificate is not a readable PEM X.509 certificate")
-        }
         let defaults = spec.defaultScopes ?? spec.allowedScopes
         if let stray = defaults.notContained(in: spec.allowedScopes).first {
             throw AdministrationError.invalid("default scope '\(stray)' is not among the allowed scopes")
-        }
-        for uri in spec.redirectURIs + spec.postLogoutRedirectURIs {
-            do { _ = try RedirectURI(uri) } catch {
-                throw AdministrationError.invalid(
-                    "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme"
-                )
-            }
-        }
-        if spec.grantTypes.contains(.authorizationCode) && spec.redirectURIs.isEmpty {
-            throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
         }
         // `--resource` + `--scope`: find or create each API, then grant (`ResourceShorthand`).
         let shorthand = ResourceShorthand.split(scopes: spec.allowedScopes.tokens, resources: spec.allowedResources.map(\.value))
@@ -179,6 +152,7 @@ public struct Administration: Sendable {
             tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
             allowedScopes: Scope(tokens: shorthand.plain), defaultScopes: defaults, jwks: spec.jwks, redirectURIs: spec.redirectURIs,
             postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, createdAt: time.now())
+        try Self.checkRegistration(client)
         try await store.createClient(client)
         var secret: NewSecret? = nil
         if withSecret, methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {

@@ -100,6 +100,22 @@ public final class InMemoryStore: GatehouseStore {
         state.withLock { ($0.clients[tenant] ?? [:]).values.sorted { $0.id.value < $1.id.value } }
     }
 
+    public func updateClient(_ client: Client) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard let existing = state.clients[client.tenant]?[client.id] else { return false }
+                var updated = client
+                updated.type = existing.type
+                state.clients[client.tenant]?[client.id] = Client(
+                    tenant: existing.tenant, id: existing.id, name: updated.name, type: existing.type, authMethods: updated.authMethods,
+                    grantTypes: updated.grantTypes, allowedScopes: updated.allowedScopes, defaultScopes: updated.defaultScopes,
+                    jwks: updated.jwks, redirectURIs: updated.redirectURIs, postLogoutRedirectURIs: updated.postLogoutRedirectURIs,
+                    certificates: updated.certificates, createdAt: existing.createdAt)
+                return true
+            }
+        }
+    }
+
     public func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool {
         try await countingChange {
             state.withLock { state in

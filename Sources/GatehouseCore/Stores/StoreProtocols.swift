@@ -32,6 +32,10 @@ public protocol ClientStore: Sendable {
     func createClient(_ client: Client) async throws
     func client(tenant: TenantName, id: ClientID) async throws -> Client?
     func clients(tenant: TenantName) async throws -> [Client]
+    /// Replaces a client's registration (name, auth methods, grant types, scopes, JWKS, redirect
+    /// and post-logout URIs, certificates); its type, creation time, secrets and API grants stay.
+    /// False if there is no such client.
+    func updateClient(_ client: Client) async throws -> Bool
     /// Replaces a client's registered certificates (PEM blocks); false if there is no such client.
     func setCertificates(tenant: TenantName, id: ClientID, certificates: [String]) async throws -> Bool
     /// The tenants that have a client with this ID (resolving `common` and `organizations`).

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// The origins a preflight may be allowed from, per tenant: those of the redirect URIs of the
 /// tenant's public clients (a preflight carries no client ID, so the client is not known yet).
@@ -9,6 +10,9 @@ import Hummingbird
 public final class CachedBrowserOrigins: NodeCache {
     private let store: any ClientStore & TenantStore
     private let cache: TTLCache<String, Set<String>>
+    /// One load per key at a time: a burst of preflights on an empty cache (after a change, at
+    /// start) waits for the same load instead of each reading every client.
+    private let loading = Mutex<[String: Task<Set<String>, any Error>]>([:])
 
     public init(
         store: any ClientStore & TenantStore, ttl: TimeInterval = 5, time: TimeSource = .system,
@@ -23,7 +27,18 @@ public final class CachedBrowserOrigins: NodeCache {
     func origins(tenant: TenantName?) async throws -> Set<String> {
         let key = tenant?.value ?? "\u{0}all"
         if case .some(let origins) = cache.fresh(key) { return origins ?? [] }
-        return try await cache.value(for: key) { [store] in
+        let task = loading.withLock { loads in
+            if let running = loads[key] { return running }
+            let started = Task { try await self.load(key, tenant: tenant) }
+            loads[key] = started
+            return started
+        }
+        defer { loading.withLock { loads in if loads[key] == task { loads[key] = nil } } }
+        return try await task.value
+    }
+
+    private func load(_ key: String, tenant: TenantName?) async throws -> Set<String> {
+        try await cache.value(for: key) { [store] in
             var tenants: [TenantName] = []
             if let tenant { tenants = [tenant] } else { tenants = try await store.tenants().map(\.name) }
             var origins: Set<String> = []
@@ -59,11 +74,17 @@ struct BrowserAccessMiddleware: RouterMiddleware {
     static let maxAge = "600"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let origin = request.headers[.origin] else { return try await next(request, context) }
+        guard let origin = request.headers[.origin] else {
+            var response = try await next(request, context)
+            response.headers.append(HTTPField(name: .vary, value: "Origin"))
+            return response
+        }
         if request.method == .options {
             var response = Response(status: .noContent)
-            response.headers[.vary] = "Origin"
-            if try await preflightAllowed(origin, segment: context.parameters.get("tenant") ?? "", context: context) {
+            response.headers.append(HTTPField(name: .vary, value: "Origin"))
+            // A store that cannot answer: no CORS (the browser blocks), never an error.
+            let allowed = (try? await preflightAllowed(origin, segment: context.parameters.get("tenant") ?? "", context: context)) ?? false
+            if allowed {
                 response.headers[.accessControlAllowOrigin] = origin
                 response.headers[.accessControlAllowMethods] = methods
                 response.headers[.accessControlAllowHeaders] = headers
@@ -72,7 +93,7 @@ struct BrowserAccessMiddleware: RouterMiddleware {
             return response
         }
         var response = try await next(request, context)
-        response.headers[.vary] = "Origin"
+        response.headers.append(HTTPField(name: .vary, value: "Origin"))
         if context.notes.browserOrigins.contains(origin) {
             response.headers[.accessControlAllowOrigin] = origin
             response.headers[.accessControlExposeHeaders] = "X-Trace-Id"

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Changing a client after it was created: the same rules as creating one, its secrets and
+/// certificates kept (`clients update`).
+extension Administration {
+    /// What to change; nil leaves a property as it is. Lists replace the registered ones.
+    public struct ClientChange: Sendable {
+        public var name: String?
+        public var authMethods: Set<ClientAuthMethod>?
+        public var grantTypes: Set<GrantType>?
+        /// The client's scopes; with `resources`, split as on `clients create` (`ResourceShorthand`):
+        /// the API names are granted on those APIs, the others stay the client's own.
+        public var scopes: Scope?
+        public var defaultScopes: Scope?
+        public var resources: [ResourceIndicator] = []
+        public var redirectURIs: [String]?
+        public var postLogoutRedirectURIs: [String]?
+        /// A new JWKS (`.some(nil)` removes it).
+        public var jwks: String??
+
+        public init() {}
+    }
+
+    /// Applies `change` to a client; its ID, type, secrets, certificates and existing API grants stay.
+    public func updateClient(tenant: TenantName, id: ClientID, change: ClientChange) async throws -> Client {
+        guard var client = try await store.client(tenant: tenant, id: id) else {
+            throw AdministrationError.invalid("client '\(id)' does not exist in tenant '\(tenant)'")
+        }
+        if let name = change.name { client.name = name }
+        if let methods = change.authMethods { client.authMethods = methods }
+        if let grants = change.grantTypes { client.grantTypes = grants }
+        if let uris = change.redirectURIs { client.redirectURIs = uris }
+        if let uris = change.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
+        if let jwks = change.jwks { client.jwks = jwks }
+        let shorthand = ResourceShorthand.split(
+            scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),
+            resources: change.resources.map(\.value))
+        if change.scopes != nil || !change.resources.isEmpty { client.allowedScopes = Scope(tokens: shorthand.plain) }
+        if let defaults = change.defaultScopes { client.defaultScopes = defaults }
+        try Self.checkRegistration(client)
+        for entry in shorthand.apis {
+            try await grantShorthand(tenant: tenant, clientID: id, resource: entry.resource, names: entry.names)
+        }
+        // Each default scope must be one the client may ask for.
+        let access = ClientAccess(client: client, apis: try await ClientRecord.grantedAPIs(of: client, in: store))
+        for token in client.defaultScopes.tokens {
+            let allowed =
+                client.allows(scope: token)
+                || (try? ScopeAndAudience.permission(token, targets: [], access: access, application: false)) != nil
+                || (try? ScopeAndAudience.permission(token, targets: [], access: access, application: true)) != nil
+            guard allowed else { throw AdministrationError.invalid("default scope '\(token)' is not one the client may request") }
+        }
+        guard try await store.updateClient(client) else { throw AdministrationError.invalid("client '\(id)' was removed") }
+        return client
+    }
+
+    /// The rules every registration keeps (on create and on change): auth methods that fit the
+    /// client type, keys for private_key_jwt, readable certificates, usable redirect URIs, a
+    /// redirect URI for the code flow.
+    static func checkRegistration(_ client: Client) throws {
+        let methods = client.authMethods
+        if client.type == .public {
+            guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
+            guard !client.grantTypes.contains(.clientCredentials) else {
+                throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)")
+            }
+        } else if methods.contains(.none) || methods.isEmpty {
+            throw AdministrationError.invalid("a confidential client authenticates with a secret or a key, not 'none'")
+        }
+        if methods.contains(.privateKeyJWT) {
+            guard client.jwks != nil || !client.certificates.isEmpty else {
+                throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)")
+            }
+            if let jwks = client.jwks { try validatePublicJWKS(jwks) }
+        }
+        for pem in client.certificates where (try? ClientCertificate(pem: pem)) == nil {
+            throw AdministrationError.invalid("a certificate is not a readable PEM X.509 certificate")
+        }
+        for uri in client.redirectURIs + client.postLogoutRedirectURIs {
+            do { _ = try RedirectURI(uri) } catch {
+                throw AdministrationError.invalid(
+                    "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme"
+                )
+            }
+        }
+        if client.grantTypes.contains(.authorizationCode) && client.redirectURIs.isEmpty {
+            throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
+        }
+    }
+}
