@@ -93,6 +93,32 @@ import Testing
                     secrets[client.id] = try await admin.addSecret(tenant: tenant, clientID: try ClientID(client.id), lifetime: nil).value
                 }
             }
+            // Made with the version that had APIs but not yet this migration: an API for one of the
+            // old resources, and a grant on it. The migration uses that API and adds to the grant.
+            _ = try await admin.createAPI(
+                tenant: tenant, applicationID: try ClientID("example-api"), displayName: "Example",
+                identifiers: [try ResourceIndicator("https://api.example.com")])
+            _ = try await admin.addPermission(tenant: tenant, api: "example-api", name: "extra", descriptions: [:], role: false)
+            try await sql.db.raw(
+                """
+                INSERT INTO api_access (tenant, client_id, application_id, permissions, roles)
+                VALUES (\(bind: tenant.value), 'daemon2', 'example-api', 'extra', '')
+                """
+            ).run()
+            // Another tenant with its own middle tier of the same client ID: its names stay its own.
+            let other = try TenantName("fabrikam")
+            try await admin.createTenant(name: other, algorithm: .es256)
+            for (id, type, scopes, resources) in [
+                ("middle", "confidential", "x", ""), ("front", "public", "api://middle/fabrikam_only", "api://middle"),
+            ] {
+                try await sql.db.raw(
+                    """
+                    INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, created_at)
+                    VALUES ('fabrikam', \(bind: id), \(bind: id), \(bind: type), \(bind: type == "public" ? "none" : "client_secret_basic"),
+                            'password', \(bind: scopes), \(bind: scopes), \(bind: resources), \(bind: Date()))
+                    """
+                ).run()
+            }
             try await close()
         }
         let (store, sql, close) = try await Self.open(backend, place)
@@ -105,10 +131,18 @@ import Testing
                 Set(apis.flatMap { $0.identifiers.map(\.value) }) == [
                     "https://api.example.com", "urn:example:other", "api://orders", "api://middle",
                 ])
-            // `api://middle` names the middle tier's own API (its credentials are the API's).
-            #expect(
-                try await store.api(tenant: tenant, applicationID: try ClientID("middle"))?.identifiers.map(\.value) == ["api://middle"])
-            for api in apis where api.applicationID.value != "middle" {
+            // `api://middle` names the middle tier's own API (its credentials are the API's), in
+            // each tenant, each with its own names.
+            let middle = try await store.api(tenant: tenant, applicationID: try ClientID("middle"))
+            #expect(middle?.identifiers.map(\.value) == ["api://middle"] && middle?.permissions.map(\.name) == ["access_as_user"])
+            let otherMiddle = try await store.api(tenant: try TenantName("fabrikam"), applicationID: try ClientID("middle"))
+            #expect(otherMiddle?.permissions.map(\.name) == ["fabrikam_only"])
+            // The API made before the migration was used, and the grant made before it kept and added to.
+            let example = try #require(apis.first { $0.applicationID.value == "example-api" })
+            #expect(example.permissions.map(\.name) == ["extra", "read", "write"] && example.roles.map(\.name) == ["read", "write"])
+            let daemon2 = try await store.access(tenant: tenant, clientID: try ClientID("daemon2"))
+            #expect(daemon2.count == 1 && daemon2.first?.permissions == ["extra", "read"] && daemon2.first?.roles == ["read"])
+            for api in apis where !["middle", "example-api"].contains(api.applicationID.value) {
                 #expect(try await store.client(tenant: tenant, id: api.applicationID)?.type == .confidential)
                 #expect(try await store.secrets(tenant: tenant, clientID: api.applicationID).isEmpty)
             }
