@@ -58,28 +58,16 @@ struct Clients: AsyncParsableCommand {
             if !defaultScopes.isEmpty {
                 spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) })
             }
-            spec.allowedResources = try resources.map { raw in
-                do { return try ResourceIndicator(raw) } catch {
-                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
-                }
-            }
+            spec.allowedResources = try parseResources(resources)
             if !grants.isEmpty {
-                spec.grantTypes = Set(
-                    try grants.map { raw in
-                        guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
-                        return grant
-                    })
+                spec.grantTypes = try parseGrantTypes(grants)
             } else if signsUsersIn {
                 spec.grantTypes = [.authorizationCode, .refreshToken]
             } else if isPublic {
                 spec.grantTypes = []
             }
             if !authMethods.isEmpty {
-                spec.authMethods = Set(
-                    try authMethods.map { raw in
-                        guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
-                        return method
-                    })
+                spec.authMethods = try parseAuthMethods(authMethods)
             }
             if let jwksFile {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
@@ -169,24 +157,12 @@ struct Clients: AsyncParsableCommand {
             }
             if !scopes.isEmpty { change.scopes = Scope(tokens: words(scopes)) }
             if !defaultScopes.isEmpty { change.defaultScopes = Scope(tokens: words(defaultScopes)) }
-            change.resources = try resources.map { raw in
-                do { return try ResourceIndicator(raw) } catch {
-                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
-                }
-            }
+            change.resources = try parseResources(resources)
             if !grants.isEmpty {
-                change.grantTypes = Set(
-                    try grants.map { raw in
-                        guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
-                        return grant
-                    })
+                change.grantTypes = try parseGrantTypes(grants)
             }
             if !authMethods.isEmpty {
-                change.authMethods = Set(
-                    try authMethods.map { raw in
-                        guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
-                        return method
-                    })
+                change.authMethods = try parseAuthMethods(authMethods)
             }
             if !postLogoutURIs.isEmpty { change.postLogoutRedirectURIs = postLogoutURIs }
             if let jwksFile {
@@ -371,6 +347,33 @@ struct Clients: AsyncParsableCommand {
 }
 
 /// Which client a command acts on.
+/// `--resource` values (RFC 8707 resource indicators), as `clients create` and `update` take them.
+func parseResources(_ raws: [String]) throws -> [ResourceIndicator] {
+    try raws.map { raw in
+        do { return try ResourceIndicator(raw) } catch {
+            throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+        }
+    }
+}
+
+/// `--grant` values: `grant_type` values or their short names.
+func parseGrantTypes(_ raws: [String]) throws -> Set<GrantType> {
+    Set(
+        try raws.map { raw in
+            guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
+            return grant
+        })
+}
+
+/// `--auth-method` values.
+func parseAuthMethods(_ raws: [String]) throws -> Set<ClientAuthMethod> {
+    Set(
+        try raws.map { raw in
+            guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
+            return method
+        })
+}
+
 struct ClientOptions: ParsableArguments {
     @Option(help: "The client's tenant.") var tenant: String
     @Option(help: "The client ID.") var id: String

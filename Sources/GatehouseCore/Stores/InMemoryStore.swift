@@ -104,13 +104,11 @@ public final class InMemoryStore: GatehouseStore {
         try await countingChange {
             state.withLock { state in
                 guard let existing = state.clients[client.tenant]?[client.id] else { return false }
-                var updated = client
-                updated.type = existing.type
                 state.clients[client.tenant]?[client.id] = Client(
-                    tenant: existing.tenant, id: existing.id, name: updated.name, type: existing.type, authMethods: updated.authMethods,
-                    grantTypes: updated.grantTypes, allowedScopes: updated.allowedScopes, defaultScopes: updated.defaultScopes,
-                    jwks: updated.jwks, redirectURIs: updated.redirectURIs, postLogoutRedirectURIs: updated.postLogoutRedirectURIs,
-                    certificates: updated.certificates, createdAt: existing.createdAt)
+                    tenant: existing.tenant, id: existing.id, name: client.name, type: existing.type, authMethods: client.authMethods,
+                    grantTypes: client.grantTypes, allowedScopes: client.allowedScopes, defaultScopes: client.defaultScopes,
+                    jwks: client.jwks, redirectURIs: client.redirectURIs, postLogoutRedirectURIs: client.postLogoutRedirectURIs,
+                    certificates: client.certificates, createdAt: existing.createdAt)
                 return true
             }
         }
