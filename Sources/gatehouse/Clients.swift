@@ -45,27 +45,12 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
             spec.type = isPublic ? .public : .confidential
-            var allowed = scopes.flatMap { $0.split(separator: " ").map(String.init) }
             spec.redirectURIs = redirectURIs
             spec.postLogoutRedirectURIs = postLogoutURIs
-            // A client that signs users in: the code flow with refresh tokens and the OpenID Connect scopes by default.
-            let signsUsersIn = !redirectURIs.isEmpty
-            if signsUsersIn && allowed.isEmpty { allowed = ["openid", "profile", "email", "offline_access"] }
-            for token in allowed where !Scope.isValidToken(token[...]) {
-                throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)")
-            }
-            spec.allowedScopes = Scope(tokens: allowed)
-            if !defaultScopes.isEmpty {
-                spec.defaultScopes = Scope(tokens: defaultScopes.flatMap { $0.split(separator: " ").map(String.init) })
-            }
+            spec.allowedScopes = try cli { try Administration.parseScopes(scopes) }
+            if !defaultScopes.isEmpty { spec.defaultScopes = try cli { try Administration.parseScopes(defaultScopes) } }
             spec.allowedResources = try parseResources(resources)
-            if !grants.isEmpty {
-                spec.grantTypes = try parseGrantTypes(grants)
-            } else if signsUsersIn {
-                spec.grantTypes = [.authorizationCode, .refreshToken]
-            } else if isPublic {
-                spec.grantTypes = []
-            }
+            if !grants.isEmpty { spec.grantTypes = try parseGrantTypes(grants) }
             if !authMethods.isEmpty {
                 spec.authMethods = try parseAuthMethods(authMethods)
             }
@@ -85,11 +70,7 @@ struct Clients: AsyncParsableCommand {
             }
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, settings in
-                let created: (Client, Administration.NewSecret?)
-                do {
-                    created = try await admin.createClient(tenant: tenantName, spec: spec)
-                } catch StoreError.conflict { throw CLIError("a client with this ID exists in tenant '\(tenantName)'") }
-                let (client, secret) = created
+                let (client, secret) = try await admin.createClient(tenant: tenantName, spec: spec)
                 // What --resource/--scope became: the API (found or created) and the names granted.
                 var apis: [(id: String, identifier: String, names: [String])] = []
                 for grant in try await admin.store.access(tenant: tenantName, clientID: client.id) {
@@ -151,12 +132,8 @@ struct Clients: AsyncParsableCommand {
             let (tenantName, clientID) = try target.parsed()
             var change = Administration.ClientChange()
             change.name = name
-            let words = { (values: [String]) in values.flatMap { $0.split(separator: " ").map(String.init) } }
-            for token in words(scopes + defaultScopes) where !Scope.isValidToken(token[...]) {
-                throw ValidationError("'\(token)' is not a valid scope token (RFC 6749 §3.3)")
-            }
-            if !scopes.isEmpty { change.scopes = Scope(tokens: words(scopes)) }
-            if !defaultScopes.isEmpty { change.defaultScopes = Scope(tokens: words(defaultScopes)) }
+            if !scopes.isEmpty { change.scopes = try cli { try Administration.parseScopes(scopes) } }
+            if !defaultScopes.isEmpty { change.defaultScopes = try cli { try Administration.parseScopes(defaultScopes) } }
             change.resources = try parseResources(resources)
             if !grants.isEmpty {
                 change.grantTypes = try parseGrantTypes(grants)

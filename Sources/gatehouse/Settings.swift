@@ -263,8 +263,24 @@ func withAdministration<T>(_ global: GlobalOptions, _ body: (Administration, Set
         do {
             return try await body(Administration(store: store, hasher: hasher), settings)
         } catch let error as Administration.AdministrationError {
-            throw CLIError(error.description)
+            throw CLIError(cliMessage(error))
         }
+    }
+}
+
+/// Runs a check of the administration service on arguments; its refusal is a usage error.
+func cli<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as Administration.AdministrationError { throw ValidationError(cliMessage(error)) }
+}
+
+/// The service's refusal in the CLI's words: where a rule is met by an option, the option is named.
+func cliMessage(_ error: Administration.AdministrationError) -> String {
+    switch (error.field, error.rule) {
+    case ("redirect_uris", "required"): "authorization_code needs at least one --redirect-uri"
+    case ("jwks", "required"): "private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)"
+    case ("identifiers", "required"): "an API needs at least one identifier (--identifier URI)"
+    case ("auth_methods", "private_key_jwt"): error.message + " (create it with --certificate or --auth-method private_key_jwt)"
+    default: error.message
     }
 }
 

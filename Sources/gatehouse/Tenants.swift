@@ -69,14 +69,9 @@ struct Tenants: AsyncParsableCommand {
             guard let algorithm = SigningAlgorithm(rawValue: algorithm) else {
                 throw ValidationError("algorithm must be ES256, RS256 or EdDSA")
             }
-            guard (60...86400).contains(tokenLifetime) else {
-                throw ValidationError("--token-lifetime must be between 60 and 86400 seconds")
-            }
             try await withAdministration(global) { admin, settings in
-                do {
-                    try await admin.createTenant(
-                        name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
-                } catch StoreError.conflict { throw CLIError("tenant '\(tenant)' already exists") }
+                try await admin.createTenant(
+                    name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
                 print("Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
             }
         }

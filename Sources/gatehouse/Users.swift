@@ -50,12 +50,9 @@ struct Users: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             let password = try passwordOptions.read()
             try await withAdministration(global) { admin, settings in
-                let user: User
-                do {
-                    user = try await admin.createUser(
-                        tenant: tenantName, username: username, email: email, displayName: displayName,
-                        password: password, passwords: Users.hasher(settings))
-                } catch StoreError.conflict { throw CLIError("a user named '\(username)' exists in tenant '\(tenantName)'") }
+                let user = try await admin.createUser(
+                    tenant: tenantName, username: username, email: email, displayName: displayName,
+                    password: password, passwords: Users.hasher(settings))
                 if json {
                     try printJSON(["id": user.id, "username": user.username.value, "tenant": tenantName.value])
                 } else {

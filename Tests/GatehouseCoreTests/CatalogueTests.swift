@@ -21,6 +21,9 @@ import Testing
             case .invalidToken: #expect(entry.status == 401)
             case .insufficientScope: #expect(entry.status == 403)
             case .invalidRequest where entry == Catalogue.bearerTokenMissing: #expect(entry.status == 401)
+            // The admin API: a change that collides is 409; a principal without the tenant or role, 403.
+            case .conflict: #expect(entry.status == 409)
+            case .accessDenied where entry == Catalogue.adminTenantOutOfReach: #expect(entry.status == 403)
             default: #expect(entry.status == 400, "\(entry.number)")
             }
         }

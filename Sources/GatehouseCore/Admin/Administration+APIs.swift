@@ -12,19 +12,22 @@ extension Administration {
         tenant: TenantName, applicationID: ClientID?, displayName: String, identifiers: [ResourceIndicator],
         accessTokenLifetime: Int? = nil, issuers: Set<String> = [], withSecret: Bool = true
     ) async throws -> (API, NewSecret?) {
-        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
-        guard !identifiers.isEmpty else { throw AdministrationError.invalid("an API needs at least one identifier (--identifier URI)") }
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.notFound("tenant", tenant.value) }
+        guard !identifiers.isEmpty else {
+            throw AdministrationError.invalid("identifiers", "required", "an API needs at least one identifier")
+        }
         if let issuer = identifiers.first(where: { issuers.contains($0.value) }) {
             throw AdministrationError.invalid(
+                "identifiers", "issuer",
                 "'\(issuer.value)' is the tenant's issuer (the audience of tokens that name no resource); an API needs an identifier of its own"
             )
         }
         if let lifetime = accessTokenLifetime, !(60...86_400).contains(lifetime) {
-            throw AdministrationError.invalid("an access token lifetime is 60 to 86400 seconds")
+            throw AdministrationError.invalid("access_token_lifetime", "range", "an access token lifetime is 60 to 86400 seconds")
         }
         for identifier in identifiers {
             if let other = try await store.api(tenant: tenant, identifier: identifier.value) {
-                throw AdministrationError.invalid("'\(identifier.value)' already names API '\(other.applicationID)'")
+                throw AdministrationError.conflict("identifiers", "'\(identifier.value)' already names API '\(other.applicationID)'")
             }
         }
         let id = try applicationID ?? ClientID(random.uuid().uuidString.lowercased())
@@ -33,18 +36,19 @@ extension Administration {
         for identifier in identifiers {
             let other = API.applicationID(in: identifier.value) ?? (try? ClientID(identifier.value))
             if let other, other != id, try await store.api(tenant: tenant, applicationID: other) != nil {
-                throw AdministrationError.invalid("'\(identifier.value)' names API '\(other)'")
+                throw AdministrationError.conflict("identifiers", "'\(identifier.value)' names API '\(other)'")
             }
         }
         for taken in [API.uriScheme + id.value, id.value] {
             if let other = try await store.api(tenant: tenant, identifier: taken) {
-                throw AdministrationError.invalid("'\(taken)' is already an identifier of API '\(other.applicationID)'")
+                throw AdministrationError.conflict("application_id", "'\(taken)' is already an identifier of API '\(other.applicationID)'")
             }
         }
         var secret: NewSecret? = nil
         if let client = try await store.client(tenant: tenant, id: id) {
             guard client.type == .confidential else {
-                throw AdministrationError.invalid("client '\(id)' is public; an API's client holds credentials")
+                throw AdministrationError.invalid(
+                    "application_id", "confidential", "client '\(id)' is public; an API's client holds credentials")
             }
         } else {
             var spec = ClientSpec(id: id, name: displayName)
@@ -59,7 +63,7 @@ extension Administration {
         do {
             try await store.createAPI(api)
         } catch StoreError.conflict(let what) {
-            throw AdministrationError.invalid("\(what) in tenant '\(tenant)'")
+            throw AdministrationError.conflict(nil, "\(what) in tenant '\(tenant)'")
         }
         return (api, secret)
     }
@@ -104,7 +108,7 @@ extension Administration {
         if let id = try? ClientID(idOrIdentifier), let api = try await store.api(tenant: tenant, applicationID: id) { return api }
         if let api = try await store.api(tenant: tenant, identifier: idOrIdentifier) { return api }
         if let api = try await store.api(tenant: tenant, named: idOrIdentifier) { return api }
-        throw AdministrationError.invalid("no API '\(idOrIdentifier)' in tenant '\(tenant)'")
+        throw AdministrationError.notFound("API", idOrIdentifier, tenant: tenant)
     }
 
     /// Adds a delegated permission (`role: false`) or an application role to an API, with its
@@ -114,6 +118,7 @@ extension Administration {
     ) async throws -> API {
         guard Scope.isValidToken(name[...]), !Client.openIDConnectScopes.contains(name), !name.contains("/"), name != ".default" else {
             throw AdministrationError.invalid(
+                "name", "format",
                 "'\(name)' cannot be a permission: a scope token without '/', not .default and not an OpenID Connect scope")
         }
         var api = try await api(tenant: tenant, idOrIdentifier)
@@ -133,20 +138,20 @@ extension Administration {
         tenant: TenantName, clientID: ClientID, api idOrIdentifier: String, permissions: [String], roles: [String]
     ) async throws -> APIAccess {
         guard try await store.client(tenant: tenant, id: clientID) != nil else {
-            throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'")
+            throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
         }
         let api = try await api(tenant: tenant, idOrIdentifier)
         if let unknown = permissions.first(where: { api.permission($0) == nil }) {
-            throw AdministrationError.invalid("API '\(api.applicationID)' defines no permission '\(unknown)'")
+            throw AdministrationError.invalid("permissions", "unknown", "API '\(api.applicationID)' defines no permission '\(unknown)'")
         }
         if let unknown = roles.first(where: { api.role($0) == nil }) {
-            throw AdministrationError.invalid("API '\(api.applicationID)' defines no role '\(unknown)'")
+            throw AdministrationError.invalid("roles", "unknown", "API '\(api.applicationID)' defines no role '\(unknown)'")
         }
         let current = try await store.access(tenant: tenant, clientID: clientID).first { $0.api == api.applicationID }
         var access = current ?? APIAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
         for name in permissions where !access.permissions.contains(name) { access.permissions.append(name) }
         for name in roles where !access.roles.contains(name) { access.roles.append(name) }
-        guard try await store.setAccess(access) else { throw AdministrationError.invalid("API '\(api.applicationID)' was removed") }
+        guard try await store.setAccess(access) else { throw AdministrationError.notFound("API", api.applicationID.value, tenant: tenant) }
         return access
     }
 

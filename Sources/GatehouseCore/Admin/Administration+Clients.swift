@@ -24,7 +24,7 @@ extension Administration {
     /// Applies `change` to a client; its ID, type, secrets, certificates and existing API grants stay.
     public func updateClient(tenant: TenantName, id: ClientID, change: ClientChange) async throws -> Client {
         guard var client = try await store.client(tenant: tenant, id: id) else {
-            throw AdministrationError.invalid("client '\(id)' does not exist in tenant '\(tenant)'")
+            throw AdministrationError.notFound("client", id.value, tenant: tenant)
         }
         if let name = change.name { client.name = name }
         if let methods = change.authMethods { client.authMethods = methods }
@@ -48,9 +48,11 @@ extension Administration {
                 client.allows(scope: token)
                 || (try? ScopeAndAudience.permission(token, targets: [], access: access, application: false)) != nil
                 || (try? ScopeAndAudience.permission(token, targets: [], access: access, application: true)) != nil
-            guard allowed else { throw AdministrationError.invalid("default scope '\(token)' is not one the client may request") }
+            guard allowed else {
+                throw AdministrationError.invalid("default_scopes", "allowed", "default scope '\(token)' is not one the client may request")
+            }
         }
-        guard try await store.updateClient(client) else { throw AdministrationError.invalid("client '\(id)' was removed") }
+        guard try await store.updateClient(client) else { throw AdministrationError.notFound("client", id.value, tenant: tenant) }
         return client
     }
 
@@ -60,31 +62,36 @@ extension Administration {
     static func checkRegistration(_ client: Client) throws {
         let methods = client.authMethods
         if client.type == .public {
-            guard methods == [.none] else { throw AdministrationError.invalid("a public client authenticates with 'none' only") }
+            guard methods == [.none] else {
+                throw AdministrationError.invalid("auth_methods", "public", "a public client authenticates with 'none' only")
+            }
             guard !client.grantTypes.contains(.clientCredentials) else {
-                throw AdministrationError.invalid("client_credentials is for confidential clients only (RFC 6749 §4.4)")
+                throw AdministrationError.invalid(
+                    "grant_types", "confidential", "client_credentials is for confidential clients only (RFC 6749 §4.4)")
             }
         } else if methods.contains(.none) || methods.isEmpty {
-            throw AdministrationError.invalid("a confidential client authenticates with a secret or a key, not 'none'")
+            throw AdministrationError.invalid(
+                "auth_methods", "confidential", "a confidential client authenticates with a secret or a key, not 'none'")
         }
         if methods.contains(.privateKeyJWT) {
             guard client.jwks != nil || !client.certificates.isEmpty else {
-                throw AdministrationError.invalid("private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)")
+                throw AdministrationError.invalid("jwks", "required", "private_key_jwt needs the client's JWKS or a certificate")
             }
             if let jwks = client.jwks { try validatePublicJWKS(jwks) }
         }
         for pem in client.certificates where (try? ClientCertificate(pem: pem)) == nil {
-            throw AdministrationError.invalid("a certificate is not a readable PEM X.509 certificate")
+            throw AdministrationError.invalid("certificates", "format", "a certificate is not a readable PEM X.509 certificate")
         }
         for uri in client.redirectURIs + client.postLogoutRedirectURIs {
             do { _ = try RedirectURI(uri) } catch {
                 throw AdministrationError.invalid(
+                    "redirect_uris", "format",
                     "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme"
                 )
             }
         }
         if client.grantTypes.contains(.authorizationCode) && client.redirectURIs.isEmpty {
-            throw AdministrationError.invalid("authorization_code needs at least one --redirect-uri")
+            throw AdministrationError.invalid("redirect_uris", "required", "authorization_code needs at least one redirect URI")
         }
     }
 }

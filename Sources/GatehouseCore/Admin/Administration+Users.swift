@@ -8,22 +8,28 @@ extension Administration {
         tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
         passwords: any PasswordHasher
     ) async throws -> User {
-        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.notFound("tenant", tenant.value) }
         let name: Username
-        do { name = try Username(username) } catch { throw AdministrationError.invalid("'\(username)' is not a valid username") }
+        do { name = try Username(username) } catch {
+            throw AdministrationError.invalid("username", "format", "'\(username)' is not a valid username")
+        }
         try Self.checkPassword(password)
         let now = time.now()
         let user = User(
             tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
             passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
-        try await store.createUser(user)
+        do {
+            try await store.createUser(user)
+        } catch StoreError.conflict {
+            throw AdministrationError.conflict("username", "a user named '\(username)' exists in tenant '\(tenant)'")
+        }
         return user
     }
 
     public func findUser(tenant: TenantName, _ usernameOrID: String) async throws -> User {
         if let name = try? Username(usernameOrID), let user = try await store.user(tenant: tenant, username: name) { return user }
         if let user = try await store.user(tenant: tenant, id: usernameOrID.lowercased()) { return user }
-        throw AdministrationError.invalid("no user '\(usernameOrID)' in tenant '\(tenant)'")
+        throw AdministrationError.notFound("user", usernameOrID, tenant: tenant)
     }
 
     /// Disabling a user also ends their sessions and revokes their grants (`saveEndingSessions`).
@@ -63,7 +69,7 @@ extension Administration {
     /// revokes their grants. Returns the user and how many grants were revoked.
     public func removeTOTP(tenant: TenantName, user usernameOrID: String) async throws -> (User, revokedGrants: Int) {
         var user = try await findUser(tenant: tenant, usernameOrID)
-        guard user.sealedTOTPSecret != nil else { throw AdministrationError.invalid("user '\(user.username)' has no second factor") }
+        guard user.sealedTOTPSecret != nil else { throw AdministrationError.conflict(nil, "user '\(user.username)' has no second factor") }
         user.sealedTOTPSecret = nil
         user.updatedAt = time.now()
         let revoked = try await saveEndingSessions(&user)
@@ -84,8 +90,10 @@ extension Administration {
 
     static func checkPassword(_ password: String) throws {
         guard password.count >= minimumPasswordLength else {
-            throw AdministrationError.invalid("passwords need at least \(minimumPasswordLength) characters")
+            throw AdministrationError.invalid("password", "length", "passwords need at least \(minimumPasswordLength) characters")
         }
-        guard password.utf8.count <= 72 else { throw AdministrationError.invalid("bcrypt uses at most 72 bytes of a password") }
+        guard password.utf8.count <= 72 else {
+            throw AdministrationError.invalid("password", "length", "bcrypt uses at most 72 bytes of a password")
+        }
     }
 }

@@ -20,11 +20,18 @@ public struct Administration: Sendable {
     public func createTenant(
         name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600
     ) async throws -> Tenant {
+        guard (60...86_400).contains(accessTokenLifetime) else {
+            throw AdministrationError.invalid("access_token_lifetime", "range", "an access token lifetime is 60 to 86400 seconds")
+        }
         let now = time.now()
         let tenant = Tenant(
             name: name, id: random.uuid(), displayName: displayName ?? name.value, signingAlgorithm: algorithm,
             accessTokenLifetime: accessTokenLifetime, createdAt: now)
-        try await store.createTenant(tenant)
+        do {
+            try await store.createTenant(tenant)
+        } catch StoreError.conflict {
+            throw AdministrationError.conflict("name", "tenant '\(name)' already exists")
+        }
         for status in [KeyStatus.active, .next] {
             try await store.addKey(
                 try SigningKeyMaterial.generate(
@@ -46,18 +53,18 @@ public struct Administration: Sendable {
     /// clients cache it (5 minutes).
     public func rotateKeys(tenant: TenantName) async throws -> Rotation {
         guard let record = try await store.tenant(named: tenant) else {
-            throw AdministrationError.invalid("tenant '\(tenant)' does not exist")
+            throw AdministrationError.notFound("tenant", tenant.value)
         }
         let keys = try await store.keys(tenant: tenant)
         guard let next = keys.last(where: { $0.status == .next }) else {
-            throw AdministrationError.invalid("tenant '\(tenant)' has no next key")
+            throw AdministrationError.conflict(nil, "tenant '\(tenant)' has no next key")
         }
         let newNext = try SigningKeyMaterial.generate(
             tenant: tenant, algorithm: record.signingAlgorithm, kid: random.token(byteCount: 12), status: .next, now: time.now())
         // One change: promote, retire and add together (a reader sees the old ring or the new one).
         guard try await store.rotateKeys(tenant: tenant, promote: next.kid, newNext: newNext) else {
-            throw AdministrationError.invalid(
-                "another rotation of tenant '\(tenant)' ran at the same time; run it again if you need another")
+            throw AdministrationError.conflict(
+                nil, "another rotation of tenant '\(tenant)' ran at the same time; run it again if you need another")
         }
         let oldActive = keys.filter { $0.status == .active }
         return Rotation(activated: next.kid, retired: oldActive.last?.kid, next: newNext.kid)
@@ -66,10 +73,10 @@ public struct Administration: Sendable {
     /// Removes a retired key from the JWKS, once no token it signed is still valid.
     public func removeRetiredKey(tenant: TenantName, kid: String) async throws {
         guard let key = try await store.keys(tenant: tenant).first(where: { $0.kid == kid }) else {
-            throw AdministrationError.invalid("tenant '\(tenant)' has no key '\(kid)'")
+            throw AdministrationError.notFound("key", kid, tenant: tenant)
         }
         guard key.status == .retired else {
-            throw AdministrationError.invalid("key '\(kid)' is \(key.status.rawValue); only retired keys can be removed")
+            throw AdministrationError.conflict(nil, "key '\(kid)' is \(key.status.rawValue); only retired keys can be removed")
         }
         _ = try await store.removeKey(tenant: tenant, kid: kid)
     }
@@ -85,7 +92,9 @@ public struct Administration: Sendable {
         public var name: String
         public var type: ClientType = .confidential
         public var authMethods: Set<ClientAuthMethod>?
-        public var grantTypes: Set<GrantType> = [.clientCredentials]
+        /// nil: the registration's kind decides (`defaultGrantTypes`).
+        public var grantTypes: Set<GrantType>?
+        /// Empty for a client that signs users in: the OpenID Connect scopes and offline_access.
         public var allowedScopes: Scope = .empty
         public var defaultScopes: Scope?
         public var allowedResources: [ResourceIndicator] = []
@@ -100,33 +109,34 @@ public struct Administration: Sendable {
             self.id = id
             self.name = name
         }
-    }
 
-    public enum AdministrationError: Error, CustomStringConvertible {
-        case invalid(String)
-        public var description: String {
-            switch self {
-            case .invalid(let why): why
-            }
+        /// A client that signs users in (it has redirect URIs) gets the code flow with refresh
+        /// tokens; a public client without them nothing until granted; any other client credentials.
+        public var defaultGrantTypes: Set<GrantType> {
+            !redirectURIs.isEmpty ? [.authorizationCode, .refreshToken] : type == .public ? [] : [.clientCredentials]
         }
+
+        /// What a client that signs users in may ask for when no scope is given.
+        public static let signInScopes = Scope(tokens: ["openid", "profile", "email", "offline_access"])
     }
 
     /// Registers one more certificate for a client that authenticates with private_key_jwt
     /// (rotation: register the new one, switch the client over, remove the old one).
     public func addCertificate(tenant: TenantName, clientID: ClientID, pem: String) async throws -> ClientCertificate {
         guard let client = try await store.client(tenant: tenant, id: clientID) else {
-            throw AdministrationError.invalid("no client '\(clientID)' in tenant '\(tenant)'")
+            throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
         }
         guard client.authMethods.contains(.privateKeyJWT) else {
             throw AdministrationError.invalid(
-                "client '\(clientID)' does not use private_key_jwt; create it with --certificate or --auth-method private_key_jwt")
+                "auth_methods", "private_key_jwt",
+                "client '\(clientID)' does not use private_key_jwt; register it with a certificate or the private_key_jwt auth method")
         }
         guard let parsed = try? ClientCertificate(pem: pem) else {
-            throw AdministrationError.invalid("not a readable PEM X.509 certificate")
+            throw AdministrationError.invalid("certificate", "format", "not a readable PEM X.509 certificate")
         }
         let existing = client.certificates.compactMap { try? ClientCertificate(pem: $0) }
         guard !existing.contains(where: { $0.sha256 == parsed.sha256 }) else {
-            throw AdministrationError.invalid("this certificate is registered already")
+            throw AdministrationError.conflict("certificate", "this certificate is registered already")
         }
         _ = try await store.setCertificates(tenant: tenant, id: clientID, certificates: client.certificates + [pem])
         return parsed
@@ -136,24 +146,31 @@ public struct Administration: Sendable {
     /// `withSecret: false` leaves out the first secret (an API made by `--resource`, whose
     /// operator adds one when its resource server needs it).
     public func createClient(tenant: TenantName, spec: ClientSpec, withSecret: Bool = true) async throws -> (Client, NewSecret?) {
-        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.invalid("tenant '\(tenant)' does not exist") }
+        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.notFound("tenant", tenant.value) }
         let id = try spec.id ?? ClientID(random.uuid().uuidString.lowercased())
         let methods: Set<ClientAuthMethod> =
             spec.authMethods
             ?? (spec.type == .public
                 ? [.none] : (spec.jwks != nil || !spec.certificates.isEmpty ? [.privateKeyJWT] : [.clientSecretBasic, .clientSecretPost]))
+        var spec = spec
+        if spec.allowedScopes.isEmpty && !spec.redirectURIs.isEmpty { spec.allowedScopes = ClientSpec.signInScopes }
         let defaults = spec.defaultScopes ?? spec.allowedScopes
         if let stray = defaults.notContained(in: spec.allowedScopes).first {
-            throw AdministrationError.invalid("default scope '\(stray)' is not among the allowed scopes")
+            throw AdministrationError.invalid("default_scopes", "allowed", "default scope '\(stray)' is not among the allowed scopes")
         }
         // `--resource` + `--scope`: find or create each API, then grant (`ResourceShorthand`).
         let shorthand = ResourceShorthand.split(scopes: spec.allowedScopes.tokens, resources: spec.allowedResources.map(\.value))
         let client = Client(
-            tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods, grantTypes: spec.grantTypes,
+            tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods,
+            grantTypes: spec.grantTypes ?? spec.defaultGrantTypes,
             allowedScopes: Scope(tokens: shorthand.plain), defaultScopes: defaults, jwks: spec.jwks, redirectURIs: spec.redirectURIs,
             postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, createdAt: time.now())
         try Self.checkRegistration(client)
-        try await store.createClient(client)
+        do {
+            try await store.createClient(client)
+        } catch StoreError.conflict {
+            throw AdministrationError.conflict("client_id", "a client with this ID exists in tenant '\(tenant)'")
+        }
         var secret: NewSecret? = nil
         if withSecret, methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
             secret = try await addSecret(tenant: tenant, clientID: id, lifetime: spec.secretLifetime)
@@ -167,9 +184,9 @@ public struct Administration: Sendable {
     /// Adds a secret to a client, for rotation: old and new work until the old one is removed or expires.
     public func addSecret(tenant: TenantName, clientID: ClientID, lifetime: TimeInterval?) async throws -> NewSecret {
         guard let client = try await store.client(tenant: tenant, id: clientID) else {
-            throw AdministrationError.invalid("client '\(clientID)' does not exist in tenant '\(tenant)'")
+            throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
         }
-        guard client.type == .confidential else { throw AdministrationError.invalid("public clients have no secrets") }
+        guard client.type == .confidential else { throw AdministrationError.invalid(nil, "confidential", "public clients have no secrets") }
         let value = random.token(byteCount: 32)
         let now = time.now()
         let record = ClientSecretRecord(
@@ -179,16 +196,27 @@ public struct Administration: Sendable {
         return NewSecret(record: record, value: value)
     }
 
+    /// Scope tokens as given (each may hold several, space-separated), each checked (RFC 6749 §3.3).
+    public static func parseScopes(_ words: [String], field: String = "scopes") throws -> Scope {
+        let tokens = words.flatMap { $0.split(separator: " ").map(String.init) }
+        if let bad = tokens.first(where: { !Scope.isValidToken($0[...]) }) {
+            throw AdministrationError.invalid(field, "format", "'\(bad)' is not a valid scope token (RFC 6749 §3.3)")
+        }
+        return Scope(tokens: tokens)
+    }
+
     /// Accepts only a JWKS of public asymmetric keys.
     public static func validatePublicJWKS(_ json: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
             let keys = object["keys"] as? [[String: Any]], !keys.isEmpty
-        else { throw AdministrationError.invalid("the JWKS must be a JSON object with a non-empty 'keys' array") }
+        else { throw AdministrationError.invalid("jwks", "format", "the JWKS must be a JSON object with a non-empty 'keys' array") }
         for key in keys {
             guard let kty = key["kty"] as? String, ["EC", "RSA", "OKP"].contains(kty) else {
-                throw AdministrationError.invalid("JWKS keys must be EC, RSA or OKP public keys")
+                throw AdministrationError.invalid("jwks", "format", "JWKS keys must be EC, RSA or OKP public keys")
             }
-            if key["d"] != nil { throw AdministrationError.invalid("the JWKS contains a private key; register only public keys") }
+            if key["d"] != nil {
+                throw AdministrationError.invalid("jwks", "public", "the JWKS contains a private key; register only public keys")
+            }
         }
     }
 }

@@ -162,6 +162,18 @@ public enum Catalogue {
     public static let endpointNotFound = CatalogueEntry(
         9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
 
+    // MARK: Admin API
+    public static let adminFieldInvalid = CatalogueEntry(
+        9900200, "AdminRequestFieldInvalid", .invalidRequest, placeholders: ["field", "rule", "reason"])
+    public static let adminObjectNotFound = CatalogueEntry(9900201, "AdminObjectNotFound", .notFound, status: 404, placeholders: ["reason"])
+    public static let adminConflict = CatalogueEntry(9900202, "AdminConflict", .conflict, status: 409, placeholders: ["reason"])
+    public static let adminRoleRequired = CatalogueEntry(
+        9900203, "AdminRoleRequired", .insufficientScope, status: 403, placeholders: ["role", "tenant"])
+    public static let adminTenantOutOfReach = CatalogueEntry(
+        9900204, "AdminTenantOutOfReach", .accessDenied, status: 403, placeholders: ["tenant"])
+    public static let adminTokenAudience = CatalogueEntry(
+        9900205, "AdminTokenNotForAdminAPI", .invalidToken, status: 401, placeholders: ["audience"])
+
     /// Every entry, in number order.
     public static let all: [CatalogueEntry] = [
         endpointOnlyAcceptsPost, unsupportedContentType, malformedRequestBody, requestBodyTooLarge, requestBodyUnreadable,
@@ -188,6 +200,7 @@ public enum Catalogue {
         postLogoutRedirectURINotRegistered,
         tokenIssuanceError, storeUnavailable, unknownErrorCode, endpointNotFound,
         tooManyClientFailures, tooManySignInFailures, tooManyUserCodeFailures,
+        adminFieldInvalid, adminObjectNotFound, adminConflict, adminRoleRequired, adminTenantOutOfReach, adminTokenAudience,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })

@@ -21,6 +21,8 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case invalidToken = "invalid_token"
     case insufficientScope = "insufficient_scope"
     case notFound = "not_found"
+    /// The admin API's answer to a change that collides with what exists (HTTP 409).
+    case conflict = "conflict"
     case authorizationPending = "authorization_pending"
     case slowDown = "slow_down"
     case expiredToken = "expired_token"
