@@ -69,7 +69,7 @@ public struct Gatehouse: Sendable {
         self.decoyHash = Bcrypt.hash(RandomSource.system.token(), cost: configuration.passwordHashCost)
         self.signInState = SignInStateStore(store: store, hasher: hasher)
         self.secretBox = SecretBox(serverKey: hasher.keyData)
-        let minter = UserTokenMinter(issuer: issuer, users: userDirectory, policy: configuration.signIn)
+        let minter = UserTokenMinter(issuer: issuer, users: userDirectory, policy: configuration.signIn, roles: store)
         let direct = DirectGrantIssuer(grants: store, hasher: hasher, minter: minter, time: time)
         let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
         self.devices = devices

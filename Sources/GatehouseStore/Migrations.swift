@@ -320,6 +320,40 @@ public enum Migrations {
                 "ALTER TABLE api_access ADD COLUMN position INTEGER NOT NULL DEFAULT 0"
             ],
             step: { db, now in try await ResourcesBecomeAPIs.run(on: db, now: now) }),
+        Migration(
+            version: 12, name: "audit log and role assignments",
+            flavored: { flavor in
+                [
+                    // Every change made through the administration service (CLI or admin API);
+                    // `id` sorts by time (a version 7 trace ID) and is the page cursor.
+                    """
+                    CREATE TABLE IF NOT EXISTS audit_log (
+                        id TEXT PRIMARY KEY,
+                        at \(flavor.instantType) NOT NULL,
+                        tenant TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        before_value TEXT,
+                        after_value TEXT,
+                        trace_id TEXT,
+                        source TEXT
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS audit_log_tenant ON audit_log (tenant, id)",
+                    // A user holding an API's application role.
+                    """
+                    CREATE TABLE IF NOT EXISTS role_assignments (
+                        tenant TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        application_id TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        assigned_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, user_id, application_id, role)
+                    )
+                    """,
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -91,7 +91,7 @@ extension SQLStore {
     public func removeAPI(tenant: TenantName, applicationID: ClientID) async throws -> Bool {
         try await countingChange {
             try await transaction {
-                for table in ["api_identifiers", "api_access"] {
+                for table in ["api_identifiers", "api_access", "role_assignments"] {
                     try await db.raw(
                         """
                         DELETE FROM \(unsafeRaw: table) WHERE tenant = \(bind: tenant.value) AND application_id = \(bind: applicationID.value)

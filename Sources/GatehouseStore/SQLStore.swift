@@ -43,7 +43,7 @@ public struct SQLStore: GatehouseStore, SchemaVersionStore {
     }
 
     /// Which database this is, for the few places where they differ (`SQLFlavor`).
-    var flavor: SQLFlavor {
+    public var flavor: SQLFlavor {
         switch isolation {
         case .sharedConnection: .sqlite
         case .pool: .postgres

@@ -297,10 +297,8 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
-            try await withStore(global) { store, _ in
-                guard try await store.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID) else {
-                    throw CLIError("no secret '\(secretID)' on client '\(clientID)'")
-                }
+            try await withAdministration(global) { admin, _ in
+                try await admin.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID)
                 print("Removed secret \(secretID).")
             }
         }
@@ -313,10 +311,8 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
-            try await withStore(global) { store, _ in
-                guard try await store.removeClient(tenant: tenantName, id: clientID) else {
-                    throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
-                }
+            try await withAdministration(global) { admin, _ in
+                _ = try await admin.removeClient(tenant: tenantName, id: clientID)
                 print("Removed client \(clientID).")
             }
         }

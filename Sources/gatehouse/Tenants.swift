@@ -37,16 +37,16 @@ struct Tenants: AsyncParsableCommand {
             if let days = keyRotationDays, !(0...3650).contains(days) {
                 throw ValidationError("--key-rotation-days must be between 0 (off) and 3650")
             }
-            try await withStore(global) { store, _ in
+            try await withAdministration(global) { admin, _ in
                 if let mode {
-                    guard try await store.setSignInLogMode(mode, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
+                    _ = try await admin.updateTenant(tenant: tenant, signInLog: mode)
                     print(
                         "Tenant '\(tenant)': sign-in log \(mode.rawValue) (running servers apply it within their cache time, 5 s by default)."
                     )
                 }
                 if let days = keyRotationDays {
                     let interval = days == 0 ? nil : TimeInterval(days) * 86_400
-                    guard try await store.setKeyRotation(interval, tenant: tenant) else { throw CLIError("no tenant '\(tenant)'") }
+                    _ = try await admin.updateTenant(tenant: tenant, keyRotation: .some(interval))
                     print(
                         days == 0
                             ? "Tenant '\(tenant)': automatic key rotation off."

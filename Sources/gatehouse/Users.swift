@@ -6,7 +6,10 @@ import GatehouseServer
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the users who sign in to a tenant.",
-        subcommands: [Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self])
+        subcommands: [
+            Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self, AssignRole.self,
+            UnassignRole.self,
+        ])
 
     /// The password from --password, or one line of standard input with --password-stdin.
     struct PasswordOptions: ParsableArguments {

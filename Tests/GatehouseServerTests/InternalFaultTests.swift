@@ -30,6 +30,13 @@ final class FailingClientStore: GatehouseStore {
         try await inner.setCertificates(tenant: tenant, id: id, certificates: certificates)
     }
     func updateClient(_ client: Client) async throws -> Bool { try await inner.updateClient(client) }
+    func appendAudit(_ entry: AuditEntry) async throws { try await inner.appendAudit(entry) }
+    func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry] { try await inner.auditEntries(query) }
+    func assignRole(_ assignment: RoleAssignment) async throws -> Bool { try await inner.assignRole(assignment) }
+    func unassignRole(_ assignment: RoleAssignment) async throws -> Bool { try await inner.unassignRole(assignment) }
+    func roleAssignments(tenant: TenantName, userID: String) async throws -> [RoleAssignment] {
+        try await inner.roleAssignments(tenant: tenant, userID: userID)
+    }
     func createClient(_ client: Client) async throws { try await inner.createClient(client) }
     func client(tenant: TenantName, id: ClientID) async throws -> Client? {
         if clientsFail { throw DatabaseDown() }

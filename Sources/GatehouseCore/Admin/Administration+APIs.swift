@@ -65,6 +65,7 @@ extension Administration {
         } catch StoreError.conflict(let what) {
             throw AdministrationError.conflict(nil, "\(what) in tenant '\(tenant)'")
         }
+        try await audit("api.create", tenant: tenant, target: id.value, after: AuditView.api(api))
         return (api, secret)
     }
 
@@ -89,6 +90,7 @@ extension Administration {
                 withSecret: false
             ).0
         }
+        let before = api
         var changed = false
         for name in names {
             if api.permission(name) == nil {
@@ -100,7 +102,11 @@ extension Administration {
                 changed = true
             }
         }
-        if changed { _ = try await store.updateAPI(api) }
+        if changed {
+            _ = try await store.updateAPI(api)
+            try await audit(
+                "api.update", tenant: tenant, target: api.applicationID.value, before: AuditView.api(before), after: AuditView.api(api))
+        }
         _ = try await grant(tenant: tenant, clientID: clientID, api: api.applicationID.value, permissions: names, roles: names)
     }
 
@@ -122,6 +128,7 @@ extension Administration {
                 "'\(name)' cannot be a permission: a scope token without '/', not .default and not an OpenID Connect scope")
         }
         var api = try await api(tenant: tenant, idOrIdentifier)
+        let before = api
         let list: WritableKeyPath<API, [APIPermission]> = role ? \.roles : \.permissions
         if let index = api[keyPath: list].firstIndex(where: { $0.name == name }) {
             api[keyPath: list][index].descriptions.merge(descriptions) { _, new in new }
@@ -129,6 +136,9 @@ extension Administration {
             api[keyPath: list].append(APIPermission(name: name, descriptions: descriptions))
         }
         _ = try await store.updateAPI(api)
+        try await audit(
+            role ? "api.role.add" : "api.permission.add", tenant: tenant, target: api.applicationID.value, before: AuditView.api(before),
+            after: AuditView.api(api))
         return api
     }
 
@@ -152,6 +162,10 @@ extension Administration {
         for name in permissions where !access.permissions.contains(name) { access.permissions.append(name) }
         for name in roles where !access.roles.contains(name) { access.roles.append(name) }
         guard try await store.setAccess(access) else { throw AdministrationError.notFound("API", api.applicationID.value, tenant: tenant) }
+        if access != current {
+            try await audit(
+                "client.grant", tenant: tenant, target: clientID.value, before: AuditView.access(current), after: AuditView.access(access))
+        }
         return access
     }
 
@@ -162,19 +176,19 @@ extension Administration {
         let api = try await api(tenant: tenant, idOrIdentifier)
         guard var access = try await store.access(tenant: tenant, clientID: clientID).first(where: { $0.api == api.applicationID })
         else { return nil }
-        if permissions.isEmpty && roles.isEmpty {
-            _ = try await store.removeAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
-            return nil
-        }
-        access.permissions.removeAll { permissions.contains($0) }
-        access.roles.removeAll { roles.contains($0) }
+        let before = access
+        access.permissions.removeAll { permissions.isEmpty && roles.isEmpty || permissions.contains($0) }
+        access.roles.removeAll { permissions.isEmpty && roles.isEmpty || roles.contains($0) }
         // Nothing left: no grant (an empty one would still let the client name the API).
-        if access.permissions.isEmpty && access.roles.isEmpty {
+        let remaining: APIAccess? = access.permissions.isEmpty && access.roles.isEmpty ? nil : access
+        if let remaining {
+            _ = try await store.setAccess(remaining)
+        } else {
             _ = try await store.removeAccess(tenant: tenant, clientID: clientID, api: api.applicationID)
-            return nil
         }
-        _ = try await store.setAccess(access)
-        return access
+        try await audit(
+            "client.revoke", tenant: tenant, target: clientID.value, before: AuditView.access(before), after: AuditView.access(remaining))
+        return remaining
     }
 }
 
@@ -183,6 +197,7 @@ extension Administration {
     public func removeAPI(tenant: TenantName, api idOrIdentifier: String) async throws -> API {
         let api = try await api(tenant: tenant, idOrIdentifier)
         _ = try await store.removeAPI(tenant: tenant, applicationID: api.applicationID)
+        try await audit("api.remove", tenant: tenant, target: api.applicationID.value, before: AuditView.api(api))
         return api
     }
 }

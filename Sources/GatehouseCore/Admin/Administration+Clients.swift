@@ -23,9 +23,10 @@ extension Administration {
 
     /// Applies `change` to a client; its ID, type, secrets, certificates and existing API grants stay.
     public func updateClient(tenant: TenantName, id: ClientID, change: ClientChange) async throws -> Client {
-        guard var client = try await store.client(tenant: tenant, id: id) else {
+        guard let before = try await store.client(tenant: tenant, id: id) else {
             throw AdministrationError.notFound("client", id.value, tenant: tenant)
         }
+        var client = before
         if let name = change.name { client.name = name }
         if let methods = change.authMethods { client.authMethods = methods }
         if let grants = change.grantTypes { client.grantTypes = grants }
@@ -53,6 +54,8 @@ extension Administration {
             }
         }
         guard try await store.updateClient(client) else { throw AdministrationError.notFound("client", id.value, tenant: tenant) }
+        try await audit(
+            "client.update", tenant: tenant, target: id.value, before: AuditView.client(before), after: AuditView.client(client))
         return client
     }
 

@@ -23,6 +23,7 @@ extension Administration {
         } catch StoreError.conflict {
             throw AdministrationError.conflict("username", "a user named '\(username)' exists in tenant '\(tenant)'")
         }
+        try await audit("user.create", tenant: tenant, target: user.id, after: AuditView.user(user))
         return user
     }
 
@@ -35,9 +36,13 @@ extension Administration {
     /// Disabling a user also ends their sessions and revokes their grants (`saveEndingSessions`).
     public func setEnabled(tenant: TenantName, user usernameOrID: String, enabled: Bool) async throws -> User {
         var user = try await findUser(tenant: tenant, usernameOrID)
+        let before = user
         user.enabled = enabled
         user.updatedAt = time.now()
         if enabled { _ = try await store.updateUser(user) } else { try await saveEndingSessions(&user) }
+        try await audit(
+            enabled ? "user.enable" : "user.disable", tenant: tenant, target: user.id, before: AuditView.user(before),
+            after: AuditView.user(user))
         return user
     }
 
@@ -62,6 +67,7 @@ extension Administration {
         // A new password unlocks the account (for strangers; familiar devices keep their own counts).
         try await store.clearSignInFailures(
             key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
+        try await audit("user.password.reset", tenant: tenant, target: user.id, after: AuditView.user(user))
         return user
     }
 
@@ -73,6 +79,7 @@ extension Administration {
         user.sealedTOTPSecret = nil
         user.updatedAt = time.now()
         let revoked = try await saveEndingSessions(&user)
+        try await audit("user.second_factor.remove", tenant: tenant, target: user.id, after: AuditView.user(user))
         return (user, revoked)
     }
 
@@ -85,7 +92,35 @@ extension Administration {
         user.sealedTOTPSecret = try box.seal(secret)
         user.updatedAt = time.now()
         _ = try await store.updateUser(user)
+        try await audit("user.second_factor.enroll", tenant: tenant, target: user.id, after: AuditView.user(user))
         return (user, secret)
+    }
+
+    /// Gives a user an application role of an API (delegated tokens for the API carry it in `roles`).
+    public func assignRole(tenant: TenantName, user usernameOrID: String, api idOrIdentifier: String, role: String) async throws
+        -> RoleAssignment
+    {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        let api = try await api(tenant: tenant, idOrIdentifier)
+        guard api.role(role) != nil else {
+            throw AdministrationError.invalid("role", "unknown", "API '\(api.applicationID)' defines no role '\(role)'")
+        }
+        let assignment = RoleAssignment(tenant: tenant, userID: user.id, api: api.applicationID, role: role)
+        if try await store.assignRole(assignment) {
+            try await audit("user.role.assign", tenant: tenant, target: user.id, after: AuditView.assignment(assignment))
+        }
+        return assignment
+    }
+
+    /// Takes an application role from a user; not-found if the user did not hold it.
+    public func unassignRole(tenant: TenantName, user usernameOrID: String, api idOrIdentifier: String, role: String) async throws {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        let api = try await api(tenant: tenant, idOrIdentifier)
+        let assignment = RoleAssignment(tenant: tenant, userID: user.id, api: api.applicationID, role: role)
+        guard try await store.unassignRole(assignment) else {
+            throw AdministrationError.notFound("role assignment", "\(role) of \(api.applicationID) to \(user.username)", tenant: tenant)
+        }
+        try await audit("user.role.unassign", tenant: tenant, target: user.id, before: AuditView.assignment(assignment))
     }
 
     static func checkPassword(_ password: String) throws {

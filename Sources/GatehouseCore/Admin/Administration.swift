@@ -7,12 +7,20 @@ public struct Administration: Sendable {
     public let hasher: SecretHasher
     public let time: TimeSource
     public let random: RandomSource
+    /// Who is asking (the audit log's `actor`); `acting(as:traceID:source:)` sets it per request.
+    public internal(set) var actor: AdminActor
+    public internal(set) var traceID: String?
+    public internal(set) var source: String?
 
-    public init(store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, random: RandomSource = .system) {
+    public init(
+        store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, random: RandomSource = .system,
+        actor: AdminActor = .commandLine(user: ProcessInfo.processInfo.environment["USER"] ?? "operator")
+    ) {
         self.store = store
         self.hasher = hasher
         self.time = time
         self.random = random
+        self.actor = actor
     }
 
     /// Creates a tenant with an active signing key and a next key, published ahead of use.
@@ -37,6 +45,7 @@ public struct Administration: Sendable {
                 try SigningKeyMaterial.generate(
                     tenant: name, algorithm: algorithm, kid: random.token(byteCount: 12), status: status, now: now))
         }
+        try await audit("tenant.create", tenant: name, target: name.value, after: AuditView.tenant(tenant))
         return tenant
     }
 
@@ -67,7 +76,12 @@ public struct Administration: Sendable {
                 nil, "another rotation of tenant '\(tenant)' ran at the same time; run it again if you need another")
         }
         let oldActive = keys.filter { $0.status == .active }
-        return Rotation(activated: next.kid, retired: oldActive.last?.kid, next: newNext.kid)
+        let rotation = Rotation(activated: next.kid, retired: oldActive.last?.kid, next: newNext.kid)
+        try await audit(
+            "key.rotate", tenant: tenant, target: tenant.value,
+            before: AuditView.keys(["active": oldActive.last?.kid, "next": next.kid]),
+            after: AuditView.keys(["active": rotation.activated, "retired": rotation.retired, "next": rotation.next]))
+        return rotation
     }
 
     /// Removes a retired key from the JWKS, once no token it signed is still valid.
@@ -79,6 +93,7 @@ public struct Administration: Sendable {
             throw AdministrationError.conflict(nil, "key '\(kid)' is \(key.status.rawValue); only retired keys can be removed")
         }
         _ = try await store.removeKey(tenant: tenant, kid: kid)
+        try await audit("key.remove", tenant: tenant, target: kid, before: AuditView.keys(["kid": kid, "status": key.status.rawValue]))
     }
 
     /// A newly created secret: the value is shown once and never stored.
@@ -139,6 +154,11 @@ public struct Administration: Sendable {
             throw AdministrationError.conflict("certificate", "this certificate is registered already")
         }
         _ = try await store.setCertificates(tenant: tenant, id: clientID, certificates: client.certificates + [pem])
+        var after = client
+        after.certificates.append(pem)
+        try await audit(
+            "client.certificate.add", tenant: tenant, target: clientID.value, before: AuditView.client(client),
+            after: AuditView.client(after))
         return parsed
     }
 
@@ -171,6 +191,7 @@ public struct Administration: Sendable {
         } catch StoreError.conflict {
             throw AdministrationError.conflict("client_id", "a client with this ID exists in tenant '\(tenant)'")
         }
+        try await audit("client.create", tenant: tenant, target: id.value, after: AuditView.client(client))
         var secret: NewSecret? = nil
         if withSecret, methods.contains(.clientSecretBasic) || methods.contains(.clientSecretPost) {
             secret = try await addSecret(tenant: tenant, clientID: id, lifetime: spec.secretLifetime)
@@ -193,7 +214,47 @@ public struct Administration: Sendable {
             tenant: tenant, clientID: clientID, secretID: random.token(byteCount: 6), hash: hasher.hash(value),
             hint: String(value.prefix(3)), createdAt: now, expiresAt: lifetime.map { now.addingTimeInterval($0) })
         try await store.addSecret(record)
+        try await audit("client.secret.add", tenant: tenant, target: clientID.value, after: AuditView.secret(record))
         return NewSecret(record: record, value: value)
+    }
+
+    /// Removes one secret of a client (rotation's last step).
+    public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws {
+        guard let record = try await store.secrets(tenant: tenant, clientID: clientID).first(where: { $0.secretID == secretID }),
+            try await store.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID)
+        else { throw AdministrationError.notFound("secret", secretID, tenant: tenant) }
+        try await audit("client.secret.remove", tenant: tenant, target: clientID.value, before: AuditView.secret(record))
+    }
+
+    /// Removes a client with its secrets and grants of API access.
+    public func removeClient(tenant: TenantName, id: ClientID) async throws -> Client {
+        guard let client = try await store.client(tenant: tenant, id: id), try await store.removeClient(tenant: tenant, id: id) else {
+            throw AdministrationError.notFound("client", id.value, tenant: tenant)
+        }
+        try await audit("client.remove", tenant: tenant, target: id.value, before: AuditView.client(client))
+        return client
+    }
+
+    /// Changes a tenant's sign-in log mode or key rotation interval (nil leaves each as it is;
+    /// `keyRotation: .some(nil)` turns scheduled rotation off).
+    public func updateTenant(tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil) async throws
+        -> Tenant
+    {
+        guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
+        var after = before
+        if let mode = signInLog {
+            _ = try await store.setSignInLogMode(mode, tenant: name)
+            after.signInLog = mode
+        }
+        if let interval = keyRotation {
+            if let interval, !(86_400...(3650 * 86_400)).contains(interval) {
+                throw AdministrationError.invalid("key_rotation_seconds", "range", "keys rotate every 1 to 3650 days")
+            }
+            _ = try await store.setKeyRotation(interval, tenant: name)
+            after.keyRotationInterval = interval
+        }
+        try await audit("tenant.update", tenant: name, target: name.value, before: AuditView.tenant(before), after: AuditView.tenant(after))
+        return after
     }
 
     /// Scope tokens as given (each may hold several, space-separated), each checked (RFC 6749 §3.3).

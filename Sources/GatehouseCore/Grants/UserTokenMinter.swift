@@ -7,11 +7,29 @@ public struct UserTokenMinter: Sendable {
     public let issuer: TokenIssuer
     public let users: UserDirectory
     public let policy: SignInPolicy
+    /// Where users' application roles are read (nil: tokens carry none).
+    public let roles: (any RoleAssignmentStore)?
 
-    public init(issuer: TokenIssuer, users: UserDirectory, policy: SignInPolicy) {
+    public init(issuer: TokenIssuer, users: UserDirectory, policy: SignInPolicy, roles: (any RoleAssignmentStore)? = nil) {
         self.issuer = issuer
         self.users = users
         self.policy = policy
+        self.roles = roles
+    }
+
+    /// The application roles `user` holds on the APIs in `audience` that the client was granted,
+    /// each still defined by its API (RFC 9068 §2.2.3.1 `roles`).
+    func roles(of user: User, audience: [String], access: ClientAccess) async throws -> [String] {
+        let apis = audience.compactMap { access.api(named: $0)?.api }
+        guard !apis.isEmpty, let store = roles else { return [] }
+        var names: [String] = []
+        for assignment in try await store.roleAssignments(tenant: user.tenant, userID: user.id)
+        where apis.contains(where: { $0.applicationID == assignment.api && $0.role(assignment.role) != nil })
+            && !names.contains(assignment.role)
+        {
+            names.append(assignment.role)
+        }
+        return names
     }
 
     /// The grant's user, who must still exist and be enabled.
@@ -39,7 +57,8 @@ public struct UserTokenMinter: Sendable {
             clientID: grant.clientID, audience: audience, scope: scope, dialect: request.dialect, authTime: grant.authTime,
             grantID: grant.id,
             lifetime: request.client.record.access.accessTokenLifetime(
-                audience: audience, tenantDefault: request.tenant.accessTokenLifetime))
+                audience: audience, tenantDefault: request.tenant.accessTokenLifetime),
+            roles: try await roles(of: user, audience: audience, access: request.client.record.access))
         var idToken: String? = nil
         if scope.set.contains("openid") {
             let now = access.claims.iat

@@ -49,6 +49,7 @@ extension InMemoryStore {
             state.withLock { state in
                 guard state.apis[tenant]?.removeValue(forKey: applicationID) != nil else { return false }
                 for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?.removeAll { $0.api == applicationID } }
+                state.roleAssignments.removeAll { $0.tenant == tenant && $0.api == applicationID }
                 return true
             }
         }

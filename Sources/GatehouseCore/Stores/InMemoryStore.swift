@@ -21,6 +21,8 @@ public final class InMemoryStore: GatehouseStore {
         var changes = 0
         var leases: [String: (holder: String, until: Date)] = [:]
         var apis: [TenantName: [ClientID: API]] = [:]
+        var audit: [AuditEntry] = []
+        var roleAssignments: [RoleAssignment] = []
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }

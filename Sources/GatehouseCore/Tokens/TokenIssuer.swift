@@ -28,13 +28,15 @@ public struct TokenIssuer: Sendable {
     /// claims about `subject`.
     public func issueAccessToken(
         tenant: Tenant, issuer: String, subject: TokenSubject, clientID: ClientID, audience: [String], scope: Scope,
-        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil, lifetime: Int? = nil
+        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil, lifetime: Int? = nil, roles: [String] = []
     ) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
         let lifetime = lifetime ?? tenant.accessTokenLifetime
         let jti = random.token(byteCount: 16)
-        let (scopeClaim, additional) = dialect.accessTokenClaims(
+        var (scopeClaim, additional) = dialect.accessTokenClaims(
             subject, tenant: tenant, clientID: clientID.value, scope: scope, jti: jti, iat: now, random: random)
+        // A user's application roles (RFC 9068 §2.2.3.1), in every dialect.
+        if !roles.isEmpty && additional["roles"] == nil { additional["roles"] = .strings(roles) }
         let claims = AccessTokenClaims(
             iss: issuer, sub: subject.objectID, aud: audience, exp: now + lifetime, iat: now,
             jti: jti, clientID: clientID.value, scope: scopeClaim,
