@@ -1,10 +1,12 @@
 import Foundation
+import GatehouseAdminAPI
 import GatehouseCore
 import Hummingbird
 import HummingbirdBcrypt
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import OpenAPIHummingbird
 import ServiceLifecycle
 
 /// The server's long-lived parts, built once from a configuration and a store.
@@ -171,6 +173,12 @@ public struct Gatehouse: Sendable {
             configuration: configuration, front: front, inspector: inspector, grants: store, apis: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
         ).register(on: native, browsers: browserGroups[0].1)
+        // The admin API (openapi/admin.yaml): Gatehouse's own tokens, checked at the group's door.
+        let admin = router.group().add(
+            middleware: AdminAccessMiddleware(
+                configuration: configuration, tenants: tenants, inspector: inspector, throttles: throttles, renderer: renderer))
+        try AdminAPIHandler(service: administration, configuration: configuration, passwords: passwordHasher).registerHandlers(
+            on: admin, serverURL: try Servers.Server1.url())
         return router
     }
 

@@ -40,6 +40,10 @@ public struct ServerConfiguration: Sendable {
     /// A token that opens `/metrics` and readiness in detail on the main port (`Authorization:
     /// Bearer …`); nil: closed there.
     public var metricsToken: String?
+    /// The administrative tenant: its principals holding `Admin.Read`/`Admin.Write` on its admin
+    /// API administer every tenant (`gatehouse.admin_tenant`, default `gatehouse`; nil: none).
+    public var adminTenant: TenantName? = ServerConfiguration.defaultAdminTenant
+    public static let defaultAdminTenant = try? TenantName("gatehouse")
     /// Whether requests become spans of the bootstrapped tracer (set when OTLP export is configured).
     public var tracing = false
     /// Where request lines go directly (`RequestLog`); nil: through the request's logger.

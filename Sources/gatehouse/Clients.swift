@@ -321,31 +321,13 @@ struct Clients: AsyncParsableCommand {
 
 /// Which client a command acts on.
 /// `--resource` values (RFC 8707 resource indicators), as `clients create` and `update` take them.
-func parseResources(_ raws: [String]) throws -> [ResourceIndicator] {
-    try raws.map { raw in
-        do { return try ResourceIndicator(raw) } catch {
-            throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
-        }
-    }
-}
+func parseResources(_ raws: [String]) throws -> [ResourceIndicator] { try cli { try Administration.parseResources(raws) } }
 
 /// `--grant` values: `grant_type` values or their short names.
-func parseGrantTypes(_ raws: [String]) throws -> Set<GrantType> {
-    Set(
-        try raws.map { raw in
-            guard let grant = GrantType.named(raw) else { throw ValidationError("unknown grant type '\(raw)'") }
-            return grant
-        })
-}
+func parseGrantTypes(_ raws: [String]) throws -> Set<GrantType> { try cli { try Administration.parseGrantTypes(raws) } }
 
 /// `--auth-method` values.
-func parseAuthMethods(_ raws: [String]) throws -> Set<ClientAuthMethod> {
-    Set(
-        try raws.map { raw in
-            guard let method = ClientAuthMethod(rawValue: raw) else { throw ValidationError("unknown auth method '\(raw)'") }
-            return method
-        })
-}
+func parseAuthMethods(_ raws: [String]) throws -> Set<ClientAuthMethod> { try cli { try Administration.parseAuthMethods(raws) } }
 
 struct ClientOptions: ParsableArguments {
     @Option(help: "The client's tenant.") var tenant: String

@@ -127,6 +127,8 @@ struct Serve: AsyncParsableCommand {
                 Create a client:  swift run gatehouse clients create --tenant \(tenant) --name my-service --scope api.read
                 """)
         }
+        // Every tenant has its admin API (tenants made before there was one get it now).
+        for tenant in try await gatehouse.administration.ensureAdminAPIs() { say("Tenant '\(tenant)': admin API added.") }
         if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"

@@ -62,6 +62,11 @@ struct Settings {
     var logFormat: String { reader.string(forKey: "gatehouse.log_format", default: "text") }
     var metricsPort: Int? { reader.int(forKey: "gatehouse.metrics_port") }
     var metricsToken: String? { reader.string(forKey: "gatehouse.metrics_token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 } }
+    /// `gatehouse.admin_tenant`: the administrative tenant (default `gatehouse`; empty: none).
+    var adminTenant: TenantName? {
+        guard let raw = reader.string(forKey: "gatehouse.admin_tenant") else { return ServerConfiguration.defaultAdminTenant }
+        return raw.isEmpty ? nil : try? TenantName(raw)
+    }
     var metricsEnabled: Bool { reader.string(forKey: "gatehouse.metrics", default: "on") != "off" }
     var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
@@ -113,6 +118,7 @@ struct Settings {
         configuration.logLevel = logLevel
         configuration.metricsPort = metricsPort
         configuration.metricsToken = metricsToken
+        configuration.adminTenant = adminTenant
         configuration.throttling = throttling
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400

@@ -196,6 +196,9 @@ extension Administration {
     /// Removes an API and every client's access to it; its client stays (`clients remove`).
     public func removeAPI(tenant: TenantName, api idOrIdentifier: String) async throws -> API {
         let api = try await api(tenant: tenant, idOrIdentifier)
+        guard !BuiltInAdminAPI.isBuiltIn(api.applicationID) else {
+            throw AdministrationError.conflict(nil, "the built-in admin API cannot be removed")
+        }
         _ = try await store.removeAPI(tenant: tenant, applicationID: api.applicationID)
         try await audit("api.remove", tenant: tenant, target: api.applicationID.value, before: AuditView.api(api))
         return api

@@ -28,6 +28,9 @@ public struct Administration: Sendable {
     public func createTenant(
         name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600
     ) async throws -> Tenant {
+        guard !Self.reservedTenantNames.contains(name.value) else {
+            throw AdministrationError.invalid("name", "reserved", "'\(name)' is a path of the server itself; choose another tenant name")
+        }
         guard (60...86_400).contains(accessTokenLifetime) else {
             throw AdministrationError.invalid("access_token_lifetime", "range", "an access token lifetime is 60 to 86400 seconds")
         }
@@ -46,8 +49,13 @@ public struct Administration: Sendable {
                     tenant: name, algorithm: algorithm, kid: random.token(byteCount: 12), status: status, now: now))
         }
         try await audit("tenant.create", tenant: name, target: name.value, after: AuditView.tenant(tenant))
+        try await ensureAdminAPI(tenant: name)
         return tenant
     }
+
+    /// First path segments the server serves itself (the admin API, the error page, health and
+    /// metrics): a tenant of that name could not be reached.
+    public static let reservedTenantNames: Set<String> = ["admin", "error", "health", "metrics"]
 
     /// The outcome of a key rotation.
     public struct Rotation: Sendable {
@@ -228,6 +236,9 @@ public struct Administration: Sendable {
 
     /// Removes a client with its secrets and grants of API access.
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Client {
+        guard !BuiltInAdminAPI.isBuiltIn(id) else {
+            throw AdministrationError.conflict(nil, "client '\(id)' is the built-in admin API's; it cannot be removed")
+        }
         guard let client = try await store.client(tenant: tenant, id: id), try await store.removeClient(tenant: tenant, id: id) else {
             throw AdministrationError.notFound("client", id.value, tenant: tenant)
         }
@@ -264,6 +275,37 @@ public struct Administration: Sendable {
             throw AdministrationError.invalid(field, "format", "'\(bad)' is not a valid scope token (RFC 6749 §3.3)")
         }
         return Scope(tokens: tokens)
+    }
+
+    /// Resource indicators (RFC 8707 §2) as given to `clients create` and `update`.
+    public static func parseResources(_ raws: [String], field: String = "resources") throws -> [ResourceIndicator] {
+        try raws.map { raw in
+            do { return try ResourceIndicator(raw) } catch {
+                throw AdministrationError.invalid(field, "format", "'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+            }
+        }
+    }
+
+    /// Grant types by their `grant_type` value or short name.
+    public static func parseGrantTypes(_ raws: [String]) throws -> Set<GrantType> {
+        Set(
+            try raws.map { raw in
+                guard let grant = GrantType.named(raw) else {
+                    throw AdministrationError.invalid("grant_types", "unknown", "unknown grant type '\(raw)'")
+                }
+                return grant
+            })
+    }
+
+    /// Client authentication methods (RFC 7591 §2 `token_endpoint_auth_method` values).
+    public static func parseAuthMethods(_ raws: [String]) throws -> Set<ClientAuthMethod> {
+        Set(
+            try raws.map { raw in
+                guard let method = ClientAuthMethod(rawValue: raw) else {
+                    throw AdministrationError.invalid("auth_methods", "unknown", "unknown auth method '\(raw)'")
+                }
+                return method
+            })
     }
 
     /// Accepts only a JWKS of public asymmetric keys.

@@ -58,11 +58,14 @@ extension Administration {
 
         /// The catalogue error (its placeholders filled), with the message as its detail.
         public var catalogueError: CatalogueError {
+            var error: CatalogueError
             switch kind {
             case .invalid:
-                CatalogueError(entry, ["field": field ?? "(request)", "rule": rule, "reason": message], detail: message)
-            case .notFound, .conflict: CatalogueError(entry, ["reason": message], detail: message)
+                error = CatalogueError(entry, ["field": field ?? "(request)", "rule": rule, "reason": message], detail: message)
+            case .notFound, .conflict: error = CatalogueError(entry, ["reason": message], detail: message)
             }
+            if let field { error.fieldErrors = [CatalogueError.FieldError(field: field, rule: rule, message: message)] }
+            return error
         }
     }
 }

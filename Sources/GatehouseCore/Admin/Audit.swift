@@ -124,3 +124,36 @@ public enum PageCursor {
         return String(data: data, encoding: .utf8)
     }
 }
+
+/// Sign-ins counted per time bucket, result and code: every aggregate's count plus every whole
+/// row not also counted in an aggregate (as `SignInSummaryRow.hourly`, with any bucket size).
+public enum SignInCounts {
+    public struct Count: Sendable, Hashable {
+        public let start: Date
+        public let result: SignInEvent.Result
+        public let errorCode: Int
+        public let count: Int
+    }
+
+    public static func buckets(aggregates: [SignInAggregate], events: [SignInEvent], minutes: Int) -> [Count] {
+        struct Key: Hashable {
+            let bucket: Int
+            let result: SignInEvent.Result
+            let code: Int
+        }
+        let size = max(1, minutes)
+        var counts: [Key: Int] = [:]
+        for aggregate in aggregates {
+            counts[Key(bucket: aggregate.key.minute / size, result: aggregate.key.result, code: aggregate.key.errorCode), default: 0] +=
+                aggregate.count
+        }
+        for event in events where !event.countedInAggregate {
+            let minute = Int((event.time.timeIntervalSince1970 / 60).rounded(.down))
+            counts[Key(bucket: minute / size, result: event.result, code: event.errorCode ?? 0), default: 0] += 1
+        }
+        return counts.map { key, count in
+            Count(
+                start: Date(timeIntervalSince1970: Double(key.bucket * size) * 60), result: key.result, errorCode: key.code, count: count)
+        }.sorted { ($0.start, $0.errorCode, $0.result.rawValue) < ($1.start, $1.errorCode, $1.result.rawValue) }
+    }
+}

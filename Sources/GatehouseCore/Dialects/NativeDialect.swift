@@ -73,6 +73,19 @@ public struct NativeDialect: Dialect {
         json.add("correlation_id", string: parts.correlationID)
         json.add("error_uri", string: parts.errorURI)
         if let claims = entry.claims { json.add("claims", string: claims) }
+        if !parts.error.fieldErrors.isEmpty {
+            var list: [UInt8] = [UInt8(ascii: "[")]
+            for (index, field) in parts.error.fieldErrors.enumerated() {
+                var item = JSONObjectText()
+                item.add("field", string: field.field)
+                item.add("rule", string: field.rule)
+                item.add("message", string: field.message)
+                if index > 0 { list.append(UInt8(ascii: ",")) }
+                list += Array(item.result.utf8)
+            }
+            list.append(UInt8(ascii: "]"))
+            json.add("field_errors", raw: String(decoding: list, as: UTF8.self))
+        }
         return json.result
     }
 }

@@ -8,6 +8,21 @@ public struct CatalogueError: Error, Sendable, CustomStringConvertible {
     /// Replaces the entry's `error` value where one endpoint uses a different one for the same
     /// meaning (90002 is `invalid_tenant` at discovery, `invalid_request` at the token endpoint).
     public let errorOverride: OAuthErrorValue?
+    /// The request fields at fault (the admin API's `field_errors`); empty elsewhere.
+    public var fieldErrors: [FieldError] = []
+
+    /// One field that breaks a rule: its name in the request, the rule, and what is wrong.
+    public struct FieldError: Sendable, Hashable {
+        public let field: String
+        public let rule: String
+        public let message: String
+
+        public init(field: String, rule: String, message: String) {
+            self.field = field
+            self.rule = rule
+            self.message = message
+        }
+    }
 
     public init(_ entry: CatalogueEntry, _ parameters: [String: String] = [:], detail: String? = nil, errorOverride: OAuthErrorValue? = nil)
     {

@@ -1,0 +1,64 @@
+import Foundation
+import GatehouseAdminAPI
+import GatehouseCore
+import OpenAPIRuntime
+
+extension AdminAPIHandler {
+    func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let page = try await admin.users(tenant: name, cursor: input.query.cursor, limit: input.query.limit ?? 50)
+        var items: [Schemas.User] = []
+        for user in page.items { items.append(try await AdminViews.user(user, store: store)) }
+        return .ok(.init(body: .json(.init(items: items, nextCursor: page.next))))
+    }
+
+    func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let user = try await admin.createUser(
+            tenant: name, username: body.username, email: body.email, displayName: body.displayName, password: body.password,
+            passwords: passwords)
+        return .created(.init(body: .json(try await AdminViews.user(user, store: store))))
+    }
+
+    func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        return .ok(.init(body: .json(try await AdminViews.user(try await admin.findUser(tenant: name, input.path.user), store: store))))
+    }
+
+    func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        var user = try await admin.findUser(tenant: name, input.path.user)
+        if let enabled = body.enabled, enabled != user.enabled {
+            user = try await admin.setEnabled(tenant: name, user: user.id, enabled: enabled)
+        }
+        return .ok(.init(body: .json(try await AdminViews.user(user, store: store))))
+    }
+
+    func resetUserPassword(_ input: Operations.ResetUserPassword.Input) async throws -> Operations.ResetUserPassword.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try await admin.setPassword(tenant: name, user: input.path.user, password: body.password, passwords: passwords)
+        return .noContent(.init())
+    }
+
+    func resetUserSecondFactor(_ input: Operations.ResetUserSecondFactor.Input) async throws -> Operations.ResetUserSecondFactor.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.removeTOTP(tenant: name, user: input.path.user)
+        return .noContent(.init())
+    }
+
+    func assignUserRole(_ input: Operations.AssignUserRole.Input) async throws -> Operations.AssignUserRole.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try await admin.assignRole(tenant: name, user: input.path.user, api: body.api, role: body.role)
+        return .ok(.init(body: .json(try await AdminViews.user(try await admin.findUser(tenant: name, input.path.user), store: store))))
+    }
+
+    func unassignUserRole(_ input: Operations.UnassignUserRole.Input) async throws -> Operations.UnassignUserRole.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        try await admin.unassignRole(tenant: name, user: input.path.user, api: input.path.api, role: input.path.role)
+        return .noContent(.init())
+    }
+}

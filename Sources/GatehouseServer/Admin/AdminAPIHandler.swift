@@ -1,0 +1,213 @@
+import Foundation
+import GatehouseAdminAPI
+import GatehouseCore
+import OpenAPIRuntime
+
+/// The admin API's operations (openapi/admin.yaml), each a call of the administration service
+/// acting for the caller (`AdminCaller`, set by `AdminAccessMiddleware`), which writes the audit log.
+struct AdminAPIHandler: APIProtocol {
+    typealias Schemas = Components.Schemas
+    let service: Administration
+    let configuration: ServerConfiguration
+    let passwords: any PasswordHasher
+
+    var store: any GatehouseStore { service.store }
+
+    /// The service acting for this request's caller.
+    func admin() throws -> (Administration, AdminCaller) {
+        guard let caller = AdminCaller.current else { throw CatalogueError(Catalogue.bearerTokenMissing) }
+        return (service.acting(as: caller.actor, traceID: caller.traceID, source: caller.source), caller)
+    }
+
+    /// The path's tenant, which the caller must reach (the middleware checked it; here again, so
+    /// that no handler depends on that).
+    func tenant(_ raw: String) throws -> (Administration, TenantName) {
+        let (admin, caller) = try admin()
+        guard let name = try? TenantName(raw) else { throw Administration.AdministrationError.notFound("tenant", raw) }
+        try caller.reach(name)
+        return (admin, name)
+    }
+
+    static func clientID(_ raw: String) throws -> ClientID {
+        guard let id = try? ClientID(raw) else { throw Administration.AdministrationError.notFound("client", raw) }
+        return id
+    }
+
+    // MARK: Tenants
+
+    func listTenants(_ input: Operations.ListTenants.Input) async throws -> Operations.ListTenants.Output {
+        let (admin, caller) = try admin()
+        let page = try await admin.tenants(
+            reachableFrom: caller.administrative ? nil : caller.tenant, cursor: input.query.cursor, limit: input.query.limit ?? 50)
+        return .ok(
+            .init(body: .json(.init(items: page.items.map { AdminViews.tenant($0, configuration: configuration) }, nextCursor: page.next))))
+    }
+
+    func createTenant(_ input: Operations.CreateTenant.Input) async throws -> Operations.CreateTenant.Output {
+        let (admin, caller) = try admin()
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        guard let name = try? TenantName(body.name) else {
+            throw Administration.AdministrationError.invalid(
+                "name", "format", "'\(body.name)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.'")
+        }
+        // Only the administrative tenant's principals make tenants.
+        guard caller.administrative else { throw CatalogueError(Catalogue.adminTenantOutOfReach, ["tenant": name.value]) }
+        let algorithm = body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) } ?? .es256
+        let tenant = try await admin.createTenant(
+            name: name, displayName: body.displayName, algorithm: algorithm, accessTokenLifetime: body.accessTokenLifetime ?? 3600)
+        return .created(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
+    }
+
+    func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        return .ok(.init(body: .json(AdminViews.tenant(try await admin.tenant(name), configuration: configuration))))
+    }
+
+    func updateTenant(_ input: Operations.UpdateTenant.Input) async throws -> Operations.UpdateTenant.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        var rotation: TimeInterval?? = nil
+        if let days = body.keyRotationDays {
+            guard (0...3650).contains(days) else {
+                throw Administration.AdministrationError.invalid("key_rotation_days", "range", "key rotation is every 0 (off) to 3650 days")
+            }
+            rotation = .some(days == 0 ? nil : TimeInterval(days) * 86_400)
+        }
+        let tenant = try await admin.updateTenant(
+            tenant: name, signInLog: body.signInLog.flatMap { SignInLogMode(rawValue: $0.rawValue) }, keyRotation: rotation)
+        return .ok(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
+    }
+
+    // MARK: APIs
+
+    func listAPIs(_ input: Operations.ListAPIs.Input) async throws -> Operations.ListAPIs.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let page = try await admin.apis(tenant: name, cursor: input.query.cursor, limit: input.query.limit ?? 50)
+        return .ok(.init(body: .json(.init(items: page.items.map(AdminViews.api), nextCursor: page.next))))
+    }
+
+    func createAPI(_ input: Operations.CreateAPI.Input) async throws -> Operations.CreateAPI.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let tenant = try await admin.tenant(name)
+        let identifiers = try body.identifiers.map { raw in
+            do { return try ResourceIndicator(raw) } catch {
+                throw Administration.AdministrationError.invalid(
+                    "identifiers", "format", "'\(raw)' is not an absolute URI without a fragment (RFC 8707 §2)")
+            }
+        }
+        let applicationID = try body.applicationId.map { raw in
+            do { return try ClientID(raw) } catch {
+                throw Administration.AdministrationError.invalid("application_id", "format", "'\(raw)' is not a valid client ID")
+            }
+        }
+        let (api, secret) = try await admin.createAPI(
+            tenant: name, applicationID: applicationID, displayName: body.displayName, identifiers: identifiers,
+            accessTokenLifetime: body.accessTokenLifetime, issuers: configuration.issuers(tenant))
+        return .created(
+            .init(body: .json(.init(api: AdminViews.api(api), clientSecret: secret?.value, secretId: secret?.record.secretID))))
+    }
+
+    func getAPI(_ input: Operations.GetAPI.Input) async throws -> Operations.GetAPI.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        return .ok(.init(body: .json(AdminViews.api(try await admin.api(tenant: name, input.path.api)))))
+    }
+
+    func deleteAPI(_ input: Operations.DeleteAPI.Input) async throws -> Operations.DeleteAPI.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.removeAPI(tenant: name, api: input.path.api)
+        return .noContent(.init())
+    }
+
+    func addAPIPermission(_ input: Operations.AddAPIPermission.Input) async throws -> Operations.AddAPIPermission.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let api = try await admin.addPermission(
+            tenant: name, api: input.path.api, name: body.name, descriptions: body.descriptions?.additionalProperties ?? [:], role: false)
+        return .ok(.init(body: .json(AdminViews.api(api))))
+    }
+
+    func addAPIRole(_ input: Operations.AddAPIRole.Input) async throws -> Operations.AddAPIRole.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let api = try await admin.addPermission(
+            tenant: name, api: input.path.api, name: body.name, descriptions: body.descriptions?.additionalProperties ?? [:], role: true)
+        return .ok(.init(body: .json(AdminViews.api(api))))
+    }
+
+    // MARK: Keys and logs
+
+    func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.tenant(name)
+        return .ok(.init(body: .json(.init(items: try await store.keys(tenant: name).map(AdminViews.key)))))
+    }
+
+    func rotateKeys(_ input: Operations.RotateKeys.Input) async throws -> Operations.RotateKeys.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let rotation = try await admin.rotateKeys(tenant: name)
+        return .ok(.init(body: .json(.init(activated: rotation.activated, retired: rotation.retired, next: rotation.next))))
+    }
+
+    func listSignIns(_ input: Operations.ListSignIns.Input) async throws -> Operations.ListSignIns.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.tenant(name)
+        let query = input.query
+        let limit = max(1, min(query.limit ?? 50, PageCursor.maximumLimit))
+        // The cursor is the time of the last event seen (newest first): the next page is older.
+        var until = query.until
+        if let cursor = query.cursor {
+            guard let text = PageCursor.decode(cursor), let seconds = Double(text) else {
+                throw Administration.AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
+            }
+            until = Date(timeIntervalSince1970: seconds).addingTimeInterval(-0.000_001)
+        }
+        let events = try await store.signIns(
+            SignInQuery(
+                traceID: query.traceId, correlationID: query.correlationId, tenant: name.value, clientID: query.clientId,
+                errorCode: query.code, result: query.result.map { $0 == .success ? .success : .failure }, since: query.since,
+                until: until, limit: limit + 1))
+        let items = Array(events.prefix(limit))
+        let next = events.count > limit ? items.last.map { PageCursor.encode(String($0.time.timeIntervalSince1970)) } : nil
+        return .ok(.init(body: .json(.init(items: items.map(AdminViews.signIn), nextCursor: next))))
+    }
+
+    func countSignIns(_ input: Operations.CountSignIns.Input) async throws -> Operations.CountSignIns.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.tenant(name)
+        let query = input.query
+        let bucket = query.bucketMinutes ?? 60
+        guard (1...10_080).contains(bucket) else {
+            throw Administration.AdministrationError.invalid("bucket_minutes", "range", "a bucket is 1 to 10080 minutes")
+        }
+        let until = query.until ?? Date()
+        let since = query.since ?? until.addingTimeInterval(-86_400)
+        let aggregates = try await store.signInAggregates(
+            SignInAggregateQuery(
+                tenant: name.value, clientID: query.clientId, fromMinute: Int(since.timeIntervalSince1970 / 60),
+                toMinute: Int(until.timeIntervalSince1970 / 60), limit: 100_000))
+        let events = try await store.signIns(
+            SignInQuery(tenant: name.value, clientID: query.clientId, since: since, until: until, limit: 100_000))
+        let counts = SignInCounts.buckets(aggregates: aggregates, events: events, minutes: bucket)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: counts.map {
+                            Schemas.SignInCount(
+                                bucketStart: $0.start, result: $0.result == .success ? .success : .failure,
+                                errorCode: $0.errorCode == 0 ? nil : $0.errorCode, count: $0.count)
+                        }))))
+    }
+
+    func listAudit(_ input: Operations.ListAudit.Input) async throws -> Operations.ListAudit.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.tenant(name)
+        let page = try await admin.auditLog(
+            tenant: name, action: input.query.action, target: input.query.target, cursor: input.query.cursor,
+            limit: input.query.limit ?? 50)
+        return .ok(.init(body: .json(.init(items: page.items.map(AdminViews.audit), nextCursor: page.next))))
+    }
+
+    static let unsupportedBody = Administration.AdministrationError.invalid(nil, "content_type", "the body must be application/json")
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GatehouseCore
+import HTTPTypes
+import Hummingbird
+import OpenAPIRuntime
+
+/// Who called the admin API: the tenant whose token it presented, what its roles allow, and the
+/// actor the audit log names. Set by `AdminAccessMiddleware` for the handlers of one request.
+struct AdminCaller: Sendable {
+    /// The tenant that issued the token.
+    let tenant: TenantName
+    /// Whether that tenant is the administrative tenant (its principals administer every tenant).
+    let administrative: Bool
+    let canRead: Bool
+    let canWrite: Bool
+    let actor: AdminActor
+    let traceID: String
+    let source: String?
+
+    @TaskLocal static var current: AdminCaller?
+
+    /// Whether the caller may administer `tenant`.
+    func reaches(_ tenant: TenantName) -> Bool { administrative || tenant == self.tenant }
+
+    /// Refuses a tenant the caller does not administer (403, 9900204).
+    func reach(_ tenant: TenantName) throws {
+        guard reaches(tenant) else { throw CatalogueError(Catalogue.adminTenantOutOfReach, ["tenant": tenant.value]) }
+    }
+}
+
+/// The admin API's door: a bearer access token issued by Gatehouse for a tenant's admin API
+/// (signature, issuer, expiry, revocation, `typ` at+jwt, `aud` the admin API), the role the
+/// method needs (`Admin.Read` for GET, `Admin.Write` otherwise), and the tenant in the path within
+/// the caller's reach. Every failure, here or in a handler, is a catalogue error in JSON.
+struct AdminAccessMiddleware: RouterMiddleware {
+    typealias Context = GatehouseContext
+    let configuration: ServerConfiguration
+    let tenants: TenantDirectory
+    let inspector: TokenInspector
+    let throttles: Throttles
+    let renderer: ErrorRenderer
+
+    func handle(_ request: Request, context: GatehouseContext, next: (Request, GatehouseContext) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        context.rendering.dialect = Dialects.native
+        context.rendering.realm = "gatehouse-admin"
+        context.rendering.bearerChallenge = true
+        do {
+            let caller = try await authenticate(request, context: context)
+            context.rendering.bearerChallenge = false
+            let write = request.method != .get && request.method != .head
+            guard write ? caller.canWrite : caller.canRead else {
+                throw CatalogueError(
+                    Catalogue.adminRoleRequired,
+                    ["role": write ? BuiltInAdminAPI.writeRole : BuiltInAdminAPI.readRole, "tenant": caller.tenant.value])
+            }
+            if let raw = context.parameters.get("tenant"), let tenant = try? TenantName(raw) { try caller.reach(tenant) }
+            return try await AdminCaller.$current.withValue(caller) { try await next(request, context) }
+        } catch {
+            return renderer.response(for: Self.catalogueError(error, context: context, step: request.uri.path), context: context)
+        }
+    }
+
+    /// The catalogue error for whatever a request met: the service's refusals, a body or
+    /// parameter the document does not allow (400), the database away (503), else 50000.
+    static func catalogueError(_ error: any Error, context: GatehouseContext, step: String) -> CatalogueError {
+        switch error {
+        case let error as Administration.AdministrationError: return error.catalogueError
+        case let error as CatalogueError: return error
+        case let error as ServerError:
+            if let underlying = error.underlyingError as? Administration.AdministrationError { return underlying.catalogueError }
+            if let underlying = error.underlyingError as? CatalogueError { return underlying }
+            if error.underlyingError is StoreUnavailable { return .caught(error.underlyingError, context: context, step: step) }
+            if error.underlyingError is DecodingError || String(describing: type(of: error.underlyingError)).contains("RuntimeError") {
+                return Administration.AdministrationError.invalid(
+                    nil, "schema", "the request does not match the admin API's document: \(error.causeDescription)"
+                ).catalogueError
+            }
+            return .caught(error.underlyingError, context: context, step: step)
+        default: return .caught(error, context: context, step: step)
+        }
+    }
+
+    func authenticate(_ request: Request, context: GatehouseContext) async throws -> AdminCaller {
+        guard let header = request.headers[.authorization], !header.isEmpty else {
+            throw CatalogueError(Catalogue.bearerTokenMissing)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw CatalogueError(Catalogue.bearerTokenMissing) }
+        let raw = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        func invalid(_ reason: String) -> CatalogueError { CatalogueError(Catalogue.invalidAccessToken, ["reason": reason]) }
+        let segments = raw.split(separator: ".", omittingEmptySubsequences: false)
+        guard raw.utf8.count <= 16_384, segments.count == 3,
+            let header = Base64URL.decode(segments[0]).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }),
+            let payload = Base64URL.decode(segments[1]).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }),
+            let issuer = payload["iss"] as? String
+        else { throw invalid(InspectionFailure.malformed.rawValue) }
+        // RFC 9068 §4: an access token says so in `typ`; an ID token or another JWT is refused.
+        guard let type = (header["typ"] as? String)?.lowercased(), type == "at+jwt" || type == "application/at+jwt" else {
+            throw invalid("not an access token (typ)")
+        }
+        // The issuing tenant, from the issuer: `{base URL}/{tenant}` or, in Entra's form, `{base URL}/{GUID}/v2.0`.
+        let prefix = configuration.baseURL + "/"
+        guard issuer.hasPrefix(prefix), let segment = issuer.dropFirst(prefix.count).split(separator: "/").first,
+            let tenant = try? await tenants.resolve(String(segment))
+        else { throw invalid(InspectionFailure.issuer.rawValue) }
+        let claims: AccessTokenClaims
+        switch await inspector.accessToken(raw, tenant: tenant.name, issuers: configuration.issuers(tenant)) {
+        case .success(let verified): claims = verified
+        case .failure(.unavailable): throw StoreUnavailable("revocation state unavailable")
+        case .failure(let failure): throw invalid(failure.rawValue)
+        }
+        guard claims.aud.contains(where: { $0 == BuiltInAdminAPI.identifier || $0 == BuiltInAdminAPI.applicationID }) else {
+            throw CatalogueError(Catalogue.adminTokenAudience, ["audience": claims.aud.joined(separator: " ")])
+        }
+        var roles: [String] = []
+        if case .strings(let values) = claims.additional["roles"] { roles = values }
+        // A scope names a permission bare or under the API's name (`api://gatehouse-admin/Admin.Read`).
+        let scopes = claims.scopes.tokens.map { token in
+            for prefix in [BuiltInAdminAPI.identifier + "/", BuiltInAdminAPI.applicationID + "/"] where token.hasPrefix(prefix) {
+                return String(token.dropFirst(prefix.count))
+            }
+            return token
+        }
+        // An application holds its roles (in `roles`, or as `scope` natively); a user must hold
+        // the role and have granted the client the permission of the same name.
+        let held: Set<String> = claims.isUserToken ? Set(roles).intersection(scopes) : Set(roles).union(scopes)
+        let canWrite = held.contains(BuiltInAdminAPI.writeRole)
+        let actor = AdminActor(
+            kind: claims.isUserToken ? .user : .application, id: claims.isUserToken ? claims.sub : claims.clientID, tenant: tenant.name)
+        return AdminCaller(
+            tenant: tenant.name, administrative: tenant.name == configuration.adminTenant,
+            canRead: canWrite || held.contains(BuiltInAdminAPI.readRole), canWrite: canWrite, actor: actor, traceID: context.traceID,
+            source: throttles.source(request, context: context))
+    }
+}

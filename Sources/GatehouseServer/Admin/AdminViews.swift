@@ -1,0 +1,90 @@
+import Foundation
+import GatehouseAdminAPI
+import GatehouseCore
+import OpenAPIRuntime
+
+/// Core's objects as the admin API's document shows them: no secret value, hash, sealed seed or
+/// private key, ever.
+enum AdminViews {
+    typealias Schemas = Components.Schemas
+
+    static func tenant(_ tenant: Tenant, configuration: ServerConfiguration) -> Schemas.Tenant {
+        Schemas.Tenant(
+            name: tenant.name.value, id: tenant.guid, displayName: tenant.displayName,
+            signingAlgorithm: Schemas.Tenant.SigningAlgorithmPayload(rawValue: tenant.signingAlgorithm.rawValue) ?? .es256,
+            accessTokenLifetime: tenant.accessTokenLifetime,
+            signInLog: Schemas.Tenant.SignInLogPayload(rawValue: tenant.signInLog.rawValue) ?? .aggregate,
+            keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) }, issuer: configuration.issuer(tenant.name.value),
+            createdAt: tenant.createdAt)
+    }
+
+    static func permissions(_ list: [APIPermission]) -> [Schemas.Permission] {
+        list.map { Schemas.Permission(name: $0.name, descriptions: .init(additionalProperties: $0.descriptions)) }
+    }
+
+    static func api(_ api: API) -> Schemas.Api {
+        Schemas.Api(
+            applicationId: api.applicationID.value, displayName: api.displayName, identifiers: api.identifiers.map(\.value),
+            permissions: permissions(api.permissions), roles: permissions(api.roles), accessTokenLifetime: api.accessTokenLifetime,
+            builtIn: BuiltInAdminAPI.isBuiltIn(api.applicationID), createdAt: api.createdAt)
+    }
+
+    static func access(_ access: APIAccess) -> Schemas.Access {
+        Schemas.Access(api: access.api.value, permissions: access.permissions, roles: access.roles)
+    }
+
+    static func client(_ client: Client, store: any GatehouseStore) async throws -> Schemas.Client {
+        let secrets = try await store.secrets(tenant: client.tenant, clientID: client.id)
+        let grants = try await store.access(tenant: client.tenant, clientID: client.id)
+        return Schemas.Client(
+            clientId: client.id.value, name: client.name,
+            _type: client.type == .public ? ._public : .confidential, authMethods: client.authMethods.map(\.rawValue).sorted(),
+            grantTypes: client.grantTypes.map(\.rawValue).sorted(), scopes: client.allowedScopes.tokens,
+            defaultScopes: client.defaultScopes.tokens, redirectUris: client.redirectURIs,
+            postLogoutRedirectUris: client.postLogoutRedirectURIs, hasJwks: client.jwks != nil,
+            certificates: client.certificates.compactMap { pem in
+                (try? ClientCertificate(pem: pem)).map {
+                    Schemas.Certificate(sha256: Base64URL.encode($0.sha256), subject: $0.subject, notAfter: $0.notValidAfter)
+                }
+            },
+            secrets: secrets.map { Schemas.Secret(secretId: $0.secretID, hint: $0.hint, createdAt: $0.createdAt, expiresAt: $0.expiresAt) },
+            apiAccess: grants.map(access), createdAt: client.createdAt)
+    }
+
+    static func user(_ user: User, store: any GatehouseStore) async throws -> Schemas.User {
+        let roles = try await store.roleAssignments(tenant: user.tenant, userID: user.id)
+        return Schemas.User(
+            id: user.id, username: user.username.value, email: user.email, displayName: user.displayName, enabled: user.enabled,
+            secondFactor: user.sealedTOTPSecret != nil, roles: roles.map { .init(api: $0.api.value, role: $0.role) },
+            createdAt: user.createdAt, updatedAt: user.updatedAt)
+    }
+
+    static func key(_ key: SigningKeyRecord) -> Schemas.SigningKey {
+        Schemas.SigningKey(
+            kid: key.kid, algorithm: key.algorithm.rawValue,
+            status: Schemas.SigningKey.StatusPayload(rawValue: key.status.rawValue) ?? .retired, createdAt: key.createdAt,
+            retiredAt: key.retiredAt)
+    }
+
+    static func signIn(_ event: SignInEvent) -> Schemas.SignIn {
+        Schemas.SignIn(
+            time: event.time, tenant: event.tenant, clientId: event.clientID, step: event.grantType, scopes: event.scopes,
+            result: event.result == .success ? .success : .failure, errorCode: event.errorCode, error: event.error, detail: event.detail,
+            traceId: event.traceID, correlationId: event.correlationID, clientIp: event.clientIP, userAgent: event.userAgent,
+            latencyMs: Double(event.latencyMicros) / 1000)
+    }
+
+    static func audit(_ entry: AuditEntry) -> Schemas.AuditEntry {
+        func object(_ text: String?) -> OpenAPIObjectContainer? {
+            text.flatMap { try? JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data($0.utf8)) }
+        }
+        return Schemas.AuditEntry(
+            id: entry.id, at: entry.at, tenant: entry.tenant.value, actor: entry.actor, action: entry.action, target: entry.target,
+            before: object(entry.before), after: object(entry.after), traceId: entry.traceID, source: entry.source)
+    }
+
+    /// A JSON object from a request (a JWKS) as the text Core keeps.
+    static func text(_ object: OpenAPIObjectContainer) throws -> String {
+        String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
+    }
+}
