@@ -161,7 +161,8 @@ extension FailingClientStore {
         let store = FailingClientStore()
         let gatehouse = Gatehouse(
             configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
-        try await gatehouse.administration.createTenant(name: try TenantName("contoso"))
+        // Made on the store behind the failing one (its client lookups fail; making a tenant looks one up).
+        try await Administration(store: store.inner, hasher: gatehouse.hasher).createTenant(name: try TenantName("contoso"))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = Application(router: try gatehouse.buildRouter(), logger: logger)
@@ -188,7 +189,8 @@ extension FailingClientStore {
         let store = FailingClientStore()
         let gatehouse = Gatehouse(
             configuration: ServerConfiguration(baseURL: Harness.baseURL), store: store, hasher: SecretHasher(key: Data("k".utf8)))
-        try await gatehouse.administration.createTenant(name: try TenantName("contoso"))
+        // Made on the store behind the failing one (its client lookups fail; making a tenant looks one up).
+        try await Administration(store: store.inner, hasher: gatehouse.hasher).createTenant(name: try TenantName("contoso"))
         let capture = CapturedLog()
         let app = Application(router: try gatehouse.buildRouter(), logger: capture.logger(level: .info))
         let english = try #require(CatalogueTexts.bundled.text(for: 50000, language: "en")?.message)
