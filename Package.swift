@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseServer",
+                "GatehouseCore", "GatehouseStore", "GatehouseServer", "GatehouseAdminAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -1526,6 +1526,94 @@ extension Components {
                 ])
             }
         }
+        /// - Remark: Generated from `#/components/schemas/Session`.
+        public struct Session: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Session/sid`.
+            public var sid: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Session/auth_time`.
+            public var authTime: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Session/last_used_at`.
+            public var lastUsedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Session/expires_at`.
+            public var expiresAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Session/amr`.
+            public var amr: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Session/client_ip`.
+            public var clientIp: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Session/user_agent`.
+            public var userAgent: Swift.String?
+            /// Creates a new `Session`.
+            ///
+            /// - Parameters:
+            ///   - sid:
+            ///   - authTime:
+            ///   - lastUsedAt:
+            ///   - expiresAt:
+            ///   - amr:
+            ///   - clientIp:
+            ///   - userAgent:
+            public init(
+                sid: Swift.String,
+                authTime: Foundation.Date,
+                lastUsedAt: Foundation.Date? = nil,
+                expiresAt: Foundation.Date,
+                amr: [Swift.String],
+                clientIp: Swift.String? = nil,
+                userAgent: Swift.String? = nil
+            ) {
+                self.sid = sid
+                self.authTime = authTime
+                self.lastUsedAt = lastUsedAt
+                self.expiresAt = expiresAt
+                self.amr = amr
+                self.clientIp = clientIp
+                self.userAgent = userAgent
+            }
+            public enum CodingKeys: String, CodingKey {
+                case sid
+                case authTime = "auth_time"
+                case lastUsedAt = "last_used_at"
+                case expiresAt = "expires_at"
+                case amr
+                case clientIp = "client_ip"
+                case userAgent = "user_agent"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Consent`.
+        public struct Consent: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Consent/client_id`.
+            public var clientId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Consent/scopes`.
+            public var scopes: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Consent/granted_at`.
+            public var grantedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Consent/expires_at`.
+            public var expiresAt: Foundation.Date
+            /// Creates a new `Consent`.
+            ///
+            /// - Parameters:
+            ///   - clientId:
+            ///   - scopes:
+            ///   - grantedAt:
+            ///   - expiresAt:
+            public init(
+                clientId: Swift.String,
+                scopes: [Swift.String],
+                grantedAt: Foundation.Date,
+                expiresAt: Foundation.Date
+            ) {
+                self.clientId = clientId
+                self.scopes = scopes
+                self.grantedAt = grantedAt
+                self.expiresAt = expiresAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case clientId = "client_id"
+                case scopes
+                case grantedAt = "granted_at"
+                case expiresAt = "expires_at"
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/SigningKey`.
         public struct SigningKey: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/SigningKey/kid`.
@@ -1625,8 +1713,6 @@ extension Components {
             public var errorCode: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/SignIn/error`.
             public var error: Swift.String?
-            /// - Remark: Generated from `#/components/schemas/SignIn/detail`.
-            public var detail: Swift.String?
             /// - Remark: Generated from `#/components/schemas/SignIn/trace_id`.
             public var traceId: Swift.String
             /// - Remark: Generated from `#/components/schemas/SignIn/correlation_id`.
@@ -1648,7 +1734,6 @@ extension Components {
             ///   - result:
             ///   - errorCode:
             ///   - error:
-            ///   - detail:
             ///   - traceId:
             ///   - correlationId:
             ///   - clientIp:
@@ -1663,7 +1748,6 @@ extension Components {
                 result: Components.Schemas.SignIn.ResultPayload,
                 errorCode: Swift.Int? = nil,
                 error: Swift.String? = nil,
-                detail: Swift.String? = nil,
                 traceId: Swift.String,
                 correlationId: Swift.String,
                 clientIp: Swift.String? = nil,
@@ -1678,7 +1762,6 @@ extension Components {
                 self.result = result
                 self.errorCode = errorCode
                 self.error = error
-                self.detail = detail
                 self.traceId = traceId
                 self.correlationId = correlationId
                 self.clientIp = clientIp
@@ -1694,7 +1777,6 @@ extension Components {
                 case result
                 case errorCode = "error_code"
                 case error
-                case detail
                 case traceId = "trace_id"
                 case correlationId = "correlation_id"
                 case clientIp = "client_ip"

@@ -134,6 +134,31 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/roles/{api}/{role}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/roles/{api}/{role}/delete(unassignUserRole)`.
     func unassignUserRole(_ input: Operations.UnassignUserRole.Input) async throws -> Operations.UnassignUserRole.Output
+    /// The user's live browser sessions, newest first.
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/sessions`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/get(listUserSessions)`.
+    func listUserSessions(_ input: Operations.ListUserSessions.Input) async throws -> Operations.ListUserSessions.Output
+    /// End every browser session of the user (the next sign-in asks for the password).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/sessions`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/delete(endUserSessions)`.
+    func endUserSessions(_ input: Operations.EndUserSessions.Input) async throws -> Operations.EndUserSessions.Output
+    /// End one browser session of the user, by its `sid`.
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/sessions/{sid}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/{sid}/delete(endUserSession)`.
+    func endUserSession(_ input: Operations.EndUserSession.Input) async throws -> Operations.EndUserSession.Output
+    /// What the user agreed that each client may do.
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/consents`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/consents/get(listUserConsents)`.
+    func listUserConsents(_ input: Operations.ListUserConsents.Input) async throws -> Operations.ListUserConsents.Output
+    /// Withdraw the user's consent to a client and revoke the client's grants for the user (its refresh tokens stop working).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/consents/{client}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/consents/{client}/delete(revokeUserConsent)`.
+    func revokeUserConsent(_ input: Operations.RevokeUserConsent.Input) async throws -> Operations.RevokeUserConsent.Output
     /// - Remark: HTTP `GET /tenants/{tenant}/keys`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/keys/get(listKeys)`.
     func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output
@@ -529,6 +554,71 @@ extension APIProtocol {
         headers: Operations.UnassignUserRole.Input.Headers = .init()
     ) async throws -> Operations.UnassignUserRole.Output {
         try await unassignUserRole(Operations.UnassignUserRole.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The user's live browser sessions, newest first.
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/sessions`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/get(listUserSessions)`.
+    public func listUserSessions(
+        path: Operations.ListUserSessions.Input.Path,
+        headers: Operations.ListUserSessions.Input.Headers = .init()
+    ) async throws -> Operations.ListUserSessions.Output {
+        try await listUserSessions(Operations.ListUserSessions.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// End every browser session of the user (the next sign-in asks for the password).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/sessions`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/delete(endUserSessions)`.
+    public func endUserSessions(
+        path: Operations.EndUserSessions.Input.Path,
+        headers: Operations.EndUserSessions.Input.Headers = .init()
+    ) async throws -> Operations.EndUserSessions.Output {
+        try await endUserSessions(Operations.EndUserSessions.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// End one browser session of the user, by its `sid`.
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/sessions/{sid}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/{sid}/delete(endUserSession)`.
+    public func endUserSession(
+        path: Operations.EndUserSession.Input.Path,
+        headers: Operations.EndUserSession.Input.Headers = .init()
+    ) async throws -> Operations.EndUserSession.Output {
+        try await endUserSession(Operations.EndUserSession.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// What the user agreed that each client may do.
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/consents`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/consents/get(listUserConsents)`.
+    public func listUserConsents(
+        path: Operations.ListUserConsents.Input.Path,
+        headers: Operations.ListUserConsents.Input.Headers = .init()
+    ) async throws -> Operations.ListUserConsents.Output {
+        try await listUserConsents(Operations.ListUserConsents.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Withdraw the user's consent to a client and revoke the client's grants for the user (its refresh tokens stop working).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/consents/{client}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/consents/{client}/delete(revokeUserConsent)`.
+    public func revokeUserConsent(
+        path: Operations.RevokeUserConsent.Input.Path,
+        headers: Operations.RevokeUserConsent.Input.Headers = .init()
+    ) async throws -> Operations.RevokeUserConsent.Output {
+        try await revokeUserConsent(Operations.RevokeUserConsent.Input(
             path: path,
             headers: headers
         ))

@@ -176,7 +176,8 @@ public struct Gatehouse: Sendable {
         // The admin API (openapi/admin.yaml): Gatehouse's own tokens, checked at the group's door.
         let admin = router.group().add(
             middleware: AdminAccessMiddleware(
-                configuration: configuration, tenants: tenants, inspector: inspector, throttles: throttles, renderer: renderer))
+                configuration: configuration, store: store, tenants: tenants, inspector: inspector, throttles: throttles,
+                renderer: renderer))
         try AdminAPIHandler(service: administration, configuration: configuration, passwords: passwordHasher).registerHandlers(
             on: admin, serverURL: try Servers.Server1.url())
         return router

@@ -354,6 +354,44 @@ public enum Migrations {
                     """,
                 ]
             }),
+        Migration(
+            version: 13, name: "sessions and consents as rows",
+            flavored: { flavor in
+                [
+                    // Browser sessions under their cookie's hash, indexed by user (an administrator
+                    // lists and ends a user's sessions).
+                    """
+                    CREATE TABLE IF NOT EXISTS sessions (
+                        cookie_hash TEXT PRIMARY KEY,
+                        tenant TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        sid TEXT NOT NULL,
+                        auth_time \(flavor.instantType) NOT NULL,
+                        amr TEXT NOT NULL,
+                        expires_at \(flavor.instantType) NOT NULL,
+                        client_ip TEXT,
+                        user_agent TEXT,
+                        last_used_at \(flavor.instantType)
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (tenant, user_id)",
+                    "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)",
+                    // What a user agreed that a client may do.
+                    """
+                    CREATE TABLE IF NOT EXISTS consents (
+                        tenant TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        granted_at \(flavor.instantType) NOT NULL,
+                        expires_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, user_id, client_id)
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS consents_expiry ON consents (expires_at)",
+                ]
+            },
+            step: { db, now in try await SessionsBecomeRows.run(on: db, now: now) }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

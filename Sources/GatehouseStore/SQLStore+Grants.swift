@@ -47,6 +47,16 @@ extension SQLStore {
         ).all()).isEmpty
     }
 
+    public func revokeGrants(tenant: TenantName, userID: String, clientID: ClientID, now: Date) async throws -> Int {
+        try await db.raw(
+            """
+            UPDATE grants SET revoked_at = \(bind: now)
+            WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID) AND client_id = \(bind: clientID.value)
+            AND revoked_at IS NULL RETURNING grant_id
+            """
+        ).all().count
+    }
+
     public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
         try await db.raw(
             """

@@ -128,7 +128,9 @@ struct Serve: AsyncParsableCommand {
                 """)
         }
         // Every tenant has its admin API (tenants made before there was one get it now).
-        for tenant in try await gatehouse.administration.ensureAdminAPIs() { say("Tenant '\(tenant)': admin API added.") }
+        let adminAPIs = try await gatehouse.administration.ensureAdminAPIs()
+        for tenant in adminAPIs.created { say("Tenant '\(tenant)': admin API added.") }
+        for (tenant, why) in adminAPIs.refused { say("warning: tenant '\(tenant)' has no admin API: \(why)") }
         if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"

@@ -163,13 +163,60 @@ import Testing
             let untyped = try await ring.sign(claims, type: "JWT")
             let notAccess = try await Self.call(client, .get, "/tenants/contoso", token: untyped)
             #expect(notAccess.status == .unauthorized && Self.code(notAccess) == 9_900_161)
-            let typed = try await ring.sign(claims, type: "at+jwt")
-            #expect(try await Self.call(client, .get, "/tenants/contoso", token: typed).status == .ok, "the same claims, typed, pass")
+            // The same claims typed as an access token pass the token checks; the client it names holds no role.
+            let typed = try await Self.call(client, .get, "/tenants/contoso", token: try await ring.sign(claims, type: "at+jwt"))
+            #expect(typed.status == .forbidden && Self.code(typed) == 9_900_203)
             // Issued by a tenant that does not exist, or in a shape that is not a JWT.
             #expect(try await Self.call(client, .get, "/tenants/contoso", token: "abc").status == .unauthorized)
             let missing = try await Self.call(client, .get, "/tenants/contoso", token: nil)
             #expect(missing.status == .unauthorized && Self.code(missing) == 9_900_160)
             #expect(missing.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse-admin\"")
+        }
+    }
+
+    @Test func aRoleOfTheSameNameOnAnotherAPIDoesNotAdminister() async throws {
+        let setup = try await Self.setUp()
+        let admin = setup.harness.gatehouse.administration
+        let contoso = try TenantName("contoso")
+        _ = try await admin.createAPI(
+            tenant: contoso, applicationID: try ClientID("orders"), displayName: "Orders",
+            identifiers: [try ResourceIndicator("api://orders")])
+        _ = try await admin.addPermission(tenant: contoso, api: "orders", name: "Admin.Write", descriptions: [:], role: true)
+        _ = try await admin.addPermission(tenant: contoso, api: "orders", name: "Admin.Write", descriptions: [:], role: false)
+        _ = try await admin.assignRole(tenant: contoso, user: "alice", api: "orders", role: "Admin.Write")
+        _ = try await admin.grant(
+            tenant: contoso, clientID: try ClientID("ops-cli"), api: "orders", permissions: ["Admin.Write"], roles: [])
+        try await setup.harness.withClient { client in
+            // A token for both APIs carries Admin.Write from orders: refused as not the admin API's alone.
+            let both = try await Self.userToken(
+                setup, client, user: "alice", scope: "\(BuiltInAdminAPI.identifier)/Admin.Read api://orders/Admin.Write")
+            let refused = try await Self.call(client, .post, "/tenants/contoso/keys/rotate", token: both)
+            #expect(refused.status == .unauthorized && Self.code(refused) == 9_900_205)
+            // For the admin API alone: Alice holds only Admin.Read there.
+            let admin = try await Self.userToken(setup, client, user: "alice", scope: "\(BuiltInAdminAPI.identifier)/Admin.Write")
+            let writes = try await Self.call(client, .post, "/tenants/contoso/keys/rotate", token: admin)
+            #expect(writes.status == .forbidden && Self.code(writes) == 9_900_203)
+        }
+    }
+
+    @Test func aConfiguredAdministrativeTenantThatWasNotBootstrappedReachesNoOtherTenant() async throws {
+        let setup = try await Self.setUp()
+        // A second node over the same database, configured with contoso as the administrative tenant.
+        var configuration = setup.harness.gatehouse.configuration
+        configuration.adminTenant = try TenantName("contoso")
+        let first = setup.harness
+        let harness = Harness(
+            gatehouse: Gatehouse(
+                configuration: configuration, store: first.store, hasher: first.gatehouse.hasher,
+                passwordVerifier: first.gatehouse.passwordHasher),
+            store: first.store, secrets: first.secrets, clientKey: first.clientKey, strangerKey: first.strangerKey,
+            totpSecret: first.totpSecret)
+        let node = Setup(harness: harness, automationSecret: setup.automationSecret, cliSecret: setup.cliSecret)
+        try await harness.withClient { client in
+            // The database records `gatehouse` (bootstrapped); contoso is only configured.
+            let alice = try await Self.userToken(node, client, user: "alice", scope: "\(BuiltInAdminAPI.identifier)/Admin.Read")
+            let other = try await Self.call(client, .get, "/tenants/gatehouse", token: alice)
+            #expect(other.status == .forbidden && Self.code(other) == 9_900_204)
         }
     }
 

@@ -31,6 +31,32 @@ final class FailingClientStore: GatehouseStore {
     }
     func updateClient(_ client: Client) async throws -> Bool { try await inner.updateClient(client) }
     func appendAudit(_ entry: AuditEntry) async throws { try await inner.appendAudit(entry) }
+    func putSession(_ session: BrowserSession, cookieHash: String) async throws {
+        try await inner.putSession(session, cookieHash: cookieHash)
+    }
+    func session(cookieHash: String, now: Date) async throws -> BrowserSession? {
+        try await inner.session(cookieHash: cookieHash, now: now)
+    }
+    func touchSession(cookieHash: String, at: Date) async throws { try await inner.touchSession(cookieHash: cookieHash, at: at) }
+    func deleteSession(cookieHash: String) async throws -> Bool { try await inner.deleteSession(cookieHash: cookieHash) }
+    func sessions(tenant: String, userID: String, now: Date) async throws -> [BrowserSession] {
+        try await inner.sessions(tenant: tenant, userID: userID, now: now)
+    }
+    func endSessions(tenant: String, userID: String, sid: String?) async throws -> Int {
+        try await inner.endSessions(tenant: tenant, userID: userID, sid: sid)
+    }
+    func purgeSessions(now: Date, limit: Int) async throws -> Int { try await inner.purgeSessions(now: now, limit: limit) }
+    func putConsent(_ consent: Consent) async throws { try await inner.putConsent(consent) }
+    func consent(tenant: String, userID: String, clientID: String, now: Date) async throws -> Consent? {
+        try await inner.consent(tenant: tenant, userID: userID, clientID: clientID, now: now)
+    }
+    func consents(tenant: String, userID: String, now: Date) async throws -> [Consent] {
+        try await inner.consents(tenant: tenant, userID: userID, now: now)
+    }
+    func deleteConsent(tenant: String, userID: String, clientID: String) async throws -> Bool {
+        try await inner.deleteConsent(tenant: tenant, userID: userID, clientID: clientID)
+    }
+    func purgeConsents(now: Date, limit: Int) async throws -> Int { try await inner.purgeConsents(now: now, limit: limit) }
     func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry] { try await inner.auditEntries(query) }
     func assignRole(_ assignment: RoleAssignment) async throws -> Bool { try await inner.assignRole(assignment) }
     func unassignRole(_ assignment: RoleAssignment) async throws -> Bool { try await inner.unassignRole(assignment) }
@@ -86,6 +112,7 @@ final class FailingClientStore: GatehouseStore {
     func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
         try await inner.acquireLease(name, holder: holder, until: until, now: now)
     }
+    func setting(_ key: String) async throws -> String? { try await inner.setting(key) }
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
         try await inner.setting(key, insertingIfAbsent: proposed)
     }
@@ -118,6 +145,9 @@ final class FailingClientStore: GatehouseStore {
     }
     func redeemCode(hash: String, now: Date) async throws -> CodeRedemption { try await inner.redeemCode(hash: hash, now: now) }
     func revokeGrant(id: String, now: Date) async throws -> Bool { try await inner.revokeGrant(id: id, now: now) }
+    func revokeGrants(tenant: TenantName, userID: String, clientID: ClientID, now: Date) async throws -> Int {
+        try await inner.revokeGrants(tenant: tenant, userID: userID, clientID: clientID, now: now)
+    }
     func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
         try await inner.revokeGrants(tenant: tenant, userID: userID, now: now)
     }

@@ -22,6 +22,11 @@ public enum BuiltInAdminAPI {
 
     /// Whether `id` names the built-in admin API (which cannot be removed).
     public static func isBuiltIn(_ id: ClientID) -> Bool { id.value == applicationID }
+
+    /// The setting that records which tenant `admin bootstrap` made administrative: a configured
+    /// administrative tenant counts only when the database says the same (a tenant that merely
+    /// has the name never becomes administrative by accident).
+    public static let administrativeTenantSetting = "administrative_tenant"
 }
 
 extension Administration {
@@ -36,25 +41,36 @@ extension Administration {
             throw AdministrationError.conflict(
                 nil, "API '\(other.applicationID)' holds the identifier \(BuiltInAdminAPI.identifier) that the admin API needs")
         }
-        if try await store.client(tenant: tenant, id: id) == nil {
-            // The API's own client: confidential, with no secret and no grant (nothing signs in as it).
-            try await store.createClient(
-                Client(
-                    tenant: tenant, id: id, name: "Gatehouse admin API", type: .confidential,
-                    authMethods: [.clientSecretBasic, .clientSecretPost], grantTypes: [], allowedScopes: .empty,
-                    defaultScopes: .empty, createdAt: now))
+        // A client of that ID made by someone else (its secrets and grants theirs) is not adopted.
+        if try await store.client(tenant: tenant, id: id) != nil {
+            throw AdministrationError.conflict(
+                nil, "tenant '\(tenant)' has a client '\(id)' that is not the built-in admin API's; remove or rename it")
         }
+        // The API's own client: confidential, with no secret and no grant (nothing signs in as it).
+        let client = Client(
+            tenant: tenant, id: id, name: "Gatehouse admin API", type: .confidential, authMethods: [.clientSecretBasic, .clientSecretPost],
+            grantTypes: [], allowedScopes: .empty, defaultScopes: .empty, createdAt: now)
+        try await store.createClient(client)
+        try await audit("client.create", tenant: tenant, target: id.value, after: AuditView.client(client))
         let api = try BuiltInAdminAPI.api(tenant: tenant, now: now)
         try await store.createAPI(api)
         try await audit("api.create", tenant: tenant, target: api.applicationID.value, after: AuditView.api(api))
         return true
     }
 
-    /// Every tenant gets its admin API (at server start and `admin bootstrap`). Returns the tenants given one.
-    public func ensureAdminAPIs() async throws -> [TenantName] {
+    /// Every tenant gets its admin API (at server start). Returns the tenants given one, and those
+    /// that could not be given one with the reason (a client of its ID that is someone else's).
+    public func ensureAdminAPIs() async throws -> (created: [TenantName], refused: [(TenantName, String)]) {
         var created: [TenantName] = []
-        for tenant in try await store.tenants() where try await ensureAdminAPI(tenant: tenant.name) { created.append(tenant.name) }
-        return created
+        var refused: [(TenantName, String)] = []
+        for tenant in try await store.tenants() {
+            do {
+                if try await ensureAdminAPI(tenant: tenant.name) { created.append(tenant.name) }
+            } catch let error as AdministrationError {
+                refused.append((tenant.name, error.message))
+            }
+        }
+        return (created, refused)
     }
 
     /// The tenants an administrator can reach, in name order, a page at a time.
@@ -112,6 +128,12 @@ extension Administration {
     public func bootstrap(
         tenant name: TenantName, username: String?, password: String?, passwords: any PasswordHasher, clientID: ClientID
     ) async throws -> Bootstrap {
+        // One administrative tenant per database, recorded here.
+        let recorded = try await store.setting(BuiltInAdminAPI.administrativeTenantSetting, insertingIfAbsent: name.value)
+        guard recorded == name.value else {
+            throw AdministrationError.conflict(
+                nil, "this database's administrative tenant is '\(recorded)'; set gatehouse.admin_tenant to it")
+        }
         var created = false
         let tenant: Tenant
         if let existing = try await store.tenant(named: name) {

@@ -132,3 +132,44 @@ extension Administration {
         }
     }
 }
+
+/// A user's browser sessions and consents, for an administrator.
+extension Administration {
+    public func sessions(tenant: TenantName, user usernameOrID: String) async throws -> [BrowserSession] {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        return try await store.sessions(tenant: tenant.value, userID: user.id, now: time.now())
+    }
+
+    /// Ends the user's session `sid`, or every one (nil); not-found for a `sid` the user does not have.
+    public func endSessions(tenant: TenantName, user usernameOrID: String, sid: String?) async throws -> Int {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        let ended = try await store.endSessions(tenant: tenant.value, userID: user.id, sid: sid)
+        if let sid, ended == 0 { throw AdministrationError.notFound("session", sid, tenant: tenant) }
+        try await audit(
+            sid == nil ? "user.sessions.end" : "user.session.end", tenant: tenant, target: user.id,
+            before: AuditView.keys(["sid": sid, "ended": String(ended)]))
+        return ended
+    }
+
+    public func consents(tenant: TenantName, user usernameOrID: String) async throws -> [Consent] {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        return try await store.consents(tenant: tenant.value, userID: user.id, now: time.now())
+    }
+
+    /// Withdraws the user's consent to a client and revokes the client's grants for the user;
+    /// not-found when there is neither. Returns how many grants were revoked.
+    @discardableResult
+    public func revokeConsent(tenant: TenantName, user usernameOrID: String, client clientID: ClientID) async throws -> Int {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        let now = time.now()
+        let consent = try await store.consent(tenant: tenant.value, userID: user.id, clientID: clientID.value, now: now)
+        let removed = try await store.deleteConsent(tenant: tenant.value, userID: user.id, clientID: clientID.value)
+        let revoked = try await store.revokeGrants(tenant: tenant, userID: user.id, clientID: clientID, now: now)
+        guard removed || revoked > 0 else { throw AdministrationError.notFound("consent", clientID.value, tenant: tenant) }
+        try await audit(
+            "user.consent.revoke", tenant: tenant, target: user.id,
+            before: AuditView.keys(["client_id": clientID.value, "scope": consent?.scope.description]),
+            after: AuditView.keys(["revoked_grants": String(revoked)]))
+        return revoked
+    }
+}

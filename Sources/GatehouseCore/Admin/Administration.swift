@@ -28,7 +28,7 @@ public struct Administration: Sendable {
     public func createTenant(
         name: TenantName, displayName: String? = nil, algorithm: SigningAlgorithm = .es256, accessTokenLifetime: Int = 3600
     ) async throws -> Tenant {
-        guard !Self.reservedTenantNames.contains(name.value) else {
+        guard !Self.reservedTenantNames.contains(name.value), UUID(uuidString: name.value) == nil else {
             throw AdministrationError.invalid("name", "reserved", "'\(name)' is a path of the server itself; choose another tenant name")
         }
         guard (60...86_400).contains(accessTokenLifetime) else {
@@ -55,7 +55,10 @@ public struct Administration: Sendable {
 
     /// First path segments the server serves itself (the admin API, the error page, health and
     /// metrics): a tenant of that name could not be reached.
-    public static let reservedTenantNames: Set<String> = ["admin", "error", "health", "metrics"]
+    /// So are the Entra aliases and GUID-shaped names (a tenant is also reached by its GUID).
+    public static let reservedTenantNames: Set<String> = [
+        "admin", "error", "health", "metrics", "common", "organizations", "consumers",
+    ]
 
     /// The outcome of a key rotation.
     public struct Rotation: Sendable {

@@ -125,6 +125,19 @@ extension InMemoryStore {
         }
     }
 
+    public func revokeGrants(tenant: TenantName, userID: String, clientID: ClientID, now: Date) async throws -> Int {
+        state.withLock { state in
+            let live = state.grants.values.filter {
+                $0.tenant == tenant && $0.userID == userID && $0.clientID == clientID && $0.revokedAt == nil
+            }
+            for var grant in live {
+                grant.revokedAt = now
+                state.grants[grant.id] = grant
+            }
+            return live.count
+        }
+    }
+
     public func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int {
         state.withLock { state in
             let live = state.grants.values.filter { $0.tenant == tenant && $0.userID == userID && $0.revokedAt == nil }

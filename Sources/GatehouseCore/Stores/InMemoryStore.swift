@@ -23,6 +23,8 @@ public final class InMemoryStore: GatehouseStore {
         var apis: [TenantName: [ClientID: API]] = [:]
         var audit: [AuditEntry] = []
         var roleAssignments: [RoleAssignment] = []
+        var sessions: [String: BrowserSession] = [:]
+        var consents: [String: Consent] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }
@@ -284,6 +286,8 @@ public final class InMemoryStore: GatehouseStore {
             return old.count
         }
     }
+
+    public func setting(_ key: String) async throws -> String? { state.withLock { $0.settings[key] } }
 
     public func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String {
         state.withLock { state in

@@ -138,6 +138,8 @@ extension SignInLogStore {
 public protocol SettingsStore: Sendable {
     /// The value stored for `key`; stores `proposed` first if there is none (atomically).
     func setting(_ key: String, insertingIfAbsent proposed: String) async throws -> String
+    /// The value stored for `key`, if any (nothing is stored).
+    func setting(_ key: String) async throws -> String?
 }
 
 public protocol UserStore: Sendable {
@@ -190,6 +192,8 @@ public protocol GrantStore: Sendable {
     /// removed) in one statement; returns how many.
     @discardableResult
     func revokeGrants(tenant: TenantName, userID: String, now: Date) async throws -> Int
+    /// Revokes the user's live grants to one client (a withdrawn consent); returns how many.
+    func revokeGrants(tenant: TenantName, userID: String, clientID: ClientID, now: Date) async throws -> Int
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     /// The refresh token and its grant in one read (a refresh's first step; one round trip on
     /// a database).
@@ -246,6 +250,7 @@ extension GrantStore {
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
     & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore & ResourceStore & AuditStore & RoleAssignmentStore
+    & SessionStore & ConsentStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.

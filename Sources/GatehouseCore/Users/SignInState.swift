@@ -38,7 +38,8 @@ public struct Interaction: Sendable, Codable {
     public static let kind = "interaction"
 }
 
-/// A browser sign-in session, stored under the hash of its cookie value.
+/// A browser sign-in session, stored under the hash of its cookie value (`SessionStore`),
+/// indexed by its user so that an administrator can list and end a user's sessions.
 public struct BrowserSession: Sendable, Codable, Hashable {
     public let tenant: String
     public let userID: String
@@ -47,14 +48,25 @@ public struct BrowserSession: Sendable, Codable, Hashable {
     public let authTime: Date
     public let amr: [String]
     public let expiresAt: Date
+    /// Where the session began: the source address and the browser's `User-Agent` (bounded).
+    public var clientIP: String?
+    public var userAgent: String?
+    /// When the session last answered a request (moved at most once a minute); nil: never since it began.
+    public var lastUsedAt: Date?
 
-    public init(tenant: String, userID: String, sid: String, authTime: Date, amr: [String], expiresAt: Date) {
+    public init(
+        tenant: String, userID: String, sid: String, authTime: Date, amr: [String], expiresAt: Date, clientIP: String? = nil,
+        userAgent: String? = nil, lastUsedAt: Date? = nil
+    ) {
         self.tenant = tenant
         self.userID = userID
         self.sid = sid
         self.authTime = authTime
         self.amr = amr
         self.expiresAt = expiresAt
+        self.clientIP = RecordedValue.cut(clientIP, to: RecordedValue.address)
+        self.userAgent = RecordedValue.cut(userAgent, to: RecordedValue.userAgent)
+        self.lastUsedAt = lastUsedAt
     }
 
     public static let kind = "session"
@@ -62,14 +74,61 @@ public struct BrowserSession: Sendable, Codable, Hashable {
     public var acr: String { amr.contains("mfa") ? "2" : "1" }
 }
 
+/// Browser sessions by the hash of their cookie, and by user.
+public protocol SessionStore: Sendable {
+    /// Saves (or replaces) the session under `cookieHash`.
+    func putSession(_ session: BrowserSession, cookieHash: String) async throws
+    /// The live session under `cookieHash`.
+    func session(cookieHash: String, now: Date) async throws -> BrowserSession?
+    /// Notes that the session answered a request at `at`.
+    func touchSession(cookieHash: String, at: Date) async throws
+    /// Ends one session by its cookie; false if there was none.
+    func deleteSession(cookieHash: String) async throws -> Bool
+    /// A user's live sessions, newest first.
+    func sessions(tenant: String, userID: String, now: Date) async throws -> [BrowserSession]
+    /// Ends the user's session `sid`, or all of them; returns how many ended.
+    func endSessions(tenant: String, userID: String, sid: String?) async throws -> Int
+    func purgeSessions(now: Date, limit: Int) async throws -> Int
+}
+
+/// What a user agreed that a client may do (the consent page), until it expires.
+public struct Consent: Sendable, Hashable {
+    public let tenant: String
+    public let userID: String
+    public let clientID: String
+    public let scope: Scope
+    public let grantedAt: Date
+    public let expiresAt: Date
+
+    public init(tenant: String, userID: String, clientID: String, scope: Scope, grantedAt: Date, expiresAt: Date) {
+        self.tenant = tenant
+        self.userID = userID
+        self.clientID = clientID
+        self.scope = scope
+        self.grantedAt = grantedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Consents by user and client.
+public protocol ConsentStore: Sendable {
+    /// Saves (or replaces) the user's consent to the client.
+    func putConsent(_ consent: Consent) async throws
+    func consent(tenant: String, userID: String, clientID: String, now: Date) async throws -> Consent?
+    /// The user's live consents, by client ID.
+    func consents(tenant: String, userID: String, now: Date) async throws -> [Consent]
+    func deleteConsent(tenant: String, userID: String, clientID: String) async throws -> Bool
+    func purgeConsents(now: Date, limit: Int) async throws -> Int
+}
+
 /// Typed access to the state store for interactions, sessions, consent and revoked access tokens.
 public struct SignInStateStore: Sendable {
-    public let store: any StateStore
+    public let store: any StateStore & SessionStore & ConsentStore
     public let hasher: SecretHasher
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
 
-    public init(store: any StateStore, hasher: SecretHasher) {
+    public init(store: any StateStore & SessionStore & ConsentStore, hasher: SecretHasher) {
         self.store = store
         self.hasher = hasher
     }
@@ -91,32 +150,30 @@ public struct SignInStateStore: Sendable {
     }
 
     public func save(_ session: BrowserSession, cookie: String) async throws {
-        try await store.putState(
-            kind: BrowserSession.kind, key: hasher.hash(cookie), value: String(decoding: try encoder.encode(session), as: UTF8.self),
-            expiresAt: session.expiresAt)
+        try await store.putSession(session, cookieHash: hasher.hash(cookie))
     }
 
     public func session(cookie: String, now: Date) async throws -> BrowserSession? {
-        guard let value = try await store.state(kind: BrowserSession.kind, key: hasher.hash(cookie), now: now) else { return nil }
-        return try? decoder.decode(BrowserSession.self, from: Data(value.utf8))
+        try await store.session(cookieHash: hasher.hash(cookie), now: now)
+    }
+
+    /// Notes the session's use, at most once a minute (a write per page view would be the cost otherwise).
+    public func touch(_ session: BrowserSession, cookie: String, now: Date) async throws {
+        guard now.timeIntervalSince(session.lastUsedAt ?? session.authTime) >= 60 else { return }
+        try await store.touchSession(cookieHash: hasher.hash(cookie), at: now)
     }
 
     public func endSession(cookie: String) async throws {
-        try await store.deleteState(kind: BrowserSession.kind, key: hasher.hash(cookie))
+        _ = try await store.deleteSession(cookieHash: hasher.hash(cookie))
     }
-
-    static func consentKey(tenant: String, userID: String, clientID: String) -> String { "\(tenant) \(userID) \(clientID)" }
 
     public func consent(tenant: String, userID: String, clientID: String, now: Date) async throws -> Scope {
-        let value = try await store.state(
-            kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), now: now)
-        return Scope(tokens: (value ?? "").split(separator: " ").map(String.init))
+        try await store.consent(tenant: tenant, userID: userID, clientID: clientID, now: now)?.scope ?? .empty
     }
 
-    public func saveConsent(_ scope: Scope, tenant: String, userID: String, clientID: String, expiresAt: Date) async throws {
-        try await store.putState(
-            kind: "consent", key: Self.consentKey(tenant: tenant, userID: userID, clientID: clientID), value: scope.description,
-            expiresAt: expiresAt)
+    public func saveConsent(_ scope: Scope, tenant: String, userID: String, clientID: String, now: Date, expiresAt: Date) async throws {
+        try await store.putConsent(
+            Consent(tenant: tenant, userID: userID, clientID: clientID, scope: scope, grantedAt: now, expiresAt: expiresAt))
     }
 
     /// RFC 7009: a revoked access token's `jti`, remembered until the token expires.

@@ -62,3 +62,50 @@ extension AdminAPIHandler {
         return .noContent(.init())
     }
 }
+
+extension AdminAPIHandler {
+    func listUserSessions(_ input: Operations.ListUserSessions.Input) async throws -> Operations.ListUserSessions.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let sessions = try await admin.sessions(tenant: name, user: input.path.user)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: sessions.map {
+                            Schemas.Session(
+                                sid: $0.sid, authTime: $0.authTime, lastUsedAt: $0.lastUsedAt, expiresAt: $0.expiresAt, amr: $0.amr,
+                                clientIp: $0.clientIP, userAgent: $0.userAgent)
+                        }))))
+    }
+
+    func endUserSessions(_ input: Operations.EndUserSessions.Input) async throws -> Operations.EndUserSessions.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.endSessions(tenant: name, user: input.path.user, sid: nil)
+        return .noContent(.init())
+    }
+
+    func endUserSession(_ input: Operations.EndUserSession.Input) async throws -> Operations.EndUserSession.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        _ = try await admin.endSessions(tenant: name, user: input.path.user, sid: input.path.sid)
+        return .noContent(.init())
+    }
+
+    func listUserConsents(_ input: Operations.ListUserConsents.Input) async throws -> Operations.ListUserConsents.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let consents = try await admin.consents(tenant: name, user: input.path.user)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: consents.map {
+                            Schemas.Consent(
+                                clientId: $0.clientID, scopes: $0.scope.tokens, grantedAt: $0.grantedAt, expiresAt: $0.expiresAt)
+                        }))))
+    }
+
+    func revokeUserConsent(_ input: Operations.RevokeUserConsent.Input) async throws -> Operations.RevokeUserConsent.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        try await admin.revokeConsent(tenant: name, user: input.path.user, client: try Self.clientID(input.path.client))
+        return .noContent(.init())
+    }
+}

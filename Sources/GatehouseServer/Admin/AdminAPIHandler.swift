@@ -154,21 +154,24 @@ struct AdminAPIHandler: APIProtocol {
         _ = try await admin.tenant(name)
         let query = input.query
         let limit = max(1, min(query.limit ?? 50, PageCursor.maximumLimit))
-        // The cursor is the time of the last event seen (newest first): the next page is older.
-        var until = query.until
+        // The cursor is the time of the last event seen, in whole microseconds since 1970 (newest
+        // first: the next page is older).
+        var until = query.until.map(Self.bounded)
         if let cursor = query.cursor {
-            guard let text = PageCursor.decode(cursor), let seconds = Double(text) else {
+            guard let text = PageCursor.decode(cursor), let micros = Int64(text), (0...Self.latestMicros).contains(micros) else {
                 throw Administration.AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
             }
-            until = Date(timeIntervalSince1970: seconds).addingTimeInterval(-0.000_001)
+            until = Date(timeIntervalSince1970: Double(micros - 1) / 1_000_000)
         }
         let events = try await store.signIns(
             SignInQuery(
                 traceID: query.traceId, correlationID: query.correlationId, tenant: name.value, clientID: query.clientId,
-                errorCode: query.code, result: query.result.map { $0 == .success ? .success : .failure }, since: query.since,
-                until: until, limit: limit + 1))
+                errorCode: query.code, result: query.result.map { $0 == .success ? .success : .failure },
+                since: query.since.map(Self.bounded), until: until, limit: limit + 1))
         let items = Array(events.prefix(limit))
-        let next = events.count > limit ? items.last.map { PageCursor.encode(String($0.time.timeIntervalSince1970)) } : nil
+        let next =
+            events.count > limit
+            ? items.last.map { PageCursor.encode(String(Int64(($0.time.timeIntervalSince1970 * 1_000_000).rounded(.up)))) } : nil
         return .ok(.init(body: .json(.init(items: items.map(AdminViews.signIn), nextCursor: next))))
     }
 
@@ -180,14 +183,22 @@ struct AdminAPIHandler: APIProtocol {
         guard (1...10_080).contains(bucket) else {
             throw Administration.AdministrationError.invalid("bucket_minutes", "range", "a bucket is 1 to 10080 minutes")
         }
-        let until = query.until ?? Date()
-        let since = query.since ?? until.addingTimeInterval(-86_400)
+        let until = Self.bounded(query.until ?? Date())
+        let since = Self.bounded(query.since ?? until.addingTimeInterval(-86_400))
+        // At most 31 days at a time, and at most `countRows` rows read (else a narrower range is asked for).
+        guard since <= until, until.timeIntervalSince(since) <= 31 * 86_400 else {
+            throw Administration.AdministrationError.invalid("since", "range", "count at most 31 days at a time, since before until")
+        }
         let aggregates = try await store.signInAggregates(
             SignInAggregateQuery(
                 tenant: name.value, clientID: query.clientId, fromMinute: Int(since.timeIntervalSince1970 / 60),
-                toMinute: Int(until.timeIntervalSince1970 / 60), limit: 100_000))
+                toMinute: Int(until.timeIntervalSince1970 / 60), limit: Self.countRows + 1))
         let events = try await store.signIns(
-            SignInQuery(tenant: name.value, clientID: query.clientId, since: since, until: until, limit: 100_000))
+            SignInQuery(tenant: name.value, clientID: query.clientId, since: since, until: until, limit: Self.countRows + 1))
+        guard aggregates.count <= Self.countRows, events.count <= Self.countRows else {
+            throw Administration.AdministrationError.invalid(
+                "since", "range", "more than \(Self.countRows) records in this range; count a narrower one")
+        }
         let counts = SignInCounts.buckets(aggregates: aggregates, events: events, minutes: bucket)
         return .ok(
             .init(
@@ -207,6 +218,15 @@ struct AdminAPIHandler: APIProtocol {
             tenant: name, action: input.query.action, target: input.query.target, cursor: input.query.cursor,
             limit: input.query.limit ?? 50)
         return .ok(.init(body: .json(.init(items: page.items.map(AdminViews.audit), nextCursor: page.next))))
+    }
+
+    /// The most rows one count reads of each kind.
+    static let countRows = 20_000
+    /// Year 9999, in microseconds since 1970: instants past it (or before 1970) are clamped.
+    static let latestMicros: Int64 = 253_402_300_799_000_000
+
+    static func bounded(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: min(max(date.timeIntervalSince1970, 0), Double(latestMicros / 1_000_000)))
     }
 
     static let unsupportedBody = Administration.AdministrationError.invalid(nil, "content_type", "the body must be application/json")

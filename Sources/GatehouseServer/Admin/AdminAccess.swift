@@ -35,6 +35,9 @@ struct AdminCaller: Sendable {
 struct AdminAccessMiddleware: RouterMiddleware {
     typealias Context = GatehouseContext
     let configuration: ServerConfiguration
+    /// Role assignments, grants and the recorded administrative tenant are read here on every
+    /// request: taking a role or a grant away ends access at once, not when tokens expire.
+    let store: any GatehouseStore
     let tenants: TenantDirectory
     let inspector: TokenInspector
     let throttles: Throttles
@@ -48,6 +51,7 @@ struct AdminAccessMiddleware: RouterMiddleware {
         context.rendering.realm = "gatehouse-admin"
         context.rendering.bearerChallenge = true
         do {
+            var request = request
             let caller = try await authenticate(request, context: context)
             context.rendering.bearerChallenge = false
             let write = request.method != .get && request.method != .head
@@ -56,7 +60,11 @@ struct AdminAccessMiddleware: RouterMiddleware {
                     Catalogue.adminRoleRequired,
                     ["role": write ? BuiltInAdminAPI.writeRole : BuiltInAdminAPI.readRole, "tenant": caller.tenant.value])
             }
-            if let raw = context.parameters.get("tenant"), let tenant = try? TenantName(raw) { try caller.reach(tenant) }
+            if let raw = context.parameters.get("tenant") {
+                guard let tenant = try? TenantName(raw) else { throw Administration.AdministrationError.notFound("tenant", raw) }
+                try caller.reach(tenant)
+            }
+            try await Self.refuseControlCharacters(&request, context: context)
             return try await AdminCaller.$current.withValue(caller) { try await next(request, context) }
         } catch {
             return renderer.response(for: Self.catalogueError(error, context: context, step: request.uri.path), context: context)
@@ -81,6 +89,26 @@ struct AdminAccessMiddleware: RouterMiddleware {
             return .caught(error.underlyingError, context: context, step: step)
         default: return .caught(error, context: context, step: step)
         }
+    }
+
+    /// A control character in the path or the query, or a NUL in a JSON string of the body, is
+    /// refused here (PostgreSQL refuses NUL in text; no name the API takes holds one).
+    static func refuseControlCharacters(_ request: inout Request, context: GatehouseContext) async throws {
+        let refusal = Administration.AdministrationError.invalid(nil, "characters", "the request holds a control character")
+        let target = request.uri.path + "?" + (request.uri.query ?? "")
+        if let decoded = target.removingPercentEncoding ?? Optional(target),
+            decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        {
+            throw refusal
+        }
+        guard request.method != .get && request.method != .head && request.method != .delete else { return }
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: context.maxUploadSize) } catch {
+            throw CatalogueError(Catalogue.requestBodyTooLarge, ["limit": "\(context.maxUploadSize)"])
+        }
+        request.body = .init(buffer: body)
+        // In JSON a NUL is written escaped, `\u0000` (a raw one is not JSON).
+        if String(buffer: body).lowercased().contains("\\u0000") { throw refusal }
     }
 
     func authenticate(_ request: Request, context: GatehouseContext) async throws -> AdminCaller {
@@ -112,7 +140,11 @@ struct AdminAccessMiddleware: RouterMiddleware {
         case .failure(.unavailable): throw StoreUnavailable("revocation state unavailable")
         case .failure(let failure): throw invalid(failure.rawValue)
         }
-        guard claims.aud.contains(where: { $0 == BuiltInAdminAPI.identifier || $0 == BuiltInAdminAPI.applicationID }) else {
+        // For the admin API alone: a token for several APIs would also be one that each of them
+        // could replay here, and its roles could be another API's of the same name.
+        guard claims.aud.count == 1, let audience = claims.aud.first,
+            audience == BuiltInAdminAPI.identifier || audience == BuiltInAdminAPI.applicationID
+        else {
             throw CatalogueError(Catalogue.adminTokenAudience, ["audience": claims.aud.joined(separator: " ")])
         }
         var roles: [String] = []
@@ -124,14 +156,31 @@ struct AdminAccessMiddleware: RouterMiddleware {
             }
             return token
         }
-        // An application holds its roles (in `roles`, or as `scope` natively); a user must hold
-        // the role and have granted the client the permission of the same name.
-        let held: Set<String> = claims.isUserToken ? Set(roles).intersection(scopes) : Set(roles).union(scopes)
+        // What the principal holds now on this tenant's admin API, read from the store: a user's
+        // role assignments (the permission of the same name must also be in the token's scope);
+        // an application's granted roles (also in the token, as `roles` or, natively, `scope`).
+        let api = try ClientID(BuiltInAdminAPI.applicationID)
+        let held: Set<String>
+        if claims.isUserToken {
+            let assigned = try await store.roleAssignments(tenant: tenant.name, userID: claims.sub).filter { $0.api == api }.map(\.role)
+            held = Set(assigned).intersection(scopes)
+        } else {
+            var granted: [String] = []
+            if let id = try? ClientID(claims.clientID) {
+                granted = try await store.access(tenant: tenant.name, clientID: id).filter { $0.api == api }.flatMap(\.roles)
+            }
+            held = Set(granted).intersection(Set(roles).union(scopes))
+        }
         let canWrite = held.contains(BuiltInAdminAPI.writeRole)
+        // The configured administrative tenant counts only once `admin bootstrap` recorded it.
+        var administrative = false
+        if tenant.name == configuration.adminTenant {
+            administrative = try await store.setting(BuiltInAdminAPI.administrativeTenantSetting) == tenant.name.value
+        }
         let actor = AdminActor(
             kind: claims.isUserToken ? .user : .application, id: claims.isUserToken ? claims.sub : claims.clientID, tenant: tenant.name)
         return AdminCaller(
-            tenant: tenant.name, administrative: tenant.name == configuration.adminTenant,
+            tenant: tenant.name, administrative: administrative,
             canRead: canWrite || held.contains(BuiltInAdminAPI.readRole), canWrite: canWrite, actor: actor, traceID: context.traceID,
             source: throttles.source(request, context: context))
     }

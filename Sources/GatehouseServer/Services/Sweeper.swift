@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// bounded batches (at most `batchSize` rows per statement, `maxBatches` statements per pass),
 /// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
-    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore
+    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore
     let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
     let grantRetention: TimeInterval
@@ -71,6 +71,8 @@ public struct Sweeper: Service {
             let aggregateCutoff = now.addingTimeInterval(-aggregateRetention)
             swept.aggregates = try await batches { try await store.purgeSignInAggregates(before: aggregateCutoff, limit: $0) }
             swept.state = try await batches { try await store.purgeState(now: now, limit: $0) }
+            swept.state += try await batches { try await store.purgeSessions(now: now, limit: $0) }
+            swept.state += try await batches { try await store.purgeConsents(now: now, limit: $0) }
             let failureCutoff = now.addingTimeInterval(-failureWindow)
             swept.failures = try await batches { try await store.purgeSignInFailures(before: failureCutoff, limit: $0) }
             let grantCutoff = now.addingTimeInterval(-grantRetention)

@@ -83,15 +83,19 @@ struct SignInEnvironment: Sendable {
             let name = try? TenantName(tenant), let user = try await users.user(tenant: name, id: session.userID),
             user.honours(sessionStartedAt: session.authTime)
         else { return nil }
+        // When it was last used (for the user's list of sessions); a failed note never fails the request.
+        try? await state.touch(session, cookie: value, now: time.now())
         return (value, session)
     }
 
-    func startSession(user: User, tenant: String, amr: [String]) async throws -> (cookie: String, session: BrowserSession) {
+    func startSession(user: User, tenant: String, amr: [String], clientIP: String?, userAgent: String?) async throws -> (
+        cookie: String, session: BrowserSession
+    ) {
         let now = time.now()
         let value = random.token()
         let session = BrowserSession(
             tenant: tenant, userID: user.id, sid: random.token(byteCount: 16), authTime: now, amr: amr,
-            expiresAt: now.addingTimeInterval(policy.sessionLifetime))
+            expiresAt: now.addingTimeInterval(policy.sessionLifetime), clientIP: clientIP, userAgent: userAgent)
         try await state.save(session, cookie: value)
         return (value, session)
     }

@@ -60,7 +60,9 @@ struct SignInFlow: Sendable {
             if let previous = exchange.request.cookies[SignInEnvironment.sessionCookie]?.value {
                 try await env.state.endSession(cookie: previous)
             }
-            let (cookie, session) = try await env.startSession(user: user, tenant: tenant, amr: amr)
+            let (cookie, session) = try await env.startSession(
+                user: user, tenant: tenant, amr: amr, clientIP: env.throttles.source(exchange.request, context: exchange.context),
+                userAgent: exchange.request.headers[.userAgent])
             record(
                 exchange, step: "sign_in", failure: nil, scopes: false, detail: "user \(user.id) signed in (\(amr.joined(separator: " ")))")
             exchange.setCookies.append(
@@ -160,7 +162,7 @@ struct SignInFlow: Sendable {
         let previous = try await env.state.consent(tenant: tenant, userID: session.userID, clientID: clientID, now: now)
         try await env.state.saveConsent(
             Scope(tokens: previous.tokens + exchange.purpose.scope.tokens), tenant: tenant, userID: session.userID, clientID: clientID,
-            expiresAt: now.addingTimeInterval(env.policy.consentLifetime))
+            now: now, expiresAt: now.addingTimeInterval(env.policy.consentLifetime))
     }
 
     /// A new interaction for this browser at `stage`; returns its id, CSRF token and the cookies to set.

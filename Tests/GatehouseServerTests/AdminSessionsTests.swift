@@ -1,0 +1,62 @@
+import Crypto
+import Foundation
+import GatehouseAdminAPI
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// An administrator lists and ends a user's browser sessions and withdraws a consent (which
+/// also revokes the client's grants for the user), through the admin API.
+@Suite struct AdminSessionsTests {
+    @Test func sessionsAndConsentsAreListedAndEnded() async throws {
+        let setup = try await AdminAccessTests.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            // Alice signs in to the web app in a browser and gets tokens (consent given).
+            let pkce = PKCEPair()
+            let browser = Browser(client)
+            let reply = try await harness.signIn(browser, uri: harness.authorizeURI(pkce: pkce))
+            let code = redirectParameters(reply)["code"] ?? ""
+            let tokens = json(try await harness.redeem(client, code: code, pkce: pkce))
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let root = try await AdminAccessTests.automationToken(setup, client)
+
+            let sessions = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/users/alice/sessions", token: root))
+            let items = try #require(sessions["items"] as? [[String: Any]])
+            #expect(items.count == 1 && (items.first?["amr"] as? [String]) == ["pwd"], "\(sessions)")
+            let sid = try #require(items.first?["sid"] as? String)
+            let consents = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/users/alice/consents", token: root))
+            #expect((consents["items"] as? [[String: Any]])?.first?["client_id"] as? String == "web", "\(consents)")
+
+            // Withdrawing the consent revokes the web app's grant: its refresh token stops working.
+            let withdrawn = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/consents/web", token: root)
+            #expect(withdrawn.status == .noContent, "\(String(buffer: withdrawn.body))")
+            #expect(try await harness.refresh(client, refresh).status == .badRequest)
+            let again = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/consents/web", token: root)
+            #expect(again.status == .notFound && AdminAccessTests.code(again) == 9_900_201)
+
+            // Ending the session: the browser is asked to sign in again.
+            let other = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/sessions/not-a-sid", token: root)
+            #expect(other.status == .notFound)
+            let ended = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/sessions/\(sid)", token: root)
+            #expect(ended.status == .noContent)
+            let page = try await browser.get(harness.authorizeURI(pkce: PKCEPair()))
+            #expect(page.status == .ok && field("interaction", in: page) != nil, "the login page again")
+            let audited = try await harness.store.auditEntries(AuditQuery(tenant: try TenantName("contoso")))
+            #expect(Set(audited.map(\.action)).isSuperset(of: ["user.consent.revoke", "user.session.end"]))
+        }
+    }
+
+    /// The committed generated code is the generator's output for the document in the repo
+    /// (`scripts/generate-admin-api` writes the hash it was made from).
+    @Test func generatedCodeMatchesTheDocument() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try Data(contentsOf: root.appendingPathComponent("openapi/admin.yaml"))
+        let hash = SHA256.hash(data: document).map { String(format: "%02x", $0) }.joined()
+        #expect(hash == AdminAPIDocument.sha256, "run scripts/generate-admin-api after changing openapi/admin.yaml")
+    }
+}
