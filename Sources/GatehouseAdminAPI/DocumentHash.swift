@@ -1,5 +1,5 @@
 // swift-format-ignore-file
 // Written by scripts/generate-admin-api: the SHA-256 of openapi/admin.yaml this code was generated from.
 public enum AdminAPIDocument {
-    public static let sha256 = "336de2f80c75eb58f8b472452ef734a81958782b5946d57ce1b906467ba44e26"
+    public static let sha256 = "027bb239377f3aa14f558924ffc78a6339e58a6aea6853691f58cc8069ced373"
 }

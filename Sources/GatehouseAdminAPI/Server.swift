@@ -5653,6 +5653,13 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         name: "client_id",
                         as: Swift.String.self
                     ),
+                    user: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "user",
+                        as: Swift.String.self
+                    ),
                     code: try converter.getOptionalQueryItemAsURI(
                         in: request.soar_query,
                         style: .form,

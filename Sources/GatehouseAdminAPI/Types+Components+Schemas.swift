@@ -1698,6 +1698,8 @@ extension Components {
             public var tenant: Swift.String
             /// - Remark: Generated from `#/components/schemas/SignIn/client_id`.
             public var clientId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SignIn/user_id`.
+            public var userId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/SignIn/step`.
             public var step: Swift.String?
             /// - Remark: Generated from `#/components/schemas/SignIn/scopes`.
@@ -1729,6 +1731,7 @@ extension Components {
             ///   - time:
             ///   - tenant:
             ///   - clientId:
+            ///   - userId:
             ///   - step:
             ///   - scopes:
             ///   - result:
@@ -1743,6 +1746,7 @@ extension Components {
                 time: Foundation.Date,
                 tenant: Swift.String,
                 clientId: Swift.String? = nil,
+                userId: Swift.String? = nil,
                 step: Swift.String? = nil,
                 scopes: Swift.String? = nil,
                 result: Components.Schemas.SignIn.ResultPayload,
@@ -1757,6 +1761,7 @@ extension Components {
                 self.time = time
                 self.tenant = tenant
                 self.clientId = clientId
+                self.userId = userId
                 self.step = step
                 self.scopes = scopes
                 self.result = result
@@ -1772,6 +1777,7 @@ extension Components {
                 case time
                 case tenant
                 case clientId = "client_id"
+                case userId = "user_id"
                 case step
                 case scopes
                 case result

@@ -8208,6 +8208,10 @@ public enum Operations {
                 public var until: Foundation.Date?
                 /// - Remark: Generated from `#/paths/tenants/{tenant}/sign-ins/GET/query/client_id`.
                 public var clientId: Swift.String?
+                /// A username or user ID (events from before the user was known name none).
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/sign-ins/GET/query/user`.
+                public var user: Swift.String?
                 /// - Remark: Generated from `#/paths/tenants/{tenant}/sign-ins/GET/query/code`.
                 public var code: Swift.Int?
                 /// - Remark: Generated from `#/paths/tenants/{tenant}/sign-ins/GET/query/result`.
@@ -8233,6 +8237,7 @@ public enum Operations {
                 ///   - since:
                 ///   - until:
                 ///   - clientId:
+                ///   - user: A username or user ID (events from before the user was known name none).
                 ///   - code:
                 ///   - result:
                 ///   - traceId:
@@ -8243,6 +8248,7 @@ public enum Operations {
                     since: Foundation.Date? = nil,
                     until: Foundation.Date? = nil,
                     clientId: Swift.String? = nil,
+                    user: Swift.String? = nil,
                     code: Swift.Int? = nil,
                     result: Operations.ListSignIns.Input.Query.ResultPayload? = nil,
                     traceId: Swift.String? = nil,
@@ -8253,6 +8259,7 @@ public enum Operations {
                     self.since = since
                     self.until = until
                     self.clientId = clientId
+                    self.user = user
                     self.code = code
                     self.result = result
                     self.traceId = traceId

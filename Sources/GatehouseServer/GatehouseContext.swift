@@ -59,6 +59,8 @@ public final class RequestNotes: Sendable {
         /// The tenant the request resolved to (its name), else `RecordedValue.unknownTenant`.
         public var tenant: String?
         public var clientID: String?
+        /// The user the request was for, once known (the sign-in log's `user_id`).
+        public var userID: String?
         /// The catalogue number of the error the response carries.
         public var code: Int?
 

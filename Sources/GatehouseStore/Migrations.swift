@@ -392,6 +392,13 @@ public enum Migrations {
                 ]
             },
             step: { db, now in try await SessionsBecomeRows.run(on: db, now: now) }),
+        Migration(
+            version: 14, name: "sign-ins by user",
+            statements: [
+                // The user a logged request was for, once known: the admin API queries by it.
+                "ALTER TABLE sign_ins ADD COLUMN user_id TEXT",
+                "CREATE INDEX IF NOT EXISTS sign_ins_user ON sign_ins (tenant, user_id, time)",
+            ]),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

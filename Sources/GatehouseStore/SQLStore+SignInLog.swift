@@ -8,14 +8,14 @@ extension SQLStore {
         for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
             let insert = db.insert(into: "sign_ins").columns(
                 "time", "tenant", "client_id", "grant_type", "scopes", "result", "error_code", "error", "detail",
-                "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us", "aggregated")
+                "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us", "aggregated", "user_id")
             for event in chunk {
                 insert.values([
                     SQLBind(event.time), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
                     SQLBind(event.scopes), SQLBind(event.result.rawValue), SQLBind(event.errorCode), SQLBind(event.error),
                     SQLBind(event.detail),
                     SQLBind(event.traceID), SQLBind(event.correlationID), SQLBind(event.clientIP), SQLBind(event.userAgent),
-                    SQLBind(event.latencyMicros), SQLBind(event.countedInAggregate),
+                    SQLBind(event.latencyMicros), SQLBind(event.countedInAggregate), SQLBind(event.userID),
                 ])
             }
             try await insert.run()
@@ -28,6 +28,7 @@ extension SQLStore {
         if let correlationID = query.correlationID { select.where("correlation_id", .equal, correlationID) }
         if let tenant = query.tenant { select.where("tenant", .equal, tenant) }
         if let clientID = query.clientID { select.where("client_id", .equal, clientID) }
+        if let userID = query.userID { select.where("user_id", .equal, userID) }
         if let errorCode = query.errorCode { select.where("error_code", .equal, errorCode) }
         if let result = query.result { select.where("result", .equal, result.rawValue) }
         if let since = query.since { select.where("time", .greaterThanOrEqual, since) }
@@ -49,7 +50,8 @@ extension SQLStore {
                 clientIP: try row.decode(column: "client_ip", as: String?.self),
                 userAgent: try row.decode(column: "user_agent", as: String?.self),
                 latencyMicros: try row.decode(column: "latency_us", as: Int.self),
-                countedInAggregate: try row.decode(column: "aggregated", as: Bool.self))
+                countedInAggregate: try row.decode(column: "aggregated", as: Bool.self),
+                userID: try row.decode(column: "user_id", as: String?.self))
         }
     }
 

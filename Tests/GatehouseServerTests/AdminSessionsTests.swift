@@ -25,6 +25,14 @@ import Testing
             let refresh = try #require(tokens["refresh_token"] as? String)
             let root = try await AdminAccessTests.automationToken(setup, client)
 
+            // The sign-in log finds Alice's requests by her username: the sign-in page and the code redemption.
+            await harness.gatehouse.signIns.flush()
+            let logged = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/sign-ins?user=alice", token: root))
+            let steps = (logged["items"] as? [[String: Any]])?.compactMap { $0["step"] as? String } ?? []
+            #expect(steps.contains("authorization_code") && steps.contains("sign_in"), "\(logged)")
+            let alice = try #require(try await harness.store.user(tenant: try TenantName("contoso"), username: try Username("alice")))
+            #expect((logged["items"] as? [[String: Any]])?.allSatisfy { $0["user_id"] as? String == alice.id } == true)
+
             let sessions = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/users/alice/sessions", token: root))
             let items = try #require(sessions["items"] as? [[String: Any]])
             #expect(items.count == 1 && (items.first?["amr"] as? [String]) == ["pwd"], "\(sessions)")

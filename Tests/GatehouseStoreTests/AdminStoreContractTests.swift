@@ -54,4 +54,33 @@ import Testing
             #expect(try await store.roleAssignments(tenant: tenant.name, userID: "u1").isEmpty, "an API's roles go with it")
         }
     }
+
+    @Test(arguments: Backend.allCases)
+    func grantsAreRevokedPerClientAndSignInsFoundByUser(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            let contract = SignInStoreContractTests()
+            try await store.createGrant(try contract.grant("g1", code: "h1"))
+            let other = try contract.grant("g2", code: "h2")
+            try await store.createGrant(
+                AuthorizationGrant(
+                    id: "g2", tenant: other.tenant, clientID: try ClientID("app"), userID: other.userID, scope: other.scope,
+                    audience: other.audience, nonce: nil, authTime: epoch, sessionID: nil, amr: [], codeHash: "h2", codeChallenge: nil,
+                    redirectURI: nil, codeExpiresAt: epoch, createdAt: epoch, offline: true))
+            #expect(try await store.revokeGrants(tenant: tenant.name, userID: "u1", clientID: try ClientID("web"), now: epoch) == 1)
+            #expect(try await store.grant(id: "g1")?.revokedAt == epoch)
+            #expect(try await store.grant(id: "g2")?.revokedAt == nil, "another client's grant stays")
+            let event = { (trace: String, user: String?) in
+                SignInEvent(
+                    time: epoch, tenant: "contoso", clientID: "web", grantType: "authorization_code", scopes: "openid", result: .success,
+                    errorCode: nil, error: nil, detail: nil, traceID: trace, correlationID: "c-" + trace, clientIP: nil, userAgent: nil,
+                    latencyMicros: 10, userID: user)
+            }
+            try await store.append([event("t1", "u1"), event("t2", nil), event("t3", "u2")])
+            let found = try await store.signIns(SignInQuery(tenant: "contoso", userID: "u1"))
+            #expect(found.map(\.traceID) == ["t1"] && found.first?.userID == "u1")
+            #expect(try await store.signIns(SignInQuery(traceID: "t2")).first?.userID == nil)
+        }
+    }
 }

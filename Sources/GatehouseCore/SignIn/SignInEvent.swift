@@ -20,14 +20,18 @@ public struct SignInEvent: Sendable, Hashable, Codable {
     public var clientIP: String?
     public var userAgent: String?
     public var latencyMicros: Int
+    /// The user the request was for, once known (a sign-in, a user's tokens); nil for an
+    /// application or before the user was known.
+    public var userID: String?
     /// Also counted in an aggregate (`SignInAggregator`: the first of its kind in its minute).
     public var countedInAggregate: Bool
 
     public init(
         time: Date, tenant: String, clientID: String?, grantType: String?, scopes: String?, result: Result,
         errorCode: Int?, error: String?, detail: String?, traceID: String, correlationID: String,
-        clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false
+        clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false, userID: String? = nil
     ) {
+        self.userID = RecordedValue.cut(userID, to: RecordedValue.clientID)
         // What came from a request is kept at bounded lengths (`RecordedValue`).
         self.time = time
         self.tenant = RecordedValue.cut(tenant, to: RecordedValue.tenant)
@@ -52,6 +56,7 @@ public struct SignInQuery: Sendable, Hashable {
     public var traceID: String?
     public var correlationID: String?
     public var tenant: String?
+    public var userID: String?
     public var clientID: String?
     public var errorCode: Int?
     public var result: SignInEvent.Result?
@@ -61,8 +66,9 @@ public struct SignInQuery: Sendable, Hashable {
 
     public init(
         traceID: String? = nil, correlationID: String? = nil, tenant: String? = nil, clientID: String? = nil, errorCode: Int? = nil,
-        result: SignInEvent.Result? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100
+        result: SignInEvent.Result? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100, userID: String? = nil
     ) {
+        self.userID = userID
         self.traceID = traceID
         self.correlationID = correlationID
         self.tenant = tenant
@@ -79,6 +85,7 @@ public struct SignInQuery: Sendable, Hashable {
         if let correlationID, event.correlationID != correlationID { return false }
         if let tenant, event.tenant != tenant { return false }
         if let clientID, event.clientID != clientID { return false }
+        if let userID, event.userID != userID { return false }
         if let errorCode, event.errorCode != errorCode { return false }
         if let result, event.result != result { return false }
         if let since, event.time < since { return false }

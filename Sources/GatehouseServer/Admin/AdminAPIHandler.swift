@@ -163,11 +163,13 @@ struct AdminAPIHandler: APIProtocol {
             }
             until = Date(timeIntervalSince1970: Double(micros - 1) / 1_000_000)
         }
+        var userID: String? = nil
+        if let user = query.user { userID = try await admin.findUser(tenant: name, user).id }
         let events = try await store.signIns(
             SignInQuery(
                 traceID: query.traceId, correlationID: query.correlationId, tenant: name.value, clientID: query.clientId,
                 errorCode: query.code, result: query.result.map { $0 == .success ? .success : .failure },
-                since: query.since.map(Self.bounded), until: until, limit: limit + 1))
+                since: query.since.map(Self.bounded), until: until, limit: limit + 1, userID: userID))
         let items = Array(events.prefix(limit))
         let next =
             events.count > limit

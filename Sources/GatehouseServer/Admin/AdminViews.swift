@@ -68,7 +68,8 @@ enum AdminViews {
 
     static func signIn(_ event: SignInEvent) -> Schemas.SignIn {
         Schemas.SignIn(
-            time: event.time, tenant: event.tenant, clientId: event.clientID, step: event.grantType, scopes: event.scopes,
+            time: event.time, tenant: event.tenant, clientId: event.clientID, userId: event.userID, step: event.grantType,
+            scopes: event.scopes,
             result: event.result == .success ? .success : .failure, errorCode: event.errorCode, error: event.error,
             traceId: event.traceID, correlationId: event.correlationID, clientIp: event.clientIP, userAgent: event.userAgent,
             latencyMs: Double(event.latencyMicros) / 1000)

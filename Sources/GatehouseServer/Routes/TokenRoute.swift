@@ -93,6 +93,7 @@ struct TokenRoute: Sendable {
         }
         progress.scopes = outcome.scope.description
         progress.note = outcome.note
+        context.notes.update { $0.userID = outcome.userID }
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.json())))

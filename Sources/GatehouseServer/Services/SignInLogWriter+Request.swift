@@ -42,6 +42,6 @@ extension SignInLogWriter {
                 detail: detail, traceID: context.traceID, correlationID: context.correlationID,
                 clientIP: source.resolve(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor]),
                 userAgent: request.headers[.userAgent],
-                latencyMicros: Int(latency.nanoseconds / 1_000)))
+                latencyMicros: Int(latency.nanoseconds / 1_000), userID: context.notes.current.userID))
     }
 }

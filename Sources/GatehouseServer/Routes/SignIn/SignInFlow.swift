@@ -43,6 +43,7 @@ struct SignInFlow: Sendable {
                 response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.purpose.loginHint ?? "", error: nil)
             }
         case .askSecondFactor(let userID, let error):
+            exchange.context.notes.update { $0.userID = userID }
             guard let (id, csrf, interaction) = exchange.interaction else {
                 throw CatalogueError(Catalogue.interactionExpired, detail: "second factor without an interaction")
             }
@@ -56,6 +57,7 @@ struct SignInFlow: Sendable {
             }
             response = totpPage(exchange, interactionID: id, csrf: csrf, error: error)
         case .startSession(let user, let amr):
+            exchange.context.notes.update { $0.userID = user.id }
             let tenant = exchange.client.tenant.value
             if let previous = exchange.request.cookies[SignInEnvironment.sessionCookie]?.value {
                 try await env.state.endSession(cookie: previous)
@@ -137,6 +139,7 @@ struct SignInFlow: Sendable {
     private func signedIn(_ session: BrowserSession, _ exchange: Exchange) async throws -> Response {
         var exchange = exchange
         exchange.signedInSession = session
+        exchange.context.notes.update { $0.userID = session.userID }
         let granted = try await env.state.consent(
             tenant: exchange.client.tenant.value, userID: session.userID, clientID: exchange.client.id.value, now: env.time.now())
         return try await carryOut(exchange.machine.afterSignIn(session: session, granted: granted), exchange)
