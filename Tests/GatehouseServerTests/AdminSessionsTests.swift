@@ -59,6 +59,38 @@ import Testing
         }
     }
 
+    @Test func endingEverySessionRevokesTheGrantsAndACodeOfARevokedGrantGivesNothing() async throws {
+        let setup = try await AdminAccessTests.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let root = try await AdminAccessTests.automationToken(setup, client)
+            let tokens = try await harness.tokens(client)
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            // A code issued, not yet redeemed, when the administrator withdraws the consent.
+            let pkce = PKCEPair()
+            let browser = Browser(client)
+            let code = redirectParameters(try await harness.signIn(browser, uri: harness.authorizeURI(pkce: pkce)))["code"] ?? ""
+            #expect(!code.isEmpty)
+            let withdrawn = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/consents/web", token: root)
+            #expect(withdrawn.status == .noContent)
+            expectError(try await harness.redeem(client, code: code, pkce: pkce), status: 400, error: "invalid_grant", code: 70008)
+            // A new grant, then every session ended: its refresh token stops working too.
+            #expect(try await harness.refresh(client, refresh).status == .badRequest, "the withdrawn grant's token")
+            let again = try #require(try await harness.tokens(client)["refresh_token"] as? String)
+            let rotated = try await harness.refresh(client, again)
+            #expect(rotated.status == .ok)
+            let current = try #require(json(rotated)["refresh_token"] as? String)
+            let ended = try await AdminAccessTests.call(client, .delete, "/tenants/contoso/users/alice/sessions", token: root)
+            #expect(ended.status == .noContent)
+            expectError(try await harness.refresh(client, current), status: 400, error: "invalid_grant", code: 50173)
+            let listed = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/users/alice/sessions", token: root))
+            #expect((listed["items"] as? [Any])?.isEmpty == true)
+            // A NUL anywhere in the query is refused, even beside a part that does not decode.
+            let nul = try await AdminAccessTests.call(client, .get, "/tenants/contoso/sign-ins?user=%00&x=%zz", token: root)
+            #expect(nul.status == .badRequest && AdminAccessTests.code(nul) == 9_900_200)
+        }
+    }
+
     /// The committed generated code is the generator's output for the document in the repo
     /// (`scripts/generate-admin-api` writes the hash it was made from).
     @Test func generatedCodeMatchesTheDocument() throws {

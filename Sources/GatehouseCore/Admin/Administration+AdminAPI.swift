@@ -128,6 +128,19 @@ extension Administration {
     public func bootstrap(
         tenant name: TenantName, username: String?, password: String?, passwords: any PasswordHasher, clientID: ClientID
     ) async throws -> Bootstrap {
+        // Checked before anything is recorded: a new administrator needs a password; an
+        // automation client of that ID must be the one an earlier bootstrap made.
+        if let username, (try? await findUser(tenant: name, username)) == nil, password == nil {
+            throw AdministrationError.invalid("password", "required", "a new administrator needs a password")
+        }
+        if try await store.client(tenant: name, id: clientID) != nil,
+            !(try await store.access(tenant: name, clientID: clientID)).contains(where: {
+                BuiltInAdminAPI.isBuiltIn($0.api) && $0.roles.contains(BuiltInAdminAPI.writeRole)
+            })
+        {
+            throw AdministrationError.conflict(
+                "client_id", "client '\(clientID)' exists in tenant '\(name)' and does not hold Admin.Write; choose another client ID")
+        }
         // One administrative tenant per database, recorded here.
         let recorded = try await store.setting(BuiltInAdminAPI.administrativeTenantSetting, insertingIfAbsent: name.value)
         guard recorded == name.value else {

@@ -135,16 +135,27 @@ extension Administration {
 
 /// A user's browser sessions and consents, for an administrator.
 extension Administration {
+    /// The user's sessions that are still honoured (not begun before a password reset, a disable
+    /// or a removed second factor).
     public func sessions(tenant: TenantName, user usernameOrID: String) async throws -> [BrowserSession] {
         let user = try await findUser(tenant: tenant, usernameOrID)
-        return try await store.sessions(tenant: tenant.value, userID: user.id, now: time.now())
+        return try await store.sessions(tenant: tenant.value, userID: user.id, now: time.now()).filter {
+            user.honours(sessionStartedAt: $0.authTime)
+        }
     }
 
-    /// Ends the user's session `sid`, or every one (nil); not-found for a `sid` the user does not have.
+    /// Ends the user's session `sid`, or every one (nil); not-found for a `sid` the user does not
+    /// have. Ending every session also revokes the user's grants (their refresh tokens, and access
+    /// tokens at introspection and userinfo), as a password reset does: what an administrator
+    /// answering a stolen session needs. Ending one leaves the grants.
     public func endSessions(tenant: TenantName, user usernameOrID: String, sid: String?) async throws -> Int {
-        let user = try await findUser(tenant: tenant, usernameOrID)
+        var user = try await findUser(tenant: tenant, usernameOrID)
         let ended = try await store.endSessions(tenant: tenant.value, userID: user.id, sid: sid)
         if let sid, ended == 0 { throw AdministrationError.notFound("session", sid, tenant: tenant) }
+        if sid == nil {
+            user.updatedAt = time.now()
+            try await saveEndingSessions(&user)
+        }
         try await audit(
             sid == nil ? "user.sessions.end" : "user.session.end", tenant: tenant, target: user.id,
             before: AuditView.keys(["sid": sid, "ended": String(ended)]))

@@ -65,6 +65,11 @@ public struct AuthorizationCodeGrant: GrantHandler {
         guard grant.clientID == request.client.client.id, grant.tenant == request.tenant.name else {
             throw CatalogueError(Catalogue.grantIssuedToAnotherClient, ["name": "code"], detail: "code of client \(grant.clientID)")
         }
+        // A grant revoked after its code was issued (consent withdrawn, user disabled, password
+        // reset) yields no tokens for a code still in flight.
+        guard grant.revokedAt == nil else {
+            throw CatalogueError(Catalogue.codeExpired, detail: "grant \(grant.id) was revoked before its code was redeemed")
+        }
         guard grant.codeExpiresAt > now else {
             throw CatalogueError(Catalogue.codeExpired, detail: "code expired at \(grant.codeExpiresAt)")
         }

@@ -95,11 +95,12 @@ struct AdminAccessMiddleware: RouterMiddleware {
     /// refused here (PostgreSQL refuses NUL in text; no name the API takes holds one).
     static func refuseControlCharacters(_ request: inout Request, context: GatehouseContext) async throws {
         let refusal = Administration.AdministrationError.invalid(nil, "characters", "the request holds a control character")
-        let target = request.uri.path + "?" + (request.uri.query ?? "")
-        if let decoded = target.removingPercentEncoding ?? Optional(target),
-            decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        {
-            throw refusal
+        // Each part decoded on its own (an undecodable one is refused: the runtime decodes parts one by one).
+        let parts = request.uri.path.split(separator: "/") + (request.uri.query ?? "").split(whereSeparator: { $0 == "&" || $0 == "=" })
+        for part in parts {
+            guard let decoded = String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else { throw refusal }
         }
         guard request.method != .get && request.method != .head && request.method != .delete else { return }
         let body: ByteBuffer
