@@ -1,5 +1,5 @@
 // swift-format-ignore-file
 // Written by scripts/generate-admin-api: the SHA-256 of openapi/admin.yaml this code was generated from.
 public enum AdminAPIDocument {
-    public static let sha256 = "027bb239377f3aa14f558924ffc78a6339e58a6aea6853691f58cc8069ced373"
+    public static let sha256 = "6ecb909532a894c258cd36a57aac44a60dea535c972f6c93a023c8b0fb8db1e8"
 }

@@ -688,6 +688,8 @@ extension Components {
             public var clientId: Swift.String
             /// - Remark: Generated from `#/components/schemas/Client/name`.
             public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Client/enabled`.
+            public var enabled: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Client/type`.
             @frozen public enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case confidential = "confidential"
@@ -722,6 +724,7 @@ extension Components {
             /// - Parameters:
             ///   - clientId:
             ///   - name:
+            ///   - enabled:
             ///   - _type:
             ///   - authMethods:
             ///   - grantTypes:
@@ -737,6 +740,7 @@ extension Components {
             public init(
                 clientId: Swift.String,
                 name: Swift.String,
+                enabled: Swift.Bool,
                 _type: Components.Schemas.Client._TypePayload,
                 authMethods: [Swift.String],
                 grantTypes: [Swift.String],
@@ -752,6 +756,7 @@ extension Components {
             ) {
                 self.clientId = clientId
                 self.name = name
+                self.enabled = enabled
                 self._type = _type
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
@@ -768,6 +773,7 @@ extension Components {
             public enum CodingKeys: String, CodingKey {
                 case clientId = "client_id"
                 case name
+                case enabled
                 case _type = "type"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
@@ -1022,6 +1028,10 @@ extension Components {
         public struct ClientUpdate: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/name`.
             public var name: Swift.String?
+            /// false disables the client (no token, code or sign-in page until enabled again; 7000112).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/enabled`.
+            public var enabled: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/auth_methods`.
             public var authMethods: [Components.Schemas.AuthMethod]?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/grant_types`.
@@ -1042,6 +1052,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - name:
+            ///   - enabled: false disables the client (no token, code or sign-in page until enabled again; 7000112).
             ///   - authMethods:
             ///   - grantTypes:
             ///   - scopes:
@@ -1052,6 +1063,7 @@ extension Components {
             ///   - jwks:
             public init(
                 name: Swift.String? = nil,
+                enabled: Swift.Bool? = nil,
                 authMethods: [Components.Schemas.AuthMethod]? = nil,
                 grantTypes: [Components.Schemas.GrantType]? = nil,
                 scopes: [Swift.String]? = nil,
@@ -1062,6 +1074,7 @@ extension Components {
                 jwks: OpenAPIRuntime.OpenAPIObjectContainer? = nil
             ) {
                 self.name = name
+                self.enabled = enabled
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
                 self.scopes = scopes
@@ -1073,6 +1086,7 @@ extension Components {
             }
             public enum CodingKeys: String, CodingKey {
                 case name
+                case enabled
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
                 case scopes
@@ -1087,6 +1101,10 @@ extension Components {
                 self.name = try container.decodeIfPresent(
                     Swift.String.self,
                     forKey: .name
+                )
+                self.enabled = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .enabled
                 )
                 self.authMethods = try container.decodeIfPresent(
                     [Components.Schemas.AuthMethod].self,
@@ -1122,6 +1140,7 @@ extension Components {
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "name",
+                    "enabled",
                     "auth_methods",
                     "grant_types",
                     "scopes",

@@ -4236,6 +4236,240 @@ public enum Operations {
             }
         }
     }
+    /// Remove a certificate (the client must keep a way to authenticate).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/certificates/{thumbprint}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)`.
+    public enum DeleteClientCertificate {
+        public static let id: Swift.String = "deleteClientCertificate"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/path/tenant`.
+                public var tenant: Components.Parameters.Tenant
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/path/client`.
+                public var client: Components.Parameters.ClientName
+                /// The certificate's SHA-256 thumbprint (base64url, as the client's view shows it, or hex) or SHA-1 hex.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/path/thumbprint`.
+                public var thumbprint: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - tenant:
+                ///   - client:
+                ///   - thumbprint: The certificate's SHA-256 thumbprint (base64url, as the client's view shows it, or hex) or SHA-1 hex.
+                public init(
+                    tenant: Components.Parameters.Tenant,
+                    client: Components.Parameters.ClientName,
+                    thumbprint: Swift.String
+                ) {
+                    self.tenant = tenant
+                    self.client = client
+                    self.thumbprint = thumbprint
+                }
+            }
+            public var path: Operations.DeleteClientCertificate.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteClientCertificate.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteClientCertificate.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DeleteClientCertificate.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.DeleteClientCertificate.Input.Path,
+                headers: Operations.DeleteClientCertificate.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/tenants/{tenant}/clients/{client}/certificates/{thumbprint}/DELETE/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Client)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.Client {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.DeleteClientCertificate.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.DeleteClientCertificate.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The client as changed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DeleteClientCertificate.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.DeleteClientCertificate.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A field breaks a rule, or the request is malformed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No token, or one that is not valid for the admin API.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token lacks the role, or its tenant may not administer this one.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The object does not exist.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Grant a client permissions and roles of an API (added to what it has).
     ///
     /// - Remark: HTTP `POST /tenants/{tenant}/clients/{client}/api-access`.

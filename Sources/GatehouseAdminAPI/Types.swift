@@ -92,6 +92,11 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /tenants/{tenant}/clients/{client}/certificates`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/post(addClientCertificate)`.
     func addClientCertificate(_ input: Operations.AddClientCertificate.Input) async throws -> Operations.AddClientCertificate.Output
+    /// Remove a certificate (the client must keep a way to authenticate).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/certificates/{thumbprint}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)`.
+    func deleteClientCertificate(_ input: Operations.DeleteClientCertificate.Input) async throws -> Operations.DeleteClientCertificate.Output
     /// Grant a client permissions and roles of an API (added to what it has).
     ///
     /// - Remark: HTTP `POST /tenants/{tenant}/clients/{client}/api-access`.
@@ -422,6 +427,19 @@ extension APIProtocol {
             path: path,
             headers: headers,
             body: body
+        ))
+    }
+    /// Remove a certificate (the client must keep a way to authenticate).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/certificates/{thumbprint}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/certificates/{thumbprint}/delete(deleteClientCertificate)`.
+    public func deleteClientCertificate(
+        path: Operations.DeleteClientCertificate.Input.Path,
+        headers: Operations.DeleteClientCertificate.Input.Headers = .init()
+    ) async throws -> Operations.DeleteClientCertificate.Output {
+        try await deleteClientCertificate(Operations.DeleteClientCertificate.Input(
+            path: path,
+            headers: headers
         ))
     }
     /// Grant a client permissions and roles of an API (added to what it has).

@@ -399,6 +399,14 @@ public enum Migrations {
                 "ALTER TABLE sign_ins ADD COLUMN user_id TEXT",
                 "CREATE INDEX IF NOT EXISTS sign_ins_user ON sign_ins (tenant, user_id, time)",
             ]),
+        Migration(
+            version: 15, name: "clients can be disabled",
+            flavored: { flavor in
+                [
+                    "ALTER TABLE clients ADD COLUMN enabled "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT TRUE" : "INTEGER NOT NULL DEFAULT 1")
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -8,14 +8,14 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, created_at)
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, created_at)
                 VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                         \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
                         '', \(bind: client.jwks),
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.createdAt))
+                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.enabled), \(bind: client.createdAt))
                 ON CONFLICT DO NOTHING RETURNING client_id
                 """
             ).all()
@@ -60,6 +60,7 @@ extension SQLStore {
             redirectURIs: words(try row.decode(column: "redirect_uris", as: String.self)),
             postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
             certificates: ClientCertificate.pemBlocks(try row.decode(column: "certificates", as: String.self)),
+            enabled: try row.decode(column: "enabled", as: Bool.self),
             createdAt: try row.decode(column: "created_at", as: Date.self))
     }
 
@@ -73,7 +74,7 @@ extension SQLStore {
                     allowed_scopes = \(bind: client.allowedScopes.description), default_scopes = \(bind: client.defaultScopes.description),
                     jwks = \(bind: client.jwks), redirect_uris = \(bind: client.redirectURIs.joined(separator: " ")),
                     post_logout_redirect_uris = \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                    certificates = \(bind: client.certificates.joined(separator: "\n"))
+                    certificates = \(bind: client.certificates.joined(separator: "\n")), enabled = \(bind: client.enabled)
                 WHERE tenant = \(bind: client.tenant.value) AND client_id = \(bind: client.id.value) RETURNING client_id
                 """
             ).first() != nil

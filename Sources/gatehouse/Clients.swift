@@ -7,8 +7,8 @@ struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register and manage clients.",
         subcommands: [
-            Create.self, Update.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, Grant.self, Revoke.self,
-            Remove.self,
+            Create.self, Update.self, List.self, Show.self, AddSecret.self, RemoveSecret.self, AddCertificate.self, RemoveCertificate.self,
+            Grant.self, Revoke.self, Disable.self, Enable.self, Remove.self,
         ])
 
     struct Create: AsyncParsableCommand {

@@ -73,15 +73,21 @@ import Testing
         // The old database: tenant, keys, a user, and the clients as that version stored them.
         do {
             let (store, sql, close) = try await Self.open(backend, place, through: 10)
-            // Today's administration service writes the audit log (version 12) as it makes the old rows.
-            for statement in try #require(Migrations.all.first { $0.version == 12 }).statements(for: sql.flavor) {
-                try await sql.db.raw("\(unsafeRaw: statement)").run()
+            // The tenant, its keys and a user, written at the store as that version had them (today's
+            // administration service writes rows and columns that version did not have).
+            let now = Date()
+            try await store.createTenant(
+                Tenant(
+                    name: tenant, id: UUID(), displayName: tenant.value, signingAlgorithm: .es256, accessTokenLifetime: 3600, createdAt: now
+                ))
+            for status in [KeyStatus.active, .next] {
+                try await store.addKey(
+                    try SigningKeyMaterial.generate(tenant: tenant, algorithm: .es256, kid: UUID().uuidString, status: status, now: now))
             }
-            let admin = Self.gatehouse(store).administration
-            try await admin.createTenant(name: tenant, algorithm: .es256)
-            _ = try await admin.createUser(
-                tenant: tenant, username: "alice", email: nil, displayName: "Alice", password: Harness.password,
-                passwords: Self.gatehouse(store).passwordHasher)
+            try await store.createUser(
+                User(
+                    tenant: tenant, id: UUID().uuidString.lowercased(), username: try Username("alice"), email: nil, displayName: "Alice",
+                    passwordHash: try await Self.gatehouse(store).passwordHasher.hash(Harness.password), createdAt: now, updatedAt: now))
             for client in Self.oldClients {
                 let methods = client.type == "public" ? "none" : "client_secret_basic client_secret_post"
                 let grants = client.grants.split(separator: " ").compactMap { GrantType.named(String($0))?.rawValue }.sorted()
@@ -94,15 +100,28 @@ import Testing
                     """
                 ).run()
                 if client.type == "confidential" {
-                    secrets[client.id] = try await admin.addSecret(tenant: tenant, clientID: try ClientID(client.id), lifetime: nil).value
+                    let value = UUID().uuidString
+                    try await store.addSecret(
+                        ClientSecretRecord(
+                            tenant: tenant, clientID: try ClientID(client.id), secretID: "s-" + client.id,
+                            hash: Self.gatehouse(store).hasher.hash(value), hint: String(value.prefix(3)), createdAt: now, expiresAt: nil))
+                    secrets[client.id] = value
                 }
             }
             // Made with the version that had APIs but not yet this migration: an API for one of the
             // old resources, and a grant on it. The migration uses that API and adds to the grant.
-            _ = try await admin.createAPI(
-                tenant: tenant, applicationID: try ClientID("example-api"), displayName: "Example",
-                identifiers: [try ResourceIndicator("https://api.example.com")])
-            _ = try await admin.addPermission(tenant: tenant, api: "example-api", name: "extra", descriptions: [:], role: false)
+            try await sql.db.raw(
+                """
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, created_at)
+                VALUES (\(bind: tenant.value), 'example-api', 'Example', 'confidential', 'client_secret_basic client_secret_post', '', '', '', '',
+                        \(bind: now))
+                """
+            ).run()
+            try await store.createAPI(
+                API(
+                    tenant: tenant, applicationID: try ClientID("example-api"), displayName: "Example",
+                    identifiers: [try ResourceIndicator("https://api.example.com")], permissions: [APIPermission(name: "extra")],
+                    createdAt: now))
             try await sql.db.raw(
                 """
                 INSERT INTO api_access (tenant, client_id, application_id, permissions, roles)
@@ -111,7 +130,11 @@ import Testing
             ).run()
             // Another tenant with its own middle tier of the same client ID: its names stay its own.
             let other = try TenantName("fabrikam")
-            try await admin.createTenant(name: other, algorithm: .es256)
+            try await store.createTenant(Tenant(name: other, displayName: "fabrikam", createdAt: now))
+            for status in [KeyStatus.active, .next] {
+                try await store.addKey(
+                    try SigningKeyMaterial.generate(tenant: other, algorithm: .es256, kid: UUID().uuidString, status: status, now: now))
+            }
             for (id, type, scopes, resources) in [
                 ("middle", "confidential", "x", ""), ("front", "public", "api://middle/fabrikam_only", "api://middle"),
             ] {

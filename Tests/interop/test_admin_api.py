@@ -34,6 +34,7 @@ def operations():
 def fill(path, tenant):
     """A path of the template with `tenant` and placeholder values for the other parameters."""
     values = {"tenant": tenant, "api": "gatehouse-admin", "client": "no-such-client", "user": "no-such-user", "secret": "x", "sid": "x",
+              "thumbprint": "x",
               "role": "Admin.Read"}
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
 
@@ -202,6 +203,17 @@ def test_clients_update_over_the_api_changes_each_property_and_keeps_the_secret(
         response = call(srv, "PATCH", path, "contoso", change)
         assert response.status_code == 200 and holds(response.json()), (change, response.text)
         assert [s["secret_id"] for s in response.json()["secrets"]] == [made["secret_id"]], "the secret stays"
+    # Disabled: the token endpoint refuses it (7000112); enabled again, the same secret works.
+    assert call(srv, "PATCH", path, "contoso", {"enabled": False}).json()["enabled"] is False
+    deadline = time.time() + 10
+    while True:
+        response = requests.post(f"{srv.base}/contoso/oauth2/token", timeout=10, data={
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+        if response.status_code == 400 or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    assert response.status_code == 400 and response.json()["error_codes"] == [7000112], response.text
+    assert call(srv, "PATCH", path, "contoso", {"enabled": True}).json()["enabled"] is True
     refused = call(srv, "PATCH", path, "contoso", {"redirect_uris": ["javascript:alert(1)"]})
     assert refused.status_code == 400 and catalogue_code(refused) == 9900200
     assert refused.json()["field_errors"][0]["field"] == "redirect_uris", refused.text
@@ -256,7 +268,7 @@ def schemathesis_run(srv, workdir, *options, token=None, hooks=False):
     config = os.path.join(workdir, "schemathesis.toml")
     with open(config, "w") as handle:
         # Real objects to work on: the tenant, its admin API, a client and a user that exist.
-        handle.write('[parameters]\ntenant = "contoso"\napi = "gatehouse-admin"\nclient = "st-client"\nuser = "st-user"\nsid = "st-sid"\n')
+        handle.write('[parameters]\ntenant = "contoso"\napi = "gatehouse-admin"\nclient = "st-client"\nuser = "st-user"\nsid = "st-sid"\nthumbprint = "st-thumbprint"\n')
     env = dict(os.environ)
     if hooks:
         env["PYTHONPATH"] = os.path.dirname(os.path.abspath(__file__))

@@ -67,7 +67,7 @@ public enum AuditView {
             "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
             "auth_methods": client.authMethods.map(\.rawValue).sorted(), "grant_types": client.grantTypes.map(\.rawValue).sorted(),
             "scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens, "redirect_uris": client.redirectURIs,
-            "post_logout_redirect_uris": client.postLogoutRedirectURIs, "has_jwks": client.jwks != nil,
+            "post_logout_redirect_uris": client.postLogoutRedirectURIs, "has_jwks": client.jwks != nil, "enabled": client.enabled,
             "certificates": client.certificates.compactMap { (try? ClientCertificate(pem: $0)).map { Base64URL.encode($0.sha256) } },
         ])
     }

@@ -17,6 +17,8 @@ extension Administration {
         public var postLogoutRedirectURIs: [String]?
         /// A new JWKS (`.some(nil)` removes it).
         public var jwks: String??
+        /// Disables (false) or enables (true) the client.
+        public var enabled: Bool?
 
         public init() {}
     }
@@ -33,6 +35,7 @@ extension Administration {
         if let uris = change.redirectURIs { client.redirectURIs = uris }
         if let uris = change.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let jwks = change.jwks { client.jwks = jwks }
+        if let enabled = change.enabled { client.enabled = enabled }
         let shorthand = ResourceShorthand.split(
             scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),
             resources: change.resources.map(\.value))
@@ -57,6 +60,34 @@ extension Administration {
         try await audit(
             "client.update", tenant: tenant, target: id.value, before: AuditView.client(before), after: AuditView.client(client))
         return client
+    }
+
+    /// Removes one of a client's certificates, named by its thumbprint (SHA-256 base64url or hex,
+    /// or the SHA-1 hex that `add-certificate` prints); the client must keep a way to authenticate.
+    public func removeCertificate(tenant: TenantName, clientID: ClientID, thumbprint: String) async throws -> Client {
+        guard let before = try await store.client(tenant: tenant, id: clientID) else {
+            throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
+        }
+        let wanted = thumbprint.lowercased()
+        let kept = before.certificates.filter { pem in
+            guard let certificate = try? ClientCertificate(pem: pem) else { return true }
+            let sha256Hex = certificate.sha256.map { String(format: "%02x", $0) }.joined()
+            return
+                !(Base64URL.encode(certificate.sha256) == thumbprint || sha256Hex == wanted
+                || certificate.thumbprintHex.lowercased().replacingOccurrences(of: ":", with: "")
+                    == wanted.replacingOccurrences(of: ":", with: ""))
+        }
+        guard kept.count < before.certificates.count else {
+            throw AdministrationError.notFound("certificate", thumbprint, tenant: tenant)
+        }
+        var after = before
+        after.certificates = kept
+        try Self.checkRegistration(after)
+        _ = try await store.setCertificates(tenant: tenant, id: clientID, certificates: kept)
+        try await audit(
+            "client.certificate.remove", tenant: tenant, target: clientID.value, before: AuditView.client(before),
+            after: AuditView.client(after))
+        return after
     }
 
     /// The rules every registration keeps (on create and on change): auth methods that fit the

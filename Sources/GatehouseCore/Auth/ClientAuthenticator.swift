@@ -98,6 +98,7 @@ public struct ClientAuthenticator: Sendable {
         guard let record = try await directory.lookup(tenant: tenant, id: id) else {
             throw CatalogueError(Catalogue.applicationNotFound, ["clientId": id.value, "tenant": tenant.value])
         }
+        guard record.client.enabled else { throw CatalogueError(Catalogue.applicationDisabled, ["clientId": id.value]) }
         return record
     }
 

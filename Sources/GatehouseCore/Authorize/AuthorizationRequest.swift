@@ -102,6 +102,7 @@ public struct AuthorizationRequestParser: Sendable {
             guard let found = try await lookup(clientID) else {
                 throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": tenant.name.value])
             }
+            guard found.client.enabled else { throw CatalogueError(Catalogue.applicationDisabled, ["clientId": clientID.value]) }
             access = found
             client = found.client
             if let raw = form["redirect_uri"] {

@@ -29,6 +29,9 @@ public enum Catalogue {
     public static let applicationNotFound = CatalogueEntry(
         700016, "UnauthorizedClient_DoesNotMatchRequest", .invalidClient, status: 401,
         placeholders: ["clientId", "tenant"], entraError: .unauthorizedClient, entraStatus: 400)
+    /// A client an administrator disabled (`clients disable`, the admin API): nothing is issued to it.
+    public static let applicationDisabled = CatalogueEntry(
+        7000112, "UnauthorizedClientApplicationDisabled", .unauthorizedClient, placeholders: ["clientId"])
     public static let invalidClientSecret = CatalogueEntry(7000215, "InvalidClientSecret", .invalidClient, status: 401)
     public static let clientSecretExpired = CatalogueEntry(
         7000222, "InvalidClientSecretExpiredKeysProvided", .invalidClient, status: 401, placeholders: ["clientId"])
@@ -180,7 +183,8 @@ public enum Catalogue {
         duplicateParameter, missingParameter, invalidParameterValue, multipleClientAuthentication,
         clientIdMismatch, tenantNotFound, invalidTenantIdentifier,
         clientAuthenticationMissing, clientSecretOrAssertionRequired, credentialRequiredForClientCredentials,
-        applicationNotFound, invalidClientSecret, clientSecretExpired, publicClientWithCredential, crossOriginConfidentialClient,
+        applicationNotFound, applicationDisabled, invalidClientSecret, clientSecretExpired, publicClientWithCredential,
+        crossOriginConfidentialClient,
         authMethodNotAllowed, unsupportedAssertionType, malformedClientAssertion, assertionSignatureInvalid,
         assertionTimeRange, assertionAudienceInvalid, assertionIssuerSubjectMismatch, assertionReplayed,
         clientHasNoKeys, assertionMissingClaim,

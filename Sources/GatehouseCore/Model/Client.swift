@@ -59,6 +59,9 @@ public struct Client: Sendable, Hashable {
     public var postLogoutRedirectURIs: [String]
     /// Certificates (PEM) for private_key_jwt assertions that name them by x5t, x5t#S256 or x5c.
     public var certificates: [String]
+    /// False once an administrator disabled the client: it authenticates to nothing and gets no
+    /// sign-in page (7000112) until enabled again; its secrets and grants stay.
+    public var enabled: Bool
     public let createdAt: Date
 
     /// The OpenID Connect scopes: never an API's permissions, and allowed without being listed to
@@ -81,9 +84,10 @@ public struct Client: Sendable, Hashable {
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, jwks: String? = nil, redirectURIs: [String] = [],
-        postLogoutRedirectURIs: [String] = [], certificates: [String] = [],
+        postLogoutRedirectURIs: [String] = [], certificates: [String] = [], enabled: Bool = true,
         createdAt: Date
     ) {
+        self.enabled = enabled
         self.certificates = certificates
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs

@@ -112,7 +112,7 @@ public final class InMemoryStore: GatehouseStore {
                     tenant: existing.tenant, id: existing.id, name: client.name, type: existing.type, authMethods: client.authMethods,
                     grantTypes: client.grantTypes, allowedScopes: client.allowedScopes, defaultScopes: client.defaultScopes,
                     jwks: client.jwks, redirectURIs: client.redirectURIs, postLogoutRedirectURIs: client.postLogoutRedirectURIs,
-                    certificates: client.certificates, createdAt: existing.createdAt)
+                    certificates: client.certificates, enabled: client.enabled, createdAt: existing.createdAt)
                 return true
             }
         }

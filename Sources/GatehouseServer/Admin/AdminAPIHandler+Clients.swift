@@ -71,6 +71,7 @@ extension AdminAPIHandler {
         change.redirectURIs = body.redirectUris
         change.postLogoutRedirectURIs = body.postLogoutRedirectUris
         if let jwks = body.jwks { change.jwks = .some(try AdminViews.text(jwks)) }
+        change.enabled = body.enabled
         let client = try await admin.updateClient(tenant: name, id: try Self.clientID(input.path.client), change: change)
         return .ok(.init(body: .json(try await AdminViews.client(client, store: store))))
     }
@@ -109,6 +110,15 @@ extension AdminAPIHandler {
         let id = try Self.clientID(input.path.client)
         _ = try await admin.addCertificate(tenant: name, clientID: id, pem: body.pem)
         return .ok(.init(body: .json(try await AdminViews.client(try await admin.client(tenant: name, id: id), store: store))))
+    }
+
+    func deleteClientCertificate(_ input: Operations.DeleteClientCertificate.Input) async throws
+        -> Operations.DeleteClientCertificate.Output
+    {
+        let (admin, name) = try tenant(input.path.tenant)
+        let client = try await admin.removeCertificate(
+            tenant: name, clientID: try Self.clientID(input.path.client), thumbprint: input.path.thumbprint)
+        return .ok(.init(body: .json(try await AdminViews.client(client, store: store))))
     }
 
     func grantClientAccess(_ input: Operations.GrantClientAccess.Input) async throws -> Operations.GrantClientAccess.Output {

@@ -37,7 +37,7 @@ enum AdminViews {
         let secrets = try await store.secrets(tenant: client.tenant, clientID: client.id)
         let grants = try await store.access(tenant: client.tenant, clientID: client.id)
         return Schemas.Client(
-            clientId: client.id.value, name: client.name,
+            clientId: client.id.value, name: client.name, enabled: client.enabled,
             _type: client.type == .public ? ._public : .confidential, authMethods: client.authMethods.map(\.rawValue).sorted(),
             grantTypes: client.grantTypes.map(\.rawValue).sorted(), scopes: client.allowedScopes.tokens,
             defaultScopes: client.defaultScopes.tokens, redirectUris: client.redirectURIs,

@@ -59,6 +59,9 @@ struct SignInFormRoutes: Sendable {
                 throw CatalogueError(
                     Catalogue.applicationNotFound, ["clientId": interaction.purpose.clientID.value, "tenant": tenant.name.value])
             }
+            guard client.enabled else {
+                throw CatalogueError(Catalogue.applicationDisabled, ["clientId": interaction.purpose.clientID.value])
+            }
             return try await step(
                 Checked(form: form, interactionID: id, csrf: csrf, interaction: interaction, client: client, language: language), request,
                 context)
