@@ -4847,9 +4847,26 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         as: Components.Parameters.UserName.self
                     )
                 )
+                let query: Operations.ListUserSessions.Input.Query = .init(
+                    cursor: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "cursor",
+                        as: Components.Parameters.Cursor.self
+                    ),
+                    limit: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "limit",
+                        as: Components.Parameters.Limit.self
+                    )
+                )
                 let headers: Operations.ListUserSessions.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
                 return Operations.ListUserSessions.Input(
                     path: path,
+                    query: query,
                     headers: headers
                 )
             },
@@ -5243,9 +5260,26 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         as: Components.Parameters.UserName.self
                     )
                 )
+                let query: Operations.ListUserConsents.Input.Query = .init(
+                    cursor: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "cursor",
+                        as: Components.Parameters.Cursor.self
+                    ),
+                    limit: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "limit",
+                        as: Components.Parameters.Limit.self
+                    )
+                )
                 let headers: Operations.ListUserConsents.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
                 return Operations.ListUserConsents.Input(
                     path: path,
+                    query: query,
                     headers: headers
                 )
             },
@@ -5504,9 +5538,26 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     name: "tenant",
                     as: Components.Parameters.Tenant.self
                 ))
+                let query: Operations.ListKeys.Input.Query = .init(
+                    cursor: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "cursor",
+                        as: Components.Parameters.Cursor.self
+                    ),
+                    limit: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "limit",
+                        as: Components.Parameters.Limit.self
+                    )
+                )
                 let headers: Operations.ListKeys.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
                 return Operations.ListKeys.Input(
                     path: path,
+                    query: query,
                     headers: headers
                 )
             },

@@ -6830,6 +6830,28 @@ public enum Operations {
                 }
             }
             public var path: Operations.ListUserSessions.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// The `next_cursor` of the previous page.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/query/cursor`.
+                public var cursor: Components.Parameters.Cursor?
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - cursor: The `next_cursor` of the previous page.
+                ///   - limit:
+                public init(
+                    cursor: Components.Parameters.Cursor? = nil,
+                    limit: Components.Parameters.Limit? = nil
+                ) {
+                    self.cursor = cursor
+                    self.limit = limit
+                }
+            }
+            public var query: Operations.ListUserSessions.Input.Query
             /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/header`.
             public struct Headers: Sendable, Hashable {
                 public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListUserSessions.AcceptableContentType>]
@@ -6846,12 +6868,15 @@ public enum Operations {
             ///
             /// - Parameters:
             ///   - path:
+            ///   - query:
             ///   - headers:
             public init(
                 path: Operations.ListUserSessions.Input.Path,
+                query: Operations.ListUserSessions.Input.Query = .init(),
                 headers: Operations.ListUserSessions.Input.Headers = .init()
             ) {
                 self.path = path
+                self.query = query
                 self.headers = headers
             }
         }
@@ -6863,15 +6888,23 @@ public enum Operations {
                     public struct JsonPayload: Codable, Hashable, Sendable {
                         /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/responses/200/content/json/items`.
                         public var items: [Components.Schemas.Session]
+                        /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/responses/200/content/json/next_cursor`.
+                        public var nextCursor: Swift.String?
                         /// Creates a new `JsonPayload`.
                         ///
                         /// - Parameters:
                         ///   - items:
-                        public init(items: [Components.Schemas.Session]) {
+                        ///   - nextCursor:
+                        public init(
+                            items: [Components.Schemas.Session],
+                            nextCursor: Swift.String? = nil
+                        ) {
                             self.items = items
+                            self.nextCursor = nextCursor
                         }
                         public enum CodingKeys: String, CodingKey {
                             case items
+                            case nextCursor = "next_cursor"
                         }
                     }
                     /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/sessions/GET/responses/200/content/application\/json`.
@@ -7505,6 +7538,28 @@ public enum Operations {
                 }
             }
             public var path: Operations.ListUserConsents.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// The `next_cursor` of the previous page.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/query/cursor`.
+                public var cursor: Components.Parameters.Cursor?
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - cursor: The `next_cursor` of the previous page.
+                ///   - limit:
+                public init(
+                    cursor: Components.Parameters.Cursor? = nil,
+                    limit: Components.Parameters.Limit? = nil
+                ) {
+                    self.cursor = cursor
+                    self.limit = limit
+                }
+            }
+            public var query: Operations.ListUserConsents.Input.Query
             /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/header`.
             public struct Headers: Sendable, Hashable {
                 public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListUserConsents.AcceptableContentType>]
@@ -7521,12 +7576,15 @@ public enum Operations {
             ///
             /// - Parameters:
             ///   - path:
+            ///   - query:
             ///   - headers:
             public init(
                 path: Operations.ListUserConsents.Input.Path,
+                query: Operations.ListUserConsents.Input.Query = .init(),
                 headers: Operations.ListUserConsents.Input.Headers = .init()
             ) {
                 self.path = path
+                self.query = query
                 self.headers = headers
             }
         }
@@ -7538,15 +7596,23 @@ public enum Operations {
                     public struct JsonPayload: Codable, Hashable, Sendable {
                         /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/responses/200/content/json/items`.
                         public var items: [Components.Schemas.Consent]
+                        /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/responses/200/content/json/next_cursor`.
+                        public var nextCursor: Swift.String?
                         /// Creates a new `JsonPayload`.
                         ///
                         /// - Parameters:
                         ///   - items:
-                        public init(items: [Components.Schemas.Consent]) {
+                        ///   - nextCursor:
+                        public init(
+                            items: [Components.Schemas.Consent],
+                            nextCursor: Swift.String? = nil
+                        ) {
                             self.items = items
+                            self.nextCursor = nextCursor
                         }
                         public enum CodingKeys: String, CodingKey {
                             case items
+                            case nextCursor = "next_cursor"
                         }
                     }
                     /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/consents/GET/responses/200/content/application\/json`.
@@ -7956,6 +8022,28 @@ public enum Operations {
                 }
             }
             public var path: Operations.ListKeys.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// The `next_cursor` of the previous page.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/query/cursor`.
+                public var cursor: Components.Parameters.Cursor?
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/query/limit`.
+                public var limit: Components.Parameters.Limit?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - cursor: The `next_cursor` of the previous page.
+                ///   - limit:
+                public init(
+                    cursor: Components.Parameters.Cursor? = nil,
+                    limit: Components.Parameters.Limit? = nil
+                ) {
+                    self.cursor = cursor
+                    self.limit = limit
+                }
+            }
+            public var query: Operations.ListKeys.Input.Query
             /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/header`.
             public struct Headers: Sendable, Hashable {
                 public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListKeys.AcceptableContentType>]
@@ -7972,12 +8060,15 @@ public enum Operations {
             ///
             /// - Parameters:
             ///   - path:
+            ///   - query:
             ///   - headers:
             public init(
                 path: Operations.ListKeys.Input.Path,
+                query: Operations.ListKeys.Input.Query = .init(),
                 headers: Operations.ListKeys.Input.Headers = .init()
             ) {
                 self.path = path
+                self.query = query
                 self.headers = headers
             }
         }
@@ -7989,15 +8080,23 @@ public enum Operations {
                     public struct JsonPayload: Codable, Hashable, Sendable {
                         /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/responses/200/content/json/items`.
                         public var items: [Components.Schemas.SigningKey]
+                        /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/responses/200/content/json/next_cursor`.
+                        public var nextCursor: Swift.String?
                         /// Creates a new `JsonPayload`.
                         ///
                         /// - Parameters:
                         ///   - items:
-                        public init(items: [Components.Schemas.SigningKey]) {
+                        ///   - nextCursor:
+                        public init(
+                            items: [Components.Schemas.SigningKey],
+                            nextCursor: Swift.String? = nil
+                        ) {
                             self.items = items
+                            self.nextCursor = nextCursor
                         }
                         public enum CodingKeys: String, CodingKey {
                             case items
+                            case nextCursor = "next_cursor"
                         }
                     }
                     /// - Remark: Generated from `#/paths/tenants/{tenant}/keys/GET/responses/200/content/application\/json`.

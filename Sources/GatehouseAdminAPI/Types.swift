@@ -582,10 +582,12 @@ extension APIProtocol {
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/get(listUserSessions)`.
     public func listUserSessions(
         path: Operations.ListUserSessions.Input.Path,
+        query: Operations.ListUserSessions.Input.Query = .init(),
         headers: Operations.ListUserSessions.Input.Headers = .init()
     ) async throws -> Operations.ListUserSessions.Output {
         try await listUserSessions(Operations.ListUserSessions.Input(
             path: path,
+            query: query,
             headers: headers
         ))
     }
@@ -621,10 +623,12 @@ extension APIProtocol {
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/consents/get(listUserConsents)`.
     public func listUserConsents(
         path: Operations.ListUserConsents.Input.Path,
+        query: Operations.ListUserConsents.Input.Query = .init(),
         headers: Operations.ListUserConsents.Input.Headers = .init()
     ) async throws -> Operations.ListUserConsents.Output {
         try await listUserConsents(Operations.ListUserConsents.Input(
             path: path,
+            query: query,
             headers: headers
         ))
     }
@@ -645,10 +649,12 @@ extension APIProtocol {
     /// - Remark: Generated from `#/paths//tenants/{tenant}/keys/get(listKeys)`.
     public func listKeys(
         path: Operations.ListKeys.Input.Path,
+        query: Operations.ListKeys.Input.Query = .init(),
         headers: Operations.ListKeys.Input.Headers = .init()
     ) async throws -> Operations.ListKeys.Output {
         try await listKeys(Operations.ListKeys.Input(
             path: path,
+            query: query,
             headers: headers
         ))
     }

@@ -91,6 +91,28 @@ import Testing
         }
     }
 
+    @Test func sessionsKeysAndConsentsComeAPageAtATime() async throws {
+        let setup = try await AdminAccessTests.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            for _ in 0..<2 { _ = try await harness.signIn(Browser(client), uri: harness.authorizeURI(pkce: PKCEPair())) }
+            let root = try await AdminAccessTests.automationToken(setup, client)
+            for path in ["/tenants/contoso/users/alice/sessions", "/tenants/contoso/keys"] {
+                let first = json(try await AdminAccessTests.call(client, .get, path + "?limit=1", token: root))
+                let cursor = try #require(first["next_cursor"] as? String, "\(path): \(first)")
+                let second = json(try await AdminAccessTests.call(client, .get, path + "?limit=1&cursor=\(cursor)", token: root))
+                let ids = [first, second].compactMap {
+                    (($0["items"] as? [[String: Any]])?.first?["sid"] ?? ($0["items"] as? [[String: Any]])?.first?["kid"]) as? String
+                }
+                #expect(ids.count == 2 && ids[0] != ids[1] && second["next_cursor"] == nil, "\(path): \(first) \(second)")
+                let bad = try await AdminAccessTests.call(client, .get, path + "?cursor=not-one", token: root)
+                #expect(bad.status == .badRequest && AdminAccessTests.code(bad) == 9_900_200)
+            }
+            let consents = json(try await AdminAccessTests.call(client, .get, "/tenants/contoso/users/alice/consents?limit=1", token: root))
+            #expect((consents["items"] as? [Any])?.count == 1 && consents["next_cursor"] == nil)
+        }
+    }
+
     /// The committed generated code is the generator's output for the document in the repo
     /// (`scripts/generate-admin-api` writes the hash it was made from).
     @Test func generatedCodeMatchesTheDocument() throws {

@@ -66,16 +66,22 @@ extension AdminAPIHandler {
 extension AdminAPIHandler {
     func listUserSessions(_ input: Operations.ListUserSessions.Input) async throws -> Operations.ListUserSessions.Output {
         let (admin, name) = try tenant(input.path.tenant)
-        let sessions = try await admin.sessions(tenant: name, user: input.path.user)
+        // Newest first, a page at a time.
+        let sessions = try await admin.sessions(tenant: name, user: input.path.user).sorted {
+            Self.sortKey($0.authTime, descending: true) + $0.sid < Self.sortKey($1.authTime, descending: true) + $1.sid
+        }
+        let page = try Page.slice(sessions, after: input.query.cursor, limit: input.query.limit ?? 50) {
+            Self.sortKey($0.authTime, descending: true) + $0.sid
+        }
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: sessions.map {
+                        items: page.items.map {
                             Schemas.Session(
                                 sid: $0.sid, authTime: $0.authTime, lastUsedAt: $0.lastUsedAt, expiresAt: $0.expiresAt, amr: $0.amr,
                                 clientIp: $0.clientIP, userAgent: $0.userAgent)
-                        }))))
+                        }, nextCursor: page.next))))
     }
 
     func endUserSessions(_ input: Operations.EndUserSessions.Input) async throws -> Operations.EndUserSessions.Output {
@@ -92,15 +98,16 @@ extension AdminAPIHandler {
 
     func listUserConsents(_ input: Operations.ListUserConsents.Input) async throws -> Operations.ListUserConsents.Output {
         let (admin, name) = try tenant(input.path.tenant)
-        let consents = try await admin.consents(tenant: name, user: input.path.user)
+        let consents = try await admin.consents(tenant: name, user: input.path.user).sorted { $0.clientID < $1.clientID }
+        let page = try Page.slice(consents, after: input.query.cursor, limit: input.query.limit ?? 50) { $0.clientID }
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: consents.map {
+                        items: page.items.map {
                             Schemas.Consent(
                                 clientId: $0.clientID, scopes: $0.scope.tokens, grantedAt: $0.grantedAt, expiresAt: $0.expiresAt)
-                        }))))
+                        }, nextCursor: page.next))))
     }
 
     func revokeUserConsent(_ input: Operations.RevokeUserConsent.Input) async throws -> Operations.RevokeUserConsent.Output {

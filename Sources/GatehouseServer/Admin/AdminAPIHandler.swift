@@ -140,7 +140,9 @@ struct AdminAPIHandler: APIProtocol {
     func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
         let (admin, name) = try tenant(input.path.tenant)
         _ = try await admin.tenant(name)
-        return .ok(.init(body: .json(.init(items: try await store.keys(tenant: name).map(AdminViews.key)))))
+        let keys = try await store.keys(tenant: name).sorted { ($0.createdAt, $0.kid) < ($1.createdAt, $1.kid) }
+        let page = try Page.slice(keys, after: input.query.cursor, limit: input.query.limit ?? 50) { Self.sortKey($0.createdAt) + $0.kid }
+        return .ok(.init(body: .json(.init(items: page.items.map(AdminViews.key), nextCursor: page.next))))
     }
 
     func rotateKeys(_ input: Operations.RotateKeys.Input) async throws -> Operations.RotateKeys.Output {
@@ -226,6 +228,15 @@ struct AdminAPIHandler: APIProtocol {
     static let countRows = 20_000
     /// Year 9999, in microseconds since 1970: instants past it (or before 1970) are clamped.
     static let latestMicros: Int64 = 253_402_300_799_000_000
+
+    /// A text that sorts as `date` does (whole microseconds, zero-padded); `descending` sorts the
+    /// newest first. For paging lists in time order by an opaque cursor.
+    static func sortKey(_ date: Date, descending: Bool = false) -> String {
+        let micros = Int64(min(max(date.timeIntervalSince1970, 0), 253_402_300_799) * 1_000_000)
+        let value = descending ? latestMicros - micros : micros
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 19 - digits.count)) + digits + "|"
+    }
 
     static func bounded(_ date: Date) -> Date {
         Date(timeIntervalSince1970: min(max(date.timeIntervalSince1970, 0), Double(latestMicros / 1_000_000)))
