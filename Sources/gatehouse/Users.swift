@@ -7,7 +7,8 @@ struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the users who sign in to a tenant.",
         subcommands: [
-            Create.self, List.self, Disable.self, Enable.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self, AssignRole.self,
+            Create.self, List.self, Disable.self, Enable.self, Unlock.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self,
+            AssignRole.self,
             UnassignRole.self,
         ])
 
@@ -118,6 +119,22 @@ struct Users: AsyncParsableCommand {
         }
     }
 
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Unlock a user locked out by failed sign-ins (50053); their password and sessions stay.")
+        @OptionGroup var global: GlobalOptions
+        @Option var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let unlocked = try await admin.unlockUser(tenant: tenantName, user: user)
+                print("User \(unlocked.username) unlocked.")
+            }
+        }
+    }
+
     struct SetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-password",
@@ -153,10 +170,12 @@ struct Users: AsyncParsableCommand {
                     tenant: tenantName, user: user, box: SecretBox(serverKey: admin.hasher.keyData))
                 let url = HummingbirdTOTP.enrollmentURL(
                     secret: secret, account: updated.username.value, issuer: "Gatehouse \(tenantName.value)")
+                // The setup key an authenticator app takes is the URL's base32 `secret`, not the raw characters.
+                let setupKey = URLComponents(string: url)?.queryItems?.first { $0.name == "secret" }?.value ?? secret
                 if json {
-                    try printJSON(["secret": secret, "otpauth_url": url])
+                    try printJSON(["secret": secret, "setup_key": setupKey, "otpauth_url": url])
                 } else {
-                    print("TOTP secret (raw, as the key's characters): \(secret)")
+                    print("Setup key (base32, for \"enter a setup key\"): \(setupKey)")
                     print("Authenticator URL: \(url)")
                     print("(shown once; the secret is stored sealed with the server key)")
                 }

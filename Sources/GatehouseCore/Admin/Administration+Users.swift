@@ -39,7 +39,13 @@ extension Administration {
         let before = user
         user.enabled = enabled
         user.updatedAt = time.now()
-        if enabled { _ = try await store.updateUser(user) } else { try await saveEndingSessions(&user) }
+        if enabled {
+            _ = try await store.updateUser(user)
+            // Enabled again from a clean slate: failures counted while disabled do not lock it.
+            try await store.clearSignInFailures(key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
+        } else {
+            try await saveEndingSessions(&user)
+        }
         try await audit(
             enabled ? "user.enable" : "user.disable", tenant: tenant, target: user.id, before: AuditView.user(before),
             after: AuditView.user(user))
@@ -68,6 +74,15 @@ extension Administration {
         try await store.clearSignInFailures(
             key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
         try await audit("user.password.reset", tenant: tenant, target: user.id, after: AuditView.user(user))
+        return user
+    }
+
+    /// Unlocks a user locked out by failed sign-ins (50053): their failure count from unfamiliar
+    /// browsers starts again (a browser they signed in with before keeps its own count).
+    public func unlockUser(tenant: TenantName, user usernameOrID: String) async throws -> User {
+        let user = try await findUser(tenant: tenant, usernameOrID)
+        try await store.clearSignInFailures(key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
+        try await audit("user.unlock", tenant: tenant, target: user.id, after: AuditView.user(user))
         return user
     }
 

@@ -99,9 +99,11 @@ public struct PasswordSignIn: Sendable {
         guard await passwords.verify(password, hash: user.passwordHash) else {
             try refuse(attempt, entry: Catalogue.invalidUserNameOrPassword, detail: "wrong password for user \(user.id)")
         }
-        guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
-        // With a second factor the sign-in is not done yet: the count stays until the code is right.
+        // A right password is not a failure, even for a disabled user (50057 says it was right):
+        // without a second factor it clears the count, as a sign-in does; with one the count
+        // stays until the code is right.
         if !user.requiresSecondFactor { try await users.clearSignInFailures(key: key) }
+        guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
         return user
     }
 
