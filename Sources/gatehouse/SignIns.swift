@@ -12,6 +12,7 @@ struct SignIns: AsyncParsableCommand {
     @Option var tenant: String?
     @Option(name: .customLong("client")) var clientID: String?
     @Option(help: "Error code (from error_codes).") var code: Int?
+    @Option(help: "A username or user ID (with --tenant): the requests made for that user once it was known.") var user: String?
     @Flag(help: "Failures only.") var failures = false
     @Option(help: "From: ISO 8601 time or an age like 30m, 2h, 7d.") var since: String?
     @Option(help: "Until: ISO 8601 time or an age.") var until: String?
@@ -22,9 +23,14 @@ struct SignIns: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
-        let query = SignInQuery(
+        if user != nil && tenant == nil { throw ValidationError("--user needs --tenant") }
+        var query = SignInQuery(
             traceID: traceID, correlationID: correlationID, tenant: tenant, clientID: clientID, errorCode: code,
             result: failures ? .failure : nil, since: try since.map(Self.parseTime), until: try until.map(Self.parseTime), limit: limit)
+        if let user, let tenant {
+            let tenantName = try parseTenant(tenant)
+            query.userID = try await withAdministration(global) { admin, _ in try await admin.findUser(tenant: tenantName, user).id }
+        }
         if summary {
             try await printSummary()
             return
