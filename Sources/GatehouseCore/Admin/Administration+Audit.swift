@@ -27,16 +27,9 @@ extension Administration {
     public func auditLog(tenant: TenantName?, action: String? = nil, target: String? = nil, cursor: String?, limit: Int) async throws
         -> Page<AuditEntry>
     {
-        var before: String? = nil
-        if let cursor {
-            guard let decoded = PageCursor.decode(cursor) else {
-                throw AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
-            }
-            before = decoded
-        }
-        let limit = max(1, min(limit, PageCursor.maximumLimit))
+        let limit = PageCursor.limit(limit)
         let rows = try await store.auditEntries(
-            AuditQuery(tenant: tenant, action: action, target: target, before: before, limit: limit + 1))
+            AuditQuery(tenant: tenant, action: action, target: target, before: try PageCursor.key(cursor), limit: limit + 1))
         let items = Array(rows.prefix(limit))
         return Page(items: items, next: rows.count > limit ? items.last.map { PageCursor.encode($0.id) } : nil)
     }

@@ -100,13 +100,8 @@ public struct Page<Item: Sendable>: Sendable {
     /// key of its last item); `key` must be unique and stable.
     public static func slice(_ all: [Item], after cursor: String?, limit: Int, key: (Item) -> String) throws -> Page<Item> {
         var start = all.startIndex
-        if let cursor {
-            guard let last = PageCursor.decode(cursor) else {
-                throw Administration.AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
-            }
-            start = all.firstIndex { key($0) > last } ?? all.endIndex
-        }
-        let limit = max(1, min(limit, PageCursor.maximumLimit))
+        if let last = try PageCursor.key(cursor) { start = all.firstIndex { key($0) > last } ?? all.endIndex }
+        let limit = PageCursor.limit(limit)
         let items = Array(all[start...].prefix(limit))
         let more = start + items.count < all.endIndex
         return Page(items: items, next: more ? items.last.map { PageCursor.encode(key($0)) } : nil)
@@ -123,6 +118,18 @@ public enum PageCursor {
         guard cursor.utf8.count <= 1024, let data = Base64URL.decode(cursor) else { return nil }
         return String(data: data, encoding: .utf8)
     }
+
+    /// The key a cursor carries (nil for none); a cursor no list gave is refused (9900200).
+    public static func key(_ cursor: String?) throws -> String? {
+        guard let cursor else { return nil }
+        guard let key = decode(cursor) else { throw refusal }
+        return key
+    }
+
+    public static let refusal = Administration.AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
+
+    /// A requested page size within 1 and `maximumLimit`.
+    public static func limit(_ requested: Int) -> Int { max(1, min(requested, maximumLimit)) }
 }
 
 /// Sign-ins counted per time bucket, result and code: every aggregate's count plus every whole

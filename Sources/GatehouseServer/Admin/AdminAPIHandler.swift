@@ -155,14 +155,12 @@ struct AdminAPIHandler: APIProtocol {
         let (admin, name) = try tenant(input.path.tenant)
         _ = try await admin.tenant(name)
         let query = input.query
-        let limit = max(1, min(query.limit ?? 50, PageCursor.maximumLimit))
+        let limit = PageCursor.limit(query.limit ?? 50)
         // The cursor is the time of the last event seen, in whole microseconds since 1970 (newest
         // first: the next page is older).
         var until = query.until.map(Self.bounded)
-        if let cursor = query.cursor {
-            guard let text = PageCursor.decode(cursor), let micros = Int64(text), (0...Self.latestMicros).contains(micros) else {
-                throw Administration.AdministrationError.invalid("cursor", "format", "the cursor is not one this list gave")
-            }
+        if let text = try PageCursor.key(query.cursor) {
+            guard let micros = Int64(text), (0...Self.latestMicros).contains(micros) else { throw PageCursor.refusal }
             until = Date(timeIntervalSince1970: Double(micros - 1) / 1_000_000)
         }
         var userID: String? = nil
