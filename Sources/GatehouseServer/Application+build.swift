@@ -15,6 +15,8 @@ public struct Gatehouse: Sendable {
     public let store: any GatehouseStore
     public let hasher: SecretHasher
     public let signIns: SignInLogWriter
+    /// When each client secret was last used, written off the request path.
+    public let secretUsage: SecretUsageRecorder
     public let keyRings: KeyRingRegistry
     public let tenants: TenantDirectory
     /// The origins of each tenant's public clients (CORS preflights).
@@ -61,6 +63,7 @@ public struct Gatehouse: Sendable {
             mode: { segment in (try? await tenants.resolve(segment))?.signInLog ?? .aggregate }, telemetry: telemetry,
             source: SourceAddress(trustedProxies: configuration.throttling.trustedProxies),
             cachedTenant: { segment in tenants.cached(segment)?.name.value })
+        self.secretUsage = SecretUsageRecorder(store: store, logger: logger)
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
         self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.browserOrigins = CachedBrowserOrigins(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
@@ -125,7 +128,7 @@ public struct Gatehouse: Sendable {
         // One client-authenticated front half for the token, device, introspection and revocation endpoints.
         let front = ClientAuthenticatedStep(
             configuration: configuration, tenants: tenants, authenticator: authenticator, texts: renderer.texts, throttles: throttles,
-            time: time)
+            time: time, secretUsage: secretUsage)
         // Each dialect's routes in a group of their own: the group sets the request's dialect.
         let native = router.group().add(middleware: DialectMiddleware(dialect: Dialects.native, renderer: renderer))
         let entra = router.group().add(middleware: DialectMiddleware(dialect: Dialects.entra, renderer: renderer))
@@ -232,6 +235,7 @@ public struct Gatehouse: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
                 signIns,
+                secretUsage,
                 changeWatcher(logger: logger),
                 Sweeper(
                     store: store, grantRetention: configuration.signIn.refreshIdleLifetime, time: time,

@@ -63,6 +63,8 @@ public final class RequestNotes: Sendable {
         public var userID: String?
         /// The catalogue number of the error the response carries.
         public var code: Int?
+        /// Which credential authenticated the client (`AuthenticatedClient.credential`).
+        public var credential: String?
 
         public init(tenant: String? = nil, clientID: String? = nil, code: Int? = nil) {
             (self.tenant, self.clientID, self.code) = (tenant, clientID, code)

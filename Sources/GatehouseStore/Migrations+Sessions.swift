@@ -39,3 +39,38 @@ enum SessionsBecomeRows {
         try await db.raw("DELETE FROM state_values WHERE kind IN ('session', 'consent')").run()
     }
 }
+
+/// Migration 16's data step: email sign-in is on for every tenant whose users' addresses are
+/// each one user's; a tenant where some address is shared keeps it off, and the audit log
+/// says which addresses (an administrator resolves them, then turns it on).
+enum EmailSignInBegins {
+    static func run(on db: any SQLDatabase, now: Date) async throws {
+        var byTenant: [String: [String: [String]]] = [:]
+        for row in try await db.raw("SELECT tenant, user_id, email FROM users WHERE email IS NOT NULL").all() {
+            guard let address = User.signInEmail(try row.decode(column: "email", as: String.self)) else { continue }
+            byTenant[try row.decode(column: "tenant", as: String.self), default: [:]][address, default: []].append(
+                try row.decode(column: "user_id", as: String.self))
+        }
+        for (tenant, addresses) in byTenant.sorted(by: { $0.key < $1.key }) {
+            let shared = addresses.filter { $0.value.count > 1 }.keys.sorted()
+            if shared.isEmpty {
+                for (address, users) in addresses {
+                    try await db.raw("UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant) AND user_id = \(bind: users[0])")
+                        .run()
+                }
+                continue
+            }
+            try await db.raw("UPDATE tenants SET email_sign_in = \(bind: false) WHERE name = \(bind: tenant)").run()
+            let report = try JSONSerialization.data(
+                withJSONObject: ["email_sign_in": false, "shared_addresses": shared], options: [.sortedKeys, .withoutEscapingSlashes])
+            try await db.raw(
+                """
+                INSERT INTO audit_log (id, at, tenant, actor, action, target, before_value, after_value, trace_id, source)
+                VALUES (\(bind: TraceID.make(now: now, random: .system)), \(bind: now), \(bind: tenant), 'migration 16',
+                        'tenant.email_sign_in.withheld', \(bind: tenant), NULL, \(bind: String(decoding: report, as: UTF8.self)), NULL,
+                        'migration')
+                """
+            ).run()
+        }
+    }
+}

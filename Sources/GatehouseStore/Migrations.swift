@@ -407,6 +407,24 @@ public enum Migrations {
                         + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT TRUE" : "INTEGER NOT NULL DEFAULT 1")
                 ]
             }),
+        Migration(
+            version: 16, name: "sign-in by email, first-party clients, credentials used",
+            flavored: { flavor in
+                [
+                    "ALTER TABLE tenants ADD COLUMN email_sign_in "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT TRUE" : "INTEGER NOT NULL DEFAULT 1"),
+                    // A user's address as a sign-in name (`User.signInEmail`), kept only while the
+                    // tenant has email sign-in on: the index makes it one user's.
+                    "ALTER TABLE users ADD COLUMN sign_in_email TEXT",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS users_sign_in_email ON users (tenant, sign_in_email)",
+                    "ALTER TABLE clients ADD COLUMN first_party "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
+                    // Which credential authenticated a logged request; when each secret was last used.
+                    "ALTER TABLE sign_ins ADD COLUMN credential TEXT",
+                    "ALTER TABLE client_secrets ADD COLUMN last_used_at \(flavor.instantType)",
+                ]
+            },
+            step: { db, now in try await EmailSignInBegins.run(on: db, now: now) }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -84,6 +84,10 @@ public final class PostgresDatabase: Sendable {
         return PostgresURLError(description: "PostgreSQL at \(place) refused: \(reason)".replacingOccurrences(of: "\n", with: " "))
     }
 
+    /// The database holds no Gatehouse tables, and the caller may not make them (`creating`).
+    public struct NotInitialised: Error {}
+
+
     /// Connects, checks the database answers, and migrates it (through `migrateThrough`, for tests
     /// that upgrade an old database). The pool runs in a task of its own from here until `close()`:
     /// the migrations need it before any service group starts, and `serve` closes it only after its
@@ -91,7 +95,7 @@ public final class PostgresDatabase: Sendable {
     public static func open(
         url: String, poolSize: Int = 10, searchPath: String? = nil, migrateThrough: Int = .max,
         logger: Logger = Logger(label: "gatehouse.postgres"), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
-        kek: KeyEncryptionKey? = nil
+        kek: KeyEncryptionKey? = nil, creating: Bool = true
     ) async throws -> PostgresDatabase {
         let (configuration, probe) = try configuration(url: url, poolSize: poolSize, searchPath: searchPath)
         let place = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
@@ -112,6 +116,11 @@ public final class PostgresDatabase: Sendable {
                     if let searchPath {
                         // A schema of its own (the tests give each store one).
                         try await session.raw("CREATE SCHEMA IF NOT EXISTS \(ident: searchPath)").run()
+                    }
+                    if !creating {
+                        // Only `serve` and `init` make Gatehouse's tables in an empty database.
+                        let found = try await session.raw("SELECT to_regclass('schema_migrations') IS NOT NULL AS found").first()
+                        guard try found?.decode(column: "found", as: Bool.self) == true else { throw NotInitialised() }
                     }
                     try await Migrations.run(on: session, flavor: .postgres, through: migrateThrough)
                 }

@@ -8,14 +8,15 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, created_at)
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, first_party, created_at)
                 VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                         \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.allowedScopes.description), \(bind: client.defaultScopes.description),
                         '', \(bind: client.jwks),
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.enabled), \(bind: client.createdAt))
+                        \(bind: client.certificates.joined(separator: "\n")), \(bind: client.enabled), \(bind: client.firstParty),
+                        \(bind: client.createdAt))
                 ON CONFLICT DO NOTHING RETURNING client_id
                 """
             ).all()
@@ -61,6 +62,7 @@ extension SQLStore {
             postLogoutRedirectURIs: words(try row.decode(column: "post_logout_redirect_uris", as: String.self)),
             certificates: ClientCertificate.pemBlocks(try row.decode(column: "certificates", as: String.self)),
             enabled: try row.decode(column: "enabled", as: Bool.self),
+            firstParty: try row.decode(column: "first_party", as: Bool.self),
             createdAt: try row.decode(column: "created_at", as: Date.self))
     }
 
@@ -74,7 +76,8 @@ extension SQLStore {
                     allowed_scopes = \(bind: client.allowedScopes.description), default_scopes = \(bind: client.defaultScopes.description),
                     jwks = \(bind: client.jwks), redirect_uris = \(bind: client.redirectURIs.joined(separator: " ")),
                     post_logout_redirect_uris = \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
-                    certificates = \(bind: client.certificates.joined(separator: "\n")), enabled = \(bind: client.enabled)
+                    certificates = \(bind: client.certificates.joined(separator: "\n")), enabled = \(bind: client.enabled),
+                    first_party = \(bind: client.firstParty)
                 WHERE tenant = \(bind: client.tenant.value) AND client_id = \(bind: client.id.value) RETURNING client_id
                 """
             ).first() != nil
@@ -138,7 +141,21 @@ extension SQLStore {
                 hash: try row.decode(column: "hash", as: String.self),
                 hint: try row.decode(column: "hint", as: String.self),
                 createdAt: try row.decode(column: "created_at", as: Date.self),
-                expiresAt: try row.decode(column: "expires_at", as: Date?.self))
+                expiresAt: try row.decode(column: "expires_at", as: Date?.self),
+                lastUsedAt: try row.decode(column: "last_used_at", as: Date?.self))
+        }
+    }
+
+    public func noteSecretUse(_ uses: [SecretUse]) async throws {
+        // Bookkeeping, not a registration change: the change counter stays (no cache reloads).
+        for use in uses {
+            try await db.raw(
+                """
+                UPDATE client_secrets SET last_used_at = \(bind: use.at)
+                WHERE tenant = \(bind: use.tenant.value) AND client_id = \(bind: use.clientID.value) AND secret_id = \(bind: use.secretID)
+                    AND (last_used_at IS NULL OR last_used_at < \(bind: use.at))
+                """
+            ).run()
         }
     }
 

@@ -8,7 +8,7 @@ extension SQLStore {
         for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
             let insert = db.insert(into: "sign_ins").columns(
                 "time", "tenant", "client_id", "grant_type", "scopes", "result", "error_code", "error", "detail",
-                "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us", "aggregated", "user_id")
+                "trace_id", "correlation_id", "client_ip", "user_agent", "latency_us", "aggregated", "user_id", "credential")
             for event in chunk {
                 insert.values([
                     SQLBind(event.time), SQLBind(event.tenant), SQLBind(event.clientID), SQLBind(event.grantType),
@@ -16,6 +16,7 @@ extension SQLStore {
                     SQLBind(event.detail),
                     SQLBind(event.traceID), SQLBind(event.correlationID), SQLBind(event.clientIP), SQLBind(event.userAgent),
                     SQLBind(event.latencyMicros), SQLBind(event.countedInAggregate), SQLBind(event.userID),
+                    SQLBind(event.credential),
                 ])
             }
             try await insert.run()
@@ -51,7 +52,8 @@ extension SQLStore {
                 userAgent: try row.decode(column: "user_agent", as: String?.self),
                 latencyMicros: try row.decode(column: "latency_us", as: Int.self),
                 countedInAggregate: try row.decode(column: "aggregated", as: Bool.self),
-                userID: try row.decode(column: "user_id", as: String?.self))
+                userID: try row.decode(column: "user_id", as: String?.self),
+                credential: try row.decode(column: "credential", as: String?.self))
         }
     }
 

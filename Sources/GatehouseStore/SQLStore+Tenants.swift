@@ -8,10 +8,10 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
+                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log, email_sign_in)
                 VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
                         \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt),
-                        \(bind: tenant.signInLog.rawValue))
+                        \(bind: tenant.signInLog.rawValue), \(bind: tenant.emailSignIn))
                 ON CONFLICT DO NOTHING RETURNING name
                 """
             ).all()
@@ -46,7 +46,8 @@ extension SQLStore {
             accessTokenLifetime: try row.decode(column: "access_token_lifetime", as: Int.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)),
-            keyRotationInterval: try row.decode(column: "key_rotation_seconds", as: Int?.self).map(TimeInterval.init))
+            keyRotationInterval: try row.decode(column: "key_rotation_seconds", as: Int?.self).map(TimeInterval.init),
+            emailSignIn: try row.decode(column: "email_sign_in", as: Bool.self))
     }
 
     public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
@@ -54,6 +55,18 @@ extension SQLStore {
             !(try await db.raw(
                 """
                 UPDATE tenants SET key_rotation_seconds = \(bind: interval.map { Int($0) }) WHERE name = \(bind: tenant.value) RETURNING name
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    public func setTokenSettings(tenant: TenantName, algorithm: SigningAlgorithm?, accessTokenLifetime: Int?) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE tenants SET signing_algorithm = COALESCE(\(bind: algorithm?.rawValue), signing_algorithm),
+                    access_token_lifetime = COALESCE(\(bind: accessTokenLifetime), access_token_lifetime)
+                WHERE name = \(bind: tenant.value) RETURNING name
                 """
             ).all()).isEmpty
         }

@@ -8,20 +8,61 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at)
+                INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at,
+                                   sign_in_email)
                 VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
                         \(bind: user.passwordHash), \(bind: user.enabled), \(bind: try sealedTOTP(user)),
-                        \(bind: user.createdAt), \(bind: user.updatedAt))
+                        \(bind: user.createdAt), \(bind: user.updatedAt), \(signInEmail(user)))
                 ON CONFLICT DO NOTHING RETURNING user_id
                 """
             ).all()
-            if rows.isEmpty { throw StoreError.conflict("user \(user.username)") }
+            if rows.isEmpty {
+                let taken = try await self.user(tenant: user.tenant, username: user.username) != nil
+                throw StoreError.conflict(taken ? "user \(user.username)" : StoreError.emailTaken)
+            }
         }
     }
 
     public func user(tenant: TenantName, username: Username) async throws -> User? {
         try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND username = \(bind: username.value)").first().map(
             user(from:))
+    }
+
+    public func user(tenant: TenantName, signInEmail: String) async throws -> User? {
+        try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) AND sign_in_email = \(bind: signInEmail)").first().map(
+            user(from:))
+    }
+
+    /// The `sign_in_email` a user's row holds: its address while the tenant has email sign-in on.
+    func signInEmail(_ user: User) -> SQLQueryString {
+        "(SELECT CASE WHEN email_sign_in THEN CAST(\(bind: user.signInEmail) AS TEXT) END FROM tenants WHERE name = \(bind: user.tenant.value))"
+    }
+
+    public func setEmailSignIn(_ on: Bool, tenant: TenantName) async throws -> EmailSignInChange {
+        try await countingChange {
+            try await transaction {
+                guard try await db.raw("SELECT name FROM tenants WHERE name = \(bind: tenant.value)").first() != nil else { return .noSuchTenant }
+                guard on else {
+                    try await db.raw("UPDATE users SET sign_in_email = NULL WHERE tenant = \(bind: tenant.value)").run()
+                    try await db.raw("UPDATE tenants SET email_sign_in = \(bind: false) WHERE name = \(bind: tenant.value)").run()
+                    return .done
+                }
+                var owners: [String: [String]] = [:]
+                for row in try await db.raw("SELECT user_id, email FROM users WHERE tenant = \(bind: tenant.value) AND email IS NOT NULL").all() {
+                    guard let address = User.signInEmail(try row.decode(column: "email", as: String.self)) else { continue }
+                    owners[address, default: []].append(try row.decode(column: "user_id", as: String.self))
+                }
+                let shared = owners.filter { $0.value.count > 1 }.keys.sorted()
+                guard shared.isEmpty else { return .duplicates(shared) }
+                try await db.raw("UPDATE tenants SET email_sign_in = \(bind: true) WHERE name = \(bind: tenant.value)").run()
+                for (address, users) in owners {
+                    try await db.raw(
+                        "UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: users[0])"
+                    ).run()
+                }
+                return .done
+            }
+        }
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {
@@ -33,17 +74,23 @@ extension SQLStore {
     }
 
     public func updateUser(_ user: User) async throws -> Bool {
-        try await countingChange {
+        let changed = try await countingChange {
             !(try await db.raw(
                 """
                 UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
                     password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: try sealedTOTP(user)),
                     updated_at = \(bind: user.updatedAt),
-                    sessions_valid_after = \(bind: user.sessionsValidAfter)
-                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) RETURNING user_id
+                    sessions_valid_after = \(bind: user.sessionsValidAfter), sign_in_email = \(signInEmail(user))
+                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id)
+                    AND NOT EXISTS (SELECT 1 FROM users other WHERE other.tenant = \(bind: user.tenant.value)
+                        AND other.sign_in_email = \(bind: user.signInEmail) AND other.user_id <> \(bind: user.id))
+                RETURNING user_id
                 """
             ).all()).isEmpty
         }
+        // Nothing changed: no such user, or its address is another user's.
+        if !changed, try await self.user(tenant: user.tenant, id: user.id) != nil { throw StoreError.conflict(StoreError.emailTaken) }
+        return changed
     }
 
     /// The TOTP seed (already sealed by the server's `SecretBox`) as stored: sealed again under the KEK.

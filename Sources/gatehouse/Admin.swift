@@ -29,6 +29,7 @@ struct Admin: AsyncParsableCommand {
                 let made = try await admin.bootstrap(
                     tenant: tenant, username: username, password: password, passwords: Users.hasher(settings), clientID: id)
                 let configuration = settings.serverConfiguration()
+                settings.warnIfBaseURLAssumed()
                 let tokenEndpoint = configuration.tokenEndpoint(tenant.value)
                 if json {
                     var object: [String: Any] = [

@@ -71,6 +71,7 @@ struct Clients: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, settings in
                 let (client, secret) = try await admin.createClient(tenant: tenantName, spec: spec)
+                settings.warnIfBaseURLAssumed()
                 // What --resource/--scope became: the API (found or created) and the names granted.
                 var apis: [(id: String, identifier: String, names: [String])] = []
                 for grant in try await admin.store.access(tenant: tenantName, clientID: client.id) {

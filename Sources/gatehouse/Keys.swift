@@ -48,6 +48,7 @@ struct Keys: AsyncParsableCommand {
                 } else {
                     let (key, base64) = KeyEncryptionKey.generate()
                     guard try settings.writeNewKEK((toFile, base64), key: key) else { throw CLIError("\(toFile) appeared meanwhile") }
+                    Settings.warnMadeKEK(key, path: toFile)
                     new = key
                 }
                 guard new.id != current.id else { throw CLIError("\(toFile) holds the key already in use (\(new.id))") }

@@ -21,11 +21,6 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env GATEHOUSE_HTTP_PORT; default 8080).")
     var port: Int?
 
-    @Option(
-        name: .customLong("base-url"),
-        help: "Public base URL for issuers, endpoints and error links (env GATEHOUSE_BASE_URL; default http://HOST:PORT).")
-    var baseURL: String?
-
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env GATEHOUSE_LOG_LEVEL).")
     var logLevel: String?
 
@@ -59,7 +54,6 @@ struct Serve: AsyncParsableCommand {
         var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { overrides["gatehouse.http.host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["gatehouse.http.port"] = .init(.int(port), isSecret: false) }
-        if let baseURL { overrides["gatehouse.base_url"] = .init(.string(baseURL), isSecret: false) }
         if let logLevel { overrides["gatehouse.log_level"] = .init(.string(logLevel), isSecret: false) }
         if let tlsCert { overrides["gatehouse.tls.cert"] = .init(.string(tlsCert), isSecret: false) }
         if let tlsKey { overrides["gatehouse.tls.key"] = .init(.string(tlsKey), isSecret: false) }
@@ -109,28 +103,14 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "gatehouse")
         let telemetry = settings.metricsEnabled ? Telemetry(exportingTo: otel.map { [$0.metrics] } ?? []) : Telemetry.disabled()
         MetricsSystem.bootstrap(telemetry.factory)
-        let (store, close) = try await settings.openStore(metrics: telemetry.factory)
+        let (store, close) = try await settings.openStore(metrics: telemetry.factory, creating: true)
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
         var configuration = settings.serverConfiguration()
         configuration.tracing = otel != nil
         if level <= .info { configuration.requestLog = RequestLog(sink: output, format: format) }
         let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry)
 
-        if try await store.tenants().isEmpty {
-            let tenant = try parseTenant(settings.bootstrapTenant)
-            try await gatehouse.administration.createTenant(name: tenant)
-            say(
-                """
-                Created tenant '\(tenant)' with an ES256 signing key.
-                Issuer:         \(gatehouse.configuration.issuer(tenant.value))
-                Token endpoint: \(gatehouse.configuration.tokenEndpoint(tenant.value))
-                Create a client:  swift run gatehouse clients create --tenant \(tenant) --name my-service --scope api.read
-                """)
-        }
-        // Every tenant has its admin API (tenants made before there was one get it now).
-        let adminAPIs = try await gatehouse.administration.ensureAdminAPIs()
-        for tenant in adminAPIs.created { say("Tenant '\(tenant)': admin API added.") }
-        for (tenant, why) in adminAPIs.refused { say("warning: tenant '\(tenant)' has no admin API: \(why)") }
+        for line in try await Init.prepare(gatehouse.administration, settings: settings, global: global) { say(line) }
         if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"

@@ -19,6 +19,11 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .long, help: "JSON configuration file (env GATEHOUSE_CONFIG). See docs/configuration.md.")
     var config: String?
+
+    @Option(
+        name: .customLong("base-url"),
+        help: "Public base URL for issuers, endpoints and error links (env GATEHOUSE_BASE_URL; default http://HOST:PORT).")
+    var baseURL: String?
 }
 
 /// The resolved settings: flags first, then environment variables, then the configuration file,
@@ -29,6 +34,7 @@ struct Settings {
     static func load(global: GlobalOptions, overrides: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> Settings {
         var values = overrides
         if let database = global.database { values["gatehouse.database"] = .init(.string(database), isSecret: false) }
+        if let baseURL = global.baseURL { values["gatehouse.base_url"] = .init(.string(baseURL), isSecret: false) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
             EnvironmentVariablesProvider(secretsSpecifier: .specific(["GATEHOUSE_SECRET_HASH_KEY"])),
@@ -50,6 +56,20 @@ struct Settings {
         let authority = (host == "0.0.0.0" ? "127.0.0.1" : host) + (port == defaultPort ? "" : ":\(port)")
         return reader.string(forKey: "gatehouse.base_url", default: "\(tls == nil ? "http" : "https")://\(authority)")
     }
+    /// Whether the base URL was configured (flag, environment or file) rather than derived.
+    var baseURLIsConfigured: Bool { reader.string(forKey: "gatehouse.base_url") != nil }
+
+    /// For commands that print the server's URLs: a line (to standard error) saying which base URL
+    /// they were printed for when none was configured, and how to configure it.
+    func warnIfBaseURLAssumed() {
+        guard !baseURLIsConfigured else { return }
+        FileHandle.standardError.write(
+            Data(
+                ("note: URLs printed for the base URL \(baseURL), assumed from the host and port settings; if the server "
+                    + "answers elsewhere, give this command the server's --config, or set --base-url / GATEHOUSE_BASE_URL / "
+                    + "gatehouse.base_url\n").utf8))
+    }
+
     var tls: TLSFiles? {
         guard let cert = reader.string(forKey: "gatehouse.tls.cert"), let key = reader.string(forKey: "gatehouse.tls.key") else {
             return nil
@@ -138,35 +158,61 @@ struct Settings {
         return configuration
     }
 
-    /// Opens the store the settings name, with the key-encryption key (`resolveKEK`). A KEK file
-    /// made by this start for a database that turns out to need another is taken away again.
-    func openStore(metrics: any MetricsFactory = NOOPMetricsHandler.instance) async throws -> (
+    /// Opens the store the settings name, with the key-encryption key (`resolveKEK`). Only `serve`
+    /// and `init` create a database (`creating`); any other command refuses one that does not
+    /// exist, and makes no key-encryption key. A KEK file made by this start for a database that
+    /// turns out to need another is taken away again.
+    func openStore(metrics: any MetricsFactory = NOOPMetricsHandler.instance, creating: Bool = false) async throws -> (
         any GatehouseStore, close: @Sendable () async throws -> Void
     ) {
         let isPostgres = databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
-        let kek = storage == "memory" ? nil : try resolveKEK()
+        if storage == "sqlite", !isPostgres, !creating, databasePath != ":memory:", !FileManager.default.fileExists(atPath: databasePath) {
+            throw CLIError(noDatabase)
+        }
+        let kek = storage == "memory" ? nil : try resolveKEK(mayCreate: creating)
         do {
+            let opened: (any GatehouseStore, close: @Sendable () async throws -> Void)
             switch storage {
             case "memory":
-                return (InMemoryStore(), {})
+                opened = (InMemoryStore(), {})
             case "sqlite" where isPostgres:
                 // The scheme chooses the backend: a URL is PostgreSQL, a path is SQLite.
                 let database = try await PostgresDatabase.open(
-                    url: databasePath, poolSize: databasePoolSize, metrics: metrics, kek: kek?.key)
-                return (database.store, { await database.close() })
+                    url: databasePath, poolSize: databasePoolSize, metrics: metrics, kek: kek?.key, creating: creating)
+                opened = (database.store, { await database.close() })
             case "sqlite":
                 guard !databasePath.contains("://") else {
                     throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
                 }
                 let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics, kek: kek?.key)
-                return (database.store, { try await database.close() })
+                opened = (database.store, { try await database.close() })
             default:
                 throw ValidationError("unknown storage '\(storage)': use sqlite or memory")
             }
+            if let kek, let made = kek.madeFile { Self.warnMadeKEK(kek.key, path: made) }
+            return opened
         } catch let error as KEKError {
-            if let made = kek?.madeFile { try? FileManager.default.removeItem(atPath: made) }
+            if let made = kek?.madeFile {
+                // The database existed, sealed under another key; this start's new file goes again.
+                try? FileManager.default.removeItem(atPath: made)
+                if case .wrongKEK(let needed, _) = error {
+                    throw CLIError(
+                        "this database's keys and secrets are encrypted under key-encryption key \(needed), and there is no "
+                            + "key-encryption key file at \(made) (nothing was left there): restore that file from your backups, "
+                            + "or point GATEHOUSE_KEK_FILE (or GATEHOUSE_KEK) at the key \(needed)")
+                }
+            }
             throw CLIError("\(error) (this process's key-encryption key: \(kek?.origin ?? "none"))")
+        } catch is PostgresDatabase.NotInitialised {
+            throw CLIError(noDatabase)
         }
+    }
+
+    /// Why a command other than `serve` and `init` stops when the database is not there.
+    var noDatabase: String {
+        "no Gatehouse database at \(databaseDescription) (nothing was created there). Give this command the server's "
+            + "--database or --config (or GATEHOUSE_DATABASE / GATEHOUSE_CONFIG), or create a database with `gatehouse init` "
+            + "(`gatehouse serve` also creates one on its first start)"
     }
 
     /// The key-encryption key and where it came from.
@@ -184,8 +230,8 @@ struct Settings {
     }
 
     /// `GATEHOUSE_KEK` (base64), else the file `GATEHOUSE_KEK_FILE` names, else the default file,
-    /// made with a new key when it does not exist yet.
-    func resolveKEK() throws -> KEKChoice {
+    /// made with a new key when it does not exist yet and `mayCreate` (`serve` and `init`).
+    func resolveKEK(mayCreate: Bool) throws -> KEKChoice {
         if let text = reader.string(forKey: "gatehouse.kek", isSecret: true), !text.isEmpty {
             do {
                 let key = try KeyEncryptionKey(base64: text)
@@ -196,6 +242,11 @@ struct Settings {
         let path = configured ?? defaultKEKPath
         if !FileManager.default.fileExists(atPath: path) {
             if let configured { throw CLIError("the key-encryption key file \(configured) (GATEHOUSE_KEK_FILE) does not exist") }
+            guard mayCreate else {
+                throw CLIError(
+                    "no key-encryption key file at \(path), which the database's keys and secrets need: set GATEHOUSE_KEK_FILE "
+                        + "to the server's key file (or GATEHOUSE_KEK to the key), or give this command the server's --config")
+            }
             let (key, base64) = KeyEncryptionKey.generate()
             if try writeNewKEK((path, base64), key: key) { return KEKChoice(key: key, origin: "\(key.id), new in \(path)", madeFile: path) }
             // Another process made it first: use theirs.
@@ -239,12 +290,16 @@ struct Settings {
             if errno == EEXIST { return false }
             throw CLIError("cannot write the new key-encryption key file \(pending.path)")
         }
+        return true
+    }
+
+    /// Says that a new KEK file was made and must be kept (once the database it seals has opened).
+    static func warnMadeKEK(_ key: KeyEncryptionKey, path: String) {
         FileHandle.standardError.write(
             Data(
-                ("warning: made a key-encryption key (\(key.id)) in \(pending.path): the signing keys and secrets in the database are "
+                ("warning: made a key-encryption key (\(key.id)) in \(path): the signing keys and secrets in the database are "
                     + "encrypted under it and cannot be read without it. Keep it with your backups, apart from the database, "
-                    + "or set GATEHOUSE_KEK / GATEHOUSE_KEK_FILE.\n").utf8))
-        return true
+                    + "or set GATEHOUSE_KEK / GATEHOUSE_KEK_FILE (docs/security.md).\n").utf8))
     }
 }
 

@@ -73,6 +73,7 @@ struct Tenants: AsyncParsableCommand {
                 try await admin.createTenant(
                     name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
                 print("Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
+                settings.warnIfBaseURLAssumed()
             }
         }
     }

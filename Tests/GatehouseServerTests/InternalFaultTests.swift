@@ -78,6 +78,7 @@ final class FailingClientStore: GatehouseStore {
     func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool {
         try await inner.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID)
     }
+    func noteSecretUse(_ uses: [SecretUse]) async throws { try await inner.noteSecretUse(uses) }
     func addKey(_ key: SigningKeyRecord) async throws { try await inner.addKey(key) }
     func keys(tenant: TenantName) async throws -> [SigningKeyRecord] { try await inner.keys(tenant: tenant) }
     func setKeyStatus(tenant: TenantName, kid: String, status: KeyStatus) async throws -> Bool {
@@ -109,6 +110,9 @@ final class FailingClientStore: GatehouseStore {
     func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
         try await inner.setKeyRotation(interval, tenant: tenant)
     }
+    func setTokenSettings(tenant: TenantName, algorithm: SigningAlgorithm?, accessTokenLifetime: Int?) async throws -> Bool {
+        try await inner.setTokenSettings(tenant: tenant, algorithm: algorithm, accessTokenLifetime: accessTokenLifetime)
+    }
     func acquireLease(_ name: String, holder: String, until: Date, now: Date) async throws -> Bool {
         try await inner.acquireLease(name, holder: holder, until: until, now: now)
     }
@@ -119,6 +123,12 @@ final class FailingClientStore: GatehouseStore {
     func createUser(_ user: User) async throws { try await inner.createUser(user) }
     func user(tenant: TenantName, username: Username) async throws -> User? { try await inner.user(tenant: tenant, username: username) }
     func user(tenant: TenantName, id: String) async throws -> User? { try await inner.user(tenant: tenant, id: id) }
+    func user(tenant: TenantName, signInEmail: String) async throws -> User? {
+        try await inner.user(tenant: tenant, signInEmail: signInEmail)
+    }
+    func setEmailSignIn(_ on: Bool, tenant: TenantName) async throws -> EmailSignInChange {
+        try await inner.setEmailSignIn(on, tenant: tenant)
+    }
     func users(tenant: TenantName) async throws -> [User] { try await inner.users(tenant: tenant) }
     func updateUser(_ user: User) async throws -> Bool { try await inner.updateUser(user) }
     func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {

@@ -75,6 +75,11 @@ import Testing
             #expect(try await store.setKeyRotation(nil, tenant: tenant.name))
             #expect(try await store.tenant(named: tenant.name)?.keyRotationInterval == nil)
             #expect(try await store.setKeyRotation(86_400, tenant: try TenantName("nobody")) == false)
+            #expect(try await store.setTokenSettings(tenant: tenant.name, algorithm: .rs256, accessTokenLifetime: nil))
+            #expect(try await store.setTokenSettings(tenant: tenant.name, algorithm: nil, accessTokenLifetime: 900))
+            let changed = try await store.tenant(named: tenant.name)
+            #expect(changed?.signingAlgorithm == .rs256 && changed?.accessTokenLifetime == 900)
+            #expect(try await store.setTokenSettings(tenant: try TenantName("nobody"), algorithm: .es256, accessTokenLifetime: 60) == false)
 
             try await store.addKey(
                 try SigningKeyMaterial.generate(tenant: tenant.name, algorithm: .es256, kid: "a", status: .active, now: epoch))

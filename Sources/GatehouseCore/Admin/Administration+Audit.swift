@@ -49,7 +49,7 @@ public enum AuditView {
         var object: [String: Any] = [
             "name": tenant.name.value, "id": tenant.guid, "display_name": tenant.displayName,
             "signing_algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
-            "sign_in_log": tenant.signInLog.rawValue,
+            "sign_in_log": tenant.signInLog.rawValue, "email_sign_in": tenant.emailSignIn,
         ]
         if let interval = tenant.keyRotationInterval { object["key_rotation_seconds"] = Int(interval) }
         return text(object)
@@ -61,6 +61,7 @@ public enum AuditView {
             "auth_methods": client.authMethods.map(\.rawValue).sorted(), "grant_types": client.grantTypes.map(\.rawValue).sorted(),
             "scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens, "redirect_uris": client.redirectURIs,
             "post_logout_redirect_uris": client.postLogoutRedirectURIs, "has_jwks": client.jwks != nil, "enabled": client.enabled,
+            "first_party": client.firstParty,
             "certificates": client.certificates.compactMap { (try? ClientCertificate(pem: $0)).map { Base64URL.encode($0.sha256) } },
         ])
     }

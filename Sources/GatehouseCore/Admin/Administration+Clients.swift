@@ -19,6 +19,8 @@ extension Administration {
         public var jwks: String??
         /// Disables (false) or enables (true) the client.
         public var enabled: Bool?
+        /// Marks the client first-party (its users see no consent page) or not.
+        public var firstParty: Bool?
 
         public init() {}
     }
@@ -36,6 +38,7 @@ extension Administration {
         if let uris = change.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let jwks = change.jwks { client.jwks = jwks }
         if let enabled = change.enabled { client.enabled = enabled }
+        if let firstParty = change.firstParty { client.firstParty = firstParty }
         let shorthand = ResourceShorthand.split(
             scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),
             resources: change.resources.map(\.value))

@@ -14,17 +14,30 @@ extension Administration {
             throw AdministrationError.invalid("username", "format", "'\(username)' is not a valid username")
         }
         try Self.checkPassword(password)
+        if let email, User.signInEmail(email) == nil {
+            throw AdministrationError.invalid("email", "format", "'\(email)' is not an email address (local-part@domain)")
+        }
         let now = time.now()
         let user = User(
             tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
             passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
         do {
             try await store.createUser(user)
+        } catch StoreError.conflict(StoreError.emailTaken) {
+            throw Self.emailTaken(email ?? "", tenant: tenant)
         } catch StoreError.conflict {
             throw AdministrationError.conflict("username", "a user named '\(username)' exists in tenant '\(tenant)'")
         }
         try await audit("user.create", tenant: tenant, target: user.id, after: AuditView.user(user))
         return user
+    }
+
+    /// While a tenant lets users sign in with their email address, an address is one user's.
+    static func emailTaken(_ email: String, tenant: TenantName) -> AdministrationError {
+        .conflict(
+            "email",
+            "another user of tenant '\(tenant)' has the email address '\(email)', and users sign in with it there "
+                + "(turn that off with: tenants set \(tenant) --email-sign-in off)")
     }
 
     public func findUser(tenant: TenantName, _ usernameOrID: String) async throws -> User {

@@ -95,6 +95,20 @@ public struct Administration: Sendable {
         return rotation
     }
 
+    /// A new algorithm reaches the keys through the normal rotation: the published next key (which
+    /// has signed nothing) is replaced by one of the new algorithm, which the next rotation makes
+    /// active; the active key keeps signing until then and stays in the JWKS, retired, after it.
+    /// The new key is added before the old one goes, so there is a next key throughout.
+    func replaceNextKey(tenant: TenantName, algorithm: SigningAlgorithm) async throws {
+        let oldNext = try await store.keys(tenant: tenant).filter { $0.status == .next }
+        if !oldNext.contains(where: { $0.algorithm == algorithm }) {
+            try await store.addKey(
+                try SigningKeyMaterial.generate(
+                    tenant: tenant, algorithm: algorithm, kid: random.token(byteCount: 12), status: .next, now: time.now()))
+        }
+        for key in oldNext where key.algorithm != algorithm { _ = try await store.removeKey(tenant: tenant, kid: key.kid) }
+    }
+
     /// Removes a retired key from the JWKS, once no token it signed is still valid.
     public func removeRetiredKey(tenant: TenantName, kid: String) async throws {
         guard let key = try await store.keys(tenant: tenant).first(where: { $0.kid == kid }) else {
@@ -130,6 +144,8 @@ public struct Administration: Sendable {
         public var postLogoutRedirectURIs: [String] = []
         /// Certificates (PEM) for private_key_jwt assertions naming them by x5t/x5t#S256/x5c.
         public var certificates: [String] = []
+        /// The organisation's own app: no consent page for the scopes it is allowed.
+        public var firstParty = false
 
         public init(id: ClientID? = nil, name: String) {
             self.id = id
@@ -195,7 +211,8 @@ public struct Administration: Sendable {
             tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods,
             grantTypes: spec.grantTypes ?? spec.defaultGrantTypes,
             allowedScopes: Scope(tokens: shorthand.plain), defaultScopes: defaults, jwks: spec.jwks, redirectURIs: spec.redirectURIs,
-            postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, createdAt: time.now())
+            postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, firstParty: spec.firstParty,
+            createdAt: time.now())
         try Self.checkRegistration(client)
         do {
             try await store.createClient(client)
@@ -251,11 +268,34 @@ public struct Administration: Sendable {
 
     /// Changes a tenant's sign-in log mode or key rotation interval (nil leaves each as it is;
     /// `keyRotation: .some(nil)` turns scheduled rotation off).
-    public func updateTenant(tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil) async throws
-        -> Tenant
-    {
+    public func updateTenant(
+        tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil,
+        algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil
+    ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
+        if let accessTokenLifetime, !(60...86_400).contains(accessTokenLifetime) {
+            throw AdministrationError.invalid("access_token_lifetime", "range", "an access token lifetime is 60 to 86400 seconds")
+        }
         var after = before
+        if let emailSignIn, emailSignIn != before.emailSignIn {
+            switch try await store.setEmailSignIn(emailSignIn, tenant: name) {
+            case .done: after.emailSignIn = emailSignIn
+            case .noSuchTenant: throw AdministrationError.notFound("tenant", name.value)
+            case .duplicates(let addresses):
+                let shown = addresses.prefix(10).joined(separator: ", ") + (addresses.count > 10 ? " and \(addresses.count - 10) more" : "")
+                throw AdministrationError.conflict(
+                    "email_sign_in",
+                    "several users of tenant '\(name)' have the same email address (\(shown)); give each address to one user, then turn email sign-in on")
+            }
+        }
+        if algorithm != nil || accessTokenLifetime != nil {
+            _ = try await store.setTokenSettings(tenant: name, algorithm: algorithm, accessTokenLifetime: accessTokenLifetime)
+            if let accessTokenLifetime { after.accessTokenLifetime = accessTokenLifetime }
+            if let algorithm, algorithm != before.signingAlgorithm {
+                after.signingAlgorithm = algorithm
+                try await replaceNextKey(tenant: name, algorithm: algorithm)
+            }
+        }
         if let mode = signInLog {
             _ = try await store.setSignInLogMode(mode, tenant: name)
             after.signInLog = mode

@@ -113,11 +113,14 @@ public struct ClientAssertionVerifier: Sendable {
         return claims
     }
 
-    /// Verifies signature, issuer/subject, audience, time and single use.
+    /// Verifies signature, issuer/subject, audience, time and single use. Returns which of the
+    /// client's credentials signed it, for the sign-in log: `certificate <SHA-1 thumbprint>`, or
+    /// `key <kid>` (`key` alone when the header names none) of its JWKS.
+    @discardableResult
     public func verify(
         jwt: String, claims: ClientAssertionClaims, record: ClientRecord, acceptedAudiences: Set<String>,
         replay: any ReplayStore, now: Date
-    ) async throws {
+    ) async throws -> String {
         let clientID = record.client.id.value
         for (name, present) in [
             ("iss", claims.iss != nil), ("sub", claims.sub != nil), ("aud", claims.aud != nil), ("exp", claims.exp != nil),
@@ -129,6 +132,7 @@ public struct ClientAssertionVerifier: Sendable {
             throw CatalogueError(Catalogue.assertionIssuerSubjectMismatch, ["clientId": clientID])
         }
         let keys: JWTKeyCollection
+        let credential: String
         if let header = Self.certificateHeader(jwt), header.namesCertificate, !record.certificates.isEmpty {
             let certificate = try Self.registeredCertificate(for: header, in: record.certificates, now: now)
             guard let certificateKeys = try? await certificate.keys(for: header.alg) else {
@@ -136,8 +140,10 @@ public struct ClientAssertionVerifier: Sendable {
                     Catalogue.assertionSignatureInvalid, detail: "alg \(header.alg) does not fit certificate \(certificate.thumbprintHex)")
             }
             keys = certificateKeys
+            credential = "certificate \(certificate.thumbprintHex)"
         } else if let registered = record.assertionKeys {
             keys = registered
+            credential = Self.keyID(jwt).map { "key \(RecordedValue.cut($0, to: 64))" } ?? "key"
         } else {
             throw CatalogueError(Catalogue.clientHasNoKeys, ["clientId": clientID])
         }
@@ -158,5 +164,14 @@ public struct ClientAssertionVerifier: Sendable {
         let key = "client_assertion|\(record.client.tenant.value)|\(clientID)|\(claims.jti ?? "")"
         let first = try await replay.consumeOnce(key: key, expiresAt: Date(timeIntervalSince1970: exp + leeway), now: now)
         guard first else { throw CatalogueError(Catalogue.assertionReplayed) }
+        return credential
+    }
+
+    /// The `kid` of a JWT's header, if any.
+    static func keyID(_ jwt: String) -> String? {
+        guard let first = jwt.split(separator: ".", omittingEmptySubsequences: false).first, let data = Base64URL.decode(first),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return header["kid"] as? String
     }
 }

@@ -4,6 +4,11 @@ import Foundation
 public struct AuthenticatedClient: Sendable {
     public let record: ClientRecord
     public let method: ClientAuthMethod
+    /// Which credential authenticated it, for the sign-in log: `secret <secret ID>`,
+    /// `certificate <SHA-1 thumbprint>` or `key <kid>`; nil for a public client.
+    public var credential: String? = nil
+    /// The secret that matched, if a secret did.
+    public var secretID: String? = nil
     public var client: Client { record.client }
 }
 
@@ -68,7 +73,8 @@ public struct ClientAuthenticator: Sendable {
                 throw CatalogueError(
                     Catalogue.clientSecretExpired, ["clientId": id.value], detail: "secret \(matched.secretID) expired \(expiry)")
             }
-            return AuthenticatedClient(record: record, method: presented.method)
+            return AuthenticatedClient(
+                record: record, method: presented.method, credential: "secret \(matched.secretID)", secretID: matched.secretID)
 
         case .assertion(let type, let jwt, let claimedClientID):
             guard type == PresentedClientCredentials.jwtBearerAssertionType else {
@@ -83,14 +89,15 @@ public struct ClientAuthenticator: Sendable {
             let record = try await find(tenant: tenant, id: id)
             try requireMethod(.privateKeyJWT, of: record.client)
             if let gate { try gate.gate.check(gate.key(id), now: now) }
+            let credential: String
             do {
-                try await assertions.verify(
+                credential = try await assertions.verify(
                     jwt: jwt, claims: claims, record: record, acceptedAudiences: acceptedAudiences(), replay: replay, now: now)
             } catch {
                 if let gate, Guess.isGuess(error, of: Guess.clientCredential) { gate.gate.recordFailure(gate.key(id), now: now) }
                 throw error
             }
-            return AuthenticatedClient(record: record, method: .privateKeyJWT)
+            return AuthenticatedClient(record: record, method: .privateKeyJWT, credential: credential)
         }
     }
 

@@ -62,6 +62,9 @@ public struct Client: Sendable, Hashable {
     /// False once an administrator disabled the client: it authenticates to nothing and gets no
     /// sign-in page (7000112) until enabled again; its secrets and grants stay.
     public var enabled: Bool
+    /// The organisation's own app: its users are not asked to consent to the scopes it is
+    /// allowed (a request with `prompt=consent` still asks).
+    public var firstParty: Bool
     public let createdAt: Date
 
     /// The OpenID Connect scopes: never an API's permissions, and allowed without being listed to
@@ -84,10 +87,11 @@ public struct Client: Sendable, Hashable {
     public init(
         tenant: TenantName, id: ClientID, name: String, type: ClientType, authMethods: Set<ClientAuthMethod>,
         grantTypes: Set<GrantType>, allowedScopes: Scope, defaultScopes: Scope, jwks: String? = nil, redirectURIs: [String] = [],
-        postLogoutRedirectURIs: [String] = [], certificates: [String] = [], enabled: Bool = true,
+        postLogoutRedirectURIs: [String] = [], certificates: [String] = [], enabled: Bool = true, firstParty: Bool = false,
         createdAt: Date
     ) {
         self.enabled = enabled
+        self.firstParty = firstParty
         self.certificates = certificates
         self.redirectURIs = redirectURIs
         self.postLogoutRedirectURIs = postLogoutRedirectURIs
@@ -104,6 +108,18 @@ public struct Client: Sendable, Hashable {
     }
 }
 
+/// A secret that authenticated a request, noted for its `lastUsedAt`.
+public struct SecretUse: Sendable, Hashable {
+    public let tenant: TenantName
+    public let clientID: ClientID
+    public let secretID: String
+    public let at: Date
+
+    public init(tenant: TenantName, clientID: ClientID, secretID: String, at: Date) {
+        (self.tenant, self.clientID, self.secretID, self.at) = (tenant, clientID, secretID, at)
+    }
+}
+
 /// A client secret as stored: only its keyed hash.
 public struct ClientSecretRecord: Sendable, Hashable {
     public let tenant: TenantName
@@ -116,8 +132,14 @@ public struct ClientSecretRecord: Sendable, Hashable {
     public let hint: String
     public let createdAt: Date
     public let expiresAt: Date?
+    /// When it last authenticated a request, to the minute (`SecretUse`); nil if never.
+    public var lastUsedAt: Date?
 
-    public init(tenant: TenantName, clientID: ClientID, secretID: String, hash: String, hint: String, createdAt: Date, expiresAt: Date?) {
+    public init(
+        tenant: TenantName, clientID: ClientID, secretID: String, hash: String, hint: String, createdAt: Date, expiresAt: Date?,
+        lastUsedAt: Date? = nil
+    ) {
+        self.lastUsedAt = lastUsedAt
         self.tenant = tenant
         self.clientID = clientID
         self.secretID = secretID

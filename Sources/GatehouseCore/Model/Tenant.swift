@@ -15,11 +15,16 @@ public struct Tenant: Sendable, Hashable {
     /// Automatic signing-key rotation: a rotation at most this often (`KeyRotationPolicy`);
     /// nil for none (`gatehouse tenants set --key-rotation-days`).
     public var keyRotationInterval: TimeInterval?
+    /// Whether users may sign in with their email address in place of their username; while on,
+    /// an address belongs to one user of the tenant (`gatehouse tenants set --email-sign-in`).
+    public var emailSignIn: Bool
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
-        accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil
+        accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil,
+        emailSignIn: Bool = true
     ) {
+        self.emailSignIn = emailSignIn
         self.signInLog = signInLog
         self.keyRotationInterval = keyRotationInterval
         self.name = name

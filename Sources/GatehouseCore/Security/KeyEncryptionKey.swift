@@ -86,7 +86,7 @@ public enum KEKError: Error, CustomStringConvertible, Equatable {
         case .unsealed(let place):
             "\(place) is stored unencrypted in a database whose secrets are encrypted at rest; Gatehouse never writes "
                 + "one so (it was written into the database directly) and refuses to use it: delete it, or, for a "
-                + "signing key, remove the row and add a key with `gatehouse keys add` or `keys rotate`"
+                + "signing key, remove the row and make a new key with `gatehouse keys rotate`"
         }
     }
 }

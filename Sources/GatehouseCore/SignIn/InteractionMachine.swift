@@ -40,9 +40,10 @@ public enum InteractionOutcome: Sendable {
 ///                   ├ too many for this page, or locked ──▶ failOnPage (page ended)
 ///                   └ right ──────────────────────────────▶ startSession [pwd otp mfa]
 /// afterSignIn ─ device ───────────────────────────────────▶ askConsent (always confirmed)
-///             ├ consent missing or prompt=consent ─ none ─▶ failToClient 65001
+///             ├ prompt=consent, or consent missing and the
+///             │ client not first-party ───────────── none ─▶ failToClient 65001
 ///             │                                 └ else ───▶ askConsent
-///             └ consent covers the scopes ────────────────▶ issueCode
+///             └ consent covers the scopes, or first-party ▶ issueCode
 /// afterConsent ─ no session, or not the sign-in demanded ─▶ failOnPage 9900143
 ///              ├ declined ─ device ───────────────────────▶ declineDevice
 ///              │          └ authorize ────────────────────▶ failToClient 65004
@@ -100,13 +101,15 @@ public struct InteractionMachine: Sendable {
     }
 
     /// The user is signed in with `session`; `granted` is the consent they gave this client before.
-    public func afterSignIn(session: BrowserSession, granted: Scope) -> InteractionOutcome {
+    /// A first-party client (the organisation's own app) needs no consent to the scopes it is
+    /// allowed, unless the request says `prompt=consent`.
+    public func afterSignIn(session: BrowserSession, granted: Scope, firstParty: Bool = false) -> InteractionOutcome {
         switch purpose {
         case .device:
             // RFC 8628 §5.4: the user confirms the device, not only the scopes.
             return .askConsent
         case .authorize(let request):
-            let needsConsent = request.prompt.contains(.consent) || !request.scope.set.isSubset(of: granted.set)
+            let needsConsent = request.prompt.contains(.consent) || (!firstParty && !request.scope.set.isSubset(of: granted.set))
             guard needsConsent else { return .issueCode(rememberConsent: false) }
             if request.prompt.contains(.none) {
                 return .failToClient(CatalogueError(Catalogue.consentRequired, ["clientId": request.clientID.value]), request.reply)

@@ -25,12 +25,16 @@ public struct SignInEvent: Sendable, Hashable, Codable {
     public var userID: String?
     /// Also counted in an aggregate (`SignInAggregator`: the first of its kind in its minute).
     public var countedInAggregate: Bool
+    /// Which of the client's credentials authenticated the request (`AuthenticatedClient.credential`).
+    public var credential: String?
 
     public init(
         time: Date, tenant: String, clientID: String?, grantType: String?, scopes: String?, result: Result,
         errorCode: Int?, error: String?, detail: String?, traceID: String, correlationID: String,
-        clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false, userID: String? = nil
+        clientIP: String?, userAgent: String?, latencyMicros: Int, countedInAggregate: Bool = false, userID: String? = nil,
+        credential: String? = nil
     ) {
+        self.credential = RecordedValue.cut(credential, to: RecordedValue.step)
         self.userID = RecordedValue.cut(userID, to: RecordedValue.clientID)
         // What came from a request is kept at bounded lengths (`RecordedValue`).
         self.time = time

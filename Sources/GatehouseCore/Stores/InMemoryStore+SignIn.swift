@@ -9,6 +9,7 @@ extension InMemoryStore {
                 if state.users[user.tenant]?.values.contains(where: { $0.username == user.username || $0.id == user.id }) == true {
                     throw StoreError.conflict("user \(user.username)")
                 }
+                if Self.addressTaken(by: user, in: state) { throw StoreError.conflict(StoreError.emailTaken) }
                 state.users[user.tenant, default: [:]][user.id] = user
             }
         }
@@ -16,6 +17,35 @@ extension InMemoryStore {
 
     public func user(tenant: TenantName, username: Username) async throws -> User? {
         state.withLock { $0.users[tenant]?.values.first { $0.username == username } }
+    }
+
+    /// Whether another user of the tenant signs in with `user`'s address (email sign-in on).
+    static func addressTaken(by user: User, in state: State) -> Bool {
+        guard state.tenants[user.tenant]?.emailSignIn == true, let address = user.signInEmail else { return false }
+        return state.users[user.tenant]?.values.contains { $0.id != user.id && $0.signInEmail == address } == true
+    }
+
+    public func user(tenant: TenantName, signInEmail: String) async throws -> User? {
+        state.withLock { state in
+            guard state.tenants[tenant]?.emailSignIn == true else { return nil }
+            return state.users[tenant]?.values.first { $0.signInEmail == signInEmail }
+        }
+    }
+
+    public func setEmailSignIn(_ on: Bool, tenant: TenantName) async throws -> EmailSignInChange {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return .noSuchTenant }
+                if on {
+                    var owners: [String: Int] = [:]
+                    for user in state.users[tenant].map { Array($0.values) } ?? [] { if let address = user.signInEmail { owners[address, default: 0] += 1 } }
+                    let shared = owners.filter { $0.value > 1 }.keys.sorted()
+                    guard shared.isEmpty else { return .duplicates(shared) }
+                }
+                state.tenants[tenant]?.emailSignIn = on
+                return .done
+            }
+        }
     }
 
     public func user(tenant: TenantName, id: String) async throws -> User? {
@@ -28,8 +58,9 @@ extension InMemoryStore {
 
     public func updateUser(_ user: User) async throws -> Bool {
         try await countingChange {
-            state.withLock { state in
+            try state.withLock { state in
                 guard state.users[user.tenant]?[user.id] != nil else { return false }
+                if Self.addressTaken(by: user, in: state) { throw StoreError.conflict(StoreError.emailTaken) }
                 state.users[user.tenant]?[user.id] = user
                 return true
             }

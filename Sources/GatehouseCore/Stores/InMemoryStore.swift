@@ -53,6 +53,17 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
+    public func setTokenSettings(tenant: TenantName, algorithm: SigningAlgorithm?, accessTokenLifetime: Int?) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                if let algorithm { state.tenants[tenant]?.signingAlgorithm = algorithm }
+                if let accessTokenLifetime { state.tenants[tenant]?.accessTokenLifetime = accessTokenLifetime }
+                return true
+            }
+        }
+    }
+
     /// Runs a change of cached data and moves the change counter on.
     func countingChange<T>(_ body: () async throws -> T) async throws -> T {
         let result = try await body()
@@ -150,6 +161,19 @@ public final class InMemoryStore: GatehouseStore {
                     throw StoreError.conflict("secret \(secret.secretID)")
                 }
                 state.secrets[secret.tenant, default: [:]][secret.clientID, default: []].append(secret)
+            }
+        }
+    }
+
+    public func noteSecretUse(_ uses: [SecretUse]) async throws {
+        state.withLock { state in
+            for use in uses {
+                guard let list = state.secrets[use.tenant]?[use.clientID] else { continue }
+                state.secrets[use.tenant]?[use.clientID] = list.map { secret in
+                    var secret = secret
+                    if secret.secretID == use.secretID, (secret.lastUsedAt ?? .distantPast) < use.at { secret.lastUsedAt = use.at }
+                    return secret
+                }
             }
         }
     }

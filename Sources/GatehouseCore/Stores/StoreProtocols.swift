@@ -1,7 +1,28 @@
 import Foundation
 
 /// Failures of a store that callers act on.
+/// What turning a tenant's email sign-in on or off did.
+public enum EmailSignInChange: Sendable, Equatable {
+    case done
+    case noSuchTenant
+    /// Addresses that several users of the tenant have: email sign-in stays off.
+    case duplicates([String])
+}
+
+extension UserStore {
+    /// The user a sign-in name names: the user of that username, else, while the tenant has email
+    /// sign-in on, the user of that address. A username wins over another user's address.
+    public func user(tenant: TenantName, signInName raw: String) async throws -> User? {
+        if let username = try? Username(raw), let user = try await user(tenant: tenant, username: username) { return user }
+        guard let address = User.signInEmail(raw) else { return nil }
+        return try await user(tenant: tenant, signInEmail: address)
+    }
+}
+
 public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// What `conflict` names when a user's sign-in address is another user's.
+    public static let emailTaken = "sign-in email address"
+
     /// A record with this key exists already.
     case conflict(String)
     /// A stored row that cannot be read back (its table and what is wrong).
@@ -25,6 +46,9 @@ public protocol TenantStore: Sendable {
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
     /// Sets (or with nil, ends) the tenant's automatic key rotation; false if there is no such tenant.
     func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool
+    /// Sets the algorithm of the tenant's new signing keys and its access token lifetime (each
+    /// when given); false if there is no such tenant.
+    func setTokenSettings(tenant: TenantName, algorithm: SigningAlgorithm?, accessTokenLifetime: Int?) async throws -> Bool
 }
 
 public protocol ClientStore: Sendable {
@@ -46,6 +70,8 @@ public protocol ClientStore: Sendable {
     func addSecret(_ secret: ClientSecretRecord) async throws
     func secrets(tenant: TenantName, clientID: ClientID) async throws -> [ClientSecretRecord]
     func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws -> Bool
+    /// Records when secrets were last used (a later time only). Not a change the caches follow.
+    func noteSecretUse(_ uses: [SecretUse]) async throws
 }
 
 /// APIs (resource servers) and what each client may ask of them.
@@ -143,12 +169,21 @@ public protocol SettingsStore: Sendable {
 }
 
 public protocol UserStore: Sendable {
-    /// Creates a user; throws `StoreError.conflict` if the username is taken in the tenant.
+    /// Creates a user; throws `StoreError.conflict` if the username is taken in the tenant, or
+    /// `StoreError.conflict(StoreError.emailTaken)` if the tenant has email sign-in on and another
+    /// user has the address (`User.signInEmail`).
     func createUser(_ user: User) async throws
     func user(tenant: TenantName, username: Username) async throws -> User?
+    /// The user who signs in with this address (`User.signInEmail`), only while the tenant has
+    /// email sign-in on.
+    func user(tenant: TenantName, signInEmail: String) async throws -> User?
+    /// Turns the tenant's email sign-in on or off. Turning it on is refused while addresses are
+    /// shared: `.duplicates` lists them (lowercased) and nothing changes.
+    func setEmailSignIn(_ on: Bool, tenant: TenantName) async throws -> EmailSignInChange
     func user(tenant: TenantName, id: String) async throws -> User?
     func users(tenant: TenantName) async throws -> [User]
-    /// Replaces a user's mutable fields; false if there is no such user.
+    /// Replaces a user's mutable fields; false if there is no such user;
+    /// `StoreError.conflict(StoreError.emailTaken)` as `createUser`.
     func updateUser(_ user: User) async throws -> Bool
     /// Counts one sign-in attempt for `key` *before* its credential is checked, in one atomic
     /// upsert, and returns the count including this one: so a parallel burst cannot get more than

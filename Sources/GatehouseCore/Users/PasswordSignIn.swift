@@ -89,12 +89,13 @@ public struct PasswordSignIn: Sendable {
 
     /// The user, or 50126 / 50034 / 50057 / 50053. `device` is the browser's familiar device, if any.
     public func verify(tenant: TenantName, username raw: String, password: String, device: FamiliarDevice? = nil) async throws -> User {
-        let user: User? = if let username = try? Username(raw) { try await users.user(tenant: tenant, username: username) } else { nil }
+        // A username, or where the tenant allows it the user's email address.
+        let user = try await users.user(tenant: tenant, signInName: raw)
         let key = user.map { Self.lockKey(tenant: tenant, user: $0, device: device) } ?? unknownUsernameKey(tenant: tenant, username: raw)
         let attempt = try await claimAttempt(key: key)
         guard let user else {
             _ = await passwords.verify(password, hash: decoyHash)
-            try refuse(attempt, entry: Catalogue.userAccountNotFound, detail: "no such username")
+            try refuse(attempt, entry: Catalogue.userAccountNotFound, detail: "no such username or sign-in address")
         }
         guard await passwords.verify(password, hash: user.passwordHash) else {
             try refuse(attempt, entry: Catalogue.invalidUserNameOrPassword, detail: "wrong password for user \(user.id)")

@@ -45,6 +45,20 @@ public struct User: Sendable, Hashable {
 
     /// Authentication methods references (RFC 8176) of a sign-in by this user.
     public var requiresSecondFactor: Bool { sealedTOTPSecret != nil }
+
+    /// An email address as users sign in with it and as it is kept unique in a tenant: trimmed
+    /// and lowercased; nil unless it has the shape local@domain.
+    public static func signInEmail(_ raw: String) -> String? {
+        let address = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, address.count <= 254,
+            !address.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " })
+        else { return nil }
+        return address
+    }
+
+    /// This user's address as a sign-in name, if it has one.
+    public var signInEmail: String? { email.flatMap(Self.signInEmail) }
 }
 
 /// A username: 1–128 characters, no control characters or spaces at the ends; lowercased.

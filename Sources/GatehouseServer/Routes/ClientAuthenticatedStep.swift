@@ -14,6 +14,8 @@ struct ClientAuthenticatedStep: Sendable {
     let texts: CatalogueTexts
     let throttles: Throttles
     let time: TimeSource
+    /// Where a matched secret's use is noted (`clients show` says when each was last used).
+    var secretUsage: SecretUsageRecorder? = nil
 
     /// What the sign-in record and the error response need even when the step fails half-way.
     struct Progress {
@@ -67,6 +69,10 @@ struct ClientAuthenticatedStep: Sendable {
             grantType: grant.map(GrantType.init(rawValue:)),
             gate: ClientCredentialGate(gate: throttles.client, source: source, tenant: tenant.name))
         progress.clientID = client.client.id.value
+        context.notes.update { $0.credential = client.credential }
+        if let secretID = client.secretID {
+            secretUsage?.note(tenant: tenant.name, clientID: client.client.id, secretID: secretID, now: time.now())
+        }
         if answersBrowsers {
             if client.client.type == .confidential, request.headers[.origin] != nil {
                 // Readable by the client's own pages, so that its developer sees why.

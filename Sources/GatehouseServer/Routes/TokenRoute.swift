@@ -58,10 +58,13 @@ struct TokenRoute: Sendable {
                     "client_id": "\(progress.front.clientID ?? "-")", "detail": "\(failure.detail ?? "-")",
                 ])
         }
+        // A refused scope is named in the detail (the catalogue's own parameter).
+        var detail = progress.note
+        if let failure, failure.error == .invalidScope, let refused = failure.parameters["scope"] { detail = "refused scope '\(refused)'" }
         signIns.record(
             request, context: context, time: Date(), tenant: tenantSegment, clientID: progress.front.clientID,
             step: progress.front.grantType,
-            scopes: progress.scopes, failure: failure, detail: progress.note, kind: .token)
+            scopes: progress.scopes, failure: failure, detail: detail, kind: .token)
         return response
     }
 
@@ -78,6 +81,8 @@ struct TokenRoute: Sendable {
                 answersBrowsers: true, grantType: { form in try form.require("grant_type") })
         }
         let (tenant, form, client) = (authenticated.tenant, authenticated.form, authenticated.client)
+        // What was asked for, until the grant says what was granted (a refusal records the request).
+        progress.scopes = form["scope"].map { RecordedValue.cut($0, to: RecordedValue.scope) }
         let grantTypeValue = progress.front.grantType ?? ""
         let issuer = configuration.issuer(tenant, dialect: dialect)
         let handler = try grants.handler(for: grantTypeValue)

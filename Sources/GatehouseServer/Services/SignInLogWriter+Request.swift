@@ -17,7 +17,9 @@ extension SignInLogWriter {
         // kept, cut, in the detail.
         let resolved = context.notes.resolvedTenant ?? cachedTenant(segment)
         let tenant = resolved ?? RecordedValue.unknownTenant
-        var detail = failure?.detail ?? detail
+        // The failure's own detail, and what the route adds (such as the scope refused).
+        let details = [failure?.detail, detail].compactMap { $0 }
+        var detail = details.isEmpty ? nil : details.joined(separator: "; ")
         if resolved == nil {
             detail = "tenant segment '\(RecordedValue.cut(segment, to: RecordedValue.tenant))'" + (detail.map { "; \($0)" } ?? "")
         }
@@ -42,6 +44,7 @@ extension SignInLogWriter {
                 detail: detail, traceID: context.traceID, correlationID: context.correlationID,
                 clientIP: source.resolve(peer: context.remoteAddress, forwardedFor: request.headers[.xForwardedFor]),
                 userAgent: request.headers[.userAgent],
-                latencyMicros: Int(latency.nanoseconds / 1_000), userID: context.notes.current.userID))
+                latencyMicros: Int(latency.nanoseconds / 1_000), userID: context.notes.current.userID,
+                credential: context.notes.current.credential))
     }
 }

@@ -22,6 +22,8 @@ struct SignInFlow: Sendable {
         var failureStep = "authorize"
         /// The username typed on the sign-in page (shown again after a refusal).
         var username = ""
+        /// Whether the tenant lets users sign in with their email address (the field's label).
+        var emailSignIn = false
         var setCookies: [Cookie] = []
         /// The session the user is signed in with, once known.
         var signedInSession: BrowserSession?
@@ -35,6 +37,8 @@ struct SignInFlow: Sendable {
         var response: Response
         switch outcome {
         case .showSignIn(let error):
+            // The field asks for an email address too where the tenant lets users sign in with one.
+            exchange.emailSignIn = (try? await env.tenants.resolve(exchange.purpose.tenant.value))?.emailSignIn ?? false
             if let (id, csrf, _) = exchange.interaction, error != nil {
                 response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.username, error: error)
             } else {
@@ -142,7 +146,7 @@ struct SignInFlow: Sendable {
         exchange.context.notes.update { $0.userID = session.userID }
         let granted = try await env.state.consent(
             tenant: exchange.client.tenant.value, userID: session.userID, clientID: exchange.client.id.value, now: env.time.now())
-        return try await carryOut(exchange.machine.afterSignIn(session: session, granted: granted), exchange)
+        return try await carryOut(exchange.machine.afterSignIn(session: session, granted: granted, firstParty: exchange.client.firstParty), exchange)
     }
 
     private func session(_ exchange: Exchange) throws -> BrowserSession {
@@ -212,7 +216,7 @@ struct SignInFlow: Sendable {
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
             "focusUsername": username.isEmpty || error != nil,
-            "labelUsername": pages.ui("username", language), "labelPassword": pages.ui("password", language),
+            "labelUsername": pages.ui(exchange.emailSignIn ? "usernameOrEmail" : "username", language), "labelPassword": pages.ui("password", language),
             "labelSubmit": pages.ui("signInButton", language),
         ])
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)

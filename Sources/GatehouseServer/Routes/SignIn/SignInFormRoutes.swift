@@ -91,8 +91,8 @@ struct SignInFormRoutes: Sendable {
         // Across usernames, per source address: not for a browser that signed in as this user before.
         let device = env.familiarDevice(request, tenant: tenant.value)
         var familiar = false
-        if let device, let username = try? Username(exchange.username) {
-            familiar = try await env.users.user(tenant: tenant, username: username).map(device.belongs(to:)) ?? false
+        if let device {
+            familiar = try await env.users.user(tenant: tenant, signInName: exchange.username).map(device.belongs(to:)) ?? false
         }
         let attempt = try CheckAdmission(
             [

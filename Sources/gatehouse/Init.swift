@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseServer
+
+/// `gatehouse init`: creates the database, its key-encryption key and the first tenant, as
+/// `serve` does on its first start, and says how to start the server on it.
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a database: its key-encryption key, the first tenant (gatehouse.bootstrap_tenant, default 'default') "
+            + "with its signing keys, and every tenant's admin API. Refuses a database that exists.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let settings = try await Settings.load(global: global)
+        guard settings.storage == "sqlite" else { throw ValidationError("init makes a database; --storage memory keeps none") }
+        if !settings.databasePath.contains("://"), FileManager.default.fileExists(atPath: settings.databasePath) {
+            throw CLIError("a database exists at \(settings.databaseDescription): init creates one and changes nothing in it")
+        }
+        let (store, close) = try await settings.openStore(creating: true)
+        do {
+            guard try await store.tenants().isEmpty else {
+                throw CLIError("the database at \(settings.databaseDescription) already has tenants: init changes nothing in it")
+            }
+            let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
+            let administration = Administration(store: store, hasher: hasher)
+            for line in try await Self.prepare(administration, settings: settings, global: global) { say(line) }
+            say("Database:       \(settings.databaseDescription)")
+            say("Start it:       \(Self.command(global, "serve"))")
+            try await close()
+        } catch {
+            try? await close()
+            throw error
+        }
+    }
+
+    /// What a first start does (`serve` and `init`): the bootstrap tenant when there is none, and
+    /// the admin API for every tenant that lacks it. Returns the lines to show.
+    static func prepare(_ administration: Administration, settings: Settings, global: GlobalOptions) async throws -> [String] {
+        var lines: [String] = []
+        let configuration = settings.serverConfiguration()
+        if try await administration.store.tenants().isEmpty {
+            let tenant = try parseTenant(settings.bootstrapTenant)
+            try await administration.createTenant(name: tenant)
+            lines += [
+                "Created tenant '\(tenant)' with an ES256 signing key.",
+                "Issuer:         \(configuration.issuer(tenant.value))",
+                "Token endpoint: \(configuration.tokenEndpoint(tenant.value))",
+                "Create a client: \(command(global, "clients create --tenant \(tenant) --name my-service --scope api.read"))",
+            ]
+            if !settings.baseURLIsConfigured {
+                lines.append("(URLs for the base URL \(settings.baseURL); set --base-url or GATEHOUSE_BASE_URL if clients reach it elsewhere)")
+            }
+        }
+        // Every tenant has its admin API (tenants made before there was one get it now).
+        let adminAPIs = try await administration.ensureAdminAPIs()
+        for tenant in adminAPIs.created { lines.append("Tenant '\(tenant)': admin API added.") }
+        for (tenant, why) in adminAPIs.refused { lines.append("warning: tenant '\(tenant)' has no admin API: \(why)") }
+        return lines
+    }
+
+    /// A command line for this program with the database and configuration this one runs with
+    /// (environment variables carry over by themselves).
+    static func command(_ global: GlobalOptions, _ arguments: String) -> String {
+        let invoked = CommandLine.arguments.first ?? "gatehouse"
+        var line = invoked.contains("/.build/") ? "swift run gatehouse" : invoked
+        line += " " + arguments
+        if let config = global.config { line += " --config \(shellQuoted(config))" }
+        if let database = global.database { line += " --database \(shellQuoted(database))" }
+        if let baseURL = global.baseURL { line += " --base-url \(shellQuoted(baseURL))" }
+        return line
+    }
+
+    static func shellQuoted(_ text: String) -> String {
+        let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@%+=,".contains($0) }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
