@@ -76,18 +76,24 @@ import Testing
             // The tenant, its keys and a user, written at the store as that version had them (today's
             // administration service writes rows and columns that version did not have).
             let now = Date()
-            try await store.createTenant(
-                Tenant(
-                    name: tenant, id: UUID(), displayName: tenant.value, signingAlgorithm: .es256, accessTokenLifetime: 3600, createdAt: now
-                ))
+            try await sql.db.raw(
+                """
+                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
+                VALUES (\(bind: tenant.value), \(bind: UUID().uuidString.lowercased()), \(bind: tenant.value), 'ES256', 3600, \(bind: now),
+                        'aggregate')
+                """
+            ).run()
             for status in [KeyStatus.active, .next] {
                 try await store.addKey(
                     try SigningKeyMaterial.generate(tenant: tenant, algorithm: .es256, kid: UUID().uuidString, status: status, now: now))
             }
-            try await store.createUser(
-                User(
-                    tenant: tenant, id: UUID().uuidString.lowercased(), username: try Username("alice"), email: nil, displayName: "Alice",
-                    passwordHash: try await Self.gatehouse(store).passwordHasher.hash(Harness.password), createdAt: now, updatedAt: now))
+            try await sql.db.raw(
+                """
+                INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, created_at, updated_at)
+                VALUES (\(bind: tenant.value), \(bind: UUID().uuidString.lowercased()), 'alice', NULL, 'Alice',
+                        \(bind: try await Self.gatehouse(store).passwordHasher.hash(Harness.password)), \(bind: true), \(bind: now), \(bind: now))
+                """
+            ).run()
             for client in Self.oldClients {
                 let methods = client.type == "public" ? "none" : "client_secret_basic client_secret_post"
                 let grants = client.grants.split(separator: " ").compactMap { GrantType.named(String($0))?.rawValue }.sorted()
@@ -130,7 +136,12 @@ import Testing
             ).run()
             // Another tenant with its own middle tier of the same client ID: its names stay its own.
             let other = try TenantName("fabrikam")
-            try await store.createTenant(Tenant(name: other, displayName: "fabrikam", createdAt: now))
+            try await sql.db.raw(
+                """
+                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log)
+                VALUES ('fabrikam', \(bind: UUID().uuidString.lowercased()), 'fabrikam', 'ES256', 3600, \(bind: now), 'aggregate')
+                """
+            ).run()
             for status in [KeyStatus.active, .next] {
                 try await store.addKey(
                     try SigningKeyMaterial.generate(tenant: other, algorithm: .es256, kid: UUID().uuidString, status: status, now: now))
