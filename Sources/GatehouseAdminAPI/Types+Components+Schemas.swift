@@ -132,6 +132,10 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/Tenant/sign_in_log`.
             public var signInLog: Components.Schemas.Tenant.SignInLogPayload
+            /// Users may sign in with their email address; each address is then one user's.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/email_sign_in`.
+            public var emailSignIn: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Tenant/key_rotation_seconds`.
             public var keyRotationSeconds: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/Tenant/issuer`.
@@ -147,6 +151,7 @@ extension Components {
             ///   - signingAlgorithm:
             ///   - accessTokenLifetime:
             ///   - signInLog:
+            ///   - emailSignIn: Users may sign in with their email address; each address is then one user's.
             ///   - keyRotationSeconds:
             ///   - issuer:
             ///   - createdAt:
@@ -157,6 +162,7 @@ extension Components {
                 signingAlgorithm: Components.Schemas.Tenant.SigningAlgorithmPayload,
                 accessTokenLifetime: Swift.Int,
                 signInLog: Components.Schemas.Tenant.SignInLogPayload,
+                emailSignIn: Swift.Bool,
                 keyRotationSeconds: Swift.Int? = nil,
                 issuer: Swift.String,
                 createdAt: Foundation.Date
@@ -167,6 +173,7 @@ extension Components {
                 self.signingAlgorithm = signingAlgorithm
                 self.accessTokenLifetime = accessTokenLifetime
                 self.signInLog = signInLog
+                self.emailSignIn = emailSignIn
                 self.keyRotationSeconds = keyRotationSeconds
                 self.issuer = issuer
                 self.createdAt = createdAt
@@ -178,6 +185,7 @@ extension Components {
                 case signingAlgorithm = "signing_algorithm"
                 case accessTokenLifetime = "access_token_lifetime"
                 case signInLog = "sign_in_log"
+                case emailSignIn = "email_sign_in"
                 case keyRotationSeconds = "key_rotation_seconds"
                 case issuer
                 case createdAt = "created_at"
@@ -285,21 +293,51 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/key_rotation_days`.
             public var keyRotationDays: Swift.Int?
+            /// The algorithm of the tenant's keys. The published next key is replaced by one of this algorithm, which signs from the next rotation; the active key stays in the JWKS, retired, until its tokens expire.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/signing_algorithm`.
+            @frozen public enum SigningAlgorithmPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case es256 = "ES256"
+                case rs256 = "RS256"
+                case edDSA = "EdDSA"
+            }
+            /// The algorithm of the tenant's keys. The published next key is replaced by one of this algorithm, which signs from the next rotation; the active key stays in the JWKS, retired, until its tokens expire.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/signing_algorithm`.
+            public var signingAlgorithm: Components.Schemas.TenantUpdate.SigningAlgorithmPayload?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/access_token_lifetime`.
+            public var accessTokenLifetime: Swift.Int?
+            /// Turning it on is refused (409) while several users of the tenant have one address.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/email_sign_in`.
+            public var emailSignIn: Swift.Bool?
             /// Creates a new `TenantUpdate`.
             ///
             /// - Parameters:
             ///   - signInLog:
             ///   - keyRotationDays: Days between scheduled key rotations; 0 turns scheduled rotation off.
+            ///   - signingAlgorithm: The algorithm of the tenant's keys. The published next key is replaced by one of this algorithm, which signs from the next rotation; the active key stays in the JWKS, retired, until its tokens expire.
+            ///   - accessTokenLifetime:
+            ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             public init(
                 signInLog: Components.Schemas.TenantUpdate.SignInLogPayload? = nil,
-                keyRotationDays: Swift.Int? = nil
+                keyRotationDays: Swift.Int? = nil,
+                signingAlgorithm: Components.Schemas.TenantUpdate.SigningAlgorithmPayload? = nil,
+                accessTokenLifetime: Swift.Int? = nil,
+                emailSignIn: Swift.Bool? = nil
             ) {
                 self.signInLog = signInLog
                 self.keyRotationDays = keyRotationDays
+                self.signingAlgorithm = signingAlgorithm
+                self.accessTokenLifetime = accessTokenLifetime
+                self.emailSignIn = emailSignIn
             }
             public enum CodingKeys: String, CodingKey {
                 case signInLog = "sign_in_log"
                 case keyRotationDays = "key_rotation_days"
+                case signingAlgorithm = "signing_algorithm"
+                case accessTokenLifetime = "access_token_lifetime"
+                case emailSignIn = "email_sign_in"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -311,9 +349,24 @@ extension Components {
                     Swift.Int.self,
                     forKey: .keyRotationDays
                 )
+                self.signingAlgorithm = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.SigningAlgorithmPayload.self,
+                    forKey: .signingAlgorithm
+                )
+                self.accessTokenLifetime = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .accessTokenLifetime
+                )
+                self.emailSignIn = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .emailSignIn
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "sign_in_log",
-                    "key_rotation_days"
+                    "key_rotation_days",
+                    "signing_algorithm",
+                    "access_token_lifetime",
+                    "email_sign_in"
                 ])
             }
         }
@@ -595,6 +648,10 @@ extension Components {
             public var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Secret/expires_at`.
             public var expiresAt: Foundation.Date?
+            /// When it last authenticated a request (recorded at most once a minute per server).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Secret/last_used_at`.
+            public var lastUsedAt: Foundation.Date?
             /// Creates a new `Secret`.
             ///
             /// - Parameters:
@@ -602,22 +659,26 @@ extension Components {
             ///   - hint:
             ///   - createdAt:
             ///   - expiresAt:
+            ///   - lastUsedAt: When it last authenticated a request (recorded at most once a minute per server).
             public init(
                 secretId: Swift.String,
                 hint: Swift.String,
                 createdAt: Foundation.Date,
-                expiresAt: Foundation.Date? = nil
+                expiresAt: Foundation.Date? = nil,
+                lastUsedAt: Foundation.Date? = nil
             ) {
                 self.secretId = secretId
                 self.hint = hint
                 self.createdAt = createdAt
                 self.expiresAt = expiresAt
+                self.lastUsedAt = lastUsedAt
             }
             public enum CodingKeys: String, CodingKey {
                 case secretId = "secret_id"
                 case hint
                 case createdAt = "created_at"
                 case expiresAt = "expires_at"
+                case lastUsedAt = "last_used_at"
             }
         }
         /// - Remark: Generated from `#/components/schemas/Certificate`.
@@ -690,6 +751,8 @@ extension Components {
             public var name: Swift.String
             /// - Remark: Generated from `#/components/schemas/Client/enabled`.
             public var enabled: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Client/first_party`.
+            public var firstParty: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Client/type`.
             @frozen public enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case confidential = "confidential"
@@ -725,6 +788,7 @@ extension Components {
             ///   - clientId:
             ///   - name:
             ///   - enabled:
+            ///   - firstParty:
             ///   - _type:
             ///   - authMethods:
             ///   - grantTypes:
@@ -741,6 +805,7 @@ extension Components {
                 clientId: Swift.String,
                 name: Swift.String,
                 enabled: Swift.Bool,
+                firstParty: Swift.Bool,
                 _type: Components.Schemas.Client._TypePayload,
                 authMethods: [Swift.String],
                 grantTypes: [Swift.String],
@@ -757,6 +822,7 @@ extension Components {
                 self.clientId = clientId
                 self.name = name
                 self.enabled = enabled
+                self.firstParty = firstParty
                 self._type = _type
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
@@ -774,6 +840,7 @@ extension Components {
                 case clientId = "client_id"
                 case name
                 case enabled
+                case firstParty = "first_party"
                 case _type = "type"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
@@ -864,6 +931,10 @@ extension Components {
             public var certificates: [Swift.String]?
             /// - Remark: Generated from `#/components/schemas/ClientCreate/secret_lifetime_days`.
             public var secretLifetimeDays: Swift.Double?
+            /// The organisation's own app; its users see no consent page for the scopes it is allowed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/first_party`.
+            public var firstParty: Swift.Bool?
             /// Creates a new `ClientCreate`.
             ///
             /// - Parameters:
@@ -880,6 +951,7 @@ extension Components {
             ///   - jwks: The client's public JWKS, for private_key_jwt.
             ///   - certificates:
             ///   - secretLifetimeDays:
+            ///   - firstParty: The organisation's own app; its users see no consent page for the scopes it is allowed.
             public init(
                 clientId: Swift.String? = nil,
                 name: Swift.String,
@@ -893,7 +965,8 @@ extension Components {
                 postLogoutRedirectUris: [Swift.String]? = nil,
                 jwks: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
                 certificates: [Swift.String]? = nil,
-                secretLifetimeDays: Swift.Double? = nil
+                secretLifetimeDays: Swift.Double? = nil,
+                firstParty: Swift.Bool? = nil
             ) {
                 self.clientId = clientId
                 self.name = name
@@ -908,6 +981,7 @@ extension Components {
                 self.jwks = jwks
                 self.certificates = certificates
                 self.secretLifetimeDays = secretLifetimeDays
+                self.firstParty = firstParty
             }
             public enum CodingKeys: String, CodingKey {
                 case clientId = "client_id"
@@ -923,6 +997,7 @@ extension Components {
                 case jwks
                 case certificates
                 case secretLifetimeDays = "secret_lifetime_days"
+                case firstParty = "first_party"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -978,6 +1053,10 @@ extension Components {
                     Swift.Double.self,
                     forKey: .secretLifetimeDays
                 )
+                self.firstParty = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .firstParty
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "client_id",
                     "name",
@@ -991,7 +1070,8 @@ extension Components {
                     "post_logout_redirect_uris",
                     "jwks",
                     "certificates",
-                    "secret_lifetime_days"
+                    "secret_lifetime_days",
+                    "first_party"
                 ])
             }
         }
@@ -1032,6 +1112,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/enabled`.
             public var enabled: Swift.Bool?
+            /// The organisation's own app; its users see no consent page for the scopes it is allowed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/first_party`.
+            public var firstParty: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/auth_methods`.
             public var authMethods: [Components.Schemas.AuthMethod]?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/grant_types`.
@@ -1053,6 +1137,7 @@ extension Components {
             /// - Parameters:
             ///   - name:
             ///   - enabled: false disables the client (no token, code or sign-in page until enabled again; 7000112).
+            ///   - firstParty: The organisation's own app; its users see no consent page for the scopes it is allowed.
             ///   - authMethods:
             ///   - grantTypes:
             ///   - scopes:
@@ -1064,6 +1149,7 @@ extension Components {
             public init(
                 name: Swift.String? = nil,
                 enabled: Swift.Bool? = nil,
+                firstParty: Swift.Bool? = nil,
                 authMethods: [Components.Schemas.AuthMethod]? = nil,
                 grantTypes: [Components.Schemas.GrantType]? = nil,
                 scopes: [Swift.String]? = nil,
@@ -1075,6 +1161,7 @@ extension Components {
             ) {
                 self.name = name
                 self.enabled = enabled
+                self.firstParty = firstParty
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
                 self.scopes = scopes
@@ -1087,6 +1174,7 @@ extension Components {
             public enum CodingKeys: String, CodingKey {
                 case name
                 case enabled
+                case firstParty = "first_party"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
                 case scopes
@@ -1105,6 +1193,10 @@ extension Components {
                 self.enabled = try container.decodeIfPresent(
                     Swift.Bool.self,
                     forKey: .enabled
+                )
+                self.firstParty = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .firstParty
                 )
                 self.authMethods = try container.decodeIfPresent(
                     [Components.Schemas.AuthMethod].self,
@@ -1141,6 +1233,7 @@ extension Components {
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "name",
                     "enabled",
+                    "first_party",
                     "auth_methods",
                     "grant_types",
                     "scopes",
@@ -1723,6 +1816,10 @@ extension Components {
             public var step: Swift.String?
             /// - Remark: Generated from `#/components/schemas/SignIn/scopes`.
             public var scopes: Swift.String?
+            /// Which of the client's credentials authenticated it (secret ID, certificate thumbprint or key ID).
+            ///
+            /// - Remark: Generated from `#/components/schemas/SignIn/credential`.
+            public var credential: Swift.String?
             /// - Remark: Generated from `#/components/schemas/SignIn/result`.
             @frozen public enum ResultPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case success = "success"
@@ -1753,6 +1850,7 @@ extension Components {
             ///   - userId:
             ///   - step:
             ///   - scopes:
+            ///   - credential: Which of the client's credentials authenticated it (secret ID, certificate thumbprint or key ID).
             ///   - result:
             ///   - errorCode:
             ///   - error:
@@ -1768,6 +1866,7 @@ extension Components {
                 userId: Swift.String? = nil,
                 step: Swift.String? = nil,
                 scopes: Swift.String? = nil,
+                credential: Swift.String? = nil,
                 result: Components.Schemas.SignIn.ResultPayload,
                 errorCode: Swift.Int? = nil,
                 error: Swift.String? = nil,
@@ -1783,6 +1882,7 @@ extension Components {
                 self.userId = userId
                 self.step = step
                 self.scopes = scopes
+                self.credential = credential
                 self.result = result
                 self.errorCode = errorCode
                 self.error = error
@@ -1799,6 +1899,7 @@ extension Components {
                 case userId = "user_id"
                 case step
                 case scopes
+                case credential
                 case result
                 case errorCode = "error_code"
                 case error

@@ -55,8 +55,10 @@ enum EmailSignInBegins {
             let shared = addresses.filter { $0.value.count > 1 }.keys.sorted()
             if shared.isEmpty {
                 for (address, users) in addresses {
-                    try await db.raw("UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant) AND user_id = \(bind: users[0])")
-                        .run()
+                    try await db.raw(
+                        "UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant) AND user_id = \(bind: users[0])"
+                    )
+                    .run()
                 }
                 continue
             }

@@ -87,7 +87,6 @@ public final class PostgresDatabase: Sendable {
     /// The database holds no Gatehouse tables, and the caller may not make them (`creating`).
     public struct NotInitialised: Error {}
 
-
     /// Connects, checks the database answers, and migrates it (through `migrateThrough`, for tests
     /// that upgrade an old database). The pool runs in a task of its own from here until `close()`:
     /// the migrations need it before any service group starts, and `serve` closes it only after its

@@ -41,14 +41,18 @@ extension SQLStore {
     public func setEmailSignIn(_ on: Bool, tenant: TenantName) async throws -> EmailSignInChange {
         try await countingChange {
             try await transaction {
-                guard try await db.raw("SELECT name FROM tenants WHERE name = \(bind: tenant.value)").first() != nil else { return .noSuchTenant }
+                guard try await db.raw("SELECT name FROM tenants WHERE name = \(bind: tenant.value)").first() != nil else {
+                    return .noSuchTenant
+                }
                 guard on else {
                     try await db.raw("UPDATE users SET sign_in_email = NULL WHERE tenant = \(bind: tenant.value)").run()
                     try await db.raw("UPDATE tenants SET email_sign_in = \(bind: false) WHERE name = \(bind: tenant.value)").run()
                     return .done
                 }
                 var owners: [String: [String]] = [:]
-                for row in try await db.raw("SELECT user_id, email FROM users WHERE tenant = \(bind: tenant.value) AND email IS NOT NULL").all() {
+                for row in try await db.raw("SELECT user_id, email FROM users WHERE tenant = \(bind: tenant.value) AND email IS NOT NULL")
+                    .all()
+                {
                     guard let address = User.signInEmail(try row.decode(column: "email", as: String.self)) else { continue }
                     owners[address, default: []].append(try row.decode(column: "user_id", as: String.self))
                 }

@@ -9,6 +9,19 @@ struct APIs: AsyncParsableCommand {
         abstract: "Register APIs (resource servers): their identifiers, permissions and roles.",
         subcommands: [Create.self, List.self, Show.self, AddPermission.self, AddRole.self, Remove.self])
 
+    /// An API as `--json` prints it.
+    static func json(_ api: API) -> [String: Any] {
+        let describe = { (entries: [APIPermission]) in
+            entries.map { entry -> [String: Any] in ["name": entry.name, "descriptions": entry.descriptions] }
+        }
+        var object: [String: Any] = [
+            "application_id": api.applicationID.value, "display_name": api.displayName, "identifiers": api.identifiers.map(\.value),
+            "permissions": describe(api.permissions), "roles": describe(api.roles),
+        ]
+        if let lifetime = api.accessTokenLifetime { object["access_token_lifetime"] = lifetime }
+        return object
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register an API, backed by a client whose ID is its application ID (a new one's secret is shown once).")
@@ -22,7 +35,7 @@ struct APIs: AsyncParsableCommand {
         @Option(help: "Application ID: an existing confidential client's ID, or the ID of the client to create (default: a new GUID).")
         var id: String?
         @Option(name: .customLong("access-token-lifetime"), help: "Seconds (60-86400; default: the tenant's).") var lifetime: Int?
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -67,10 +80,21 @@ struct APIs: AsyncParsableCommand {
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, _ in
-                for api in try await store.apis(tenant: tenantName) {
-                    print("\(api.applicationID)\t\(api.displayName)\t\(api.identifiers.map(\.value).joined(separator: " "))")
+            try await withAdministration(global) { admin, _ in
+                _ = try await admin.tenant(tenantName)
+                let apis = try await admin.store.apis(tenant: tenantName)
+                if global.json {
+                    try printJSON(apis.map(APIs.json))
+                    return
                 }
+                printTable(
+                    ["APPLICATION ID", "NAME", "PERMISSIONS", "ROLES", "IDENTIFIERS"],
+                    apis.map { api in
+                        [
+                            api.applicationID.value, api.displayName, api.permissions.map(\.name).joined(separator: " "),
+                            api.roles.map(\.name).joined(separator: " "), api.identifiers.map(\.value).joined(separator: " "),
+                        ]
+                    }, empty: "No APIs in tenant '\(tenantName)'.")
             }
         }
     }
@@ -80,7 +104,7 @@ struct APIs: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Application ID or identifier.") var api: String
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -90,13 +114,7 @@ struct APIs: AsyncParsableCommand {
                     entries.map { entry -> [String: Any] in ["name": entry.name, "descriptions": entry.descriptions] }
                 }
                 if json {
-                    var object: [String: Any] = [
-                        "application_id": found.applicationID.value, "display_name": found.displayName,
-                        "identifiers": found.identifiers.map(\.value), "permissions": describe(found.permissions),
-                        "roles": describe(found.roles),
-                    ]
-                    if let lifetime = found.accessTokenLifetime { object["access_token_lifetime"] = lifetime }
-                    try printJSON(object)
+                    try printJSON(APIs.json(found))
                     return
                 }
                 print("Application ID: \(found.applicationID)")
@@ -134,7 +152,7 @@ struct APIs: AsyncParsableCommand {
                 let updated = try await admin.addPermission(
                     tenant: tenantName, api: self.api, name: name, descriptions: descriptions, role: role)
                 let names = (role ? updated.roles : updated.permissions).map(\.name).joined(separator: " ")
-                print("API \(updated.applicationID) \(role ? "roles" : "permissions"): \(names)")
+                try report(global, APIs.json(updated), "API \(updated.applicationID) \(role ? "roles" : "permissions"): \(names)")
             }
         }
     }
@@ -166,7 +184,7 @@ struct APIs: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
                 let removed = try await admin.removeAPI(tenant: tenantName, api: api)
-                print("Removed API \(removed.applicationID)")
+                try report(global, ["removed_api": removed.applicationID.value], "Removed API \(removed.applicationID)")
             }
         }
     }
@@ -176,7 +194,14 @@ extension Clients {
     /// What `grant` and `revoke` share.
     struct AccessOptions: ParsableArguments {
         @Option var tenant: String
-        @Option(name: .customLong("client")) var clientID: String
+        @Argument(help: "The client ID.") var client: String?
+        @Option(name: .customLong("client"), help: .hidden) var legacyClient: String?
+        var clientID: String {
+            get throws {
+                try positional(
+                    client, legacy: legacyClient, "client ID", usage: "gatehouse clients grant --tenant \(tenant) CLIENT_ID --api API ...")
+            }
+        }
         @Option(help: "The API: application ID or identifier.") var api: String
         @Option(name: .customLong("permission"), help: "A delegated permission (repeatable).") var permissions: [String] = []
         @Option(name: .customLong("role"), help: "An application role (repeatable).") var roles: [String] = []
@@ -198,11 +223,14 @@ extension Clients {
                 throw ValidationError("name at least one --permission or --role")
             }
             let tenantName = try parseTenant(access.tenant)
-            let clientID = try parseClientID(access.clientID)
+            let clientID = try parseClientID(try access.clientID)
             try await withAdministration(global) { admin, _ in
                 let granted = try await admin.grant(
                     tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
-                print("Client \(clientID) on API \(granted.api): \(Self.describe(granted))")
+                try report(
+                    global,
+                    ["client_id": clientID.value, "api": granted.api.value, "permissions": granted.permissions, "roles": granted.roles],
+                    "Client \(clientID) on API \(granted.api): \(Self.describe(granted))")
             }
         }
     }
@@ -215,14 +243,18 @@ extension Clients {
 
         func run() async throws {
             let tenantName = try parseTenant(access.tenant)
-            let clientID = try parseClientID(access.clientID)
+            let clientID = try parseClientID(try access.clientID)
             try await withAdministration(global) { admin, _ in
                 if let left = try await admin.revoke(
                     tenant: tenantName, clientID: clientID, api: access.api, permissions: access.permissions, roles: access.roles)
                 {
-                    print("Client \(clientID) on API \(left.api): \(Grant.describe(left))")
+                    try report(
+                        global, ["client_id": clientID.value, "api": left.api.value, "permissions": left.permissions, "roles": left.roles],
+                        "Client \(clientID) on API \(left.api): \(Grant.describe(left))")
                 } else {
-                    print("Client \(clientID) has no access to API \(access.api)")
+                    try report(
+                        global, ["client_id": clientID.value, "api": access.api, "permissions": [String](), "roles": [String]()],
+                        "Client \(clientID) has no access to API \(access.api)")
                 }
             }
         }

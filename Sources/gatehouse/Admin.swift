@@ -17,7 +17,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "The first administrator's username (a user of the administrative tenant).") var username: String?
         @OptionGroup var passwordOptions: Users.PasswordOptions
         @Option(name: .customLong("client-id"), help: "The automation client's ID.") var clientID = "gatehouse-automation"
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let id = try parseClientID(clientID)

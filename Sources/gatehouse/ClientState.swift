@@ -16,8 +16,10 @@ extension Clients {
             var change = Administration.ClientChange()
             change.enabled = enabled
             try await withAdministration(global) { admin, _ in
-                _ = try await admin.updateClient(tenant: tenantName, id: clientID, change: change)
-                print("Client \(clientID) \(enabled ? "enabled" : "disabled") (running servers follow within their cache time).")
+                let client = try await admin.updateClient(tenant: tenantName, id: clientID, change: change)
+                try report(
+                    global, try await Clients.json(client, store: admin.store),
+                    "Client \(clientID) \(enabled ? "enabled" : "disabled") (running servers follow within their cache time).")
             }
         }
     }
@@ -42,7 +44,9 @@ extension Clients {
             let (tenantName, clientID) = try target.parsed()
             try await withAdministration(global) { admin, _ in
                 let client = try await admin.removeCertificate(tenant: tenantName, clientID: clientID, thumbprint: thumbprint)
-                print("Removed the certificate; \(client.certificates.count) left.")
+                try report(
+                    global, try await Clients.json(client, store: admin.store),
+                    "Removed the certificate; \(client.certificates.count) left.")
             }
         }
     }

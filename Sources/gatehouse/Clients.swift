@@ -40,11 +40,16 @@ struct Clients: AsyncParsableCommand {
             help: "A PEM certificate file for private_key_jwt assertions that name it by x5t, x5t#S256 or x5c (repeatable).")
         var certificateFiles: [String] = []
         @Option(name: .customLong("secret-expires-in-days"), help: "Lifetime of the first secret, in days.") var secretDays: Double?
-        @Flag var json = false
+        @Flag(
+            name: .customLong("first-party"),
+            help: "The organisation's own app: its users are not asked to consent to the scopes it is allowed (prompt=consent still asks).")
+        var firstParty = false
+        var json: Bool { global.json }
 
         func run() async throws {
             var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
             spec.type = isPublic ? .public : .confidential
+            spec.firstParty = firstParty
             spec.redirectURIs = redirectURIs
             spec.postLogoutRedirectURIs = postLogoutURIs
             spec.allowedScopes = try cli { try Administration.parseScopes(scopes) }
@@ -127,7 +132,11 @@ struct Clients: AsyncParsableCommand {
         @Option(name: .customLong("post-logout-redirect-uri"), help: "The post-logout redirect URIs (repeatable; replace).")
         var postLogoutURIs: [String] = []
         @Option(name: .customLong("jwks-file"), help: "A new public JWKS, for private_key_jwt.") var jwksFile: String?
-        @Flag var json = false
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Mark the client first-party (its users see no consent page for the scopes it is allowed) or not.")
+        var firstParty: Bool?
+        var json: Bool { global.json }
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
@@ -143,6 +152,7 @@ struct Clients: AsyncParsableCommand {
                 change.authMethods = try parseAuthMethods(authMethods)
             }
             if !postLogoutURIs.isEmpty { change.postLogoutRedirectURIs = postLogoutURIs }
+            change.firstParty = firstParty
             if let jwksFile {
                 guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
                 change.jwks = .some(String(decoding: data, as: UTF8.self))
@@ -160,18 +170,8 @@ struct Clients: AsyncParsableCommand {
                     change.redirectURIs = uris
                 }
                 let client = try await admin.updateClient(tenant: tenantName, id: clientID, change: change)
-                let grants = try await admin.store.access(tenant: tenantName, clientID: clientID)
                 if json {
-                    try printJSON(
-                        [
-                            "client_id": client.id.value, "name": client.name, "grant_types": client.grantTypes.map(\.rawValue).sorted(),
-                            "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
-                            "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
-                            "redirect_uris": client.redirectURIs, "post_logout_redirect_uris": client.postLogoutRedirectURIs,
-                            "apis": grants.map {
-                                ["api": $0.api.value, "permissions": $0.permissions, "roles": $0.roles] as [String: Any]
-                            },
-                        ] as [String: Any])
+                    try printJSON(try await Clients.json(client, store: admin.store))
                 } else {
                     print("Client \(client.id) updated (its secrets and certificates are unchanged).")
                 }
@@ -186,10 +186,24 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, _ in
-                for client in try await store.clients(tenant: tenantName) {
-                    print("\(client.id)\t\(client.type.rawValue)\t\(client.name)\t\(client.allowedScopes)")
+            try await withAdministration(global) { admin, _ in
+                _ = try await admin.tenant(tenantName)
+                let clients = try await admin.store.clients(tenant: tenantName)
+                if global.json {
+                    var objects: [[String: Any]] = []
+                    for client in clients { objects.append(try await Clients.json(client, store: admin.store)) }
+                    try printJSON(objects)
+                    return
                 }
+                printTable(
+                    ["CLIENT ID", "TYPE", "ENABLED", "FIRST-PARTY", "NAME", "GRANTS", "SCOPES"],
+                    clients.map { client in
+                        [
+                            client.id.value, client.type.rawValue, client.enabled ? "yes" : "no", client.firstParty ? "yes" : "no",
+                            client.name,
+                            client.grantTypes.map { $0.shortName }.sorted().joined(separator: ","), client.allowedScopes.description,
+                        ]
+                    }, empty: "No clients in tenant '\(tenantName)'.")
             }
         }
     }
@@ -206,41 +220,12 @@ struct Clients: AsyncParsableCommand {
                 guard let client = try await store.client(tenant: tenantName, id: clientID) else {
                     throw CLIError("no client '\(clientID)' in tenant '\(tenantName)'")
                 }
-                let secrets = try await store.secrets(tenant: tenantName, clientID: clientID)
-                let access = try await store.access(tenant: tenantName, clientID: clientID)
-                let backs = try await store.api(tenant: tenantName, applicationID: clientID)
-                var apis: [[String: Any]] = []
-                for grant in access {
-                    let identifiers = try await store.api(tenant: tenantName, applicationID: grant.api)?.identifiers.map(\.value) ?? []
-                    apis.append([
-                        "api": grant.api.value, "identifiers": identifiers, "permissions": grant.permissions, "roles": grant.roles,
-                    ])
+                let object = try await Clients.json(client, store: store)
+                if global.json {
+                    try printJSON(object)
+                    return
                 }
-                try printJSON(
-                    [
-                        "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
-                        "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
-                        "grant_types": client.grantTypes.map(\.rawValue).sorted(),
-                        "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
-                        "has_jwks": client.jwks != nil,
-                        "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map {
-                            certificate -> [String: Any] in
-                            [
-                                "subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
-                                "not_after": ISO8601DateFormatter().string(from: certificate.notValidAfter),
-                            ]
-                        },
-                        "apis": apis,
-                        "api_of_its_own": backs.map { $0.identifiers.map(\.value) } ?? [],
-                        "secrets": secrets.map { secret -> [String: Any] in
-                            var object: [String: Any] = [
-                                "secret_id": secret.secretID, "hint": secret.hint + "…",
-                                "created_at": ISO8601DateFormatter().string(from: secret.createdAt),
-                            ]
-                            if let expiry = secret.expiresAt { object["expires_at"] = ISO8601DateFormatter().string(from: expiry) }
-                            return object
-                        },
-                    ] as [String: Any])
+                Clients.describe(client, object)
             }
         }
     }
@@ -251,7 +236,7 @@ struct Clients: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
         @Option(name: .customLong("expires-in-days")) var days: Double?
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
@@ -283,8 +268,13 @@ struct Clients: AsyncParsableCommand {
             }
             try await withAdministration(global) { admin, _ in
                 let certificate = try await admin.addCertificate(tenant: tenantName, clientID: clientID, pem: pem)
-                print(
-                    "Registered certificate \(certificate.subject)\nSHA-1 thumbprint: \(certificate.thumbprintHex)\nValid until:      \(certificate.notValidAfter)"
+                try report(
+                    global,
+                    [
+                        "subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
+                        "not_after": printedTime(certificate.notValidAfter),
+                    ],
+                    "Registered certificate \(certificate.subject)\nSHA-1 thumbprint: \(certificate.thumbprintHex)\nValid until:      \(printedTime(certificate.notValidAfter))"
                 )
             }
         }
@@ -300,7 +290,7 @@ struct Clients: AsyncParsableCommand {
             let (tenantName, clientID) = try target.parsed()
             try await withAdministration(global) { admin, _ in
                 try await admin.removeSecret(tenant: tenantName, clientID: clientID, secretID: secretID)
-                print("Removed secret \(secretID).")
+                try report(global, ["removed_secret": secretID], "Removed secret \(secretID).")
             }
         }
     }
@@ -314,7 +304,7 @@ struct Clients: AsyncParsableCommand {
             let (tenantName, clientID) = try target.parsed()
             try await withAdministration(global) { admin, _ in
                 _ = try await admin.removeClient(tenant: tenantName, id: clientID)
-                print("Removed client \(clientID).")
+                try report(global, ["removed_client": clientID.value], "Removed client \(clientID).")
             }
         }
     }
@@ -332,7 +322,11 @@ func parseAuthMethods(_ raws: [String]) throws -> Set<ClientAuthMethod> { try cl
 
 struct ClientOptions: ParsableArguments {
     @Option(help: "The client's tenant.") var tenant: String
-    @Option(help: "The client ID.") var id: String
+    @Argument(help: "The client ID.") var id: String?
+    @Option(name: .customLong("id"), help: .hidden) var legacyID: String?
 
-    func parsed() throws -> (TenantName, ClientID) { (try parseTenant(tenant), try parseClientID(id)) }
+    func parsed() throws -> (TenantName, ClientID) {
+        let id = try positional(id, legacy: legacyID, "client ID", usage: "gatehouse clients COMMAND --tenant \(tenant) CLIENT_ID")
+        return (try parseTenant(tenant), try parseClientID(id))
+    }
 }

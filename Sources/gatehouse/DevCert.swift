@@ -13,10 +13,21 @@ struct DevCert: AsyncParsableCommand {
     @Option(name: .customLong("hostname"), help: "Extra DNS name for the server certificate (repeatable).")
     var hostnames: [String] = []
 
+    @Flag(help: "Print JSON (for scripts) instead of text.") var json = false
+
     func run() async throws {
         let folder = URL(fileURLWithPath: out).standardizedFileURL
         let certificates = DevelopmentCertificates(directory: folder)
         let outcome = try await certificates.make(hostnames: ["localhost"] + hostnames)
+        if json {
+            try printJSON([
+                "ca_certificate": certificates.caCertificatePath.path, "ca_created": outcome.createdAuthority,
+                "ca_sha256": outcome.caSHA256,
+                "server_certificate": certificates.serverCertificatePath.path, "server_key": certificates.serverKeyPath.path,
+                "server_not_after": printedTime(outcome.serverNotAfter),
+            ])
+            return
+        }
         say(
             """
             \(outcome.createdAuthority ? "Created" : "Reused") the development CA: \(certificates.caCertificatePath.path)

@@ -24,9 +24,18 @@ struct Init: AsyncParsableCommand {
             }
             let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
             let administration = Administration(store: store, hasher: hasher)
-            for line in try await Self.prepare(administration, settings: settings, global: global) { say(line) }
-            say("Database:       \(settings.databaseDescription)")
-            say("Start it:       \(Self.command(global, "serve"))")
+            let lines = try await Self.prepare(administration, settings: settings, global: global)
+            if global.json {
+                let tenant = settings.bootstrapTenant
+                try printJSON([
+                    "database": settings.databaseDescription, "tenant": tenant, "issuer": settings.serverConfiguration().issuer(tenant),
+                    "token_endpoint": settings.serverConfiguration().tokenEndpoint(tenant),
+                ])
+            } else {
+                for line in lines { say(line) }
+                say("Database:       \(settings.databaseDescription)")
+                say("Start it:       \(Self.command(global, "serve"))")
+            }
             try await close()
         } catch {
             try? await close()
@@ -49,7 +58,8 @@ struct Init: AsyncParsableCommand {
                 "Create a client: \(command(global, "clients create --tenant \(tenant) --name my-service --scope api.read"))",
             ]
             if !settings.baseURLIsConfigured {
-                lines.append("(URLs for the base URL \(settings.baseURL); set --base-url or GATEHOUSE_BASE_URL if clients reach it elsewhere)")
+                lines.append(
+                    "(URLs for the base URL \(settings.baseURL); set --base-url or GATEHOUSE_BASE_URL if clients reach it elsewhere)")
             }
         }
         // Every tenant has its admin API (tenants made before there was one get it now).

@@ -8,6 +8,22 @@ struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and rotate a tenant's signing keys.", subcommands: [List.self, Rotate.self, Remove.self, Rewrap.self])
 
+    /// A key as `--json` prints it (no private part).
+    static func json(_ key: SigningKeyRecord) -> [String: Any] {
+        var object: [String: Any] = [
+            "kid": key.kid, "algorithm": key.algorithm.rawValue, "status": key.status.rawValue, "created_at": printedTime(key.createdAt),
+        ]
+        if let retired = key.retiredAt { object["retired_at"] = printedTime(retired) }
+        return object
+    }
+
+    static func printKeys(_ keys: [SigningKeyRecord]) {
+        printTable(
+            ["KID", "ALGORITHM", "STATUS", "CREATED", "RETIRED"],
+            keys.map { [$0.kid, $0.algorithm.rawValue, $0.status.rawValue, printedTime($0.createdAt), printedTime($0.retiredAt)] },
+            empty: "No keys.")
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys (no private parts).")
         @OptionGroup var global: GlobalOptions
@@ -15,13 +31,10 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, _ in
-                let formatter = ISO8601DateFormatter()
-                for key in try await store.keys(tenant: tenantName) {
-                    let retired = key.retiredAt.map { "\tretired \(formatter.string(from: $0))" } ?? ""
-                    print(
-                        "\(key.kid)\t\(key.algorithm.rawValue)\t\(key.status.rawValue)\t\(formatter.string(from: key.createdAt))\(retired)")
-                }
+            try await withAdministration(global) { admin, _ in
+                _ = try await admin.tenant(tenantName)
+                let keys = try await admin.store.keys(tenant: tenantName)
+                if global.json { try printJSON(keys.map(Keys.json)) } else { Keys.printKeys(keys) }
             }
         }
     }
@@ -53,7 +66,8 @@ struct Keys: AsyncParsableCommand {
                 }
                 guard new.id != current.id else { throw CLIError("\(toFile) holds the key already in use (\(new.id))") }
                 let count = try await store.rewrap(to: new)
-                say(
+                try report(
+                    global, ["rewrapped": count, "from": current.id, "to": new.id, "kek_file": toFile],
                     "Re-encrypted \(count) stored values from \(current.id) to \(new.id). Start the servers with "
                         + "GATEHOUSE_KEK_FILE=\(toFile) (or move it over the old key file); the old key no longer opens them.")
             }
@@ -73,7 +87,9 @@ struct Keys: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
                 let rotation = try await admin.rotateKeys(tenant: tenantName)
-                print("Active: \(rotation.activated)\nRetired: \(rotation.retired ?? "-")\nNext: \(rotation.next)")
+                var object: [String: Any] = ["active": rotation.activated, "next": rotation.next]
+                object["retired"] = rotation.retired
+                try report(global, object, "Active:  \(rotation.activated)\nRetired: \(rotation.retired ?? "-")\nNext:    \(rotation.next)")
             }
         }
     }
@@ -83,13 +99,15 @@ struct Keys: AsyncParsableCommand {
             abstract: "Remove a retired key from the JWKS, once the tokens it signed have expired.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
-        @Option var kid: String
+        @Argument(help: "The key's kid (keys list).") var kid: String?
+        @Option(name: .customLong("kid"), help: .hidden) var legacyKid: String?
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
+            let kid = try positional(kid, legacy: legacyKid, "key", usage: "gatehouse keys remove --tenant \(tenant) KID")
             try await withAdministration(global) { admin, _ in
                 try await admin.removeRetiredKey(tenant: tenantName, kid: kid)
-                print("Removed key \(kid).")
+                try report(global, ["removed": kid], "Removed key \(kid).")
             }
         }
     }

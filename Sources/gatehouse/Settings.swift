@@ -24,6 +24,8 @@ struct GlobalOptions: ParsableArguments {
         name: .customLong("base-url"),
         help: "Public base URL for issuers, endpoints and error links (env GATEHOUSE_BASE_URL; default http://HOST:PORT).")
     var baseURL: String?
+
+    @Flag(help: "Print JSON (for scripts) instead of a table or text.") var json = false
 }
 
 /// The resolved settings: flags first, then environment variables, then the configuration file,

@@ -19,7 +19,7 @@ struct SignIns: AsyncParsableCommand {
     @Option var limit: Int = 50
     @Flag(help: "Counts per hour, client, step and code (aggregates and whole rows) instead of rows; --since defaults to 24h.")
     var summary = false
-    @Flag var json = false
+    var json: Bool { global.json }
 
     func run() async throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
@@ -56,18 +56,18 @@ struct SignIns: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(events), as: UTF8.self))
                 return
             }
-            if events.isEmpty {
-                print("No matching sign-ins.")
-                return
-            }
-            let formatter = ISO8601DateFormatter()
-            for event in events {
-                let outcome = event.result == .success ? "success" : "\(event.errorCode.map(String.init) ?? "-") \(event.error ?? "")"
-                print(
-                    "\(formatter.string(from: event.time))  \(event.tenant)  \(event.clientID ?? "-")  \(event.grantType ?? "-")  \(outcome)  trace=\(event.traceID) correlation=\(event.correlationID)  \(event.latencyMicros)µs  ip=\(event.clientIP ?? "-")"
-                )
-                if let detail = event.detail { print("    detail: \(detail)") }
-            }
+            // One row per request; what varies in length (scopes, detail) comes last.
+            printTable(
+                ["TIME", "TENANT", "CLIENT", "USER", "STEP", "RESULT", "CREDENTIAL", "TRACE ID", "LATENCY", "IP", "SCOPES / DETAIL"],
+                events.map { event in
+                    let outcome = event.result == .success ? "success" : "\(event.errorCode.map(String.init) ?? "-") \(event.error ?? "")"
+                    let scopesAndDetail = [event.scopes.map { "scopes: \($0)" }, event.detail].compactMap { $0 }.joined(separator: "; ")
+                    return [
+                        printedTime(event.time), event.tenant, event.clientID ?? "-", event.userID ?? "-", event.grantType ?? "-", outcome,
+                        event.credential ?? "-", event.traceID, "\(event.latencyMicros) µs", event.clientIP ?? "-",
+                        scopesAndDetail.isEmpty ? "-" : scopesAndDetail,
+                    ]
+                }, empty: "No matching sign-ins.")
         }
     }
 

@@ -5,10 +5,21 @@ import GatehouseServer
 
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and configure tenants.", subcommands: [Create.self, List.self, Configure.self])
+        abstract: "Create, list and configure tenants.", subcommands: [Create.self, List.self, Show.self, Configure.self])
+
+    /// A tenant as `--json` prints it.
+    static func json(_ tenant: Tenant, _ settings: Settings) -> [String: Any] {
+        [
+            "name": tenant.name.value, "id": tenant.guid, "display_name": tenant.displayName,
+            "algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
+            "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
+            "email_sign_in": tenant.emailSignIn, "issuer": settings.serverConfiguration().issuer(tenant.name.value),
+        ]
+    }
 
     struct Configure: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a tenant's settings.")
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Change a tenant's settings (each option given changes one; the others stay).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Tenant name.") var name: String
         @Option(
@@ -23,11 +34,23 @@ struct Tenants: AsyncParsableCommand {
                 "Rotate the signing keys automatically every N days (at least 1; the next key is published a day or more before it signs); 0 turns it off."
         )
         var keyRotationDays: Int?
+        @Option(
+            help: ArgumentHelp(
+                "Signing algorithm of the tenant's keys: ES256, RS256 or EdDSA. The published next key is replaced by one of this "
+                    + "algorithm, which signs from the next rotation; the active key stays in the JWKS, retired, until its tokens expire."))
+        var algorithm: String?
+        @Option(name: .customLong("token-lifetime"), help: "Access token lifetime in seconds (60-86400), for tokens issued from now on.")
+        var tokenLifetime: Int?
+        @Option(
+            name: .customLong("email-sign-in"),
+            help: "on (default for new tenants): users may sign in with their email address, each address one user's; or off.")
+        var emailSignIn: String?
 
         func run() async throws {
             let tenant = try parseTenant(name)
-            guard signInLog != nil || keyRotationDays != nil else {
-                throw ValidationError("nothing to set: give --sign-in-log aggregate|full or --key-rotation-days N")
+            guard signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil else {
+                throw ValidationError(
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime or --email-sign-in")
             }
             var mode: SignInLogMode?
             if let raw = signInLog {
@@ -37,21 +60,45 @@ struct Tenants: AsyncParsableCommand {
             if let days = keyRotationDays, !(0...3650).contains(days) {
                 throw ValidationError("--key-rotation-days must be between 0 (off) and 3650")
             }
-            try await withAdministration(global) { admin, _ in
-                if let mode {
-                    _ = try await admin.updateTenant(tenant: tenant, signInLog: mode)
-                    print(
-                        "Tenant '\(tenant)': sign-in log \(mode.rawValue) (running servers apply it within their cache time, 5 s by default)."
-                    )
+            let newAlgorithm = try algorithm.map { raw in
+                guard let parsed = SigningAlgorithm(rawValue: raw) else {
+                    throw ValidationError("--algorithm must be ES256, RS256 or EdDSA")
                 }
+                return parsed
+            }
+            var email: Bool?
+            if let raw = emailSignIn {
+                guard raw == "on" || raw == "off" else { throw ValidationError("--email-sign-in must be on or off") }
+                email = raw == "on"
+            }
+            try await withAdministration(global) { admin, settings in
+                let before = try await admin.tenant(tenant)
+                let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
+                let after = try await admin.updateTenant(
+                    tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
+                    emailSignIn: email)
+                if global.json {
+                    try printJSON(Tenants.json(after, settings))
+                    return
+                }
+                var lines: [String] = []
+                if let mode { lines.append("sign-in log \(mode.rawValue)") }
                 if let days = keyRotationDays {
-                    let interval = days == 0 ? nil : TimeInterval(days) * 86_400
-                    _ = try await admin.updateTenant(tenant: tenant, keyRotation: .some(interval))
-                    print(
-                        days == 0
-                            ? "Tenant '\(tenant)': automatic key rotation off."
-                            : "Tenant '\(tenant)': signing keys rotate every \(days) days (on one running server, checked every minute).")
+                    lines.append(days == 0 ? "automatic key rotation off" : "signing keys rotate every \(days) days (checked every minute)")
                 }
+                if let newAlgorithm {
+                    lines.append(
+                        newAlgorithm == before.signingAlgorithm
+                            ? "signing algorithm \(newAlgorithm.rawValue), as before"
+                            : "signing algorithm \(newAlgorithm.rawValue): the next key is now \(newAlgorithm.rawValue) and signs from the next "
+                                + "rotation (automatic, or `gatehouse keys rotate --tenant \(tenant)` once clients have fetched the JWKS); "
+                                + "the current \(before.signingAlgorithm.rawValue) key signs until then")
+                }
+                if let tokenLifetime { lines.append("access tokens live \(tokenLifetime) s") }
+                if let email { lines.append(email ? "users may sign in with their email address" : "sign-in by email address off") }
+                print(
+                    "Tenant '\(tenant)': " + lines.joined(separator: "; ")
+                        + ". Running servers follow within their cache time (5 s by default).")
             }
         }
     }
@@ -70,10 +117,12 @@ struct Tenants: AsyncParsableCommand {
                 throw ValidationError("algorithm must be ES256, RS256 or EdDSA")
             }
             try await withAdministration(global) { admin, settings in
-                try await admin.createTenant(
+                let created = try await admin.createTenant(
                     name: tenant, displayName: displayName, algorithm: algorithm, accessTokenLifetime: tokenLifetime)
-                print("Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
                 settings.warnIfBaseURLAssumed()
+                try report(
+                    global, Tenants.json(created, settings),
+                    "Created tenant '\(tenant)' (\(algorithm.rawValue)). Issuer: \(settings.serverConfiguration().issuer(tenant.value))")
             }
         }
     }
@@ -81,31 +130,56 @@ struct Tenants: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tenants.")
         @OptionGroup var global: GlobalOptions
-        @Flag var json = false
 
         func run() async throws {
-            try await withStore(global) { store, _ in
+            try await withStore(global) { store, settings in
                 let tenants = try await store.tenants()
-                if json {
-                    try printJSON(
-                        tenants.map {
-                            [
-                                "name": $0.name.value, "id": $0.id.uuidString.lowercased(), "display_name": $0.displayName,
-                                "algorithm": $0.signingAlgorithm.rawValue, "access_token_lifetime": $0.accessTokenLifetime,
-                                "sign_in_log": $0.signInLog.rawValue,
-                                "key_rotation_days": Int(($0.keyRotationInterval ?? 0) / 86_400),
-                            ] as [String: Any]
-                        })
-                } else {
-                    for tenant in tenants {
-                        let rotation = tenant.keyRotationInterval.map { "\(Int($0 / 86_400)) d" } ?? "off"
-                        let columns = [
-                            tenant.name.value, tenant.signingAlgorithm.rawValue, tenant.id.uuidString.lowercased(),
-                            "sign-in log \(tenant.signInLog.rawValue)", "key rotation \(rotation)", tenant.displayName,
-                        ]
-                        print(columns.joined(separator: "\t"))
-                    }
+                if global.json {
+                    try printJSON(tenants.map { Tenants.json($0, settings) })
+                    return
                 }
+                printTable(
+                    ["NAME", "ALGORITHM", "TOKEN LIFETIME", "SIGN-IN LOG", "KEY ROTATION", "EMAIL SIGN-IN", "ID", "DISPLAY NAME"],
+                    tenants.map { tenant in
+                        [
+                            tenant.name.value, tenant.signingAlgorithm.rawValue, "\(tenant.accessTokenLifetime) s",
+                            tenant.signInLog.rawValue,
+                            tenant.keyRotationInterval.map { "\(Int($0 / 86_400)) d" } ?? "off", tenant.emailSignIn ? "on" : "off",
+                            tenant.guid, tenant.displayName,
+                        ]
+                    }, empty: "No tenants.")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a tenant's settings, its issuer and its signing keys.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Tenant name.") var name: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(name)
+            try await withAdministration(global) { admin, settings in
+                let tenant = try await admin.tenant(tenantName)
+                let keys = try await admin.store.keys(tenant: tenantName)
+                if global.json {
+                    var object = Tenants.json(tenant, settings)
+                    object["keys"] = keys.map(Keys.json)
+                    try printJSON(object)
+                    return
+                }
+                settings.warnIfBaseURLAssumed()
+                let rows: [(String, String)] = [
+                    ("Name", tenant.name.value), ("ID", tenant.guid), ("Display name", tenant.displayName),
+                    ("Issuer", settings.serverConfiguration().issuer(tenant.name.value)),
+                    ("Signing algorithm", tenant.signingAlgorithm.rawValue), ("Access tokens", "\(tenant.accessTokenLifetime) s"),
+                    ("Sign-in log", tenant.signInLog.rawValue),
+                    ("Key rotation", tenant.keyRotationInterval.map { "every \(Int($0 / 86_400)) days" } ?? "off"),
+                    ("Email sign-in", tenant.emailSignIn ? "on" : "off"),
+                ]
+                for (label, value) in rows { print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + value) }
+                print("")
+                Keys.printKeys(keys)
             }
         }
     }

@@ -21,10 +21,14 @@ extension Users {
         func run() async throws {
             let tenantName = try parseTenant(options.tenant)
             try await withAdministration(global) { admin, _ in
+                var lines: [String] = []
+                var api = options.api
                 for role in options.role {
                     let assignment = try await admin.assignRole(tenant: tenantName, user: options.user, api: options.api, role: role)
-                    print("User \(options.user) holds \(role) on API \(assignment.api).")
+                    api = assignment.api.value
+                    lines.append("User \(options.user) holds \(role) on API \(assignment.api).")
                 }
+                try report(global, ["user": options.user, "api": api, "assigned": options.role], lines.joined(separator: "\n"))
             }
         }
     }
@@ -38,10 +42,12 @@ extension Users {
         func run() async throws {
             let tenantName = try parseTenant(options.tenant)
             try await withAdministration(global) { admin, _ in
+                var lines: [String] = []
                 for role in options.role {
                     try await admin.unassignRole(tenant: tenantName, user: options.user, api: options.api, role: role)
-                    print("User \(options.user) no longer holds \(role).")
+                    lines.append("User \(options.user) no longer holds \(role).")
                 }
+                try report(global, ["user": options.user, "api": options.api, "unassigned": options.role], lines.joined(separator: "\n"))
             }
         }
     }

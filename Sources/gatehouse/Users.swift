@@ -36,29 +36,41 @@ struct Users: AsyncParsableCommand {
         let tenantName = try parseTenant(tenant)
         try await withAdministration(global) { admin, _ in
             let updated = try await admin.setEnabled(tenant: tenantName, user: user, enabled: enabled)
-            print("\(enabled ? "Enabled" : "Disabled") \(updated.username)")
+            try report(global, Users.json(updated), "\(enabled ? "Enabled" : "Disabled") \(updated.username)")
         }
+    }
+
+    /// A user as `--json` prints it (no password hash, no second-factor secret).
+    static func json(_ user: User) -> [String: Any] {
+        [
+            "id": user.id, "tenant": user.tenant.value, "username": user.username.value, "email": user.email ?? NSNull(),
+            "display_name": user.displayName, "enabled": user.enabled, "totp": user.sealedTOTPSecret != nil,
+            "created_at": printedTime(user.createdAt), "updated_at": printedTime(user.updatedAt),
+        ]
     }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
-        @Option var username: String
-        @Option var email: String?
+        @Argument(help: "The username (unique in the tenant; compared without case).") var username: String?
+        @Option(name: .customLong("username"), help: .hidden) var legacyUsername: String?
+        @Option(help: "The user's email address (where the tenant allows it, also a sign-in name).") var email: String?
         @Option(name: .customLong("display-name")) var displayName: String?
         @OptionGroup var passwordOptions: PasswordOptions
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
+            let username = try positional(
+                username, legacy: legacyUsername, "username", usage: "gatehouse users create --tenant \(tenant) USERNAME --password-stdin")
             let password = try passwordOptions.read()
             try await withAdministration(global) { admin, settings in
                 let user = try await admin.createUser(
                     tenant: tenantName, username: username, email: email, displayName: displayName,
                     password: password, passwords: Users.hasher(settings))
                 if json {
-                    try printJSON(["id": user.id, "username": user.username.value, "tenant": tenantName.value])
+                    try printJSON(Users.json(user))
                 } else {
                     print("User ID:  \(user.id)")
                     print("Username: \(user.username)")
@@ -71,27 +83,26 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a tenant's users.")
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withStore(global) { store, _ in
-                let users = try await store.users(tenant: tenantName)
+            try await withAdministration(global) { admin, _ in
+                _ = try await admin.tenant(tenantName)
+                let users = try await admin.store.users(tenant: tenantName)
                 if json {
-                    try printJSON(
-                        users.map {
-                            [
-                                "id": $0.id, "username": $0.username.value, "email": $0.email ?? NSNull(), "display_name": $0.displayName,
-                                "enabled": $0.enabled, "totp": $0.sealedTOTPSecret != nil,
-                            ] as [String: Any]
-                        })
+                    try printJSON(users.map(Users.json))
                     return
                 }
-                for user in users {
-                    print(
-                        "\(user.username)\t\(user.id)\t\(user.enabled ? "enabled" : "disabled")\(user.sealedTOTPSecret != nil ? "\ttotp" : "")\t\(user.email ?? "")"
-                    )
-                }
+                printTable(
+                    ["USERNAME", "ENABLED", "SECOND FACTOR", "EMAIL", "USER ID", "DISPLAY NAME"],
+                    users.map { user in
+                        [
+                            user.username.value, user.enabled ? "yes" : "no", user.sealedTOTPSecret != nil ? "totp" : "-",
+                            user.email ?? "-",
+                            user.id, user.displayName,
+                        ]
+                    }, empty: "No users in tenant '\(tenantName)'.")
             }
         }
     }
@@ -130,7 +141,7 @@ struct Users: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
                 let unlocked = try await admin.unlockUser(tenant: tenantName, user: user)
-                print("User \(unlocked.username) unlocked.")
+                try report(global, Users.json(unlocked), "User \(unlocked.username) unlocked.")
             }
         }
     }
@@ -150,7 +161,8 @@ struct Users: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let updated = try await admin.setPassword(
                     tenant: tenantName, user: user, password: password, passwords: Users.hasher(settings))
-                print("Password set for \(updated.username)")
+                try report(
+                    global, Users.json(updated), "Password set for \(updated.username); their sessions ended and grants were revoked.")
             }
         }
     }
@@ -161,7 +173,7 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option var tenant: String
         @Argument(help: "Username or user ID.") var user: String
-        @Flag var json = false
+        var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -194,7 +206,9 @@ struct Users: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
                 let (updated, revoked) = try await admin.removeTOTP(tenant: tenantName, user: user)
-                print("Second factor removed for \(updated.username); sessions ended, \(revoked) grant(s) revoked")
+                var object = Users.json(updated)
+                object["grants_revoked"] = revoked
+                try report(global, object, "Second factor removed for \(updated.username); sessions ended, \(revoked) grant(s) revoked")
             }
         }
     }

@@ -94,7 +94,8 @@ import Testing
             #expect(try await store.client(tenant: tenant.name, id: client.id)?.firstParty == false)
 
             try await store.addSecret(
-                ClientSecretRecord(tenant: tenant.name, clientID: client.id, secretID: "s1", hash: "h", hint: "abc", createdAt: epoch, expiresAt: nil))
+                ClientSecretRecord(
+                    tenant: tenant.name, clientID: client.id, secretID: "s1", hash: "h", hint: "abc", createdAt: epoch, expiresAt: nil))
             #expect(try await store.secrets(tenant: tenant.name, clientID: client.id).first?.lastUsedAt == nil)
             let later = epoch.addingTimeInterval(120)
             try await store.noteSecretUse([SecretUse(tenant: tenant.name, clientID: client.id, secretID: "s1", at: later)])

@@ -285,7 +285,8 @@ public struct Administration: Sendable {
                 let shown = addresses.prefix(10).joined(separator: ", ") + (addresses.count > 10 ? " and \(addresses.count - 10) more" : "")
                 throw AdministrationError.conflict(
                     "email_sign_in",
-                    "several users of tenant '\(name)' have the same email address (\(shown)); give each address to one user, then turn email sign-in on")
+                    "several users of tenant '\(name)' have the same email address (\(shown)); give each address to one user, then turn email sign-in on"
+                )
             }
         }
         if algorithm != nil || accessTokenLifetime != nil {

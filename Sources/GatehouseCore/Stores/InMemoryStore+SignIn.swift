@@ -38,7 +38,9 @@ extension InMemoryStore {
                 guard state.tenants[tenant] != nil else { return .noSuchTenant }
                 if on {
                     var owners: [String: Int] = [:]
-                    for user in state.users[tenant].map { Array($0.values) } ?? [] { if let address = user.signInEmail { owners[address, default: 0] += 1 } }
+                    for user in state.users[tenant].map { Array($0.values) } ?? [] {
+                        if let address = user.signInEmail { owners[address, default: 0] += 1 }
+                    }
                     let shared = owners.filter { $0.value > 1 }.keys.sorted()
                     guard shared.isEmpty else { return .duplicates(shared) }
                 }

@@ -29,6 +29,7 @@ extension AdminAPIHandler {
         spec.allowedResources = try Administration.parseResources(body.resources ?? [])
         spec.redirectURIs = body.redirectUris ?? []
         spec.postLogoutRedirectURIs = body.postLogoutRedirectUris ?? []
+        spec.firstParty = body.firstParty ?? false
         if let jwks = body.jwks { spec.jwks = try AdminViews.text(jwks) }
         for pem in body.certificates ?? [] {
             guard let first = ClientCertificate.pemBlocks(pem).first else {
@@ -72,6 +73,7 @@ extension AdminAPIHandler {
         change.postLogoutRedirectURIs = body.postLogoutRedirectUris
         if let jwks = body.jwks { change.jwks = .some(try AdminViews.text(jwks)) }
         change.enabled = body.enabled
+        change.firstParty = body.firstParty
         let client = try await admin.updateClient(tenant: name, id: try Self.clientID(input.path.client), change: change)
         return .ok(.init(body: .json(try await AdminViews.client(client, store: store))))
     }

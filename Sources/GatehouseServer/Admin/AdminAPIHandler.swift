@@ -74,7 +74,10 @@ struct AdminAPIHandler: APIProtocol {
             rotation = .some(days == 0 ? nil : TimeInterval(days) * 86_400)
         }
         let tenant = try await admin.updateTenant(
-            tenant: name, signInLog: body.signInLog.flatMap { SignInLogMode(rawValue: $0.rawValue) }, keyRotation: rotation)
+            tenant: name, signInLog: body.signInLog.flatMap { SignInLogMode(rawValue: $0.rawValue) }, keyRotation: rotation,
+            algorithm: body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) },
+            accessTokenLifetime: body.accessTokenLifetime,
+            emailSignIn: body.emailSignIn)
         return .ok(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
     }
 

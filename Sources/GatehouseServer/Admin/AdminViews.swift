@@ -14,7 +14,8 @@ enum AdminViews {
             signingAlgorithm: Schemas.Tenant.SigningAlgorithmPayload(rawValue: tenant.signingAlgorithm.rawValue) ?? .es256,
             accessTokenLifetime: tenant.accessTokenLifetime,
             signInLog: Schemas.Tenant.SignInLogPayload(rawValue: tenant.signInLog.rawValue) ?? .aggregate,
-            keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) }, issuer: configuration.issuer(tenant.name.value),
+            emailSignIn: tenant.emailSignIn, keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
+            issuer: configuration.issuer(tenant.name.value),
             createdAt: tenant.createdAt)
     }
 
@@ -37,7 +38,7 @@ enum AdminViews {
         let secrets = try await store.secrets(tenant: client.tenant, clientID: client.id)
         let grants = try await store.access(tenant: client.tenant, clientID: client.id)
         return Schemas.Client(
-            clientId: client.id.value, name: client.name, enabled: client.enabled,
+            clientId: client.id.value, name: client.name, enabled: client.enabled, firstParty: client.firstParty,
             _type: client.type == .public ? ._public : .confidential, authMethods: client.authMethods.map(\.rawValue).sorted(),
             grantTypes: client.grantTypes.map(\.rawValue).sorted(), scopes: client.allowedScopes.tokens,
             defaultScopes: client.defaultScopes.tokens, redirectUris: client.redirectURIs,
@@ -47,7 +48,10 @@ enum AdminViews {
                     Schemas.Certificate(sha256: Base64URL.encode($0.sha256), subject: $0.subject, notAfter: $0.notValidAfter)
                 }
             },
-            secrets: secrets.map { Schemas.Secret(secretId: $0.secretID, hint: $0.hint, createdAt: $0.createdAt, expiresAt: $0.expiresAt) },
+            secrets: secrets.map {
+                Schemas.Secret(
+                    secretId: $0.secretID, hint: $0.hint, createdAt: $0.createdAt, expiresAt: $0.expiresAt, lastUsedAt: $0.lastUsedAt)
+            },
             apiAccess: grants.map(access), createdAt: client.createdAt)
     }
 
@@ -69,7 +73,7 @@ enum AdminViews {
     static func signIn(_ event: SignInEvent) -> Schemas.SignIn {
         Schemas.SignIn(
             time: event.time, tenant: event.tenant, clientId: event.clientID, userId: event.userID, step: event.grantType,
-            scopes: event.scopes,
+            scopes: event.scopes, credential: event.credential,
             result: event.result == .success ? .success : .failure, errorCode: event.errorCode, error: event.error,
             traceId: event.traceID, correlationId: event.correlationID, clientIp: event.clientIP, userAgent: event.userAgent,
             latencyMs: Double(event.latencyMicros) / 1000)

@@ -51,7 +51,8 @@ struct EntraDiscoveryRoutes: Sendable {
         } else {
             let tenant = try await tenants.resolveForDiscovery(segment)
             issuer = dialect.issuer(baseURL: configuration.baseURL, tenant: tenant)
-            algorithms = [tenant.signingAlgorithm.rawValue]
+            let signing = try await keyRings.keyRing(for: tenant.name).algorithm
+            algorithms = [signing.rawValue] + (tenant.signingAlgorithm == signing ? [] : [tenant.signingAlgorithm.rawValue])
         }
         let host = URLComponents(string: configuration.baseURL)?.host ?? "localhost"
         // The endpoints keep the segment as addressed: MSAL takes its tenant (and cache realm) from token_endpoint.

@@ -33,6 +33,10 @@ struct DiscoveryRoutes: Sendable {
     private func metadata(tenantSegment: String) async throws -> Response {
         let tenant = try await tenants.resolveForDiscovery(tenantSegment)
         let name = tenant.name.value
+        // The active key's algorithm signs; after `tenants set --algorithm` the tenant's signs from
+        // the next rotation: both are advertised in between.
+        let signing = try await keyRings.keyRing(for: tenant.name).algorithm
+        let algorithms = [signing.rawValue] + (tenant.signingAlgorithm == signing ? [] : [tenant.signingAlgorithm.rawValue])
         let document: [String: Any] = [
             "issuer": configuration.issuer(name),
             "token_endpoint": configuration.tokenEndpoint(name),
@@ -65,8 +69,8 @@ struct DiscoveryRoutes: Sendable {
             ],
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [tenant.signingAlgorithm.rawValue],
-            "access_token_signing_alg_values_supported": [tenant.signingAlgorithm.rawValue],
+            "id_token_signing_alg_values_supported": algorithms,
+            "access_token_signing_alg_values_supported": algorithms,
             "ui_locales_supported": texts.supportedLanguages,
             "service_documentation": "\(configuration.baseURL)/error",
             "tenant_id": tenant.id.uuidString.lowercased(),

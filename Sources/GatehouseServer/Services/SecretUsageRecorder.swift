@@ -57,7 +57,8 @@ public final class SecretUsageRecorder: Service {
         do {
             try await store.noteSecretUse(uses)
         } catch {
-            logger.warning("could not record when client secrets were last used", metadata: ["count": "\(uses.count)", "error": "\(error)"])
+            logger.warning(
+                "could not record when client secrets were last used", metadata: ["count": "\(uses.count)", "error": "\(error)"])
         }
     }
 }

@@ -146,7 +146,8 @@ struct SignInFlow: Sendable {
         exchange.context.notes.update { $0.userID = session.userID }
         let granted = try await env.state.consent(
             tenant: exchange.client.tenant.value, userID: session.userID, clientID: exchange.client.id.value, now: env.time.now())
-        return try await carryOut(exchange.machine.afterSignIn(session: session, granted: granted, firstParty: exchange.client.firstParty), exchange)
+        return try await carryOut(
+            exchange.machine.afterSignIn(session: session, granted: granted, firstParty: exchange.client.firstParty), exchange)
     }
 
     private func session(_ exchange: Exchange) throws -> BrowserSession {
@@ -216,7 +217,8 @@ struct SignInFlow: Sendable {
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
             "focusUsername": username.isEmpty || error != nil,
-            "labelUsername": pages.ui(exchange.emailSignIn ? "usernameOrEmail" : "username", language), "labelPassword": pages.ui("password", language),
+            "labelUsername": pages.ui(exchange.emailSignIn ? "usernameOrEmail" : "username", language),
+            "labelPassword": pages.ui("password", language),
             "labelSubmit": pages.ui("signInButton", language),
         ])
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
