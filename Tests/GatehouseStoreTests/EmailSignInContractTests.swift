@@ -86,12 +86,15 @@ import Testing
             let tenant = try sampleTenant()
             try await store.createTenant(tenant)
             var client = try sampleClient()
-            client.firstParty = true
             try await store.createClient(client)
-            #expect(try await store.client(tenant: tenant.name, id: client.id)?.firstParty == true)
-            client.firstParty = false
-            #expect(try await store.updateClient(client))
             #expect(try await store.client(tenant: tenant.name, id: client.id)?.firstParty == false)
+            client.firstParty = true
+            #expect(try await store.updateClient(client))
+            #expect(try await store.client(tenant: tenant.name, id: client.id)?.firstParty == true)
+            var other = try sampleClient("first")
+            other.firstParty = true
+            try await store.createClient(other)
+            #expect(try await store.client(tenant: tenant.name, id: other.id)?.firstParty == true)
 
             try await store.addSecret(
                 ClientSecretRecord(

@@ -137,7 +137,7 @@ public struct SignInAggregateQuery: Sendable, Hashable {
 /// that exists (`isAnonymous`, in every mode), other successful client credentials,
 /// refresh, on-behalf-of and introspection requests, and device
 /// polls answered `authorization_pending` or `slow_down`, in tenants whose mode is `aggregate`.
-/// The first event of a key is both kept whole and counted, so an aggregate's count is every
+/// The first event of a key (and of each credential within it) is both kept whole and counted, so an aggregate's count is every
 /// request of its kind (`SignInEvent.countedInAggregate` marks the whole row that is also counted).
 public struct SignInAggregator: Sendable {
     /// Steps whose successes are repeated machine requests.
@@ -148,7 +148,14 @@ public struct SignInAggregator: Sendable {
     public static let aggregatedPollCodes: Set<Int> = [Catalogue.authorizationPending.number, Catalogue.slowDown.number]
 
     private var pending: [SignInAggregate.Key: SignInAggregate] = [:]
-    private var seen: Set<SignInAggregate.Key> = []
+    /// The kinds kept whole this minute. A kind is an aggregate key and the credential that
+    /// authenticated the client: during a secret's rotation the first request of each minute
+    /// with each secret is kept whole, so that the log shows which secrets are still in use.
+    private var seen: Set<Seen> = []
+    private struct Seen: Hashable {
+        let key: SignInAggregate.Key
+        let credential: String?
+    }
     private var newestMinute = 0
 
     public init() {}
@@ -202,14 +209,14 @@ public struct SignInAggregator: Sendable {
         if key.minute > newestMinute {
             newestMinute = key.minute
             // Only recent minutes can still see a first event; forget older keys.
-            seen = seen.filter { $0.minute >= newestMinute - 5 }
+            seen = seen.filter { $0.key.minute >= newestMinute - 5 }
         }
         if pending[key] != nil {
             pending[key]?.merge(SignInAggregate(key: key, event: event))
         } else {
             pending[key] = SignInAggregate(key: key, event: event)
         }
-        guard seen.insert(key).inserted else { return nil }
+        guard seen.insert(Seen(key: key, credential: event.credential)).inserted else { return nil }
         var first = event
         first.countedInAggregate = true
         return first

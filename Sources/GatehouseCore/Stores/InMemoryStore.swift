@@ -123,7 +123,8 @@ public final class InMemoryStore: GatehouseStore {
                     tenant: existing.tenant, id: existing.id, name: client.name, type: existing.type, authMethods: client.authMethods,
                     grantTypes: client.grantTypes, allowedScopes: client.allowedScopes, defaultScopes: client.defaultScopes,
                     jwks: client.jwks, redirectURIs: client.redirectURIs, postLogoutRedirectURIs: client.postLogoutRedirectURIs,
-                    certificates: client.certificates, enabled: client.enabled, createdAt: existing.createdAt)
+                    certificates: client.certificates, enabled: client.enabled, firstParty: client.firstParty,
+                    createdAt: existing.createdAt)
                 return true
             }
         }
