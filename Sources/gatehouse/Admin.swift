@@ -50,7 +50,7 @@ struct Admin: AsyncParsableCommand {
                     print("                       (shown once; only its hash is stored)")
                 } else {
                     print(
-                        "                       (it existed; add a secret with: gatehouse clients add-secret --tenant \(tenant) --id \(made.client.id))"
+                        "                       (it existed; add a secret with: gatehouse clients add-secret --tenant \(tenant) \(made.client.id))"
                     )
                 }
                 print(

@@ -48,9 +48,8 @@ struct Init: AsyncParsableCommand {
     static func prepare(_ administration: Administration, settings: Settings, global: GlobalOptions) async throws -> [String] {
         var lines: [String] = []
         let configuration = settings.serverConfiguration()
-        if try await administration.store.tenants().isEmpty {
-            let tenant = try parseTenant(settings.bootstrapTenant)
-            try await administration.createTenant(name: tenant)
+        let tenant = try parseTenant(settings.bootstrapTenant)
+        if try await administration.store.tenants().isEmpty, try await Self.createBootstrapTenant(tenant, administration) {
             lines += [
                 "Created tenant '\(tenant)' with an ES256 signing key.",
                 "Issuer:         \(configuration.issuer(tenant.value))",
@@ -67,6 +66,17 @@ struct Init: AsyncParsableCommand {
         for tenant in adminAPIs.created { lines.append("Tenant '\(tenant)': admin API added.") }
         for (tenant, why) in adminAPIs.refused { lines.append("warning: tenant '\(tenant)' has no admin API: \(why)") }
         return lines
+    }
+
+    /// Creates the first tenant; false when another process starting on the same new database
+    /// made it first (both then go on with it).
+    static func createBootstrapTenant(_ tenant: TenantName, _ administration: Administration) async throws -> Bool {
+        do {
+            try await administration.createTenant(name: tenant)
+            return true
+        } catch let error as Administration.AdministrationError where error.kind == .conflict {
+            return false
+        }
     }
 
     /// A command line for this program with the database and configuration this one runs with

@@ -3,7 +3,7 @@ import GatehouseCore
 import GatehouseServer
 import Testing
 
-/// Issue 26 item 3: a locked user can be unlocked; a right password sent while the user was
+/// A locked user can be unlocked; a right password sent while the user was
 /// disabled is not a failure; enabling a user starts their count again.
 @Suite struct UnlockTests {
     static func attempt(_ harness: Harness, _ password: String) async -> Int? {

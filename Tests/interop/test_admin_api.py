@@ -50,7 +50,7 @@ def token(srv, tenant, client_id, secret, role):
 def operator(srv, tenant, role):
     """A client of `tenant` holding `role` on its admin API, and a token for it."""
     made = srv.cli_json("clients", "create", "--tenant", tenant, "--name", f"{tenant}-{role}")
-    srv.cli("clients", "grant", "--tenant", tenant, "--client", made["client_id"], "--api", ADMIN_API, "--role", role)
+    srv.cli("clients", "grant", "--tenant", tenant, made["client_id"], "--api", ADMIN_API, "--role", role)
     return token(srv, tenant, made["client_id"], made["client_secret"], role)
 
 
@@ -233,7 +233,7 @@ def test_clients_update_over_the_api_changes_each_property_and_keeps_the_secret(
 def test_the_audit_log_has_a_row_for_every_change_and_no_secret(admin_server):
     srv = admin_server
     # A change through the CLI lands in the same log, by its operator.
-    srv.cli("users", "create", "--tenant", "contoso", "--username", "alice", "--password", "correct horse battery")
+    srv.cli("users", "create", "--tenant", "contoso", "alice", "--password", "correct horse battery")
     entries = []
     for tenant in ("contoso", "gatehouse", "fabrikam", "northwind"):
         cursor = None

@@ -142,7 +142,7 @@ def test_a_single_page_app_runs_the_code_flow_from_its_own_origin_only(server, c
         redirect = app.origin + "/callback"
         client = server.cli_json("clients", "create", "--tenant", "default", "--name", "SPA", "--public", "--redirect-uri", redirect)
         username = "spa" + secrets.token_hex(4)
-        server.cli("users", "create", "--tenant", "default", "--username", username, "--display-name", "SPA User",
+        server.cli("users", "create", "--tenant", "default", username, "--display-name", "SPA User",
                    "--password", PASSWORD)
         app.config = dict(issuer=issuer, client_id=client["client_id"], redirect_uri=redirect)
         chromium.get(app.origin + "/start")

@@ -63,11 +63,12 @@ def entra():
         os.environ["REQUESTS_CA_BUNDLE"] = os.path.join(certs, "ca.pem")
         os.environ["GATEHOUSE_DEVICE_CODE_INTERVAL_SECONDS"] = "1"
         srv.port, srv.base = 443, HOST
+        srv.cli("init")  # the CLI makes no database: init (or a first serve) does
         srv.cli("tenants", "create", TENANT)
-        tid = srv.cli("tenants", "list").stdout.split(TENANT, 1)[1].split()[1]
+        tid = srv.cli_json("tenants", "show", TENANT)["id"]
         users = {}
         for name in ("alice", "bob", "carol", "dave"):
-            users[name] = srv.cli_json("users", "create", "--tenant", TENANT, "--username", name, "--email", f"{name}@{TENANT}",
+            users[name] = srv.cli_json("users", "create", "--tenant", TENANT, name, "--email", f"{name}@{TENANT}",
                                        "--display-name", name.title(), "--password", PASSWORD)
         srv.cli("users", "enroll-totp", "--tenant", TENANT, "bob")
         srv.cli("users", "disable", "--tenant", TENANT, "carol")

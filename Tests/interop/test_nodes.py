@@ -84,7 +84,7 @@ def test_a_user_flow_hops_across_nodes(nodes, shared_database):
         client = first.cli_json("clients", "create", "--tenant", "default", "--name", "Web", "--redirect-uri", callback.uri)
         auth = (client["client_id"], client["client_secret"])
         username = "user" + secrets.token_hex(4)
-        second.cli("users", "create", "--tenant", "default", "--username", username, "--password", PASSWORD)
+        second.cli("users", "create", "--tenant", "default", username, "--password", PASSWORD)
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         query = urllib.parse.urlencode(dict(response_type="code", client_id=client["client_id"], redirect_uri=callback.uri,
@@ -131,7 +131,7 @@ def test_a_device_code_started_on_one_node_is_approved_on_another_and_polled_on_
     client = first.cli_json("clients", "create", "--tenant", "default", "--name", "TV", "--public", "--grant", "device_code",
                             "--grant", "refresh_token", "--scope", "openid offline_access")
     username = "viewer" + secrets.token_hex(4)
-    first.cli("users", "create", "--tenant", "default", "--username", username, "--password", PASSWORD)
+    first.cli("users", "create", "--tenant", "default", username, "--password", PASSWORD)
     flow = requests.post(f"{first.base}/default/oauth2/devicecode", data=dict(client_id=client["client_id"], scope="openid offline_access"))
     assert flow.status_code == 200, flow.text
     flow = flow.json()
@@ -170,7 +170,7 @@ def test_nodes_on_one_database_see_a_removed_client_within_a_second(nodes, share
                             timeout=10).status_code != 200:
             assert time.monotonic() < deadline, "a node did not see the new client"
             time.sleep(0.05)
-    nodes[1].cli("clients", "remove", "--tenant", "default", "--id", client["client_id"])
+    nodes[1].cli("clients", "remove", "--tenant", "default", client["client_id"])
     removed = time.monotonic()
     for node in nodes:
         while requests.post(f"{node.base}/default/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth,
@@ -197,7 +197,7 @@ def test_with_postgresql_stopped_cached_clients_get_tokens_and_the_rest_answers_
         nodes = start_nodes(tmp_path, url, cache_ttl=3600)
         service = nodes[0].cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
         web = nodes[0].cli_json("clients", "create", "--tenant", "default", "--name", "Web", "--redirect-uri", "http://127.0.0.1:1/cb")
-        nodes[0].cli("users", "create", "--tenant", "default", "--username", "pat", "--password", PASSWORD)
+        nodes[0].cli("users", "create", "--tenant", "default", "pat", "--password", PASSWORD)
         service_auth = (service["client_id"], service["client_secret"])
         web_auth = (web["client_id"], web["client_secret"])
         refresh_token = sign_in_for_refresh_token(nodes[0], web, "pat")

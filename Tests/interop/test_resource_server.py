@@ -153,7 +153,7 @@ def test_expired_tokens_are_refused_by_introspection_and_by_the_jwks(registered)
     quick = server.cli_json("apis", "create", "--tenant", "default", "--name", "Quick", "--id", "quick-api",
                             "--identifier", "api://quick", "--access-token-lifetime", "60")
     server.cli("apis", "add-role", "--tenant", "default", "api://quick", "Quick.Use")
-    server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://quick",
+    server.cli("clients", "grant", "--tenant", "default", app["client_id"], "--api", "api://quick",
                "--role", "Quick.Use")
 
     def token():
@@ -189,21 +189,21 @@ def test_the_cli_defines_permissions_and_grants_them(registered):
     assert shown["application_id"] == "orders-api" and [p["name"] for p in shown["permissions"]] == ["orders.read", "Orders.Read"]
     assert shown["permissions"][1]["descriptions"] == {"en": "Read your orders"}
     assert [r["name"] for r in shown["roles"]] == ["orders.read", "Orders.Admin"]
-    granted = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
+    granted = server.cli("clients", "grant", "--tenant", "default", app["client_id"], "--api", "api://orders",
                          "--permission", "Orders.Read", "--role", "Orders.Admin")
     assert "permissions orders.read Orders.Read; roles orders.read Orders.Admin" in granted.stdout
-    refused = server.cli("clients", "grant", "--tenant", "default", "--client", app["client_id"], "--api", "api://orders",
+    refused = server.cli("clients", "grant", "--tenant", "default", app["client_id"], "--api", "api://orders",
                          "--permission", "Orders.Delete", check=False)
     assert refused.returncode != 0 and "defines no permission 'Orders.Delete'" in refused.stderr
-    client = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)
+    client = server.cli_json("clients", "show", "--tenant", "default", app["client_id"])
     billing = {"api": "billing-api", "identifiers": ["api://billing"], "permissions": ["orders.read"], "roles": ["orders.read"]}
     assert client["apis"] == [
         {"api": "orders-api", "identifiers": ["api://orders"], "permissions": ["orders.read", "Orders.Read"],
          "roles": ["orders.read", "Orders.Admin"]}, billing]
-    own = json.loads(server.cli("clients", "show", "--tenant", "default", "--id", "orders-api").stdout)
+    own = server.cli_json("clients", "show", "--tenant", "default", "orders-api")
     assert own["api_of_its_own"] == ["api://orders"]
-    server.cli("clients", "revoke", "--tenant", "default", "--client", app["client_id"], "--api", "orders-api")
-    assert json.loads(server.cli("clients", "show", "--tenant", "default", "--id", app["client_id"]).stdout)["apis"] == [billing]
+    server.cli("clients", "revoke", "--tenant", "default", app["client_id"], "--api", "orders-api")
+    assert server.cli_json("clients", "show", "--tenant", "default", app["client_id"])["apis"] == [billing]
     assert "orders-api" in server.cli("apis", "list", "--tenant", "default").stdout
 
 

@@ -55,7 +55,7 @@ def rp(server):
     client = server.cli_json("clients", "create", "--tenant", "default", "--name", "Interop RP", "--redirect-uri", callback.uri,
                              "--post-logout-redirect-uri", callback.uri + "/bye")
     username = "user" + secrets.token_hex(4)
-    server.cli("users", "create", "--tenant", "default", "--username", username, "--email", f"{username}@example.com",
+    server.cli("users", "create", "--tenant", "default", username, "--email", f"{username}@example.com",
                "--display-name", "Interop User", "--password", PASSWORD)
     yield dict(callback=callback, client=client, username=username, issuer=server.base + "/default")
     callback.close()

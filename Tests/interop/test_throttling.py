@@ -73,7 +73,7 @@ def test_a_busy_apps_mistakes_never_throttle_it_and_a_stranger_elsewhere_cannot(
                              "--grant", "authorization_code", "--grant", "refresh_token", "--grant", "client_credentials",
                              "--scope", "openid offline_access api.read",
                              "--default-scope", "api.read")
-    server.cli("users", "create", "--tenant", "default", "--username", "erin", "--password", PASSWORD)
+    server.cli("users", "create", "--tenant", "default", "erin", "--password", PASSWORD)
     url = f"{server.base}/default/oauth2/token"
     auth = (client["client_id"], client["client_secret"])
 
