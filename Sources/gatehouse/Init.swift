@@ -34,7 +34,7 @@ struct Init: AsyncParsableCommand {
             } else {
                 for line in lines { say(line) }
                 say("Database:       \(settings.databaseDescription)")
-                say("Start it:       \(Self.command(global, "serve"))")
+                say("Start it:       \(Self.command(global, "serve", settings: settings))")
             }
             try await close()
         } catch {
@@ -54,7 +54,7 @@ struct Init: AsyncParsableCommand {
                 "Created tenant '\(tenant)' with an ES256 signing key.",
                 "Issuer:         \(configuration.issuer(tenant.value))",
                 "Token endpoint: \(configuration.tokenEndpoint(tenant.value))",
-                "Create a client: \(command(global, "clients create --tenant \(tenant) --name my-service --scope api.read"))",
+                "Create a client: \(command(global, "clients create --tenant \(tenant) --name my-service --scope api.read", settings: settings))",
             ]
             if !settings.baseURLIsConfigured {
                 lines.append(
@@ -79,15 +79,18 @@ struct Init: AsyncParsableCommand {
         }
     }
 
-    /// A command line for this program with the database and configuration this one runs with
-    /// (environment variables carry over by themselves).
-    static func command(_ global: GlobalOptions, _ arguments: String) -> String {
+    /// A command line for this program that reaches the database and configuration this one
+    /// runs with: its `--config` and `--database` (from the flags or the environment), and the
+    /// base URL when no configuration file carries it and it is not the default.
+    static func command(_ global: GlobalOptions, _ arguments: String, settings: Settings) -> String {
         let invoked = CommandLine.arguments.first ?? "gatehouse"
         var line = invoked.contains("/.build/") ? "swift run gatehouse" : invoked
         line += " " + arguments
-        if let config = global.config { line += " --config \(shellQuoted(config))" }
-        if let database = global.database { line += " --database \(shellQuoted(database))" }
-        if let baseURL = global.baseURL { line += " --base-url \(shellQuoted(baseURL))" }
+        let environment = ProcessInfo.processInfo.environment
+        let config = global.config ?? environment["GATEHOUSE_CONFIG"]
+        if let config { line += " --config \(shellQuoted(config))" }
+        if let database = global.database ?? environment["GATEHOUSE_DATABASE"] { line += " --database \(shellQuoted(database))" }
+        if config == nil, settings.baseURL != Settings.defaultBaseURL { line += " --base-url \(shellQuoted(settings.baseURL))" }
         return line
     }
 

@@ -58,6 +58,9 @@ struct Settings {
         let authority = (host == "0.0.0.0" ? "127.0.0.1" : host) + (port == defaultPort ? "" : ":\(port)")
         return reader.string(forKey: "gatehouse.base_url", default: "\(tls == nil ? "http" : "https")://\(authority)")
     }
+    /// The base URL with every setting at its default.
+    static let defaultBaseURL = "http://127.0.0.1:8080"
+
     /// Whether the base URL was configured (flag, environment or file) rather than derived.
     var baseURLIsConfigured: Bool { reader.string(forKey: "gatehouse.base_url") != nil }
 

@@ -113,6 +113,9 @@ import Testing
                     && String(buffer: unregistered.body).contains(">9900171<"))
             let forged = try await browser.get("/contoso/oauth2/logout?" + formEncode([("id_token_hint", idToken.dropLast(4) + "AAAA")]))
             #expect(forged.status == .badRequest && String(buffer: forged.body).contains(">9900170<"))
+            // A logout's error page is titled for signing out, not in.
+            #expect(
+                String(buffer: forged.body).contains("<title>Sign out</title>") && !String(buffer: forged.body).contains("<title>Sign in"))
             // Without a hint the user confirms first.
             let confirm = try await browser.get("/contoso/oauth2/logout")
             #expect(confirm.status == .ok && field("csrf", in: confirm) != nil)

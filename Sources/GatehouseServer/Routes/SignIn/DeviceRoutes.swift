@@ -133,7 +133,7 @@ struct DeviceRoutes: Sendable {
             tenant = try await env.tenants.resolve(segment, for: context)
             form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
         } catch let error as CatalogueError {
-            return env.pages.errorPage(error, language: language, context: context)
+            return env.pages.errorPage(error, language: language, context: context, titleKey: "deviceTitle")
         }
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let typed = String((form["user_code"] ?? "").prefix(32))
@@ -145,7 +145,7 @@ struct DeviceRoutes: Sendable {
         } catch {
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "device_code_entry", scopes: nil, failure: error)
-            return env.pages.errorPage(error, language: language, context: context)
+            return env.pages.errorPage(error, language: language, context: context, titleKey: "deviceTitle")
         }
         let found = try await env.devices.takePending(userCode: typed, tenant: tenant.name.value, now: env.time.now())
         admission?.settle(failed: found == nil)

@@ -99,7 +99,7 @@ struct LogoutRoute: Sendable {
             return response
         } catch let error as CatalogueError {
             env.record(request, context: context, tenant: segment, clientID: nil, step: "logout", scopes: nil, failure: error)
-            return env.pages.errorPage(error, language: language, context: context)
+            return env.pages.errorPage(error, language: language, context: context, titleKey: "signOutTitle")
         }
     }
 

@@ -74,10 +74,11 @@ struct SignInPages: Sendable {
         html(message.render(["language": language, "title": heading, "heading": heading, "text": text]))
     }
 
-    /// A page that shows a failure which must not go back to the client (50011, 700016, ...).
-    func errorPage(_ error: CatalogueError, language: String, context: GatehouseContext) -> Response {
+    /// A page that shows a failure which must not go back to the client (50011, 700016, ...),
+    /// titled after the step it belongs to (`titleKey`: sign-in, sign-out or a device's sign-in).
+    func errorPage(_ error: CatalogueError, language: String, context: GatehouseContext, titleKey: String = "signInTitle") -> Response {
         let body = message.render([
-            "language": language, "title": ui("signInTitle", language), "heading": ui("signInTitle", language),
+            "language": language, "title": ui(titleKey, language), "heading": ui(titleKey, language),
             "error": alert(error, language: language, context: context) as Any,
         ])
         var response = html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
