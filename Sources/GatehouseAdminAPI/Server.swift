@@ -2877,6 +2877,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
+    /// A confidential client's last secret is removed only when it has keys for private_key_jwt (a JWKS or a certificate); otherwise 409, so that a client keeps a way to authenticate.
+    ///
     /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/secrets/{secret}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/{secret}/delete(deleteClientSecret)`.
     func deleteClientSecret(
@@ -2985,6 +2987,24 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 case let .notFound(value):
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 404)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .conflict(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 409)
                     suppressMutabilityWarning(&response)
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {

@@ -3763,6 +3763,8 @@ public enum Operations {
             }
         }
     }
+    /// A confidential client's last secret is removed only when it has keys for private_key_jwt (a JWKS or a certificate); otherwise 409, so that a client keeps a way to authenticate.
+    ///
     /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/secrets/{secret}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/{secret}/delete(deleteClientSecret)`.
     public enum DeleteClientSecret {
@@ -3941,6 +3943,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The change collides with what exists.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/{secret}/delete(deleteClientSecret)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            public var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }

@@ -84,6 +84,8 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /tenants/{tenant}/clients/{client}/secrets`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/post(addClientSecret)`.
     func addClientSecret(_ input: Operations.AddClientSecret.Input) async throws -> Operations.AddClientSecret.Output
+    /// A confidential client's last secret is removed only when it has keys for private_key_jwt (a JWKS or a certificate); otherwise 409, so that a client keeps a way to authenticate.
+    ///
     /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/secrets/{secret}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/{secret}/delete(deleteClientSecret)`.
     func deleteClientSecret(_ input: Operations.DeleteClientSecret.Input) async throws -> Operations.DeleteClientSecret.Output
@@ -403,6 +405,8 @@ extension APIProtocol {
             body: body
         ))
     }
+    /// A confidential client's last secret is removed only when it has keys for private_key_jwt (a JWKS or a certificate); otherwise 409, so that a client keeps a way to authenticate.
+    ///
     /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}/secrets/{secret}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/secrets/{secret}/delete(deleteClientSecret)`.
     public func deleteClientSecret(

@@ -26,7 +26,7 @@ struct APIs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register an API, backed by a client whose ID is its application ID (a new one's secret is shown once).")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Option(help: "Display name (shown on the consent page).") var name: String
         @Option(
             name: .customLong("identifier"),
@@ -41,7 +41,7 @@ struct APIs: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             let parsed = try identifiers.map { raw in
                 do { return try ResourceIndicator(raw) } catch {
-                    throw ValidationError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
+                    throw CLIError("'\(raw)' is not an absolute URI without fragment (RFC 8707)")
                 }
             }
             let applicationID = try id.map(parseClientID)
@@ -76,7 +76,7 @@ struct APIs: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the APIs of a tenant.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -102,7 +102,7 @@ struct APIs: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an API, by application ID or identifier.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Application ID or identifier.") var api: String
         var json: Bool { global.json }
 
@@ -110,9 +110,6 @@ struct APIs: AsyncParsableCommand {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
                 let found = try await admin.api(tenant: tenantName, api)
-                let describe = { (entries: [APIPermission]) in
-                    entries.map { entry -> [String: Any] in ["name": entry.name, "descriptions": entry.descriptions] }
-                }
                 if json {
                     try printJSON(APIs.json(found))
                     return
@@ -120,19 +117,25 @@ struct APIs: AsyncParsableCommand {
                 print("Application ID: \(found.applicationID)")
                 print("Display name:   \(found.displayName)")
                 print("Identifiers:    \(found.identifiers.map(\.value).joined(separator: " "))")
-                for (title, entries) in [("Permission", found.permissions), ("Role", found.roles)] {
-                    for entry in entries {
-                        let texts = entry.descriptions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                        print("\(title):     \(entry.name)\(texts.isEmpty ? "" : "  (" + texts.joined(separator: "; ") + ")")")
-                    }
-                }
+                print("Token lifetime: \(found.accessTokenLifetime.map { "\($0) s" } ?? "the tenant's")")
+                print("")
+                printTable(
+                    ["KIND", "NAME", "DESCRIPTIONS"],
+                    [("permission", found.permissions), ("role", found.roles)].flatMap { kind, entries in
+                        entries.map { entry in
+                            [
+                                kind, entry.name,
+                                entry.descriptions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "),
+                            ]
+                        }
+                    }, empty: "No permissions or roles.")
             }
         }
     }
 
     /// What `add-permission` and `add-role` share.
     struct EntryOptions: ParsableArguments {
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "The API: application ID or identifier.") var api: String
         @Argument(help: "The name, e.g. Orders.Read (case-sensitive).") var name: String
         @Option(name: .customLong("description"), help: "What it allows, in English (shown on the consent page).") var english: String?
@@ -177,7 +180,7 @@ struct APIs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove an API and every client's access to it (its client stays: `clients remove`).")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Application ID or identifier.") var api: String
 
         func run() async throws {
@@ -193,7 +196,7 @@ struct APIs: AsyncParsableCommand {
 extension Clients {
     /// What `grant` and `revoke` share.
     struct AccessOptions: ParsableArguments {
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "The client ID.") var client: String?
         @Option(name: .customLong("client"), help: .hidden) var legacyClient: String?
         var clientID: String {
@@ -220,7 +223,7 @@ extension Clients {
 
         func run() async throws {
             guard !access.permissions.isEmpty || !access.roles.isEmpty else {
-                throw ValidationError("name at least one --permission or --role")
+                throw CLIError("name at least one --permission or --role")
             }
             let tenantName = try parseTenant(access.tenant)
             let clientID = try parseClientID(try access.clientID)

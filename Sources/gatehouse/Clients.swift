@@ -14,8 +14,8 @@ struct Clients: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a client. A secret, if any, is shown once.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
-        @Option var name: String
+        @Option(help: "The tenant's name.") var tenant: String
+        @Option(help: "A display name (shown on the sign-in and consent pages).") var name: String
         @Option(help: "Client ID (default: a new GUID).") var id: String?
         @Flag(name: .customLong("public"), help: "A public client (token_endpoint_auth_method none).") var isPublic = false
         @Option(name: .customLong("scope"), help: "An allowed scope (repeatable, or space-separated).") var scopes: [String] = []
@@ -60,17 +60,17 @@ struct Clients: AsyncParsableCommand {
                 spec.authMethods = try parseAuthMethods(authMethods)
             }
             if let jwksFile {
-                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw CLIError("cannot read '\(jwksFile)'") }
                 spec.jwks = String(decoding: data, as: UTF8.self)
             }
             for file in certificateFiles {
-                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read '\(file)'") }
                 let blocks = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self))
-                guard let first = blocks.first else { throw ValidationError("'\(file)' holds no PEM certificate") }
+                guard let first = blocks.first else { throw CLIError("'\(file)' holds no PEM certificate") }
                 spec.certificates.append(first)
             }
             if let secretDays {
-                guard secretDays > 0 else { throw ValidationError("--secret-expires-in-days must be positive") }
+                guard secretDays > 0 else { throw CLIError("--secret-expires-in-days must be positive") }
                 spec.secretLifetime = secretDays * 86400
             }
             let tenantName = try parseTenant(tenant)
@@ -114,7 +114,7 @@ struct Clients: AsyncParsableCommand {
             abstract: "Change a client: each option given replaces that property; secrets, certificates and API grants stay.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
-        @Option var name: String?
+        @Option(help: "A new display name.") var name: String?
         @Option(
             name: .customLong("scope"),
             help: "The client's scopes (repeatable, or space-separated); with --resource, granted on those APIs.")
@@ -132,6 +132,12 @@ struct Clients: AsyncParsableCommand {
         @Option(name: .customLong("post-logout-redirect-uri"), help: "The post-logout redirect URIs (repeatable; replace).")
         var postLogoutURIs: [String] = []
         @Option(name: .customLong("jwks-file"), help: "A new public JWKS, for private_key_jwt.") var jwksFile: String?
+        @Option(
+            name: .customLong("certificate"),
+            help:
+                "A PEM certificate to register besides the client's (repeatable); with --auth-method private_key_jwt it moves the client to certificates."
+        )
+        var certificateFiles: [String] = []
         @Flag(
             inversion: .prefixedNo,
             help: "Mark the client first-party (its users see no consent page for the scopes it is allowed) or not.")
@@ -153,12 +159,23 @@ struct Clients: AsyncParsableCommand {
             }
             if !postLogoutURIs.isEmpty { change.postLogoutRedirectURIs = postLogoutURIs }
             change.firstParty = firstParty
+            for file in certificateFiles {
+                guard let data = FileManager.default.contents(atPath: file),
+                    let pem = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self)).first
+                else { throw CLIError("'\(file)' holds no PEM certificate") }
+                change.addCertificates.append(pem)
+            }
             if let jwksFile {
-                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw ValidationError("cannot read '\(jwksFile)'") }
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { throw CLIError("cannot read '\(jwksFile)'") }
                 change.jwks = .some(String(decoding: data, as: UTF8.self))
             }
             let replaced = redirectURIs
             let (added, removed) = (addRedirectURIs, removeRedirectURIs)
+            let nothing =
+                name == nil && scopes.isEmpty && defaultScopes.isEmpty && resources.isEmpty && grants.isEmpty && authMethods.isEmpty
+                && postLogoutURIs.isEmpty && jwksFile == nil && certificateFiles.isEmpty && firstParty == nil && replaced.isEmpty
+                && added.isEmpty && removed.isEmpty
+            guard !nothing else { throw CLIError("nothing to change: give at least one option (see clients update --help)") }
             try await withAdministration(global) { admin, _ in
                 if !replaced.isEmpty || !added.isEmpty || !removed.isEmpty {
                     guard let current = try await admin.store.client(tenant: tenantName, id: clientID) else {
@@ -182,7 +199,7 @@ struct Clients: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the clients of a tenant.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -235,12 +252,12 @@ struct Clients: AsyncParsableCommand {
             commandName: "add-secret", abstract: "Add a secret (for rotation). It is shown once.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
-        @Option(name: .customLong("expires-in-days")) var days: Double?
+        @Option(name: .customLong("expires-in-days"), help: "The secret's lifetime in days (default: none).") var days: Double?
         var json: Bool { global.json }
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
-            if let days, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
+            if let days, days <= 0 { throw CLIError("--expires-in-days must be positive") }
             try await withAdministration(global) { admin, _ in
                 let secret = try await admin.addSecret(tenant: tenantName, clientID: clientID, lifetime: days.map { $0 * 86400 })
                 if json {
@@ -264,7 +281,7 @@ struct Clients: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file),
                 let pem = ClientCertificate.pemBlocks(String(decoding: data, as: UTF8.self)).first
             else {
-                throw ValidationError("'\(file)' holds no PEM certificate")
+                throw CLIError("'\(file)' holds no PEM certificate")
             }
             try await withAdministration(global) { admin, _ in
                 let certificate = try await admin.addCertificate(tenant: tenantName, clientID: clientID, pem: pem)
@@ -284,7 +301,7 @@ struct Clients: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove-secret", abstract: "Remove one secret of a client.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: ClientOptions
-        @Option(name: .customLong("secret-id")) var secretID: String
+        @Option(name: .customLong("secret-id"), help: "The secret's ID (clients show lists them).") var secretID: String
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
@@ -326,7 +343,8 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .customLong("id"), help: .hidden) var legacyID: String?
 
     func parsed() throws -> (TenantName, ClientID) {
-        let id = try positional(id, legacy: legacyID, "client ID", usage: "gatehouse clients COMMAND --tenant \(tenant) CLIENT_ID")
+        let id = try positional(
+            id, legacy: legacyID, "client ID", usage: "put it after the options, e.g. gatehouse clients show --tenant \(tenant) CLIENT_ID")
         return (try parseTenant(tenant), try parseClientID(id))
     }
 }

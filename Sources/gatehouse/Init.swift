@@ -13,7 +13,9 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await Settings.load(global: global)
-        guard settings.storage == "sqlite" else { throw ValidationError("init makes a database; --storage memory keeps none") }
+        guard settings.storage == "sqlite", settings.databasePath != ":memory:" else {
+            throw CLIError("init makes a database to keep; an in-memory one is gone when init ends (serve --storage memory needs none)")
+        }
         if !settings.databasePath.contains("://"), FileManager.default.fileExists(atPath: settings.databasePath) {
             throw CLIError("a database exists at \(settings.databaseDescription): init creates one and changes nothing in it")
         }

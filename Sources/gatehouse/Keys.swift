@@ -27,7 +27,7 @@ struct Keys: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys (no private parts).")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -81,7 +81,7 @@ struct Keys: AsyncParsableCommand {
                 "For emergencies: `tenants set --key-rotation-days` rotates on its own. Running servers pick the change up within a second. Rotate by hand only after the next key has been published for longer than clients cache the JWKS (a day for the Entra-style keys document)."
         )
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
@@ -98,15 +98,19 @@ struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a retired key from the JWKS, once the tokens it signed have expired.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "The key's kid (keys list).") var kid: String?
         @Option(name: .customLong("kid"), help: .hidden) var legacyKid: String?
+        @Flag(help: "Remove it even though tokens it signed may still be valid (a key that leaked); they then fail verification.")
+        var force = false
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
             let kid = try positional(kid, legacy: legacyKid, "key", usage: "gatehouse keys remove --tenant \(tenant) KID")
-            try await withAdministration(global) { admin, _ in
-                try await admin.removeRetiredKey(tenant: tenantName, kid: kid)
+            try await withAdministration(global) { admin, settings in
+                let tenant = try await admin.tenant(tenantName)
+                let lifetime = KeyRotationPolicy.longestTokenLifetime(tenant: tenant, policy: settings.serverConfiguration().signIn)
+                try await admin.removeRetiredKey(tenant: tenantName, kid: kid, longestTokenLifetime: force ? nil : lifetime)
                 try report(global, ["removed": kid], "Removed key \(kid).")
             }
         }

@@ -39,7 +39,7 @@ func printedTime(_ date: Date?) -> String {
 /// A positional identifier, or the older option form of it (kept so that scripts written for it
 /// go on working; the help shows the positional form only).
 func positional(_ value: String?, legacy: String?, _ what: String, usage: String) throws -> String {
-    if let value, let legacy, value != legacy { throw ValidationError("two different \(what)s given: '\(value)' and '\(legacy)'") }
-    guard let chosen = value ?? legacy else { throw ValidationError("name the \(what): \(usage)") }
+    if let value, let legacy, value != legacy { throw CLIError("two different \(what)s given: '\(value)' and '\(legacy)'") }
+    guard let chosen = value ?? legacy else { throw CLIError("name the \(what): \(usage)") }
     return chosen
 }

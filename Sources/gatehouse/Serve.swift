@@ -65,23 +65,23 @@ struct Serve: AsyncParsableCommand {
         do { _ = try CatalogueTexts.loadBundled() } catch { throw CLIError("\(error)") }
         let settings = try await Settings.load(global: global, overrides: overrides)
         guard let level = Logger.Level(rawValue: settings.logLevel) else {
-            throw ValidationError("unknown log level '\(settings.logLevel)'")
+            throw CLIError("unknown log level '\(settings.logLevel)'")
         }
         if let tls = settings.tls {
             for path in [tls.certificatePath, tls.keyPath] where !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("cannot read TLS file '\(path)' (make one with: gatehouse dev-cert)")
+                throw CLIError("cannot read TLS file '\(path)' (make one with: gatehouse dev-cert)")
             }
         } else if settings.tlsHalf {
-            throw ValidationError("--tls-cert and --tls-key go together")
+            throw CLIError("--tls-cert and --tls-key go together")
         }
         guard let url = URL(string: settings.baseURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("base URL '\(settings.baseURL)' must be an absolute http or https URL")
+            throw CLIError("base URL '\(settings.baseURL)' must be an absolute http or https URL")
         }
         guard ["text", "json"].contains(settings.logFormat) else {
-            throw ValidationError("unknown log format '\(settings.logFormat)': use text or json")
+            throw CLIError("unknown log format '\(settings.logFormat)': use text or json")
         }
         if let metricsPort = settings.metricsPort, !(1...65535).contains(metricsPort) || metricsPort == settings.port {
-            throw ValidationError("--metrics-port must be a port other than --port")
+            throw CLIError("--metrics-port must be a port other than --port")
         }
         // OpenTelemetry, when an OTLP endpoint is configured: spans of requests, and every metric
         // also exported over OTLP/HTTP; log lines then carry the span's IDs (otel_trace_id, otel_span_id).
@@ -128,7 +128,7 @@ extension Serve {
     /// exports over OTLP, and the services that export them.
     static func openTelemetry(endpoint: String) throws -> (metrics: any MetricsFactory, services: [any Service]) {
         guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("OTLP endpoint '\(endpoint)' must be an absolute http or https URL")
+            throw CLIError("OTLP endpoint '\(endpoint)' must be an absolute http or https URL")
         }
         var configuration = OTel.Configuration.default
         configuration.serviceName = "gatehouse"

@@ -43,7 +43,7 @@ struct Settings {
         ]
         let environment = ProcessInfo.processInfo.environment
         if let file = global.config ?? environment["GATEHOUSE_CONFIG"] {
-            guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("configuration file '\(file)' does not exist") }
+            guard FileManager.default.fileExists(atPath: file) else { throw CLIError("configuration file '\(file)' does not exist") }
             providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
         }
         return Settings(reader: ConfigReader(providers: providers))
@@ -171,6 +171,9 @@ struct Settings {
         any GatehouseStore, close: @Sendable () async throws -> Void
     ) {
         let isPostgres = databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
+        if storage == "sqlite", !isPostgres, databasePath.contains("://") {
+            throw CLIError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
+        }
         if storage == "sqlite", !isPostgres, !creating, databasePath != ":memory:", !FileManager.default.fileExists(atPath: databasePath) {
             throw CLIError(noDatabase)
         }
@@ -187,12 +190,12 @@ struct Settings {
                 opened = (database.store, { await database.close() })
             case "sqlite":
                 guard !databasePath.contains("://") else {
-                    throw ValidationError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
+                    throw CLIError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
                 }
                 let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics, kek: kek?.key)
                 opened = (database.store, { try await database.close() })
             default:
-                throw ValidationError("unknown storage '\(storage)': use sqlite or memory")
+                throw CLIError("unknown storage '\(storage)': use sqlite or memory")
             }
             if let kek, let made = kek.madeFile { Self.warnMadeKEK(kek.key, path: made) }
             return opened
@@ -210,14 +213,22 @@ struct Settings {
             throw CLIError("\(error) (this process's key-encryption key: \(kek?.origin ?? "none"))")
         } catch is PostgresDatabase.NotInitialised {
             throw CLIError(noDatabase)
+        } catch {
+            // The database did not open: the key this start made for it goes again.
+            if let made = kek?.madeFile { try? FileManager.default.removeItem(atPath: made) }
+            throw error
         }
     }
 
     /// Why a command other than `serve` and `init` stops when the database is not there.
     var noDatabase: String {
-        "no Gatehouse database at \(databaseDescription) (nothing was created there). Give this command the server's "
+        let relative = !databasePath.hasPrefix("/") && !databasePath.contains("://")
+        return "no Gatehouse database at \(databaseDescription) (nothing was created there). Give this command the server's "
             + "--database or --config (or GATEHOUSE_DATABASE / GATEHOUSE_CONFIG), or create a database with `gatehouse init` "
             + "(`gatehouse serve` also creates one on its first start)"
+            + (relative
+                ? ". The path is relative to the folder the command runs in (\(FileManager.default.currentDirectoryPath)), "
+                    + "also when a configuration file names it: give the file an absolute path" : "")
     }
 
     /// The key-encryption key and where it came from.
@@ -334,9 +345,9 @@ func withAdministration<T>(_ global: GlobalOptions, _ body: (Administration, Set
     }
 }
 
-/// Runs a check of the administration service on arguments; its refusal is a usage error.
+/// Runs a check of the administration service on arguments; its refusal is the command's error.
 func cli<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as Administration.AdministrationError { throw ValidationError(cliMessage(error)) }
+    do { return try body() } catch let error as Administration.AdministrationError { throw CLIError(cliMessage(error)) }
 }
 
 /// The service's refusal in the CLI's words: where a rule is met by an option, the option is named.
@@ -345,7 +356,8 @@ func cliMessage(_ error: Administration.AdministrationError) -> String {
     case ("redirect_uris", "required"): "authorization_code needs at least one --redirect-uri"
     case ("jwks", "required"): "private_key_jwt needs the client's JWKS (--jwks-file) or a certificate (--certificate)"
     case ("identifiers", "required"): "an API needs at least one identifier (--identifier URI)"
-    case ("auth_methods", "private_key_jwt"): error.message + " (create it with --certificate or --auth-method private_key_jwt)"
+    case ("auth_methods", "private_key_jwt"):
+        error.message + " (switch it with: clients update --tenant T ID --auth-method private_key_jwt --certificate FILE)"
     default: error.message
     }
 }
@@ -358,13 +370,13 @@ struct CLIError: Error, CustomStringConvertible {
 
 func parseTenant(_ raw: String) throws -> TenantName {
     do { return try TenantName(raw) } catch {
-        throw ValidationError(
+        throw CLIError(
             "'\(raw)' is not a valid tenant name: 1-63 characters of a-z, 0-9, '-' and '.', starting with a letter or digit")
     }
 }
 
 func parseClientID(_ raw: String) throws -> ClientID {
-    do { return try ClientID(raw) } catch { throw ValidationError("'\(raw)' is not a valid client ID: 1-255 visible ASCII characters") }
+    do { return try ClientID(raw) } catch { throw CLIError("'\(raw)' is not a valid client ID: 1-255 visible ASCII characters") }
 }
 
 func printJSON(_ object: Any) throws {

@@ -7,23 +7,24 @@ struct SignIns: AsyncParsableCommand {
         commandName: "signins",
         abstract: "Search the sign-in log: failures and interactive steps kept whole, repeated machine successes counted per minute.")
     @OptionGroup var global: GlobalOptions
-    @Option(name: .customLong("trace-id")) var traceID: String?
-    @Option(name: .customLong("correlation-id")) var correlationID: String?
-    @Option var tenant: String?
+    @Option(name: .customLong("trace-id"), help: "The trace_id of an error response or the X-Trace-Id header.") var traceID: String?
+    @Option(name: .customLong("correlation-id"), help: "The correlation_id (the client-request-id the client sent).") var correlationID:
+        String?
+    @Option(help: "Only this tenant's requests.") var tenant: String?
     @Option(name: .customLong("client")) var clientID: String?
     @Option(help: "Error code (from error_codes).") var code: Int?
     @Option(help: "A username or user ID (with --tenant): the requests made for that user once it was known.") var user: String?
     @Flag(help: "Failures only.") var failures = false
     @Option(help: "From: ISO 8601 time or an age like 30m, 2h, 7d.") var since: String?
     @Option(help: "Until: ISO 8601 time or an age.") var until: String?
-    @Option var limit: Int = 50
+    @Option(help: "At most this many rows (1-10000).") var limit: Int = 50
     @Flag(help: "Counts per hour, client, step and code (aggregates and whole rows) instead of rows; --since defaults to 24h.")
     var summary = false
     var json: Bool { global.json }
 
     func run() async throws {
-        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
-        if user != nil && tenant == nil { throw ValidationError("--user needs --tenant") }
+        guard (1...10_000).contains(limit) else { throw CLIError("--limit must be between 1 and 10000") }
+        if user != nil && tenant == nil { throw CLIError("--user needs --tenant") }
         var query = SignInQuery(
             traceID: traceID, correlationID: correlationID, tenant: tenant, clientID: clientID, errorCode: code,
             result: failures ? .failure : nil, since: try since.map(Self.parseTime), until: try until.map(Self.parseTime), limit: limit)
@@ -53,6 +54,8 @@ struct SignIns: AsyncParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 encoder.dateEncodingStrategy = .iso8601
+                // The CLI's JSON is snake_case throughout (trace_id, client_id, ...).
+                encoder.keyEncodingStrategy = .convertToSnakeCase
                 print(String(decoding: try encoder.encode(events), as: UTF8.self))
                 return
             }
@@ -64,7 +67,8 @@ struct SignIns: AsyncParsableCommand {
                     let scopesAndDetail = [event.scopes.map { "scopes: \($0)" }, event.detail].compactMap { $0 }.joined(separator: "; ")
                     return [
                         printedTime(event.time), event.tenant, event.clientID ?? "-", event.userID ?? "-", event.grantType ?? "-", outcome,
-                        event.credential ?? "-", event.traceID, "\(event.latencyMicros) µs", event.clientIP ?? "-",
+                        event.credential ?? "-", event.traceID, String(format: "%.1f ms", Double(event.latencyMicros) / 1000),
+                        event.clientIP ?? "-",
                         scopesAndDetail.isEmpty ? "-" : scopesAndDetail,
                     ]
                 }, empty: "No matching sign-ins.")
@@ -90,8 +94,8 @@ struct SignIns: AsyncParsableCommand {
         return [
             "aggregated": true, "tenant": key.tenant, "client_id": key.clientID, "grant_type": key.step, "result": key.result.rawValue,
             "error_code": key.errorCode, "minute": formatter.string(from: key.start), "count": aggregate.count,
-            "latency_buckets": Dictionary(
-                uniqueKeysWithValues: aggregate.buckets.enumerated().map { (LatencyBuckets.label($0.offset), $0.element) }),
+            // In bucket order, fastest first (a JSON object would be printed sorted by its keys' text).
+            "latency_buckets": aggregate.buckets.enumerated().map { ["le": LatencyBuckets.label($0.offset), "count": $0.element] },
             "latency_mean_us": aggregate.count > 0 ? aggregate.latencySumMicros / aggregate.count : 0,
             "first_time": formatter.string(from: aggregate.firstTime), "last_time": formatter.string(from: aggregate.lastTime),
             "first_trace_id": aggregate.firstTraceID, "last_trace_id": aggregate.lastTraceID,
@@ -121,15 +125,15 @@ struct SignIns: AsyncParsableCommand {
                             "result": $0.result.rawValue, "error_code": $0.errorCode, "count": $0.count,
                         ] as [String: Any]
                     })
-            } else if rows.isEmpty {
-                print("No sign-ins between \(formatter.string(from: from)) and \(formatter.string(from: to)).")
             } else {
-                print("hour (UTC)\ttenant\tclient\tgrant\tresult\tcode\tcount")
-                for row in rows {
-                    print(
-                        "\(formatter.string(from: row.hour).dropLast(4))\t\(row.tenant)\t\(row.clientID)\t\(row.step)\t\(row.result.rawValue)\t\(row.errorCode == 0 ? "-" : String(row.errorCode))\t\(row.count)"
-                    )
-                }
+                printTable(
+                    ["HOUR (UTC)", "TENANT", "CLIENT", "STEP", "RESULT", "CODE", "COUNT"],
+                    rows.map { row in
+                        [
+                            String(formatter.string(from: row.hour).dropLast(4)), row.tenant, row.clientID, row.step, row.result.rawValue,
+                            row.errorCode == 0 ? "-" : String(row.errorCode), String(row.count),
+                        ]
+                    }, empty: "No sign-ins between \(formatter.string(from: from)) and \(formatter.string(from: to)).")
             }
             if aggregates.count == cap || events.count == cap {
                 print("(more than \(cap) rows in the window: the counts above are incomplete; narrow --since/--until)")
@@ -143,6 +147,6 @@ struct SignIns: AsyncParsableCommand {
         if let unit = raw.last, let factor = units[unit], let amount = Double(raw.dropLast()), amount >= 0 {
             return Date().addingTimeInterval(-amount * factor)
         }
-        throw ValidationError("'\(raw)' is neither an ISO 8601 time nor an age like 30m, 2h or 7d")
+        throw CLIError("'\(raw)' is neither an ISO 8601 time nor an age like 30m, 2h or 7d")
     }
 }

@@ -49,26 +49,26 @@ struct Tenants: AsyncParsableCommand {
         func run() async throws {
             let tenant = try parseTenant(name)
             guard signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil else {
-                throw ValidationError(
+                throw CLIError(
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime or --email-sign-in")
             }
             var mode: SignInLogMode?
             if let raw = signInLog {
-                guard let parsed = SignInLogMode(rawValue: raw) else { throw ValidationError("--sign-in-log must be aggregate or full") }
+                guard let parsed = SignInLogMode(rawValue: raw) else { throw CLIError("--sign-in-log must be aggregate or full") }
                 mode = parsed
             }
             if let days = keyRotationDays, !(0...3650).contains(days) {
-                throw ValidationError("--key-rotation-days must be between 0 (off) and 3650")
+                throw CLIError("--key-rotation-days must be between 0 (off) and 3650")
             }
             let newAlgorithm = try algorithm.map { raw in
                 guard let parsed = SigningAlgorithm(rawValue: raw) else {
-                    throw ValidationError("--algorithm must be ES256, RS256 or EdDSA")
+                    throw CLIError("--algorithm must be ES256, RS256 or EdDSA")
                 }
                 return parsed
             }
             var email: Bool?
             if let raw = emailSignIn {
-                guard raw == "on" || raw == "off" else { throw ValidationError("--email-sign-in must be on or off") }
+                guard raw == "on" || raw == "off" else { throw CLIError("--email-sign-in must be on or off") }
                 email = raw == "on"
             }
             try await withAdministration(global) { admin, settings in
@@ -78,6 +78,7 @@ struct Tenants: AsyncParsableCommand {
                     tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
                     emailSignIn: email)
                 if global.json {
+                    settings.warnIfBaseURLAssumed()
                     try printJSON(Tenants.json(after, settings))
                     return
                 }
@@ -107,14 +108,14 @@ struct Tenants: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant with its signing keys.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Tenant name: 1-63 characters of a-z, 0-9, '-' and '.'.") var name: String
-        @Option(name: .customLong("display-name")) var displayName: String?
+        @Option(name: .customLong("display-name"), help: "The name shown on pages (default: the name).") var displayName: String?
         @Option(help: "Access token signing algorithm: ES256 (default), RS256 or EdDSA.") var algorithm: String = "ES256"
         @Option(name: .customLong("token-lifetime"), help: "Access token lifetime in seconds (60-86400).") var tokenLifetime: Int = 3600
 
         func run() async throws {
             let tenant = try parseTenant(name)
             guard let algorithm = SigningAlgorithm(rawValue: algorithm) else {
-                throw ValidationError("algorithm must be ES256, RS256 or EdDSA")
+                throw CLIError("algorithm must be ES256, RS256 or EdDSA")
             }
             try await withAdministration(global) { admin, settings in
                 let created = try await admin.createTenant(
@@ -135,6 +136,7 @@ struct Tenants: AsyncParsableCommand {
             try await withStore(global) { store, settings in
                 let tenants = try await store.tenants()
                 if global.json {
+                    settings.warnIfBaseURLAssumed()
                     try printJSON(tenants.map { Tenants.json($0, settings) })
                     return
                 }
@@ -162,13 +164,13 @@ struct Tenants: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let tenant = try await admin.tenant(tenantName)
                 let keys = try await admin.store.keys(tenant: tenantName)
+                settings.warnIfBaseURLAssumed()
                 if global.json {
                     var object = Tenants.json(tenant, settings)
                     object["keys"] = keys.map(Keys.json)
                     try printJSON(object)
                     return
                 }
-                settings.warnIfBaseURLAssumed()
                 let rows: [(String, String)] = [
                     ("Name", tenant.name.value), ("ID", tenant.guid), ("Display name", tenant.displayName),
                     ("Issuer", settings.serverConfiguration().issuer(tenant.name.value)),

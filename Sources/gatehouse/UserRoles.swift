@@ -5,7 +5,7 @@ import GatehouseCore
 extension Users {
     /// `users assign-role` and `users unassign-role`: a user holding an API's application role.
     struct RoleOptions: ParsableArguments {
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
         @Option(help: "The API: its application ID or an identifier.") var api: String
         @Option(help: "An application role the API defines (repeatable).") var role: [String]

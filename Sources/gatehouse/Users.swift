@@ -20,10 +20,10 @@ struct Users: AsyncParsableCommand {
 
         func read() throws -> String {
             if passwordStdin {
-                guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password on standard input") }
+                guard let line = readLine(strippingNewline: true) else { throw CLIError("no password on standard input") }
                 return line
             }
-            guard let password else { throw ValidationError("give --password or --password-stdin") }
+            guard let password else { throw CLIError("give --password or --password-stdin") }
             return password
         }
     }
@@ -52,11 +52,11 @@ struct Users: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "The username (unique in the tenant; compared without case).") var username: String?
         @Option(name: .customLong("username"), help: .hidden) var legacyUsername: String?
         @Option(help: "The user's email address (where the tenant allows it, also a sign-in name).") var email: String?
-        @Option(name: .customLong("display-name")) var displayName: String?
+        @Option(name: .customLong("display-name"), help: "The name shown on pages (default: the name).") var displayName: String?
         @OptionGroup var passwordOptions: PasswordOptions
         var json: Bool { global.json }
 
@@ -82,27 +82,33 @@ struct Users: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a tenant's users.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            try await withAdministration(global) { admin, _ in
+            try await withAdministration(global) { admin, settings in
                 _ = try await admin.tenant(tenantName)
                 let users = try await admin.store.users(tenant: tenantName)
                 if json {
                     try printJSON(users.map(Users.json))
                     return
                 }
+                // Locked: as many counted failures as the threshold within the lockout (from unfamiliar browsers).
+                let configuration = settings.serverConfiguration().signIn
+                let since = Date().addingTimeInterval(-configuration.lockoutDuration)
+                var rows: [[String]] = []
+                for user in users {
+                    let failures = try await admin.store.signInFailures(
+                        key: PasswordSignIn.lockKey(tenant: tenantName, user: user, device: nil), since: since)
+                    rows.append([
+                        user.username.value, user.enabled ? "yes" : "no", failures >= configuration.lockoutThreshold ? "yes" : "no",
+                        user.sealedTOTPSecret != nil ? "totp" : "-", user.email ?? "-", user.id, user.displayName,
+                    ])
+                }
                 printTable(
-                    ["USERNAME", "ENABLED", "SECOND FACTOR", "EMAIL", "USER ID", "DISPLAY NAME"],
-                    users.map { user in
-                        [
-                            user.username.value, user.enabled ? "yes" : "no", user.sealedTOTPSecret != nil ? "totp" : "-",
-                            user.email ?? "-",
-                            user.id, user.displayName,
-                        ]
-                    }, empty: "No users in tenant '\(tenantName)'.")
+                    ["USERNAME", "ENABLED", "LOCKED", "SECOND FACTOR", "EMAIL", "USER ID", "DISPLAY NAME"], rows,
+                    empty: "No users in tenant '\(tenantName)'.")
             }
         }
     }
@@ -111,7 +117,7 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Disable a user: sign-in and refresh fail with 50057; their sessions end and grants are revoked.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {
@@ -122,7 +128,7 @@ struct Users: AsyncParsableCommand {
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled user.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {
@@ -134,7 +140,7 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Unlock a user locked out by failed sign-ins (50053); their password and sessions stay.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {
@@ -151,7 +157,7 @@ struct Users: AsyncParsableCommand {
             commandName: "set-password",
             abstract: "Set a user's password (also clears a lockout); ends their sessions and revokes their grants.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
         @OptionGroup var passwordOptions: PasswordOptions
 
@@ -171,13 +177,19 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "enroll-totp", abstract: "Enroll a TOTP second factor; prints the secret and otpauth URL once.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
+        @Flag(help: "Replace a second factor the user has (their authenticator app's entry stops working).") var replace = false
         var json: Bool { global.json }
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
             try await withAdministration(global) { admin, _ in
+                if !replace, try await admin.findUser(tenant: tenantName, user).sealedTOTPSecret != nil {
+                    throw CLIError(
+                        "user \(user) has a second factor already: give --replace to make a new one (the old one stops working), "
+                            + "or remove it with users remove-totp")
+                }
                 let (updated, secret) = try await admin.enrollTOTP(
                     tenant: tenantName, user: user, box: SecretBox(serverKey: admin.hasher.keyData))
                 let url = HummingbirdTOTP.enrollmentURL(
@@ -199,7 +211,7 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-totp", abstract: "Remove a user's TOTP second factor; ends their sessions and revokes their grants.")
         @OptionGroup var global: GlobalOptions
-        @Option var tenant: String
+        @Option(help: "The tenant's name.") var tenant: String
         @Argument(help: "Username or user ID.") var user: String
 
         func run() async throws {

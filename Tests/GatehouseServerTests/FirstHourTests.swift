@@ -196,6 +196,44 @@ import Testing
         }
         #expect(try await harness.store.keys(tenant: Self.tenant).first { $0.kid == oldActive.kid }?.status == .retired)
     }
+
+    /// What the newcomer's read-through found unguarded: a client's last credential, a retired key
+    /// whose tokens are still valid, and no way to move a client to certificates in one change.
+    @Test func aClientKeepsACredentialAndAKeyStaysUntilItsTokensExpire() async throws {
+        let harness = try await Harness.make()
+        let admin = harness.gatehouse.administration
+        let svc = try ClientID("svc")
+        let only = try #require(try await harness.store.secrets(tenant: Self.tenant, clientID: svc).first)
+        do {
+            try await admin.removeSecret(tenant: Self.tenant, clientID: svc, secretID: only.secretID)
+            Issue.record("the last secret of a client without keys must stay")
+        } catch let error as Administration.AdministrationError {
+            #expect(error.kind == .conflict && error.message.contains("last credential"))
+        }
+        let next = try await admin.addSecret(tenant: Self.tenant, clientID: svc, lifetime: nil)
+        try await admin.removeSecret(tenant: Self.tenant, clientID: svc, secretID: only.secretID)
+        #expect(try await harness.store.secrets(tenant: Self.tenant, clientID: svc).map(\.secretID) == [next.record.secretID])
+
+        // From secrets to a certificate in one change; then the last secret may go.
+        var change = Administration.ClientChange()
+        change.authMethods = [.privateKeyJWT]
+        change.addCertificates = [try TestCertificates.make(commonName: "svc")]
+        let moved = try await admin.updateClient(tenant: Self.tenant, id: svc, change: change)
+        #expect(moved.certificates.count == 1 && moved.authMethods == [.privateKeyJWT])
+        try await admin.removeSecret(tenant: Self.tenant, clientID: svc, secretID: next.record.secretID)
+
+        // A key retired just now signed tokens that are still valid: refused unless forced.
+        let rotation = try await admin.rotateKeys(tenant: Self.tenant)
+        let retired = try #require(rotation.retired)
+        do {
+            try await admin.removeRetiredKey(tenant: Self.tenant, kid: retired, longestTokenLifetime: 3600)
+            Issue.record("a key whose tokens may be valid must stay unless forced")
+        } catch let error as Administration.AdministrationError {
+            #expect(error.kind == .conflict && error.message.contains("may be valid until"))
+        }
+        try await admin.removeRetiredKey(tenant: Self.tenant, kid: retired)
+        #expect(try await harness.store.keys(tenant: Self.tenant).contains { $0.kid == retired } == false)
+    }
 }
 
 /// A JWT's header.

@@ -20,7 +20,9 @@ def test_totp_enrolment_prints_the_setup_key_an_authenticator_takes(server):
     url_secret = urllib.parse.parse_qs(urllib.parse.urlparse(enrolled["otpauth_url"]).query)["secret"][0]
     assert enrolled["setup_key"] == url_secret
     assert enrolled["setup_key"] == base64.b32encode(enrolled["secret"].encode()).decode().rstrip("=")
-    text = server.cli("users", "enroll-totp", "--tenant", "default", "totp-newcomer").stdout
+    again = server.cli("users", "enroll-totp", "--tenant", "default", "totp-newcomer", check=False)
+    assert again.returncode != 0 and "--replace" in again.stderr, "a second enrolment does not silently replace the first"
+    text = server.cli("users", "enroll-totp", "--tenant", "default", "totp-newcomer", "--replace").stdout
     assert "Setup key (base32" in text and "raw" not in text
 
 

@@ -93,11 +93,11 @@ def test_error_shape_and_headers(server):
         events = json.loads(server.cli("signins", "--trace-id", body["trace_id"], "--json").stdout)
         time.sleep(0.2)
     assert len(events) == 1
-    assert events[0]["errorCode"] == 7000215 and events[0]["correlationID"] == "py-corr-1"
-    assert events[0]["clientID"] == client["client_id"]
-    assert events[0]["clientIP"] == "127.0.0.1"
-    assert events[0]["grantType"] == "client_credentials" and events[0]["result"] == "failure"
-    assert events[0]["userAgent"].startswith("python-requests/")
+    assert events[0]["error_code"] == 7000215 and events[0]["correlation_id"] == "py-corr-1"
+    assert events[0]["client_id"] == client["client_id"]
+    assert events[0]["client_ip"] == "127.0.0.1"
+    assert events[0]["grant_type"] == "client_credentials" and events[0]["result"] == "failure"
+    assert events[0]["user_agent"].startswith("python-requests/")
     assert client["client_secret"] not in json.dumps(events)
 
 
@@ -133,7 +133,7 @@ def test_sigterm_flushes_the_sign_in_log(fresh_server):
     fresh_server.process.send_signal(signal.SIGTERM)
     assert fresh_server.process.wait(timeout=30) == 0
     events = json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)
-    assert sorted(e["traceID"] for e in events) == sorted(traces)
+    assert sorted(e["trace_id"] for e in events) == sorted(traces)
 
 
 def test_configuration_file_environment_and_flags(unstarted_server, tmp_path):
@@ -184,7 +184,7 @@ def test_aggregated_sign_in_log_through_the_cli(fresh_server):
     fresh_server.process.send_signal(signal.SIGTERM)
     assert fresh_server.process.wait(timeout=30) == 0
 
-    kept = {e["traceID"] for e in json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)}
+    kept = {e["trace_id"] for e in json.loads(fresh_server.cli("signins", "--limit", "1000", "--json").stdout)}
     assert set(failures) <= kept
     assert 1 <= len(kept - set(failures)) <= 2, "only the first success of each minute is kept whole"
     aggregated = next(trace for trace in traces if trace not in kept)

@@ -38,7 +38,7 @@ def test_keys_are_sealed_at_rest_and_need_their_kek(unstarted_server, tmp_path):
     assert stat.S_IMODE(os.stat(kek_file).st_mode) == 0o600
     assert "made a key-encryption key" in open(server.log.name).read()
     server.cli("users", "create", "--tenant", "default", "dana", "--password", "a long password 1")
-    server.cli("users", "enroll-totp", "--tenant", "default", "--user", "dana", check=False)
+    server.cli("users", "enroll-totp", "--tenant", "default", "dana")
     client = server.cli_json("clients", "create", "--tenant", "default", "--name", "svc", "--scope", "api.read")
     token = requests.post(f"{server.base}/default/oauth2/token", data={"grant_type": "client_credentials"},
                           auth=(client["client_id"], client["client_secret"]), timeout=10)

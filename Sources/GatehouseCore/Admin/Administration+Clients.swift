@@ -17,6 +17,10 @@ extension Administration {
         public var postLogoutRedirectURIs: [String]?
         /// A new JWKS (`.some(nil)` removes it).
         public var jwks: String??
+        /// Certificates (PEM) to register besides those the client has, as `addCertificate` does;
+        /// with `authMethods` `[.privateKeyJWT]` this moves a client from secrets to certificates
+        /// in one change.
+        public var addCertificates: [String] = []
         /// Disables (false) or enables (true) the client.
         public var enabled: Bool?
         /// Marks the client first-party (its users see no consent page) or not.
@@ -38,6 +42,16 @@ extension Administration {
         if let uris = change.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let jwks = change.jwks { client.jwks = jwks }
         if let enabled = change.enabled { client.enabled = enabled }
+        for pem in change.addCertificates {
+            guard let parsed = try? ClientCertificate(pem: pem) else {
+                throw AdministrationError.invalid("certificates", "format", "not a readable PEM X.509 certificate")
+            }
+            guard !client.certificates.compactMap({ try? ClientCertificate(pem: $0) }).contains(where: { $0.sha256 == parsed.sha256 })
+            else {
+                throw AdministrationError.conflict("certificate", "this certificate is registered already")
+            }
+            client.certificates.append(pem)
+        }
         if let firstParty = change.firstParty { client.firstParty = firstParty }
         let shorthand = ResourceShorthand.split(
             scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),

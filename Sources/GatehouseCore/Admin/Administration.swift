@@ -109,13 +109,24 @@ public struct Administration: Sendable {
         for key in oldNext where key.algorithm != algorithm { _ = try await store.removeKey(tenant: tenant, kid: key.kid) }
     }
 
-    /// Removes a retired key from the JWKS, once no token it signed is still valid.
-    public func removeRetiredKey(tenant: TenantName, kid: String) async throws {
+    /// Removes a retired key from the JWKS. With `longestTokenLifetime`, only once no token it
+    /// signed can still be valid (its retirement plus that lifetime plus `KeyRotationPolicy.clockSkew`);
+    /// without, at once (an emergency: a key that leaked).
+    public func removeRetiredKey(tenant: TenantName, kid: String, longestTokenLifetime: TimeInterval? = nil) async throws {
         guard let key = try await store.keys(tenant: tenant).first(where: { $0.kid == kid }) else {
             throw AdministrationError.notFound("key", kid, tenant: tenant)
         }
         guard key.status == .retired else {
             throw AdministrationError.conflict(nil, "key '\(kid)' is \(key.status.rawValue); only retired keys can be removed")
+        }
+        if let lifetime = longestTokenLifetime, let retired = key.retiredAt {
+            let expired = retired.addingTimeInterval(lifetime + KeyRotationPolicy.clockSkew)
+            if time.now() < expired {
+                throw AdministrationError.conflict(
+                    "kid",
+                    "tokens that key '\(kid)' signed may be valid until \(ISO8601DateFormatter().string(from: expired)); remove it after "
+                        + "that (automatic rotation does), or now with --force if it leaked (those tokens then fail verification)")
+            }
         }
         _ = try await store.removeKey(tenant: tenant, kid: kid)
         try await audit("key.remove", tenant: tenant, target: kid, before: AuditView.keys(["kid": kid, "status": key.status.rawValue]))
@@ -248,9 +259,22 @@ public struct Administration: Sendable {
 
     /// Removes one secret of a client (rotation's last step).
     public func removeSecret(tenant: TenantName, clientID: ClientID, secretID: String) async throws {
-        guard let record = try await store.secrets(tenant: tenant, clientID: clientID).first(where: { $0.secretID == secretID }),
-            try await store.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID)
-        else { throw AdministrationError.notFound("secret", secretID, tenant: tenant) }
+        let secrets = try await store.secrets(tenant: tenant, clientID: clientID)
+        guard let record = secrets.first(where: { $0.secretID == secretID }) else {
+            throw AdministrationError.notFound("secret", secretID, tenant: tenant)
+        }
+        // A confidential client keeps a way to authenticate: its last secret goes only when it has
+        // keys for private_key_jwt.
+        if secrets.count == 1, let client = try await store.client(tenant: tenant, id: clientID), client.type == .confidential,
+            !(client.authMethods.contains(.privateKeyJWT) && (client.jwks != nil || !client.certificates.isEmpty))
+        {
+            throw AdministrationError.conflict(
+                "secret_id",
+                "secret '\(secretID)' is client '\(clientID)''s last credential: add a secret or a certificate first, or remove the client")
+        }
+        guard try await store.removeSecret(tenant: tenant, clientID: clientID, secretID: secretID) else {
+            throw AdministrationError.notFound("secret", secretID, tenant: tenant)
+        }
         try await audit("client.secret.remove", tenant: tenant, target: clientID.value, before: AuditView.secret(record))
     }
 
