@@ -189,9 +189,6 @@ struct Settings {
                     url: databasePath, poolSize: databasePoolSize, metrics: metrics, kek: kek?.key, creating: creating)
                 opened = (database.store, { await database.close() })
             case "sqlite":
-                guard !databasePath.contains("://") else {
-                    throw CLIError("--database takes a file path (SQLite) or a postgres:// URL; this URL's scheme is neither")
-                }
                 let database = try await SQLiteDatabase.open(path: databasePath, metrics: metrics, kek: kek?.key)
                 opened = (database.store, { try await database.close() })
             default:

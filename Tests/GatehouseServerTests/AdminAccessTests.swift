@@ -97,6 +97,22 @@ import Testing
         }
     }
 
+    /// A body the document does not allow is refused naming the member, in words.
+    @Test func aBodyThatBreaksTheDocumentIsRefusedNamingTheMember() async throws {
+        let setup = try await Self.setUp()
+        try await setup.harness.withClient { client in
+            let token = try await Self.automationToken(setup, client)
+            let wrongType = try await Self.call(client, .patch, "/tenants/contoso", token: token, body: #"{"email_sign_in":"yes"}"#)
+            #expect(wrongType.status == .badRequest && Self.code(wrongType) == 9_900_200)
+            let errors = json(wrongType)["field_errors"] as? [[String: Any]] ?? []
+            #expect(errors.first?["field"] as? String == "email_sign_in", "\(String(buffer: wrongType.body))")
+            #expect(!(json(wrongType)["error_description"] as? String ?? "").contains("DecodingError"))
+            let changed = try await Self.call(
+                client, .patch, "/tenants/contoso", token: token, body: #"{"signing_algorithm":"RS256","access_token_lifetime":900}"#)
+            #expect(changed.status == .ok && json(changed)["access_token_lifetime"] as? Int == 900)
+        }
+    }
+
     @Test func aWriterWhoseTokenCarriesOnlyTheReadPermissionDoesNotWrite() async throws {
         let setup = try await Self.setUp()
         let admin = setup.harness.gatehouse.administration

@@ -38,6 +38,20 @@ import Testing
                 tenant: Self.tenant, username: "alice2", email: "ALICE@example.com", displayName: nil, password: Harness.password,
                 passwords: harness.gatehouse.passwordHasher)
         }
+        // A username that is another user's address, or an address that is another user's username.
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createUser(
+                tenant: Self.tenant, username: "Alice@example.com", email: nil, displayName: nil, password: Harness.password,
+                passwords: harness.gatehouse.passwordHasher)
+        }
+        _ = try await admin.createUser(
+            tenant: Self.tenant, username: "bob@x", email: nil, displayName: nil, password: Harness.password,
+            passwords: harness.gatehouse.passwordHasher)
+        await #expect(throws: Administration.AdministrationError.self) {
+            _ = try await admin.createUser(
+                tenant: Self.tenant, username: "dora", email: "BOB@x", displayName: nil, password: Harness.password,
+                passwords: harness.gatehouse.passwordHasher)
+        }
         // Off: the address is an unknown sign-in name (50126 to the user, 50034 in the log), and the field says so.
         _ = try await admin.updateTenant(tenant: Self.tenant, emailSignIn: false)
         await #expect(throws: CatalogueError.self) {

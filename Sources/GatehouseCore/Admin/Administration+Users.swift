@@ -17,6 +17,17 @@ extension Administration {
         if let email, User.signInEmail(email) == nil {
             throw AdministrationError.invalid("email", "format", "'\(email)' is not an email address (local-part@domain)")
         }
+        // One sign-in name, one user: where users sign in with their address, a username may not
+        // be another user's address, nor an address another user's username.
+        if try await store.tenant(named: tenant)?.emailSignIn == true {
+            if let address = User.signInEmail(username), try await store.user(tenant: tenant, signInEmail: address) != nil {
+                throw AdministrationError.conflict(
+                    "username", "'\(username)' is another user's email address, with which they sign in to tenant '\(tenant)'")
+            }
+            if let email, let asName = try? Username(email), try await store.user(tenant: tenant, username: asName) != nil {
+                throw Self.emailTaken(email, tenant: tenant)
+            }
+        }
         let now = time.now()
         let user = User(
             tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
@@ -36,8 +47,8 @@ extension Administration {
     static func emailTaken(_ email: String, tenant: TenantName) -> AdministrationError {
         .conflict(
             "email",
-            "another user of tenant '\(tenant)' has the email address '\(email)', and users sign in with it there "
-                + "(turn that off with: tenants set \(tenant) --email-sign-in off)")
+            "another user of tenant '\(tenant)' signs in with '\(email)' (as their email address or username: users sign in "
+                + "there with either; turn email sign-in off with: tenants set \(tenant) --email-sign-in off)")
     }
 
     public func findUser(tenant: TenantName, _ usernameOrID: String) async throws -> User {

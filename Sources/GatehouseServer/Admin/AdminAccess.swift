@@ -81,7 +81,8 @@ struct AdminAccessMiddleware: RouterMiddleware {
             if let underlying = error.underlyingError as? Administration.AdministrationError { return underlying.catalogueError }
             if let underlying = error.underlyingError as? CatalogueError { return underlying }
             if error.underlyingError is StoreUnavailable { return .caught(error.underlyingError, context: context, step: step) }
-            if error.underlyingError is DecodingError || String(describing: type(of: error.underlyingError)).contains("RuntimeError") {
+            if let decoding = error.underlyingError as? DecodingError { return Self.schemaRefusal(decoding).catalogueError }
+            if String(describing: type(of: error.underlyingError)).contains("RuntimeError") {
                 return Administration.AdministrationError.invalid(
                     nil, "schema", "the request does not match the admin API's document: \(error.causeDescription)"
                 ).catalogueError
@@ -89,6 +90,28 @@ struct AdminAccessMiddleware: RouterMiddleware {
             return .caught(error.underlyingError, context: context, step: step)
         default: return .caught(error, context: context, step: step)
         }
+    }
+
+    /// A body the document does not allow, named by the member it concerns (a `field_errors`
+    /// entry) in words, not in the decoder's.
+    static func schemaRefusal(_ error: DecodingError) -> Administration.AdministrationError {
+        func field(_ context: DecodingError.Context, _ last: String? = nil) -> String? {
+            let names = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue } + (last.map { [$0] } ?? [])
+            let path = names.filter { !$0.isEmpty }.joined(separator: ".")
+            return path.isEmpty ? nil : path
+        }
+        let (name, message): (String?, String) =
+            switch error {
+            case .keyNotFound(let key, let context): (field(context, key.stringValue), "is required")
+            case .typeMismatch(let type, let context): (field(context), "has a value of the wrong type (expected \(type))")
+            case .valueNotFound(_, let context): (field(context), "needs a value")
+            case .dataCorrupted(let context): (field(context), context.debugDescription)
+            @unknown default: (nil, "cannot be read")
+            }
+        let said = RecordedValue.cut(message, to: 300)
+        return .invalid(
+            name, "schema",
+            name.map { "'\($0)' \(said)" } ?? "the request does not match the admin API's document: \(said)")
     }
 
     /// A control character in the path or the query, or a NUL in a JSON string of the body, is
