@@ -248,6 +248,27 @@ import Testing
         try await admin.removeRetiredKey(tenant: Self.tenant, kid: retired)
         #expect(try await harness.store.keys(tenant: Self.tenant).contains { $0.kid == retired } == false)
     }
+
+    /// The sign-in log knows the user at the consent and the logout, so a search by user finds them.
+    @Test func theConsentAndTheLogoutAreLoggedWithTheirUser() async throws {
+        let harness = try await Harness.make()
+        let alice = try #require(try await harness.store.user(tenant: Self.tenant, username: try Username("alice")))
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let pkce = PKCEPair()
+            let done = try await harness.signIn(browser, uri: harness.authorizeURI(pkce: pkce))
+            let code = try #require(redirectParameters(done)["code"])
+            let tokens = json(try await harness.redeem(client, code: code, pkce: pkce))
+            let idToken = try #require(tokens["id_token"] as? String)
+            let out = try await browser.get(
+                "/contoso/oauth2/logout?"
+                    + formEncode([("id_token_hint", idToken), ("post_logout_redirect_uri", "https://web.example.com/bye")]))
+            #expect(out.status == .seeOther)
+        }
+        await harness.gatehouse.signIns.flush()
+        let steps = try await harness.store.signIns(SignInQuery(userID: alice.id)).compactMap(\.grantType)
+        for step in ["sign_in", "consent", "logout"] { #expect(steps.contains(step), "\(steps)") }
+    }
 }
 
 /// A JWT's header.

@@ -68,8 +68,10 @@ import Testing
         }
         await harness.gatehouse.signIns.flush()
         let events = try await harness.store.signIns(SignInQuery(tenant: "contoso", limit: 1_000))
-        for step in ["authorize", "sign_in"] {
-            let rows = events.filter { $0.grantType == step && $0.result == .success }
+        // The first code follows the consent page (step consent), the next ones the remembered consent (authorize).
+        for steps in [["authorize", "consent"], ["sign_in"]] {
+            let rows = events.filter { steps.contains($0.grantType ?? "") && $0.result == .success }
+            let step = steps.joined(separator: "/")
             #expect(rows.count >= 3, "\(step)")
             #expect(rows.allSatisfy { !$0.countedInAggregate && $0.clientID == "web" && !$0.traceID.isEmpty && !$0.correlationID.isEmpty })
             #expect(rows.allSatisfy { $0.detail?.isEmpty == false })

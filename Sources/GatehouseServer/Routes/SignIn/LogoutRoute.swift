@@ -88,6 +88,7 @@ struct LogoutRoute: Sendable {
             }
             if let current {
                 try await env.state.endSession(cookie: current.cookie)
+                context.notes.update { $0.userID = current.session.userID }
                 env.record(
                     request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil,
                     detail: "session of user \(current.session.userID) ended")

@@ -96,7 +96,10 @@ struct SignInFlow: Sendable {
             let session = try session(exchange)
             if rememberConsent { try await remember(exchange, session: session) }
             let code = try await env.codes.issue(for: authorization, client: exchange.client, session: session, scope: authorization.scope)
-            record(exchange, step: "authorize", failure: nil, detail: "code issued for user \(session.userID)")
+            // The user's step: after the consent page it is the consent (the code follows from it).
+            exchange.context.notes.update { $0.userID = session.userID }
+            record(
+                exchange, step: rememberConsent ? "consent" : "authorize", failure: nil, detail: "code issued for user \(session.userID)")
             response = env.reply.success(code: code, target: authorization.reply, issuer: authorization.issuer, language: exchange.language)
         case .approveDevice(let rememberConsent):
             guard case .device(let approval) = exchange.purpose else {
@@ -106,6 +109,7 @@ struct SignInFlow: Sendable {
             if rememberConsent { try await remember(exchange, session: session) }
             // Device sign-in: no code and no redirect; the device's next poll takes the approval.
             try await env.devices.decide(key: approval.deviceKey, approvedBy: session, now: env.time.now())
+            exchange.context.notes.update { $0.userID = session.userID }
             record(exchange, step: "device_approval", failure: nil, detail: "device approved by user \(session.userID)")
             let pages = env.pages
             response = pages.notice(
