@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+import conftest
 from conftest import Server
 
 PASSWORD = "correct horse battery"
@@ -449,3 +451,36 @@ def test_the_sign_in_log_has_every_failure_by_trace_id(entra):
             break
         time.sleep(0.1)
     assert trace in found.stdout and "7000215" in found.stdout
+
+
+def explain_paste(server, text):
+    """`gatehouse explain --from -` on a pasted text, as JSON."""
+    result = subprocess.run([conftest.BIN, "explain", "--from", "-", "--database", server.database, "--json"], input=text,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_explain_from_a_pasted_msal_result_and_azure_identity_exception(entra):
+    """What a user pastes from MSAL (its result dict as Python prints it) and from azure-identity
+    (the exception's text) leads the operator to the catalogue entry and the server's record."""
+    import time
+    server = entra["server"]
+    result = confidential("daemon", "pasted wrong secret").acquire_token_for_client(["api://orders/.default"])
+    pasted = repr(result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ClientAuthenticationError) as raised:
+            __import__("azure.identity", fromlist=["x"]).ClientSecretCredential(
+                TENANT, "daemon", "also wrong", authority=HOST, disable_instance_discovery=True).get_token(
+                "api://orders/.default")
+    exception_text = f"{type(raised.value).__module__}.{type(raised.value).__name__}: {raised.value}"
+    time.sleep(0.5)  # the sign-in log's flush
+    for text, trace in ((pasted, result["trace_id"]), (exception_text, None)):
+        explained = explain_paste(server, text)
+        assert explained["found"]["codes"][0] == 7000215, (text, explained)
+        assert explained["entries"][0]["name"] and explained["entries"][0]["remediation"]
+        if trace:
+            assert explained["found"]["trace_id"] == trace
+        assert explained["lookup"] == "found", explained
+        assert explained["records"][0]["error_code"] == 7000215 and explained["records"][0]["client_id"] == "daemon"

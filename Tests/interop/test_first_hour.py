@@ -200,3 +200,31 @@ def test_a_first_party_app_signs_users_in_without_a_consent_page_and_the_log_nam
     assert any(e.get("credential") == f"secret {web['secret_id']}" for e in events), events
     shown = server.cli_json("clients", "show", "--tenant", "default", web["client_id"])
     assert shown["first_party"] is True and shown["secrets"][0].get("last_used_at"), shown
+
+
+def test_explain_from_a_pasted_json_body_and_an_aadsts_line(server):
+    """`explain --from -` picks the code and IDs out of a native JSON error body and out of an
+    AADSTS line (the Entra routes' error_description), and finds the server's record."""
+    client = server.cli_json("clients", "create", "--tenant", "default", "--name", "paste", "--scope", "api.read")
+    native = requests.post(f"{server.base}/default/oauth2/token", auth=(client["client_id"], "wrong"), timeout=10,
+                           data={"grant_type": "client_credentials"})
+    entra = requests.post(f"{server.base}/default/oauth2/v2.0/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": "also wrong",
+        "scope": "api://x/.default"})
+    line = entra.json()["error_description"].replace("\r\n", " ")
+    assert line.startswith("AADSTS7000215:")
+    time.sleep(0.5)  # the sign-in log's flush
+    for text, trace in ((native.text, native.json()["trace_id"]), (line, entra.json()["trace_id"])):
+        result = subprocess.run([os.path.abspath(conftest.BIN), "explain", "--from", "-", "--database", server.database, "--json"],
+                                input=text, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        explained = json.loads(result.stdout)
+        assert explained["found"]["codes"] == [7000215] and explained["found"]["trace_id"] == trace, explained
+        assert explained["lookup"] == "found" and explained["records"][0]["trace_id"] == trace
+    # As text, from a file, and without a database at hand the texts still come.
+    text = subprocess.run([os.path.abspath(conftest.BIN), "explain", "--from", "-", "--database", "/nonexistent/db.sqlite"],
+                          input=native.text, capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0 and "7000215" in text.stdout and "not looked up: no Gatehouse database" in text.stdout, text
+    nothing = subprocess.run([os.path.abspath(conftest.BIN), "explain", "--from", "-"], input="it broke", capture_output=True,
+                             text=True, timeout=60)
+    assert nothing.returncode != 0 and "found no error code" in nothing.stderr
