@@ -45,21 +45,16 @@ enum SessionsBecomeRows {
 /// says which addresses (an administrator resolves them, then turns it on).
 enum EmailSignInBegins {
     static func run(on db: any SQLDatabase, now: Date) async throws {
-        var byTenant: [String: [String: [String]]] = [:]
+        var byTenant: [String: [(id: String, email: String?)]] = [:]
         for row in try await db.raw("SELECT tenant, user_id, email FROM users WHERE email IS NOT NULL").all() {
-            guard let address = User.signInEmail(try row.decode(column: "email", as: String.self)) else { continue }
-            byTenant[try row.decode(column: "tenant", as: String.self), default: [:]][address, default: []].append(
-                try row.decode(column: "user_id", as: String.self))
+            byTenant[try row.decode(column: "tenant", as: String.self), default: []].append(
+                (try row.decode(column: "user_id", as: String.self), try row.decode(column: "email", as: String?.self)))
         }
-        for (tenant, addresses) in byTenant.sorted(by: { $0.key < $1.key }) {
-            let shared = addresses.filter { $0.value.count > 1 }.keys.sorted()
+        for (tenant, users) in byTenant.sorted(by: { $0.key < $1.key }) {
+            let addresses = SignInAddresses(users)
+            let shared = addresses.shared
             if shared.isEmpty {
-                for (address, users) in addresses {
-                    try await db.raw(
-                        "UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant) AND user_id = \(bind: users[0])"
-                    )
-                    .run()
-                }
+                try await SQLStore.record(addresses, tenant: tenant, on: db)
                 continue
             }
             try await db.raw("UPDATE tenants SET email_sign_in = \(bind: false) WHERE name = \(bind: tenant)").run()

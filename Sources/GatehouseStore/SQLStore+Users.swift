@@ -49,23 +49,27 @@ extension SQLStore {
                     try await db.raw("UPDATE tenants SET email_sign_in = \(bind: false) WHERE name = \(bind: tenant.value)").run()
                     return .done
                 }
-                var owners: [String: [String]] = [:]
-                for row in try await db.raw("SELECT user_id, email FROM users WHERE tenant = \(bind: tenant.value) AND email IS NOT NULL")
-                    .all()
-                {
-                    guard let address = User.signInEmail(try row.decode(column: "email", as: String.self)) else { continue }
-                    owners[address, default: []].append(try row.decode(column: "user_id", as: String.self))
-                }
-                let shared = owners.filter { $0.value.count > 1 }.keys.sorted()
-                guard shared.isEmpty else { return .duplicates(shared) }
+                let rows = try await db.raw(
+                    "SELECT user_id, email FROM users WHERE tenant = \(bind: tenant.value) AND email IS NOT NULL"
+                ).all()
+                let addresses = SignInAddresses(
+                    try rows.map { (try $0.decode(column: "user_id", as: String.self), try $0.decode(column: "email", as: String?.self)) })
+                guard addresses.shared.isEmpty else { return .duplicates(addresses.shared) }
                 try await db.raw("UPDATE tenants SET email_sign_in = \(bind: true) WHERE name = \(bind: tenant.value)").run()
-                for (address, users) in owners {
-                    try await db.raw(
-                        "UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: users[0])"
-                    ).run()
-                }
+                try await Self.record(addresses, tenant: tenant.value, on: db)
                 return .done
             }
+        }
+    }
+
+    /// Writes each address as its (one) owner's sign-in address: turning email sign-in on, and
+    /// migration 16.
+    static func record(_ addresses: SignInAddresses, tenant: String, on db: any SQLDatabase) async throws {
+        for (address, users) in addresses.owners {
+            guard let owner = users.first else { continue }
+            try await db.raw(
+                "UPDATE users SET sign_in_email = \(bind: address) WHERE tenant = \(bind: tenant) AND user_id = \(bind: owner)"
+            ).run()
         }
     }
 

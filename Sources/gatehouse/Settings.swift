@@ -196,24 +196,20 @@ struct Settings {
             }
             if let kek, let made = kek.madeFile { Self.warnMadeKEK(kek.key, path: made) }
             return opened
-        } catch let error as KEKError {
-            if let made = kek?.madeFile {
-                // The database existed, sealed under another key; this start's new file goes again.
-                try? FileManager.default.removeItem(atPath: made)
-                if case .wrongKEK(let needed, _) = error {
-                    throw CLIError(
-                        "this database's keys and secrets are encrypted under key-encryption key \(needed), and there is no "
-                            + "key-encryption key file at \(made) (nothing was left there): restore that file from your backups, "
-                            + "or point GATEHOUSE_KEK_FILE (or GATEHOUSE_KEK) at the key \(needed)")
-                }
-            }
-            throw CLIError("\(error) (this process's key-encryption key: \(kek?.origin ?? "none"))")
-        } catch is PostgresDatabase.NotInitialised {
-            throw CLIError(noDatabase)
         } catch {
-            // The database did not open: the key this start made for it goes again.
+            // The database did not open: the key file this start made for it goes again.
             if let made = kek?.madeFile { try? FileManager.default.removeItem(atPath: made) }
-            throw error
+            switch error {
+            case KEKError.wrongKEK(let needed, _) where kek?.madeFile != nil:
+                // The database existed, sealed under another key, and its key file is missing.
+                throw CLIError(
+                    "this database's keys and secrets are encrypted under key-encryption key \(needed), and there is no "
+                        + "key-encryption key file at \(kek?.madeFile ?? defaultKEKPath) (nothing was left there): restore that file "
+                        + "from your backups, or point GATEHOUSE_KEK_FILE (or GATEHOUSE_KEK) at the key \(needed)")
+            case let error as KEKError: throw CLIError("\(error) (this process's key-encryption key: \(kek?.origin ?? "none"))")
+            case is PostgresDatabase.NotInitialised: throw CLIError(noDatabase)
+            default: throw error
+            }
         }
     }
 

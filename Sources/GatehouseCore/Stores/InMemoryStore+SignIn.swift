@@ -37,11 +37,8 @@ extension InMemoryStore {
             state.withLock { state in
                 guard state.tenants[tenant] != nil else { return .noSuchTenant }
                 if on {
-                    var owners: [String: Int] = [:]
-                    for user in state.users[tenant].map { Array($0.values) } ?? [] {
-                        if let address = user.signInEmail { owners[address, default: 0] += 1 }
-                    }
-                    let shared = owners.filter { $0.value > 1 }.keys.sorted()
+                    let users = state.users[tenant].map { Array($0.values) } ?? []
+                    let shared = SignInAddresses(users.map { ($0.id, $0.email) }).shared
                     guard shared.isEmpty else { return .duplicates(shared) }
                 }
                 state.tenants[tenant]?.emailSignIn = on

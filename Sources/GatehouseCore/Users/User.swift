@@ -61,6 +61,24 @@ public struct User: Sendable, Hashable {
     public var signInEmail: String? { email.flatMap(Self.signInEmail) }
 }
 
+/// Who has which sign-in address (`User.signInEmail`) among a tenant's users: what turning email
+/// sign-in on checks (an address must be one user's) and then records.
+public struct SignInAddresses: Sendable {
+    /// Each address and the IDs of the users who have it.
+    public private(set) var owners: [String: [String]] = [:]
+
+    /// From users' IDs and stored email values; values that are no address are left out.
+    public init(_ users: [(id: String, email: String?)]) {
+        for (id, email) in users {
+            guard let address = email.flatMap(User.signInEmail) else { continue }
+            owners[address, default: []].append(id)
+        }
+    }
+
+    /// The addresses several users have, sorted.
+    public var shared: [String] { owners.filter { $0.value.count > 1 }.keys.sorted() }
+}
+
 /// A username: 1–128 characters, no control characters or spaces at the ends; lowercased.
 public struct Username: Sendable, Hashable, CustomStringConvertible {
     public let value: String
