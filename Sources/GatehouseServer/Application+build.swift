@@ -65,7 +65,8 @@ public struct Gatehouse: Sendable {
             cachedTenant: { segment in tenants.cached(segment)?.name.value })
         self.secretUsage = SecretUsageRecorder(store: store, logger: logger)
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
-        self.clients = CachedClientDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
+        self.clients = CachedClientDirectory(
+            store: store, ttl: configuration.cacheTTL, time: time, baseURL: configuration.baseURL, reloadFailed: reloadFailed)
         self.browserOrigins = CachedBrowserOrigins(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.userDirectory = userDirectory
@@ -149,7 +150,18 @@ public struct Gatehouse: Sendable {
             .register(on: native.group().add(middleware: OpenAccessMiddleware()))
         EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(
             on: entra.group().add(middleware: OpenAccessMiddleware()))
-        try ErrorPageRoute(texts: renderer.texts).register(on: native)
+        let console = ConsoleRoutes(
+            configuration: configuration, store: store, tenants: tenants, clients: clients, grants: grants, administration: administration,
+            passwords: passwordHasher, texts: renderer.texts, throttles: throttles,
+            sessions: ConsoleSessions(store: store, hasher: hasher, time: time, random: .system, configuration: configuration),
+            views: try ConsoleViews(texts: renderer.texts, configuration: configuration),
+            tokenPreview: TokenPreview(users: userDirectory, roles: store, policy: configuration.signIn, time: time), time: time)
+        console.register(on: native)
+        try ErrorPageRoute(
+            texts: renderer.texts, lookup: RequestRecordLookup(store: store, retention: configuration.signInRetention, time: time),
+            throttles: throttles,
+            consoleLink: { request, tenant, traceID in await console.recordLink(request, recordTenant: tenant, traceID: traceID) }
+        ).register(on: native)
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, apis: store, state: signInState,
             passwords: passwords,

@@ -27,8 +27,7 @@ public struct ErrorRenderer: Sendable {
         let message = publicMessage(for: error, language: rendering.language)
         let errorValue = dialect.errorValue(for: error)
         let status = dialect.status(for: entry)
-        var uri = configuration.errorURI(entry.number)
-        if rendering.language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(rendering.language)" }
+        let uri = configuration.errorURI(entry.number, traceID: context.traceID, language: rendering.language)
         let json = dialect.errorBody(
             ErrorParts(
                 error: error, errorValue: errorValue, message: message, timestamp: Self.timestamp(now), traceID: context.traceID,

@@ -89,7 +89,14 @@ public struct ServerConfiguration: Sendable {
         return audiences
     }
     public func jwksURI(_ tenant: String) -> String { "\(baseURL)/\(tenant)/discovery/keys" }
-    public func errorURI(_ code: Int) -> String { "\(baseURL)/error?code=\(code)" }
+    /// The troubleshooting page of a code for one request: `trace_id` lets the page show that
+    /// request's public record ("your request"); `ui_locales` stays last.
+    public func errorURI(_ code: Int, traceID: String? = nil, language: String = CatalogueTexts.defaultLanguage) -> String {
+        var uri = "\(baseURL)/error?code=\(code)"
+        if let traceID, !traceID.isEmpty { uri += "&trace_id=\(traceID)" }
+        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        return uri
+    }
     public func endpoint(_ tenant: String, _ path: String) -> String { "\(baseURL)/\(tenant)/\(path)" }
     /// Cookies carry `Secure` when the public URL is HTTPS.
     public var secureCookies: Bool { baseURL.lowercased().hasPrefix("https://") }

@@ -56,6 +56,7 @@ struct Init: AsyncParsableCommand {
                 "Created tenant '\(tenant)' with an ES256 signing key.",
                 "Issuer:         \(configuration.issuer(tenant.value))",
                 "Token endpoint: \(configuration.tokenEndpoint(tenant.value))",
+                "Console:        \(BuiltInConsole.home(baseURL: configuration.baseURL, tenant: tenant.value)) (for users holding Admin.Read or Admin.Write)",
                 "Create a client: \(command(global, "clients create --tenant \(tenant) --name my-service --scope api.read", settings: settings))",
             ]
             if !settings.baseURLIsConfigured {
@@ -67,6 +68,9 @@ struct Init: AsyncParsableCommand {
         let adminAPIs = try await administration.ensureAdminAPIs()
         for tenant in adminAPIs.created { lines.append("Tenant '\(tenant)': admin API added.") }
         for (tenant, why) in adminAPIs.refused { lines.append("warning: tenant '\(tenant)' has no admin API: \(why)") }
+        let consoles = try await administration.ensureConsoleClients()
+        for tenant in consoles.created { lines.append("Tenant '\(tenant)': console client added.") }
+        for (tenant, why) in consoles.refused { lines.append("warning: tenant '\(tenant)' has no console: \(why)") }
         return lines
     }
 

@@ -50,9 +50,33 @@ import Testing
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                if let range = Range(match.range(at: 1), in: text) { used.insert(String(text[range])) }
+                if let range = Range(match.range(at: 1), in: text), !text[range].hasSuffix(".") { used.insert(String(text[range])) }
             }
         }
+        // The console's texts: `text("x")` and `t("x")` in its code, `{{t.x}}` in its templates, all `console.x`.
+        let console = server.appendingPathComponent("Console")
+        let consolePatterns = try [#"\b(?:text|t)\("([A-Za-z0-9_.]+)""#, #"\{\{t\.([A-Za-z0-9_]+)\}\}"#].map {
+            try NSRegularExpression(pattern: $0)
+        }
+        var consoleUsed: Set<String> = []
+        for file in try FileManager.default.contentsOfDirectory(at: console, includingPropertiesForKeys: nil)
+        where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for pattern in consolePatterns {
+                for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    if let range = Range(match.range(at: 1), in: text), !text[range].hasSuffix(".") {
+                        consoleUsed.insert("console." + text[range])
+                    }
+                }
+            }
+        }
+        // And the ones named at run time: sections, periods, rules, key states.
+        consoleUsed.formUnion(["signins", "clients", "apis", "users", "keys", "audit", "preview"].map { "console.section.\($0)" })
+        consoleUsed.formUnion(FailureChart.Period.allCases.map { "console.period.\($0.rawValue)" })
+        consoleUsed.formUnion(FailureRule.allCases.map { "console.rule.\($0.rawValue)" })
+        consoleUsed.formUnion([KeyStatus.active, .next, .retired].map { "console.keyStatus.\($0.rawValue)" })
+        #expect(consoleUsed.count > 100)
+        used.formUnion(consoleUsed)
         #expect(used.count > 20)
         #expect(used.isSubset(of: Set(english.ui.keys)), "asked for but missing: \(used.subtracting(english.ui.keys).sorted())")
     }

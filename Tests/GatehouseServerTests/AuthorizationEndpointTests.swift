@@ -23,7 +23,9 @@ import Testing
         #expect(parameters["error_codes"] == "\(code)", sourceLocation: sourceLocation)
         #expect(parameters["state"] == "st-1" && parameters["iss"] == "\(Harness.baseURL)/contoso", sourceLocation: sourceLocation)
         #expect(parameters["error_description"]?.isEmpty == false && parameters["trace_id"] != nil, sourceLocation: sourceLocation)
-        #expect(parameters["error_uri"] == "\(Harness.baseURL)/error?code=\(code)", sourceLocation: sourceLocation)
+        #expect(
+            parameters["error_uri"] == "\(Harness.baseURL)/error?code=\(code)&trace_id=\(parameters["trace_id"] ?? "-")",
+            sourceLocation: sourceLocation)
     }
 
     /// An error shown on Gatehouse's page, never redirected.

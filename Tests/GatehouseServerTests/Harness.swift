@@ -200,8 +200,9 @@ func expectError(
     #expect(body.count == keys.count + (body["suberror"] != nil ? 1 : 0), "no extra keys", sourceLocation: sourceLocation)
     let uri = body["error_uri"] as? String ?? ""
     #expect(
-        uri == "\(Harness.baseURL)/error?code=\(code)" || uri.hasPrefix("\(Harness.baseURL)/error?code=\(code)&ui_locales="),
-        sourceLocation: sourceLocation)
+        uri == "\(Harness.baseURL)/error?code=\(code)&trace_id=\(traceHeader ?? "-")"
+            || uri.hasPrefix("\(Harness.baseURL)/error?code=\(code)&trace_id=\(traceHeader ?? "-")&ui_locales="),
+        "error_uri carries the trace ID, ui_locales last", sourceLocation: sourceLocation)
     let timestamp = body["timestamp"] as? String ?? ""
     #expect(
         timestamp.range(of: #"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$"#, options: .regularExpression) != nil, sourceLocation: sourceLocation)

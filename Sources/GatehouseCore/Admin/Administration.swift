@@ -50,6 +50,7 @@ public struct Administration: Sendable {
         }
         try await audit("tenant.create", tenant: name, target: name.value, after: AuditView.tenant(tenant))
         try await ensureAdminAPI(tenant: name)
+        try await ensureConsoleClient(tenant: name)
         return tenant
     }
 
@@ -282,6 +283,9 @@ public struct Administration: Sendable {
     public func removeClient(tenant: TenantName, id: ClientID) async throws -> Client {
         guard !BuiltInAdminAPI.isBuiltIn(id) else {
             throw AdministrationError.conflict(nil, "client '\(id)' is the built-in admin API's; it cannot be removed")
+        }
+        guard !BuiltInConsole.isBuiltIn(id) else {
+            throw AdministrationError.conflict(nil, "client '\(id)' is the built-in console's; it cannot be removed")
         }
         guard let client = try await store.client(tenant: tenant, id: id), try await store.removeClient(tenant: tenant, id: id) else {
             throw AdministrationError.notFound("client", id.value, tenant: tenant)

@@ -10,6 +10,13 @@ public struct AuthenticatedClient: Sendable {
     /// The secret that matched, if a secret did.
     public var secretID: String? = nil
     public var client: Client { record.client }
+
+    public init(record: ClientRecord, method: ClientAuthMethod, credential: String? = nil, secretID: String? = nil) {
+        self.record = record
+        self.method = method
+        self.credential = credential
+        self.secretID = secretID
+    }
 }
 
 /// Decides whether presented credentials authenticate a client (RFC 6749 §2.3, §3.2.1; RFC 7523 §3).

@@ -69,19 +69,23 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
 
     private let store: any ClientStore & ResourceStore
     private let cache: TTLCache<Key, ClientRecord>
+    /// The server's base URL, from which the built-in console client's redirect URI is derived.
+    private let baseURL: String?
 
     public init(
-        store: any ClientStore & ResourceStore, ttl: TimeInterval = 5, time: TimeSource = .system,
+        store: any ClientStore & ResourceStore, ttl: TimeInterval = 5, time: TimeSource = .system, baseURL: String? = nil,
         reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
     ) {
         self.store = store
+        self.baseURL = baseURL
         self.cache = TTLCache(ttl: ttl, time: time, reloadFailed: reloadFailed)
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
         if case .some(let record) = cache.fresh(Key(tenant: tenant, id: id)) { return record }
-        return try await cache.value(for: Key(tenant: tenant, id: id)) { [store] in
-            guard let client = try await store.client(tenant: tenant, id: id) else { return nil }
+        return try await cache.value(for: Key(tenant: tenant, id: id)) { [store, baseURL] in
+            guard var client = try await store.client(tenant: tenant, id: id) else { return nil }
+            if let baseURL { client = BuiltInConsole.withDerivedURIs(client, baseURL: baseURL) }
             return await ClientRecord.load(
                 client: client, secrets: try await store.secrets(tenant: tenant, clientID: id),
                 apis: try await ClientRecord.grantedAPIs(of: client, in: store))

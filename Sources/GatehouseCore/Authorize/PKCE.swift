@@ -39,6 +39,9 @@ public struct CodeVerifier: Sendable, Hashable {
         self.value = raw
     }
 
+    /// Its S256 challenge (for a client of this server's own: the console).
+    public var s256Challenge: String { Base64URL.encode(Array(SHA256.hash(data: Array(value.utf8)))) }
+
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),

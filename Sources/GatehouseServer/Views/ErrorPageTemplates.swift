@@ -9,7 +9,7 @@ enum ErrorPageTemplates {
         <title>{{title}}</title>
         <style>
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-        h1{font-size:1.5rem} dt{font-weight:600;margin-top:1rem} code{background:#f2f2f2;padding:0 .25rem}
+        h1{font-size:1.5rem} h2{font-size:1.15rem;margin-top:1.5rem} #request{border-left:4px solid #005fcc;padding-left:1rem} dt{font-weight:600;margin-top:1rem} code{background:#f2f2f2;padding:0 .25rem}
         .meta{color:#555} nav a{margin-right:1rem}
         </style>
         </head>
@@ -22,8 +22,12 @@ enum ErrorPageTemplates {
         <dt>{{labelCause}}</dt><dd>{{cause}}</dd>
         <dt>{{labelRemediation}}</dt><dd>{{remediation}}</dd>
         </dl>
+        {{#request}}<section aria-labelledby="your-request" id="request"><h2 id="your-request">{{heading}}</h2>
+        {{#hasFields}}<dl>{{#fields}}<dt>{{label}}</dt><dd><code>{{value}}</code></dd>{{/fields}}</dl>{{/hasFields}}
+        {{#note}}<p>{{note}}</p>{{/note}}
+        {{#console}}<p><a href="{{href}}" id="open-in-console">{{label}}</a></p>{{/console}}</section>{{/request}}
         <p class="meta">{{traceHint}}</p>
-        <nav aria-label="languages">{{#languages}}<a href="?code={{code}}&amp;ui_locales={{tag}}" lang="{{tag}}">{{label}}</a>{{/languages}}</nav>
+        <nav aria-label="languages">{{#languages}}<a href="?code={{code}}{{traceQuery}}&amp;ui_locales={{tag}}" lang="{{tag}}">{{label}}</a>{{/languages}}</nav>
         </main>
         </body>
         </html>

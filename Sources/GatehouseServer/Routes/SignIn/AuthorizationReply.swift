@@ -19,8 +19,7 @@ struct AuthorizationReply: Sendable {
     func failure(_ error: CatalogueError, target: AuthorizationReplyTarget, issuer: String, language: String, context: GatehouseContext)
         -> Response
     {
-        var uri = pages.configuration.errorURI(error.entry.number)
-        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        let uri = pages.configuration.errorURI(error.entry.number, traceID: context.traceID, language: language)
         var fields = [
             ("error", error.error.rawValue),
             ("error_description", ErrorRenderer.rfc6749Safe(pages.texts.message(for: error, language: language))),

@@ -36,8 +36,7 @@ struct SignInPages: Sendable {
         guard let error else { return false }
         let shown = PasswordSignIn.shownEntry(for: error.entry)
         let shownError = shown == error.entry ? error : CatalogueError(shown)
-        var uri = configuration.errorURI(shown.number)
-        if language != CatalogueTexts.defaultLanguage { uri += "&ui_locales=\(language)" }
+        let uri = configuration.errorURI(shown.number, traceID: context.traceID, language: language)
         return [
             "message": texts.message(for: shownError, language: language), "code": shown.number, "uri": uri,
             "traceID": context.traceID, "labelCode": ui("errorCode", language),

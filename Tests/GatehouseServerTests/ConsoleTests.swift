@@ -1,0 +1,352 @@
+import Foundation
+import GatehouseCore
+import GatehouseServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// The console: its operator signs in through the server's own code flow as the built-in console
+/// client; roles decide what each page shows and does; a tenant's operator never reaches another
+/// tenant's objects; forged and stale posts are refused; the troubleshooting page shows "your request".
+@Suite struct ConsoleTests {
+    struct Setup {
+        let harness: Harness
+        let time: ManualTime
+    }
+
+    /// contoso: alice reads (Admin.Read), dave writes (Admin.Write). fabrikam: erin writes there.
+    /// gatehouse (administrative): root writes everywhere.
+    static func setUp() async throws -> Setup {
+        let time = ManualTime()
+        let harness = try await Harness.make(time: time.source)
+        let admin = harness.gatehouse.administration
+        let contoso = try TenantName(Harness.tenant)
+        let hasher = harness.gatehouse.passwordHasher
+        _ = try await admin.bootstrap(
+            tenant: try TenantName("gatehouse"), username: "root", password: Harness.password, passwords: hasher,
+            clientID: try ClientID("automation"))
+        _ = try await admin.assignRole(tenant: contoso, user: "alice", api: BuiltInAdminAPI.applicationID, role: BuiltInAdminAPI.readRole)
+        _ = try await admin.createUser(
+            tenant: contoso, username: "dave", email: nil, displayName: "Dave", password: Harness.password, passwords: hasher)
+        _ = try await admin.assignRole(tenant: contoso, user: "dave", api: BuiltInAdminAPI.applicationID, role: BuiltInAdminAPI.writeRole)
+        let fabrikam = try TenantName("fabrikam")
+        try await admin.createTenant(name: fabrikam)
+        _ = try await admin.createUser(
+            tenant: fabrikam, username: "erin", email: nil, displayName: "Erin", password: Harness.password, passwords: hasher)
+        _ = try await admin.assignRole(tenant: fabrikam, user: "erin", api: BuiltInAdminAPI.applicationID, role: BuiltInAdminAPI.writeRole)
+        return Setup(harness: harness, time: time)
+    }
+
+    /// The path of an absolute URL of this server.
+    static func path(_ location: String?) -> String {
+        guard let location else { return "" }
+        return location.hasPrefix(Harness.baseURL) ? String(location.dropFirst(Harness.baseURL.count)) : location
+    }
+
+    /// Signs in to `tenant`'s console as `user` through the authorization endpoint's pages;
+    /// returns the response of the page the sign-in came back to.
+    static func signIn(_ browser: Browser, tenant: String, user: String, returnTo: String? = nil) async throws -> TestResponse {
+        // Not signed in: the console's home, its first page, the console's sign-in, the authorization endpoint.
+        var next = returnTo ?? "/\(tenant)/console"
+        for _ in 0..<4 where !next.contains("/oauth2/authorize") {
+            let response = try await browser.get(next)
+            #expect(response.status == .seeOther, "\(next)")
+            next = path(response.headers[.location])
+        }
+        let authorize = next
+        #expect(authorize.hasPrefix("/\(tenant)/oauth2/authorize?") && authorize.contains("code_challenge_method=S256"), "\(authorize)")
+        let page = try await browser.get(authorize)
+        let interaction = try #require(field("interaction", in: page), "\(String(buffer: page.body))")
+        let csrf = try #require(field("csrf", in: page))
+        let posted = try await browser.post(
+            "/\(tenant)/oauth2/login", [("interaction", interaction), ("csrf", csrf), ("username", user), ("password", Harness.password)])
+        let callback = path(posted.headers[.location])
+        #expect(callback.hasPrefix("/\(tenant)/console/callback?"), "no consent page for the first-party console: \(callback)")
+        let back = try await browser.get(callback)
+        #expect(back.status == .seeOther, "\(String(buffer: back.body))")
+        return try await browser.get(path(back.headers[.location]))
+    }
+
+    static func csrf(_ page: TestResponse) -> String { field("csrf", in: page) ?? "" }
+
+    @Test func aReaderSeesTheLogButNoWriteControlsAndAForgedPostIsRefused() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "alice")
+            let html = String(buffer: log.body)
+            #expect(log.status == .ok && html.contains("<svg") && html.contains("id=\"chart-table\""), "\(html.prefix(400))")
+            #expect(log.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(log.headers[.contentSecurityPolicy]?.contains("script-src") == false, "no script allowed at all")
+            #expect(html.contains("Admin.Read (read-only)"))
+            let clients = try await browser.get("/contoso/console/tenants/contoso/clients")
+            #expect(clients.status == .ok && !String(buffer: clients.body).contains("create-client"), "no create form for a reader")
+            let web = try await browser.get("/contoso/console/tenants/contoso/clients/web")
+            let webHTML = String(buffer: web.body)
+            #expect(
+                web.status == .ok && !webHTML.contains("edit-client") && !webHTML.contains("add-secret")
+                    && !webHTML.contains("remove-client"))
+            let before = try await harness.store.clients(tenant: try TenantName("contoso")).count
+            // A forged post with her own valid CSRF token: refused for the role.
+            let forged = try await browser.post(
+                "/contoso/console/tenants/contoso/clients", [("csrf", Self.csrf(log)), ("name", "evil"), ("type", "confidential")])
+            #expect(forged.status == .forbidden && String(buffer: forged.body).contains("9900203"), "\(String(buffer: forged.body))")
+            // Without the token (a cross-site form): refused before anything else.
+            let noToken = try await browser.post("/contoso/console/tenants/contoso/users/x/disable", [("name", "evil")])
+            #expect(noToken.status == .badRequest && String(buffer: noToken.body).contains("9900144"))
+            #expect(try await harness.store.clients(tenant: try TenantName("contoso")).count == before)
+        }
+    }
+
+    @Test func aWriterCreatesAClientWhoseSecretIsShownOnceAndAudited() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "dave")
+            let created = try await browser.post(
+                "/contoso/console/tenants/contoso/clients",
+                [("csrf", Self.csrf(log)), ("name", "Billing"), ("client_id", "billing"), ("type", "confidential"), ("scopes", "api.read")])
+            let shown = try #require(field("secret-value", in: created) ?? Self.secretValue(created), "\(String(buffer: created.body))")
+            #expect(created.status == .ok && shown.count >= 40)
+            // The secret works at the token endpoint, and is never shown again.
+            let token = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.authorization: basic("billing", shown)])
+            #expect(token.status == .ok, "\(String(buffer: token.body))")
+            let page = try await browser.get("/contoso/console/tenants/contoso/clients/billing")
+            #expect(page.status == .ok && !String(buffer: page.body).contains(shown))
+            let audit = try await harness.store.auditEntries(AuditQuery(tenant: try TenantName("contoso")))
+            let dave = try #require(try await harness.store.user(tenant: try TenantName("contoso"), username: try Username("dave")))
+            #expect(
+                audit.contains { $0.action == "client.create" && $0.target == "billing" && $0.actor.contains(dave.id) },
+                "\(audit.map(\.actor))")
+            #expect(audit.contains { $0.action == "client.secret.add" && $0.target == "billing" })
+            // Editing: redirect URIs and grants through the form; the audit log names the change.
+            let edited = try await browser.post(
+                "/contoso/console/tenants/contoso/clients/billing",
+                [
+                    ("csrf", Self.csrf(log)), ("name", "Billing"), ("redirect_uris", "https://billing.example.com/cb"),
+                    ("grant", "authorization_code"), ("grant", "client_credentials"), ("enabled", "on"),
+                ])
+            #expect(edited.status == .seeOther, "\(String(buffer: edited.body))")
+            let stored = try #require(try await harness.store.client(tenant: try TenantName("contoso"), id: try ClientID("billing")))
+            #expect(
+                stored.redirectURIs == ["https://billing.example.com/cb"] && stored.grantTypes == [.authorizationCode, .clientCredentials])
+            // An invalid change is explained on the page with its catalogue code, nothing stored.
+            let bad = try await browser.post(
+                "/contoso/console/tenants/contoso/clients/billing",
+                [("csrf", Self.csrf(log)), ("redirect_uris", "not a uri"), ("grant", "authorization_code"), ("enabled", "on")])
+            #expect(bad.status == .badRequest && String(buffer: bad.body).contains("9900200"), "\(String(buffer: bad.body))")
+        }
+    }
+
+    static func secretValue(_ page: TestResponse) -> String? {
+        let html = String(buffer: page.body)
+        guard let range = html.range(of: #"id="secret-value" readonly value="([^"]*)""#, options: .regularExpression) else { return nil }
+        return html[range].split(separator: "\"").last.map(String.init)
+    }
+
+    @Test func sensitiveActionsNeedARecentSignInAndAnIdleSessionEnds() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "dave")
+            let keys = try await harness.store.keys(tenant: try TenantName("contoso"))
+            setup.time.now += 6 * 60
+            let rotate = try await browser.post("/contoso/console/tenants/contoso/keys/rotate", [("csrf", Self.csrf(log))])
+            #expect(rotate.status == .seeOther && rotate.headers[.location]?.contains("/contoso/console/login?reauth=1") == true)
+            #expect(try await harness.store.keys(tenant: try TenantName("contoso")) == keys, "nothing rotated")
+            // The re-authentication asks the authorization endpoint for max_age=0 (a fresh password).
+            let login = try await browser.get(Self.path(rotate.headers[.location]))
+            #expect(Self.path(login.headers[.location]).contains("max_age=0"))
+            // Idle for longer than the timeout: signed out.
+            setup.time.now += 15 * 60 + 1
+            let idle = try await browser.get("/contoso/console/tenants/contoso/signins")
+            #expect(idle.status == .seeOther && idle.headers[.location]?.contains("/contoso/console/login") == true)
+        }
+    }
+
+    @Test func aTenantsOperatorReachesNothingOfAnotherTenant() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let home = try await Self.signIn(browser, tenant: "fabrikam", user: "erin")
+            #expect(home.status == .ok)
+            let alice = try #require(try await harness.store.user(tenant: try TenantName("contoso"), username: try Username("alice")))
+            for page in ["signins", "clients", "clients/web", "users", "users/\(alice.id)", "keys", "apis", "audit", "preview"] {
+                let other = try await browser.get("/fabrikam/console/tenants/contoso/\(page)")
+                #expect(other.status == .forbidden && String(buffer: other.body).contains("9900204"), "\(page): \(other.status)")
+            }
+            for (page, form) in [("clients", [("name", "x")]), ("keys/rotate", []), ("users/\(alice.id)/disable", [])] {
+                let other = try await browser.post("/fabrikam/console/tenants/contoso/\(page)", [("csrf", Self.csrf(home))] + form)
+                #expect(other.status == .forbidden, "\(page)")
+            }
+            // Contoso's objects named under her own tenant are not found there.
+            for page in ["clients/web", "users/\(alice.id)"] {
+                #expect(try await browser.get("/fabrikam/console/tenants/fabrikam/\(page)").status == .notFound, "\(page)")
+            }
+            // Her session is fabrikam's: contoso's console asks for a sign-in there.
+            let elsewhere = try await browser.get("/contoso/console/tenants/contoso/signins")
+            #expect(elsewhere.status == .seeOther && elsewhere.headers[.location]?.hasPrefix("/contoso/console/login") == true)
+            #expect(try await harness.store.user(tenant: try TenantName("contoso"), id: alice.id)?.enabled == true)
+
+            // The administrative tenant's operator reaches every tenant.
+            let root = Browser(client)
+            _ = try await Self.signIn(root, tenant: "gatehouse", user: "root")
+            #expect(try await root.get("/gatehouse/console/tenants/contoso/clients").status == .ok)
+            #expect(try await root.get("/gatehouse/console/tenants/fabrikam/users").status == .ok)
+        }
+    }
+
+    @Test func aPastedErrorFindsItsRecordAndTheTroubleshootingPageShowsYourRequest() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let failed = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "wrong-secret")])
+            let body = String(buffer: failed.body)
+            let traceID = try #require(json(failed)["trace_id"] as? String)
+            let errorURI = try #require(json(failed)["error_uri"] as? String)
+            await harness.gatehouse.signIns.flush()
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "alice")
+            #expect(String(buffer: log.body).contains("7000215"), "the failure is in the chart and the table")
+            let found = try await browser.get("/contoso/console/tenants/contoso/signins?q=" + ConsoleTests.encode(body))
+            let foundHTML = String(buffer: found.body)
+            #expect(found.status == .ok && foundHTML.contains("signins/\(traceID)") && foundHTML.contains("Records found: 1"))
+            let record = try await browser.get("/contoso/console/tenants/contoso/signins/\(traceID)")
+            let recordHTML = String(buffer: record.body)
+            #expect(record.status == .ok && recordHTML.contains("Client authentication") && recordHTML.contains("trace_id=\(traceID)"))
+            // The troubleshooting page, as the client received its link: the request's public record.
+            let page = try await client.execute(uri: Self.path(errorURI), method: .get)
+            let pageHTML = String(buffer: page.body)
+            #expect(
+                pageHTML.contains("Your request") && pageHTML.contains(traceID) && pageHTML.contains(">svc<"), "\(pageHTML.suffix(1500))")
+            #expect(!pageHTML.contains("open-in-console"), "no console link without a console session")
+            #expect(page.headers[.cacheControl] == "no-store")
+            // With the operator's console cookie: a link to the full record.
+            let signedIn = try await browser.get(Self.path(errorURI))
+            #expect(String(buffer: signedIn.body).contains("/contoso/console/tenants/contoso/signins/\(traceID)"))
+            // A trace ID this server did not make is not looked up.
+            let made = try await client.execute(uri: "/error?code=7000215&trace_id=00000000-0000-4000-8000-000000000000", method: .get)
+            #expect(String(buffer: made.body).contains("not looked up"))
+        }
+    }
+
+    @Test func theTroubleshootingPagesLookupsAreBoundedPerSource() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let failed = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "wrong-secret")])
+            let errorURI = Self.path(json(failed)["error_uri"] as? String)
+            await harness.gatehouse.signIns.flush()
+            var notes: [Bool] = []
+            for _ in 0..<(30 + 5) {
+                let page = try await client.execute(uri: errorURI, method: .get)
+                #expect(page.status == .ok && String(buffer: page.body).contains("How to fix it"), "the explanation always")
+                notes.append(String(buffer: page.body).contains("too many lookups"))
+            }
+            #expect(notes.prefix(30).allSatisfy { !$0 } && notes.suffix(5).allSatisfy { $0 })
+        }
+    }
+
+    @Test func theConsoleClientIsBuiltInFixedAndItsFlowCannotBeReplayed() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        let admin = harness.gatehouse.administration
+        let contoso = try TenantName("contoso")
+        let id = try ClientID(BuiltInConsole.clientID)
+        let console = try #require(try await harness.store.client(tenant: contoso, id: id))
+        #expect(console.type == .public && console.redirectURIs.isEmpty && console.firstParty)
+        await #expect(throws: Administration.AdministrationError.self) { try await admin.removeClient(tenant: contoso, id: id) }
+        var change = Administration.ClientChange()
+        change.redirectURIs = ["https://evil.example/cb"]
+        await #expect(throws: Administration.AdministrationError.self) {
+            try await admin.updateClient(tenant: contoso, id: id, change: change)
+        }
+        #expect(try await admin.ensureConsoleClient(tenant: contoso) == false)
+        try await harness.withClient { client in
+            // Only the derived redirect URI is accepted.
+            let pkce = PKCEPair()
+            let elsewhere = try await client.execute(
+                uri: harness.authorizeURI(
+                    client: BuiltInConsole.clientID, redirect: "https://evil.example/cb", scope: "openid", pkce: pkce),
+                method: .get)
+            #expect(elsewhere.status == .badRequest && String(buffer: elsewhere.body).contains("50011"))
+            // A callback replayed (or forged without the browser's binding cookie) signs no one in.
+            let browser = Browser(client)
+            let start = try await browser.get("/contoso/console/login")
+            let authorize = try await browser.get(Self.path(start.headers[.location]))
+            let posted = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: authorize) ?? ""), ("csrf", field("csrf", in: authorize) ?? ""),
+                    ("username", "dave"), ("password", Harness.password),
+                ])
+            let callback = Self.path(posted.headers[.location])
+            let stranger = Browser(client)
+            #expect(try await stranger.get(callback).status == .badRequest, "another browser's callback")
+            #expect(try await browser.get(callback).status == .seeOther, "the browser that started it signs in")
+            #expect(try await browser.get(callback).status == .badRequest, "the state was spent")
+            // A user without a role on the admin API is refused at the callback.
+            let bob = Browser(client)
+            let bobStart = try await bob.get("/contoso/console/login")
+            let bobPage = try await bob.get(Self.path(bobStart.headers[.location]))
+            let bobPosted = try await bob.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: bobPage) ?? ""), ("csrf", field("csrf", in: bobPage) ?? ""),
+                    ("username", "carol2"), ("password", Harness.password),
+                ])
+            #expect(bobPosted.status == .badRequest, "an unknown user: the form again")
+            _ = try await harness.gatehouse.administration.createUser(
+                tenant: contoso, username: "frank", email: nil, displayName: "Frank", password: Harness.password,
+                passwords: harness.gatehouse.passwordHasher)
+            let again = try await bob.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: bobPosted) ?? ""), ("csrf", field("csrf", in: bobPosted) ?? ""),
+                    ("username", "frank"), ("password", Harness.password),
+                ])
+            let refused = try await bob.get(Self.path(again.headers[.location]))
+            #expect(refused.status == .forbidden && String(buffer: refused.body).contains("9900203"), "\(String(buffer: refused.body))")
+            #expect(try await bob.get("/contoso/console/tenants/contoso/signins").status == .seeOther, "no session made")
+        }
+    }
+
+    @Test func thePreviewShowsTheClaimsOfTheNextTokenWithoutIssuingOne() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            _ = try await Self.signIn(browser, tenant: "contoso", user: "alice")
+            let grantsBefore = try await harness.store.grant(id: "preview")
+            let app = try await browser.get("/contoso/console/tenants/contoso/preview?client=svc")
+            let appHTML = String(buffer: app.body)
+            #expect(
+                app.status == .ok && appHTML.contains("&quot;client_id&quot; : &quot;svc&quot;") && appHTML.contains("api.read"),
+                "\(appHTML)")
+            let user = try await browser.get("/contoso/console/tenants/contoso/preview?client=web&user=alice&scope=openid+profile")
+            let userHTML = String(buffer: user.body)
+            #expect(
+                userHTML.contains("id=\"id-claims\"") && userHTML.contains("&quot;preferred_username&quot; : &quot;alice&quot;"),
+                "\(userHTML)")
+            let refused = try await browser.get("/contoso/console/tenants/contoso/preview?client=web&user=alice&scope=api.write")
+            #expect(refused.status == .badRequest, "a scope the client may not have: the catalogue's answer")
+            let grantsAfter = try await harness.store.grant(id: "preview")
+            #expect(grantsBefore == nil && grantsAfter == nil, "nothing stored")
+        }
+    }
+
+    static func encode(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}
