@@ -344,6 +344,58 @@ import Testing
         }
     }
 
+    @Test func aWriterManagesUsersAPIsAndKeysThroughTheAdministrationService() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        let contoso = try TenantName("contoso")
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "dave")
+            let csrf = Self.csrf(log)
+            // A new user, then disabled, password reset and second factor removed (bob has one).
+            let made = try await browser.post(
+                "/contoso/console/tenants/contoso/users",
+                [("csrf", csrf), ("username", "grace"), ("name", "Grace"), ("password", "a long enough password")])
+            #expect(made.status == .seeOther, "\(String(buffer: made.body))")
+            let grace = try #require(try await harness.store.user(tenant: contoso, username: try Username("grace")))
+            #expect(
+                try await browser.post("/contoso/console/tenants/contoso/users/\(grace.id)/disable", [("csrf", csrf)]).status == .seeOther)
+            #expect(try await harness.store.user(tenant: contoso, id: grace.id)?.enabled == false)
+            let bob = try #require(try await harness.store.user(tenant: contoso, username: try Username("bob")))
+            #expect(
+                try await browser.post("/contoso/console/tenants/contoso/users/\(bob.id)/remove-totp", [("csrf", csrf)]).status == .seeOther
+            )
+            #expect(try await harness.store.user(tenant: contoso, id: bob.id)?.requiresSecondFactor == false)
+            let reset = try await browser.post(
+                "/contoso/console/tenants/contoso/users/\(bob.id)/password", [("csrf", csrf), ("password", "another long password")])
+            #expect(reset.status == .seeOther)
+            // He cannot disable himself (he would lock himself out mid-session).
+            let dave = try #require(try await harness.store.user(tenant: contoso, username: try Username("dave")))
+            let own = try await browser.post("/contoso/console/tenants/contoso/users/\(dave.id)/disable", [("csrf", csrf)])
+            let stillEnabled = try await harness.store.user(tenant: contoso, id: dave.id)?.enabled
+            #expect(own.status == .conflict && stillEnabled == true)
+            // An API with a permission.
+            let api = try await browser.post(
+                "/contoso/console/tenants/contoso/apis", [("csrf", csrf), ("name", "Orders"), ("identifier", "api://orders")])
+            #expect(api.status == .seeOther, "\(String(buffer: api.body))")
+            let orders = try #require(try await harness.store.api(tenant: contoso, identifier: "api://orders"))
+            let permission = try await browser.post(
+                "/contoso/console/tenants/contoso/apis/\(orders.applicationID.value)/permissions",
+                [("csrf", csrf), ("name", "Orders.Read"), ("description", "Read orders"), ("kind", "permission")])
+            #expect(permission.status == .seeOther)
+            #expect(try await harness.store.api(tenant: contoso, identifier: "api://orders")?.permissions.map(\.name) == ["Orders.Read"])
+            // Keys rotate right after a sign-in (recent enough).
+            let before = try await harness.store.keys(tenant: contoso).first { $0.status == .active }?.kid
+            #expect(try await browser.post("/contoso/console/tenants/contoso/keys/rotate", [("csrf", csrf)]).status == .seeOther)
+            #expect(try await harness.store.keys(tenant: contoso).first { $0.status == .active }?.kid != before)
+            let actions = Set(
+                try await harness.store.auditEntries(AuditQuery(tenant: contoso)).filter { $0.actor.contains(dave.id) }.map(\.action))
+            #expect(actions.isSuperset(of: ["user.create", "api.create"]), "\(actions)")
+            let audit = try await browser.get("/contoso/console/tenants/contoso/audit")
+            #expect(audit.status == .ok && String(buffer: audit.body).contains("api.create"))
+        }
+    }
+
     static func encode(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

@@ -108,7 +108,7 @@ extension ConsoleRoutes {
             section: "clients", title: views.text("secretTitle", call.language), template: .secretShown,
             view: [
                 "value": secret.value, "id": secret.record.secretID, "href": href,
-                "expires": secret.record.expiresAt.map { ConsoleViews.time($0) } as Any,
+                "expires": orFalse(secret.record.expiresAt.map { ConsoleViews.time($0) }),
             ])
     }
 

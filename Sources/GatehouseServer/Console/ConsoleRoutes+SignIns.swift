@@ -109,7 +109,7 @@ extension ConsoleRoutes {
             "results": [("", t("any", [:])), ("failure", t("failure", [:])), ("success", t("success", [:]))].map {
                 ["value": $0.0, "label": $0.1, "selected": $0.0 == (resultFilter?.rawValue ?? "")] as [String: Any]
             },
-            "found": found as Any, "entries": entries, "events": rows, "hasAggregates": !aggregates.isEmpty,
+            "found": orFalse(found), "entries": entries, "events": rows, "hasAggregates": !aggregates.isEmpty,
             "aggregates": aggregates.map { aggregate in
                 t(
                     "aggregateLine",
@@ -233,7 +233,7 @@ struct FailureChartDrawing {
     }
 
     var svg: String {
-        let width = 720.0
+        let width = 1000.0
         let height = 220.0
         let left = 40.0
         let bottom = 30.0
@@ -247,7 +247,7 @@ struct FailureChartDrawing {
         var parts: [String] = []
         let title = views.text("chartTitle", language, ["total": "\(chart.total)"])
         parts.append(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" id=\"chart\">"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" id=\"chart\">"
         )
         parts.append("<title id=\"chart-title\">\(Self.escape(title))</title>")
         parts.append("<desc id=\"chart-desc\">\(Self.escape(views.text("chartDescription", language)))</desc>")

@@ -73,6 +73,31 @@ extension ConsoleRoutes {
             }
         }
         router.get("apis") { request, context in try await self.page(request, context) { call in try await self.apiList(call) } }
+        router.post("apis") { request, context in
+            try await self.page(request, context) { call in
+                let identifier: ResourceIndicator
+                do { identifier = try ResourceIndicator(call.form["identifier"] ?? "") } catch {
+                    throw Administration.AdministrationError.invalid(
+                        "identifier", "format", "an API's identifier is an absolute URI without a fragment (api://orders)")
+                }
+                let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+                _ = try await call.administration.createAPI(
+                    tenant: call.target.name, applicationID: nil, displayName: name.isEmpty ? identifier.value : name,
+                    identifiers: [identifier], issuers: self.configuration.issuers(call.target), withSecret: false)
+                return .redirect("\(call.base)/apis?done=saved")
+            }
+        }
+        router.post("apis/:api/permissions") { request, context in
+            try await self.page(request, context) { call in
+                let description = (call.form["description"] ?? "").trimmingCharacters(in: .whitespaces)
+                _ = try await call.administration.addPermission(
+                    tenant: call.target.name, api: call.context.parameters.get("api") ?? "",
+                    name: (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces),
+                    descriptions: description.isEmpty ? [:] : [CatalogueTexts.defaultLanguage: description],
+                    role: call.form["kind"] == "role")
+                return .redirect("\(call.base)/apis?done=saved")
+            }
+        }
         router.get("audit") { request, context in try await self.page(request, context) { call in try await self.auditList(call) } }
         router.get("preview") { request, context in try await self.page(request, context) { call in try await self.preview(call) } }
     }
@@ -148,6 +173,7 @@ extension ConsoleRoutes {
                 api.permissions.map { ($0, t("permission")) } + api.roles.map { ($0, t("role")) }
             return [
                 "name": api.displayName, "id": api.applicationID.value,
+                "editable": call.canWrite && !BuiltInAdminAPI.isBuiltIn(api.applicationID),
                 "identifiers": api.identifiers.map(\.value).joined(separator: " "),
                 "entries": entries.map { entry, kind -> [String: Any] in
                     [
@@ -171,7 +197,7 @@ extension ConsoleRoutes {
         }
         return .page(
             section: "audit", title: views.text("section.audit", call.language), template: .audit,
-            view: ["entries": rows, "next": page.next as Any])
+            view: ["entries": rows, "next": orFalse(page.next)])
     }
 
     func tenantList(_ call: Call) async throws -> Outcome {
@@ -212,7 +238,7 @@ extension ConsoleRoutes {
                 tenant: call.target, issuer: configuration.issuer(call.target, dialect: Dialects.native), record: record, user: user,
                 scope: scope)
             view["accessToken"] = claims.accessToken
-            view["idToken"] = claims.idToken as Any
+            view["idToken"] = orFalse(claims.idToken)
         }
         return .page(section: "preview", title: views.text("section.preview", call.language), template: .preview, view: view)
     }

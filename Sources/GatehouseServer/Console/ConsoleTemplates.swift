@@ -34,7 +34,7 @@ enum ConsoleTemplates {
         .meta{color:#555;font-size:.85rem} .fail{color:#b00020;font-weight:600} .ok{color:#1a7f37}
         dl.record{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem} dl.record dt{font-weight:600} dl.record dd{margin:0}
         .legend span{display:inline-block;margin-right:1rem;font-size:.85rem} .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
-        svg{max-width:100%;height:auto}
+        svg#chart{width:100%;height:auto;max-height:22rem}
         </style>
         </head>
         <body>
@@ -208,7 +208,17 @@ enum ConsoleTemplates {
     static let apis = """
         {{#apis}}<h2>{{name}} <code>{{id}}</code></h2><p class="meta">{{identifiers}}</p>
         <table><thead><tr><th scope="col">{{t.kind}}</th><th scope="col">{{t.name}}</th><th scope="col">{{t.description}}</th></tr></thead>
-        <tbody>{{#entries}}<tr><td>{{kind}}</td><td><code>{{name}}</code></td><td>{{description}}</td></tr>{{/entries}}</tbody></table>{{/apis}}
+        <tbody>{{#entries}}<tr><td>{{kind}}</td><td><code>{{name}}</code></td><td>{{description}}</td></tr>{{/entries}}</tbody></table>
+        {{#editable}}<form method="post" action="{{base}}/apis/{{id}}/permissions" class="row"><input type="hidden" name="csrf" value="{{csrf}}">
+        <div><label for="perm-{{id}}">{{t.permissionName}}</label><input type="text" id="perm-{{id}}" name="name" required></div>
+        <div><label for="perm-desc-{{id}}">{{t.description}}</label><input type="text" id="perm-desc-{{id}}" name="description" size="40"></div>
+        <div><label for="perm-kind-{{id}}">{{t.kind}}</label><select id="perm-kind-{{id}}" name="kind"><option value="permission">{{t.permission}}</option><option value="role">{{t.role}}</option></select></div>
+        <div><button type="submit">{{t.add}}</button></div></form>{{/editable}}{{/apis}}
+        {{#canWrite}}<h2>{{t.newAPI}}</h2>
+        <form method="post" action="{{base}}/apis" id="create-api"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="api-name">{{t.name}}</label><input type="text" id="api-name" name="name" required>
+        <label for="api-identifier">{{t.apiIdentifier}}</label><input type="text" id="api-identifier" name="identifier" required placeholder="api://orders" size="40">
+        <button type="submit">{{t.create}}</button></form>{{/canWrite}}
         """
 
     static let audit = """

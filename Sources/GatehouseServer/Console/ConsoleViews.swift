@@ -82,7 +82,7 @@ struct ConsoleViews: Sendable {
                 "target": call.target.name.value, "administrative": call.administrative, "home": call.home, "csrf": call.session.csrf,
                 "signedInAs": text("signedInAs", language, ["user": call.session.username, "tenant": call.tenant.name.value]),
                 "role": call.canWrite ? role : "\(role) (\(text("readOnly", language)))",
-                "notice": notice(call.request.uri.queryParameters["done"].map(String.init), language) as Any,
+                "notice": orFalse(notice(call.request.uri.queryParameters["done"].map(String.init), language)),
             ] as [String: Any])
         return response(html, status: status)
     }
@@ -139,3 +139,6 @@ struct ConsoleViews: Sendable {
         return ErrorRenderer.timestamp(date)
     }
 }
+
+/// A value for a template: nil becomes `false` (a section left out), never the text "nil".
+func orFalse(_ value: Any?) -> Any { value ?? false }

@@ -72,7 +72,7 @@ struct ErrorPageRoute: Sendable {
         }
         if wantsJSON { return try json(document, cacheable: traceID == nil) }
         var view = document
-        view["request"] = yourRequest as Any
+        view["request"] = orFalse(yourRequest)
         view["traceQuery"] = traceID.map { "&trace_id=\(ConsoleRoutes.percentEncode($0))" } ?? ""
         view["title"] = CatalogueTexts.fill(texts.ui("title", language: language), with: ["code": "\(entry.number)"])
         for (key, label) in [
