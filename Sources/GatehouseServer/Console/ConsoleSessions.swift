@@ -12,6 +12,8 @@ struct ConsoleSession: Codable, Sendable {
     let authTime: Date
     let startedAt: Date
     let csrf: String
+    /// When the idle deadline was last moved (at most once a minute: not a write per page).
+    var touchedAt: Date?
 }
 
 /// A console sign-in under way: the PKCE verifier, where to go after, and a hash of the
@@ -41,6 +43,9 @@ struct ConsoleSessions: Sendable {
     static let absoluteLifetime: TimeInterval = 8 * 3_600
     /// Creating a secret or rotating keys needs a sign-in at most this old.
     static let recentAuthentication: TimeInterval = 5 * 60
+    /// How often a session's idle deadline moves: its end is between `idleTimeout` minus this
+    /// and `idleTimeout` after its last use.
+    static let touchInterval: TimeInterval = 60
     /// A console sign-in must come back within this time.
     static let loginLifetime: TimeInterval = 10 * 60
 
@@ -64,7 +69,8 @@ struct ConsoleSessions: Sendable {
         let value = random.token()
         let now = time.now()
         let session = ConsoleSession(
-            tenant: tenant, userID: userID, username: username, authTime: authTime, startedAt: now, csrf: random.token(byteCount: 24))
+            tenant: tenant, userID: userID, username: username, authTime: authTime, startedAt: now, csrf: random.token(byteCount: 24),
+            touchedAt: now)
         try await put(session, cookie: value, now: now)
         return (value, session)
     }
@@ -80,10 +86,13 @@ struct ConsoleSessions: Sendable {
         guard let cookie, !cookie.isEmpty, cookie.utf8.count <= 128 else { return nil }
         let now = time.now()
         guard let raw = try await store.state(kind: "console.session", key: key(cookie), now: now),
-            let session = try? JSONDecoder().decode(ConsoleSession.self, from: Data(raw.utf8)),
+            var session = try? JSONDecoder().decode(ConsoleSession.self, from: Data(raw.utf8)),
             now < session.startedAt.addingTimeInterval(Self.absoluteLifetime)
         else { return nil }
-        try await put(session, cookie: cookie, now: now)
+        if now.timeIntervalSince(session.touchedAt ?? session.startedAt) >= Self.touchInterval {
+            session.touchedAt = now
+            try await put(session, cookie: cookie, now: now)
+        }
         return session
     }
 
