@@ -6,6 +6,32 @@ import Testing
     static let trace = "01a24e6c-2b7c-7755-aab5-2aa3c27589ff"
     static let correlation = "1be526fd-c9dc-4a69-961b-edba48bf247c"
 
+    /// Pretty-printed JSON, as a browser's developer tools or `json.dumps(indent=2)` show it.
+    @Test func anIndentedJSONBody() {
+        let body = """
+            {
+              "error": "invalid_client",
+              "error_codes": [
+                7000215,
+                50126
+              ],
+              "trace_id": "\(Self.trace)"
+            }
+            """
+        let found = PastedError.parse(body)
+        #expect(found.codes == [7000215, 50126] && found.traceID == Self.trace)
+    }
+
+    /// Pastes built to make a pattern backtrack over the whole text are read in bounded steps
+    /// (each repetition in the patterns has a bound); this finishes, and finds what is real.
+    @Test func pathologicalPastesAreReadInBoundedSteps() {
+        let spaces = "error_codes:[" + String(repeating: " ", count: 60_000)
+        let uris = String(repeating: "/error?a", count: 8_000)
+        let ids = String(repeating: "trace_id:" + String(repeating: " ", count: 100), count: 500)
+        #expect(PastedError.parse(spaces).isEmpty && PastedError.parse(uris).isEmpty && PastedError.parse(ids).isEmpty)
+        #expect(PastedError.parse(uris + " AADSTS50126").codes == [50126])
+    }
+
     @Test func aJSONErrorBody() {
         let body = """
             {"error":"invalid_client","error_description":"The client secret is not valid.","error_codes":[7000215],\

@@ -396,6 +396,110 @@ import Testing
         }
     }
 
+    @Test func theBuiltInClientsAndTheAdminAPIRefuseChangesWhateverTheDoor() async throws {
+        let setup = try await Self.setUp()
+        let admin = setup.harness.gatehouse.administration
+        let contoso = try TenantName("contoso")
+        for id in [BuiltInConsole.clientID, BuiltInAdminAPI.applicationID] {
+            let client = try ClientID(id)
+            await #expect(throws: Administration.AdministrationError.self) {
+                try await admin.grant(
+                    tenant: contoso, clientID: client, api: "api://gatehouse-admin", permissions: ["Admin.Write"], roles: [])
+            }
+            await #expect(throws: Administration.AdministrationError.self) {
+                try await admin.updateClient(tenant: contoso, id: client, change: Administration.ClientChange())
+            }
+            await #expect(throws: Administration.AdministrationError.self) {
+                try await admin.addCertificate(tenant: contoso, clientID: client, pem: "-----BEGIN CERTIFICATE-----")
+            }
+        }
+        await #expect(throws: Administration.AdministrationError.self) {
+            try await admin.addPermission(
+                tenant: contoso, api: BuiltInAdminAPI.identifier, name: "Admin.All", descriptions: [:], role: true)
+        }
+        try await setup.harness.withClient { client in
+            let browser = Browser(client)
+            let log = try await Self.signIn(browser, tenant: "contoso", user: "dave")
+            // The same through the console's forms (which it does not show for them).
+            let grant = try await browser.post(
+                "/contoso/console/tenants/contoso/clients/gatehouse-console/grants",
+                [("csrf", Self.csrf(log)), ("api", "gatehouse-admin"), ("permissions", "Admin.Write")])
+            #expect(grant.status == .conflict && String(buffer: grant.body).contains("9900202"))
+            #expect(try await setup.harness.store.access(tenant: contoso, clientID: try ClientID(BuiltInConsole.clientID)).isEmpty)
+        }
+    }
+
+    @Test func forgedAndOddInputIsRefusedAndTheWayBackStaysInTheConsole() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            // A `return` that a browser would turn into another path: the console's home instead.
+            let browser = Browser(client)
+            for evil in [
+                "/contoso/console/%252e%252e/%252e%252e/x", "//evil.example/x", "/contoso/console/../../x", "https://evil.example",
+            ] {
+                let start = try await browser.get("/contoso/console/login?return=" + Self.encode(evil))
+                let page = try await browser.get(Self.path(start.headers[.location]))
+                let posted = try await browser.post(
+                    "/contoso/oauth2/login",
+                    [
+                        ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
+                        ("username", "dave"), ("password", Harness.password),
+                    ])
+                let back = try await browser.get(Self.path(posted.headers[.location] ?? Self.path(page.headers[.location])))
+                #expect(back.headers[.location] == "/contoso/console", "\(evil) -> \(back.headers[.location] ?? "-")")
+            }
+            let log = try await browser.get("/contoso/console/tenants/contoso/signins")
+            let csrf = Self.csrf(log)
+            // A control character in a form: refused, nothing stored.
+            let nul = try await browser.post(
+                "/contoso/console/tenants/contoso/users",
+                [("csrf", csrf), ("username", "nul"), ("name", "a\u{0}b"), ("password", "x y z w v u")])
+            #expect(nul.status == .badRequest && String(buffer: nul.body).contains("9900200"))
+            #expect(try await harness.store.user(tenant: try TenantName("contoso"), username: try Username("nul")) == nil)
+            // A forged sign-out (no token) signs no one out.
+            let forged = try await browser.post("/contoso/console/logout", [])
+            #expect(forged.status == .badRequest)
+            #expect(try await browser.get("/contoso/console/tenants/contoso/signins").status == .ok)
+            // Setting a password needs a recent sign-in; the way back is the user's page.
+            setup.time.now += 6 * 60
+            let bob = try #require(try await harness.store.user(tenant: try TenantName("contoso"), username: try Username("bob")))
+            let reset = try await browser.post(
+                "/contoso/console/tenants/contoso/users/\(bob.id)/password", [("csrf", csrf), ("password", "another long password")])
+            #expect(
+                reset.headers[.location] == "/contoso/console/login?reauth=1&return="
+                    + Self.encode("/contoso/console/tenants/contoso/users/\(bob.id)"))
+            // The real sign-out: the session ends.
+            let out = try await browser.post("/contoso/console/logout", [("csrf", csrf)])
+            #expect(out.status == .seeOther)
+            #expect(try await browser.get("/contoso/console/tenants/contoso/signins").status == .seeOther)
+        }
+    }
+
+    /// A made-up version 7 trace ID in a busy minute (whose successes are counted, not kept whole)
+    /// reveals nothing on the public page.
+    @Test func aMadeUpTraceIDRevealsNothingOnThePublicPage() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            var traces: [String] = []
+            for _ in 0..<5 {
+                let ok = try await harness.token(
+                    client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", harness.secret("svc"))])
+                traces.append(ok.headers[.init("X-Trace-Id")!] ?? "")
+            }
+            await harness.gatehouse.signIns.flush()
+            // Same millisecond prefix as a counted request, other random bits.
+            let last = try #require(traces.last)
+            let forged = String(last.prefix(19)) + "8000-000000000001"
+            for trace in [forged, last] {
+                let page = try await client.execute(uri: "/error?code=7000215&trace_id=\(trace)", method: .get)
+                let html = String(buffer: page.body)
+                #expect(page.status == .ok && !html.contains(">svc<") && !html.contains(">contoso<"), "\(trace)")
+            }
+        }
+    }
+
     static func encode(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

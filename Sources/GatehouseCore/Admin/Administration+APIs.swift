@@ -128,6 +128,9 @@ extension Administration {
                 "'\(name)' cannot be a permission: a scope token without '/', not .default and not an OpenID Connect scope")
         }
         var api = try await api(tenant: tenant, idOrIdentifier)
+        guard !BuiltInAdminAPI.isBuiltIn(api.applicationID) else {
+            throw AdministrationError.conflict(nil, "the built-in admin API's permissions and roles are fixed (Admin.Read, Admin.Write)")
+        }
         let before = api
         let list: WritableKeyPath<API, [APIPermission]> = role ? \.roles : \.permissions
         if let index = api[keyPath: list].firstIndex(where: { $0.name == name }) {
@@ -147,6 +150,7 @@ extension Administration {
     public func grant(
         tenant: TenantName, clientID: ClientID, api idOrIdentifier: String, permissions: [String], roles: [String]
     ) async throws -> APIAccess {
+        try Self.refuseBuiltIn(clientID, "be granted API access")
         guard try await store.client(tenant: tenant, id: clientID) != nil else {
             throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
         }

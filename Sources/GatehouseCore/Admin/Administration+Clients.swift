@@ -31,9 +31,7 @@ extension Administration {
 
     /// Applies `change` to a client; its ID, type, secrets, certificates and existing API grants stay.
     public func updateClient(tenant: TenantName, id: ClientID, change: ClientChange) async throws -> Client {
-        guard !BuiltInConsole.isBuiltIn(id) else {
-            throw AdministrationError.conflict(nil, "client '\(id)' is the built-in console's; it cannot be changed")
-        }
+        try Self.refuseBuiltIn(id, "be changed")
         guard let before = try await store.client(tenant: tenant, id: id) else {
             throw AdministrationError.notFound("client", id.value, tenant: tenant)
         }

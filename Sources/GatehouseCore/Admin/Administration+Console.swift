@@ -35,6 +35,15 @@ public enum BuiltInConsole {
 }
 
 extension Administration {
+    /// Refuses a change to one of the built-in clients (the console's, the admin API's own):
+    /// their registration is the server's, so that no one can give them a redirect URI, a
+    /// credential or API access (the console client signs users in without a consent page).
+    static func refuseBuiltIn(_ id: ClientID, _ what: String) throws {
+        if BuiltInConsole.isBuiltIn(id) || BuiltInAdminAPI.isBuiltIn(id) {
+            throw AdministrationError.conflict(nil, "client '\(id)' is built in; it cannot \(what)")
+        }
+    }
+
     /// Gives `tenant` its console client if it has none (a tenant made before there was one).
     /// Returns whether it was created; a client of that ID that is not the built-in one (another
     /// type or flow) is refused, never adopted.

@@ -177,6 +177,7 @@ public struct Administration: Sendable {
     /// Registers one more certificate for a client that authenticates with private_key_jwt
     /// (rotation: register the new one, switch the client over, remove the old one).
     public func addCertificate(tenant: TenantName, clientID: ClientID, pem: String) async throws -> ClientCertificate {
+        try Self.refuseBuiltIn(clientID, "take a certificate")
         guard let client = try await store.client(tenant: tenant, id: clientID) else {
             throw AdministrationError.notFound("client", clientID.value, tenant: tenant)
         }

@@ -23,26 +23,27 @@ public struct PastedError: Sendable, Equatable {
     /// At most this much of a paste is read (an error body is well under it).
     public static let maximumLength = 64 * 1024
 
-    // Regexes are not Sendable: each is made where it is used (a paste is parsed once).
+    // Every repetition is bounded (no run of spaces or characters makes a match backtrack over the
+    // whole paste). Regexes are not Sendable: each is made where it is used (a paste is parsed once).
     /// `trace_id": "…"`, `'trace_id': '…'`, `Trace ID: …`, `trace-id=…`, `X-Trace-Id: …`.
     static var tracePattern: Regex<(Substring, Substring)> {
-        #/(?i)trace[ _-]?id["']?\s*[:=]\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/#
+        #/(?i)trace[ _-]?id["']?\s{0,20}[:=]\s{0,20}["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/#
     }
     /// `correlation_id`, `Correlation ID: …`, or the `client-request-id` it echoes.
     static var correlationPattern: Regex<(Substring, Substring)> {
-        #/(?i)(?:correlation[ _-]?id|client-request-id)["']?\s*[:=]\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/#
+        #/(?i)(?:correlation[ _-]?id|client-request-id)["']?\s{0,20}[:=]\s{0,20}["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/#
     }
     /// `AADSTS50126`, `"error_codes": [50126]`, `'error_codes': [50126, …]`, `error?code=50126`.
     static var aadstsPattern: Regex<(Substring, Substring)> { #/AADSTS(\d{4,8})/# }
-    static var codesPattern: Regex<(Substring, Substring)> { #/error_codes["']?\s*[:=]\s*\[\s*([\d,\s]+)\]/# }
-    static var uriPattern: Regex<(Substring, Substring)> { #/\/error\?(?:[^\s"']*&)?code=(\d{4,8})/# }
+    static var codesPattern: Regex<(Substring, Substring)> { #/error_codes["']?\s{0,20}[:=]\s{0,20}\[([\d,\s]{1,200})\]/# }
+    static var uriPattern: Regex<(Substring, Substring)> { #/\/error\?(?:[^\s"'&]{0,200}&){0,8}code=(\d{4,8})/# }
 
     /// Picks the codes and IDs out of `text`.
     public static func parse(_ text: String) -> PastedError {
         let text = String(text.prefix(maximumLength))
         var found = PastedError()
         func add(_ raw: Substring) {
-            guard let number = Int(raw.trimmingCharacters(in: .whitespaces)), (1...99_999_999).contains(number),
+            guard let number = Int(raw.trimmingCharacters(in: .whitespacesAndNewlines)), (1...99_999_999).contains(number),
                 !found.codes.contains(number)
             else { return }
             found.codes.append(number)

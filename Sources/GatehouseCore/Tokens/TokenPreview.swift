@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The claims a client's next token would carry (the console's token preview, like Keycloak's
 /// "evaluate"), made by the very grant code that issues tokens, signed with a throwaway key that
@@ -9,6 +10,9 @@ public struct TokenPreview: Sendable {
     public let roles: any RoleAssignmentStore
     public let policy: SignInPolicy
     public let time: TimeSource
+    /// The throwaway key per tenant and algorithm, made once per process (an RSA key takes a
+    /// while to make; a preview need not make one each time).
+    private let keys = PreviewKeys()
 
     public init(users: UserDirectory, roles: any RoleAssignmentStore, policy: SignInPolicy, time: TimeSource = .system) {
         self.users = users
@@ -27,9 +31,7 @@ public struct TokenPreview: Sendable {
     /// the user signed in now with a password); `scope` nil means the client's default scopes.
     public func evaluate(tenant: Tenant, issuer: String, record: ClientRecord, user: User?, scope: String?) async throws -> Claims {
         let now = time.now()
-        let key = try SigningKeyMaterial.generate(
-            tenant: tenant.name, algorithm: tenant.signingAlgorithm, kid: "preview-not-published", status: .active, now: now)
-        let ring = try await KeyRing(tenant: tenant.name, records: [key])
+        let ring = try await keys.ring(tenant: tenant.name, algorithm: tenant.signingAlgorithm, now: now)
         let issuerOfTokens = TokenIssuer(keyRings: FixedKeyRing(ring: ring), time: time)
         let client = record.client
         let authenticated = AuthenticatedClient(
@@ -67,6 +69,23 @@ public struct TokenPreview: Sendable {
                 withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return nil }
         return String(decoding: pretty, as: UTF8.self)
+    }
+}
+
+final class PreviewKeys: Sendable {
+    private let rings = Mutex<[String: KeyRing]>([:])
+
+    func ring(tenant: TenantName, algorithm: SigningAlgorithm, now: Date) async throws -> KeyRing {
+        let key = "\(tenant.value)|\(algorithm.rawValue)"
+        if let ring = rings.withLock({ $0[key] }) { return ring }
+        let record = try SigningKeyMaterial.generate(
+            tenant: tenant, algorithm: algorithm, kid: "preview-not-published", status: .active, now: now)
+        let ring = try await KeyRing(tenant: tenant, records: [record])
+        rings.withLock { rings in
+            if rings.count >= 1_000 { rings.removeAll() }
+            rings[key] = ring
+        }
+        return ring
     }
 }
 

@@ -15,7 +15,7 @@ extension ConsoleRoutes {
             try await self.page(request, context) { call in try await self.clientPage(call) }
         }
         router.post("clients/:client") { request, context in
-            try await self.page(request, context) { call in try await self.updateClient(call) }
+            try await self.page(request, context, recentSignIn: true) { call in try await self.updateClient(call) }
         }
         router.post("clients/:client/secrets") { request, context in
             try await self.page(request, context, recentSignIn: true) { call in try await self.addSecret(call) }
@@ -29,7 +29,7 @@ extension ConsoleRoutes {
             }
         }
         router.post("clients/:client/certificates") { request, context in
-            try await self.page(request, context) { call in
+            try await self.page(request, context, recentSignIn: true) { call in
                 let id = try Self.clientID(call)
                 _ = try await call.administration.addCertificate(
                     tenant: call.target.name, clientID: id, pem: call.form["certificate"] ?? "")
@@ -37,7 +37,7 @@ extension ConsoleRoutes {
             }
         }
         router.post("clients/:client/certificates/remove") { request, context in
-            try await self.page(request, context) { call in
+            try await self.page(request, context, recentSignIn: true) { call in
                 let id = try Self.clientID(call)
                 _ = try await call.administration.removeCertificate(
                     tenant: call.target.name, clientID: id, thumbprint: call.form["thumbprint"] ?? "")
@@ -45,7 +45,7 @@ extension ConsoleRoutes {
             }
         }
         router.post("clients/:client/grants") { request, context in
-            try await self.page(request, context) { call in
+            try await self.page(request, context, recentSignIn: true) { call in
                 let id = try Self.clientID(call)
                 _ = try await call.administration.grant(
                     tenant: call.target.name, clientID: id, api: call.form["api"] ?? "",

@@ -8,7 +8,9 @@ import Hummingbird
 /// are ever read.
 extension ConsoleRoutes {
     /// The newest failures the chart counts; the caption says so when there were more.
-    static let chartLimit = 20_000
+    static let chartLimit = 10_000
+    /// What the search box reads of a paste (an MSAL or azure-identity exception is a few KiB).
+    static let searchLimit = 16 * 1024
     static let listLimit = 200
 
     func registerSignIns(on router: RouterGroup<GatehouseContext>) {
@@ -40,7 +42,7 @@ extension ConsoleRoutes {
             tenant: tenant, clientID: clientFilter, errorCode: codeFilter.flatMap { Int($0) }, result: resultFilter, since: since,
             limit: Self.listLimit, userID: userID)
         // The search box: whatever the user pasted.
-        let pasted = query["q"] ?? ""
+        let pasted = String((query["q"] ?? "").prefix(Self.searchLimit))
         var found: String? = nil
         var entries: [[String: Any]] = []
         var events: [SignInEvent] = []

@@ -31,7 +31,7 @@ extension ConsoleRoutes {
             }
         }
         router.post("users/:user/password") { request, context in
-            try await self.page(request, context) { call in
+            try await self.page(request, context, recentSignIn: true) { call in
                 let user = try await self.user(call)
                 _ = try await call.administration.setPassword(
                     tenant: call.target.name, user: user.id, password: call.form["password"] ?? "", passwords: self.passwords)
@@ -39,7 +39,7 @@ extension ConsoleRoutes {
             }
         }
         router.post("users/:user/remove-totp") { request, context in
-            try await self.page(request, context) { call in
+            try await self.page(request, context, recentSignIn: true) { call in
                 let user = try await self.user(call)
                 _ = try await call.administration.removeTOTP(tenant: call.target.name, user: user.id)
                 return .redirect("\(call.base)/users/\(user.id)?done=saved")

@@ -125,7 +125,8 @@ struct ConsoleRoutes: Sendable {
         guard let userID = outcome.userID, let user = try await store.user(tenant: tenant.name, id: userID) else {
             throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "console code without a user")
         }
-        let authTime = Self.authTime(of: outcome.response.idToken) ?? login.startedAt
+        // Without an `auth_time` the sign-in counts as old: a sensitive action asks for a fresh one.
+        let authTime = Self.authTime(of: outcome.response.idToken) ?? .distantPast
         if login.reauthentication && authTime < login.startedAt.addingTimeInterval(-1) {
             throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "console re-authentication returned an older sign-in")
         }
@@ -144,10 +145,11 @@ struct ConsoleRoutes: Sendable {
         let tenant = try await resolveTenant(context)
         let cookie = request.cookies[ConsoleSessions.sessionCookie]?.value
         let form = try await FormBody.read(request, limit: configuration.maxBodySize)
-        // Only the session's own form ends it (a forged post from elsewhere does not sign anyone out).
-        if let session = try await sessions.session(cookie: cookie), Self.sameToken(form["csrf"], session.csrf) {
-            try await sessions.end(cookie: cookie)
+        // Only the session's own form ends it (a forged post from elsewhere signs no one out).
+        guard let session = try await sessions.session(cookie: cookie), Self.sameToken(form["csrf"], session.csrf) else {
+            throw CatalogueError(Catalogue.csrfCheckFailed)
         }
+        try await sessions.end(cookie: cookie)
         var response = redirect("\(configuration.basePath)/\(tenant.name.value)/oauth2/logout")
         response.setCookie(sessions.expired(ConsoleSessions.sessionCookie))
         return response
@@ -235,6 +237,7 @@ struct ConsoleRoutes: Sendable {
                 target = found
             }
             var form = FormParameters()
+            let query = try FormBody.query(request)
             if write {
                 form = try await FormBody.read(request, limit: configuration.maxBodySize * 4, repeatable: ["grant"])
                 guard Self.sameToken(form["csrf"], session.csrf) else { throw CatalogueError(Catalogue.csrfCheckFailed) }
@@ -245,12 +248,23 @@ struct ConsoleRoutes: Sendable {
             let actor = AdminActor(kind: .user, id: session.userID, tenant: tenant.name)
             let call = Call(
                 request: request, context: context, language: language, session: session, tenant: tenant, target: target,
-                canWrite: roles.canWrite, administrative: administrative, form: form, query: try FormBody.query(request), home: home,
+                canWrite: roles.canWrite, administrative: administrative, form: form, query: query, home: home,
                 administration: administration.acting(
                     as: actor, traceID: context.traceID, source: throttles.source(request, context: context)))
+            // No control character in what the console stores or searches (a NUL, which PostgreSQL
+            // refuses, or a terminal escape), except the line breaks and tabs of a text area.
+            for (parameters, name) in [form, query].flatMap({ parameters in parameters.names.map { (parameters, $0) } }) {
+                for value in parameters.all(name)
+                where value.unicodeScalars.contains(where: {
+                    ($0.value < 0x20 && !"\n\r\t".unicodeScalars.contains($0)) || $0.value == 0x7F
+                }) {
+                    throw Administration.AdministrationError.invalid(nil, "characters", "the form holds a control character")
+                }
+            }
             if write && recentSignIn && !call.recentlyAuthenticated {
-                // Creating a secret or rotating keys: prove it is still you (max_age=0), then do it again.
-                let back = Self.percentEncode(request.uri.path.replacingOccurrences(of: "/secrets", with: ""))
+                // A change to who or what can sign in: prove it is still you (max_age=0), then do it again
+                // from the page the form was on.
+                let back = Self.percentEncode(Self.pageOf(request.uri.path, base: call.base))
                 return redirect("\(home)/login?reauth=1&return=\(back)")
             }
             do {
@@ -331,9 +345,21 @@ struct ConsoleRoutes: Sendable {
 
     func homePath(_ tenant: String) -> String { "\(configuration.basePath)/\(tenant)/console" }
 
+    /// A page of this console to return to: a plain path under its home (no `%`, `?`, `#`, `..`,
+    /// `//` or backslash, which a browser could turn into another path).
     static func isConsolePath(_ path: String, home: String) -> Bool {
-        (path == home || path.hasPrefix(home + "/")) && !path.contains("//") && !path.contains("\\") && !path.contains("..")
-            && path.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
+        (path == home || path.hasPrefix(home + "/")) && !path.contains("//") && !path.contains("..")
+            && path.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"\\%?#".unicodeScalars.contains($0) }
+    }
+
+    /// The page a form was posted from, for the way back after a fresh sign-in: the section, and
+    /// the object where the section has a page per object (`clients/ID`, `users/ID`).
+    static func pageOf(_ path: String, base: String) -> String {
+        guard path.hasPrefix(base + "/") else { return base }
+        let parts = path.dropFirst(base.count + 1).split(separator: "/")
+        guard let section = parts.first else { return base }
+        if ["clients", "users"].contains(section), parts.count >= 2 { return "\(base)/\(section)/\(parts[1])" }
+        return "\(base)/\(section)"
     }
 
     func redirect(_ location: String) -> Response {

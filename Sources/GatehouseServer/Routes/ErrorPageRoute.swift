@@ -112,19 +112,6 @@ struct ErrorPageRoute: Sendable {
                 "found": true, "code": event.errorCode ?? NSNull(), "time": ErrorRenderer.timestamp(event.time), "trace_id": event.traceID,
                 "correlation_id": event.correlationID, "client_id": event.clientID ?? NSNull(), "tenant": event.tenant,
             ]
-        case .counted(let aggregate):
-            tenant = aggregate.key.tenant
-            fields = [
-                (ui("requestCode"), aggregate.key.errorCode == 0 ? ui("requestSucceeded") : "\(aggregate.key.errorCode)"),
-                (ui("requestTime"), ErrorRenderer.timestamp(aggregate.key.start)), (ui("requestTrace"), traceID),
-                (ui("requestClient"), aggregate.key.clientID), (ui("requestTenant"), aggregate.key.tenant),
-            ]
-            section["note"] = ui("requestCounted", ["count": "\(aggregate.count)"])
-            json = [
-                "found": true, "code": aggregate.key.errorCode == 0 ? NSNull() : aggregate.key.errorCode,
-                "time": ErrorRenderer.timestamp(aggregate.key.start), "trace_id": traceID, "client_id": aggregate.key.clientID,
-                "tenant": aggregate.key.tenant, "counted_with": aggregate.count,
-            ]
         case .notLookedUp:
             section["note"] = ui("requestNotLookedUp")
             json["found"] = false

@@ -7,9 +7,11 @@ import Synchronization
 /// the request whose `trace_id` the error carried (its code, time, trace and correlation IDs,
 /// client and tenant; never the user, the address or the detail). The page is public, so the
 /// lookup is bounded: only a version 7 trace ID of this server's making (its time inside the
-/// log's retention) is looked up, at most `perSource` lookups per minute per source address (over
-/// it, the page still explains the code and says the record was not looked up), and a trace ID
-/// found in no record is remembered as such for a while.
+/// log's retention) is looked up, by exact match (never an aggregate's range of trace IDs, which a
+/// made-up trace ID could fall into and so reveal another tenant's traffic), at most `perSource`
+/// lookups per minute per source address and `perNode` in all (over either, the page still
+/// explains the code and says the record was not looked up), and a trace ID found in no record is
+/// remembered as such for a while.
 final class RequestRecordLookup: Sendable {
     let store: any SignInLogStore
     let retention: TimeInterval
@@ -19,6 +21,8 @@ final class RequestRecordLookup: Sendable {
 
     /// Lookups per source address per minute.
     static let perSource = 30
+    /// Lookups per minute on this node, from every address together.
+    static let perNode = 600
     /// How long a trace ID found nowhere is not looked up again (once the log writer has had
     /// time to write it: see `settled`).
     static let missingFor: TimeInterval = 60
@@ -30,13 +34,14 @@ final class RequestRecordLookup: Sendable {
         self.retention = retention
         self.time = time
         self.throttle = FailureThrottle(limit: .init(failures: Self.perSource, window: 60), capacity: 50_000)
+        self.budget = FailureThrottle(limit: .init(failures: Self.perNode, window: 60), capacity: 16)
     }
+
+    let budget: FailureThrottle
 
     enum Result {
         /// The request's record (the public fields only are shown).
         case found(SignInEvent)
-        /// Counted in an aggregate (not kept whole): its kind, minute and count.
-        case counted(SignInAggregate)
         /// Not a trace ID this server made, or older than the log keeps.
         case notLookedUp
         /// Too many lookups from this address: seconds to wait.
@@ -52,11 +57,11 @@ final class RequestRecordLookup: Sendable {
             minted > now.addingTimeInterval(-retention), minted < now.addingTimeInterval(300)
         else { return .notLookedUp }
         if let until = missing.withLock({ $0[traceID] }), until > now { return .notFound }
-        if let wait = throttle.retryAfter(source, now: now) { return .throttled(wait) }
+        if let wait = throttle.retryAfter(source, now: now) ?? budget.retryAfter("*", now: now) { return .throttled(wait) }
         throttle.recordFailure(source, now: now)
+        budget.recordFailure("*", now: now)
         do {
             if let event = try await store.signIns(SignInQuery(traceID: traceID, limit: 1)).first { return .found(event) }
-            if let aggregate = try await SignInLookup.aggregates(containing: traceID, in: store).first { return .counted(aggregate) }
         } catch {
             return .unavailable
         }
