@@ -500,6 +500,41 @@ import Testing
         }
     }
 
+    @Test func theLogPagesOlderRowsAndSpeaksVietnamese() async throws {
+        let setup = try await Self.setUp()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            // 205 failures of one client: a page of 200, then the older 5.
+            for _ in 0..<205 {
+                _ = try await harness.token(
+                    client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "wrong")])
+                setup.time.now += 0.001
+            }
+            await harness.gatehouse.signIns.flush()
+            let browser = Browser(client)
+            _ = try await Self.signIn(browser, tenant: "contoso", user: "alice")
+            let first = try await browser.get("/contoso/console/tenants/contoso/signins?client=svc")
+            let firstHTML = String(buffer: first.body)
+            let rows = firstHTML.components(separatedBy: "/signins/").count - 1
+            #expect(rows == 200, "\(rows)")
+            let marker = try #require(firstHTML.range(of: "\" id=\"older\""))
+            let start = try #require(firstHTML.range(of: "href=\"", options: .backwards, range: firstHTML.startIndex..<marker.lowerBound))
+            let link = String(firstHTML[start.upperBound..<marker.lowerBound]).replacingOccurrences(of: "&amp;", with: "&")
+            let second = try await browser.get(link)
+            #expect(String(buffer: second.body).components(separatedBy: "/signins/").count - 1 == 5, "\(link)")
+            // The chart counted all 205 (one code), whatever the page.
+            #expect(firstHTML.contains("205 failures in the period"))
+            // In Vietnamese when the browser asks for it.
+            let vietnamese = try await client.execute(
+                uri: "/contoso/console/tenants/contoso/signins", method: .get,
+                headers: [
+                    .acceptLanguage: "vi", .cookie: "gatehouse_console=\(browser.cookies.withLock { $0["gatehouse_console"] ?? "" })",
+                ])
+            let html = String(buffer: vietnamese.body)
+            #expect(html.contains("lang=\"vi\"") && html.contains("Nhật ký đăng nhập") && html.contains("Lỗi theo mã lỗi"))
+        }
+    }
+
     static func encode(_ value: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

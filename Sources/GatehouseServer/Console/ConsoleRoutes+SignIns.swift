@@ -79,7 +79,12 @@ extension ConsoleRoutes {
             }
             filter.since = nil
         } else {
-            events = try await store.signIns(filter)
+            // Older pages: the rows before the last one shown (`before`, microseconds since 1970).
+            var page = filter
+            if let raw = Self.field(query["before"]), let micros = Int64(raw) {
+                page.until = Date(timeIntervalSince1970: Double(micros - 1) / 1_000_000)
+            }
+            events = try await store.signIns(page)
         }
         // The chart: failures of the period (with the same client, user and code filters).
         var chartQuery = filter
@@ -111,7 +116,18 @@ extension ConsoleRoutes {
             "results": [("", t("any", [:])), ("failure", t("failure", [:])), ("success", t("success", [:]))].map {
                 ["value": $0.0, "label": $0.1, "selected": $0.0 == (resultFilter?.rawValue ?? "")] as [String: Any]
             },
-            "found": orFalse(found), "entries": entries, "events": rows, "hasAggregates": !aggregates.isEmpty,
+            "found": orFalse(found),
+            "older": orFalse(
+                pasted.isEmpty && events.count >= Self.listLimit
+                    ? events.last.map { last -> String in
+                        var pairs = [("period", period.rawValue), ("before", "\(Int64(last.time.timeIntervalSince1970 * 1_000_000))")]
+                        for (name, value) in [
+                            ("client", clientFilter), ("user", userFilter), ("code", codeFilter), ("result", resultFilter?.rawValue),
+                        ] {
+                            if let value { pairs.append((name, value)) }
+                        }
+                        return "\(call.base)/signins?" + Self.encode(pairs)
+                    } : nil), "entries": entries, "events": rows, "hasAggregates": !aggregates.isEmpty,
             "aggregates": aggregates.map { aggregate in
                 t(
                     "aggregateLine",

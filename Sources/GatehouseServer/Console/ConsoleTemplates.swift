@@ -99,6 +99,7 @@ enum ConsoleTemplates {
         <table id="signins"><thead><tr><th scope="col">{{t.time}}</th><th scope="col">{{t.client}}</th><th scope="col">{{t.user}}</th><th scope="col">{{t.step}}</th><th scope="col">{{t.result}}</th><th scope="col">{{t.traceID}}</th></tr></thead>
         <tbody>{{#events}}<tr><td class="mono">{{time}}</td><td>{{client}}</td><td>{{user}}</td><td>{{step}}</td><td>{{#failed}}<span class="fail">{{code}}</span> {{error}}{{/failed}}{{^failed}}<span class="ok">{{t.success}}</span>{{/failed}}</td><td><a class="mono" href="{{href}}">{{traceID}}</a></td></tr>{{/events}}
         {{^events}}<tr><td colspan="6">{{t.noRequests}}</td></tr>{{/events}}</tbody></table>
+        {{#older}}<p><a href="{{older}}" id="older">{{t.olderRequests}}</a></p>{{/older}}
         {{#hasAggregates}}<h2>{{t.aggregates}}</h2>{{/hasAggregates}}
         {{#aggregates}}<p class="meta">{{.}}</p>{{/aggregates}}
         """
