@@ -131,7 +131,9 @@ import Testing
             client: client, logger: Logger(label: "test"), metrics: DatabaseMetrics(backend: "postgresql"))
         let started = ContinuousClock.now
         await #expect(throws: StoreUnavailable.self) { try await database.raw("SELECT 1").run() }
-        #expect(ContinuousClock.now - started < .seconds(8))
+        // The deadline is 5 s; without it the pool retries the connection forever. The margin is
+        // for a loaded machine (the whole suite runs in parallel on two cores: 8.05 s was seen).
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 
     /// A statement stuck on a connection that never answers, and that ignores cancellation, must
