@@ -383,8 +383,10 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             await database.close()
             Issue.record("connected to a server whose certificate no trusted root signs")
         } catch let error as PostgresURLError {
-            // At once, with the reason, on one line.
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // With the reason (not the 5 s deadline's "no answer"), on one line, and without
+            // waiting out a retry loop (the margin is for a loaded machine: 5.7 s was seen at the
+            // suite's start on two cores).
+            #expect(ContinuousClock.now - started < .seconds(15))
             #expect(!error.description.contains("\n") && error.description.uppercased().contains("CERTIFICATE"), "\(error)")
         }
         await #expect(throws: PostgresURLError.self) {
@@ -400,7 +402,8 @@ func sampleClient(_ id: String = "svc", tenant: String = "contoso") throws -> Cl
             _ = try await PostgresDatabase.open(url: url, poolSize: 1)
             Issue.record("opened a database that does not exist")
         } catch let error as PostgresURLError {
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Named (not the deadline's "no answer"); the margin is for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(15))
             #expect(error.description.contains("no_such_database") && error.description.contains("does not exist"), "\(error)")
         }
     }
