@@ -35,6 +35,13 @@ def driver():
     browser.quit()
 
 
+def wait(driver, condition):
+    """Waits for a condition on the page; an element of the page being replaced is read again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
 def assert_accessible(driver):
     """Every visible form field has a label (a label[for] or an enclosing label); no script on the page."""
     from selenium.webdriver.common.by import By
@@ -50,7 +57,6 @@ def assert_accessible(driver):
 
 def test_console_in_a_browser(server, driver):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     operator = "op" + secrets.token_hex(3)
     server.cli("users", "create", "--tenant", "default", operator, "--display-name", "Console Operator", "--password", PASSWORD)
@@ -59,12 +65,12 @@ def test_console_in_a_browser(server, driver):
 
     # Sign in: the console sends the browser to Gatehouse's own sign-in page (code flow with PKCE).
     driver.get(console)
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "username"))
+    wait(driver, lambda d: d.find_elements(By.ID, "username"))
     assert "/default/oauth2/authorize" in driver.current_url and "code_challenge_method=S256" in driver.current_url
     driver.find_element(By.ID, "username").send_keys(operator)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "submit").click()
-    WebDriverWait(driver, 20).until(lambda d: "/console/tenants/default/signins" in d.current_url)
+    wait(driver, lambda d: "/console/tenants/default/signins" in d.current_url)
     assert_accessible(driver)
     cookie = driver.get_cookie("gatehouse_console")
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -76,7 +82,7 @@ def test_console_in_a_browser(server, driver):
     driver.find_element(By.ID, "new-name").send_keys(name)
     driver.find_element(By.ID, "new-scopes").send_keys("api.read")
     driver.find_element(By.ID, "create").click()
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "secret-value"))
+    wait(driver, lambda d: d.find_elements(By.ID, "secret-value"))
     secret = driver.find_element(By.ID, "secret-value").get_attribute("value")
     client_link = [a for a in driver.find_elements(By.TAG_NAME, "a") if "/clients/" in (a.get_attribute("href") or "")][0]
     client_url = client_link.get_attribute("href")
@@ -130,9 +136,9 @@ def test_console_in_a_browser(server, driver):
     driver.get(console + "/tenants/default/signins")
     driver.find_element(By.ID, "q").send_keys(json.dumps(bodies[0], indent=2))
     driver.find_element(By.ID, "search").click()
-    WebDriverWait(driver, 20).until(lambda d: "Records found" in d.find_element(By.TAG_NAME, "main").text)
+    wait(driver, lambda d: "Records found" in d.find_element(By.TAG_NAME, "main").text)
     driver.find_element(By.CSS_SELECTOR, f"a[href$='/signins/{bodies[0]['trace_id']}']").click()
-    WebDriverWait(driver, 20).until(lambda d: bodies[0]["trace_id"] in d.find_element(By.TAG_NAME, "h1").text)
+    wait(driver, lambda d: bodies[0]["trace_id"] in d.find_element(By.TAG_NAME, "h1").text)
     record = driver.find_element(By.TAG_NAME, "main").text
     assert str(codes[0]) in record and "Client authentication" in record and bodies[0]["correlation_id"] in record
     assert_accessible(driver)
@@ -140,7 +146,7 @@ def test_console_in_a_browser(server, driver):
 
     # Its troubleshooting page, with "your request" and, for this operator, the way back to the record.
     driver.find_element(By.ID, "troubleshooting").click()
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "your-request"))
+    wait(driver, lambda d: d.find_elements(By.ID, "your-request"))
     section = driver.find_element(By.ID, "request").text
     assert bodies[0]["trace_id"] in section and client_id in section and str(codes[0]) in section, section
     assert driver.find_elements(By.ID, "open-in-console")
