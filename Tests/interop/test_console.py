@@ -36,10 +36,12 @@ def driver():
 
 
 def wait(driver, condition):
-    """Waits for a condition on the page; an element of the page being replaced is read again."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Waits for a condition on the page; while a page is being replaced (a form sent, a link
+    followed), reading it can fail in several ways (a stale element, a node no longer in the
+    document): the condition is tried again until the timeout."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+    return WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,)).until(condition)
 
 
 def assert_accessible(driver):
@@ -136,6 +138,7 @@ def test_console_in_a_browser(server, driver):
     driver.get(console + "/tenants/default/signins")
     driver.find_element(By.ID, "q").send_keys(json.dumps(bodies[0], indent=2))
     driver.find_element(By.ID, "search").click()
+    wait(driver, lambda d: "q=" in d.current_url)
     wait(driver, lambda d: "Records found" in d.find_element(By.TAG_NAME, "main").text)
     driver.find_element(By.CSS_SELECTOR, f"a[href$='/signins/{bodies[0]['trace_id']}']").click()
     wait(driver, lambda d: bodies[0]["trace_id"] in d.find_element(By.TAG_NAME, "h1").text)
