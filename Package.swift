@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -108,10 +109,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The SMTP client (submission with STARTTLS or implicit TLS, AUTH PLAIN/LOGIN) on SwiftNIO
+        // and NIOSSL: the outbox's mail transport.
+        .target(
+            name: "GatehouseSMTP",
+            dependencies: [
+                "GatehouseCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
                 "GatehouseCore",
+                "GatehouseSMTP",
                 "GatehouseStore",
                 "GatehouseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +142,11 @@ let package = Package(
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: ["GatehouseCore", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatehouseSMTPTests",
+            dependencies: ["GatehouseCore", "GatehouseSMTP"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -39,15 +39,21 @@ public struct Gatehouse: Sendable {
     public let passwords: PasswordSignIn
     let decoyHash: String
     let totp: any TOTPGenerator
+    /// Where the outbox's mails go (SMTP in `serve`); nil: no mail is sent, and the sign-in page
+    /// offers no password reset.
+    public let mailTransport: (any MailTransport)?
+    /// Composes account mails (reset and verification links).
+    public let mailer: AccountMailer
 
     /// `passwordVerifier` and `totp` replace bcrypt verification and the TOTP generator for the
     /// sign-in checks (tests count and hold checks with them); by default they are the real ones.
     public init(
         configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
         logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
-        telemetry: Telemetry = Telemetry()
+        telemetry: Telemetry = Telemetry(), mailTransport: (any MailTransport)? = nil
     ) {
         self.configuration = configuration
+        self.mailTransport = mailTransport
         self.telemetry = telemetry
         let throttles = Throttles(configuration.throttling)
         self.throttles = throttles
@@ -75,6 +81,7 @@ public struct Gatehouse: Sendable {
         self.decoyHash = Bcrypt.hash(RandomSource.system.token(), cost: configuration.passwordHashCost)
         self.signInState = SignInStateStore(store: store, hasher: hasher)
         self.secretBox = SecretBox(serverKey: hasher.keyData)
+        self.mailer = AccountMailer(baseURL: configuration.baseURL, texts: .bundled, box: secretBox)
         let minter = UserTokenMinter(issuer: issuer, users: userDirectory, policy: configuration.signIn, roles: store)
         let direct = DirectGrantIssuer(grants: store, hasher: hasher, minter: minter, time: time)
         let devices = DeviceAuthorizationStore(store: store, hasher: hasher)
@@ -105,7 +112,11 @@ public struct Gatehouse: Sendable {
         return SecretHasher(key: Data(base64Encoded: stored) ?? Data(stored.utf8))
     }
 
-    public var administration: Administration { Administration(store: store, hasher: hasher, time: time) }
+    public var administration: Administration {
+        var administration = Administration(store: store, hasher: hasher, time: time)
+        administration.mailer = mailer
+        return administration
+    }
 
     /// Drops this node's caches of tenants, clients and key rings when the store's change counter moves.
     public func changeWatcher(logger: Logger = Logger(label: "gatehouse.changes")) -> ChangeWatcher {
@@ -169,7 +180,7 @@ public struct Gatehouse: Sendable {
             box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
             signIns: signIns, throttles: throttles,
-            hasher: hasher, time: time, random: .system)
+            hasher: hasher, time: time, random: .system, mailEnabled: mailTransport != nil)
         let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
         for (dialect, group) in dialects {
             AuthorizeRoute(env: signIn).register(on: group, dialect: dialect)
@@ -180,6 +191,7 @@ public struct Gatehouse: Sendable {
             device.registerAuthorization(on: group, dialect: dialect)
         }
         SignInFormRoutes(env: signIn).register(on: native)
+        AccountMailRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
         device.registerVerification(on: native)
         UserinfoRoute(
             configuration: configuration, tenants: tenants, inspector: inspector, users: store, clients: clients, renderer: renderer
@@ -196,6 +208,13 @@ public struct Gatehouse: Sendable {
         try AdminAPIHandler(service: administration, configuration: configuration, passwords: passwordHasher).registerHandlers(
             on: admin, serverURL: try Servers.Server1.url())
         return router
+    }
+
+    /// The outbox's sender, when mail has a transport.
+    public func outboxSender(node: String = UUID().uuidString, logger: Logger = Logger(label: "gatehouse")) -> (any Service)? {
+        guard let mailTransport else { return nil }
+        return OutboxSender(
+            store: store, transport: mailTransport, box: secretBox, time: time, node: node, logger: logger, telemetry: telemetry)
     }
 
     var metricsRoute: MetricsRoute { MetricsRoute(telemetry: telemetry, store: store, keyRings: keyRings, time: time) }
@@ -255,7 +274,7 @@ public struct Gatehouse: Sendable {
                     failureWindow: max(configuration.signIn.lockoutDuration, configuration.signIn.interactionLifetime),
                     node: node, logger: logger),
                 KeyRotator(administration: administration, policy: configuration.signIn, node: node, logger: logger),
-            ] + extraServices,
+            ] + (outboxSender(node: node, logger: logger).map { [$0] } ?? []) + extraServices,
             logger: logger)
     }
 }

@@ -20,6 +20,12 @@ public struct ThrottleSettings: Sendable {
     public var passwordSource = FailureThrottle.Limit(failures: 30, window: 300)
     /// Wrong user codes per source address and tenant, on the device code page.
     public var userCode = FailureThrottle.Limit(failures: 10, window: 300)
+    /// Password reset requests (every one counts) per source address and tenant: over it, 429.
+    public var passwordReset = FailureThrottle.Limit(failures: 10, window: 900)
+    /// Password reset requests per tenant and account name, whoever asks: over it nothing more
+    /// is mailed (the answer stays the same), so that nobody can flood a user's mailbox; the
+    /// user already has the links the earlier requests mailed.
+    public var passwordResetAccount = FailureThrottle.Limit(failures: 3, window: 900)
     /// Peers whose `X-Forwarded-For` names the client's address (exact addresses).
     public var trustedProxies: Set<String> = []
 
@@ -32,6 +38,8 @@ public struct ThrottleSettings: Sendable {
         settings.signIn.failures = 0
         settings.passwordSource.failures = 0
         settings.userCode.failures = 0
+        settings.passwordReset.failures = 0
+        settings.passwordResetAccount.failures = 0
         return settings
     }
 }
@@ -48,6 +56,8 @@ public struct Throttles: Sendable {
     public let signIn: ThrottleGate
     public let passwordSource: ThrottleGate
     public let userCode: ThrottleGate
+    public let passwordReset: ThrottleGate
+    public let passwordResetAccount: ThrottleGate
     let source: SourceAddress
     /// Warns once per node that `X-Forwarded-For` arrives from a peer not in `trusted_proxies`.
     let untrustedForwarding = OnceFlag()
@@ -60,6 +70,8 @@ public struct Throttles: Sendable {
         signIn = ThrottleGate(throttle: make(settings.signIn), entry: Catalogue.tooManySignInFailures)
         passwordSource = ThrottleGate(throttle: make(settings.passwordSource), entry: Catalogue.tooManySignInFailures)
         userCode = ThrottleGate(throttle: make(settings.userCode), entry: Catalogue.tooManyUserCodeFailures)
+        passwordReset = ThrottleGate(throttle: make(settings.passwordReset), entry: Catalogue.tooManyPasswordResetRequests)
+        passwordResetAccount = ThrottleGate(throttle: make(settings.passwordResetAccount), entry: Catalogue.tooManyPasswordResetRequests)
         source = SourceAddress(trustedProxies: settings.trustedProxies)
     }
 

@@ -425,6 +425,30 @@ public enum Migrations {
                 ]
             },
             step: { db, now in try await EmailSignInBegins.run(on: db, now: now) }),
+        Migration(
+            version: 17, name: "outbox, verified email addresses",
+            flavored: { flavor in
+                let boolean = flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"
+                return [
+                    """
+                    CREATE TABLE IF NOT EXISTS outbox (
+                        id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        tenant TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at \(flavor.instantType),
+                        last_error TEXT,
+                        created_at \(flavor.instantType) NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at)",
+                    "CREATE INDEX IF NOT EXISTS outbox_tenant ON outbox (tenant, created_at)",
+                    // Existing users' addresses were never verified.
+                    "ALTER TABLE users ADD COLUMN email_verified \(boolean)",
+                    "ALTER TABLE tenants ADD COLUMN verify_email \(boolean)",
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

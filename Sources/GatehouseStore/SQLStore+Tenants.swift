@@ -8,10 +8,10 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log, email_sign_in)
+                INSERT INTO tenants (name, id, display_name, signing_algorithm, access_token_lifetime, created_at, sign_in_log, email_sign_in, verify_email)
                 VALUES (\(bind: tenant.name.value), \(bind: tenant.id.uuidString.lowercased()), \(bind: tenant.displayName),
                         \(bind: tenant.signingAlgorithm.rawValue), \(bind: tenant.accessTokenLifetime), \(bind: tenant.createdAt),
-                        \(bind: tenant.signInLog.rawValue), \(bind: tenant.emailSignIn))
+                        \(bind: tenant.signInLog.rawValue), \(bind: tenant.emailSignIn), \(bind: tenant.verifyEmail))
                 ON CONFLICT DO NOTHING RETURNING name
                 """
             ).all()
@@ -47,7 +47,8 @@ extension SQLStore {
             createdAt: try row.decode(column: "created_at", as: Date.self),
             signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)),
             keyRotationInterval: try row.decode(column: "key_rotation_seconds", as: Int?.self).map(TimeInterval.init),
-            emailSignIn: try row.decode(column: "email_sign_in", as: Bool.self))
+            emailSignIn: try row.decode(column: "email_sign_in", as: Bool.self),
+            verifyEmail: try row.decode(column: "verify_email", as: Bool.self))
     }
 
     public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
@@ -84,6 +85,12 @@ extension SQLStore {
             RETURNING name
             """
         ).all()).isEmpty
+    }
+
+    public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw("UPDATE tenants SET verify_email = \(bind: on) WHERE name = \(bind: tenant.value) RETURNING name").all()).isEmpty
+        }
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import GatehouseCore
+import GatehouseSMTP
 import GatehouseServer
 import Hummingbird
 import Logging
@@ -108,13 +109,20 @@ struct Serve: AsyncParsableCommand {
         var configuration = settings.serverConfiguration()
         configuration.tracing = otel != nil
         if level <= .info { configuration.requestLog = RequestLog(sink: output, format: format) }
-        let gatehouse = Gatehouse(configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry)
+        let mail = try Self.mailTransport(settings)
+        let gatehouse = Gatehouse(
+            configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry, mailTransport: mail)
 
         for line in try await Init.prepare(gatehouse.administration, settings: settings, global: global) { say(line) }
         if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }
         say(
             "Gatehouse listening on \(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port) (base URL \(settings.baseURL))"
         )
+        if let mail = mail as? SMTPTransport {
+            say("Mail: from \(mail.settings.from) through \(mail.settings)")
+        } else {
+            say("Mail: off (set gatehouse.smtp.url and gatehouse.smtp.from to send password reset and verification mails)")
+        }
         if let otlp = settings.otlpEndpoint { say("OpenTelemetry: traces and metrics to \(otlp) (OTLP/HTTP)") }
         let app = try gatehouse.buildApplication(logger: logger, extraServices: otel?.services ?? [])
         try await app.runService()
@@ -124,6 +132,19 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The SMTP transport the settings describe; nil when no SMTP URL is set.
+    static func mailTransport(_ settings: Settings) throws -> (any MailTransport)? {
+        guard let url = settings.smtpURL else { return nil }
+        guard let from = settings.smtpFrom else { throw CLIError("gatehouse.smtp.url needs gatehouse.smtp.from (GATEHOUSE_SMTP_FROM)") }
+        do {
+            return try SMTPTransport(settings: try SMTPSettings(url: url, from: from, extraCAFile: settings.extraCAFile))
+        } catch let error as SMTPSettingsError {
+            throw CLIError(error.description)
+        } catch {
+            throw CLIError("gatehouse.tls.extra_ca_file: \(error)")
+        }
+    }
+
     /// The OpenTelemetry tracer (bootstrapped as the process's tracer), the metrics factory that
     /// exports over OTLP, and the services that export them.
     static func openTelemetry(endpoint: String) throws -> (metrics: any MetricsFactory, services: [any Service]) {

@@ -39,7 +39,7 @@ struct Settings {
         if let baseURL = global.baseURL { values["gatehouse.base_url"] = .init(.string(baseURL), isSecret: false) }
         var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: values),
-            EnvironmentVariablesProvider(secretsSpecifier: .specific(["GATEHOUSE_SECRET_HASH_KEY"])),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["GATEHOUSE_SECRET_HASH_KEY", "GATEHOUSE_SMTP_URL"])),
         ]
         let environment = ProcessInfo.processInfo.environment
         if let file = global.config ?? environment["GATEHOUSE_CONFIG"] {
@@ -95,6 +95,11 @@ struct Settings {
     var metricsEnabled: Bool { reader.string(forKey: "gatehouse.metrics", default: "on") != "off" }
     var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
+    /// `gatehouse.smtp.url` (with its password: a secret) and `gatehouse.smtp.from`.
+    var smtpURL: String? { reader.string(forKey: "gatehouse.smtp.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 } }
+    var smtpFrom: String? { reader.string(forKey: "gatehouse.smtp.from").flatMap { $0.isEmpty ? nil : $0 } }
+    /// `gatehouse.tls.extra_ca_file`: CA certificates every outbound TLS connection trusts beside the system's.
+    var extraCAFile: String? { reader.string(forKey: "gatehouse.tls.extra_ca_file").flatMap { $0.isEmpty ? nil : $0 } }
     var cacheTTL: Double { reader.double(forKey: "gatehouse.cache_ttl", default: 5) }
     /// The database for messages: a URL without its password.
     var databaseDescription: String {
@@ -131,6 +136,8 @@ struct Settings {
         settings.signIn = limit("signin", settings.signIn)
         settings.userCode = limit("user_code", settings.userCode)
         settings.passwordSource = limit("password_source", settings.passwordSource)
+        settings.passwordReset = limit("password_reset", settings.passwordReset)
+        settings.passwordResetAccount = limit("password_reset_account", settings.passwordResetAccount)
         let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
         settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings
@@ -331,7 +338,10 @@ func withAdministration<T>(_ global: GlobalOptions, _ body: (Administration, Set
     try await withStore(global) { store, settings in
         let hasher = try await Gatehouse.hasher(store: store, configuredKey: settings.secretHashKey)
         do {
-            return try await body(Administration(store: store, hasher: hasher), settings)
+            var administration = Administration(store: store, hasher: hasher)
+            administration.mailer = AccountMailer(
+                baseURL: settings.baseURL, texts: .bundled, box: SecretBox(serverKey: hasher.keyData))
+            return try await body(administration, settings)
         } catch let error as Administration.AdministrationError {
             throw CLIError(cliMessage(error))
         }

@@ -49,7 +49,7 @@ public enum AuditView {
         var object: [String: Any] = [
             "name": tenant.name.value, "id": tenant.guid, "display_name": tenant.displayName,
             "signing_algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
-            "sign_in_log": tenant.signInLog.rawValue, "email_sign_in": tenant.emailSignIn,
+            "sign_in_log": tenant.signInLog.rawValue, "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
         ]
         if let interval = tenant.keyRotationInterval { object["key_rotation_seconds"] = Int(interval) }
         return text(object)
@@ -93,7 +93,10 @@ public enum AuditView {
             "id": user.id, "username": user.username.value, "display_name": user.displayName, "enabled": user.enabled,
             "second_factor": user.sealedTOTPSecret != nil,
         ]
-        if let email = user.email { object["email"] = email }
+        if let email = user.email {
+            object["email"] = email
+            object["email_verified"] = user.emailVerified
+        }
         return text(object)
     }
 

@@ -6,9 +6,9 @@ extension Administration {
 
     public func createUser(
         tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
-        passwords: any PasswordHasher
+        passwords: any PasswordHasher, emailVerified: Bool = false
     ) async throws -> User {
-        guard try await store.tenant(named: tenant) != nil else { throw AdministrationError.notFound("tenant", tenant.value) }
+        guard let record = try await store.tenant(named: tenant) else { throw AdministrationError.notFound("tenant", tenant.value) }
         let name: Username
         do { name = try Username(username) } catch {
             throw AdministrationError.invalid("username", "format", "'\(username)' is not a valid username")
@@ -31,9 +31,15 @@ extension Administration {
         let now = time.now()
         let user = User(
             tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
-            passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now)
+            passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now, emailVerified: email != nil && emailVerified)
+        // Where the tenant asks for it, the new address is mailed a link, in the same transaction.
+        let mail = record.verifyEmail && email != nil && !user.emailVerified
+        let store = self.store
         do {
-            try await store.createUser(user)
+            try await store.atomically {
+                try await store.createUser(user)
+                if mail { try await self.queueVerification(user, tenantName: record.displayName) }
+            }
         } catch StoreError.conflict(StoreError.emailTaken) {
             throw Self.emailTaken(email ?? "", tenant: tenant)
         } catch StoreError.conflict {
@@ -162,7 +168,7 @@ extension Administration {
         try await audit("user.role.unassign", tenant: tenant, target: user.id, before: AuditView.assignment(assignment))
     }
 
-    static func checkPassword(_ password: String) throws {
+    public static func checkPassword(_ password: String) throws {
         guard password.count >= minimumPasswordLength else {
             throw AdministrationError.invalid("password", "length", "passwords need at least \(minimumPasswordLength) characters")
         }

@@ -11,6 +11,8 @@ public struct Administration: Sendable {
     public internal(set) var actor: AdminActor
     public internal(set) var traceID: String?
     public internal(set) var source: String?
+    /// Composes account mails (verification links) that changes queue in the outbox; nil queues none.
+    public var mailer: AccountMailer?
 
     public init(
         store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system, random: RandomSource = .system,
@@ -299,7 +301,7 @@ public struct Administration: Sendable {
     /// `keyRotation: .some(nil)` turns scheduled rotation off).
     public func updateTenant(
         tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil,
-        algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil
+        algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil, verifyEmail: Bool? = nil
     ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
         if let accessTokenLifetime, !(60...86_400).contains(accessTokenLifetime) {
@@ -325,6 +327,10 @@ public struct Administration: Sendable {
                 after.signingAlgorithm = algorithm
                 try await replaceNextKey(tenant: name, algorithm: algorithm)
             }
+        }
+        if let verifyEmail {
+            _ = try await store.setVerifyEmail(verifyEmail, tenant: name)
+            after.verifyEmail = verifyEmail
         }
         if let mode = signInLog {
             _ = try await store.setSignInLogMode(mode, tenant: name)

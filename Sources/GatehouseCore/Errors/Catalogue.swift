@@ -111,6 +111,13 @@ public enum Catalogue {
     public static let deviceAuthorizationDeclined = CatalogueEntry(9900181, "DeviceAuthorizationDeclined", .accessDenied)
     public static let invalidUserCode = CatalogueEntry(9900182, "InvalidUserCode", .invalidRequest)
 
+    // MARK: Password reset and address verification by mail (pages, never sent to a client)
+    public static let passwordResetLinkInvalid = CatalogueEntry(9900183, "PasswordResetLinkInvalid", .invalidRequest)
+    public static let passwordResetUnavailable = CatalogueEntry(9900184, "PasswordResetUnavailable", .notFound, status: 404)
+    public static let newPasswordRejected = CatalogueEntry(9900185, "NewPasswordRejected", .invalidRequest, placeholders: ["reason"])
+    public static let newPasswordsDiffer = CatalogueEntry(9900186, "NewPasswordsDiffer", .invalidRequest)
+    public static let emailVerificationLinkInvalid = CatalogueEntry(9900187, "EmailVerificationLinkInvalid", .invalidRequest)
+
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
     public static let assertionAudienceMismatch = CatalogueEntry(
@@ -161,6 +168,8 @@ public enum Catalogue {
         9900430, "TooManyFailedSignIns", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
     public static let tooManyUserCodeFailures = CatalogueEntry(
         9900431, "TooManyFailedUserCodes", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
+    public static let tooManyPasswordResetRequests = CatalogueEntry(
+        9900432, "TooManyPasswordResetRequests", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
     public static let unknownErrorCode = CatalogueEntry(9900130, "UnknownErrorCode", .notFound, status: 404, placeholders: ["code"])
     public static let endpointNotFound = CatalogueEntry(
         9900131, "EndpointNotFound", .notFound, status: 404, placeholders: ["method", "path"])
@@ -195,6 +204,7 @@ public enum Catalogue {
         invalidUserNameOrPassword, userAccountNotFound, userDisabled, userLocked, invalidVerificationCode, tooManyVerificationCodes,
         strongAuthRequired,
         defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
+        passwordResetLinkInvalid, passwordResetUnavailable, newPasswordRejected, newPasswordsDiffer, emailVerificationLinkInvalid,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,
@@ -203,7 +213,7 @@ public enum Catalogue {
         invalidIDTokenHint,
         postLogoutRedirectURINotRegistered,
         tokenIssuanceError, storeUnavailable, unknownErrorCode, endpointNotFound,
-        tooManyClientFailures, tooManySignInFailures, tooManyUserCodeFailures,
+        tooManyClientFailures, tooManySignInFailures, tooManyUserCodeFailures, tooManyPasswordResetRequests,
         adminFieldInvalid, adminObjectNotFound, adminConflict, adminRoleRequired, adminTenantOutOfReach, adminTokenAudience,
     ].sorted { $0.number < $1.number }
 

@@ -72,7 +72,7 @@ public struct UserTokenMinter: Sendable {
                 name: scopes.contains("profile") ? user.displayName : nil,
                 preferredUsername: scopes.contains("profile") ? user.username.value : nil,
                 email: scopes.contains("email") ? user.email : nil,
-                emailVerified: scopes.contains("email") && user.email != nil ? false : nil)
+                emailVerified: scopes.contains("email") && user.email != nil ? user.emailVerified : nil)
             request.dialect.decorate(&claims, user: user, tenant: request.tenant, scopes: scopes, random: issuer.random)
             idToken = try await ring.sign(claims, type: "JWT")
         }

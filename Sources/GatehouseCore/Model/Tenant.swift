@@ -18,12 +18,16 @@ public struct Tenant: Sendable, Hashable {
     /// Whether users may sign in with their email address in place of their username; while on,
     /// an address belongs to one user of the tenant (`gatehouse tenants set --email-sign-in`).
     public var emailSignIn: Bool
+    /// Whether a new user's address is mailed a verification link (`gatehouse tenants set
+    /// --verify-email`); a changed address always is.
+    public var verifyEmail: Bool
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
         accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil,
-        emailSignIn: Bool = true
+        emailSignIn: Bool = true, verifyEmail: Bool = false
     ) {
+        self.verifyEmail = verifyEmail
         self.emailSignIn = emailSignIn
         self.signInLog = signInLog
         self.keyRotationInterval = keyRotationInterval

@@ -25,6 +25,7 @@ public final class InMemoryStore: GatehouseStore {
         var roleAssignments: [RoleAssignment] = []
         var sessions: [String: BrowserSession] = [:]
         var consents: [String: Consent] = [:]
+        var outbox: [String: OutboxMessage] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }
@@ -69,6 +70,16 @@ public final class InMemoryStore: GatehouseStore {
         let result = try await body()
         state.withLock { $0.changes += 1 }
         return result
+    }
+
+    public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.verifyEmail = on
+                return true
+            }
+        }
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {

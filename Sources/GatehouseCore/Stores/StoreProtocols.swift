@@ -44,6 +44,8 @@ public protocol TenantStore: Sendable {
     func tenants() async throws -> [Tenant]
     /// Sets how the tenant's sign-in log keeps repeated machine successes; false if there is no such tenant.
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
+    /// Sets whether new users' addresses are mailed a verification link; false if there is no such tenant.
+    func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
     /// Sets (or with nil, ends) the tenant's automatic key rotation; false if there is no such tenant.
     func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool
     /// Sets the algorithm of the tenant's new signing keys and its access token lifetime (each
@@ -285,7 +287,7 @@ extension GrantStore {
 /// Everything the server needs from storage. Each backend passes one contract suite.
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
     & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore & ResourceStore & AuditStore & RoleAssignmentStore
-    & SessionStore & ConsentStore
+    & SessionStore & ConsentStore & OutboxStore & TransactionStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.

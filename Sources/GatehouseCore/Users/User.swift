@@ -9,6 +9,9 @@ public struct User: Sendable, Hashable {
     /// Unique in the tenant, compared case-insensitively (stored lowercased).
     public var username: Username
     public var email: String?
+    /// Whether the user proved the address is theirs (a verification link) or an operator said so;
+    /// cleared when the address changes. `email_verified` in ID tokens and userinfo.
+    public var emailVerified: Bool
     public var displayName: String
     public var passwordHash: String
     public var enabled: Bool
@@ -22,8 +25,10 @@ public struct User: Sendable, Hashable {
 
     public init(
         tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
-        enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil
+        enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil,
+        emailVerified: Bool = false
     ) {
+        self.emailVerified = emailVerified
         self.tenant = tenant
         self.id = id
         self.username = username

@@ -83,7 +83,7 @@ struct UserinfoRoute: Sendable {
         }
         if scopes.contains("email"), let email = user.email {
             document["email"] = email
-            document["email_verified"] = false
+            document["email_verified"] = user.emailVerified
         }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(

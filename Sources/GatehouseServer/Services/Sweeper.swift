@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// bounded batches (at most `batchSize` rows per statement, `maxBatches` statements per pass),
 /// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
-    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore
+    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore & OutboxStore
     let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
     let grantRetention: TimeInterval
@@ -31,7 +31,7 @@ public struct Sweeper: Service {
 
     /// What one pass deleted, by kind; nil when another node holds the lease.
     public struct Swept: Sendable, Equatable {
-        public var oneTimeValues = 0, signIns = 0, aggregates = 0, state = 0, grants = 0, failures = 0
+        public var oneTimeValues = 0, signIns = 0, aggregates = 0, state = 0, grants = 0, failures = 0, outbox = 0
     }
 
     public init(
@@ -75,6 +75,8 @@ public struct Sweeper: Service {
             swept.state += try await batches { try await store.purgeConsents(now: now, limit: $0) }
             let failureCutoff = now.addingTimeInterval(-failureWindow)
             swept.failures = try await batches { try await store.purgeSignInFailures(before: failureCutoff, limit: $0) }
+            let outboxCutoff = now.addingTimeInterval(-OutboxPolicy().retention)
+            swept.outbox = try await batches { try await store.purgeOutbox(createdBefore: outboxCutoff, limit: $0) }
             let grantCutoff = now.addingTimeInterval(-grantRetention)
             swept.grants = try await batches { try await store.purgeGrants(now: now, endedBefore: grantCutoff, limit: $0) }
             return swept

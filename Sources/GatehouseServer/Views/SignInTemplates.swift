@@ -44,6 +44,41 @@ enum SignInTemplates {
             <input type="password" id="password" name="password" autocomplete="current-password" required {{^focusUsername}}autofocus{{/focusUsername}}>
             <button type="submit" id="submit">{{labelSubmit}}</button>
             </form>
+            {{#forgotURL}}<p class="meta"><a href="{{forgotURL}}" id="forgot">{{labelForgot}}</a></p>{{/forgotURL}}
+            </main></body></html>
+            """
+
+    /// "Forgot password?": a username or address; the answer is the same whatever it names.
+    static let forgot =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            <p>{{intro}}</p>
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="ui_locales" value="{{language}}">
+            <label for="username">{{labelUsername}}</label>
+            <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="256" required autofocus>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
+            </main></body></html>
+            """
+
+    /// A reset link's page: the new password twice.
+    static let resetPassword =
+        head + """
+            <h1>{{heading}}</h1>
+            \(alert)
+            <p>{{intro}}</p>
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="token" value="{{token}}">
+            <input type="hidden" name="ui_locales" value="{{language}}">
+            <input type="text" name="username" value="{{username}}" autocomplete="username" hidden>
+            <label for="password">{{labelPassword}}</label>
+            <input type="password" id="password" name="password" autocomplete="new-password" minlength="8" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>
+            <label for="confirm">{{labelConfirm}}</label>
+            <input type="password" id="confirm" name="confirm" autocomplete="new-password" minlength="8" required>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
             </main></body></html>
             """
 

@@ -25,6 +25,8 @@ struct SignInEnvironment: Sendable {
     let hasher: SecretHasher
     let time: TimeSource
     let random: RandomSource
+    /// Whether mail is sent (an SMTP server is configured): the sign-in page offers a password reset.
+    var mailEnabled = false
 
     var policy: SignInPolicy { configuration.signIn }
     /// Sends authorization responses and errors to a validated redirect URI.

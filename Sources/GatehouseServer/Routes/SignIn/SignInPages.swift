@@ -15,6 +15,8 @@ struct SignInPages: Sendable {
     let message: MustacheTemplate
     let formPost: MustacheTemplate
     let deviceCode: MustacheTemplate
+    let forgot: MustacheTemplate
+    let resetPassword: MustacheTemplate
 
     init(texts: CatalogueTexts, configuration: ServerConfiguration) throws {
         self.texts = texts
@@ -25,6 +27,8 @@ struct SignInPages: Sendable {
         message = try MustacheTemplate(string: SignInTemplates.message)
         formPost = try MustacheTemplate(string: SignInTemplates.formPost)
         deviceCode = try MustacheTemplate(string: SignInTemplates.deviceCode)
+        forgot = try MustacheTemplate(string: SignInTemplates.forgot)
+        resetPassword = try MustacheTemplate(string: SignInTemplates.resetPassword)
     }
 
     func ui(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {

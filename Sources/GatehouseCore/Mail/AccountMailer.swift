@@ -1,0 +1,86 @@
+import Foundation
+
+/// Composes the mails Gatehouse sends about an account (a password reset link, a notice that the
+/// password changed, an address verification link) from the language files' `mail.*` texts, as
+/// plain text and HTML, and queues them sealed (`MailMessage.queued`). A template's body is
+/// paragraphs separated by blank lines; a paragraph that is only `{link}` becomes a button in HTML.
+public struct AccountMailer: Sendable {
+    public let baseURL: String
+    public let texts: CatalogueTexts
+    public let box: SecretBox
+
+    public init(baseURL: String, texts: CatalogueTexts, box: SecretBox) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.texts = texts
+        self.box = box
+    }
+
+    /// The kinds of account mails: each has `mail.{kind}.subject` and `mail.{kind}.body`.
+    public enum Kind: String, Sendable {
+        case passwordReset = "reset"
+        case passwordChanged = "changed"
+        case verifyEmail = "verify"
+    }
+
+    /// The page a link of `kind` opens, with its token.
+    public func link(_ kind: Kind, tenant: TenantName, token: String) -> String {
+        switch kind {
+        case .passwordReset: "\(baseURL)/\(tenant.value)/password/reset?token=\(token)"
+        case .verifyEmail: "\(baseURL)/\(tenant.value)/email/verify?token=\(token)"
+        case .passwordChanged: "\(baseURL)/\(tenant.value)/password/forgot"
+        }
+    }
+
+    public func compose(_ kind: Kind, to address: String, user: User, tenantName: String, link: String, language: String) -> MailMessage {
+        let values = [
+            "name": user.displayName, "username": user.username.value, "tenant": tenantName, "link": link, "email": address,
+        ]
+        let subject = CatalogueTexts.fill(texts.ui("mail.\(kind.rawValue).subject", language: language), with: values)
+        let body = texts.ui("mail.\(kind.rawValue).body", language: language)
+        let text = CatalogueTexts.fill(body, with: values) + "\n\n-- \n" + tenantName + "\n"
+        let paragraphs = body.components(separatedBy: "\n\n").map { paragraph -> String in
+            if paragraph.trimmingCharacters(in: .whitespaces) == "{link}" {
+                let href = Self.escape(link)
+                return "<p><a href=\"\(href)\" style=\"display:inline-block;padding:.6rem 1.2rem;background:#005fcc;color:#fff;"
+                    + "border-radius:.25rem;text-decoration:none\">\(Self.escape(subject))</a></p>"
+                    + "<p style=\"color:#555;font-size:.85rem;word-break:break-all\">\(href)</p>"
+            }
+            return "<p>" + Self.escape(CatalogueTexts.fill(paragraph, with: values)).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
+        }
+        let html = """
+            <!DOCTYPE html>
+            <html lang="\(Self.escape(language))"><head><meta charset="utf-8"><title>\(Self.escape(subject))</title></head>
+            <body style="font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1b;background:#f4f5f7;margin:0;padding:1rem">
+            <div style="max-width:32rem;margin:0 auto;background:#fff;padding:1.5rem;border-radius:.5rem">
+            <h1 style="font-size:1.2rem;margin-top:0">\(Self.escape(tenantName))</h1>
+            \(paragraphs.joined(separator: "\n"))
+            </div></body></html>
+            """
+        return MailMessage(to: address, subject: subject, text: text, html: html)
+    }
+
+    /// A stand-in of the same size as a reset mail, sealed like one, for the path that sends none.
+    public func decoy(now: Date, id: String, tenant: String, random: RandomSource) throws -> OutboxMessage {
+        let filler = random.token(byteCount: 96)
+        let mail = MailMessage(to: "nobody@invalid", subject: filler, text: filler, html: filler)
+        var row = try mail.queued(id: id, tenant: tenant, box: box, now: now)
+        row = OutboxMessage(id: row.id, kind: OutboxKind.none, tenant: tenant, payload: row.payload, nextAttemptAt: now, createdAt: now)
+        return row
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

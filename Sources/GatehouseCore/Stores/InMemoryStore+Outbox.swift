@@ -1,0 +1,66 @@
+import Foundation
+
+extension InMemoryStore {
+    /// Restores the state as it was if `body` throws. Not isolated from other tasks' changes made
+    /// meanwhile (a failed body undoes those too): the memory store serves development and tests.
+    public func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let before = state.withLock { $0 }
+        do {
+            return try await body()
+        } catch {
+            state.withLock { $0 = before }
+            throw error
+        }
+    }
+
+    public func enqueue(_ message: OutboxMessage) async throws {
+        state.withLock { $0.outbox[message.id] = message }
+    }
+
+    public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
+        state.withLock { state in
+            Array(
+                state.outbox.values.filter { ($0.nextAttemptAt ?? .distantFuture) <= now }
+                    .sorted { ($0.nextAttemptAt ?? .distantFuture, $0.id) < ($1.nextAttemptAt ?? .distantFuture, $1.id) }
+                    .prefix(max(0, limit)))
+        }
+    }
+
+    public func completeMessage(id: String) async throws -> Bool {
+        state.withLock { $0.outbox.removeValue(forKey: id) != nil }
+    }
+
+    public func deferMessage(id: String, attempts: Int, nextAttemptAt: Date?, lastError: String) async throws {
+        state.withLock { state in
+            guard var message = state.outbox[id] else { return }
+            message.attempts = attempts
+            message.nextAttemptAt = nextAttemptAt
+            message.lastError = lastError
+            if nextAttemptAt == nil { message.payload = "" }
+            state.outbox[id] = message
+        }
+    }
+
+    public func outboxMessages(tenant: String?, limit: Int) async throws -> [OutboxMessage] {
+        state.withLock { state in
+            Array(
+                state.outbox.values.filter { tenant == nil || $0.tenant == tenant }
+                    .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(max(0, limit)))
+        }
+    }
+
+    public func outboxDepth() async throws -> (pending: Int, abandoned: Int) {
+        state.withLock { state in
+            let pending = state.outbox.values.filter { $0.nextAttemptAt != nil }.count
+            return (pending, state.outbox.count - pending)
+        }
+    }
+
+    public func purgeOutbox(createdBefore cutoff: Date, limit: Int) async throws -> Int {
+        state.withLock { state in
+            let old = state.outbox.values.filter { $0.createdAt < cutoff }.prefix(max(0, limit)).map(\.id)
+            for id in old { state.outbox.removeValue(forKey: id) }
+            return old.count
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import CoreMetrics
+import Foundation
+import GatehouseCore
+import Logging
+import ServiceLifecycle
+
+/// Sends what the outbox holds, on one node at a time (the node holding the `outbox` lease,
+/// renewed each pass and taken over by another node three intervals after its holder stops).
+/// Each pass takes the rows that are due, delivers each (a mail through `transport`; a decoy is
+/// deleted unsent) and deletes it once delivered, or records the failure and the next attempt
+/// (`OutboxPolicy`: 5 s, doubling, at most 15 minutes apart, given up after 3 days). A node
+/// stopped between a delivery and its deletion delivers that row again from the next pass: at
+/// least once, at most a duplicate with the same `Message-ID`.
+public struct OutboxSender: Service {
+    public typealias Store = OutboxStore & LeaseStore
+    let store: any Store
+    let transport: any MailTransport
+    let box: SecretBox
+    let policy: OutboxPolicy
+    let time: TimeSource
+    let interval: Duration
+    let batch: Int
+    let node: String
+    let logger: Logger
+    let depth: CoreMetrics.Gauge
+    let abandonedDepth: CoreMetrics.Gauge
+    let factory: any MetricsFactory
+
+    public init(
+        store: any Store, transport: any MailTransport, box: SecretBox, policy: OutboxPolicy = OutboxPolicy(), time: TimeSource = .system,
+        interval: Duration = .seconds(2), batch: Int = 20, node: String = UUID().uuidString,
+        logger: Logger = Logger(label: "gatehouse.outbox"), telemetry: Telemetry? = nil
+    ) {
+        self.store = store
+        self.transport = transport
+        self.box = box
+        self.policy = policy
+        self.time = time
+        self.interval = interval
+        self.batch = max(1, batch)
+        self.node = node
+        self.logger = logger
+        let factory = telemetry?.factory ?? NOOPMetricsHandler.instance
+        self.factory = factory
+        depth = CoreMetrics.Gauge(label: "gatehouse_outbox_depth", dimensions: [("state", "pending")], factory: factory)
+        abandonedDepth = CoreMetrics.Gauge(label: "gatehouse_outbox_depth", dimensions: [("state", "abandoned")], factory: factory)
+    }
+
+    public func run() async throws {
+        await repeatUntilShutdown(every: interval) { _ = await pass() }
+    }
+
+    /// What one pass did; nil when another node holds the lease (or the store failed).
+    public struct Pass: Sendable, Equatable {
+        public var sent = 0, failed = 0, abandoned = 0, discarded = 0
+    }
+
+    @discardableResult
+    public func pass() async -> Pass? {
+        let now = time.now()
+        do {
+            guard try await store.acquireLease("outbox", holder: node, until: leaseExpiry(from: now, every: interval), now: now) else {
+                return nil
+            }
+            var done = Pass()
+            for message in try await store.dueMessages(now: now, limit: batch) {
+                if Task.isShuttingDownGracefully { break }
+                await deliver(message, into: &done)
+            }
+            let (pending, abandoned) = try await store.outboxDepth()
+            depth.record(pending)
+            abandonedDepth.record(abandoned)
+            return done
+        } catch {
+            logger.warning("outbox pass failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func deliver(_ message: OutboxMessage, into done: inout Pass) async {
+        let kind = message.kind
+        do {
+            switch kind {
+            case OutboxKind.mail:
+                try await transport.send(try MailMessage.opened(message, box: box), id: message.id)
+                try await store.completeMessage(id: message.id)
+                done.sent += 1
+                count("gatehouse_outbox_sent_total", kind: kind)
+                logger.info("outbox delivered", metadata: ["id": "\(message.id)", "kind": "\(kind)", "attempts": "\(message.attempts + 1)"])
+            case OutboxKind.none:
+                try await store.completeMessage(id: message.id)
+                done.discarded += 1
+            default:
+                throw MailDeliveryError("no transport for outbox rows of kind '\(kind)'")
+            }
+        } catch {
+            let attempts = message.attempts + 1
+            let permanent = (error as? MailDeliveryError)?.permanent == true || error is SecretBoxError
+            let next = permanent ? nil : policy.nextAttempt(after: attempts, createdAt: message.createdAt, now: time.now())
+            let reason = String("\(error)".prefix(1000))
+            count("gatehouse_outbox_failures_total", kind: kind)
+            if next == nil {
+                done.abandoned += 1
+                count("gatehouse_outbox_abandoned_total", kind: kind)
+            } else {
+                done.failed += 1
+            }
+            logger.warning(
+                next == nil ? "outbox delivery given up" : "outbox delivery failed; will retry",
+                metadata: [
+                    "id": "\(message.id)", "kind": "\(kind)", "attempts": "\(attempts)", "error": "\(reason)",
+                    "next_attempt": "\(next.map { "\($0)" } ?? "none")",
+                ])
+            do {
+                try await store.deferMessage(id: message.id, attempts: attempts, nextAttemptAt: next, lastError: reason)
+            } catch {
+                logger.warning("outbox: recording a failed delivery failed", metadata: ["id": "\(message.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func count(_ label: String, kind: String) {
+        CoreMetrics.Counter(label: label, dimensions: [("kind", kind)], factory: factory).increment()
+    }
+}
