@@ -4146,7 +4146,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// Enable or disable a user (disabling ends their sessions and revokes their grants).
+    /// Enable or disable a user (disabling ends their sessions and revokes their grants), or change their address, display name or verified flag.
     ///
     /// - Remark: HTTP `PATCH /tenants/{tenant}/users/{user}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/patch(updateUser)`.

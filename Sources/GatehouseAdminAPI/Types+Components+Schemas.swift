@@ -136,6 +136,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/email_sign_in`.
             public var emailSignIn: Swift.Bool
+            /// New users' addresses are mailed a verification link (a changed address always is).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/verify_email`.
+            public var verifyEmail: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/Tenant/key_rotation_seconds`.
             public var keyRotationSeconds: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/Tenant/issuer`.
@@ -152,6 +156,7 @@ extension Components {
             ///   - accessTokenLifetime:
             ///   - signInLog:
             ///   - emailSignIn: Users may sign in with their email address; each address is then one user's.
+            ///   - verifyEmail: New users' addresses are mailed a verification link (a changed address always is).
             ///   - keyRotationSeconds:
             ///   - issuer:
             ///   - createdAt:
@@ -163,6 +168,7 @@ extension Components {
                 accessTokenLifetime: Swift.Int,
                 signInLog: Components.Schemas.Tenant.SignInLogPayload,
                 emailSignIn: Swift.Bool,
+                verifyEmail: Swift.Bool? = nil,
                 keyRotationSeconds: Swift.Int? = nil,
                 issuer: Swift.String,
                 createdAt: Foundation.Date
@@ -174,6 +180,7 @@ extension Components {
                 self.accessTokenLifetime = accessTokenLifetime
                 self.signInLog = signInLog
                 self.emailSignIn = emailSignIn
+                self.verifyEmail = verifyEmail
                 self.keyRotationSeconds = keyRotationSeconds
                 self.issuer = issuer
                 self.createdAt = createdAt
@@ -186,6 +193,7 @@ extension Components {
                 case accessTokenLifetime = "access_token_lifetime"
                 case signInLog = "sign_in_log"
                 case emailSignIn = "email_sign_in"
+                case verifyEmail = "verify_email"
                 case keyRotationSeconds = "key_rotation_seconds"
                 case issuer
                 case createdAt = "created_at"
@@ -311,6 +319,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/email_sign_in`.
             public var emailSignIn: Swift.Bool?
+            /// Mail new users' addresses a verification link.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/verify_email`.
+            public var verifyEmail: Swift.Bool?
             /// Creates a new `TenantUpdate`.
             ///
             /// - Parameters:
@@ -319,18 +331,21 @@ extension Components {
             ///   - signingAlgorithm: The algorithm of the tenant's keys. The published next key is replaced by one of this algorithm, which signs from the next rotation; the active key stays in the JWKS, retired, until its tokens expire.
             ///   - accessTokenLifetime:
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
+            ///   - verifyEmail: Mail new users' addresses a verification link.
             public init(
                 signInLog: Components.Schemas.TenantUpdate.SignInLogPayload? = nil,
                 keyRotationDays: Swift.Int? = nil,
                 signingAlgorithm: Components.Schemas.TenantUpdate.SigningAlgorithmPayload? = nil,
                 accessTokenLifetime: Swift.Int? = nil,
-                emailSignIn: Swift.Bool? = nil
+                emailSignIn: Swift.Bool? = nil,
+                verifyEmail: Swift.Bool? = nil
             ) {
                 self.signInLog = signInLog
                 self.keyRotationDays = keyRotationDays
                 self.signingAlgorithm = signingAlgorithm
                 self.accessTokenLifetime = accessTokenLifetime
                 self.emailSignIn = emailSignIn
+                self.verifyEmail = verifyEmail
             }
             public enum CodingKeys: String, CodingKey {
                 case signInLog = "sign_in_log"
@@ -338,6 +353,7 @@ extension Components {
                 case signingAlgorithm = "signing_algorithm"
                 case accessTokenLifetime = "access_token_lifetime"
                 case emailSignIn = "email_sign_in"
+                case verifyEmail = "verify_email"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -361,12 +377,17 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .emailSignIn
                 )
+                self.verifyEmail = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .verifyEmail
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "sign_in_log",
                     "key_rotation_days",
                     "signing_algorithm",
                     "access_token_lifetime",
-                    "email_sign_in"
+                    "email_sign_in",
+                    "verify_email"
                 ])
             }
         }
@@ -1423,6 +1444,10 @@ extension Components {
             public var username: Swift.String
             /// - Remark: Generated from `#/components/schemas/User/email`.
             public var email: Swift.String?
+            /// The address is proven the user's (a verification link, or an administrator); email_verified in tokens.
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/email_verified`.
+            public var emailVerified: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/User/display_name`.
             public var displayName: Swift.String
             /// - Remark: Generated from `#/components/schemas/User/enabled`.
@@ -1466,6 +1491,7 @@ extension Components {
             ///   - id:
             ///   - username:
             ///   - email:
+            ///   - emailVerified: The address is proven the user's (a verification link, or an administrator); email_verified in tokens.
             ///   - displayName:
             ///   - enabled:
             ///   - secondFactor:
@@ -1476,6 +1502,7 @@ extension Components {
                 id: Swift.String,
                 username: Swift.String,
                 email: Swift.String? = nil,
+                emailVerified: Swift.Bool? = nil,
                 displayName: Swift.String,
                 enabled: Swift.Bool,
                 secondFactor: Swift.Bool,
@@ -1486,6 +1513,7 @@ extension Components {
                 self.id = id
                 self.username = username
                 self.email = email
+                self.emailVerified = emailVerified
                 self.displayName = displayName
                 self.enabled = enabled
                 self.secondFactor = secondFactor
@@ -1497,6 +1525,7 @@ extension Components {
                 case id
                 case username
                 case email
+                case emailVerified = "email_verified"
                 case displayName = "display_name"
                 case enabled
                 case secondFactor = "second_factor"
@@ -1536,6 +1565,10 @@ extension Components {
             public var password: Swift.String
             /// - Remark: Generated from `#/components/schemas/UserCreate/email`.
             public var email: Swift.String?
+            /// The address is known to be the user's; without it (and where the tenant verifies), a link is mailed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/email_verified`.
+            public var emailVerified: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/UserCreate/display_name`.
             public var displayName: Swift.String?
             /// Creates a new `UserCreate`.
@@ -1544,22 +1577,26 @@ extension Components {
             ///   - username:
             ///   - password:
             ///   - email:
+            ///   - emailVerified: The address is known to be the user's; without it (and where the tenant verifies), a link is mailed.
             ///   - displayName:
             public init(
                 username: Swift.String,
                 password: Swift.String,
                 email: Swift.String? = nil,
+                emailVerified: Swift.Bool? = nil,
                 displayName: Swift.String? = nil
             ) {
                 self.username = username
                 self.password = password
                 self.email = email
+                self.emailVerified = emailVerified
                 self.displayName = displayName
             }
             public enum CodingKeys: String, CodingKey {
                 case username
                 case password
                 case email
+                case emailVerified = "email_verified"
                 case displayName = "display_name"
             }
             public init(from decoder: any Swift.Decoder) throws {
@@ -1576,6 +1613,10 @@ extension Components {
                     Swift.String.self,
                     forKey: .email
                 )
+                self.emailVerified = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .emailVerified
+                )
                 self.displayName = try container.decodeIfPresent(
                     Swift.String.self,
                     forKey: .displayName
@@ -1584,6 +1625,7 @@ extension Components {
                     "username",
                     "password",
                     "email",
+                    "email_verified",
                     "display_name"
                 ])
             }
@@ -1592,15 +1634,37 @@ extension Components {
         public struct UserUpdate: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/UserUpdate/enabled`.
             public var enabled: Swift.Bool?
+            /// A new address (empty removes it). A changed address is unverified, and mailed a verification link, unless email_verified is true in the same request.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/email`.
+            public var email: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/display_name`.
+            public var displayName: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/email_verified`.
+            public var emailVerified: Swift.Bool?
             /// Creates a new `UserUpdate`.
             ///
             /// - Parameters:
             ///   - enabled:
-            public init(enabled: Swift.Bool? = nil) {
+            ///   - email: A new address (empty removes it). A changed address is unverified, and mailed a verification link, unless email_verified is true in the same request.
+            ///   - displayName:
+            ///   - emailVerified:
+            public init(
+                enabled: Swift.Bool? = nil,
+                email: Swift.String? = nil,
+                displayName: Swift.String? = nil,
+                emailVerified: Swift.Bool? = nil
+            ) {
                 self.enabled = enabled
+                self.email = email
+                self.displayName = displayName
+                self.emailVerified = emailVerified
             }
             public enum CodingKeys: String, CodingKey {
                 case enabled
+                case email
+                case displayName = "display_name"
+                case emailVerified = "email_verified"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1608,8 +1672,23 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .enabled
                 )
+                self.email = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.displayName = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .displayName
+                )
+                self.emailVerified = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .emailVerified
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
-                    "enabled"
+                    "enabled",
+                    "email",
+                    "display_name",
+                    "email_verified"
                 ])
             }
         }

@@ -118,7 +118,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/get(getUser)`.
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output
-    /// Enable or disable a user (disabling ends their sessions and revokes their grants).
+    /// Enable or disable a user (disabling ends their sessions and revokes their grants), or change their address, display name or verified flag.
     ///
     /// - Remark: HTTP `PATCH /tenants/{tenant}/users/{user}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/patch(updateUser)`.
@@ -511,7 +511,7 @@ extension APIProtocol {
             headers: headers
         ))
     }
-    /// Enable or disable a user (disabling ends their sessions and revokes their grants).
+    /// Enable or disable a user (disabling ends their sessions and revokes their grants), or change their address, display name or verified flag.
     ///
     /// - Remark: HTTP `PATCH /tenants/{tenant}/users/{user}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/patch(updateUser)`.

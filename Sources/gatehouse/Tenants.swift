@@ -13,7 +13,7 @@ struct Tenants: AsyncParsableCommand {
             "name": tenant.name.value, "id": tenant.guid, "display_name": tenant.displayName,
             "algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
             "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
-            "email_sign_in": tenant.emailSignIn, "issuer": settings.serverConfiguration().issuer(tenant.name.value),
+            "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail, "issuer": settings.serverConfiguration().issuer(tenant.name.value),
         ]
     }
 
@@ -45,12 +45,18 @@ struct Tenants: AsyncParsableCommand {
             name: .customLong("email-sign-in"),
             help: "on (default for new tenants): users may sign in with their email address, each address one user's; or off.")
         var emailSignIn: String?
+        @Option(
+            name: .customLong("verify-email"),
+            help: "on: new users' addresses are mailed a verification link (changed addresses always are); off (default).")
+        var verifyEmail: String?
 
         func run() async throws {
             let tenant = try parseTenant(name)
-            guard signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil else {
+            guard signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
+                || verifyEmail != nil
+            else {
                 throw CLIError(
-                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime or --email-sign-in")
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in or --verify-email")
             }
             var mode: SignInLogMode?
             if let raw = signInLog {
@@ -71,12 +77,17 @@ struct Tenants: AsyncParsableCommand {
                 guard raw == "on" || raw == "off" else { throw CLIError("--email-sign-in must be on or off") }
                 email = raw == "on"
             }
+            var verify: Bool?
+            if let raw = verifyEmail {
+                guard raw == "on" || raw == "off" else { throw CLIError("--verify-email must be on or off") }
+                verify = raw == "on"
+            }
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.tenant(tenant)
                 let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
                 let after = try await admin.updateTenant(
                     tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
-                    emailSignIn: email)
+                    emailSignIn: email, verifyEmail: verify)
                 if global.json {
                     settings.warnIfBaseURLAssumed()
                     try printJSON(Tenants.json(after, settings))
@@ -97,6 +108,7 @@ struct Tenants: AsyncParsableCommand {
                 }
                 if let tokenLifetime { lines.append("access tokens live \(tokenLifetime) s") }
                 if let email { lines.append(email ? "users may sign in with their email address" : "sign-in by email address off") }
+                if let verify { lines.append(verify ? "new users' addresses are mailed a verification link" : "new users' addresses are not mailed") }
                 print(
                     "Tenant '\(tenant)': " + lines.joined(separator: "; ")
                         + ". Running servers follow within their cache time (5 s by default).")
@@ -178,6 +190,7 @@ struct Tenants: AsyncParsableCommand {
                     ("Sign-in log", tenant.signInLog.rawValue),
                     ("Key rotation", tenant.keyRotationInterval.map { "every \(Int($0 / 86_400)) days" } ?? "off"),
                     ("Email sign-in", tenant.emailSignIn ? "on" : "off"),
+                    ("Verify new addresses", tenant.verifyEmail ? "on" : "off"),
                 ]
                 for (label, value) in rows { print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + value) }
                 print("")

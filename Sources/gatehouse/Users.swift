@@ -7,7 +7,7 @@ struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the users who sign in to a tenant.",
         subcommands: [
-            Create.self, List.self, Disable.self, Enable.self, Unlock.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self,
+            Create.self, List.self, Update.self, Disable.self, Enable.self, Unlock.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self,
             AssignRole.self,
             UnassignRole.self,
         ])
@@ -44,7 +44,7 @@ struct Users: AsyncParsableCommand {
     static func json(_ user: User) -> [String: Any] {
         [
             "id": user.id, "tenant": user.tenant.value, "username": user.username.value, "email": user.email ?? NSNull(),
-            "display_name": user.displayName, "enabled": user.enabled, "totp": user.sealedTOTPSecret != nil,
+            "email_verified": user.emailVerified, "display_name": user.displayName, "enabled": user.enabled, "totp": user.sealedTOTPSecret != nil,
             "created_at": printedTime(user.createdAt), "updated_at": printedTime(user.updatedAt),
         ]
     }
@@ -57,6 +57,10 @@ struct Users: AsyncParsableCommand {
         @Option(name: .customLong("username"), help: .hidden) var legacyUsername: String?
         @Option(help: "The user's email address (where the tenant allows it, also a sign-in name).") var email: String?
         @Option(name: .customLong("display-name"), help: "The name shown on pages (default: the name).") var displayName: String?
+        @Flag(
+            name: .customLong("email-verified"),
+            help: "The address is known to be the user's: no verification mail, and email_verified is true at once.")
+        var emailVerified = false
         @OptionGroup var passwordOptions: PasswordOptions
         var json: Bool { global.json }
 
@@ -68,13 +72,57 @@ struct Users: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let user = try await admin.createUser(
                     tenant: tenantName, username: username, email: email, displayName: displayName,
-                    password: password, passwords: Users.hasher(settings))
+                    password: password, passwords: Users.hasher(settings), emailVerified: emailVerified)
                 if json {
                     try printJSON(Users.json(user))
                 } else {
                     print("User ID:  \(user.id)")
                     print("Username: \(user.username)")
                 }
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change a user's email address, display name or verified flag.",
+            discussion: """
+                A new address is unverified (email_verified false) until the user opens the verification link mailed to it, \
+                unless --email-verified says it is the user's. --email '' removes the address.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The tenant's name.") var tenant: String
+        @Argument(help: "The username or user ID.") var user: String
+        @Option(help: "The new email address ('' removes it).") var email: String?
+        @Option(name: .customLong("display-name"), help: "The name shown on pages.") var displayName: String?
+        @Flag(
+            name: .customLong("email-verified"), inversion: .prefixedNo,
+            help: "Mark the address verified (or, with --no-email-verified, unverified) without a mail.")
+        var emailVerified: Bool?
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            guard email != nil || displayName != nil || emailVerified != nil else {
+                throw CLIError("nothing to set: give --email, --display-name or --email-verified")
+            }
+            try await withAdministration(global) { admin, settings in
+                let before = try await admin.findUser(tenant: tenantName, user)
+                let updated = try await admin.updateUser(
+                    tenant: tenantName, user: user, email: email.map { $0.isEmpty ? nil : $0 }, displayName: displayName,
+                    emailVerified: emailVerified)
+                var lines = ["Updated \(updated.username)"]
+                if updated.email != before.email {
+                    lines.append(updated.email.map { "email \($0)" } ?? "email removed")
+                    if updated.email != nil && !updated.emailVerified {
+                        settings.warnIfBaseURLAssumed()
+                        lines.append("a verification link is queued for \(updated.email ?? ""); email_verified stays false until it is used")
+                    }
+                }
+                if updated.emailVerified != before.emailVerified || emailVerified != nil {
+                    lines.append("email_verified \(updated.emailVerified)")
+                }
+                try report(global, Users.json(updated), lines.joined(separator: "\n"))
             }
         }
     }
@@ -103,7 +151,8 @@ struct Users: AsyncParsableCommand {
                         key: PasswordSignIn.lockKey(tenant: tenantName, user: user, device: nil), since: since)
                     rows.append([
                         user.username.value, user.enabled ? "yes" : "no", failures >= configuration.lockoutThreshold ? "yes" : "no",
-                        user.sealedTOTPSecret != nil ? "totp" : "-", user.email ?? "-", user.id, user.displayName,
+                        user.sealedTOTPSecret != nil ? "totp" : "-",
+                        user.email.map { $0 + (user.emailVerified ? " (verified)" : "") } ?? "-", user.id, user.displayName,
                     ])
                 }
                 printTable(

@@ -104,6 +104,21 @@ final class FailingClientStore: GatehouseStore {
     func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int {
         try await inner.purgeSignInAggregates(before: cutoff, limit: limit)
     }
+    func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
+    func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T { try await inner.atomically(body) }
+    func enqueue(_ message: OutboxMessage) async throws { try await inner.enqueue(message) }
+    func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] { try await inner.dueMessages(now: now, limit: limit) }
+    func completeMessage(id: String) async throws -> Bool { try await inner.completeMessage(id: id) }
+    func deferMessage(id: String, attempts: Int, nextAttemptAt: Date?, lastError: String) async throws {
+        try await inner.deferMessage(id: id, attempts: attempts, nextAttemptAt: nextAttemptAt, lastError: lastError)
+    }
+    func outboxMessages(tenant: String?, limit: Int) async throws -> [OutboxMessage] {
+        try await inner.outboxMessages(tenant: tenant, limit: limit)
+    }
+    func outboxDepth() async throws -> (pending: Int, abandoned: Int) { try await inner.outboxDepth() }
+    func purgeOutbox(createdBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await inner.purgeOutbox(createdBefore: cutoff, limit: limit)
+    }
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
         try await inner.setSignInLogMode(mode, tenant: tenant)
     }

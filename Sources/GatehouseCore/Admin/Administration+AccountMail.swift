@@ -48,7 +48,8 @@ extension Administration {
             let link = mailer.link(.passwordReset, tenant: tenant.name, token: token)
             row = try mailer.compose(.passwordReset, to: address, user: user, tenantName: tenant.displayName, link: link, language: language)
                 .queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
-            value = "\(user.id)|\(Int64(now.timeIntervalSince1970 * 1000))"
+            // Rounded up: a password set in the same instant as the request does not void its link.
+            value = "\(user.id)|\(Int64((now.timeIntervalSince1970 * 1000).rounded(.up)))"
         } else {
             let decoyMailer = mailer ?? AccountMailer(baseURL: "", texts: .bundled, box: SecretBox(serverKey: hasher.keyData))
             row = try decoyMailer.decoy(now: now, id: id, tenant: tenant.name.value, random: random)

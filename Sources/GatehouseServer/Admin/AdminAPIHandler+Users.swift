@@ -17,7 +17,7 @@ extension AdminAPIHandler {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let user = try await admin.createUser(
             tenant: name, username: body.username, email: body.email, displayName: body.displayName, password: body.password,
-            passwords: passwords)
+            passwords: passwords, emailVerified: body.emailVerified ?? false)
         return .created(.init(body: .json(try await AdminViews.user(user, store: store))))
     }
 
@@ -32,6 +32,11 @@ extension AdminAPIHandler {
         var user = try await admin.findUser(tenant: name, input.path.user)
         if let enabled = body.enabled, enabled != user.enabled {
             user = try await admin.setEnabled(tenant: name, user: user.id, enabled: enabled)
+        }
+        if body.email != nil || body.displayName != nil || body.emailVerified != nil {
+            user = try await admin.updateUser(
+                tenant: name, user: user.id, email: body.email.map { $0.isEmpty ? nil : $0 }, displayName: body.displayName,
+                emailVerified: body.emailVerified)
         }
         return .ok(.init(body: .json(try await AdminViews.user(user, store: store))))
     }

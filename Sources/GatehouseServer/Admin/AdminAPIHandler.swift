@@ -77,7 +77,7 @@ struct AdminAPIHandler: APIProtocol {
             tenant: name, signInLog: body.signInLog.flatMap { SignInLogMode(rawValue: $0.rawValue) }, keyRotation: rotation,
             algorithm: body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) },
             accessTokenLifetime: body.accessTokenLifetime,
-            emailSignIn: body.emailSignIn)
+            emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
         return .ok(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
     }
 

@@ -14,7 +14,7 @@ enum AdminViews {
             signingAlgorithm: Schemas.Tenant.SigningAlgorithmPayload(rawValue: tenant.signingAlgorithm.rawValue) ?? .es256,
             accessTokenLifetime: tenant.accessTokenLifetime,
             signInLog: Schemas.Tenant.SignInLogPayload(rawValue: tenant.signInLog.rawValue) ?? .aggregate,
-            emailSignIn: tenant.emailSignIn, keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
+            emailSignIn: tenant.emailSignIn, verifyEmail: tenant.verifyEmail, keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
             issuer: configuration.issuer(tenant.name.value),
             createdAt: tenant.createdAt)
     }
@@ -58,7 +58,8 @@ enum AdminViews {
     static func user(_ user: User, store: any GatehouseStore) async throws -> Schemas.User {
         let roles = try await store.roleAssignments(tenant: user.tenant, userID: user.id)
         return Schemas.User(
-            id: user.id, username: user.username.value, email: user.email, displayName: user.displayName, enabled: user.enabled,
+            id: user.id, username: user.username.value, email: user.email, emailVerified: user.email == nil ? nil : user.emailVerified,
+            displayName: user.displayName, enabled: user.enabled,
             secondFactor: user.sealedTOTPSecret != nil, roles: roles.map { .init(api: $0.api.value, role: $0.role) },
             createdAt: user.createdAt, updatedAt: user.updatedAt)
     }

@@ -99,6 +99,7 @@ extension ConsoleRoutes {
             }
         }
         router.get("audit") { request, context in try await self.page(request, context) { call in try await self.auditList(call) } }
+        router.get("outbox") { request, context in try await self.page(request, context) { call in try await self.outboxList(call) } }
         router.get("preview") { request, context in try await self.page(request, context) { call in try await self.preview(call) } }
     }
 
@@ -198,6 +199,18 @@ extension ConsoleRoutes {
         return .page(
             section: "audit", title: views.text("section.audit", call.language), template: .audit,
             view: ["entries": rows, "next": orFalse(page.next)])
+    }
+
+    /// The tenant's outbox rows, newest first: kind, attempts, next attempt, last error.
+    private func outboxList(_ call: Call) async throws -> Outcome {
+        let rows = try await store.outboxMessages(tenant: call.target.name.value, limit: 200).map { message -> [String: Any] in
+            [
+                "created": ConsoleViews.time(message.createdAt), "kind": message.kind, "attempts": message.attempts,
+                "next": message.nextAttemptAt.map(ConsoleViews.time) ?? views.text("givenUp", call.language),
+                "lastError": message.lastError ?? "-",
+            ]
+        }
+        return .page(section: "outbox", title: views.text("section.outbox", call.language), template: .outbox, view: ["rows": rows])
     }
 
     func tenantList(_ call: Call) async throws -> Outcome {

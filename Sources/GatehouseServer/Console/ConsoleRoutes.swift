@@ -30,7 +30,7 @@ struct ConsoleRoutes: Sendable {
     let time: TimeSource
 
     /// The sections of the navigation, in order.
-    static let sections = ["signins", "clients", "apis", "users", "keys", "audit", "preview"]
+    static let sections = ["signins", "clients", "apis", "users", "keys", "audit", "outbox", "preview"]
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         let console = router.group("/:tenant/console")

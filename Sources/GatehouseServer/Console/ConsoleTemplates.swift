@@ -229,6 +229,14 @@ enum ConsoleTemplates {
         {{#next}}<p><a href="{{base}}/audit?before={{next}}">{{t.older}}</a></p>{{/next}}
         """
 
+    /// The outbox: what waits to be delivered and why it failed; never a payload.
+    static let outbox = """
+        <p>{{t.outboxIntro}}</p>
+        <table id="outbox"><thead><tr><th scope="col">{{t.queuedAt}}</th><th scope="col">{{t.kind}}</th><th scope="col">{{t.attempts}}</th><th scope="col">{{t.nextAttempt}}</th><th scope="col">{{t.lastError}}</th></tr></thead>
+        <tbody>{{#rows}}<tr><td class="mono">{{created}}</td><td><code>{{kind}}</code></td><td>{{attempts}}</td><td class="mono">{{next}}</td><td>{{lastError}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="5">{{t.outboxEmpty}}</td></tr>{{/rows}}</tbody></table>
+        """
+
     static let preview = """
         <p>{{t.previewIntro}}</p>
         <form method="get" action="{{base}}/preview" class="row">

@@ -9,7 +9,7 @@ import NIOCore
 /// language (the `console.*` texts of the locale files), with the console's security headers.
 struct ConsoleViews: Sendable {
     enum Page: CaseIterable {
-        case signIns, record, clients, client, secretShown, users, user, keys, apis, audit, preview, tenants, message
+        case signIns, record, clients, client, secretShown, users, user, keys, apis, audit, outbox, preview, tenants, message
 
         var source: String {
             switch self {
@@ -23,6 +23,7 @@ struct ConsoleViews: Sendable {
             case .keys: ConsoleTemplates.keys
             case .apis: ConsoleTemplates.apis
             case .audit: ConsoleTemplates.audit
+            case .outbox: ConsoleTemplates.outbox
             case .preview: ConsoleTemplates.preview
             case .tenants: ConsoleTemplates.tenants
             case .message: ConsoleTemplates.message

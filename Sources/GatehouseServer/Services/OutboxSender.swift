@@ -53,6 +53,9 @@ public struct OutboxSender: Service {
     /// What one pass did; nil when another node holds the lease (or the store failed).
     public struct Pass: Sendable, Equatable {
         public var sent = 0, failed = 0, abandoned = 0, discarded = 0
+        public init(sent: Int = 0, failed: Int = 0, abandoned: Int = 0, discarded: Int = 0) {
+            (self.sent, self.failed, self.abandoned, self.discarded) = (sent, failed, abandoned, discarded)
+        }
     }
 
     @discardableResult
