@@ -6,7 +6,8 @@ import GatehouseCore
 /// `Subject` in RFC 2047 encoded words when it is not ASCII, and a `Message-ID` made from the
 /// outbox row's ID (a resend carries the same one).
 enum MIMEMessage {
-    static func render(_ mail: MailMessage, from: String, envelopeFrom: String, id: String, date: Date) throws(MailDeliveryError) -> String {
+    static func render(_ mail: MailMessage, from: String, envelopeFrom: String, id: String, date: Date) throws(MailDeliveryError) -> String
+    {
         guard let to = SMTPSettings.address(in: mail.to), to == mail.to else {
             throw MailDeliveryError("the recipient '\(mail.to.prefix(80))' is not an address", permanent: true)
         }
@@ -41,19 +42,20 @@ enum MIMEMessage {
         let name = from[..<open].trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { return "<\(address)>" }
         let ascii = name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-        let shown = ascii ? "\"" + name.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "") + "\"" : header(name)
+        let shown =
+            ascii ? "\"" + name.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "") + "\"" : header(name)
         return "\(shown) <\(address)>"
     }
 
     /// A header value as it may be written: ASCII without controls as it is; anything else as
-    /// RFC 2047 encoded words of at most 75 characters, folded.
+    /// RFC 2047 encoded words (of 39 bytes: each line stays under 78 characters), folded.
     static func header(_ value: String) -> String {
         let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && clean.count <= 900 { return clean }
         var words: [String] = []
         var chunk = ""
         for character in clean {
-            if chunk.utf8.count + String(character).utf8.count > 45 {
+            if chunk.utf8.count + String(character).utf8.count > 39 {
                 words.append(chunk)
                 chunk = ""
             }

@@ -55,7 +55,6 @@ struct SMTPSession: Sendable {
     let reader: SMTPReplyReader
     let settings: SMTPSettings
     let tls: NIOSSLContext
-    var where_: String { "\(settings.host):\(settings.port)" }
 
     static func connect(settings: SMTPSettings, tls: NIOSSLContext, group: any EventLoopGroup) async throws -> SMTPSession {
         let reader = SMTPReplyReader()
@@ -114,7 +113,7 @@ struct SMTPSession: Sendable {
         _ = try await command("DATA", expecting: 354, "DATA")
         // Dot-stuffing (RFC 5321 §4.5.2); base64 bodies make it rare, headers could still need it.
         let stuffed = message.replacingOccurrences(of: "\r\n.", with: "\r\n..")
-        try await write((stuffed.hasPrefix(".") ? "." + stuffed : stuffed) + ".\r\n")
+        try await write((stuffed.hasPrefix(".") ? "." + stuffed : stuffed) + ".\r\n", "the message")
         let accepted = try await reply()
         guard accepted.code == 250 else {
             throw MailDeliveryError("the SMTP server refused the message: \(accepted.text)", permanent: accepted.code >= 500)
@@ -124,8 +123,10 @@ struct SMTPSession: Sendable {
 
     private func authenticate(_ username: String, _ password: String, offered: [String]) async throws {
         let mechanisms = Set(
-            offered.filter { $0.uppercased().hasPrefix("AUTH") }.flatMap { $0.uppercased().split(whereSeparator: { $0 == " " || $0 == "=" }) }
-                .map(String.init))
+            offered.filter { $0.uppercased().hasPrefix("AUTH") }.flatMap {
+                $0.uppercased().split(whereSeparator: { $0 == " " || $0 == "=" })
+            }
+            .map(String.init))
         if mechanisms.contains("PLAIN") {
             let credentials = Data(([0] + Array(username.utf8) + [0] + Array(password.utf8))).base64EncodedString()
             _ = try await command("AUTH PLAIN \(credentials)", expecting: 235, "AUTH", shown: "AUTH PLAIN")
@@ -146,7 +147,7 @@ struct SMTPSession: Sendable {
     }
 
     private func command(_ line: String, _ step: String) async throws -> SMTPReply {
-        try await write(line + "\r\n")
+        try await write(line + "\r\n", step)
         return try await reply(step)
     }
 
@@ -157,8 +158,15 @@ struct SMTPSession: Sendable {
         }
     }
 
-    private func write(_ text: String) async throws {
-        try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+    /// A write fails once the connection is gone; why it went (a TLS refusal, say) is what the
+    /// reader saw, and is what this throws.
+    private func write(_ text: String, _ step: String) async throws {
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+        } catch {
+            _ = try await reply(step)
+            throw MailDeliveryError("the connection to the SMTP server \(settings) failed at \(step): \(error)")
+        }
     }
 
     private func reply(_ step: String = "greeting") async throws -> SMTPReply {

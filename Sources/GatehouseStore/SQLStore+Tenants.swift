@@ -89,7 +89,8 @@ extension SQLStore {
 
     public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {
         try await countingChange {
-            !(try await db.raw("UPDATE tenants SET verify_email = \(bind: on) WHERE name = \(bind: tenant.value) RETURNING name").all()).isEmpty
+            !(try await db.raw("UPDATE tenants SET verify_email = \(bind: on) WHERE name = \(bind: tenant.value) RETURNING name").all())
+                .isEmpty
         }
     }
 

@@ -13,7 +13,8 @@ struct Tenants: AsyncParsableCommand {
             "name": tenant.name.value, "id": tenant.guid, "display_name": tenant.displayName,
             "algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
             "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
-            "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail, "issuer": settings.serverConfiguration().issuer(tenant.name.value),
+            "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
+            "issuer": settings.serverConfiguration().issuer(tenant.name.value),
         ]
     }
 
@@ -52,11 +53,13 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let tenant = try parseTenant(name)
-            guard signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
-                || verifyEmail != nil
+            guard
+                signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
+                    || verifyEmail != nil
             else {
                 throw CLIError(
-                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in or --verify-email")
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in or --verify-email"
+                )
             }
             var mode: SignInLogMode?
             if let raw = signInLog {
@@ -108,7 +111,9 @@ struct Tenants: AsyncParsableCommand {
                 }
                 if let tokenLifetime { lines.append("access tokens live \(tokenLifetime) s") }
                 if let email { lines.append(email ? "users may sign in with their email address" : "sign-in by email address off") }
-                if let verify { lines.append(verify ? "new users' addresses are mailed a verification link" : "new users' addresses are not mailed") }
+                if let verify {
+                    lines.append(verify ? "new users' addresses are mailed a verification link" : "new users' addresses are not mailed")
+                }
                 print(
                     "Tenant '\(tenant)': " + lines.joined(separator: "; ")
                         + ". Running servers follow within their cache time (5 s by default).")

@@ -44,7 +44,8 @@ struct Users: AsyncParsableCommand {
     static func json(_ user: User) -> [String: Any] {
         [
             "id": user.id, "tenant": user.tenant.value, "username": user.username.value, "email": user.email ?? NSNull(),
-            "email_verified": user.emailVerified, "display_name": user.displayName, "enabled": user.enabled, "totp": user.sealedTOTPSecret != nil,
+            "email_verified": user.emailVerified, "display_name": user.displayName, "enabled": user.enabled,
+            "totp": user.sealedTOTPSecret != nil,
             "created_at": printedTime(user.createdAt), "updated_at": printedTime(user.updatedAt),
         ]
     }
@@ -116,7 +117,8 @@ struct Users: AsyncParsableCommand {
                     lines.append(updated.email.map { "email \($0)" } ?? "email removed")
                     if updated.email != nil && !updated.emailVerified {
                         settings.warnIfBaseURLAssumed()
-                        lines.append("a verification link is queued for \(updated.email ?? ""); email_verified stays false until it is used")
+                        lines.append(
+                            "a verification link is queued for \(updated.email ?? ""); email_verified stays false until it is used")
                     }
                 }
                 if updated.emailVerified != before.emailVerified || emailVerified != nil {

@@ -136,8 +136,12 @@ func link(in mail: MailMessage) -> String? {
             await harness.gatehouse.signIns.flush()
             let events = try await harness.store.signIns(SignInQuery(tenant: "contoso", limit: 20))
             let notes = Set(events.filter { $0.grantType == "password_reset_request" }.compactMap(\.detail))
-            #expect(notes == Set(["reset link mailed", "no such account: nothing mailed", "account has no email address: nothing mailed",
-                "account's email address is not verified: nothing mailed", "account is disabled: nothing mailed"]))
+            #expect(
+                notes
+                    == Set([
+                        "reset link mailed", "no such account: nothing mailed", "account has no email address: nothing mailed",
+                        "account's email address is not verified: nothing mailed", "account is disabled: nothing mailed",
+                    ]))
         }
     }
 
@@ -151,7 +155,9 @@ func link(in mail: MailMessage) -> String? {
             // A parallel burst of five for one account: three mails, five identical answers.
             let bodies = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<5 {
-                    group.addTask { String(buffer: try await Browser(client).post("/contoso/password/forgot", [("username", "alice")]).body) }
+                    group.addTask {
+                        String(buffer: try await Browser(client).post("/contoso/password/forgot", [("username", "alice")]).body)
+                    }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
@@ -179,7 +185,8 @@ func link(in mail: MailMessage) -> String? {
                 for index in 0..<6 {
                     group.addTask {
                         try await Browser(client).post(
-                            "/contoso/password/reset", [("token", token), ("password", "password number \(index)"), ("confirm", "password number \(index)")]
+                            "/contoso/password/reset",
+                            [("token", token), ("password", "password number \(index)"), ("confirm", "password number \(index)")]
                         ).status
                     }
                 }

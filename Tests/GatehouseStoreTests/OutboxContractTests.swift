@@ -22,7 +22,8 @@ import Testing
             #expect(try await store.dueMessages(now: epoch.addingTimeInterval(30), limit: 1).map(\.id) == ["other"])
 
             // A failure: counted, put off, the reason kept with the payload.
-            try await store.deferMessage(id: "a", attempts: 1, nextAttemptAt: epoch.addingTimeInterval(100), lastError: "connection refused")
+            try await store.deferMessage(
+                id: "a", attempts: 1, nextAttemptAt: epoch.addingTimeInterval(100), lastError: "connection refused")
             #expect(try await store.dueMessages(now: epoch.addingTimeInterval(30), limit: 10).map(\.id) == ["other", "b"])
             let deferred = try await store.outboxMessages(tenant: "contoso", limit: 10).first { $0.id == "a" }
             #expect(deferred?.attempts == 1 && deferred?.lastError == "connection refused" && deferred?.payload == "sealed-a")

@@ -149,10 +149,10 @@ class Server:
         note_json(data)
         return data
 
-    def start(self, *extra, without=()):
+    def start(self, *extra, without=(), env=None):
         env = dict(
             os.environ, GATEHOUSE_HTTP_PORT=str(self.port), GATEHOUSE_LOG_LEVEL=os.environ.get("GATEHOUSE_TEST_LOG_LEVEL", "info"),
-            GATEHOUSE_LOG_FORMAT=os.environ.get("GATEHOUSE_TEST_LOG_FORMAT", "json"))
+            GATEHOUSE_LOG_FORMAT=os.environ.get("GATEHOUSE_TEST_LOG_FORMAT", "json"), **(env or {}))
         for name in without:
             env.pop(name, None)
         self.process = subprocess.Popen([BIN, "serve", "--database", self.database, *extra], env=env, stdout=self.log, stderr=self.log)

@@ -19,6 +19,13 @@ ARTIFACTS = os.environ.get("GATEHOUSE_ARTIFACTS", os.path.join(os.getcwd(), "tes
 
 @pytest.fixture()
 def driver():
+    browser = new_driver()
+    yield browser
+    browser.quit()
+
+
+def new_driver():
+    """Headless Chromium with JavaScript off (every page must work without it)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -31,8 +38,7 @@ def driver():
     options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     browser = webdriver.Chrome(service=Service(driver_path), options=options)
     os.makedirs(ARTIFACTS, exist_ok=True)
-    yield browser
-    browser.quit()
+    return browser
 
 
 def wait(driver, condition):
@@ -48,7 +54,7 @@ def assert_accessible(driver):
     """Every visible form field has a label (a label[for] or an enclosing label); no script on the page."""
     from selenium.webdriver.common.by import By
     for element in driver.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
-        if element.get_attribute("type") in ("hidden", "submit"):
+        if element.get_attribute("type") in ("hidden", "submit") or not element.is_displayed():
             continue
         ident = element.get_attribute("id")
         labelled = bool(ident and driver.find_elements(By.CSS_SELECTOR, f"label[for='{ident}']"))

@@ -6,6 +6,8 @@ import Foundation
 extension Administration {
     public static let passwordResetKind = "password.reset"
     public static let emailVerificationKind = "email.verify"
+    /// The username of the stand-in a decoy reset mail is composed for.
+    static let standIn = Username(validated: "nobody")
     /// How long a reset link works.
     public static let passwordResetLifetime: TimeInterval = 15 * 60
     /// How long a verification link works.
@@ -42,19 +44,22 @@ extension Administration {
         let now = time.now()
         let token = random.token(byteCount: 32)
         let id = random.uuid().uuidString.lowercased()
-        let row: OutboxMessage
-        let value: String
-        if outcome == .mailed, let user, let address = user.email, let mailer {
-            let link = mailer.link(.passwordReset, tenant: tenant.name, token: token)
-            row = try mailer.compose(.passwordReset, to: address, user: user, tenantName: tenant.displayName, link: link, language: language)
-                .queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
-            // Rounded up: a password set in the same instant as the request does not void its link.
-            value = "\(user.id)|\(Int64((now.timeIntervalSince1970 * 1000).rounded(.up)))"
-        } else {
-            let decoyMailer = mailer ?? AccountMailer(baseURL: "", texts: .bundled, box: SecretBox(serverKey: hasher.keyData))
-            row = try decoyMailer.decoy(now: now, id: id, tenant: tenant.name.value, random: random)
-            value = "-|\(Int64(now.timeIntervalSince1970 * 1000))"
-        }
+        // The same mail is composed and sealed on both paths: to the account, or to a stand-in
+        // that the sender deletes unsent.
+        let mailer = self.mailer ?? AccountMailer(baseURL: "", texts: .bundled, box: SecretBox(serverKey: hasher.keyData))
+        let mailed = outcome == .mailed && self.mailer != nil ? user : nil
+        let recipient =
+            mailed
+            ?? User(
+                tenant: tenant.name, id: "-", username: (try? Username(name)) ?? Self.standIn, email: "nobody@invalid", displayName: name,
+                passwordHash: "", createdAt: now, updatedAt: now)
+        let composed = try mailer.compose(
+            .passwordReset, to: recipient.email ?? "nobody@invalid", user: recipient, tenantName: tenant.displayName,
+            link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: language
+        ).queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
+        let row = mailed == nil ? composed.unsent : composed
+        // Rounded up: a password set in the same instant as the request does not void its link.
+        let value = "\(mailed?.id ?? "-")|\(Int64((now.timeIntervalSince1970 * 1000).rounded(.up)))"
         let store = self.store
         let key = hasher.hash(token)
         try await store.atomically {
@@ -138,7 +143,8 @@ extension Administration {
         let now = time.now()
         let token = random.token(byteCount: 32)
         let row = try mailer.compose(
-            .verifyEmail, to: address, user: user, tenantName: tenantName, link: mailer.link(.verifyEmail, tenant: user.tenant, token: token),
+            .verifyEmail, to: address, user: user, tenantName: tenantName,
+            link: mailer.link(.verifyEmail, tenant: user.tenant, token: token),
             language: language
         ).queued(id: random.uuid().uuidString.lowercased(), tenant: user.tenant.value, box: mailer.box, now: now)
         try await store.putState(

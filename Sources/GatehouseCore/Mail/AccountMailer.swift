@@ -59,15 +59,6 @@ public struct AccountMailer: Sendable {
         return MailMessage(to: address, subject: subject, text: text, html: html)
     }
 
-    /// A stand-in of the same size as a reset mail, sealed like one, for the path that sends none.
-    public func decoy(now: Date, id: String, tenant: String, random: RandomSource) throws -> OutboxMessage {
-        let filler = random.token(byteCount: 96)
-        let mail = MailMessage(to: "nobody@invalid", subject: filler, text: filler, html: filler)
-        var row = try mail.queued(id: id, tenant: tenant, box: box, now: now)
-        row = OutboxMessage(id: row.id, kind: OutboxKind.none, tenant: tenant, payload: row.payload, nextAttemptAt: now, createdAt: now)
-        return row
-    }
-
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)

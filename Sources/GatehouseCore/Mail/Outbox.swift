@@ -33,6 +33,11 @@ public struct OutboxMessage: Sendable, Hashable {
         self.lastError = lastError
         self.createdAt = createdAt
     }
+
+    /// The same row as a decoy (`OutboxKind.none`): deleted unsent.
+    public var unsent: OutboxMessage {
+        OutboxMessage(id: id, kind: OutboxKind.none, tenant: tenant, payload: payload, nextAttemptAt: nextAttemptAt, createdAt: createdAt)
+    }
 }
 
 /// The kinds of outbox rows.
@@ -108,7 +113,8 @@ public struct MailMessage: Sendable, Codable, Hashable {
     /// The row that queues this mail, sealed with `box`.
     public func queued(id: String, tenant: String, box: SecretBox, now: Date) throws -> OutboxMessage {
         let encoded = String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
-        return OutboxMessage(id: id, kind: OutboxKind.mail, tenant: tenant, payload: try box.seal(encoded), nextAttemptAt: now, createdAt: now)
+        return OutboxMessage(
+            id: id, kind: OutboxKind.mail, tenant: tenant, payload: try box.seal(encoded), nextAttemptAt: now, createdAt: now)
     }
 
     /// The mail a row queued.

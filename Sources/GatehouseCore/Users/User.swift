@@ -98,6 +98,9 @@ public struct Username: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { value }
+
+    /// A value known to be valid (a constant of this module).
+    init(validated value: String) { self.value = value }
 }
 
 /// Slow password hashing, run off the event loop by the implementation.

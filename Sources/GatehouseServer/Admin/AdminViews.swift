@@ -14,7 +14,8 @@ enum AdminViews {
             signingAlgorithm: Schemas.Tenant.SigningAlgorithmPayload(rawValue: tenant.signingAlgorithm.rawValue) ?? .es256,
             accessTokenLifetime: tenant.accessTokenLifetime,
             signInLog: Schemas.Tenant.SignInLogPayload(rawValue: tenant.signInLog.rawValue) ?? .aggregate,
-            emailSignIn: tenant.emailSignIn, verifyEmail: tenant.verifyEmail, keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
+            emailSignIn: tenant.emailSignIn, verifyEmail: tenant.verifyEmail,
+            keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
             issuer: configuration.issuer(tenant.name.value),
             createdAt: tenant.createdAt)
     }

@@ -89,7 +89,8 @@ public struct OutboxSender: Service {
                 try await store.completeMessage(id: message.id)
                 done.sent += 1
                 count("gatehouse_outbox_sent_total", kind: kind)
-                logger.info("outbox delivered", metadata: ["id": "\(message.id)", "kind": "\(kind)", "attempts": "\(message.attempts + 1)"])
+                logger.info(
+                    "outbox delivered", metadata: ["id": "\(message.id)", "kind": "\(kind)", "attempts": "\(message.attempts + 1)"])
             case OutboxKind.none:
                 try await store.completeMessage(id: message.id)
                 done.discarded += 1

@@ -12,7 +12,8 @@ import ServiceLifecycle
 /// bounded batches (at most `batchSize` rows per statement, `maxBatches` statements per pass),
 /// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
-    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore & OutboxStore
+    public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore
+        & OutboxStore
     let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
     let grantRetention: TimeInterval

@@ -154,7 +154,8 @@ struct AccountMailRoutes: Sendable {
                     throw CatalogueError(Catalogue.passwordResetLinkInvalid, detail: "reset token unknown, used, expired or superseded")
                 }
                 env.record(
-                    request, context: context, tenant: tenant.name.value, clientID: nil, step: "password_reset", scopes: nil, failure: refusal)
+                    request, context: context, tenant: tenant.name.value, clientID: nil, step: "password_reset", scopes: nil,
+                    failure: refusal)
                 return resetForm(tenant: tenant, user: user, token: token, language: language, error: refusal, context: context)
             }
             guard
@@ -182,7 +183,8 @@ struct AccountMailRoutes: Sendable {
             let token = String((request.uri.queryParameters["token"] ?? "").prefix(128))
             guard let user = try await administration.emailVerificationTarget(tenant: tenant.name, token: token), let email = user.email
             else {
-                throw CatalogueError(Catalogue.emailVerificationLinkInvalid, detail: "verification token unknown, used, expired or superseded")
+                throw CatalogueError(
+                    Catalogue.emailVerificationLinkInvalid, detail: "verification token unknown, used, expired or superseded")
             }
             let body = pages.message.render([
                 "language": language, "title": pages.ui("verifyTitle", language), "heading": pages.ui("verifyTitle", language),
@@ -208,12 +210,14 @@ struct AccountMailRoutes: Sendable {
             guard let user = try await acting.verifyEmail(tenant: tenant.name, token: String((form["token"] ?? "").prefix(128))),
                 let email = user.email
             else {
-                throw CatalogueError(Catalogue.emailVerificationLinkInvalid, detail: "verification token unknown, used, expired or superseded")
+                throw CatalogueError(
+                    Catalogue.emailVerificationLinkInvalid, detail: "verification token unknown, used, expired or superseded")
             }
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "email_verification", scopes: nil, failure: nil,
                 detail: "address of user \(user.id) verified")
-            return pages.notice(pages.ui("verifyDoneHeading", language), pages.ui("verifyDone", language, ["email": email]), language: language)
+            return pages.notice(
+                pages.ui("verifyDoneHeading", language), pages.ui("verifyDone", language, ["email": email]), language: language)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "email_verification")
             env.record(request, context: context, tenant: segment, clientID: nil, step: "email_verification", scopes: nil, failure: caught)

@@ -224,7 +224,8 @@ struct SignInFlow: Sendable {
             "labelUsername": pages.ui(exchange.emailSignIn ? "usernameOrEmail" : "username", language),
             "labelPassword": pages.ui("password", language),
             "labelSubmit": pages.ui("signInButton", language),
-            "forgotURL": env.mailEnabled ? AccountMailRoutes.forgotURL(env.configuration, tenant: exchange.purpose.tenant, language: language) : "",
+            "forgotURL": env.mailEnabled
+                ? AccountMailRoutes.forgotURL(env.configuration, tenant: exchange.purpose.tenant, language: language) : "",
             "labelForgot": pages.ui("forgotPasswordLink", language),
         ])
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
