@@ -1450,6 +1450,10 @@ extension Components {
             public var emailVerified: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/User/display_name`.
             public var displayName: Swift.String
+            /// The language of the user's mails (set here, or remembered from their last sign-in page).
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/language`.
+            public var language: Swift.String?
             /// - Remark: Generated from `#/components/schemas/User/enabled`.
             public var enabled: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/User/second_factor`.
@@ -1493,6 +1497,7 @@ extension Components {
             ///   - email:
             ///   - emailVerified: The address is proven the user's (a verification link, or an administrator); email_verified in tokens.
             ///   - displayName:
+            ///   - language: The language of the user's mails (set here, or remembered from their last sign-in page).
             ///   - enabled:
             ///   - secondFactor:
             ///   - roles:
@@ -1504,6 +1509,7 @@ extension Components {
                 email: Swift.String? = nil,
                 emailVerified: Swift.Bool? = nil,
                 displayName: Swift.String,
+                language: Swift.String? = nil,
                 enabled: Swift.Bool,
                 secondFactor: Swift.Bool,
                 roles: Components.Schemas.User.RolesPayload,
@@ -1515,6 +1521,7 @@ extension Components {
                 self.email = email
                 self.emailVerified = emailVerified
                 self.displayName = displayName
+                self.language = language
                 self.enabled = enabled
                 self.secondFactor = secondFactor
                 self.roles = roles
@@ -1527,6 +1534,7 @@ extension Components {
                 case email
                 case emailVerified = "email_verified"
                 case displayName = "display_name"
+                case language
                 case enabled
                 case secondFactor = "second_factor"
                 case roles
@@ -1571,6 +1579,17 @@ extension Components {
             public var emailVerified: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/UserCreate/display_name`.
             public var displayName: Swift.String?
+            /// The language of the user's mails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/language`.
+            @frozen public enum LanguagePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case en = "en"
+                case vi = "vi"
+            }
+            /// The language of the user's mails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserCreate/language`.
+            public var language: Components.Schemas.UserCreate.LanguagePayload?
             /// Creates a new `UserCreate`.
             ///
             /// - Parameters:
@@ -1579,18 +1598,21 @@ extension Components {
             ///   - email:
             ///   - emailVerified: The address is known to be the user's; without it (and where the tenant verifies), a link is mailed.
             ///   - displayName:
+            ///   - language: The language of the user's mails.
             public init(
                 username: Swift.String,
                 password: Swift.String,
                 email: Swift.String? = nil,
                 emailVerified: Swift.Bool? = nil,
-                displayName: Swift.String? = nil
+                displayName: Swift.String? = nil,
+                language: Components.Schemas.UserCreate.LanguagePayload? = nil
             ) {
                 self.username = username
                 self.password = password
                 self.email = email
                 self.emailVerified = emailVerified
                 self.displayName = displayName
+                self.language = language
             }
             public enum CodingKeys: String, CodingKey {
                 case username
@@ -1598,6 +1620,7 @@ extension Components {
                 case email
                 case emailVerified = "email_verified"
                 case displayName = "display_name"
+                case language
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1621,12 +1644,17 @@ extension Components {
                     Swift.String.self,
                     forKey: .displayName
                 )
+                self.language = try container.decodeIfPresent(
+                    Components.Schemas.UserCreate.LanguagePayload.self,
+                    forKey: .language
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "username",
                     "password",
                     "email",
                     "email_verified",
-                    "display_name"
+                    "display_name",
+                    "language"
                 ])
             }
         }
@@ -1642,6 +1670,17 @@ extension Components {
             public var displayName: Swift.String?
             /// - Remark: Generated from `#/components/schemas/UserUpdate/email_verified`.
             public var emailVerified: Swift.Bool?
+            /// The language of the user's mails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/language`.
+            @frozen public enum LanguagePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case en = "en"
+                case vi = "vi"
+            }
+            /// The language of the user's mails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UserUpdate/language`.
+            public var language: Components.Schemas.UserUpdate.LanguagePayload?
             /// Creates a new `UserUpdate`.
             ///
             /// - Parameters:
@@ -1649,22 +1688,26 @@ extension Components {
             ///   - email: A new address (empty removes it). A changed address is unverified, and mailed a verification link, unless email_verified is true in the same request.
             ///   - displayName:
             ///   - emailVerified:
+            ///   - language: The language of the user's mails.
             public init(
                 enabled: Swift.Bool? = nil,
                 email: Swift.String? = nil,
                 displayName: Swift.String? = nil,
-                emailVerified: Swift.Bool? = nil
+                emailVerified: Swift.Bool? = nil,
+                language: Components.Schemas.UserUpdate.LanguagePayload? = nil
             ) {
                 self.enabled = enabled
                 self.email = email
                 self.displayName = displayName
                 self.emailVerified = emailVerified
+                self.language = language
             }
             public enum CodingKeys: String, CodingKey {
                 case enabled
                 case email
                 case displayName = "display_name"
                 case emailVerified = "email_verified"
+                case language
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1684,11 +1727,16 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .emailVerified
                 )
+                self.language = try container.decodeIfPresent(
+                    Components.Schemas.UserUpdate.LanguagePayload.self,
+                    forKey: .language
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "enabled",
                     "email",
                     "display_name",
-                    "email_verified"
+                    "email_verified",
+                    "language"
                 ])
             }
         }

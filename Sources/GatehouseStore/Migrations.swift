@@ -446,6 +446,7 @@ public enum Migrations {
                     "CREATE INDEX IF NOT EXISTS outbox_tenant ON outbox (tenant, created_at)",
                     // Existing users' addresses were never verified.
                     "ALTER TABLE users ADD COLUMN email_verified \(boolean)",
+                    "ALTER TABLE users ADD COLUMN language TEXT",
                     "ALTER TABLE tenants ADD COLUMN verify_email \(boolean)",
                 ]
             }),

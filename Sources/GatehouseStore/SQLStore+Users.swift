@@ -9,10 +9,11 @@ extension SQLStore {
             let rows = try await db.raw(
                 """
                 INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at,
-                                   sign_in_email, email_verified)
+                                   sign_in_email, email_verified, language)
                 VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
                         \(bind: user.passwordHash), \(bind: user.enabled), \(bind: try sealedTOTP(user)),
-                        \(bind: user.createdAt), \(bind: user.updatedAt), \(signInEmail(user)), \(bind: user.emailVerified))
+                        \(bind: user.createdAt), \(bind: user.updatedAt), \(signInEmail(user)), \(bind: user.emailVerified),
+                        \(bind: user.language))
                 ON CONFLICT DO NOTHING RETURNING user_id
                 """
             ).all()
@@ -88,6 +89,7 @@ extension SQLStore {
                 UPDATE users SET username = \(bind: user.username.value), email = \(bind: user.email), display_name = \(bind: user.displayName),
                     password_hash = \(bind: user.passwordHash), enabled = \(bind: user.enabled), totp_secret = \(bind: try sealedTOTP(user)),
                     updated_at = \(bind: user.updatedAt), email_verified = \(bind: user.emailVerified),
+                    language = \(bind: user.language),
                     sessions_valid_after = \(bind: user.sessionsValidAfter), sign_in_email = \(signInEmail(user))
                 WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id)
                     AND NOT EXISTS (SELECT 1 FROM users other WHERE other.tenant = \(bind: user.tenant.value)
@@ -121,7 +123,14 @@ extension SQLStore {
             createdAt: try row.decode(column: "created_at", as: Date.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
             sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Date?.self),
-            emailVerified: try row.decode(column: "email_verified", as: Bool.self))
+            emailVerified: try row.decode(column: "email_verified", as: Bool.self),
+            language: try row.decode(column: "language", as: String?.self))
+    }
+
+    public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
+        try await db.raw(
+            "UPDATE users SET language = \(bind: language) WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)"
+        ).run()
     }
 
     public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {

@@ -44,7 +44,7 @@ struct Users: AsyncParsableCommand {
     static func json(_ user: User) -> [String: Any] {
         [
             "id": user.id, "tenant": user.tenant.value, "username": user.username.value, "email": user.email ?? NSNull(),
-            "email_verified": user.emailVerified, "display_name": user.displayName, "enabled": user.enabled,
+            "email_verified": user.emailVerified, "language": user.language ?? NSNull(), "display_name": user.displayName, "enabled": user.enabled,
             "totp": user.sealedTOTPSecret != nil,
             "created_at": printedTime(user.createdAt), "updated_at": printedTime(user.updatedAt),
         ]
@@ -62,6 +62,8 @@ struct Users: AsyncParsableCommand {
             name: .customLong("email-verified"),
             help: "The address is known to be the user's: no verification mail, and email_verified is true at once.")
         var emailVerified = false
+        @Option(help: "The language of the user's mails: en or vi (default: the language of their last sign-in page, else en).")
+        var language: String?
         @OptionGroup var passwordOptions: PasswordOptions
         var json: Bool { global.json }
 
@@ -73,7 +75,8 @@ struct Users: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let user = try await admin.createUser(
                     tenant: tenantName, username: username, email: email, displayName: displayName,
-                    password: password, passwords: Users.hasher(settings), emailVerified: emailVerified)
+                    password: password, passwords: Users.hasher(settings), emailVerified: emailVerified,
+                    language: language)
                 if json {
                     try printJSON(Users.json(user))
                 } else {
@@ -101,17 +104,18 @@ struct Users: AsyncParsableCommand {
             name: .customLong("email-verified"), inversion: .prefixedNo,
             help: "Mark the address verified (or, with --no-email-verified, unverified) without a mail.")
         var emailVerified: Bool?
+        @Option(help: "The language of the user's mails: en or vi.") var language: String?
 
         func run() async throws {
             let tenantName = try parseTenant(tenant)
-            guard email != nil || displayName != nil || emailVerified != nil else {
-                throw CLIError("nothing to set: give --email, --display-name or --email-verified")
+            guard email != nil || displayName != nil || emailVerified != nil || language != nil else {
+                throw CLIError("nothing to set: give --email, --display-name, --email-verified or --language")
             }
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.findUser(tenant: tenantName, user)
                 let updated = try await admin.updateUser(
                     tenant: tenantName, user: user, email: email.map { $0.isEmpty ? nil : $0 }, displayName: displayName,
-                    emailVerified: emailVerified)
+                    emailVerified: emailVerified, language: language)
                 var lines = ["Updated \(updated.username)"]
                 if updated.email != before.email {
                     lines.append(updated.email.map { "email \($0)" } ?? "email removed")

@@ -315,4 +315,53 @@ func link(in mail: MailMessage) -> String? {
             #expect(row.nextAttemptAt == nil && row.payload.isEmpty && row.lastError == "550 no such mailbox")
         }
     }
+
+    /// A user who signed in on a Vietnamese page is mailed in Vietnamese, whatever the language of
+    /// the page that asked for the reset.
+    @Test func mailsAreWrittenInTheUsersLanguage() async throws {
+        let transport = RecordingTransport()
+        let (harness, sender) = try await harness(transport: transport)
+        try await harness.withClient { client in
+            let signedIn = try await harness.signIn(Browser(client), uri: harness.authorizeURI(extra: [("ui_locales", "vi")]))
+            #expect(signedIn.status == .seeOther)
+            #expect(try await harness.store.user(tenant: contoso, username: try Username("alice"))?.language == "vi")
+            _ = try await Browser(client).post("/contoso/password/forgot", [("username", "alice")])
+            _ = try await sender.pass()
+            let mail = try #require(transport.mails.last)
+            #expect(mail.subject == "Đặt lại mật khẩu cho contoso")
+            #expect(mail.html.contains("<html lang=\"vi\">"))
+            #expect(mail.text.contains("Xin chào Alice Nguyen,"))
+            // An administrator may set it: a language mails are not written in is refused.
+            let admin = harness.gatehouse.administration
+            #expect(try await admin.updateUser(tenant: contoso, user: "alice", language: "en").language == "en")
+            await #expect(throws: Administration.AdministrationError.self) {
+                try await admin.updateUser(tenant: contoso, user: "alice", language: "xx")
+            }
+        }
+    }
+
+    /// The console's Outbox page lists kind, attempts, next attempt and last error, never the payload.
+    @Test func theConsoleShowsTheOutboxWithoutPayloads() async throws {
+        let transport = RecordingTransport()
+        let time = ManualTime()
+        let (harness, sender) = try await harness(time: time, transport: transport)
+        let admin = harness.gatehouse.administration
+        _ = try await admin.createUser(
+            tenant: contoso, username: "dave", email: nil, displayName: "Dave", password: Harness.password,
+            passwords: harness.gatehouse.passwordHasher)
+        _ = try await admin.assignRole(tenant: contoso, user: "dave", api: BuiltInAdminAPI.applicationID, role: BuiltInAdminAPI.readRole)
+        try await harness.withClient { client in
+            transport.failure.withLock { $0 = MailDeliveryError("the SMTP server smtp://localhost:2525 answered EHLO with 421 busy") }
+            _ = try await Browser(client).post("/contoso/password/forgot", [("username", "alice")])
+            _ = try await sender.pass()
+            let browser = Browser(client)
+            _ = try await ConsoleTests.signIn(browser, tenant: "contoso", user: "dave")
+            let page = try await browser.get("/contoso/console/tenants/contoso/outbox")
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok)
+            #expect(html.contains("id=\"outbox\"") && html.contains("<code>mail</code>") && html.contains("answered EHLO with 421 busy"))
+            let row = try #require(try await harness.store.outboxMessages(tenant: "contoso", limit: 1).first)
+            #expect(!html.contains(row.payload) && !html.contains("password/reset?token"))
+        }
+    }
 }

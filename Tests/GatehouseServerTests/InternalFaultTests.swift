@@ -107,6 +107,9 @@ final class FailingClientStore: GatehouseStore {
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
     func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T { try await inner.atomically(body) }
     func enqueue(_ message: OutboxMessage) async throws { try await inner.enqueue(message) }
+    func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
+        try await inner.setUserLanguage(tenant: tenant, id: id, language: language)
+    }
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] { try await inner.dueMessages(now: now, limit: limit) }
     func completeMessage(id: String) async throws -> Bool { try await inner.completeMessage(id: id) }
     func deferMessage(id: String, attempts: Int, nextAttemptAt: Date?, lastError: String) async throws {

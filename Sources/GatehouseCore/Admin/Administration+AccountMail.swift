@@ -55,7 +55,7 @@ extension Administration {
                 passwordHash: "", createdAt: now, updatedAt: now)
         let composed = try mailer.compose(
             .passwordReset, to: recipient.email ?? "nobody@invalid", user: recipient, tenantName: tenant.displayName,
-            link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: language
+            link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: mailed?.language ?? language
         ).queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
         let row = mailed == nil ? composed.unsent : composed
         // Rounded up: a password set in the same instant as the request does not void its link.
@@ -111,7 +111,7 @@ extension Administration {
         if let mailer, let address = user.email {
             notice = try mailer.compose(
                 .passwordChanged, to: address, user: user, tenantName: tenant.displayName,
-                link: mailer.link(.passwordChanged, tenant: tenant.name, token: ""), language: language
+                link: mailer.link(.passwordChanged, tenant: tenant.name, token: ""), language: user.language ?? language
             ).queued(id: random.uuid().uuidString.lowercased(), tenant: tenant.name.value, box: mailer.box, now: now)
         } else {
             notice = nil
@@ -138,14 +138,14 @@ extension Administration {
 
     /// Queues a verification link for the user's current address (the caller's transaction, if
     /// any, includes it). Nothing without an address or a mailer.
-    func queueVerification(_ user: User, tenantName: String, language: String = CatalogueTexts.defaultLanguage) async throws {
+    func queueVerification(_ user: User, tenantName: String) async throws {
         guard let mailer, let address = user.email, User.signInEmail(address) != nil else { return }
         let now = time.now()
         let token = random.token(byteCount: 32)
         let row = try mailer.compose(
             .verifyEmail, to: address, user: user, tenantName: tenantName,
             link: mailer.link(.verifyEmail, tenant: user.tenant, token: token),
-            language: language
+            language: user.language ?? CatalogueTexts.defaultLanguage
         ).queued(id: random.uuid().uuidString.lowercased(), tenant: user.tenant.value, box: mailer.box, now: now)
         try await store.putState(
             kind: Self.emailVerificationKind, key: hasher.hash(token), value: "\(user.id)|\(address)",
@@ -169,6 +169,15 @@ extension Administration {
         return user
     }
 
+    /// A language mails can be written in, or the refusal naming those there are.
+    static func checkLanguage(_ language: String) throws -> String {
+        let supported = CatalogueTexts.bundled.supportedLanguages
+        guard supported.contains(language) else {
+            throw AdministrationError.invalid("language", "unknown", "mails are written in \(supported.joined(separator: ", ")), not '\(language)'")
+        }
+        return language
+    }
+
     /// Marks the token's address verified (one use); nil if the token is not usable.
     public func verifyEmail(tenant: TenantName, token: String) async throws -> User? {
         guard token.utf8.count <= 128,
@@ -188,10 +197,12 @@ extension Administration {
     /// is unverified unless `emailVerified` says otherwise, and is mailed a verification link in
     /// the same transaction; an empty address removes it.
     public func updateUser(
-        tenant: TenantName, user usernameOrID: String, email: String?? = nil, displayName: String? = nil, emailVerified: Bool? = nil
+        tenant: TenantName, user usernameOrID: String, email: String?? = nil, displayName: String? = nil, emailVerified: Bool? = nil,
+        language: String? = nil
     ) async throws -> User {
         var user = try await findUser(tenant: tenant, usernameOrID)
         let before = user
+        if let language { user.language = try Self.checkLanguage(language) }
         if let displayName {
             let trimmed = displayName.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 256 else {

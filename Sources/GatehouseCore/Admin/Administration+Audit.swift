@@ -97,6 +97,7 @@ public enum AuditView {
             object["email"] = email
             object["email_verified"] = user.emailVerified
         }
+        if let language = user.language { object["language"] = language }
         return text(object)
     }
 

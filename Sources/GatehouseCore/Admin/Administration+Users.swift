@@ -6,8 +6,9 @@ extension Administration {
 
     public func createUser(
         tenant: TenantName, username: String, email: String?, displayName: String?, password: String,
-        passwords: any PasswordHasher, emailVerified: Bool = false
+        passwords: any PasswordHasher, emailVerified: Bool = false, language: String? = nil
     ) async throws -> User {
+        let language = try language.map(Self.checkLanguage)
         guard let record = try await store.tenant(named: tenant) else { throw AdministrationError.notFound("tenant", tenant.value) }
         let name: Username
         do { name = try Username(username) } catch {
@@ -31,7 +32,8 @@ extension Administration {
         let now = time.now()
         let user = User(
             tenant: tenant, id: random.uuid().uuidString.lowercased(), username: name, email: email, displayName: displayName ?? username,
-            passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now, emailVerified: email != nil && emailVerified)
+            passwordHash: try await passwords.hash(password), createdAt: now, updatedAt: now, emailVerified: email != nil && emailVerified,
+            language: language)
         // Where the tenant asks for it, the new address is mailed a link, in the same transaction.
         let mail = record.verifyEmail && email != nil && !user.emailVerified
         let store = self.store

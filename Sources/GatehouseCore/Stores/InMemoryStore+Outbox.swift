@@ -13,6 +13,10 @@ extension InMemoryStore {
         }
     }
 
+    public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
+        state.withLock { $0.users[tenant]?[id]?.language = language }
+    }
+
     public func enqueue(_ message: OutboxMessage) async throws {
         state.withLock { $0.outbox[message.id] = message }
     }

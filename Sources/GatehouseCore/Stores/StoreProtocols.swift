@@ -187,6 +187,8 @@ public protocol UserStore: Sendable {
     /// Replaces a user's mutable fields; false if there is no such user;
     /// `StoreError.conflict(StoreError.emailTaken)` as `createUser`.
     func updateUser(_ user: User) async throws -> Bool
+    /// Remembers the language of the user's last sign-in page (for mails); not a change caches follow.
+    func setUserLanguage(tenant: TenantName, id: String, language: String) async throws
     /// Counts one sign-in attempt for `key` *before* its credential is checked, in one atomic
     /// upsert, and returns the count including this one: so a parallel burst cannot get more than
     /// `limit` checks past the lock. Attempts older than `resetBefore` are forgotten first. Once

@@ -12,6 +12,9 @@ public struct User: Sendable, Hashable {
     /// Whether the user proved the address is theirs (a verification link) or an operator said so;
     /// cleared when the address changes. `email_verified` in ID tokens and userinfo.
     public var emailVerified: Bool
+    /// The language mails to the user are written in (`en`, `vi`): set by an administrator, or
+    /// remembered from the user's last sign-in page; nil: the default.
+    public var language: String?
     public var displayName: String
     public var passwordHash: String
     public var enabled: Bool
@@ -26,9 +29,10 @@ public struct User: Sendable, Hashable {
     public init(
         tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
         enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil,
-        emailVerified: Bool = false
+        emailVerified: Bool = false, language: String? = nil
     ) {
         self.emailVerified = emailVerified
+        self.language = language
         self.tenant = tenant
         self.id = id
         self.username = username

@@ -17,7 +17,7 @@ extension AdminAPIHandler {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let user = try await admin.createUser(
             tenant: name, username: body.username, email: body.email, displayName: body.displayName, password: body.password,
-            passwords: passwords, emailVerified: body.emailVerified ?? false)
+            passwords: passwords, emailVerified: body.emailVerified ?? false, language: body.language?.rawValue)
         return .created(.init(body: .json(try await AdminViews.user(user, store: store))))
     }
 
@@ -33,10 +33,10 @@ extension AdminAPIHandler {
         if let enabled = body.enabled, enabled != user.enabled {
             user = try await admin.setEnabled(tenant: name, user: user.id, enabled: enabled)
         }
-        if body.email != nil || body.displayName != nil || body.emailVerified != nil {
+        if body.email != nil || body.displayName != nil || body.emailVerified != nil || body.language != nil {
             user = try await admin.updateUser(
                 tenant: name, user: user.id, email: body.email.map { $0.isEmpty ? nil : $0 }, displayName: body.displayName,
-                emailVerified: body.emailVerified)
+                emailVerified: body.emailVerified, language: body.language?.rawValue)
         }
         return .ok(.init(body: .json(try await AdminViews.user(user, store: store))))
     }

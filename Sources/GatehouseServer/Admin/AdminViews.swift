@@ -60,7 +60,7 @@ enum AdminViews {
         let roles = try await store.roleAssignments(tenant: user.tenant, userID: user.id)
         return Schemas.User(
             id: user.id, username: user.username.value, email: user.email, emailVerified: user.email == nil ? nil : user.emailVerified,
-            displayName: user.displayName, enabled: user.enabled,
+            displayName: user.displayName, language: user.language, enabled: user.enabled,
             secondFactor: user.sealedTOTPSecret != nil, roles: roles.map { .init(api: $0.api.value, role: $0.role) },
             createdAt: user.createdAt, updatedAt: user.updatedAt)
     }

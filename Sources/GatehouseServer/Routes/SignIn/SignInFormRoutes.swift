@@ -111,6 +111,10 @@ struct SignInFormRoutes: Sendable {
                 failure: error)
             result = .failure(error)
         }
+        // The language of this page is the one the user's mails are written in from now on.
+        if case .success(let user) = result, user.language != exchange.language {
+            try? await env.users.setUserLanguage(tenant: tenant, id: user.id, language: exchange.language)
+        }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result), exchange)
     }
 
