@@ -28,6 +28,8 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     public let extraCAFile: String?
     /// How long one connection attempt or one reply may take.
     public var timeout: Duration = .seconds(30)
+    /// How long one mail's whole dialogue may take (the outbox sender holds its lease this long).
+    public var deadline: Duration = .seconds(60)
     /// The name this client greets with (`EHLO`).
     public var helloName = "localhost"
 

@@ -31,7 +31,8 @@ public struct SMTPTransport: MailTransport {
 
     public func send(_ mail: MailMessage, id: String) async throws {
         let message = try MIMEMessage.render(mail, from: settings.from, envelopeFrom: settings.envelopeFrom, id: id, date: Date())
-        let session = try await SMTPSession.connect(settings: settings, tls: tls, group: group)
+        let session = try await SMTPSession.connect(
+            settings: settings, tls: tls, group: group, deadline: NIODeadline.now() + .seconds(settings.deadline.components.seconds))
         do {
             try await session.deliver(message, to: mail.to)
             await session.close()
@@ -55,8 +56,12 @@ struct SMTPSession: Sendable {
     let reader: SMTPReplyReader
     let settings: SMTPSettings
     let tls: NIOSSLContext
+    /// The whole dialogue ends by then: each reply waits at most until it.
+    let deadline: NIODeadline
 
-    static func connect(settings: SMTPSettings, tls: NIOSSLContext, group: any EventLoopGroup) async throws -> SMTPSession {
+    static func connect(settings: SMTPSettings, tls: NIOSSLContext, group: any EventLoopGroup, deadline: NIODeadline) async throws
+        -> SMTPSession
+    {
         let reader = SMTPReplyReader()
         let implicit = settings.security == .implicitTLS
         let host = settings.host
@@ -75,7 +80,7 @@ struct SMTPSession: Sendable {
         } catch {
             throw MailDeliveryError("cannot connect to the SMTP server \(settings): \(error)")
         }
-        return SMTPSession(channel: channel, reader: reader, settings: settings, tls: tls)
+        return SMTPSession(channel: channel, reader: reader, settings: settings, tls: tls, deadline: deadline)
     }
 
     static func tlsHandler(_ context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
@@ -173,10 +178,15 @@ struct SMTPSession: Sendable {
         let loop = channel.eventLoop
         let reader = self.reader
         let seconds = settings.timeout.components.seconds
-        let deadline = loop.scheduleTask(in: .seconds(seconds)) {
-            reader.fail(MailDeliveryError("the SMTP server \(settings) did not answer \(step) within \(seconds) s"))
+        let due = min(NIODeadline.now() + .seconds(seconds), deadline)
+        let settings = self.settings
+        let timer = loop.scheduleTask(deadline: due) {
+            reader.fail(
+                MailDeliveryError(
+                    "the SMTP server \(settings) did not answer \(step) in time (\(seconds) s a reply, "
+                        + "\(settings.deadline.components.seconds) s a mail)"))
         }
-        defer { deadline.cancel() }
+        defer { timer.cancel() }
         do {
             return try await loop.flatSubmit { reader.next(on: loop) }.get()
         } catch let error as MailDeliveryError {

@@ -44,7 +44,8 @@ struct Users: AsyncParsableCommand {
     static func json(_ user: User) -> [String: Any] {
         [
             "id": user.id, "tenant": user.tenant.value, "username": user.username.value, "email": user.email ?? NSNull(),
-            "email_verified": user.emailVerified, "language": user.language ?? NSNull(), "display_name": user.displayName, "enabled": user.enabled,
+            "email_verified": user.emailVerified, "language": user.language ?? NSNull(), "display_name": user.displayName,
+            "enabled": user.enabled,
             "totp": user.sealedTOTPSecret != nil,
             "created_at": printedTime(user.createdAt), "updated_at": printedTime(user.updatedAt),
         ]

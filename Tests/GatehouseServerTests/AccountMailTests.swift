@@ -364,4 +364,31 @@ func link(in mail: MailMessage) -> String? {
             #expect(!html.contains(row.payload) && !html.contains("password/reset?token"))
         }
     }
+
+    /// A slow delivery keeps the lease: no other node takes over and sends the same mail meanwhile.
+    @Test func aSlowDeliveryKeepsTheLease() async throws {
+        final class SlowTransport: MailTransport {
+            let time: ManualTime
+            let store: any GatehouseStore
+            let stolen = Mutex(true)
+            init(time: ManualTime, store: any GatehouseStore) { (self.time, self.store) = (time, store) }
+            func send(_ mail: MailMessage, id: String) async throws {
+                // 30 s into the delivery: well past the idle lease of three 2-second intervals.
+                let later = time.now.addingTimeInterval(30)
+                let taken = try await store.acquireLease("outbox", holder: "node-b", until: later.addingTimeInterval(6), now: later)
+                stolen.withLock { $0 = taken }
+            }
+        }
+        let time = ManualTime()
+        let (harness, _) = try await harness(time: time)
+        let transport = SlowTransport(time: time, store: harness.store)
+        let sender = OutboxSender(
+            store: harness.store, transport: transport,
+            box: harness.gatehouse.secretBox, time: time.source, node: "node-a")
+        try await harness.withClient { client in
+            _ = try await Browser(client).post("/contoso/password/forgot", [("username", "alice")])
+        }
+        #expect(await sender.pass() == OutboxSender.Pass(sent: 1))
+        #expect(transport.stolen.withLock { $0 } == false)
+    }
 }

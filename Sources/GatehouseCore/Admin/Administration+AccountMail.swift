@@ -173,7 +173,8 @@ extension Administration {
     static func checkLanguage(_ language: String) throws -> String {
         let supported = CatalogueTexts.bundled.supportedLanguages
         guard supported.contains(language) else {
-            throw AdministrationError.invalid("language", "unknown", "mails are written in \(supported.joined(separator: ", ")), not '\(language)'")
+            throw AdministrationError.invalid(
+                "language", "unknown", "mails are written in \(supported.joined(separator: ", ")), not '\(language)'")
         }
         return language
     }

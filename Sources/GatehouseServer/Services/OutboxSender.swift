@@ -19,6 +19,10 @@ public struct OutboxSender: Service {
     let policy: OutboxPolicy
     let time: TimeSource
     let interval: Duration
+    /// How long a delivery may take at most (the transport's own deadline, plus a margin): before
+    /// each one the lease is extended by this, so that no other node takes over mid-send. A node
+    /// that dies while idle is replaced after three intervals, one that dies mid-send after this.
+    let deliveryLease: Duration
     let batch: Int
     let node: String
     let logger: Logger
@@ -28,7 +32,7 @@ public struct OutboxSender: Service {
 
     public init(
         store: any Store, transport: any MailTransport, box: SecretBox, policy: OutboxPolicy = OutboxPolicy(), time: TimeSource = .system,
-        interval: Duration = .seconds(2), batch: Int = 20, node: String = UUID().uuidString,
+        interval: Duration = .seconds(2), deliveryLease: Duration = .seconds(90), batch: Int = 20, node: String = UUID().uuidString,
         logger: Logger = Logger(label: "gatehouse.outbox"), telemetry: Telemetry? = nil
     ) {
         self.store = store
@@ -37,6 +41,7 @@ public struct OutboxSender: Service {
         self.policy = policy
         self.time = time
         self.interval = interval
+        self.deliveryLease = deliveryLease
         self.batch = max(1, batch)
         self.node = node
         self.logger = logger
@@ -68,6 +73,10 @@ public struct OutboxSender: Service {
             var done = Pass()
             for message in try await store.dueMessages(now: now, limit: batch) {
                 if Task.isShuttingDownGracefully { break }
+                // Still this node's, for as long as a delivery can take; else another node sends.
+                let started = time.now()
+                let until = started.addingTimeInterval(Double(deliveryLease.components.seconds))
+                guard try await store.acquireLease("outbox", holder: node, until: until, now: started) else { break }
                 await deliver(message, into: &done)
             }
             let (pending, abandoned) = try await store.outboxDepth()
