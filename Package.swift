@@ -146,7 +146,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseSMTPTests",
-            dependencies: ["GatehouseCore", "GatehouseSMTP"],
+            dependencies: [
+                "GatehouseCore", "GatehouseSMTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -80,6 +80,14 @@ struct SMTPSession: Sendable {
         } catch {
             throw MailDeliveryError("cannot connect to the SMTP server \(settings): \(error)")
         }
+        // The whole mail's deadline, whatever step it is at (a TLS handshake that never ends, a
+        // write that never drains): the connection is closed and the reader says why.
+        let limit = settings.deadline.components.seconds
+        let description = settings.description
+        channel.eventLoop.scheduleTask(deadline: deadline) {
+            reader.fail(MailDeliveryError("the SMTP server \(description) did not take the mail within \(limit) s"))
+            channel.close(promise: nil)
+        }
         return SMTPSession(channel: channel, reader: reader, settings: settings, tls: tls, deadline: deadline)
     }
 
@@ -96,6 +104,13 @@ struct SMTPSession: Sendable {
             let offered = hello.lines.contains { $0.uppercased().hasPrefix("STARTTLS") }
             if offered {
                 _ = try await command("STARTTLS", expecting: 220, "STARTTLS")
+                // Anything the server sent after the 220 and before TLS was injected in the clear
+                // (CVE-2011-0411's class): it must not be read as an answer once TLS is up.
+                let reader = self.reader
+                guard try await channel.eventLoop.submit({ reader.isEmpty }).get() else {
+                    throw MailDeliveryError(
+                        "the SMTP server \(settings) sent more after its STARTTLS answer, before TLS: refused (a STARTTLS injection)")
+                }
                 let (tls, host) = (self.tls, settings.host)
                 try await channel.eventLoop.submit { [channel] in
                     try channel.pipeline.syncOperations.addHandler(try Self.tlsHandler(tls, host: host), position: .first)
@@ -209,42 +224,57 @@ struct SMTPSession: Sendable {
 }
 
 /// Splits what the server sends into replies (`250-…` lines continue one, `250 …` ends it) and
-/// hands them out in order. Lives on the channel's event loop: every method runs there.
+/// hands them out in order. Lives on the channel's event loop: every method runs there. Bounded:
+/// a line of at most `maximumLine` bytes, a reply of at most `maximumLines` lines, at most
+/// `maximumQueued` replies waiting; a server that sends more is cut off.
 final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
-    private var bytes: [UInt8] = []
+    private var buffer = ByteBuffer()
     private var lines: [String] = []
     private var replies: [Result<SMTPReply, any Error>] = []
     private var waiter: EventLoopPromise<SMTPReply>?
     private var failure: (any Error)?
-    /// A server that sends more than this without a line end is not an SMTP server.
     static let maximumLine = 8192
+    static let maximumLines = 100
+    static let maximumQueued = 16
+
+    /// Nothing received that was not read: no reply waiting, no part of one.
+    var isEmpty: Bool { replies.isEmpty && lines.isEmpty && buffer.readableBytes == 0 }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
-        while let end = bytes.firstIndex(of: 10) {
-            var line = Array(bytes[..<end])
-            bytes.removeFirst(end + 1)
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        while let end = buffer.readableBytesView.firstIndex(of: 10) {
+            let length = end - buffer.readerIndex
+            guard var line = buffer.readBytes(length: length + 1) else { break }
+            line.removeLast()
             if line.last == 13 { line.removeLast() }
             take(String(decoding: line, as: UTF8.self))
+            if failure != nil { break }
         }
-        if bytes.count > Self.maximumLine {
+        buffer.discardReadBytes()
+        if failure == nil, buffer.readableBytes > Self.maximumLine {
             fail(MailDeliveryError("the SMTP server sent a line longer than \(Self.maximumLine) bytes"))
-            context.close(promise: nil)
         }
+        if failure == nil, lines.count > Self.maximumLines || replies.count > Self.maximumQueued {
+            fail(
+                MailDeliveryError(
+                    "the SMTP server sent more than an SMTP client reads (a reply of over \(Self.maximumLines) lines, or replies nobody asked for)"
+                ))
+        }
+        if failure != nil { context.close(promise: nil) }
     }
 
     private func take(_ line: String) {
-        let characters = Array(line)
-        guard characters.count >= 3, let code = Int(String(characters[0..<3])), (200...599).contains(code),
-            characters.count == 3 || characters[3] == " " || characters[3] == "-"
+        let characters = Array(line.utf8)
+        guard characters.count >= 3, let code = Int(String(decoding: characters[0..<3], as: UTF8.self)), (200...599).contains(code),
+            characters.count == 3 || characters[3] == UInt8(ascii: " ") || characters[3] == UInt8(ascii: "-")
         else {
             deliver(.failure(MailDeliveryError("the SMTP server sent something that is no SMTP reply: '\(line.prefix(80))'")))
             return
         }
-        lines.append(characters.count > 4 ? String(characters[4...]) : "")
-        if characters.count == 3 || characters[3] == " " {
+        lines.append(characters.count > 4 ? String(decoding: characters[4...], as: UTF8.self) : "")
+        if characters.count == 3 || characters[3] == UInt8(ascii: " ") {
             deliver(.success(SMTPReply(code: code, lines: lines)))
             lines = []
         }

@@ -21,9 +21,14 @@ extension SQLStore {
     public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
         try await db.raw(
             """
-            SELECT * FROM outbox WHERE next_attempt_at <= \(bind: now) ORDER BY next_attempt_at, id LIMIT \(bind: max(0, limit))
+            SELECT * FROM outbox WHERE next_attempt_at <= \(bind: now) AND kind <> \(bind: OutboxKind.none)
+            ORDER BY next_attempt_at, id LIMIT \(bind: max(0, limit))
             """
         ).all().map(Self.outboxMessage)
+    }
+
+    public func discardDue(kind: String, now: Date) async throws -> Int {
+        try await db.raw("DELETE FROM outbox WHERE kind = \(bind: kind) AND next_attempt_at <= \(bind: now) RETURNING id").all().count
     }
 
     public func completeMessage(id: String) async throws -> Bool {

@@ -127,6 +127,33 @@ extension SQLStore {
             language: try row.decode(column: "language", as: String?.self))
     }
 
+    public func resetPassword(
+        tenant: TenantName, id: String, passwordHash: String, address: String, issuedAt: Date, now: Date
+    ) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE users SET password_hash = \(bind: passwordHash), updated_at = \(bind: now), sessions_valid_after = \(bind: now)
+                WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id) AND enabled AND email = \(bind: address) AND email_verified
+                    AND (sessions_valid_after IS NULL OR sessions_valid_after <= \(bind: issuedAt))
+                RETURNING user_id
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    public func markEmailVerified(tenant: TenantName, id: String, address: String, now: Date) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE users SET email_verified = \(bind: true), updated_at = \(bind: now)
+                WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id) AND email = \(bind: address)
+                RETURNING user_id
+                """
+            ).all()).isEmpty
+        }
+    }
+
     public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await db.raw(
             "UPDATE users SET language = \(bind: language) WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)"

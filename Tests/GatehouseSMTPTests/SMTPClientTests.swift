@@ -1,5 +1,7 @@
 import Foundation
 import GatehouseCore
+import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import GatehouseSMTP
@@ -87,5 +89,62 @@ import Testing
 
     @Test func headersCannotBeInjected() {
         #expect(MIMEMessage.header("Hello\r\nBcc: x@example.com") == "Hello  Bcc: x@example.com")
+    }
+}
+
+/// The reply reader on an embedded channel: what a server sends, byte by byte.
+@Suite struct SMTPReplyReaderTests {
+    func reader() throws -> (EmbeddedChannel, SMTPReplyReader) {
+        let reader = SMTPReplyReader()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(reader)
+        return (channel, reader)
+    }
+
+    func next(_ channel: EmbeddedChannel, _ reader: SMTPReplyReader) throws -> Result<SMTPReply, any Error> {
+        let future = reader.next(on: channel.eventLoop)
+        channel.embeddedEventLoop.run()
+        var result: Result<SMTPReply, any Error>?
+        future.whenComplete { result = $0 }
+        channel.embeddedEventLoop.run()
+        return try #require(result)
+    }
+
+    @Test func multiLineRepliesSplitAcrossReadsAreOneReply() throws {
+        let (channel, reader) = try reader()
+        try channel.writeInbound(ByteBuffer(string: "250-mail.example.test\r\n250-STARTTLS\r\n25"))
+        try channel.writeInbound(ByteBuffer(string: "0 AUTH PLAIN LOGIN\r\n"))
+        let reply = try next(channel, reader).get()
+        #expect(reply.code == 250 && reply.lines == ["mail.example.test", "STARTTLS", "AUTH PLAIN LOGIN"])
+        #expect(reader.isEmpty)
+    }
+
+    /// What was sent after a reply and not asked for is seen (the STARTTLS injection check).
+    @Test func bytesAfterAReplyAreNoticed() throws {
+        let (channel, reader) = try reader()
+        try channel.writeInbound(ByteBuffer(string: "220 go ahead\r\n250 injected\r\n"))
+        #expect(try next(channel, reader).get().code == 220)
+        #expect(!reader.isEmpty)
+        let (other, partial) = try self.reader()
+        try other.writeInbound(ByteBuffer(string: "220 go ahead\r\n250-half"))
+        #expect(try next(other, partial).get().code == 220)
+        #expect(!partial.isEmpty)
+    }
+
+    @Test func anEndlessLineOrReplyIsCutOff() throws {
+        let (channel, reader) = try reader()
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "x", count: 9000)))
+        #expect(throws: MailDeliveryError.self) { try next(channel, reader).get() }
+        #expect(!channel.isActive)
+
+        let (other, endless) = try self.reader()
+        try other.writeInbound(ByteBuffer(string: String(repeating: "250-more\r\n", count: 200)))
+        #expect(throws: MailDeliveryError.self) { try next(other, endless).get() }
+    }
+
+    @Test func somethingThatIsNoReplyFailsTheRead() throws {
+        let (channel, reader) = try reader()
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\n"))
+        #expect(throws: MailDeliveryError.self) { try next(channel, reader).get() }
     }
 }

@@ -391,4 +391,83 @@ func link(in mail: MailMessage) -> String? {
         #expect(await sender.pass() == OutboxSender.Pass(sent: 1))
         #expect(transport.stolen.withLock { $0 } == false)
     }
+
+    /// A reset writes the password and nothing else: an administrator who disables the user while
+    /// the new password is being hashed is not undone, and the link then sets nothing.
+    @Test func aResetDoesNotUndoAConcurrentChange() async throws {
+        struct DisablingHasher: PasswordHasher {
+            let admin: Administration
+            let inner: any PasswordHasher
+            func hash(_ password: String) async throws -> String {
+                _ = try await admin.setEnabled(tenant: try TenantName("contoso"), user: "alice", enabled: false)
+                return try await inner.hash(password)
+            }
+            func verify(_ password: String, hash: String) async -> Bool { await inner.verify(password, hash: hash) }
+        }
+        let transport = RecordingTransport()
+        let (harness, sender) = try await harness(transport: transport)
+        let admin = harness.gatehouse.administration
+        let contosoTenant = try #require(try await harness.store.tenant(named: contoso))
+        _ = try await admin.requestPasswordReset(tenant: contosoTenant, name: "alice", language: "en")
+        _ = try await sender.pass()
+        let path = try #require(transport.mails.last.flatMap(link(in:)))
+        let token = String(path.dropFirst("/contoso/password/reset?token=".count))
+        let reset = try await admin.completePasswordReset(
+            tenant: contosoTenant, token: token, password: "a brand new password",
+            passwords: DisablingHasher(admin: admin, inner: harness.gatehouse.passwordHasher), language: "en")
+        #expect(reset == nil)
+        let alice = try await admin.findUser(tenant: contoso, "alice")
+        #expect(alice.enabled == false)
+        #expect(await harness.gatehouse.passwordHasher.verify(Harness.password, hash: alice.passwordHash))
+    }
+
+    /// A link is for the address it was mailed to: once the address changed (or is no longer
+    /// verified), the link sets nothing.
+    @Test func aLinkMailedToAnOldAddressIsVoid() async throws {
+        let transport = RecordingTransport()
+        let (harness, sender) = try await harness(transport: transport)
+        let admin = harness.gatehouse.administration
+        try await harness.withClient { client in
+            _ = try await Browser(client).post("/contoso/password/forgot", [("username", "alice")])
+            _ = try await sender.pass()
+            let path = try #require(transport.mails.last.flatMap(link(in:)))
+            #expect(try await Browser(client).get(path).status == .ok)
+            _ = try await admin.updateUser(tenant: contoso, user: "alice", email: "alice@new.example.com", emailVerified: true)
+            #expect(try await Browser(client).get(path).status == .badRequest)
+            let token = String(path.dropFirst("/contoso/password/reset?token=".count))
+            let posted = try await Browser(client).post(
+                "/contoso/password/reset", [("token", token), ("password", "a brand new password"), ("confirm", "a brand new password")])
+            #expect(posted.status == .badRequest)
+        }
+    }
+
+    /// The per-account limit counts a user's name and address as one account.
+    @Test func aNameAndAnAddressShareTheAccountsLimit() async throws {
+        let transport = RecordingTransport()
+        let (harness, sender) = try await harness(transport: transport) { configuration in
+            configuration.throttling.passwordResetAccount = .init(failures: 2, window: 900)
+        }
+        try await harness.withClient { client in
+            for name in ["alice", "alice@example.com", "ALICE", "Alice@Example.com"] {
+                #expect(try await Browser(client).post("/contoso/password/forgot", [("username", name)]).status == .ok)
+            }
+            _ = try await sender.pass()
+            #expect(transport.mails.count == 2)
+        }
+    }
+
+    /// A flood of decoys (resets for made-up names) is deleted in one statement a pass and never
+    /// holds a real mail back.
+    @Test func decoysDoNotHoldRealMailBack() async throws {
+        let transport = RecordingTransport()
+        let (harness, sender) = try await harness(transport: transport)
+        let contosoTenant = try #require(try await harness.store.tenant(named: contoso))
+        let admin = harness.gatehouse.administration
+        for index in 0..<100 {
+            _ = try await admin.requestPasswordReset(tenant: contosoTenant, name: "nobody-\(index)", language: "en")
+        }
+        _ = try await admin.requestPasswordReset(tenant: contosoTenant, name: "alice", language: "en")
+        #expect(try await sender.pass() == OutboxSender.Pass(sent: 1, discarded: 100))
+        #expect(transport.mails.map(\.to) == ["alice@example.com"])
+    }
 }

@@ -107,6 +107,15 @@ final class FailingClientStore: GatehouseStore {
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
     func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T { try await inner.atomically(body) }
     func enqueue(_ message: OutboxMessage) async throws { try await inner.enqueue(message) }
+    func resetPassword(
+        tenant: TenantName, id: String, passwordHash: String, address: String, issuedAt: Date, now: Date
+    ) async throws -> Bool {
+        try await inner.resetPassword(tenant: tenant, id: id, passwordHash: passwordHash, address: address, issuedAt: issuedAt, now: now)
+    }
+    func markEmailVerified(tenant: TenantName, id: String, address: String, now: Date) async throws -> Bool {
+        try await inner.markEmailVerified(tenant: tenant, id: id, address: address, now: now)
+    }
+    func discardDue(kind: String, now: Date) async throws -> Int { try await inner.discardDue(kind: kind, now: now) }
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await inner.setUserLanguage(tenant: tenant, id: id, language: language)
     }

@@ -27,18 +27,22 @@ extension Administration {
     /// A reset request for the account `name` (a username or, with email sign-in, an address).
     /// Both paths do the same work, a token's state row and an outbox row (a mail, or a decoy
     /// deleted unsent), so that the answer's timing does not tell whether the account exists.
-    /// `accountAllowed` false (the per-account limit) sends nothing, in the same way.
-    public func requestPasswordReset(tenant: Tenant, name: String, language: String, accountAllowed: Bool) async throws
-        -> ResetRequestOutcome
-    {
-        let user = try await store.user(tenant: tenant.name, signInName: String(name.prefix(256)))
+    /// `admitAccount` is asked once per request with the account's key (its user ID, or the
+    /// typed name when there is no such user); false (the per-account limit) sends nothing, in the
+    /// same way.
+    public func requestPasswordReset(
+        tenant: Tenant, name: String, language: String, admitAccount: @Sendable (String) -> Bool = { _ in true }
+    ) async throws -> ResetRequestOutcome {
+        let typed = String(name.prefix(256))
+        let user = try await store.user(tenant: tenant.name, signInName: typed)
+        let admitted = admitAccount(user?.id ?? typed.lowercased())
         let outcome: ResetRequestOutcome
         switch user {
         case nil: outcome = .unknownAccount
         case let user? where !user.enabled: outcome = .disabled
         case let user? where user.email.flatMap(User.signInEmail) == nil: outcome = .noEmail
         case let user? where !user.emailVerified: outcome = .unverifiedEmail
-        case _ where !accountAllowed: outcome = .limited
+        case _ where !admitted: outcome = .limited
         default: outcome = .mailed
         }
         let now = time.now()
@@ -51,15 +55,17 @@ extension Administration {
         let recipient =
             mailed
             ?? User(
-                tenant: tenant.name, id: "-", username: (try? Username(name)) ?? Self.standIn, email: "nobody@invalid", displayName: name,
-                passwordHash: "", createdAt: now, updatedAt: now)
+                tenant: tenant.name, id: "-", username: (try? Username(typed)) ?? Self.standIn, email: "nobody@invalid",
+                displayName: typed, passwordHash: "", createdAt: now, updatedAt: now)
+        let address = recipient.email ?? "nobody@invalid"
         let composed = try mailer.compose(
-            .passwordReset, to: recipient.email ?? "nobody@invalid", user: recipient, tenantName: tenant.displayName,
+            .passwordReset, to: address, user: recipient, tenantName: tenant.displayName,
             link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: mailed?.language ?? language
         ).queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
         let row = mailed == nil ? composed.unsent : composed
-        // Rounded up: a password set in the same instant as the request does not void its link.
-        let value = "\(mailed?.id ?? "-")|\(Int64((now.timeIntervalSince1970 * 1000).rounded(.up)))"
+        // The link is for this user at this address, issued now (rounded up: a password set in
+        // the same instant as the request does not void its link).
+        let value = ResetLink(userID: mailed?.id ?? "-", issuedAt: now, address: address).value
         let store = self.store
         let key = hasher.hash(token)
         try await store.atomically {
@@ -70,30 +76,54 @@ extension Administration {
         return outcome
     }
 
-    /// The user a reset token is for, while it is unused, unexpired and not superseded (the
-    /// password changed since it was issued); nothing is consumed (the page with the form).
-    public func passwordResetUser(tenant: TenantName, token: String) async throws -> User? {
-        guard token.utf8.count <= 128,
-            let value = try await store.state(kind: Self.passwordResetKind, key: hasher.hash(token), now: time.now())
-        else { return nil }
-        return try await resetUser(value, tenant: tenant)
+    /// What a reset token's state holds: whose link, mailed when, to which address.
+    struct ResetLink {
+        let userID: String
+        let issuedMillis: Int64
+        let address: String
+
+        init(userID: String, issuedAt: Date, address: String) {
+            self.userID = userID
+            self.issuedMillis = Int64((issuedAt.timeIntervalSince1970 * 1000).rounded(.up))
+            self.address = address
+        }
+
+        init?(_ value: String) {
+            let parts = value.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, parts[0] != "-", let millis = Int64(parts[1]) else { return nil }
+            (userID, issuedMillis, address) = (parts[0], millis, parts[2])
+        }
+
+        var value: String { "\(userID)|\(issuedMillis)|\(address)" }
+        var issuedAt: Date { Date(timeIntervalSince1970: Double(issuedMillis) / 1000) }
     }
 
-    private func resetUser(_ value: String, tenant: TenantName) async throws -> User? {
-        let parts = value.split(separator: "|").map(String.init)
-        guard parts.count == 2, parts[0] != "-", let millis = Int64(parts[1]),
-            let user = try await store.user(tenant: tenant, id: parts[0]), user.enabled
+    /// The user a reset token is for, while it is unused, unexpired and not superseded (the
+    /// password changed since it was issued, the address changed or is no longer verified, the
+    /// user was disabled); nothing is consumed (the page with the form).
+    public func passwordResetUser(tenant: TenantName, token: String) async throws -> User? {
+        guard token.utf8.count <= 128,
+            let value = try await store.state(kind: Self.passwordResetKind, key: hasher.hash(token), now: time.now()),
+            let link = ResetLink(value)
         else { return nil }
-        let issued = Date(timeIntervalSince1970: Double(millis) / 1000)
+        return try await resetUser(link, tenant: tenant)
+    }
+
+    private func resetUser(_ link: ResetLink, tenant: TenantName) async throws -> User? {
+        guard let user = try await store.user(tenant: tenant, id: link.userID), user.enabled, user.email == link.address,
+            user.emailVerified
+        else { return nil }
         // A password set after the link was mailed (another link, an operator) voids it.
-        if let valid = user.sessionsValidAfter, valid > issued { return nil }
+        if let valid = user.sessionsValidAfter, valid > link.issuedAt { return nil }
         return user
     }
 
     /// Sets the new password of the reset token's user: the password policy first (a refused
-    /// password leaves the link usable), then the token is taken (one use, whoever is first), the
-    /// password set, every session ended, every grant revoked, the lock cleared, and a notice
-    /// mailed to the account's address, in one transaction. Nil if the token is not usable.
+    /// password leaves the link usable), then the token is taken (one use, whoever is first) and,
+    /// in the same transaction, the password set by one conditional update that writes nothing
+    /// else of the user (`UserStore.resetPassword`: still enabled, same verified address, no
+    /// credential change since the link was mailed), every session ended, every grant revoked,
+    /// the lock cleared, and a notice mailed to the account's address. Nil if the token is not usable.
     public func completePasswordReset(
         tenant: Tenant, token: String, password: String, passwords: any PasswordHasher, language: String
     ) async throws -> User? {
@@ -102,38 +132,36 @@ extension Administration {
         let store = self.store
         let now = time.now()
         let key = hasher.hash(token)
-        let notice: OutboxMessage?
-        guard let peek = try await store.state(kind: Self.passwordResetKind, key: key, now: now),
-            var user = try await resetUser(peek, tenant: tenant.name)
+        guard let peek = try await store.state(kind: Self.passwordResetKind, key: key, now: now), let link = ResetLink(peek),
+            let user = try await resetUser(link, tenant: tenant.name)
         else { return nil }
         // Hashed only for a usable link: a made-up token costs no bcrypt.
         let hash = try await passwords.hash(password)
-        if let mailer, let address = user.email {
+        var notice: OutboxMessage?
+        if let mailer {
             notice = try mailer.compose(
-                .passwordChanged, to: address, user: user, tenantName: tenant.displayName,
+                .passwordChanged, to: link.address, user: user, tenantName: tenant.displayName,
                 link: mailer.link(.passwordChanged, tenant: tenant.name, token: ""), language: user.language ?? language
             ).queued(id: random.uuid().uuidString.lowercased(), tenant: tenant.name.value, box: mailer.box, now: now)
-        } else {
-            notice = nil
         }
-        user.passwordHash = hash
-        user.updatedAt = now
-        user.sessionsValidAfter = now
-        let changed = user
+        let queued = notice
         let lockKey = PasswordSignIn.lockKey(tenant: tenant.name, user: user, device: nil)
+        let (tenantName, userID) = (tenant.name, user.id)
         let done = try await store.atomically { () -> Bool in
             // Taken inside the change: of two uses at once, one takes it and the other finds nothing.
-            guard try await store.takeState(kind: Self.passwordResetKind, key: key, now: now) == peek else { return false }
-            _ = try await store.updateUser(changed)
-            try await store.revokeGrants(tenant: changed.tenant, userID: changed.id, now: now)
+            guard try await store.takeState(kind: Self.passwordResetKind, key: key, now: now) == peek,
+                try await store.resetPassword(
+                    tenant: tenantName, id: userID, passwordHash: hash, address: link.address, issuedAt: link.issuedAt, now: now)
+            else { return false }
+            try await store.revokeGrants(tenant: tenantName, userID: userID, now: now)
             try await store.clearSignInFailures(key: lockKey)
-            if let notice { try await store.enqueue(notice) }
+            if let queued { try await store.enqueue(queued) }
             return true
         }
-        guard done else { return nil }
-        try await acting(as: AdminActor(kind: .user, id: user.id, tenant: tenant.name), traceID: traceID, source: source)
-            .audit("user.password.reset_by_mail", tenant: tenant.name, target: user.id, after: AuditView.user(user))
-        return user
+        guard done, let changed = try await store.user(tenant: tenantName, id: userID) else { return nil }
+        try await acting(as: AdminActor(kind: .user, id: userID, tenant: tenantName), traceID: traceID, source: source)
+            .audit("user.password.reset_by_mail", tenant: tenantName, target: userID, after: AuditView.user(changed))
+        return changed
     }
 
     /// Queues a verification link for the user's current address (the caller's transaction, if
@@ -183,12 +211,10 @@ extension Administration {
     public func verifyEmail(tenant: TenantName, token: String) async throws -> User? {
         guard token.utf8.count <= 128,
             let value = try await store.takeState(kind: Self.emailVerificationKind, key: hasher.hash(token), now: time.now()),
-            var user = try await verificationUser(value, tenant: tenant)
+            let before = try await verificationUser(value, tenant: tenant), let address = before.email,
+            try await store.markEmailVerified(tenant: tenant, id: before.id, address: address, now: time.now()),
+            let user = try await store.user(tenant: tenant, id: before.id)
         else { return nil }
-        let before = user
-        user.emailVerified = true
-        user.updatedAt = time.now()
-        _ = try await store.updateUser(user)
         try await acting(as: AdminActor(kind: .user, id: user.id, tenant: tenant), traceID: traceID, source: source)
             .audit("user.email.verify", tenant: tenant, target: user.id, before: AuditView.user(before), after: AuditView.user(user))
         return user

@@ -72,8 +72,12 @@ public struct OutboxPolicy: Sendable {
 /// The outbox table.
 public protocol OutboxStore: Sendable {
     func enqueue(_ message: OutboxMessage) async throws
-    /// Rows due at `now` (next attempt at or before it), oldest due first, at most `limit`.
+    /// Rows due at `now` (next attempt at or before it), oldest due first, at most `limit`;
+    /// decoys (`OutboxKind.none`) are left out (`discardDue` deletes them).
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Deletes every due row of `kind` in one statement (the decoys); returns how many.
+    @discardableResult
+    func discardDue(kind: String, now: Date) async throws -> Int
     /// Deletes a delivered (or unsendable) row; false if it was gone.
     @discardableResult
     func completeMessage(id: String) async throws -> Bool

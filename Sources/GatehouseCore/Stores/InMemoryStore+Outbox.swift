@@ -13,6 +13,43 @@ extension InMemoryStore {
         }
     }
 
+    public func resetPassword(
+        tenant: TenantName, id: String, passwordHash: String, address: String, issuedAt: Date, now: Date
+    ) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard var user = state.users[tenant]?[id], user.enabled, user.email == address, user.emailVerified,
+                    user.sessionsValidAfter.map { $0 <= issuedAt } ?? true
+                else { return false }
+                user.passwordHash = passwordHash
+                user.updatedAt = now
+                user.sessionsValidAfter = now
+                state.users[tenant]?[id] = user
+                return true
+            }
+        }
+    }
+
+    public func markEmailVerified(tenant: TenantName, id: String, address: String, now: Date) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard var user = state.users[tenant]?[id], user.email == address else { return false }
+                user.emailVerified = true
+                user.updatedAt = now
+                state.users[tenant]?[id] = user
+                return true
+            }
+        }
+    }
+
+    public func discardDue(kind: String, now: Date) async throws -> Int {
+        state.withLock { state in
+            let due = state.outbox.values.filter { $0.kind == kind && ($0.nextAttemptAt ?? .distantFuture) <= now }.map(\.id)
+            for id in due { state.outbox.removeValue(forKey: id) }
+            return due.count
+        }
+    }
+
     public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         state.withLock { $0.users[tenant]?[id]?.language = language }
     }
@@ -24,7 +61,7 @@ extension InMemoryStore {
     public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
         state.withLock { state in
             Array(
-                state.outbox.values.filter { ($0.nextAttemptAt ?? .distantFuture) <= now }
+                state.outbox.values.filter { $0.kind != OutboxKind.none && ($0.nextAttemptAt ?? .distantFuture) <= now }
                     .sorted { ($0.nextAttemptAt ?? .distantFuture, $0.id) < ($1.nextAttemptAt ?? .distantFuture, $1.id) }
                     .prefix(max(0, limit)))
         }

@@ -187,6 +187,15 @@ public protocol UserStore: Sendable {
     /// Replaces a user's mutable fields; false if there is no such user;
     /// `StoreError.conflict(StoreError.emailTaken)` as `createUser`.
     func updateUser(_ user: User) async throws -> Bool
+    /// A password reset by mail, as one conditional update: sets the password hash, `updatedAt`
+    /// and `sessionsValidAfter` to `now`, only while the user is enabled, still has `address` as
+    /// a verified address and has had no credential change after `issuedAt` (the link's issue
+    /// time). False, and nothing changed, otherwise. Nothing else of the user is written.
+    func resetPassword(
+        tenant: TenantName, id: String, passwordHash: String, address: String, issuedAt: Date, now: Date
+    ) async throws -> Bool
+    /// Marks the user's address verified, only while it is still `address`; false otherwise.
+    func markEmailVerified(tenant: TenantName, id: String, address: String, now: Date) async throws -> Bool
     /// Remembers the language of the user's last sign-in page (for mails); not a change caches follow.
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws
     /// Counts one sign-in attempt for `key` *before* its credential is checked, in one atomic

@@ -6,8 +6,8 @@ import ServiceLifecycle
 
 /// Sends what the outbox holds, on one node at a time (the node holding the `outbox` lease,
 /// renewed each pass and taken over by another node three intervals after its holder stops).
-/// Each pass takes the rows that are due, delivers each (a mail through `transport`; a decoy is
-/// deleted unsent) and deletes it once delivered, or records the failure and the next attempt
+/// Each pass deletes the due decoys in one statement, then takes the rows that are due, batch
+/// after batch, delivers each (a mail through `transport`) and deletes it once delivered, or records the failure and the next attempt
 /// (`OutboxPolicy`: 5 s, doubling, at most 15 minutes apart, given up after 3 days). A node
 /// stopped between a delivery and its deletion delivers that row again from the next pass: at
 /// least once, at most a duplicate with the same `Message-ID`.
@@ -24,6 +24,8 @@ public struct OutboxSender: Service {
     /// that dies while idle is replaced after three intervals, one that dies mid-send after this.
     let deliveryLease: Duration
     let batch: Int
+    /// Batches one pass works through at most (a backlog is worked off without waiting).
+    let maxBatches = 10
     let node: String
     let logger: Logger
     let depth: CoreMetrics.Gauge
@@ -71,13 +73,24 @@ public struct OutboxSender: Service {
                 return nil
             }
             var done = Pass()
-            for message in try await store.dueMessages(now: now, limit: batch) {
-                if Task.isShuttingDownGracefully { break }
-                // Still this node's, for as long as a delivery can take; else another node sends.
-                let started = time.now()
-                let until = started.addingTimeInterval(Double(deliveryLease.components.seconds))
-                guard try await store.acquireLease("outbox", holder: node, until: until, now: started) else { break }
-                await deliver(message, into: &done)
+            // Decoys in one statement, never in a batch: a flood of them cannot hold real mail back.
+            done.discarded = try await store.discardDue(kind: OutboxKind.none, now: now)
+            // Batch after batch while they come back full (a backlog), up to `maxBatches` a pass.
+            var lostLease = false
+            for _ in 0..<maxBatches where !lostLease {
+                let due = try await store.dueMessages(now: now, limit: batch)
+                for message in due {
+                    if Task.isShuttingDownGracefully { break }
+                    // Still this node's, for as long as a delivery can take; else another node sends.
+                    let started = time.now()
+                    let until = started.addingTimeInterval(Double(deliveryLease.components.seconds))
+                    guard try await store.acquireLease("outbox", holder: node, until: until, now: started) else {
+                        lostLease = true
+                        break
+                    }
+                    await deliver(message, into: &done)
+                }
+                if due.count < batch || Task.isShuttingDownGracefully { break }
             }
             let (pending, abandoned) = try await store.outboxDepth()
             depth.record(pending)
@@ -100,9 +113,6 @@ public struct OutboxSender: Service {
                 count("gatehouse_outbox_sent_total", kind: kind)
                 logger.info(
                     "outbox delivered", metadata: ["id": "\(message.id)", "kind": "\(kind)", "attempts": "\(message.attempts + 1)"])
-            case OutboxKind.none:
-                try await store.completeMessage(id: message.id)
-                done.discarded += 1
             default:
                 throw MailDeliveryError("no transport for outbox rows of kind '\(kind)'")
             }

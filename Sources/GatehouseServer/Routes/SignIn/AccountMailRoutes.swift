@@ -78,16 +78,19 @@ struct AccountMailRoutes: Sendable {
             let source = env.throttles.source(request, context: context)
             let admission = try env.throttles.passwordReset.admit("\(source)|\(tenant.name.value)", now: now)
             admission?.settle(failed: true)
-            var accountAllowed = true
-            do {
-                let account = try env.throttles.passwordResetAccount.admit("\(tenant.name.value)|\(name.lowercased())", now: now)
-                account?.settle(failed: true)
-            } catch {
-                accountAllowed = false
-            }
+            // Per account: keyed by the user's ID (a username and an address are one budget), or by
+            // the typed name when there is no such user.
+            let (accountGate, tenantKey) = (env.throttles.passwordResetAccount, tenant.name.value)
             let outcome = try await administration.acting(
                 as: AdminActor(kind: .user, id: "(password reset)", tenant: tenant.name), traceID: context.traceID, source: source
-            ).requestPasswordReset(tenant: tenant, name: name, language: language, accountAllowed: accountAllowed)
+            ).requestPasswordReset(tenant: tenant, name: name, language: language) { account in
+                do {
+                    try accountGate.admit("\(tenantKey)|\(account)", now: now)?.settle(failed: true)
+                    return true
+                } catch {
+                    return false
+                }
+            }
             // The operator's note says what happened; the requester is told the same in every case.
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "password_reset_request", scopes: nil,
