@@ -60,6 +60,16 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
         self.extraCAFile = extraCAFile
     }
 
+    /// What this client greets with for a server reached at `host` (the public base URL's host):
+    /// the name, or an address literal (`[127.0.0.1]`, `[IPv6:::1]`, RFC 5321 §4.1.3).
+    public static func helloName(forHost host: String?) -> String {
+        guard var host, !host.isEmpty else { return "localhost" }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.contains(":") { return "[IPv6:\(host)]" }
+        if host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ UInt8($0) != nil }) { return "[\(host)]" }
+        return host
+    }
+
     /// The URL without its password, for logs and messages.
     public var description: String {
         "\(security == .implicitTLS ? "smtps" : "smtp")://\(username.map { "\($0)@" } ?? "")\(host.contains(":") ? "[\(host)]" : host):\(port)"

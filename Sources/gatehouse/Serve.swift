@@ -137,7 +137,9 @@ extension Serve {
         guard let url = settings.smtpURL else { return nil }
         guard let from = settings.smtpFrom else { throw CLIError("gatehouse.smtp.url needs gatehouse.smtp.from (GATEHOUSE_SMTP_FROM)") }
         do {
-            return try SMTPTransport(settings: try SMTPSettings(url: url, from: from, extraCAFile: settings.extraCAFile))
+            var smtp = try SMTPSettings(url: url, from: from, extraCAFile: settings.extraCAFile)
+            smtp.helloName = SMTPSettings.helloName(forHost: URL(string: settings.baseURL)?.host)
+            return try SMTPTransport(settings: smtp)
         } catch let error as SMTPSettingsError {
             throw CLIError(error.description)
         } catch {

@@ -23,6 +23,14 @@ import Testing
         #expect(try SMTPSettings(url: "smtp://127.0.0.1.example.com", from: "id@example.com").security == .requireSTARTTLS)
     }
 
+    @Test func theGreetingNamesTheServersHost() {
+        #expect(SMTPSettings.helloName(forHost: "login.example.com") == "login.example.com")
+        #expect(SMTPSettings.helloName(forHost: "127.0.0.1") == "[127.0.0.1]")
+        #expect(SMTPSettings.helloName(forHost: "::1") == "[IPv6:::1]")
+        #expect(SMTPSettings.helloName(forHost: "[::1]") == "[IPv6:::1]")
+        #expect(SMTPSettings.helloName(forHost: nil) == "localhost")
+    }
+
     @Test func badSettingsAreRefusedWithTheKeyNamed() {
         for (url, from) in [
             ("http://mail.example.com", "id@example.com"), ("smtp://", "id@example.com"),

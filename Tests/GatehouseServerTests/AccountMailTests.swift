@@ -82,6 +82,10 @@ func link(in mail: MailMessage) -> String? {
             let short = try await browser.post("/contoso/password/reset", [("token", token), ("password", "short"), ("confirm", "short")])
             #expect(short.status == .badRequest)
             #expect(String(buffer: short.body).contains("9900185"))
+            #expect(String(buffer: short.body).contains("This password cannot be used: it needs at least 8 characters."))
+            let shortVi = try await browser.post(
+                "/contoso/password/reset", [("token", token), ("password", "short"), ("confirm", "short"), ("ui_locales", "vi")])
+            #expect(String(buffer: shortVi.body).contains("mật khẩu cần ít nhất 8 ký tự"))
 
             let done = try await browser.post(
                 "/contoso/password/reset", [("token", token), ("password", "a brand new password"), ("confirm", "a brand new password")])

@@ -148,8 +148,13 @@ struct AccountMailRoutes: Sendable {
             if password != (form["confirm"] ?? "") {
                 refusal = CatalogueError(Catalogue.newPasswordsDiffer)
             } else {
-                do { try Administration.checkPassword(password) } catch let error as Administration.AdministrationError {
-                    refusal = CatalogueError(Catalogue.newPasswordRejected, ["reason": error.message])
+                do { try Administration.checkPassword(password) } catch is Administration.AdministrationError {
+                    // The rule in the page's language.
+                    let reason =
+                        password.count < Administration.minimumPasswordLength
+                        ? pages.ui("passwordTooShort", language, ["minimum": String(Administration.minimumPasswordLength)])
+                        : pages.ui("passwordTooLong", language)
+                    refusal = CatalogueError(Catalogue.newPasswordRejected, ["reason": reason])
                 }
             }
             if let refusal {
