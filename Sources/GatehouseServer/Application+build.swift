@@ -190,8 +190,13 @@ public struct Gatehouse: Sendable {
             token.register(on: group, dialect: dialect)
             device.registerAuthorization(on: group, dialect: dialect)
         }
-        SignInFormRoutes(env: signIn).register(on: native)
+        SignInFormRoutes(env: signIn, administration: administration).register(on: native)
         AccountMailRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
+        AccountRoutes(
+            env: signIn, administration: administration, store: store, grants: grants,
+            sessions: ConsoleSessions(
+                store: store, hasher: hasher, time: time, random: .system, configuration: configuration, area: "account")
+        ).register(on: native)
         device.registerVerification(on: native)
         UserinfoRoute(
             configuration: configuration, tenants: tenants, inspector: inspector, users: store, clients: clients, renderer: renderer

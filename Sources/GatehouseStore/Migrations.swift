@@ -450,6 +450,21 @@ public enum Migrations {
                     "ALTER TABLE tenants ADD COLUMN verify_email \(boolean)",
                 ]
             }),
+        Migration(
+            version: 18, name: "recovery codes",
+            flavored: { flavor in
+                [
+                    """
+                    CREATE TABLE IF NOT EXISTS recovery_codes (
+                        tenant TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        code_hash TEXT NOT NULL,
+                        created_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, user_id, code_hash)
+                    )
+                    """
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

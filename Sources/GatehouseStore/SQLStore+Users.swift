@@ -154,6 +154,37 @@ extension SQLStore {
         }
     }
 
+    public func replaceRecoveryCodes(tenant: TenantName, userID: String, hashes: [String], now: Date) async throws {
+        try await transaction {
+            try await self.db.raw("DELETE FROM recovery_codes WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID)").run()
+            for hash in hashes {
+                try await self.db.raw(
+                    """
+                    INSERT INTO recovery_codes (tenant, user_id, code_hash, created_at)
+                    VALUES (\(bind: tenant.value), \(bind: userID), \(bind: hash), \(bind: now))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    public func useRecoveryCode(tenant: TenantName, userID: String, hash: String) async throws -> Bool {
+        // One DELETE: of parallel uses, exactly one gets the row back.
+        !(try await db.raw(
+            """
+            DELETE FROM recovery_codes WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID) AND code_hash = \(bind: hash)
+            RETURNING code_hash
+            """
+        ).all()).isEmpty
+    }
+
+    public func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int {
+        let row = try await db.raw(
+            "SELECT COUNT(*) AS n FROM recovery_codes WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: userID)"
+        ).first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await db.raw(
             "UPDATE users SET language = \(bind: language) WHERE tenant = \(bind: tenant.value) AND user_id = \(bind: id)"

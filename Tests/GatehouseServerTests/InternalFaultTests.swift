@@ -116,6 +116,15 @@ final class FailingClientStore: GatehouseStore {
         try await inner.markEmailVerified(tenant: tenant, id: id, address: address, now: now)
     }
     func discardDue(kind: String, now: Date) async throws -> Int { try await inner.discardDue(kind: kind, now: now) }
+    func replaceRecoveryCodes(tenant: TenantName, userID: String, hashes: [String], now: Date) async throws {
+        try await inner.replaceRecoveryCodes(tenant: tenant, userID: userID, hashes: hashes, now: now)
+    }
+    func useRecoveryCode(tenant: TenantName, userID: String, hash: String) async throws -> Bool {
+        try await inner.useRecoveryCode(tenant: tenant, userID: userID, hash: hash)
+    }
+    func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int {
+        try await inner.recoveryCodesLeft(tenant: tenant, userID: userID)
+    }
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await inner.setUserLanguage(tenant: tenant, id: id, language: language)
     }

@@ -17,14 +17,41 @@ public enum BuiltInConsole {
     /// The one redirect URI of the console client of `tenant`.
     public static func redirectURI(baseURL: String, tenant: String) -> String { home(baseURL: baseURL, tenant: tenant) + "/callback" }
 
-    /// The stored client as the server uses it: with the console's redirect and post-logout URIs.
+    /// The stored client as the server uses it: the console's (or the account page's) redirect
+    /// and post-logout URIs.
     public static func withDerivedURIs(_ client: Client, baseURL: String) -> Client {
-        guard isBuiltIn(client.id) else { return client }
+        let home: String
+        if isBuiltIn(client.id) {
+            home = Self.home(baseURL: baseURL, tenant: client.tenant.value)
+        } else if BuiltInAccount.isBuiltIn(client.id) {
+            home = BuiltInAccount.home(baseURL: baseURL, tenant: client.tenant.value)
+        } else {
+            return client
+        }
         var client = client
-        client.redirectURIs = [redirectURI(baseURL: baseURL, tenant: client.tenant.value)]
-        client.postLogoutRedirectURIs = [home(baseURL: baseURL, tenant: client.tenant.value)]
+        client.redirectURIs = [home + "/callback"]
+        client.postLogoutRedirectURIs = [home]
         return client
     }
+
+    static func client(tenant: TenantName, now: Date) throws -> Client {
+        Client(
+            tenant: tenant, id: try ClientID(clientID), name: name, type: .public, authMethods: [.none],
+            grantTypes: [.authorizationCode], allowedScopes: Scope(tokens: ["openid", "profile"]),
+            defaultScopes: Scope(tokens: ["openid"]), firstParty: true, createdAt: now)
+    }
+}
+
+/// Each tenant's built-in account page client (`/{tenant}/account`): like the console's, a public
+/// first-party client with the authorization code flow and PKCE whose redirect URI is derived
+/// from the base URL; any user of the tenant may use it (the page shows only their own account).
+public enum BuiltInAccount {
+    public static let clientID = "gatehouse-account"
+    public static let name = "Account page"
+
+    public static func isBuiltIn(_ id: ClientID) -> Bool { id.value == clientID }
+    public static func home(baseURL: String, tenant: String) -> String { "\(baseURL)/\(tenant)/account" }
+    public static func redirectURI(baseURL: String, tenant: String) -> String { home(baseURL: baseURL, tenant: tenant) + "/callback" }
 
     static func client(tenant: TenantName, now: Date) throws -> Client {
         Client(
@@ -39,25 +66,30 @@ extension Administration {
     /// their registration is the server's, so that no one can give them a redirect URI, a
     /// credential or API access (the console client signs users in without a consent page).
     static func refuseBuiltIn(_ id: ClientID, _ what: String) throws {
-        if BuiltInConsole.isBuiltIn(id) || BuiltInAdminAPI.isBuiltIn(id) {
+        if BuiltInConsole.isBuiltIn(id) || BuiltInAccount.isBuiltIn(id) || BuiltInAdminAPI.isBuiltIn(id) {
             throw AdministrationError.conflict(nil, "client '\(id)' is built in; it cannot \(what)")
         }
     }
 
-    /// Gives `tenant` its console client if it has none (a tenant made before there was one).
-    /// Returns whether it was created; a client of that ID that is not the built-in one (another
-    /// type or flow) is refused, never adopted.
+    /// Gives `tenant` its console and account page clients if it lacks them (a tenant made before
+    /// there were). Returns whether one was created; a client of such an ID that is not the
+    /// built-in one (another type or flow) is refused, never adopted.
     @discardableResult
     public func ensureConsoleClient(tenant: TenantName) async throws -> Bool {
-        let id = try ClientID(BuiltInConsole.clientID)
+        let console = try await ensureBuiltInClient(tenant: tenant, BuiltInConsole.client(tenant: tenant, now: time.now()))
+        let account = try await ensureBuiltInClient(tenant: tenant, BuiltInAccount.client(tenant: tenant, now: time.now()))
+        return console || account
+    }
+
+    private func ensureBuiltInClient(tenant: TenantName, _ client: Client) async throws -> Bool {
+        let id = client.id
         if let existing = try await store.client(tenant: tenant, id: id) {
             guard existing.type == .public, existing.grantTypes == [.authorizationCode] else {
                 throw AdministrationError.conflict(
-                    nil, "tenant '\(tenant)' has a client '\(id)' that is not the built-in console's; remove or rename it")
+                    nil, "tenant '\(tenant)' has a client '\(id)' that is not the built-in one; remove or rename it")
             }
             return false
         }
-        let client = try BuiltInConsole.client(tenant: tenant, now: time.now())
         do {
             try await store.createClient(client)
         } catch StoreError.conflict(_) {

@@ -126,6 +126,7 @@ extension Administration {
         user.sealedTOTPSecret = nil
         user.updatedAt = time.now()
         let revoked = try await saveEndingSessions(&user)
+        try await store.replaceRecoveryCodes(tenant: tenant, userID: user.id, hashes: [], now: user.updatedAt)
         try await audit("user.second_factor.remove", tenant: tenant, target: user.id, after: AuditView.user(user))
         return (user, revoked)
     }
@@ -133,12 +134,12 @@ extension Administration {
     /// Enrolls (or replaces) a TOTP second factor; returns the new secret for the authenticator app.
     public func enrollTOTP(tenant: TenantName, user usernameOrID: String, box: SecretBox) async throws -> (User, secret: String) {
         var user = try await findUser(tenant: tenant, usernameOrID)
-        // 20 characters from the base32 alphabet; the key is their UTF-8 bytes (HummingbirdOTP's convention).
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let secret = String(random.bytes(20).map { alphabet[Int($0) % 32] })
+        let secret = newTOTPSecret()
         user.sealedTOTPSecret = try box.seal(secret)
         user.updatedAt = time.now()
         _ = try await store.updateUser(user)
+        // Recovery codes of a replaced second factor stop working; the user makes new ones on the account page.
+        try await store.replaceRecoveryCodes(tenant: tenant, userID: user.id, hashes: [], now: user.updatedAt)
         try await audit("user.second_factor.enroll", tenant: tenant, target: user.id, after: AuditView.user(user))
         return (user, secret)
     }

@@ -287,8 +287,8 @@ public struct Administration: Sendable {
         guard !BuiltInAdminAPI.isBuiltIn(id) else {
             throw AdministrationError.conflict(nil, "client '\(id)' is the built-in admin API's; it cannot be removed")
         }
-        guard !BuiltInConsole.isBuiltIn(id) else {
-            throw AdministrationError.conflict(nil, "client '\(id)' is the built-in console's; it cannot be removed")
+        guard !BuiltInConsole.isBuiltIn(id), !BuiltInAccount.isBuiltIn(id) else {
+            throw AdministrationError.conflict(nil, "client '\(id)' is built in; it cannot be removed")
         }
         guard let client = try await store.client(tenant: tenant, id: id), try await store.removeClient(tenant: tenant, id: id) else {
             throw AdministrationError.notFound("client", id.value, tenant: tenant)

@@ -117,6 +117,8 @@ public enum Catalogue {
     public static let newPasswordRejected = CatalogueEntry(9900185, "NewPasswordRejected", .invalidRequest, placeholders: ["reason"])
     public static let newPasswordsDiffer = CatalogueEntry(9900186, "NewPasswordsDiffer", .invalidRequest)
     public static let emailVerificationLinkInvalid = CatalogueEntry(9900187, "EmailVerificationLinkInvalid", .invalidRequest)
+    public static let secondFactorAlreadyEnrolled = CatalogueEntry(9900188, "SecondFactorAlreadyEnrolled", .conflict, status: 409)
+    public static let secondFactorNotEnrolled = CatalogueEntry(9900189, "SecondFactorNotEnrolled", .conflict, status: 409)
 
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
@@ -205,6 +207,7 @@ public enum Catalogue {
         strongAuthRequired,
         defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
         passwordResetLinkInvalid, passwordResetUnavailable, newPasswordRejected, newPasswordsDiffer, emailVerificationLinkInvalid,
+        secondFactorAlreadyEnrolled, secondFactorNotEnrolled,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

@@ -20,6 +20,9 @@ public struct AccountMailer: Sendable {
         case passwordReset = "reset"
         case passwordChanged = "changed"
         case verifyEmail = "verify"
+        /// A change the user made on the account page (or a recovery code used at sign-in):
+        /// `{change}` says which.
+        case accountChanged = "notice"
     }
 
     /// The page a link of `kind` opens, with its token.
@@ -28,13 +31,17 @@ public struct AccountMailer: Sendable {
         case .passwordReset: "\(baseURL)/\(tenant.value)/password/reset?token=\(token)"
         case .verifyEmail: "\(baseURL)/\(tenant.value)/email/verify?token=\(token)"
         case .passwordChanged: "\(baseURL)/\(tenant.value)/password/forgot"
+        case .accountChanged: "\(baseURL)/\(tenant.value)/account"
         }
     }
 
-    public func compose(_ kind: Kind, to address: String, user: User, tenantName: String, link: String, language: String) -> MailMessage {
-        let values = [
+    public func compose(
+        _ kind: Kind, to address: String, user: User, tenantName: String, link: String, language: String, change: String? = nil
+    ) -> MailMessage {
+        var values = [
             "name": user.displayName, "username": user.username.value, "tenant": tenantName, "link": link, "email": address,
         ]
+        if let change { values["change"] = CatalogueTexts.fill(texts.ui("mail.notice.\(change)", language: language), with: values) }
         let subject = CatalogueTexts.fill(texts.ui("mail.\(kind.rawValue).subject", language: language), with: values)
         let body = texts.ui("mail.\(kind.rawValue).body", language: language)
         let text = CatalogueTexts.fill(body, with: values) + "\n\n-- \n" + tenantName + "\n"

@@ -50,6 +50,18 @@ extension InMemoryStore {
         }
     }
 
+    public func replaceRecoveryCodes(tenant: TenantName, userID: String, hashes: [String], now: Date) async throws {
+        state.withLock { $0.recoveryCodes["\(tenant.value)|\(userID)"] = hashes.isEmpty ? nil : Set(hashes) }
+    }
+
+    public func useRecoveryCode(tenant: TenantName, userID: String, hash: String) async throws -> Bool {
+        state.withLock { $0.recoveryCodes["\(tenant.value)|\(userID)"]?.remove(hash) != nil }
+    }
+
+    public func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int {
+        state.withLock { $0.recoveryCodes["\(tenant.value)|\(userID)"]?.count ?? 0 }
+    }
+
     public func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         state.withLock { $0.users[tenant]?[id]?.language = language }
     }

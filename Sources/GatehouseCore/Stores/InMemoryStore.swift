@@ -26,6 +26,8 @@ public final class InMemoryStore: GatehouseStore {
         var sessions: [String: BrowserSession] = [:]
         var consents: [String: Consent] = [:]
         var outbox: [String: OutboxMessage] = [:]
+        /// Recovery code hashes by "tenant|user ID".
+        var recoveryCodes: [String: Set<String>] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }

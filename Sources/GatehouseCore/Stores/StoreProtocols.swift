@@ -198,6 +198,13 @@ public protocol UserStore: Sendable {
     func markEmailVerified(tenant: TenantName, id: String, address: String, now: Date) async throws -> Bool
     /// Remembers the language of the user's last sign-in page (for mails); not a change caches follow.
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws
+    /// Replaces the user's recovery codes with `hashes` (none: the user has none); the old ones
+    /// stop working.
+    func replaceRecoveryCodes(tenant: TenantName, userID: String, hashes: [String], now: Date) async throws
+    /// Uses one recovery code: true for exactly one caller, however many present it at once.
+    func useRecoveryCode(tenant: TenantName, userID: String, hash: String) async throws -> Bool
+    /// How many of the user's recovery codes are unused.
+    func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int
     /// Counts one sign-in attempt for `key` *before* its credential is checked, in one atomic
     /// upsert, and returns the count including this one: so a parallel burst cannot get more than
     /// `limit` checks past the lock. Attempts older than `resetBefore` are forgotten first. Once

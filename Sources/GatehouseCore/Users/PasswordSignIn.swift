@@ -113,10 +113,11 @@ public struct PasswordSignIn: Sendable {
     /// lock (50053) and, when `interaction` names the sign-in page, against that page's own
     /// allowance: past `policy.secondFactorAttemptsPerInteraction` wrong codes it answers 9900146
     /// and the caller ends the page.
+    @discardableResult
     public func verifyTOTP(
         _ code: String, user: User, interaction: String?, box: SecretBox, generator: any TOTPGenerator,
         replay: any ReplayStore, device: FamiliarDevice? = nil
-    ) async throws {
+    ) async throws -> SecondFactorUsed {
         let key = Self.lockKey(tenant: user.tenant, user: user, device: device)
         let attempt = try await claimAttempt(key: key)
         let pageKey = interaction.map { "second-factor " + $0 }
@@ -131,8 +132,9 @@ public struct PasswordSignIn: Sendable {
                     Catalogue.tooManyVerificationCodes, detail: "more than \(policy.secondFactorAttemptsPerInteraction) codes on one page")
             }
         }
+        let used: SecondFactorUsed
         do {
-            try await checkTOTP(code, user: user, box: box, generator: generator, replay: replay)
+            used = try await checkTOTP(code, user: user, box: box, generator: generator, replay: replay)
         } catch let error as CatalogueError {
             if attempt >= policy.lockoutThreshold {
                 throw CatalogueError(Catalogue.userLocked, detail: "locked after \(attempt) attempts (last: wrong second factor)")
@@ -145,12 +147,30 @@ public struct PasswordSignIn: Sendable {
         }
         try await users.clearSignInFailures(key: key)
         if let pageKey { try await users.clearSignInFailures(key: pageKey) }
+        return used
     }
 
-    private func checkTOTP(_ code: String, user: User, box: SecretBox, generator: any TOTPGenerator, replay: any ReplayStore) async throws {
+    /// What proved the second factor.
+    public enum SecondFactorUsed: Sendable, Equatable {
+        case authenticatorCode
+        /// A recovery code, now used up; `left` are still unused.
+        case recoveryCode(left: Int)
+    }
+
+    private func checkTOTP(
+        _ code: String, user: User, box: SecretBox, generator: any TOTPGenerator, replay: any ReplayStore
+    ) async throws -> SecondFactorUsed {
         let now = time.now()
         guard let sealed = user.sealedTOTPSecret, let secret = try? box.open(sealed) else {
             throw CatalogueError(Catalogue.invalidVerificationCode, detail: "no readable TOTP secret")
+        }
+        // Ten base32 characters: a recovery code, used up by the one request that deletes it.
+        if let recovery = RecoveryCodes.normalize(code) {
+            let hash = RecoveryCodes.hash(recovery, user: user, hasher: hasher)
+            guard try await users.useRecoveryCode(tenant: user.tenant, userID: user.id, hash: hash) else {
+                throw CatalogueError(Catalogue.invalidVerificationCode, detail: "recovery code unknown or used")
+            }
+            return .recoveryCode(left: try await users.recoveryCodesLeft(tenant: user.tenant, userID: user.id))
         }
         let trimmed = code.filter { !$0.isWhitespace }
         for offset in [0, -30, 30] as [TimeInterval] {
@@ -164,7 +184,7 @@ public struct PasswordSignIn: Sendable {
                 else {
                     throw CatalogueError(Catalogue.invalidVerificationCode, detail: "TOTP code replayed")
                 }
-                return
+                return .authenticatorCode
             }
         }
         throw CatalogueError(Catalogue.invalidVerificationCode, detail: "TOTP code mismatch")

@@ -119,7 +119,7 @@ extension ConsoleRoutes {
             throw Administration.AdministrationError.notFound("client", id.value, tenant: call.target.name)
         }
         let client = BuiltInConsole.withDerivedURIs(stored, baseURL: configuration.baseURL)
-        let builtIn = BuiltInConsole.isBuiltIn(id) || BuiltInAdminAPI.isBuiltIn(id)
+        let builtIn = BuiltInConsole.isBuiltIn(id) || BuiltInAccount.isBuiltIn(id) || BuiltInAdminAPI.isBuiltIn(id)
         let href = "\(call.base)/clients/\(Self.percentEncode(id.value))"
         let secrets = try await store.secrets(tenant: call.target.name, clientID: id)
         let access = try await store.access(tenant: call.target.name, clientID: id)
@@ -135,7 +135,8 @@ extension ConsoleRoutes {
         let view: [String: Any] = [
             "fields": fields.map { ["label": t($0.0), "value": $0.1] }, "href": href, "name": client.name,
             "redirects": client.redirectURIs.joined(separator: "\n"), "enabled": client.enabled,
-            "builtIn": BuiltInConsole.isBuiltIn(id) ? t("consoleClientNote") : BuiltInAdminAPI.isBuiltIn(id) ? t("adminAPIClientNote") : "",
+            "builtIn": BuiltInConsole.isBuiltIn(id) || BuiltInAccount.isBuiltIn(id)
+                ? t("consoleClientNote") : BuiltInAdminAPI.isBuiltIn(id) ? t("adminAPIClientNote") : "",
             "editable": call.canWrite && !builtIn,
             "canAddSecret": call.canWrite && client.type == .confidential && !builtIn,
             "grantChoices": GrantType.known.map { ["value": $0.rawValue, "checked": client.grantTypes.contains($0)] as [String: Any] },
@@ -177,7 +178,7 @@ extension ConsoleRoutes {
 
     private func addSecret(_ call: Call) async throws -> Outcome {
         let id = try Self.clientID(call)
-        guard !BuiltInConsole.isBuiltIn(id), !BuiltInAdminAPI.isBuiltIn(id) else {
+        guard !BuiltInConsole.isBuiltIn(id), !BuiltInAccount.isBuiltIn(id), !BuiltInAdminAPI.isBuiltIn(id) else {
             throw Administration.AdministrationError.conflict(nil, "client '\(id)' is built in; it takes no secret here")
         }
         var lifetime: TimeInterval? = nil

@@ -14,6 +14,10 @@ struct ConsoleSession: Codable, Sendable {
     let csrf: String
     /// When the idle deadline was last moved (at most once a minute: not a write per page).
     var touchedAt: Date?
+    /// The browser session (`sid`) the sign-in came from: the account page ends with it.
+    var sid: String? = nil
+    /// A TOTP secret being enrolled on the account page, sealed with the server key.
+    var pendingTOTP: String? = nil
 }
 
 /// A console sign-in under way: the PKCE verifier, where to go after, and a hash of the
@@ -28,15 +32,21 @@ struct ConsoleLogin: Codable, Sendable {
     let startedAt: Date
 }
 
+/// The console's sessions, and the account page's (`area` "account": its own state kinds, cookie
+/// names and a cookie path of the tenant's account page alone).
 struct ConsoleSessions: Sendable {
     let store: any StateStore
     let hasher: SecretHasher
     let time: TimeSource
     let random: RandomSource
     let configuration: ServerConfiguration
+    /// "console" or "account": the prefix of the state kinds and keys.
+    var area = "console"
 
     static let sessionCookie = "gatehouse_console"
     static let loginCookie = "gatehouse_console_login"
+    var sessionCookie: String { area == "console" ? Self.sessionCookie : "gatehouse_\(area)" }
+    var loginCookie: String { area == "console" ? Self.loginCookie : "gatehouse_\(area)_login" }
     /// A session unused this long ends.
     static let idleTimeout: TimeInterval = 15 * 60
     /// A session ends this long after it began, used or not.
@@ -54,38 +64,45 @@ struct ConsoleSessions: Sendable {
     /// `Secure` when the base URL is HTTPS.
     var cookiePath: String { configuration.basePath + "/" }
 
-    func cookie(_ name: String, value: String, maxAge: Int?, sameSite: Cookie.SameSite = .strict) -> Cookie {
+    /// The account page's cookies cover only the tenant's account page.
+    func cookie(_ name: String, value: String, maxAge: Int?, sameSite: Cookie.SameSite = .strict, tenant: String? = nil) -> Cookie {
         Cookie(
-            name: name, value: value, maxAge: maxAge, path: cookiePath, secure: configuration.secureCookies, httpOnly: true,
-            sameSite: sameSite)
+            name: name, value: value, maxAge: maxAge, path: tenant.map { "\(configuration.basePath)/\($0)/\(area)" } ?? cookiePath,
+            secure: configuration.secureCookies, httpOnly: true, sameSite: sameSite)
     }
 
-    func expired(_ name: String) -> Cookie { cookie(name, value: "", maxAge: 0) }
+    func expired(_ name: String, tenant: String? = nil) -> Cookie { cookie(name, value: "", maxAge: 0, tenant: tenant) }
 
-    private func key(_ cookie: String) -> String { hasher.derive("console-session", cookie) }
+    private var sessionKind: String { "\(area).session" }
+    private func key(_ cookie: String) -> String { hasher.derive("\(area)-session", cookie) }
 
     /// Starts a session; returns the cookie's value.
-    func start(tenant: String, userID: String, username: String, authTime: Date) async throws -> (String, ConsoleSession) {
+    func start(tenant: String, userID: String, username: String, authTime: Date, sid: String? = nil) async throws -> (
+        String, ConsoleSession
+    ) {
         let value = random.token()
         let now = time.now()
         let session = ConsoleSession(
             tenant: tenant, userID: userID, username: username, authTime: authTime, startedAt: now, csrf: random.token(byteCount: 24),
-            touchedAt: now)
+            touchedAt: now, sid: sid)
         try await put(session, cookie: value, now: now)
         return (value, session)
     }
 
+    /// Stores a changed session (a pending enrolment) under its cookie.
+    func save(_ session: ConsoleSession, cookie: String) async throws { try await put(session, cookie: cookie, now: time.now()) }
+
     private func put(_ session: ConsoleSession, cookie: String, now: Date) async throws {
         let data = try JSONEncoder().encode(session)
         let until = min(now.addingTimeInterval(Self.idleTimeout), session.startedAt.addingTimeInterval(Self.absoluteLifetime))
-        try await store.putState(kind: "console.session", key: key(cookie), value: String(decoding: data, as: UTF8.self), expiresAt: until)
+        try await store.putState(kind: sessionKind, key: key(cookie), value: String(decoding: data, as: UTF8.self), expiresAt: until)
     }
 
     /// The session of a cookie, if it has not timed out; each use moves its idle deadline.
     func session(cookie: String?) async throws -> ConsoleSession? {
         guard let cookie, !cookie.isEmpty, cookie.utf8.count <= 128 else { return nil }
         let now = time.now()
-        guard let raw = try await store.state(kind: "console.session", key: key(cookie), now: now),
+        guard let raw = try await store.state(kind: sessionKind, key: key(cookie), now: now),
             var session = try? JSONDecoder().decode(ConsoleSession.self, from: Data(raw.utf8)),
             now < session.startedAt.addingTimeInterval(Self.absoluteLifetime)
         else { return nil }
@@ -98,7 +115,7 @@ struct ConsoleSessions: Sendable {
 
     func end(cookie: String?) async throws {
         guard let cookie, !cookie.isEmpty, cookie.utf8.count <= 128 else { return }
-        _ = try await store.deleteState(kind: "console.session", key: key(cookie))
+        _ = try await store.deleteState(kind: sessionKind, key: key(cookie))
     }
 
     /// Records a sign-in under way; returns the `state` and the binding cookie's value.
@@ -109,11 +126,11 @@ struct ConsoleSessions: Sendable {
         let binding = random.token()
         let now = time.now()
         let login = ConsoleLogin(
-            tenant: tenant, verifier: verifier, returnTo: returnTo, binding: hasher.derive("console-login", binding),
+            tenant: tenant, verifier: verifier, returnTo: returnTo, binding: hasher.derive("\(area)-login", binding),
             reauthentication: reauthentication, startedAt: now)
         let data = try JSONEncoder().encode(login)
         try await store.putState(
-            kind: "console.login", key: hasher.derive("console-state", state), value: String(decoding: data, as: UTF8.self),
+            kind: "\(area).login", key: hasher.derive("\(area)-state", state), value: String(decoding: data, as: UTF8.self),
             expiresAt: now.addingTimeInterval(Self.loginLifetime))
         return (state, binding)
     }
@@ -122,9 +139,9 @@ struct ConsoleSessions: Sendable {
     /// its binding cookie.
     func takeLogin(state: String, binding: String?) async throws -> ConsoleLogin? {
         guard state.utf8.count <= 128, let binding, binding.utf8.count <= 128,
-            let raw = try await store.takeState(kind: "console.login", key: hasher.derive("console-state", state), now: time.now()),
+            let raw = try await store.takeState(kind: "\(area).login", key: hasher.derive("\(area)-state", state), now: time.now()),
             let login = try? JSONDecoder().decode(ConsoleLogin.self, from: Data(raw.utf8)),
-            constantTimeEquals(Array(hasher.derive("console-login", binding).utf8), Array(login.binding.utf8))
+            constantTimeEquals(Array(hasher.derive("\(area)-login", binding).utf8), Array(login.binding.utf8))
         else { return nil }
         return login
     }

@@ -21,6 +21,14 @@ enum SignInTemplates {
         .alert{border-left:4px solid #b00020;background:#fdecee;padding:.75rem;margin:1rem 0}
         .meta{color:#555;font-size:.85rem} ul{padding-left:1.2rem}
         h2.api{font-size:1rem;margin:1rem 0 .25rem} h2.api .identifier{display:block;font-weight:400;color:#555;font-size:.85rem;word-break:break-all}
+        .notice{border-left:4px solid #1b7f3b;background:#e9f6ee;padding:.75rem;margin:1rem 0}
+        section{border-top:1px solid #ddd;margin-top:1.5rem} section h2{font-size:1.1rem}
+        table{border-collapse:collapse;width:100%;font-size:.9rem} th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #eee;vertical-align:top}
+        a.button{display:inline-block;padding:.5rem 1rem;border-radius:.25rem;border:1px solid #004b9e;background:#005fcc;color:#fff;text-decoration:none}
+        a.button.secondary{background:#fff;color:#004b9e} button.small{margin-top:0;padding:.3rem .6rem;font-size:.85rem;margin-left:0}
+        form.inline{display:inline-block;margin-right:.5rem} ol.codes{font-size:1.1rem;line-height:1.8}
+        .qr svg{display:block;margin:1rem auto;max-width:100%;height:auto}
+        {{#wide}}main{max-width:48rem}{{/wide}}
         </style>
         </head>
         <body>
@@ -90,7 +98,8 @@ enum SignInTemplates {
             <input type="hidden" name="interaction" value="{{interaction}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="otp">{{labelCode}}</label>
-            <input type="text" id="otp" name="otp" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" maxlength="8" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>
+            <input type="text" id="otp" name="otp" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="16" required autofocus aria-describedby="otp-hint{{#error}} form-error{{/error}}">
+            <p class="meta" id="otp-hint">{{recoveryHint}}</p>
             <button type="submit" id="submit">{{labelSubmit}}</button>
             </form>
             </main></body></html>

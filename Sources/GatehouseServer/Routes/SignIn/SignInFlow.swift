@@ -239,6 +239,7 @@ struct SignInFlow: Sendable {
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
             "labelCode": pages.ui("totpLabel", language), "labelSubmit": pages.ui("verifyButton", language),
+            "recoveryHint": pages.ui("totpRecoveryHint", language),
         ])
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
     }

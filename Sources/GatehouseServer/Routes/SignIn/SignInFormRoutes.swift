@@ -5,6 +5,8 @@ import Hummingbird
 /// The POST targets of the sign-in pages: password, second factor, consent.
 struct SignInFormRoutes: Sendable {
     let env: SignInEnvironment
+    /// Audits a recovery code's use and mails the user about it.
+    let administration: Administration
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         router.post("/:tenant/oauth2/login") { request, context in
@@ -130,10 +132,18 @@ struct SignInFormRoutes: Sendable {
             [(env.throttles.signIn, "\(env.throttles.source(request, context: context))|\(tenant.value)|totp:\(user.id)")],
             now: env.time.now())
         do {
-            try await attempt.check(guesses: Guess.secondFactor) {
+            let used = try await attempt.check(guesses: Guess.secondFactor) {
                 try await env.passwords.verifyTOTP(
                     checked.form["otp"] ?? "", user: user, interaction: env.hasher.hash(checked.interactionID),
                     box: env.box, generator: env.totp, replay: env.replay, device: env.familiarDevice(request, tenant: tenant.value))
+            }
+            if case .recoveryCode(let left) = used {
+                // Used up already; what follows only tells the user and the audit log.
+                let acting = administration.acting(
+                    as: AdminActor(kind: .user, id: user.id, tenant: tenant), traceID: context.traceID,
+                    source: env.throttles.source(request, context: context))
+                let tenantRecord = try? await env.tenants.resolve(tenant.value, for: context)
+                try? await acting.recoveryCodeUsed(user: user, left: left, tenantName: tenantRecord?.displayName ?? tenant.value)
             }
             result = .success(user)
         } catch let error as CatalogueError {

@@ -17,6 +17,9 @@ struct SignInPages: Sendable {
     let deviceCode: MustacheTemplate
     let forgot: MustacheTemplate
     let resetPassword: MustacheTemplate
+    let account: MustacheTemplate
+    let enrol: MustacheTemplate
+    let codes: MustacheTemplate
 
     init(texts: CatalogueTexts, configuration: ServerConfiguration) throws {
         self.texts = texts
@@ -29,6 +32,9 @@ struct SignInPages: Sendable {
         deviceCode = try MustacheTemplate(string: SignInTemplates.deviceCode)
         forgot = try MustacheTemplate(string: SignInTemplates.forgot)
         resetPassword = try MustacheTemplate(string: SignInTemplates.resetPassword)
+        account = try MustacheTemplate(string: AccountTemplates.account)
+        enrol = try MustacheTemplate(string: AccountTemplates.enrol)
+        codes = try MustacheTemplate(string: AccountTemplates.codes)
     }
 
     func ui(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {
