@@ -192,6 +192,8 @@ public struct Gatehouse: Sendable {
         }
         SignInFormRoutes(env: signIn, administration: administration).register(on: native)
         AccountMailRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
+        RegistrationRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
+        BrandingRoute(tenants: tenants, store: store, renderer: renderer).register(on: native)
         AccountRoutes(
             env: signIn, administration: administration, store: store, grants: grants,
             sessions: ConsoleSessions(

@@ -26,6 +26,8 @@ public struct ThrottleSettings: Sendable {
     /// is mailed (the answer stays the same), so that nobody can flood a user's mailbox; the
     /// user already has the links the earlier requests mailed.
     public var passwordResetAccount = FailureThrottle.Limit(failures: 3, window: 900)
+    /// Registrations (every attempt counts) per source address and tenant: over it, 429.
+    public var registration = FailureThrottle.Limit(failures: 10, window: 3600)
     /// Peers whose `X-Forwarded-For` names the client's address (exact addresses).
     public var trustedProxies: Set<String> = []
 
@@ -40,6 +42,7 @@ public struct ThrottleSettings: Sendable {
         settings.userCode.failures = 0
         settings.passwordReset.failures = 0
         settings.passwordResetAccount.failures = 0
+        settings.registration.failures = 0
         return settings
     }
 }
@@ -58,6 +61,7 @@ public struct Throttles: Sendable {
     public let userCode: ThrottleGate
     public let passwordReset: ThrottleGate
     public let passwordResetAccount: ThrottleGate
+    public let registration: ThrottleGate
     let source: SourceAddress
     /// Warns once per node that `X-Forwarded-For` arrives from a peer not in `trusted_proxies`.
     let untrustedForwarding = OnceFlag()
@@ -72,6 +76,7 @@ public struct Throttles: Sendable {
         userCode = ThrottleGate(throttle: make(settings.userCode), entry: Catalogue.tooManyUserCodeFailures)
         passwordReset = ThrottleGate(throttle: make(settings.passwordReset), entry: Catalogue.tooManyPasswordResetRequests)
         passwordResetAccount = ThrottleGate(throttle: make(settings.passwordResetAccount), entry: Catalogue.tooManyPasswordResetRequests)
+        registration = ThrottleGate(throttle: make(settings.registration), entry: Catalogue.tooManyRegistrations)
         source = SourceAddress(trustedProxies: settings.trustedProxies)
     }
 

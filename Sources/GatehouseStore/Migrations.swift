@@ -465,6 +465,27 @@ public enum Migrations {
                     """
                 ]
             }),
+        Migration(
+            version: 19, name: "self-registration and branding",
+            flavored: { flavor in
+                [
+                    "ALTER TABLE tenants ADD COLUMN registration TEXT NOT NULL DEFAULT 'off'",
+                    "ALTER TABLE tenants ADD COLUMN registration_domains TEXT",
+                    "ALTER TABLE tenants ADD COLUMN brand_color TEXT",
+                    "ALTER TABLE tenants ADD COLUMN support_contact TEXT",
+                    "ALTER TABLE tenants ADD COLUMN logo_digest TEXT",
+                    "ALTER TABLE users ADD COLUMN self_registered "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
+                    // The logo's bytes as base64: small (at most 100 KiB), read once per node and cached.
+                    """
+                    CREATE TABLE IF NOT EXISTS tenant_logos (
+                        tenant TEXT PRIMARY KEY,
+                        content_type TEXT NOT NULL,
+                        data TEXT NOT NULL
+                    )
+                    """,
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -48,7 +48,65 @@ extension SQLStore {
             signInLog: try parse(row, "sign_in_log", table: "tenants", key: name, SignInLogMode.init(rawValue:)),
             keyRotationInterval: try row.decode(column: "key_rotation_seconds", as: Int?.self).map(TimeInterval.init),
             emailSignIn: try row.decode(column: "email_sign_in", as: Bool.self),
-            verifyEmail: try row.decode(column: "verify_email", as: Bool.self))
+            verifyEmail: try row.decode(column: "verify_email", as: Bool.self),
+            registration: try parse(row, "registration", table: "tenants", key: name, RegistrationPolicy.init(rawValue:)),
+            registrationDomains: (try row.decode(column: "registration_domains", as: String?.self) ?? "").split(separator: " ").map(
+                String.init),
+            branding: TenantBranding(
+                primaryColor: try row.decode(column: "brand_color", as: String?.self),
+                supportContact: try row.decode(column: "support_contact", as: String?.self),
+                logoDigest: try row.decode(column: "logo_digest", as: String?.self)))
+    }
+
+    public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE tenants SET registration = \(bind: policy.rawValue), registration_domains = \(bind: domains.joined(separator: " "))
+                WHERE name = \(bind: tenant.value) RETURNING name
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    public func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE tenants SET brand_color = \(bind: primaryColor), support_contact = \(bind: supportContact)
+                WHERE name = \(bind: tenant.value) RETURNING name
+                """
+            ).all()).isEmpty
+        }
+    }
+
+    public func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            try await transaction {
+                guard
+                    !(try await self.db.raw(
+                        "UPDATE tenants SET logo_digest = \(bind: logo?.digest) WHERE name = \(bind: tenant.value) RETURNING name"
+                    ).all()).isEmpty
+                else { return false }
+                try await self.db.raw("DELETE FROM tenant_logos WHERE tenant = \(bind: tenant.value)").run()
+                if let logo {
+                    try await self.db.raw(
+                        """
+                        INSERT INTO tenant_logos (tenant, content_type, data)
+                        VALUES (\(bind: tenant.value), \(bind: logo.contentType), \(bind: Data(logo.data).base64EncodedString()))
+                        """
+                    ).run()
+                }
+                return true
+            }
+        }
+    }
+
+    public func logo(tenant: TenantName) async throws -> TenantLogo? {
+        guard let row = try await db.raw("SELECT content_type, data FROM tenant_logos WHERE tenant = \(bind: tenant.value)").first(),
+            let data = Data(base64Encoded: try row.decode(column: "data", as: String.self))
+        else { return nil }
+        return TenantLogo(stored: try row.decode(column: "content_type", as: String.self), data: Array(data))
     }
 
     public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {

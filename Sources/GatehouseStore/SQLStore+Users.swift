@@ -9,11 +9,11 @@ extension SQLStore {
             let rows = try await db.raw(
                 """
                 INSERT INTO users (tenant, user_id, username, email, display_name, password_hash, enabled, totp_secret, created_at, updated_at,
-                                   sign_in_email, email_verified, language)
+                                   sign_in_email, email_verified, language, self_registered)
                 VALUES (\(bind: user.tenant.value), \(bind: user.id), \(bind: user.username.value), \(bind: user.email), \(bind: user.displayName),
                         \(bind: user.passwordHash), \(bind: user.enabled), \(bind: try sealedTOTP(user)),
                         \(bind: user.createdAt), \(bind: user.updatedAt), \(signInEmail(user)), \(bind: user.emailVerified),
-                        \(bind: user.language))
+                        \(bind: user.language), \(bind: user.selfRegistered))
                 ON CONFLICT DO NOTHING RETURNING user_id
                 """
             ).all()
@@ -124,7 +124,8 @@ extension SQLStore {
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
             sessionsValidAfter: try row.decode(column: "sessions_valid_after", as: Date?.self),
             emailVerified: try row.decode(column: "email_verified", as: Bool.self),
-            language: try row.decode(column: "language", as: String?.self))
+            language: try row.decode(column: "language", as: String?.self),
+            selfRegistered: try row.decode(column: "self_registered", as: Bool.self))
     }
 
     public func resetPassword(

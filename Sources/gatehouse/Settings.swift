@@ -137,6 +137,7 @@ struct Settings {
         settings.userCode = limit("user_code", settings.userCode)
         settings.passwordSource = limit("password_source", settings.passwordSource)
         settings.passwordReset = limit("password_reset", settings.passwordReset)
+        settings.registration = limit("registration", settings.registration)
         settings.passwordResetAccount = limit("password_reset_account", settings.passwordResetAccount)
         let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
         settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

@@ -104,6 +104,14 @@ final class FailingClientStore: GatehouseStore {
     func purgeSignInAggregates(before cutoff: Date, limit: Int) async throws -> Int {
         try await inner.purgeSignInAggregates(before: cutoff, limit: limit)
     }
+    func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
+        try await inner.setRegistration(policy, domains: domains, tenant: tenant)
+    }
+    func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+        try await inner.setBranding(primaryColor: primaryColor, supportContact: supportContact, tenant: tenant)
+    }
+    func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool { try await inner.setLogo(logo, tenant: tenant) }
+    func logo(tenant: TenantName) async throws -> TenantLogo? { try await inner.logo(tenant: tenant) }
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
     func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T { try await inner.atomically(body) }
     func enqueue(_ message: OutboxMessage) async throws { try await inner.enqueue(message) }

@@ -28,12 +28,14 @@ extension Administration {
     }
 
     /// The notice row for `change`, if the user has an address and mail is configured.
-    func notice(_ change: AccountChange, user: User, tenantName: String, now: Date) throws -> OutboxMessage? {
+    func notice(_ change: AccountChange, user: User, tenantName: String, now: Date, brand: TenantBranding = TenantBranding()) throws
+        -> OutboxMessage?
+    {
         guard let mailer, let address = user.email, User.signInEmail(address) != nil else { return nil }
         return try mailer.compose(
             .accountChanged, to: address, user: user, tenantName: tenantName,
             link: mailer.link(.accountChanged, tenant: user.tenant, token: ""),
-            language: user.language ?? CatalogueTexts.defaultLanguage, change: change.rawValue
+            language: user.language ?? CatalogueTexts.defaultLanguage, change: change.rawValue, brand: brand
         ).queued(id: random.uuid().uuidString.lowercased(), tenant: user.tenant.value, box: mailer.box, now: now)
     }
 
@@ -63,7 +65,7 @@ extension Administration {
         changed.passwordHash = try await signIn.passwords.hash(new)
         let now = time.now()
         changed.updatedAt = now
-        let row = try notice(.passwordChanged, user: changed, tenantName: tenant.displayName, now: now)
+        let row = try notice(.passwordChanged, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding)
         let store = self.store
         let updated = changed
         try await store.atomically {
@@ -105,7 +107,7 @@ extension Administration {
         changed.updatedAt = now
         let codes = RecoveryCodes.generate(random)
         let hashes = codes.compactMap(RecoveryCodes.normalize).map { RecoveryCodes.hash($0, user: user, hasher: hasher) }
-        let row = try notice(.secondFactorAdded, user: changed, tenantName: tenant.displayName, now: now)
+        let row = try notice(.secondFactorAdded, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding)
         let store = self.store
         let updated = changed
         try await store.atomically {
@@ -125,7 +127,7 @@ extension Administration {
         let now = time.now()
         let codes = RecoveryCodes.generate(random)
         let hashes = codes.compactMap(RecoveryCodes.normalize).map { RecoveryCodes.hash($0, user: user, hasher: hasher) }
-        let row = try notice(.recoveryCodesRenewed, user: user, tenantName: tenant.displayName, now: now)
+        let row = try notice(.recoveryCodesRenewed, user: user, tenantName: tenant.displayName, now: now, brand: tenant.branding)
         let store = self.store
         try await store.atomically {
             try await store.replaceRecoveryCodes(tenant: user.tenant, userID: user.id, hashes: hashes, now: now)
@@ -146,7 +148,7 @@ extension Administration {
         var changed = user
         changed.sealedTOTPSecret = nil
         changed.updatedAt = now
-        let row = try notice(.secondFactorRemoved, user: changed, tenantName: tenant.displayName, now: now)
+        let row = try notice(.secondFactorRemoved, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding)
         let store = self.store
         let updated = changed
         try await store.atomically {

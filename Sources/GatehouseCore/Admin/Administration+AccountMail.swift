@@ -60,7 +60,8 @@ extension Administration {
         let address = recipient.email ?? "nobody@invalid"
         let composed = try mailer.compose(
             .passwordReset, to: address, user: recipient, tenantName: tenant.displayName,
-            link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: mailed?.language ?? language
+            link: mailer.link(.passwordReset, tenant: tenant.name, token: token), language: mailed?.language ?? language,
+            brand: tenant.branding
         ).queued(id: id, tenant: tenant.name.value, box: mailer.box, now: now)
         let row = mailed == nil ? composed.unsent : composed
         // The link is for this user at this address, issued now (rounded up: a password set in
@@ -141,7 +142,8 @@ extension Administration {
         if let mailer {
             notice = try mailer.compose(
                 .passwordChanged, to: link.address, user: user, tenantName: tenant.displayName,
-                link: mailer.link(.passwordChanged, tenant: tenant.name, token: ""), language: user.language ?? language
+                link: mailer.link(.passwordChanged, tenant: tenant.name, token: ""), language: user.language ?? language,
+                brand: tenant.branding
             ).queued(id: random.uuid().uuidString.lowercased(), tenant: tenant.name.value, box: mailer.box, now: now)
         }
         let queued = notice
@@ -166,14 +168,14 @@ extension Administration {
 
     /// Queues a verification link for the user's current address (the caller's transaction, if
     /// any, includes it). Nothing without an address or a mailer.
-    func queueVerification(_ user: User, tenantName: String) async throws {
+    func queueVerification(_ user: User, tenantName: String, brand: TenantBranding = TenantBranding()) async throws {
         guard let mailer, let address = user.email, User.signInEmail(address) != nil else { return }
         let now = time.now()
         let token = random.token(byteCount: 32)
         let row = try mailer.compose(
             .verifyEmail, to: address, user: user, tenantName: tenantName,
             link: mailer.link(.verifyEmail, tenant: user.tenant, token: token),
-            language: user.language ?? CatalogueTexts.defaultLanguage
+            language: user.language ?? CatalogueTexts.defaultLanguage, brand: brand
         ).queued(id: random.uuid().uuidString.lowercased(), tenant: user.tenant.value, box: mailer.box, now: now)
         try await store.putState(
             kind: Self.emailVerificationKind, key: hasher.hash(token), value: "\(user.id)|\(address)",

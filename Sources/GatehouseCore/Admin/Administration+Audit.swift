@@ -52,6 +52,11 @@ public enum AuditView {
             "sign_in_log": tenant.signInLog.rawValue, "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
         ]
         if let interval = tenant.keyRotationInterval { object["key_rotation_seconds"] = Int(interval) }
+        object["registration"] = tenant.registration.rawValue
+        if !tenant.registrationDomains.isEmpty { object["registration_domains"] = tenant.registrationDomains }
+        if let color = tenant.branding.primaryColor { object["primary_color"] = color }
+        if let contact = tenant.branding.supportContact { object["support_contact"] = contact }
+        if let digest = tenant.branding.logoDigest { object["logo_sha256"] = digest }
         return text(object)
     }
 

@@ -40,7 +40,7 @@ extension Administration {
         do {
             try await store.atomically {
                 try await store.createUser(user)
-                if mail { try await self.queueVerification(user, tenantName: record.displayName) }
+                if mail { try await self.queueVerification(user, tenantName: record.displayName, brand: record.branding) }
             }
         } catch StoreError.conflict(StoreError.emailTaken) {
             throw Self.emailTaken(email ?? "", tenant: tenant)

@@ -119,6 +119,12 @@ public enum Catalogue {
     public static let emailVerificationLinkInvalid = CatalogueEntry(9900187, "EmailVerificationLinkInvalid", .invalidRequest)
     public static let secondFactorAlreadyEnrolled = CatalogueEntry(9900188, "SecondFactorAlreadyEnrolled", .conflict, status: 409)
     public static let secondFactorNotEnrolled = CatalogueEntry(9900189, "SecondFactorNotEnrolled", .conflict, status: 409)
+    public static let registrationClosed = CatalogueEntry(9900191, "SelfRegistrationClosed", .notFound, status: 404)
+    public static let emailNotVerified = CatalogueEntry(9900192, "EmailNotVerified", .invalidGrant)
+    public static let emailDomainNotAllowed = CatalogueEntry(9900193, "EmailDomainNotAllowed", .invalidRequest, placeholders: ["domain"])
+    public static let usernameTaken = CatalogueEntry(9900194, "UsernameTaken", .invalidRequest)
+    public static let tooManyRegistrations = CatalogueEntry(
+        9900433, "TooManyRegistrations", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
 
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
@@ -207,7 +213,8 @@ public enum Catalogue {
         strongAuthRequired,
         defaultScopeRequired, authorizationPending, deviceCodeExpired, slowDown, deviceAuthorizationDeclined, invalidUserCode,
         passwordResetLinkInvalid, passwordResetUnavailable, newPasswordRejected, newPasswordsDiffer, emailVerificationLinkInvalid,
-        secondFactorAlreadyEnrolled, secondFactorNotEnrolled,
+        secondFactorAlreadyEnrolled, secondFactorNotEnrolled, registrationClosed, emailNotVerified, emailDomainNotAllowed, usernameTaken,
+        tooManyRegistrations,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

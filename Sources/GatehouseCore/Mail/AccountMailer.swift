@@ -36,8 +36,10 @@ public struct AccountMailer: Sendable {
     }
 
     public func compose(
-        _ kind: Kind, to address: String, user: User, tenantName: String, link: String, language: String, change: String? = nil
+        _ kind: Kind, to address: String, user: User, tenantName: String, link: String, language: String, change: String? = nil,
+        brand: TenantBranding = TenantBranding()
     ) -> MailMessage {
+        let color = brand.primaryColor ?? "#005fcc"
         var values = [
             "name": user.displayName, "username": user.username.value, "tenant": tenantName, "link": link, "email": address,
         ]
@@ -48,7 +50,8 @@ public struct AccountMailer: Sendable {
         let paragraphs = body.components(separatedBy: "\n\n").map { paragraph -> String in
             if paragraph.trimmingCharacters(in: .whitespaces) == "{link}" {
                 let href = Self.escape(link)
-                return "<p><a href=\"\(href)\" style=\"display:inline-block;padding:.6rem 1.2rem;background:#005fcc;color:#fff;"
+                return
+                    "<p><a href=\"\(href)\" style=\"display:inline-block;padding:.6rem 1.2rem;background:\(color);color:\(brand.textOnPrimary);"
                     + "border-radius:.25rem;text-decoration:none\">\(Self.escape(subject))</a></p>"
                     + "<p style=\"color:#555;font-size:.85rem;word-break:break-all\">\(href)</p>"
             }
@@ -59,11 +62,18 @@ public struct AccountMailer: Sendable {
             <html lang="\(Self.escape(language))"><head><meta charset="utf-8"><title>\(Self.escape(subject))</title></head>
             <body style="font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1b;background:#f4f5f7;margin:0;padding:1rem">
             <div style="max-width:32rem;margin:0 auto;background:#fff;padding:1.5rem;border-radius:.5rem">
-            <h1 style="font-size:1.2rem;margin-top:0">\(Self.escape(tenantName))</h1>
+            \(logo(brand, tenant: user.tenant))<h1 style="font-size:1.2rem;margin-top:0;border-bottom:3px solid \(color);padding-bottom:.4rem">\(Self.escape(tenantName))</h1>
             \(paragraphs.joined(separator: "\n"))
             </div></body></html>
             """
         return MailMessage(to: address, subject: subject, text: text, html: html)
+    }
+
+    /// The tenant's logo at the top of a mail: an image the mail program fetches from this server.
+    func logo(_ brand: TenantBranding, tenant: TenantName) -> String {
+        guard let digest = brand.logoDigest, !baseURL.isEmpty else { return "" }
+        return
+            "<img src=\"\(Self.escape("\(baseURL)/\(tenant.value)/branding/logo/\(digest)"))\" alt=\"\" style=\"max-height:40px;max-width:160px\">"
     }
 
     static func escape(_ text: String) -> String {

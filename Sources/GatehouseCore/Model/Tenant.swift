@@ -21,12 +21,22 @@ public struct Tenant: Sendable, Hashable {
     /// Whether a new user's address is mailed a verification link (`gatehouse tenants set
     /// --verify-email`); a changed address always is.
     public var verifyEmail: Bool
+    /// Whether people may register themselves (`gatehouse tenants set --registration`).
+    public var registration: RegistrationPolicy = .off
+    /// The email domains registration accepts; empty: any.
+    public var registrationDomains: [String] = []
+    /// Colour, support contact and logo digest of the tenant's pages and mails.
+    public var branding = TenantBranding()
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
         accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil,
-        emailSignIn: Bool = true, verifyEmail: Bool = false
+        emailSignIn: Bool = true, verifyEmail: Bool = false, registration: RegistrationPolicy = .off, registrationDomains: [String] = [],
+        branding: TenantBranding = TenantBranding()
     ) {
+        self.registration = registration
+        self.registrationDomains = registrationDomains
+        self.branding = branding
         self.verifyEmail = verifyEmail
         self.emailSignIn = emailSignIn
         self.signInLog = signInLog

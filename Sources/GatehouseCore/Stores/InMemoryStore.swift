@@ -28,6 +28,7 @@ public final class InMemoryStore: GatehouseStore {
         var outbox: [String: OutboxMessage] = [:]
         /// Recovery code hashes by "tenant|user ID".
         var recoveryCodes: [String: Set<String>] = [:]
+        var logos: [TenantName: TenantLogo] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }
@@ -72,6 +73,43 @@ public final class InMemoryStore: GatehouseStore {
         let result = try await body()
         state.withLock { $0.changes += 1 }
         return result
+    }
+
+    public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.registration = policy
+                state.tenants[tenant]?.registrationDomains = domains
+                return true
+            }
+        }
+    }
+
+    public func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.branding.primaryColor = primaryColor
+                state.tenants[tenant]?.branding.supportContact = supportContact
+                return true
+            }
+        }
+    }
+
+    public func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.branding.logoDigest = logo?.digest
+                state.logos[tenant] = logo
+                return true
+            }
+        }
+    }
+
+    public func logo(tenant: TenantName) async throws -> TenantLogo? {
+        state.withLock { $0.logos[tenant] }
     }
 
     public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {

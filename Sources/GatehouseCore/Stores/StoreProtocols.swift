@@ -46,6 +46,13 @@ public protocol TenantStore: Sendable {
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
     /// Sets whether new users' addresses are mailed a verification link; false if there is no such tenant.
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
+    /// Sets who may register and with which email domains (empty: any); false: no such tenant.
+    func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool
+    /// Sets the primary colour and support contact (nil clears); false: no such tenant.
+    func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool
+    /// Stores (or with nil removes) the tenant's logo and its digest in `Tenant.branding`.
+    func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool
+    func logo(tenant: TenantName) async throws -> TenantLogo?
     /// Sets (or with nil, ends) the tenant's automatic key rotation; false if there is no such tenant.
     func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool
     /// Sets the algorithm of the tenant's new signing keys and its access token lifetime (each

@@ -105,6 +105,10 @@ public struct PasswordSignIn: Sendable {
         // stays until the code is right.
         if !user.requiresSecondFactor { try await users.clearSignInFailures(key: key) }
         guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
+        // Reported only after the right password, like a disabled account.
+        guard !user.awaitsVerification else {
+            throw CatalogueError(Catalogue.emailNotVerified, detail: "self-registered user \(user.id) has not verified the address")
+        }
         return user
     }
 

@@ -25,12 +25,15 @@ public struct User: Sendable, Hashable {
     /// Browser sessions that began before this instant are no longer honoured: set when the
     /// password is set, the user is disabled or the second factor is removed.
     public var sessionsValidAfter: Date?
+    /// Registered themselves (`/{tenant}/register`): signing in needs a verified address.
+    public var selfRegistered = false
 
     public init(
         tenant: TenantName, id: String, username: Username, email: String?, displayName: String, passwordHash: String,
         enabled: Bool = true, sealedTOTPSecret: String? = nil, createdAt: Date, updatedAt: Date, sessionsValidAfter: Date? = nil,
-        emailVerified: Bool = false, language: String? = nil
+        emailVerified: Bool = false, language: String? = nil, selfRegistered: Bool = false
     ) {
+        self.selfRegistered = selfRegistered
         self.emailVerified = emailVerified
         self.language = language
         self.tenant = tenant
@@ -51,6 +54,9 @@ public struct User: Sendable, Hashable {
         guard enabled else { return false }
         return sessionsValidAfter.map { authTime >= $0 } ?? true
     }
+
+    /// Whether the user may not sign in yet: registered themselves and not yet verified the address.
+    public var awaitsVerification: Bool { selfRegistered && !emailVerified }
 
     /// Authentication methods references (RFC 8176) of a sign-in by this user.
     public var requiresSecondFactor: Bool { sealedTOTPSecret != nil }

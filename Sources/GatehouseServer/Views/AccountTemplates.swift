@@ -76,4 +76,27 @@ enum AccountTemplates {
             <p><a class="button" href="{{back}}" id="done">{{backLabel}}</a></p>
             </main></body></html>
             """
+
+    /// Self-registration: what the tenant needs.
+    static let register =
+        SignInTemplates.head + """
+            <h1>{{heading}}</h1>
+            \(SignInTemplates.alert)
+            {{#domains}}<p class="meta" id="domains">{{domains}}</p>{{/domains}}
+            <form method="post" action="{{action}}">
+            <input type="hidden" name="ui_locales" value="{{language}}">
+            <label for="email">{{labelEmail}}</label>
+            <input type="email" id="email" name="email" value="{{email}}" autocomplete="email" maxlength="254" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>
+            {{#askUsername}}<label for="username">{{labelUsername}}</label>
+            <input type="text" id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required>{{/askUsername}}
+            <label for="display_name">{{labelDisplayName}}</label>
+            <input type="text" id="display_name" name="display_name" value="{{displayName}}" autocomplete="name" maxlength="128" required>
+            <label for="password">{{labelPassword}}</label>
+            <input type="password" id="password" name="password" autocomplete="new-password" minlength="{{minimum}}" required>
+            <label for="confirm">{{labelConfirm}}</label>
+            <input type="password" id="confirm" name="confirm" autocomplete="new-password" minlength="{{minimum}}" required>
+            <button type="submit" id="submit">{{labelSubmit}}</button>
+            </form>
+            </main></body></html>
+            """
 }

@@ -29,14 +29,20 @@ enum SignInTemplates {
         form.inline{display:inline-block;margin-right:.5rem} ol.codes{font-size:1.1rem;line-height:1.8}
         .qr svg{display:block;margin:1rem auto;max-width:100%;height:auto}
         {{#wide}}main{max-width:48rem}{{/wide}}
+        header.brand{display:flex;align-items:center;gap:.75rem;margin:-.5rem 0 1rem;font-weight:600;color:#333}
+        header.brand img{max-height:40px;max-width:160px}
+        {{#brand}}{{#color}}button,a.button{background:{{color}};border-color:{{color}};color:{{textColor}}}
+        button.secondary,a.button.secondary{background:#fff;color:{{color}};border-color:{{color}}}
+        input:focus,button:focus,a:focus{outline-color:{{color}}} h1{border-bottom:3px solid {{color}};padding-bottom:.4rem}{{/color}}{{/brand}}
         </style>
         </head>
         <body>
         <main>
+        {{#brand}}<header class="brand">{{#logo}}<img src="{{logo}}" alt="" id="brand-logo">{{/logo}}<span id="brand-name">{{name}}</span></header>{{/brand}}
         """
 
     static let alert = """
-        {{#error}}<div class="alert" role="alert" id="form-error"><p>{{message}}</p><p class="meta">{{labelCode}}: <a href="{{uri}}">{{code}}</a> · trace_id: {{traceID}}</p></div>{{/error}}
+        {{#error}}<div class="alert" role="alert" id="form-error"><p>{{message}}</p><p class="meta">{{labelCode}}: <a href="{{uri}}">{{code}}</a> · trace_id: {{traceID}}</p>{{#brand}}{{#support}}<p class="meta" id="support">{{supportLabel}} <a href="{{supportLink}}">{{support}}</a></p>{{/support}}{{/brand}}</div>{{/error}}
         """
 
     static let login =
@@ -53,6 +59,7 @@ enum SignInTemplates {
             <button type="submit" id="submit">{{labelSubmit}}</button>
             </form>
             {{#forgotURL}}<p class="meta"><a href="{{forgotURL}}" id="forgot">{{labelForgot}}</a></p>{{/forgotURL}}
+            {{#registerURL}}<p class="meta"><a href="{{registerURL}}" id="register">{{labelRegister}}</a></p>{{/registerURL}}
             </main></body></html>
             """
 

@@ -274,6 +274,7 @@ struct AccountRoutes: Sendable {
         let base = homePath(tenant.name.value)
         var view: [String: Any] = [
             "language": language, "title": t("title"), "heading": t("title"), "wide": true, "csrf": call.session.csrf, "base": base,
+            "brand": pages.brand(tenant, language: language),
             "error": pages.alert(error, language: language, context: call.context) as Any,
             "displayName": user.displayName, "username": user.username.value, "email": user.email ?? "",
             "hasEmail": user.email != nil, "emailVerified": user.emailVerified,
@@ -308,14 +309,7 @@ struct AccountRoutes: Sendable {
         let current = call.form["current"] ?? ""
         let new = call.form["password"] ?? ""
         do {
-            guard new == call.form["confirm"] ?? "" else { throw CatalogueError(Catalogue.newPasswordsDiffer) }
-            do { try Administration.checkPassword(new) } catch is Administration.AdministrationError {
-                let reason =
-                    new.count < Administration.minimumPasswordLength
-                    ? pages.ui("passwordTooShort", call.language, ["minimum": String(Administration.minimumPasswordLength)])
-                    : pages.ui("passwordTooLong", call.language)
-                throw CatalogueError(Catalogue.newPasswordRejected, ["reason": reason])
-            }
+            if let refusal = pages.passwordRefusal(new, confirm: call.form["confirm"] ?? "", language: call.language) { throw refusal }
             // The current password is a credential check: counted per source and account (429
             // past the limit) and against the account's lock, like the sign-in page.
             let source = env.throttles.source(call.request, context: call.context)
@@ -364,6 +358,7 @@ struct AccountRoutes: Sendable {
         let qr = try QRCode(url).svg(scale: 5, label: t("qrLabel"))
         let body = pages.enrol.render([
             "language": language, "title": t("enrolTitle"), "heading": t("enrolTitle"), "csrf": session.csrf,
+            "brand": pages.brand(call.tenant, language: language),
             "error": pages.alert(error, language: language, context: call.context) as Any,
             "intro": t("enrolIntro"), "qr": qr, "setupKeyLabel": t("setupKey"),
             "setupKey": stride(from: 0, to: setupKey.count, by: 4).map { offset in
@@ -405,6 +400,7 @@ struct AccountRoutes: Sendable {
         let t = { (key: String) in pages.ui("account.\(key)", call.language) }
         let body = pages.codes.render([
             "language": call.language, "title": t(heading), "heading": t(heading), "intro": t("codesIntro"), "codes": codes,
+            "brand": pages.brand(call.tenant, language: call.language),
             "back": homePath(call.tenant.name.value), "backLabel": t("codesSaved"),
         ])
         return pages.html(body)
@@ -422,6 +418,7 @@ struct AccountRoutes: Sendable {
         let key = path == "security/remove" ? "remove" : "codes"
         let body = pages.message.render([
             "language": call.language, "title": t("\(key)Title"), "heading": t("\(key)Title"), "text": t("\(key)Confirm"),
+            "brand": pages.brand(call.tenant, language: call.language),
             "confirm": true, "action": homePath(name) + "/" + path, "csrf": call.session.csrf, "fields": [] as [Any],
             "labelSubmit": t("\(key)Submit"),
         ])

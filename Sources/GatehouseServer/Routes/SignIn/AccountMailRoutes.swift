@@ -56,6 +56,7 @@ struct AccountMailRoutes: Sendable {
     private func forgotForm(tenant: Tenant, language: String, error: CatalogueError?, context: GatehouseContext) -> Response {
         let body = pages.forgot.render([
             "language": language, "title": pages.ui("forgotTitle", language), "heading": pages.ui("forgotTitle", language),
+            "brand": pages.brand(tenant, language: language),
             "error": pages.alert(error, language: language, context: context) as Any,
             "intro": pages.ui("forgotIntro", language),
             "action": env.configuration.endpoint(tenant.name.value, "password/forgot"),
@@ -95,7 +96,8 @@ struct AccountMailRoutes: Sendable {
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "password_reset_request", scopes: nil,
                 failure: nil, detail: outcome.rawValue)
-            return pages.notice(pages.ui("forgotSentHeading", language), pages.ui("forgotSent", language), language: language)
+            return pages.notice(
+                pages.ui("forgotSentHeading", language), pages.ui("forgotSent", language), language: language, tenant: tenant)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "password_reset_request")
             env.record(
@@ -124,6 +126,7 @@ struct AccountMailRoutes: Sendable {
     ) -> Response {
         let body = pages.resetPassword.render([
             "language": language, "title": pages.ui("resetTitle", language), "heading": pages.ui("resetTitle", language),
+            "brand": pages.brand(tenant, language: language),
             "error": pages.alert(error, language: language, context: context) as Any,
             "intro": pages.ui("resetIntro", language, ["username": user.username.value]), "username": user.username.value,
             "action": env.configuration.endpoint(tenant.name.value, "password/reset"), "token": token,
@@ -144,20 +147,7 @@ struct AccountMailRoutes: Sendable {
             let acting = administration.acting(
                 as: AdminActor(kind: .user, id: "(password reset)", tenant: tenant.name), traceID: context.traceID, source: source)
             // A refused password shows the form again with the link still usable.
-            var refusal: CatalogueError?
-            if password != (form["confirm"] ?? "") {
-                refusal = CatalogueError(Catalogue.newPasswordsDiffer)
-            } else {
-                do { try Administration.checkPassword(password) } catch is Administration.AdministrationError {
-                    // The rule in the page's language.
-                    let reason =
-                        password.count < Administration.minimumPasswordLength
-                        ? pages.ui("passwordTooShort", language, ["minimum": String(Administration.minimumPasswordLength)])
-                        : pages.ui("passwordTooLong", language)
-                    refusal = CatalogueError(Catalogue.newPasswordRejected, ["reason": reason])
-                }
-            }
-            if let refusal {
+            if let refusal = pages.passwordRefusal(password, confirm: form["confirm"] ?? "", language: language) {
                 guard let user = try await acting.passwordResetUser(tenant: tenant.name, token: token) else {
                     throw CatalogueError(Catalogue.passwordResetLinkInvalid, detail: "reset token unknown, used, expired or superseded")
                 }
@@ -175,7 +165,8 @@ struct AccountMailRoutes: Sendable {
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "password_reset", scopes: nil, failure: nil,
                 detail: "password of user \(user.id) reset by mail; sessions ended, grants revoked")
-            return pages.notice(pages.ui("resetDoneHeading", language), pages.ui("resetDone", language), language: language)
+            return pages.notice(
+                pages.ui("resetDoneHeading", language), pages.ui("resetDone", language), language: language, tenant: tenant)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "password_reset")
             env.record(request, context: context, tenant: segment, clientID: nil, step: "password_reset", scopes: nil, failure: caught)
@@ -196,6 +187,7 @@ struct AccountMailRoutes: Sendable {
             }
             let body = pages.message.render([
                 "language": language, "title": pages.ui("verifyTitle", language), "heading": pages.ui("verifyTitle", language),
+                "brand": pages.brand(tenant, language: language),
                 "text": pages.ui("verifyIntro", language, ["email": email]), "confirm": true,
                 "action": env.configuration.endpoint(tenant.name.value, "email/verify"), "csrf": "",
                 "fields": [["name": "token", "value": token], ["name": "ui_locales", "value": language]],
@@ -225,7 +217,8 @@ struct AccountMailRoutes: Sendable {
                 request, context: context, tenant: tenant.name.value, clientID: nil, step: "email_verification", scopes: nil, failure: nil,
                 detail: "address of user \(user.id) verified")
             return pages.notice(
-                pages.ui("verifyDoneHeading", language), pages.ui("verifyDone", language, ["email": email]), language: language)
+                pages.ui("verifyDoneHeading", language), pages.ui("verifyDone", language, ["email": email]), language: language,
+                tenant: tenant)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "email_verification")
             env.record(request, context: context, tenant: segment, clientID: nil, step: "email_verification", scopes: nil, failure: caught)

@@ -117,7 +117,7 @@ struct DeviceRoutes: Sendable {
         let pages = env.pages
         let body = pages.deviceCode.render([
             "language": language, "title": pages.ui("deviceTitle", language), "heading": pages.ui("deviceHeading", language),
-            "error": pages.alert(error, language: language, context: context) as Any,
+            "error": pages.alert(error, language: language, context: context) as Any, "brand": pages.brand(tenant, language: language),
             "action": env.configuration.endpoint(tenant.name.value, "oauth2/device"), "code": code,
             "labelCode": pages.ui("deviceCodeLabel", language), "labelSubmit": pages.ui("continueButton", language),
         ])

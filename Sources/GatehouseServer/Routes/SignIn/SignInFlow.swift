@@ -22,8 +22,10 @@ struct SignInFlow: Sendable {
         var failureStep = "authorize"
         /// The username typed on the sign-in page (shown again after a refusal).
         var username = ""
+        /// The tenant (its sign-in options and branding), resolved when the first page is drawn.
+        var tenant: Tenant?
         /// Whether the tenant lets users sign in with their email address (the field's label).
-        var emailSignIn = false
+        var emailSignIn: Bool { tenant?.emailSignIn ?? false }
         var setCookies: [Cookie] = []
         /// The session the user is signed in with, once known.
         var signedInSession: BrowserSession?
@@ -35,10 +37,10 @@ struct SignInFlow: Sendable {
     func carryOut(_ outcome: InteractionOutcome, _ exchange: Exchange) async throws -> Response {
         var exchange = exchange
         var response: Response
+        // Its sign-in options (the field asks for an address too where users sign in with one) and branding.
+        if exchange.tenant == nil { exchange.tenant = try? await env.tenants.resolve(exchange.purpose.tenant.value) }
         switch outcome {
         case .showSignIn(let error):
-            // The field asks for an email address too where the tenant lets users sign in with one.
-            exchange.emailSignIn = (try? await env.tenants.resolve(exchange.purpose.tenant.value))?.emailSignIn ?? false
             if let (id, csrf, _) = exchange.interaction, error != nil {
                 response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.username, error: error)
             } else {
@@ -114,7 +116,7 @@ struct SignInFlow: Sendable {
             let pages = env.pages
             response = pages.notice(
                 pages.ui("deviceTitle", exchange.language), pages.ui("deviceApproved", exchange.language, ["client": exchange.client.name]),
-                language: exchange.language)
+                language: exchange.language, tenant: exchange.tenant)
         case .declineDevice:
             guard case .device(let approval) = exchange.purpose else {
                 throw CatalogueError(Catalogue.interactionExpired, detail: "a device decision for an authorization request")
@@ -125,13 +127,14 @@ struct SignInFlow: Sendable {
             record(exchange, step: "device_approval", failure: error)
             let pages = env.pages
             response = pages.notice(
-                pages.ui("deviceTitle", exchange.language), pages.ui("deviceDeclined", exchange.language), language: exchange.language)
+                pages.ui("deviceTitle", exchange.language), pages.ui("deviceDeclined", exchange.language), language: exchange.language,
+                tenant: exchange.tenant)
         case .failOnPage(let error, let endInteraction):
             if endInteraction { _ = try await finishInteraction(exchange) }
-            response = env.pages.errorPage(error, language: exchange.language, context: exchange.context)
+            response = env.pages.errorPage(error, language: exchange.language, context: exchange.context, tenant: exchange.tenant)
         case .failToClient(let error, let target):
             guard case .authorize(let authorization) = exchange.purpose else {
-                return env.pages.errorPage(error, language: exchange.language, context: exchange.context)
+                return env.pages.errorPage(error, language: exchange.language, context: exchange.context, tenant: exchange.tenant)
             }
             record(exchange, step: exchange.failureStep, failure: error)
             response = env.reply.failure(
@@ -216,6 +219,7 @@ struct SignInFlow: Sendable {
         let pages = env.pages
         let language = exchange.language
         let body = pages.login.render([
+            "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("signInHeading", language, ["client": exchange.client.name]),
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
@@ -227,6 +231,9 @@ struct SignInFlow: Sendable {
             "forgotURL": env.mailEnabled
                 ? AccountMailRoutes.forgotURL(env.configuration, tenant: exchange.purpose.tenant, language: language) : "",
             "labelForgot": pages.ui("forgotPasswordLink", language),
+            "registerURL": env.mailEnabled && exchange.tenant?.registration == .open
+                ? RegistrationRoutes.url(env.configuration, tenant: exchange.purpose.tenant, language: language) : "",
+            "labelRegister": pages.ui("register.link", language),
         ])
         return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
     }
@@ -235,6 +242,7 @@ struct SignInFlow: Sendable {
         let pages = env.pages
         let language = exchange.language
         let body = pages.totp.render([
+            "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language), "heading": pages.ui("totpHeading", language),
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
@@ -297,6 +305,7 @@ struct SignInFlow: Sendable {
         case .device: intro = "deviceWarning"
         }
         let body = pages.consent.render([
+            "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("consentHeading", language, ["client": client.name]),
             "intro": pages.ui(intro, language, ["client": client.name, "user": user?.username.value ?? ""]),

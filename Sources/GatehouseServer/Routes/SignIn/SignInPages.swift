@@ -20,6 +20,7 @@ struct SignInPages: Sendable {
     let account: MustacheTemplate
     let enrol: MustacheTemplate
     let codes: MustacheTemplate
+    let register: MustacheTemplate
 
     init(texts: CatalogueTexts, configuration: ServerConfiguration) throws {
         self.texts = texts
@@ -35,10 +36,45 @@ struct SignInPages: Sendable {
         account = try MustacheTemplate(string: AccountTemplates.account)
         enrol = try MustacheTemplate(string: AccountTemplates.enrol)
         codes = try MustacheTemplate(string: AccountTemplates.codes)
+        register = try MustacheTemplate(string: AccountTemplates.register)
     }
 
     func ui(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {
         CatalogueTexts.fill(texts.ui(key, language: language), with: values)
+    }
+
+    /// The tenant's branding for a page (`brand` in the templates): its name, logo, colour and
+    /// support contact; false without a tenant.
+    func brand(_ tenant: Tenant?, language: String) -> Any {
+        guard let tenant else { return false }
+        var brand: [String: Any] = ["name": tenant.displayName]
+        if let color = tenant.branding.primaryColor {
+            brand["color"] = color
+            brand["textColor"] = tenant.branding.textOnPrimary
+        }
+        if let digest = tenant.branding.logoDigest {
+            brand["logo"] = configuration.endpoint(tenant.name.value, "branding/logo/\(digest)")
+        }
+        if let contact = tenant.branding.supportContact, let link = tenant.branding.supportLink {
+            brand["support"] = contact
+            brand["supportLink"] = link
+            brand["supportLabel"] = ui("supportContact", language)
+        }
+        return brand
+    }
+
+    /// A new password typed twice, against the policy everywhere else: the refusal in the page's
+    /// language, or nil.
+    func passwordRefusal(_ password: String, confirm: String, language: String) -> CatalogueError? {
+        guard password == confirm else { return CatalogueError(Catalogue.newPasswordsDiffer) }
+        do { try Administration.checkPassword(password) } catch {
+            let reason =
+                password.count < Administration.minimumPasswordLength
+                ? ui("passwordTooShort", language, ["minimum": String(Administration.minimumPasswordLength)])
+                : ui("passwordTooLong", language)
+            return CatalogueError(Catalogue.newPasswordRejected, ["reason": reason])
+        }
+        return nil
     }
 
     /// The alert block for a failure: the message, the code (linked to its page) and the trace ID.
@@ -79,15 +115,21 @@ struct SignInPages: Sendable {
     }
 
     /// A page with a heading and one sentence (device sign-in done or declined).
-    func notice(_ heading: String, _ text: String, language: String) -> Response {
-        html(message.render(["language": language, "title": heading, "heading": heading, "text": text]))
+    func notice(_ heading: String, _ text: String, language: String, tenant: Tenant? = nil) -> Response {
+        html(
+            message.render([
+                "language": language, "title": heading, "heading": heading, "text": text, "brand": brand(tenant, language: language),
+            ]))
     }
 
     /// A page that shows a failure which must not go back to the client (50011, 700016, ...),
     /// titled after the step it belongs to (`titleKey`: sign-in, sign-out or a device's sign-in).
-    func errorPage(_ error: CatalogueError, language: String, context: GatehouseContext, titleKey: String = "signInTitle") -> Response {
+    func errorPage(
+        _ error: CatalogueError, language: String, context: GatehouseContext, titleKey: String = "signInTitle", tenant: Tenant? = nil
+    ) -> Response {
         let body = message.render([
             "language": language, "title": ui(titleKey, language), "heading": ui(titleKey, language),
+            "brand": brand(tenant, language: language),
             "error": alert(error, language: language, context: context) as Any,
         ])
         var response = html(body, status: .init(code: error.entry.status == 401 ? 400 : error.entry.status))
