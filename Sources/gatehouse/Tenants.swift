@@ -15,6 +15,9 @@ struct Tenants: AsyncParsableCommand {
             "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
             "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
             "issuer": settings.serverConfiguration().issuer(tenant.name.value),
+            "registration": tenant.registration.rawValue, "registration_domains": tenant.registrationDomains,
+            "primary_color": tenant.branding.primaryColor as Any, "support_contact": tenant.branding.supportContact as Any,
+            "logo_sha256": tenant.branding.logoDigest as Any,
         ]
     }
 
@@ -50,16 +53,49 @@ struct Tenants: AsyncParsableCommand {
             name: .customLong("verify-email"),
             help: "on: new users' addresses are mailed a verification link (changed addresses always are); off (default).")
         var verifyEmail: String?
+        @Option(
+            help:
+                "open: anyone may register at /{tenant}/register and must verify the address before signing in (needs mail); off (default)."
+        )
+        var registration: String?
+        @Option(
+            name: .customLong("registration-domain"),
+            help: "An email domain registration accepts (repeat for several); replaces the list. Without any: every domain.")
+        var registrationDomains: [String] = []
+        @Flag(name: .customLong("any-registration-domain"), help: "Accept registrations from every email domain (clears the list).")
+        var anyRegistrationDomain = false
+        @Option(
+            name: .customLong("primary-color"), help: "The pages' and mails' primary colour, #rrggbb; an empty value restores the default.")
+        var primaryColor: String?
+        @Option(name: .customLong("support-contact"), help: "An address or https:// URL shown on error pages; an empty value removes it.")
+        var supportContact: String?
+        @Option(help: "A PNG or JPEG file (at most 100 KiB, 1024 pixels a side) shown on the tenant's pages and mails.")
+        var logo: String?
+        @Flag(name: .customLong("remove-logo"), help: "Remove the tenant's logo.") var removeLogo = false
+
+        var profileChanged: Bool {
+            registration != nil || !registrationDomains.isEmpty || anyRegistrationDomain || primaryColor != nil || supportContact != nil
+        }
 
         func run() async throws {
             let tenant = try parseTenant(name)
             guard
                 signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
-                    || verifyEmail != nil
+                    || verifyEmail != nil || profileChanged || logo != nil || removeLogo
             else {
                 throw CLIError(
-                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in or --verify-email"
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
+                        + "--registration, --registration-domain, --primary-color, --support-contact, --logo or --remove-logo"
                 )
+            }
+            let policy = try registration.map { raw in
+                guard let parsed = RegistrationPolicy(rawValue: raw) else { throw CLIError("--registration must be open or off") }
+                return parsed
+            }
+            var logoBytes: [UInt8]?
+            if let logo {
+                guard let data = FileManager.default.contents(atPath: logo) else { throw CLIError("cannot read the logo file \(logo)") }
+                logoBytes = Array(data)
             }
             var mode: SignInLogMode?
             if let raw = signInLog {
@@ -88,9 +124,16 @@ struct Tenants: AsyncParsableCommand {
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.tenant(tenant)
                 let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
-                let after = try await admin.updateTenant(
+                var after = try await admin.updateTenant(
                     tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
                     emailSignIn: email, verifyEmail: verify)
+                if profileChanged {
+                    after = try await admin.updateTenantProfile(
+                        tenant: tenant, registration: policy,
+                        domains: anyRegistrationDomain ? [] : registrationDomains.isEmpty ? nil : registrationDomains,
+                        primaryColor: primaryColor, supportContact: supportContact)
+                }
+                if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
                 if global.json {
                     settings.warnIfBaseURLAssumed()
                     try printJSON(Tenants.json(after, settings))
@@ -114,6 +157,15 @@ struct Tenants: AsyncParsableCommand {
                 if let verify {
                     lines.append(verify ? "new users' addresses are mailed a verification link" : "new users' addresses are not mailed")
                 }
+                if profileChanged {
+                    lines.append(
+                        "registration \(after.registration.rawValue)"
+                            + (after.registrationDomains.isEmpty ? "" : " (\(after.registrationDomains.joined(separator: ", ")))")
+                            + "; colour \(after.branding.primaryColor ?? "default"); support contact \(after.branding.supportContact ?? "none")"
+                    )
+                }
+                if logoBytes != nil { lines.append("logo set (sha256 \(after.branding.logoDigest ?? "-"))") }
+                if removeLogo { lines.append("logo removed") }
                 print(
                     "Tenant '\(tenant)': " + lines.joined(separator: "; ")
                         + ". Running servers follow within their cache time (5 s by default).")
@@ -196,6 +248,14 @@ struct Tenants: AsyncParsableCommand {
                     ("Key rotation", tenant.keyRotationInterval.map { "every \(Int($0 / 86_400)) days" } ?? "off"),
                     ("Email sign-in", tenant.emailSignIn ? "on" : "off"),
                     ("Verify new addresses", tenant.verifyEmail ? "on" : "off"),
+                    (
+                        "Registration",
+                        tenant.registration.rawValue
+                            + (tenant.registrationDomains.isEmpty ? "" : " (\(tenant.registrationDomains.joined(separator: ", ")))")
+                    ),
+                    ("Primary colour", tenant.branding.primaryColor ?? "default"),
+                    ("Support contact", tenant.branding.supportContact ?? "none"),
+                    ("Logo", tenant.branding.logoDigest.map { "sha256 \($0)" } ?? "none"),
                 ]
                 for (label, value) in rows { print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + value) }
                 print("")

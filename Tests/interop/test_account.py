@@ -74,7 +74,7 @@ def make_user(srv, name):
             "--email-verified", "--display-name", name.capitalize() + " Example", "--base-url", srv.base)
 
 
-def sign_in(browser, srv, username, expect_code=False):
+def sign_in(browser, srv, username, expect_code=False, password=PASSWORD):
     """Opens the account page, which sends the browser through the sign-in page."""
     from selenium.webdriver.common.by import By
     browser.get(f"{srv.base}/default/account")
@@ -82,7 +82,7 @@ def sign_in(browser, srv, username, expect_code=False):
     if browser.find_elements(By.ID, "change-password"):
         return
     browser.find_element(By.ID, "username").send_keys(username)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "password").send_keys(password)
     browser.find_element(By.ID, "submit").click()
     if expect_code:
         wait(browser, lambda d: d.find_elements(By.ID, "otp"))
@@ -283,3 +283,109 @@ def test_a_password_change_needs_the_current_password_and_ends_other_sessions(ac
         second.quit()
     srv.mailbox.wait_for(lambda m: m["To"].addresses[0].addr_spec == "cleo@example.test"
                          and "was changed on the account page" in m.get_body(preferencelist=("plain",)).get_content())
+
+
+def png(width, height, rgb):
+    """A real PNG of one colour (zlib and struct only: no image library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def test_a_logo_that_is_really_svg_or_html_is_refused_and_a_png_is_served_strictly(account_server):
+    srv = account_server
+    with tempfile.TemporaryDirectory() as folder:
+        for name, content in (("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+                              ("page.png", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+                              ("huge.png", png(2000, 10, (1, 2, 3)))):
+            path = os.path.join(folder, name)
+            with open(path, "wb") as out:
+                out.write(content)
+            refused = srv.cli("tenants", "set", "default", "--logo", path, check=False)
+            assert refused.returncode != 0 and "logo" in refused.stderr, refused.stderr
+        assert srv.cli_json("tenants", "show", "default")["logo_sha256"] is None
+        path = os.path.join(folder, "real.png")
+        with open(path, "wb") as out:
+            out.write(png(120, 40, (122, 31, 162)))
+        shown = srv.cli_json("tenants", "set", "default", "--logo", path, "--primary-color", "#7A1FA2",
+                             "--support-contact", "help@example.test")
+    digest = shown["logo_sha256"]
+    assert shown["primary_color"] == "#7a1fa2" and digest
+    logo = requests.get(f"{srv.base}/default/branding/logo/{digest}", timeout=10)
+    assert logo.status_code == 200 and logo.headers["Content-Type"] == "image/png"
+    assert logo.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in logo.headers["Content-Security-Policy"]
+    assert logo.content.startswith(b"\x89PNG")
+    assert requests.get(f"{srv.base}/default/branding/logo/{'0' * 64}", timeout=10).status_code == 404
+
+
+def test_self_registration_with_a_domain_restriction_and_verification_before_sign_in(account_server):
+    from selenium.webdriver.common.by import By
+
+    srv = account_server
+    srv.cli("tenants", "set", "default", "--registration", "open", "--registration-domain", "example.test")
+    browser = new_driver()
+    try:
+        # The sign-in page offers registration once the node sees the change (its cache: 5 s).
+        deadline = time.time() + 30
+        while True:
+            browser.get(f"{srv.base}/default/account")
+            wait(browser, lambda d: d.find_elements(By.ID, "username"))
+            if browser.find_elements(By.ID, "register") or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert browser.find_elements(By.ID, "brand-name"), "the sign-in page carries the tenant's branding"
+        browser.save_screenshot(os.path.join(ARTIFACTS, "branded-sign-in.png"))
+        browser.find_element(By.ID, "register").click()
+        wait(browser, lambda d: d.find_elements(By.ID, "display_name"))
+        assert_accessible(browser)
+        assert "example.test" in browser.find_element(By.ID, "domains").text
+
+        def fill(address):
+            for field, value in (("email", address), ("display_name", "Dana Example"), ("password", "a fine new password"),
+                                 ("confirm", "a fine new password")):
+                element = browser.find_element(By.ID, field)
+                element.clear()
+                element.send_keys(value)
+            browser.find_element(By.ID, "submit").click()
+
+        fill("dana@elsewhere.example")
+        wait(browser, lambda d: d.find_elements(By.ID, "form-error"))
+        error = browser.find_element(By.ID, "form-error").text
+        assert "9900193" in error and "elsewhere.example" in error, error
+        assert "help@example.test" in browser.find_element(By.ID, "support").text
+        browser.save_screenshot(os.path.join(ARTIFACTS, "branded-registration-refused.png"))
+        fill("dana@example.test")
+        wait(browser, lambda d: "dana@example.test" in d.find_element(By.TAG_NAME, "main").text)
+        browser.save_screenshot(os.path.join(ARTIFACTS, "registration-sent.png"))
+    finally:
+        browser.quit()
+    mail = srv.mailbox.wait_for(lambda m: m["To"].addresses[0].addr_spec == "dana@example.test")[-1]
+    found = re.search(r"(http://\S+/email/verify\?token=[A-Za-z0-9_-]+)", mail.get_body(preferencelist=("plain",)).get_content())
+    assert found
+    conftest.note_secret(found.group(1).split("token=")[1])
+    assert "branding/logo/" in mail.get_body(preferencelist=("html",)).get_content()
+
+    browser = new_driver()
+    try:
+        # Before the address is verified the right password does not sign in.
+        browser.get(f"{srv.base}/default/account")
+        wait(browser, lambda d: d.find_elements(By.ID, "username"))
+        browser.find_element(By.ID, "username").send_keys("dana@example.test")
+        browser.find_element(By.ID, "password").send_keys("a fine new password")
+        browser.find_element(By.ID, "submit").click()
+        wait(browser, lambda d: d.find_elements(By.ID, "form-error"))
+        assert "9900192" in browser.find_element(By.ID, "form-error").text
+        browser.get(found.group(1))
+        wait(browser, lambda d: d.find_elements(By.ID, "submit"))
+        browser.find_element(By.ID, "submit").click()
+        wait(browser, lambda d: "dana@example.test" in d.find_element(By.TAG_NAME, "main").text)
+        sign_in(browser, srv, "dana@example.test", password="a fine new password")
+        browser.save_screenshot(os.path.join(ARTIFACTS, "branded-account-page.png"))
+        assert "Dana Example" in browser.page_source
+    finally:
+        browser.quit()
