@@ -146,6 +146,33 @@ extension Components {
             public var issuer: Swift.String
             /// - Remark: Generated from `#/components/schemas/Tenant/created_at`.
             public var createdAt: Foundation.Date
+            /// open lets anyone register at /{tenant}/register; the address must be verified before the first sign-in.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/registration`.
+            @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case open = "open"
+            }
+            /// open lets anyone register at /{tenant}/register; the address must be verified before the first sign-in.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/registration`.
+            public var registration: Components.Schemas.Tenant.RegistrationPayload?
+            /// The email domains registration accepts; empty means every domain.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/registration_domains`.
+            public var registrationDomains: [Swift.String]?
+            /// The pages' and mails' primary colour, #rrggbb.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/primary_color`.
+            public var primaryColor: Swift.String?
+            /// An address or https URL shown on error pages.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/support_contact`.
+            public var supportContact: Swift.String?
+            /// The SHA-256 of the tenant's logo, served at /{tenant}/branding/logo/{logo_sha256}.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/logo_sha256`.
+            public var logoSha256: Swift.String?
             /// Creates a new `Tenant`.
             ///
             /// - Parameters:
@@ -160,6 +187,11 @@ extension Components {
             ///   - keyRotationSeconds:
             ///   - issuer:
             ///   - createdAt:
+            ///   - registration: open lets anyone register at /{tenant}/register; the address must be verified before the first sign-in.
+            ///   - registrationDomains: The email domains registration accepts; empty means every domain.
+            ///   - primaryColor: The pages' and mails' primary colour, #rrggbb.
+            ///   - supportContact: An address or https URL shown on error pages.
+            ///   - logoSha256: The SHA-256 of the tenant's logo, served at /{tenant}/branding/logo/{logo_sha256}.
             public init(
                 name: Swift.String,
                 id: Swift.String,
@@ -171,7 +203,12 @@ extension Components {
                 verifyEmail: Swift.Bool? = nil,
                 keyRotationSeconds: Swift.Int? = nil,
                 issuer: Swift.String,
-                createdAt: Foundation.Date
+                createdAt: Foundation.Date,
+                registration: Components.Schemas.Tenant.RegistrationPayload? = nil,
+                registrationDomains: [Swift.String]? = nil,
+                primaryColor: Swift.String? = nil,
+                supportContact: Swift.String? = nil,
+                logoSha256: Swift.String? = nil
             ) {
                 self.name = name
                 self.id = id
@@ -184,6 +221,11 @@ extension Components {
                 self.keyRotationSeconds = keyRotationSeconds
                 self.issuer = issuer
                 self.createdAt = createdAt
+                self.registration = registration
+                self.registrationDomains = registrationDomains
+                self.primaryColor = primaryColor
+                self.supportContact = supportContact
+                self.logoSha256 = logoSha256
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -197,6 +239,11 @@ extension Components {
                 case keyRotationSeconds = "key_rotation_seconds"
                 case issuer
                 case createdAt = "created_at"
+                case registration
+                case registrationDomains = "registration_domains"
+                case primaryColor = "primary_color"
+                case supportContact = "support_contact"
+                case logoSha256 = "logo_sha256"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TenantPage`.
@@ -323,6 +370,25 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/verify_email`.
             public var verifyEmail: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
+            @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case open = "open"
+            }
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
+            public var registration: Components.Schemas.TenantUpdate.RegistrationPayload?
+            /// Replaces the list of accepted email domains; an empty list accepts every domain.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration_domains`.
+            public var registrationDomains: [Swift.String]?
+            /// #rrggbb or #rgb; an empty string restores the default.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/primary_color`.
+            public var primaryColor: Swift.String?
+            /// An email address or https:// URL; an empty string removes it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/support_contact`.
+            public var supportContact: Swift.String?
             /// Creates a new `TenantUpdate`.
             ///
             /// - Parameters:
@@ -332,13 +398,21 @@ extension Components {
             ///   - accessTokenLifetime:
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             ///   - verifyEmail: Mail new users' addresses a verification link.
+            ///   - registration:
+            ///   - registrationDomains: Replaces the list of accepted email domains; an empty list accepts every domain.
+            ///   - primaryColor: #rrggbb or #rgb; an empty string restores the default.
+            ///   - supportContact: An email address or https:// URL; an empty string removes it.
             public init(
                 signInLog: Components.Schemas.TenantUpdate.SignInLogPayload? = nil,
                 keyRotationDays: Swift.Int? = nil,
                 signingAlgorithm: Components.Schemas.TenantUpdate.SigningAlgorithmPayload? = nil,
                 accessTokenLifetime: Swift.Int? = nil,
                 emailSignIn: Swift.Bool? = nil,
-                verifyEmail: Swift.Bool? = nil
+                verifyEmail: Swift.Bool? = nil,
+                registration: Components.Schemas.TenantUpdate.RegistrationPayload? = nil,
+                registrationDomains: [Swift.String]? = nil,
+                primaryColor: Swift.String? = nil,
+                supportContact: Swift.String? = nil
             ) {
                 self.signInLog = signInLog
                 self.keyRotationDays = keyRotationDays
@@ -346,6 +420,10 @@ extension Components {
                 self.accessTokenLifetime = accessTokenLifetime
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
+                self.registration = registration
+                self.registrationDomains = registrationDomains
+                self.primaryColor = primaryColor
+                self.supportContact = supportContact
             }
             public enum CodingKeys: String, CodingKey {
                 case signInLog = "sign_in_log"
@@ -354,6 +432,10 @@ extension Components {
                 case accessTokenLifetime = "access_token_lifetime"
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
+                case registration
+                case registrationDomains = "registration_domains"
+                case primaryColor = "primary_color"
+                case supportContact = "support_contact"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -381,13 +463,33 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .verifyEmail
                 )
+                self.registration = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.RegistrationPayload.self,
+                    forKey: .registration
+                )
+                self.registrationDomains = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .registrationDomains
+                )
+                self.primaryColor = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .primaryColor
+                )
+                self.supportContact = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .supportContact
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "sign_in_log",
                     "key_rotation_days",
                     "signing_algorithm",
                     "access_token_lifetime",
                     "email_sign_in",
-                    "verify_email"
+                    "verify_email",
+                    "registration",
+                    "registration_domains",
+                    "primary_color",
+                    "support_contact"
                 ])
             }
         }

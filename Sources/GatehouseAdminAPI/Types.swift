@@ -34,6 +34,14 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PATCH /tenants/{tenant}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/patch(updateTenant)`.
     func updateTenant(_ input: Operations.UpdateTenant.Input) async throws -> Operations.UpdateTenant.Output
+    /// Set the tenant's logo. PNG or JPEG only, recognised by its bytes (SVG and anything else are refused), at most 100 KiB and 1024 pixels a side.
+    ///
+    /// - Remark: HTTP `PUT /tenants/{tenant}/logo`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/logo/put(setTenantLogo)`.
+    func setTenantLogo(_ input: Operations.SetTenantLogo.Input) async throws -> Operations.SetTenantLogo.Output
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/logo`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/logo/delete(removeTenantLogo)`.
+    func removeTenantLogo(_ input: Operations.RemoveTenantLogo.Input) async throws -> Operations.RemoveTenantLogo.Output
     /// - Remark: HTTP `GET /tenants/{tenant}/apis`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/apis/get(listAPIs)`.
     func listAPIs(_ input: Operations.ListAPIs.Input) async throws -> Operations.ListAPIs.Output
@@ -241,6 +249,32 @@ extension APIProtocol {
             path: path,
             headers: headers,
             body: body
+        ))
+    }
+    /// Set the tenant's logo. PNG or JPEG only, recognised by its bytes (SVG and anything else are refused), at most 100 KiB and 1024 pixels a side.
+    ///
+    /// - Remark: HTTP `PUT /tenants/{tenant}/logo`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/logo/put(setTenantLogo)`.
+    public func setTenantLogo(
+        path: Operations.SetTenantLogo.Input.Path,
+        headers: Operations.SetTenantLogo.Input.Headers = .init(),
+        body: Operations.SetTenantLogo.Input.Body
+    ) async throws -> Operations.SetTenantLogo.Output {
+        try await setTenantLogo(Operations.SetTenantLogo.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/logo`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/logo/delete(removeTenantLogo)`.
+    public func removeTenantLogo(
+        path: Operations.RemoveTenantLogo.Input.Path,
+        headers: Operations.RemoveTenantLogo.Input.Headers = .init()
+    ) async throws -> Operations.RemoveTenantLogo.Output {
+        try await removeTenantLogo(Operations.RemoveTenantLogo.Input(
+            path: path,
+            headers: headers
         ))
     }
     /// - Remark: HTTP `GET /tenants/{tenant}/apis`.

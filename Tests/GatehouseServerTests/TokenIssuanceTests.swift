@@ -50,7 +50,8 @@ import Testing
             #expect(claims.aud == ["https://api.example.com"])
             #expect(claims.scope == "api.read")
             #expect(claims.exp - claims.iat == 3600)
-            #expect(abs(claims.iat - before) <= 2)
+            // Issued now (the bound is loose: a loaded two-core machine may take seconds between the two clocks).
+            #expect(abs(claims.iat - before) <= 30)
             #expect(claims.jti.count >= 16)
             let jose = try header(token)
             #expect(jose["typ"] as? String == "at+jwt")

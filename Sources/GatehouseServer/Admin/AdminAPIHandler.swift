@@ -78,6 +78,34 @@ struct AdminAPIHandler: APIProtocol {
             algorithm: body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) },
             accessTokenLifetime: body.accessTokenLifetime,
             emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
+        var updated = tenant
+        if body.registration != nil || body.registrationDomains != nil || body.primaryColor != nil || body.supportContact != nil {
+            updated = try await admin.updateTenantProfile(
+                tenant: name, registration: body.registration.flatMap { RegistrationPolicy(rawValue: $0.rawValue) },
+                domains: body.registrationDomains, primaryColor: body.primaryColor, supportContact: body.supportContact)
+        }
+        return .ok(.init(body: .json(AdminViews.tenant(updated, configuration: configuration))))
+    }
+
+    func setTenantLogo(_ input: Operations.SetTenantLogo.Input) async throws -> Operations.SetTenantLogo.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        // The declared type is not trusted: the bytes decide (`TenantLogo`).
+        let body: HTTPBody
+        switch input.body {
+        case .png(let png): body = png
+        case .jpeg(let jpeg): body = jpeg
+        }
+        let bytes: [UInt8]
+        do { bytes = try await [UInt8](collecting: body, upTo: TenantLogo.maximumBytes + 1) } catch {
+            throw Administration.AdministrationError.invalid("logo", "size", "at most \(TenantLogo.maximumBytes) bytes")
+        }
+        let tenant = try await admin.setLogo(tenant: name, bytes: bytes)
+        return .ok(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
+    }
+
+    func removeTenantLogo(_ input: Operations.RemoveTenantLogo.Input) async throws -> Operations.RemoveTenantLogo.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let tenant = try await admin.setLogo(tenant: name, bytes: nil)
         return .ok(.init(body: .json(AdminViews.tenant(tenant, configuration: configuration))))
     }
 

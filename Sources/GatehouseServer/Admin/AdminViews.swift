@@ -17,7 +17,10 @@ enum AdminViews {
             emailSignIn: tenant.emailSignIn, verifyEmail: tenant.verifyEmail,
             keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
             issuer: configuration.issuer(tenant.name.value),
-            createdAt: tenant.createdAt)
+            createdAt: tenant.createdAt,
+            registration: Schemas.Tenant.RegistrationPayload(rawValue: tenant.registration.rawValue),
+            registrationDomains: tenant.registrationDomains, primaryColor: tenant.branding.primaryColor,
+            supportContact: tenant.branding.supportContact, logoSha256: tenant.branding.logoDigest)
     }
 
     static func permissions(_ list: [APIPermission]) -> [Schemas.Permission] {

@@ -42,7 +42,10 @@ struct BrandingRoute: Sendable {
         let digest = context.parameters.get("digest") ?? ""
         let key = "\(tenant.name.value)|\(digest)"
         var logo = cache.logos.withLock { $0[key] }
-        if logo == nil, tenant.branding.logoDigest == digest, let stored = try await store.logo(tenant: tenant.name),
+        // The URL names the bytes, so the stored logo is served if it is those bytes (a node whose
+        // tenant cache has not seen a new logo yet serves it all the same); anything but a
+        // SHA-256 in hex is not looked up at all.
+        if logo == nil, digest.count == 64, digest.allSatisfy(\.isHexDigit), let stored = try await store.logo(tenant: tenant.name),
             stored.digest == digest
         {
             logo = stored

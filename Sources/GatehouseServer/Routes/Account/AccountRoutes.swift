@@ -95,8 +95,10 @@ struct AccountRoutes: Sendable {
             throw CatalogueError(Catalogue.csrfCheckFailed, detail: "account callback without its sign-in")
         }
         if query["error"] != nil {
-            // Declined or failed; the authorization endpoint logged why. Start again.
-            return redirect(homePath(name) + "/login")
+            // Declined or failed; the authorization endpoint logged why. No automatic retry (no loop).
+            let language = pages.texts.language(for: request)
+            return pages.notice(
+                pages.ui("account.title", language), pages.ui("account.signInFailed", language), language: language, tenant: tenant)
         }
         let redirectURI = BuiltInAccount.redirectURI(baseURL: env.configuration.baseURL, tenant: name)
         guard let record = try await env.clients.lookup(tenant: tenant.name, id: try ClientID(BuiltInAccount.clientID)) else {
