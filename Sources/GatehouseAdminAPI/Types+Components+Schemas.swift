@@ -370,6 +370,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/verify_email`.
             public var verifyEmail: Swift.Bool?
+            /// The name shown on the tenant's pages and mails.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/display_name`.
+            public var displayName: Swift.String?
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
             @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case off = "off"
@@ -398,6 +402,7 @@ extension Components {
             ///   - accessTokenLifetime:
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             ///   - verifyEmail: Mail new users' addresses a verification link.
+            ///   - displayName: The name shown on the tenant's pages and mails.
             ///   - registration:
             ///   - registrationDomains: Replaces the list of accepted email domains; an empty list accepts every domain.
             ///   - primaryColor: #rrggbb or #rgb; an empty string restores the default.
@@ -409,6 +414,7 @@ extension Components {
                 accessTokenLifetime: Swift.Int? = nil,
                 emailSignIn: Swift.Bool? = nil,
                 verifyEmail: Swift.Bool? = nil,
+                displayName: Swift.String? = nil,
                 registration: Components.Schemas.TenantUpdate.RegistrationPayload? = nil,
                 registrationDomains: [Swift.String]? = nil,
                 primaryColor: Swift.String? = nil,
@@ -420,6 +426,7 @@ extension Components {
                 self.accessTokenLifetime = accessTokenLifetime
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
+                self.displayName = displayName
                 self.registration = registration
                 self.registrationDomains = registrationDomains
                 self.primaryColor = primaryColor
@@ -432,6 +439,7 @@ extension Components {
                 case accessTokenLifetime = "access_token_lifetime"
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
+                case displayName = "display_name"
                 case registration
                 case registrationDomains = "registration_domains"
                 case primaryColor = "primary_color"
@@ -463,6 +471,10 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .verifyEmail
                 )
+                self.displayName = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .displayName
+                )
                 self.registration = try container.decodeIfPresent(
                     Components.Schemas.TenantUpdate.RegistrationPayload.self,
                     forKey: .registration
@@ -486,6 +498,7 @@ extension Components {
                     "access_token_lifetime",
                     "email_sign_in",
                     "verify_email",
+                    "display_name",
                     "registration",
                     "registration_domains",
                     "primary_color",

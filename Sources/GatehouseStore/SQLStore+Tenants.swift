@@ -69,11 +69,11 @@ extension SQLStore {
         }
     }
 
-    public func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+    public func setBranding(displayName: String, primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
         try await countingChange {
             !(try await db.raw(
                 """
-                UPDATE tenants SET brand_color = \(bind: primaryColor), support_contact = \(bind: supportContact)
+                UPDATE tenants SET display_name = \(bind: displayName), brand_color = \(bind: primaryColor), support_contact = \(bind: supportContact)
                 WHERE name = \(bind: tenant.value) RETURNING name
                 """
             ).all()).isEmpty

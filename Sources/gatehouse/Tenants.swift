@@ -64,6 +64,8 @@ struct Tenants: AsyncParsableCommand {
         var registrationDomains: [String] = []
         @Flag(name: .customLong("any-registration-domain"), help: "Accept registrations from every email domain (clears the list).")
         var anyRegistrationDomain = false
+        @Option(name: .customLong("display-name"), help: "The name shown on the tenant's pages and in its mails.")
+        var displayName: String?
         @Option(
             name: .customLong("primary-color"), help: "The pages' and mails' primary colour, #rrggbb; an empty value restores the default.")
         var primaryColor: String?
@@ -75,6 +77,7 @@ struct Tenants: AsyncParsableCommand {
 
         var profileChanged: Bool {
             registration != nil || !registrationDomains.isEmpty || anyRegistrationDomain || primaryColor != nil || supportContact != nil
+                || displayName != nil
         }
 
         func run() async throws {
@@ -85,7 +88,7 @@ struct Tenants: AsyncParsableCommand {
             else {
                 throw CLIError(
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
-                        + "--registration, --registration-domain, --primary-color, --support-contact, --logo or --remove-logo"
+                        + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo or --remove-logo"
                 )
             }
             let policy = try registration.map { raw in
@@ -131,7 +134,7 @@ struct Tenants: AsyncParsableCommand {
                     after = try await admin.updateTenantProfile(
                         tenant: tenant, registration: policy,
                         domains: anyRegistrationDomain ? [] : registrationDomains.isEmpty ? nil : registrationDomains,
-                        primaryColor: primaryColor, supportContact: supportContact)
+                        displayName: displayName, primaryColor: primaryColor, supportContact: supportContact)
                 }
                 if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
                 if global.json {
@@ -159,7 +162,7 @@ struct Tenants: AsyncParsableCommand {
                 }
                 if profileChanged {
                     lines.append(
-                        "registration \(after.registration.rawValue)"
+                        "display name \(after.displayName); registration \(after.registration.rawValue)"
                             + (after.registrationDomains.isEmpty ? "" : " (\(after.registrationDomains.joined(separator: ", ")))")
                             + "; colour \(after.branding.primaryColor ?? "default"); support contact \(after.branding.supportContact ?? "none")"
                     )

@@ -251,3 +251,51 @@ import Testing
         }
     }
 }
+
+extension AdminAccessTests {
+    /// A logo through the admin API: the bytes decide, whatever the declared type; branding fields
+    /// are checked like the CLI's.
+    @Test func aLogoThatIsReallySVGIsRefusedThroughTheAPIAndBrandingIsValidated() async throws {
+        let setup = try await Self.setUp()
+        try await setup.harness.withClient { client in
+            let token = try await Self.automationToken(setup, client)
+            func put(_ bytes: [UInt8], type: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/admin/v1/tenants/contoso/logo", method: .put,
+                    headers: [.authorization: "Bearer \(token)", .contentType: type], body: ByteBuffer(bytes: bytes))
+            }
+            let svg = Array(#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.utf8)
+            let refused = try await put(svg, type: "image/png")
+            #expect(refused.status == .badRequest && Self.code(refused) == 9_900_200, "\(String(buffer: refused.body))")
+            #expect(try await setup.harness.store.logo(tenant: try TenantName("contoso")) == nil)
+            let png = TenantLogoSample.png
+            let accepted = try await put(png, type: "image/jpeg")
+            #expect(accepted.status == .ok, "\(String(buffer: accepted.body))")
+            let digest = try #require(json(accepted)["logo_sha256"] as? String)
+            let served = try await client.execute(uri: "/contoso/branding/logo/\(digest)", method: .get)
+            #expect(served.status == .ok && served.headers[.contentType] == "image/png")
+            #expect(served.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            let badColour = try await Self.call(
+                client, .patch, "/tenants/contoso", token: token, body: #"{"primary_color":"red;}body{x"}"#)
+            #expect(badColour.status == .badRequest)
+            let branded = try await Self.call(
+                client, .patch, "/tenants/contoso", token: token,
+                body:
+                    ##"{"display_name":"Contoso Ltd","primary_color":"#0A5","support_contact":"help@contoso.example","registration":"open"}"##
+            )
+            #expect(branded.status == .ok, "\(String(buffer: branded.body))")
+            #expect(json(branded)["primary_color"] as? String == "#00aa55" && json(branded)["display_name"] as? String == "Contoso Ltd")
+            #expect(json(branded)["registration"] as? String == "open")
+        }
+    }
+}
+
+/// A real one-pixel PNG (its header read by `TenantLogo`).
+enum TenantLogoSample {
+    static let png: [UInt8] = [
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00,
+        0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08,
+        0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+        0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ]
+}

@@ -107,8 +107,8 @@ final class FailingClientStore: GatehouseStore {
     func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
         try await inner.setRegistration(policy, domains: domains, tenant: tenant)
     }
-    func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
-        try await inner.setBranding(primaryColor: primaryColor, supportContact: supportContact, tenant: tenant)
+    func setBranding(displayName: String, primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+        try await inner.setBranding(displayName: displayName, primaryColor: primaryColor, supportContact: supportContact, tenant: tenant)
     }
     func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool { try await inner.setLogo(logo, tenant: tenant) }
     func logo(tenant: TenantName) async throws -> TenantLogo? { try await inner.logo(tenant: tenant) }

@@ -86,8 +86,8 @@ extension Administration {
     /// Sets who may register and with which domains, and the tenant's branding (nil leaves each
     /// as it is; an empty string clears a colour or contact).
     public func updateTenantProfile(
-        tenant name: TenantName, registration: RegistrationPolicy? = nil, domains: [String]? = nil, primaryColor: String? = nil,
-        supportContact: String? = nil
+        tenant name: TenantName, registration: RegistrationPolicy? = nil, domains: [String]? = nil, displayName: String? = nil,
+        primaryColor: String? = nil, supportContact: String? = nil
     ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
         var after = before
@@ -106,7 +106,17 @@ extension Administration {
             after.registrationDomains = parsed
             _ = try await store.setRegistration(after.registration, domains: parsed, tenant: name)
         }
-        if primaryColor != nil || supportContact != nil {
+        if displayName != nil || primaryColor != nil || supportContact != nil {
+            if let displayName {
+                let trimmed = displayName.trimmingCharacters(in: .whitespaces)
+                guard (1...200).contains(trimmed.count),
+                    !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                else {
+                    throw AdministrationError.invalid(
+                        "display_name", "format", "a display name has 1 to 200 characters, no control characters")
+                }
+                after.displayName = trimmed
+            }
             if let primaryColor {
                 if primaryColor.isEmpty {
                     after.branding.primaryColor = nil
@@ -130,7 +140,8 @@ extension Administration {
                 }
             }
             _ = try await store.setBranding(
-                primaryColor: after.branding.primaryColor, supportContact: after.branding.supportContact, tenant: name)
+                displayName: after.displayName, primaryColor: after.branding.primaryColor, supportContact: after.branding.supportContact,
+                tenant: name)
         }
         try await audit("tenant.update", tenant: name, target: name.value, before: AuditView.tenant(before), after: AuditView.tenant(after))
         return after

@@ -86,10 +86,11 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
-    public func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
+    public func setBranding(displayName: String, primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
         try await countingChange {
             state.withLock { state in
                 guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.displayName = displayName
                 state.tenants[tenant]?.branding.primaryColor = primaryColor
                 state.tenants[tenant]?.branding.supportContact = supportContact
                 return true

@@ -48,8 +48,9 @@ public protocol TenantStore: Sendable {
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
     /// Sets who may register and with which email domains (empty: any); false: no such tenant.
     func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool
-    /// Sets the primary colour and support contact (nil clears); false: no such tenant.
-    func setBranding(primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool
+    /// Sets the display name, primary colour and support contact (nil clears the last two);
+    /// false: no such tenant.
+    func setBranding(displayName: String, primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool
     /// Stores (or with nil removes) the tenant's logo and its digest in `Tenant.branding`.
     func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool
     func logo(tenant: TenantName) async throws -> TenantLogo?

@@ -79,10 +79,13 @@ struct AdminAPIHandler: APIProtocol {
             accessTokenLifetime: body.accessTokenLifetime,
             emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
         var updated = tenant
-        if body.registration != nil || body.registrationDomains != nil || body.primaryColor != nil || body.supportContact != nil {
+        if body.registration != nil || body.registrationDomains != nil || body.primaryColor != nil || body.supportContact != nil
+            || body.displayName != nil
+        {
             updated = try await admin.updateTenantProfile(
                 tenant: name, registration: body.registration.flatMap { RegistrationPolicy(rawValue: $0.rawValue) },
-                domains: body.registrationDomains, primaryColor: body.primaryColor, supportContact: body.supportContact)
+                domains: body.registrationDomains, displayName: body.displayName, primaryColor: body.primaryColor,
+                supportContact: body.supportContact)
         }
         return .ok(.init(body: .json(AdminViews.tenant(updated, configuration: configuration))))
     }
