@@ -47,3 +47,39 @@ import Testing
         }
     }
 }
+
+/// Registration policy, branding and the logo on every backend; self-registered users.
+@Suite struct TenantProfileContractTests {
+    @Test(arguments: Backend.allCases)
+    func registrationBrandingAndTheLogoAreKept(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            var read = try #require(try await store.tenant(named: tenant.name))
+            #expect(read.registration == .off && read.registrationDomains.isEmpty && read.branding == TenantBranding())
+            #expect(try await store.setRegistration(.open, domains: ["example.com", "example.org"], tenant: tenant.name))
+            #expect(
+                try await store.setBranding(
+                    displayName: "Contoso Ltd", primaryColor: "#7a1fa2", supportContact: "help@example.com", tenant: tenant.name))
+            let logo = TenantLogo(stored: "image/png", data: [0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+            #expect(try await store.setLogo(logo, tenant: tenant.name))
+            read = try #require(try await store.tenant(named: tenant.name))
+            #expect(read.registration == .open && read.registrationDomains == ["example.com", "example.org"])
+            #expect(read.displayName == "Contoso Ltd" && read.branding.primaryColor == "#7a1fa2")
+            #expect(read.branding.supportContact == "help@example.com" && read.branding.logoDigest == logo.digest)
+            #expect(try await store.logo(tenant: tenant.name) == logo)
+            #expect(try await store.setLogo(nil, tenant: tenant.name))
+            #expect(try await store.logo(tenant: tenant.name) == nil)
+            #expect(try await store.tenant(named: tenant.name)?.branding.logoDigest == nil)
+            let nobody = try TenantName("nobody")
+            #expect(try await store.setRegistration(.open, domains: [], tenant: nobody) == false)
+            #expect(try await store.setLogo(logo, tenant: nobody) == false)
+            // A self-registered user keeps the mark.
+            let user = User(
+                tenant: tenant.name, id: "u-1", username: try Username("eve@example.com"), email: "eve@example.com", displayName: "Eve",
+                passwordHash: "x", createdAt: epoch, updatedAt: epoch, selfRegistered: true)
+            try await store.createUser(user)
+            #expect(try await store.user(tenant: tenant.name, id: "u-1")?.awaitsVerification == true)
+        }
+    }
+}
