@@ -82,7 +82,17 @@ extension SQLStore {
         try await db.raw("SELECT * FROM users WHERE tenant = \(bind: tenant.value) ORDER BY username").all().map(user(from:))
     }
 
-    public func updateUser(_ user: User) async throws -> Bool {
+    public func updateUser(_ user: User) async throws -> Bool { try await update(user, ifCredentialsOf: nil) }
+
+    public func updateUser(_ user: User, ifCredentialsOf previous: User) async throws -> Bool {
+        try await update(user, ifCredentialsOf: previous)
+    }
+
+    private func update(_ user: User, ifCredentialsOf previous: User?) async throws -> Bool {
+        let condition: SQLQueryString =
+            previous.map {
+                "AND enabled AND password_hash = \(bind: $0.passwordHash) AND (totp_secret IS NULL) = \(bind: $0.sealedTOTPSecret == nil)"
+            } ?? ""
         let changed = try await countingChange {
             !(try await db.raw(
                 """
@@ -91,16 +101,26 @@ extension SQLStore {
                     updated_at = \(bind: user.updatedAt), email_verified = \(bind: user.emailVerified),
                     language = \(bind: user.language),
                     sessions_valid_after = \(bind: user.sessionsValidAfter), sign_in_email = \(signInEmail(user))
-                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id)
+                WHERE tenant = \(bind: user.tenant.value) AND user_id = \(bind: user.id) \(condition)
                     AND NOT EXISTS (SELECT 1 FROM users other WHERE other.tenant = \(bind: user.tenant.value)
                         AND other.sign_in_email = \(bind: user.signInEmail) AND other.user_id <> \(bind: user.id))
                 RETURNING user_id
                 """
             ).all()).isEmpty
         }
-        // Nothing changed: no such user, or its address is another user's.
-        if !changed, try await self.user(tenant: user.tenant, id: user.id) != nil { throw StoreError.conflict(StoreError.emailTaken) }
+        // Nothing changed: no such user, changed meanwhile, or its address is another user's.
+        if !changed, let stored = try await self.user(tenant: user.tenant, id: user.id),
+            previous.map({ Self.sameCredentials(stored, $0) }) ?? true
+        {
+            throw StoreError.conflict(StoreError.emailTaken)
+        }
         return changed
+    }
+
+    /// Whether `stored` is still enabled with `previous`'s password and second factor (present or not).
+    static func sameCredentials(_ stored: User, _ previous: User) -> Bool {
+        stored.enabled && stored.passwordHash == previous.passwordHash
+            && (stored.sealedTOTPSecret == nil) == (previous.sealedTOTPSecret == nil)
     }
 
     /// The TOTP seed (already sealed by the server's `SecretBox`) as stored: sealed again under the KEK.

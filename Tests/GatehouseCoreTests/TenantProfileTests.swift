@@ -14,7 +14,12 @@ import Testing
 
     @Test func aLogoIsPNGOrJPEGByItsBytes() throws {
         #expect(try TenantLogo(Self.png(width: 120, height: 40)).contentType == "image/png")
-        #expect(try TenantLogo([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]).contentType == "image/jpeg")
+        // A JPEG: SOI, an APP0 segment, SOF0 of 64x32, EOI.
+        let jpeg: [UInt8] = [0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0, 32, 0, 64, 1, 1, 0x11, 0, 0xff, 0xd9]
+        #expect(try TenantLogo(jpeg).contentType == "image/jpeg")
+        let bomb: [UInt8] = [0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11, 0, 0xff, 0xd9]
+        #expect(throws: TenantLogo.Refusal.tooManyPixels(width: 65535, height: 65535)) { try TenantLogo(bomb) }
+        #expect(throws: TenantLogo.Refusal.notAnImage) { try TenantLogo([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]) }
         let svg = Array(#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.utf8)
         #expect(throws: TenantLogo.Refusal.notAnImage) { try TenantLogo(svg) }
         #expect(throws: TenantLogo.Refusal.notAnImage) { try TenantLogo(Array("<!DOCTYPE html><p>hi".utf8)) }

@@ -133,6 +133,9 @@ final class FailingClientStore: GatehouseStore {
     func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int {
         try await inner.recoveryCodesLeft(tenant: tenant, userID: userID)
     }
+    func updateUser(_ user: User, ifCredentialsOf previous: User) async throws -> Bool {
+        try await inner.updateUser(user, ifCredentialsOf: previous)
+    }
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await inner.setUserLanguage(tenant: tenant, id: id, language: language)
     }

@@ -91,4 +91,45 @@ import Testing
             #expect(limited.headers[.retryAfter] != nil)
         }
     }
+
+    /// Someone registers another person's address first: the owner's own registration replaces
+    /// it, and a link opens the account only with the password typed on its page.
+    @Test func registeringSomeoneElsesAddressFirstTakesNothingFromThem() async throws {
+        let transport = RecordingTransport()
+        let time = ManualTime()
+        let harness = try await Harness.make(time: time.source, mailTransport: transport)
+        _ = try await harness.gatehouse.administration.updateTenantProfile(tenant: contoso, registration: .open)
+        let sender = OutboxSender(
+            store: harness.store, transport: transport, box: harness.gatehouse.secretBox, time: time.source, node: "node-a")
+        try await harness.withClient { client in
+            let attacker = Browser(client)
+            #expect(
+                try await attacker.post("/contoso/register", form("victim@example.com", name: "Evil", password: "attacker password")).status
+                    == .ok)
+            let victim = Browser(client)
+            #expect(
+                try await victim.post("/contoso/register", form("victim@example.com", name: "Vic", password: "victim password")).status
+                    == .ok)
+            _ = await sender.pass()
+            let links = transport.mails.filter { $0.to == "victim@example.com" }.compactMap(link(in:))
+            #expect(links.count == 2, "\(transport.mails.map(\.subject))")
+            let users = try await harness.store.users(tenant: contoso).filter { $0.email == "victim@example.com" }
+            #expect(users.count == 1 && users.first?.displayName == "Vic")
+            // Either link with the attacker's password: refused, nothing verified.
+            for path in links {
+                let page = try await victim.get(path)
+                #expect(String(buffer: page.body).contains("id=\"password\""))
+                let token = String(path.split(separator: "=").last ?? "")
+                let refused = try await victim.post("/contoso/email/verify", [("token", token), ("password", "attacker password")])
+                #expect(refused.status == .badRequest && String(buffer: refused.body).contains("50126"), "\(String(buffer: refused.body))")
+            }
+            #expect(try await harness.store.user(tenant: contoso, signInName: "victim@example.com")?.emailVerified == false)
+            let token = String(links.last?.split(separator: "=").last ?? "")
+            let verified = try await victim.post("/contoso/email/verify", [("token", token), ("password", "victim password")])
+            #expect(verified.status == .ok, "\(String(buffer: verified.body))")
+            let account = try await harness.gatehouse.passwords.verify(
+                tenant: contoso, username: "victim@example.com", password: "victim password")
+            #expect(account.emailVerified && !account.awaitsVerification)
+        }
+    }
 }

@@ -83,3 +83,43 @@ import Testing
         }
     }
 }
+
+/// A user's own credential change is written only over the credentials it was read with.
+@Suite struct ConditionalUserUpdateContractTests {
+    @Test(arguments: Backend.allCases)
+    func aChangeOverChangedCredentialsWritesNothing(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            let read = User(
+                tenant: tenant.name, id: "u-1", username: try Username("ann"), email: nil, displayName: "Ann", passwordHash: "old",
+                createdAt: epoch, updatedAt: epoch)
+            try await store.createUser(read)
+            let stored = try #require(try await store.user(tenant: tenant.name, id: "u-1"))
+            var mine = stored
+            mine.passwordHash = "mine"
+            mine.updatedAt = epoch.addingTimeInterval(10)
+            // Meanwhile an administrator disables the user: the change is refused and the disable stays.
+            var disabled = stored
+            disabled.enabled = false
+            #expect(try await store.updateUser(disabled))
+            #expect(try await store.updateUser(mine, ifCredentialsOf: stored) == false)
+            #expect(try await store.user(tenant: tenant.name, id: "u-1")?.enabled == false)
+            #expect(try await store.user(tenant: tenant.name, id: "u-1")?.passwordHash == "old")
+            // Enabled again with another password: refused too; over the current credentials: written.
+            disabled.enabled = true
+            disabled.passwordHash = "admin's"
+            #expect(try await store.updateUser(disabled))
+            #expect(try await store.updateUser(mine, ifCredentialsOf: stored) == false)
+            let current = try #require(try await store.user(tenant: tenant.name, id: "u-1"))
+            #expect(try await store.updateUser(mine, ifCredentialsOf: current))
+            #expect(try await store.user(tenant: tenant.name, id: "u-1")?.passwordHash == "mine")
+            // A second factor added meanwhile also refuses it.
+            var enrolled = try #require(try await store.user(tenant: tenant.name, id: "u-1"))
+            let before = enrolled
+            enrolled.sealedTOTPSecret = "sealed"
+            #expect(try await store.updateUser(enrolled))
+            #expect(try await store.updateUser(mine, ifCredentialsOf: before) == false)
+        }
+    }
+}

@@ -44,20 +44,33 @@ extension Administration {
         if let row = try notice(change, user: user, tenantName: tenantName, now: time.now()) { try await store.enqueue(row) }
     }
 
-    /// Ends every browser session of the user but `keep` (the one making the change).
-    private func endOtherSessions(of user: User, keep sid: String?) async throws {
-        for session in try await store.sessions(tenant: user.tenant.value, userID: user.id, now: time.now()) where session.sid != sid {
-            _ = try await store.endSessions(tenant: user.tenant.value, userID: user.id, sid: session.sid)
+    /// The refusal of a change to a user who changed meanwhile (an administrator disabled them,
+    /// another change landed first): nothing was written.
+    static func changedMeanwhile(_ user: User) -> CatalogueError {
+        CatalogueError(
+            Catalogue.adminConflict, ["reason": "the account changed meanwhile; reload the page and try again"],
+            detail: "user \(user.id) changed since it was read")
+    }
+
+    /// Writes a credential change that ends every browser session of the user and revokes their
+    /// grants, only while the user is enabled with `read`'s password and second factor; with its notice.
+    /// The caller starts a new session for the browser that made the change.
+    private func saveCredentialChange(_ changed: User, read: User, notice row: OutboxMessage?) async throws {
+        let store = self.store
+        try await store.atomically {
+            guard try await store.updateUser(changed, ifCredentialsOf: read) else { throw Self.changedMeanwhile(changed) }
+            _ = try await store.revokeGrants(tenant: changed.tenant, userID: changed.id, now: changed.updatedAt)
+            _ = try await store.endSessions(tenant: changed.tenant.value, userID: changed.id, sid: nil)
+            if let row { try await store.enqueue(row) }
         }
     }
 
     /// The user's own password change. The current password is checked by `signIn` (counted
     /// against the account's lock like any sign-in); the new one meets the same policy as
-    /// everywhere. The user's other sessions end and their grants are revoked (a changed password
-    /// means a client holding a refresh token must sign in again), the session `keep` goes on.
-    public func changeOwnPassword(
-        tenant: Tenant, user: User, current: String, new: String, signIn: PasswordSignIn, keep sid: String?
-    ) async throws -> User {
+    /// everywhere. As an administrator's reset does, it ends every session (`sessionsValidAfter`:
+    /// familiar-device cookies and reset links mailed before stop counting too) and revokes the
+    /// user's grants; the route signs the browser that made the change in again.
+    public func changeOwnPassword(tenant: Tenant, user: User, current: String, new: String, signIn: PasswordSignIn) async throws -> User {
         try Self.checkPassword(new)
         let checked = try await signIn.verify(tenant: tenant.name, username: user.username.value, password: current)
         guard checked.id == user.id else { throw CatalogueError(Catalogue.invalidUserNameOrPassword, detail: "password of another user") }
@@ -65,15 +78,10 @@ extension Administration {
         changed.passwordHash = try await signIn.passwords.hash(new)
         let now = time.now()
         changed.updatedAt = now
-        let row = try notice(.passwordChanged, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding)
-        let store = self.store
-        let updated = changed
-        try await store.atomically {
-            _ = try await store.updateUser(updated)
-            _ = try await store.revokeGrants(tenant: updated.tenant, userID: updated.id, now: now)
-            if let row { try await store.enqueue(row) }
-        }
-        try await endOtherSessions(of: changed, keep: sid)
+        changed.sessionsValidAfter = now
+        try await saveCredentialChange(
+            changed, read: checked,
+            notice: try notice(.passwordChanged, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding))
         // The right password was given: the account's failure count starts again.
         try await store.clearSignInFailures(key: PasswordSignIn.lockKey(tenant: tenant.name, user: changed, device: nil))
         try await audit("user.password.change", tenant: tenant.name, target: user.id, after: AuditView.user(changed))
@@ -111,7 +119,7 @@ extension Administration {
         let store = self.store
         let updated = changed
         try await store.atomically {
-            _ = try await store.updateUser(updated)
+            guard try await store.updateUser(updated, ifCredentialsOf: user) else { throw Self.changedMeanwhile(user) }
             try await store.replaceRecoveryCodes(tenant: updated.tenant, userID: updated.id, hashes: hashes, now: now)
             if let row { try await store.enqueue(row) }
         }
@@ -139,8 +147,9 @@ extension Administration {
     }
 
     /// The user removes their own second factor (the page asks for a fresh sign-in first): the
-    /// recovery codes go with it and the user's other sessions end.
-    public func removeOwnSecondFactor(tenant: Tenant, user: User, keep sid: String?) async throws -> User {
+    /// recovery codes go with it, every session ends and the grants are revoked, as when an
+    /// administrator removes it; the route signs the browser that made the change in again.
+    public func removeOwnSecondFactor(tenant: Tenant, user: User) async throws -> User {
         guard user.sealedTOTPSecret != nil else {
             throw CatalogueError(Catalogue.secondFactorNotEnrolled, detail: "no second factor to remove")
         }
@@ -148,17 +157,48 @@ extension Administration {
         var changed = user
         changed.sealedTOTPSecret = nil
         changed.updatedAt = now
-        let row = try notice(.secondFactorRemoved, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding)
-        let store = self.store
-        let updated = changed
-        try await store.atomically {
-            _ = try await store.updateUser(updated)
-            try await store.replaceRecoveryCodes(tenant: updated.tenant, userID: updated.id, hashes: [], now: now)
-            if let row { try await store.enqueue(row) }
-        }
-        try await endOtherSessions(of: changed, keep: sid)
+        changed.sessionsValidAfter = now
+        try await saveCredentialChange(
+            changed, read: user,
+            notice: try notice(.secondFactorRemoved, user: changed, tenantName: tenant.displayName, now: now, brand: tenant.branding))
+        try await store.replaceRecoveryCodes(tenant: changed.tenant, userID: changed.id, hashes: [], now: now)
         try await audit("user.second_factor.remove", tenant: tenant.name, target: user.id, after: AuditView.user(changed))
         return changed
+    }
+
+    /// The user ends one of their sessions (`sid`), or all (nil: as an administrator's "end all",
+    /// it also revokes the user's grants). By the user's record, never a name lookup. Returns how
+    /// many ended (0: that session had ended already).
+    public func endOwnSessions(user: User, sid: String?) async throws -> Int {
+        var changed = user
+        let ended = try await store.endSessions(tenant: user.tenant.value, userID: user.id, sid: sid)
+        if sid == nil {
+            changed.updatedAt = time.now()
+            changed.sessionsValidAfter = changed.updatedAt
+            _ = try await store.updateUser(changed, ifCredentialsOf: user)
+            _ = try await store.revokeGrants(tenant: user.tenant, userID: user.id, now: changed.updatedAt)
+        }
+        try await audit(
+            sid == nil ? "user.sessions.end" : "user.session.end", tenant: user.tenant, target: user.id,
+            before: AuditView.keys(["sid": sid, "ended": String(ended)]))
+        return ended
+    }
+
+    /// The user withdraws their consent to a client: the consent goes and the client's grants for
+    /// the user are revoked. Returns how many grants were revoked, or nil when there was nothing
+    /// to withdraw (not an error here: the page shows the list as it is).
+    @discardableResult
+    public func withdrawOwnConsent(user: User, client clientID: ClientID) async throws -> Int? {
+        let now = time.now()
+        let consent = try await store.consent(tenant: user.tenant.value, userID: user.id, clientID: clientID.value, now: now)
+        let removed = try await store.deleteConsent(tenant: user.tenant.value, userID: user.id, clientID: clientID.value)
+        let revoked = try await store.revokeGrants(tenant: user.tenant, userID: user.id, clientID: clientID, now: now)
+        guard removed || revoked > 0 else { return nil }
+        try await audit(
+            "user.consent.revoke", tenant: user.tenant, target: user.id,
+            before: AuditView.keys(["client_id": clientID.value, "scope": consent?.scope.description]),
+            after: AuditView.keys(["revoked_grants": String(revoked)]))
+        return revoked
     }
 
     /// Records that a recovery code was used at sign-in (already used up by then) and tells the user.

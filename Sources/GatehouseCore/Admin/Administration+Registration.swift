@@ -39,14 +39,35 @@ extension Administration {
         do { name = try Username(tenant.emailSignIn ? address : (typedName ?? "")) } catch {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "username"], detail: "not a valid username")
         }
-        if !tenant.emailSignIn, User.signInEmail(name.value) != nil {
-            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "username"], detail: "a username may not be an address")
+        if !tenant.emailSignIn, User.signInEmail(name.value) != nil || UUID(uuidString: name.value) != nil {
+            // Nor a user ID: a name lookup (`findUser`) must never find this user for another's ID.
+            throw CatalogueError(Catalogue.invalidParameterValue, ["name": "username"], detail: "a username may not be an address or an ID")
         }
         try Self.checkPassword(password)
         // Hashed on every path: the answer's timing does not tell whether the address is taken.
         let hash = try await passwords.hash(password)
         let now = time.now()
         if tenant.emailSignIn, let owner = try await store.user(tenant: tenant.name, signInName: address) {
+            // A registration nobody verified yet is nobody's account: the newest registration
+            // replaces it (password, name) and gets a new link, so that registering someone
+            // else's address first takes nothing from them. The verification page asks for the
+            // password, so a link opens the account only with the password its opener chose.
+            if owner.awaitsVerification, owner.email == address {
+                var replaced = owner
+                replaced.passwordHash = hash
+                replaced.displayName = displayName
+                replaced.language = try? Self.checkLanguage(language)
+                replaced.updatedAt = now
+                let store = self.store
+                let updated = replaced
+                try await store.atomically {
+                    guard try await store.updateUser(updated, ifCredentialsOf: owner) else { throw Self.changedMeanwhile(owner) }
+                    try await self.queueVerification(updated, tenantName: tenant.displayName, brand: tenant.branding)
+                }
+                try await acting(as: AdminActor(kind: .user, id: owner.id, tenant: tenant.name), traceID: traceID, source: source)
+                    .audit("user.register.replace", tenant: tenant.name, target: owner.id, after: AuditView.user(updated))
+                return .registered(userID: owner.id)
+            }
             try await tellOwner(owner, tenant: tenant, address: address, mailer: mailer, now: now)
             return .addressTaken
         }

@@ -129,11 +129,36 @@ public struct TenantLogo: Sendable, Hashable {
         } else if bytes.count > 4, bytes[0] == 0xff, bytes[1] == 0xd8, bytes[2] == 0xff, bytes[bytes.count - 2] == 0xff,
             bytes[bytes.count - 1] == 0xd9
         {
+            guard let (width, height) = Self.jpegSize(bytes) else { throw .notAnImage }
+            guard (1...1024).contains(width), (1...1024).contains(height) else { throw .tooManyPixels(width: width, height: height) }
             contentType = "image/jpeg"
         } else {
             throw .notAnImage
         }
         data = bytes
+    }
+
+    /// A JPEG's size from its first start-of-frame segment (SOF0–SOF15 but DHT, JPG and DAC),
+    /// walking the segments from the start; nil if there is none.
+    static func jpegSize(_ bytes: [UInt8]) -> (width: Int, height: Int)? {
+        var offset = 2
+        while offset + 9 < bytes.count {
+            guard bytes[offset] == 0xff else { return nil }
+            let marker = bytes[offset + 1]
+            if marker == 0xff {
+                offset += 1
+                continue
+            }
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            if (0xc0...0xcf).contains(marker), ![0xc4, 0xc8, 0xcc].contains(marker) {
+                let height = Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6])
+                let width = Int(bytes[offset + 7]) << 8 | Int(bytes[offset + 8])
+                return (width, height)
+            }
+            guard length >= 2 else { return nil }
+            offset += 2 + length
+        }
+        return nil
     }
 
     /// Stored bytes of a known type.

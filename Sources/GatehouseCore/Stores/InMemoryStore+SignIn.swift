@@ -66,6 +66,19 @@ extension InMemoryStore {
         }
     }
 
+    public func updateUser(_ user: User, ifCredentialsOf previous: User) async throws -> Bool {
+        try await countingChange {
+            try state.withLock { state in
+                guard let stored = state.users[user.tenant]?[user.id], stored.enabled, stored.passwordHash == previous.passwordHash,
+                    (stored.sealedTOTPSecret == nil) == (previous.sealedTOTPSecret == nil)
+                else { return false }
+                if Self.addressTaken(by: user, in: state) { throw StoreError.conflict(StoreError.emailTaken) }
+                state.users[user.tenant]?[user.id] = user
+                return true
+            }
+        }
+    }
+
     public func countSignInAttempt(key: String, limit: Int, now: Date, resetBefore: Date) async throws -> Int {
         state.withLock { state in
             guard let existing = state.failures[key], existing.last >= resetBefore else {

@@ -195,6 +195,11 @@ public protocol UserStore: Sendable {
     /// Replaces a user's mutable fields; false if there is no such user;
     /// `StoreError.conflict(StoreError.emailTaken)` as `createUser`.
     func updateUser(_ user: User) async throws -> Bool
+    /// `updateUser`, only while the stored user is still enabled with `previous`'s password hash
+    /// and second factor (there or not): false, and nothing written, if those changed meanwhile
+    /// (a user's own credential change never undoes an administrator's, or another's, that
+    /// landed first).
+    func updateUser(_ user: User, ifCredentialsOf previous: User) async throws -> Bool
     /// A password reset by mail, as one conditional update: sets the password hash, `updatedAt`
     /// and `sessionsValidAfter` to `now`, only while the user is enabled, still has `address` as
     /// a verified address and has had no credential change after `issuedAt` (the link's issue

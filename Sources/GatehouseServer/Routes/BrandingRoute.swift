@@ -9,7 +9,8 @@ import Synchronization
 /// so a new logo is a new URL and the answer may be cached for a year. Only PNG and JPEG are ever
 /// stored (`TenantLogo` reads the bytes); the answer says exactly which, with `nosniff` and a
 /// sandboxing CSP, so that a browser never treats it as anything else. Each node keeps the logos
-/// it served in memory (bounded), keyed by tenant and digest: a stale entry cannot be served.
+/// it served in memory (bounded), keyed by tenant and digest, and serves only the digest its
+/// tenant record names.
 struct BrandingRoute: Sendable {
     let tenants: TenantDirectory
     let store: any GatehouseStore
@@ -41,13 +42,14 @@ struct BrandingRoute: Sendable {
         let tenant = try await tenants.resolve(context.parameters.get("tenant") ?? "", for: context)
         let digest = context.parameters.get("digest") ?? ""
         let key = "\(tenant.name.value)|\(digest)"
+        // Only the tenant's current logo (a removed or replaced one is gone at once from every
+        // node whose tenant cache has seen the change, within its cache time elsewhere); any other
+        // digest is answered without a look at the store.
+        guard tenant.branding.logoDigest == digest else {
+            throw CatalogueError(Catalogue.endpointNotFound, ["method": "GET", "path": "/\(tenant.name.value)/branding/logo/…"])
+        }
         var logo = cache.logos.withLock { $0[key] }
-        // The URL names the bytes, so the stored logo is served if it is those bytes (a node whose
-        // tenant cache has not seen a new logo yet serves it all the same); anything but a
-        // SHA-256 in hex is not looked up at all.
-        if logo == nil, digest.count == 64, digest.allSatisfy(\.isHexDigit), let stored = try await store.logo(tenant: tenant.name),
-            stored.digest == digest
-        {
+        if logo == nil, let stored = try await store.logo(tenant: tenant.name), stored.digest == digest {
             logo = stored
             cache.logos.withLock { logos in
                 if logos.count >= Cache.limit { logos.removeAll() }

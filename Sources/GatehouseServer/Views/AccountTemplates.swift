@@ -54,7 +54,7 @@ enum AccountTemplates {
             <h1>{{heading}}</h1>
             \(SignInTemplates.alert)
             <p>{{intro}}</p>
-            <div class="qr" id="qr">{{{qr}}}</div>
+            {{#qr}}<div class="qr" id="qr">{{{qr}}}</div>{{/qr}}
             <p>{{setupKeyLabel}}: <code id="setup-key">{{setupKey}}</code></p>
             <form method="post" action="{{action}}">
             <input type="hidden" name="csrf" value="{{csrf}}">

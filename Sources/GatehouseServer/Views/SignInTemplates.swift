@@ -136,7 +136,10 @@ enum SignInTemplates {
             {{#confirm}}<form method="post" action="{{action}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
             {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
-            <button type="submit" id="submit" autofocus>{{labelSubmit}}</button>
+            {{#askPassword}}<input type="text" name="username" value="{{username}}" autocomplete="username" hidden>
+            <label for="password">{{labelPassword}}</label>
+            <input type="password" id="password" name="password" autocomplete="current-password" required autofocus {{#error}}aria-describedby="form-error"{{/error}}>{{/askPassword}}
+            <button type="submit" id="submit" {{^askPassword}}autofocus{{/askPassword}}>{{labelSubmit}}</button>
             </form>{{/confirm}}
             </main></body></html>
             """

@@ -22,7 +22,9 @@ struct AccountRoutes: Sendable {
     let sessions: ConsoleSessions
 
     /// The pages whose sensitive action needs a recent sign-in, each with its form's target.
-    static let sensitive = ["security/remove", "security/codes"]
+    static let sensitive = ["security/remove", "security/codes", "totp"]
+    /// The sensitive actions that have a confirmation page of their own.
+    static let confirmed = ["security/remove", "security/codes"]
     /// What `?done=` may say after a change.
     static let notices = ["password", "enrolled", "removed", "ended", "withdrawn"]
 
@@ -37,7 +39,7 @@ struct AccountRoutes: Sendable {
         account.post("password") { request, context in try await self.form(request, context, self.changePassword) }
         account.get("totp") { request, context in try await self.page(request, context, self.enrolPage) }
         account.post("totp") { request, context in try await self.form(request, context, self.confirmEnrolment) }
-        for path in Self.sensitive {
+        for path in Self.confirmed {
             account.get(RouterPath(stringLiteral: path)) { request, context in
                 try await self.page(request, context) { call in try await self.confirmPage(call, path: path) }
             }
@@ -322,22 +324,50 @@ struct AccountRoutes: Sendable {
                         "\(source)|\(PasswordSignIn.attemptKey(tenant: call.tenant.name, username: call.user.username.value))"
                     )
                 ], now: env.time.now())
-            _ = try await attempt.check(guesses: Guess.password) {
+            let amr = try await currentAMR(call)
+            let changed = try await attempt.check(guesses: Guess.password) {
                 try await call.acting.changeOwnPassword(
-                    tenant: call.tenant, user: call.user, current: current, new: new, signIn: env.passwords, keep: call.session.sid)
+                    tenant: call.tenant, user: call.user, current: current, new: new, signIn: env.passwords)
             }
+            record(call, failure: nil, detail: "user \(call.user.id) changed their password; every session ended, grants revoked")
+            var response = done(call, "password")
+            try await continueSignedIn(call, user: changed, amr: amr, response: &response)
+            return response
         } catch let error as CatalogueError {
             record(call, failure: error)
             return try await homePage(call, error: error, notice: nil)
         }
-        record(call, failure: nil, detail: "user \(call.user.id) changed their password; other sessions ended, grants revoked")
-        return done(call, "password")
+    }
+
+    /// How the browser making a change signed in (its session's `amr`), kept for its new session.
+    private func currentAMR(_ call: Call) async throws -> [String] {
+        try await store.sessions(tenant: call.tenant.name.value, userID: call.user.id, now: env.time.now())
+            .first { $0.sid == call.session.sid }?.amr ?? ["pwd"]
+    }
+
+    /// After a change that ended every session of the user (a new password, a removed second
+    /// factor): the browser that made it gets a new browser session, page session and device
+    /// cookie; every other browser is signed out.
+    private func continueSignedIn(_ call: Call, user: User, amr: [String], response: inout Response) async throws {
+        let tenant = call.tenant.name.value
+        let (cookie, session) = try await env.startSession(
+            user: user, tenant: tenant, amr: amr, clientIP: env.throttles.source(call.request, context: call.context),
+            userAgent: call.request.headers[.userAgent])
+        response.setCookie(
+            env.cookie(SignInEnvironment.sessionCookie, value: cookie, tenant: tenant, maxAge: Int(env.policy.sessionLifetime)))
+        response.setCookie(env.deviceCookie(for: user, tenant: tenant, current: env.familiarDevice(call.request, tenant: tenant)))
+        try await sessions.end(cookie: call.cookie)
+        let (page, _) = try await sessions.start(
+            tenant: tenant, userID: user.id, username: user.username.value, authTime: session.authTime, sid: session.sid)
+        response.setCookie(sessions.cookie(sessions.sessionCookie, value: page, maxAge: nil, tenant: tenant))
     }
 
     // MARK: - Second factor
 
     private func enrolPage(_ call: Call) async throws -> Response {
-        try await enrolment(call, error: nil)
+        // A stolen session must not tie the account to the thief's authenticator.
+        if let reauthenticate = requireRecent(call, path: "totp") { return reauthenticate }
+        return try await enrolment(call, error: nil)
     }
 
     /// The enrolment page: the pending secret (made at the first visit, kept sealed in the page's
@@ -353,11 +383,14 @@ struct AccountRoutes: Sendable {
             session.pendingTOTP = try env.box.seal(secret)
             try await sessions.save(session, cookie: call.cookie)
         }
-        let url = HummingbirdTOTP.enrollmentURL(secret: secret, account: call.user.username.value, issuer: call.tenant.displayName)
+        // Short names keep the URI within the QR code's capacity (percent-encoding can triple a
+        // non-ASCII name); should it still not fit, the page shows the setup key alone.
+        let url = HummingbirdTOTP.enrollmentURL(
+            secret: secret, account: String(call.user.username.value.prefix(40)), issuer: String(call.tenant.displayName.prefix(30)))
         let setupKey = URLComponents(string: url)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
         let language = call.language
         let t = { (key: String) in pages.ui("account.\(key)", language) }
-        let qr = try QRCode(url).svg(scale: 5, label: t("qrLabel"))
+        let qr = (try? QRCode(url))?.svg(scale: 5, label: t("qrLabel")) ?? ""
         let body = pages.enrol.render([
             "language": language, "title": t("enrolTitle"), "heading": t("enrolTitle"), "csrf": session.csrf,
             "brand": pages.brand(call.tenant, language: language),
@@ -373,6 +406,7 @@ struct AccountRoutes: Sendable {
     }
 
     private func confirmEnrolment(_ call: Call) async throws -> Response {
+        if let reauthenticate = requireRecent(call, path: "totp") { return reauthenticate }
         guard let sealed = call.session.pendingTOTP, let secret = try? env.box.open(sealed) else {
             return redirect(homePath(call.tenant.name.value) + "/totp")
         }
@@ -437,9 +471,12 @@ struct AccountRoutes: Sendable {
 
     private func removeSecondFactor(_ call: Call) async throws -> Response {
         if let reauthenticate = requireRecent(call, path: "security/remove") { return reauthenticate }
-        _ = try await call.acting.removeOwnSecondFactor(tenant: call.tenant, user: call.user, keep: call.session.sid)
-        record(call, failure: nil, detail: "user \(call.user.id) removed their second factor; other sessions ended")
-        return done(call, "removed")
+        let amr = try await currentAMR(call).filter { $0 != "otp" && $0 != "mfa" }
+        let changed = try await call.acting.removeOwnSecondFactor(tenant: call.tenant, user: call.user)
+        record(call, failure: nil, detail: "user \(call.user.id) removed their second factor; every session ended, grants revoked")
+        var response = done(call, "removed")
+        try await continueSignedIn(call, user: changed, amr: amr.isEmpty ? ["pwd"] : amr, response: &response)
+        return response
     }
 
     private func renewCodes(_ call: Call) async throws -> Response {
@@ -459,18 +496,14 @@ struct AccountRoutes: Sendable {
         let current = call.session.sid
         switch which {
         case "all":
-            _ = try await call.acting.endSessions(tenant: call.tenant.name, user: call.user.id, sid: nil)
+            _ = try await call.acting.endOwnSessions(user: call.user, sid: nil)
         case "others":
             for session in try await store.sessions(tenant: name, userID: call.user.id, now: env.time.now()) where session.sid != current {
-                _ = try await call.acting.endSessions(tenant: call.tenant.name, user: call.user.id, sid: session.sid)
+                _ = try await call.acting.endOwnSessions(user: call.user, sid: session.sid)
             }
         default:
-            do {
-                _ = try await call.acting.endSessions(tenant: call.tenant.name, user: call.user.id, sid: which)
-            } catch is Administration.AdministrationError {
-                // Ended already (or never this user's): nothing to do.
-                return done(call, "ended")
-            }
+            // One of the user's own sessions (by the user's record: another user's `sid` ends nothing).
+            guard try await call.acting.endOwnSessions(user: call.user, sid: which) > 0 else { return done(call, "ended") }
         }
         try? await call.acting.notify(.sessionEnded, user: call.user, tenantName: call.tenant.displayName)
         record(call, failure: nil, detail: "user \(call.user.id) ended sessions: \(which == "all" || which == "others" ? which : "one")")
@@ -489,12 +522,9 @@ struct AccountRoutes: Sendable {
         guard let clientID = try? ClientID(String((call.form["client_id"] ?? "").prefix(256))) else {
             throw CatalogueError(Catalogue.invalidParameterValue, ["name": "client_id"])
         }
-        do {
-            let revoked = try await call.acting.revokeConsent(tenant: call.tenant.name, user: call.user.id, client: clientID)
+        if let revoked = try await call.acting.withdrawOwnConsent(user: call.user, client: clientID) {
             try? await call.acting.notify(.consentWithdrawn, user: call.user, tenantName: call.tenant.displayName)
             record(call, failure: nil, detail: "user \(call.user.id) withdrew consent to \(clientID); \(revoked) grants revoked")
-        } catch is Administration.AdministrationError {
-            // Withdrawn already: the page shows the list as it is.
         }
         return done(call, "withdrawn")
     }

@@ -180,23 +180,32 @@ struct AccountMailRoutes: Sendable {
         do {
             let (tenant, language) = try await begin(request, context: context)
             let token = String((request.uri.queryParameters["token"] ?? "").prefix(128))
-            guard let user = try await administration.emailVerificationTarget(tenant: tenant.name, token: token), let email = user.email
-            else {
+            guard let user = try await administration.emailVerificationTarget(tenant: tenant.name, token: token) else {
                 throw CatalogueError(
                     Catalogue.emailVerificationLinkInvalid, detail: "verification token unknown, used, expired or superseded")
             }
-            let body = pages.message.render([
-                "language": language, "title": pages.ui("verifyTitle", language), "heading": pages.ui("verifyTitle", language),
-                "brand": pages.brand(tenant, language: language),
-                "text": pages.ui("verifyIntro", language, ["email": email]), "confirm": true,
-                "action": env.configuration.endpoint(tenant.name.value, "email/verify"), "csrf": "",
-                "fields": [["name": "token", "value": token], ["name": "ui_locales", "value": language]],
-                "labelSubmit": pages.ui("verifySubmit", language),
-            ])
-            return pages.html(body)
+            return verifyForm(tenant: tenant, user: user, token: token, language: language, error: nil, context: context)
         } catch {
             return failure(error, request, context: context, titleKey: "verifyTitle")
         }
+    }
+
+    /// The link's page: a button, and for an account that registered itself the password chosen
+    /// at registration (so that a link opens an account only with its opener's own password).
+    private func verifyForm(
+        tenant: Tenant, user: User, token: String, language: String, error: CatalogueError?, context: GatehouseContext
+    ) -> Response {
+        let body = pages.message.render([
+            "language": language, "title": pages.ui("verifyTitle", language), "heading": pages.ui("verifyTitle", language),
+            "brand": pages.brand(tenant, language: language),
+            "error": pages.alert(error, language: language, context: context) as Any,
+            "text": pages.ui("verifyIntro", language, ["email": user.email ?? ""]), "confirm": true,
+            "action": env.configuration.endpoint(tenant.name.value, "email/verify"), "csrf": "",
+            "fields": [["name": "token", "value": token], ["name": "ui_locales", "value": language]],
+            "askPassword": user.awaitsVerification, "username": user.username.value,
+            "labelPassword": pages.ui("verifyPassword", language), "labelSubmit": pages.ui("verifySubmit", language),
+        ])
+        return pages.html(body, status: error == nil ? .ok : .badRequest)
     }
 
     private func verify(_ request: Request, context: GatehouseContext) async throws -> Response {
@@ -207,7 +216,32 @@ struct AccountMailRoutes: Sendable {
             let source = env.throttles.source(request, context: context)
             let acting = administration.acting(
                 as: AdminActor(kind: .user, id: "(email verification)", tenant: tenant.name), traceID: context.traceID, source: source)
-            guard let user = try await acting.verifyEmail(tenant: tenant.name, token: String((form["token"] ?? "").prefix(128))),
+            let token = String((form["token"] ?? "").prefix(128))
+            // An account that registered itself: the password chosen at registration first,
+            // checked like a sign-in (throttled, counted against the account's lock).
+            if let target = try await administration.emailVerificationTarget(tenant: tenant.name, token: token), target.awaitsVerification {
+                do {
+                    let attempt = try CheckAdmission(
+                        [
+                            (
+                                env.throttles.signIn,
+                                "\(source)|\(PasswordSignIn.attemptKey(tenant: tenant.name, username: target.username.value))"
+                            )
+                        ], now: env.time.now())
+                    _ = try await attempt.check(guesses: Guess.password) {
+                        try await env.passwords.verify(
+                            tenant: tenant.name, username: target.username.value, password: form["password"] ?? "")
+                    }
+                } catch let error as CatalogueError where error.entry == Catalogue.emailNotVerified {
+                    // The right password (this error comes only after it): go on.
+                } catch let error as CatalogueError {
+                    env.record(
+                        request, context: context, tenant: tenant.name.value, clientID: nil, step: "email_verification", scopes: nil,
+                        failure: error)
+                    return verifyForm(tenant: tenant, user: target, token: token, language: language, error: error, context: context)
+                }
+            }
+            guard let user = try await acting.verifyEmail(tenant: tenant.name, token: token),
                 let email = user.email
             else {
                 throw CatalogueError(

@@ -78,20 +78,33 @@ struct RegistrationRoutes: Sendable {
             do {
                 let password = body["password"] ?? ""
                 if let refusal = pages.passwordRefusal(password, confirm: body["confirm"] ?? "", language: language) { throw refusal }
-                let outcome = try await administration.acting(
-                    as: AdminActor(kind: .user, id: "(registration)", tenant: tenant.name), traceID: context.traceID, source: source
-                ).register(
-                    tenant: tenant, username: values["username"], email: values["email"] ?? "", displayName: values["display_name"] ?? "",
-                    password: password, passwords: passwords, language: language)
+                // Per address, whoever asks (the reset's per-account budget): past it nothing more is
+                // done or mailed, and the answer stays the same, so nobody floods a mailbox.
+                let address = User.signInEmail(values["email"] ?? "") ?? ""
                 let detail: String
-                switch outcome {
-                case .registered(let userID): detail = "user \(userID) registered; verification mailed"
-                case .addressTaken: detail = "address already an account's: its owner was mailed, nothing created"
+                var limited = false
+                do {
+                    try env.throttles.passwordResetAccount.admit("\(tenant.name.value)|register|\(address)", now: env.time.now())?
+                        .settle(failed: true)
+                } catch {
+                    limited = true
+                }
+                if limited {
+                    detail = "too many registrations for this address: nothing done"
+                } else {
+                    let outcome = try await administration.acting(
+                        as: AdminActor(kind: .user, id: "(registration)", tenant: tenant.name), traceID: context.traceID, source: source
+                    ).register(
+                        tenant: tenant, username: values["username"], email: values["email"] ?? "",
+                        displayName: values["display_name"] ?? "", password: password, passwords: passwords, language: language)
+                    switch outcome {
+                    case .registered(let userID): detail = "user \(userID) registered; verification mailed"
+                    case .addressTaken: detail = "address already an account's: its owner was mailed, nothing created"
+                    }
                 }
                 env.record(
                     request, context: context, tenant: tenant.name.value, clientID: nil, step: "registration", scopes: nil, failure: nil,
                     detail: detail)
-                let address = User.signInEmail(values["email"] ?? "") ?? ""
                 let page = pages.message.render([
                     "language": language, "title": pages.ui("register.sentHeading", language),
                     "heading": pages.ui("register.sentHeading", language), "brand": pages.brand(tenant, language: language),
