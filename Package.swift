@@ -186,7 +186,7 @@ let package = Package(
 // `scripts/fuzz` builds them with `swift build --sanitize fuzzer` in .build-fuzz and runs each.
 if Context.environment["GATEHOUSE_FUZZ"] != nil {
     let fuzzTargets = [
-        "FuzzForm", "FuzzBasicHeader", "FuzzJWT", "FuzzRedirectURI", "FuzzScope", "FuzzAcceptLanguage", "FuzzCertificate",
+        "FuzzForm", "FuzzBasicHeader", "FuzzJWT", "FuzzRedirectURI", "FuzzScope", "FuzzAcceptLanguage", "FuzzCertificate", "FuzzCBOR",
     ]
     package.products += fuzzTargets.map { .executable(name: $0, targets: [$0]) }
     package.targets += fuzzTargets.map { name in

@@ -37,7 +37,7 @@ import Testing
         #expect((0..<8).contains(code.mask) && code.version == 5)
         let svg = code.svg(scale: 4, label: "Scan <me> & \"go\"")
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"180\" height=\"180\""))
-        #expect(svg.contains("aria-label=\"Scan &lt;me> &amp; &quot;go&quot;\""))
+        #expect(svg.contains("aria-label=\"Scan &lt;me&gt; &amp; &quot;go&quot;\""))
         #expect(!svg.contains("<script") && !svg.contains("href"))
         #expect(svg.components(separatedBy: "<path").count == 2)
     }

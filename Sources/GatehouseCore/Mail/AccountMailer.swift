@@ -49,20 +49,21 @@ public struct AccountMailer: Sendable {
         let text = CatalogueTexts.fill(body, with: values) + "\n\n-- \n" + tenantName + "\n"
         let paragraphs = body.components(separatedBy: "\n\n").map { paragraph -> String in
             if paragraph.trimmingCharacters(in: .whitespaces) == "{link}" {
-                let href = Self.escape(link)
+                let href = HTMLText.escape(link)
                 return
                     "<p><a href=\"\(href)\" style=\"display:inline-block;padding:.6rem 1.2rem;background:\(color);color:\(brand.textOnPrimary);"
-                    + "border-radius:.25rem;text-decoration:none\">\(Self.escape(subject))</a></p>"
+                    + "border-radius:.25rem;text-decoration:none\">\(HTMLText.escape(subject))</a></p>"
                     + "<p style=\"color:#555;font-size:.85rem;word-break:break-all\">\(href)</p>"
             }
-            return "<p>" + Self.escape(CatalogueTexts.fill(paragraph, with: values)).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
+            return "<p>" + HTMLText.escape(CatalogueTexts.fill(paragraph, with: values)).replacingOccurrences(of: "\n", with: "<br>")
+                + "</p>"
         }
         let html = """
             <!DOCTYPE html>
-            <html lang="\(Self.escape(language))"><head><meta charset="utf-8"><title>\(Self.escape(subject))</title></head>
+            <html lang="\(HTMLText.escape(language))"><head><meta charset="utf-8"><title>\(HTMLText.escape(subject))</title></head>
             <body style="font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1b;background:#f4f5f7;margin:0;padding:1rem">
             <div style="max-width:32rem;margin:0 auto;background:#fff;padding:1.5rem;border-radius:.5rem">
-            \(logo(brand, tenant: user.tenant))<h1 style="font-size:1.2rem;margin-top:0;border-bottom:3px solid \(color);padding-bottom:.4rem">\(Self.escape(tenantName))</h1>
+            \(logo(brand, tenant: user.tenant))<h1 style="font-size:1.2rem;margin-top:0;border-bottom:3px solid \(color);padding-bottom:.4rem">\(HTMLText.escape(tenantName))</h1>
             \(paragraphs.joined(separator: "\n"))
             </div></body></html>
             """
@@ -73,22 +74,7 @@ public struct AccountMailer: Sendable {
     func logo(_ brand: TenantBranding, tenant: TenantName) -> String {
         guard let digest = brand.logoDigest, !baseURL.isEmpty else { return "" }
         return
-            "<img src=\"\(Self.escape("\(baseURL)/\(tenant.value)/branding/logo/\(digest)"))\" alt=\"\" style=\"max-height:40px;max-width:160px\">"
+            "<img src=\"\(HTMLText.escape("\(baseURL)/\(tenant.value)/branding/logo/\(digest)"))\" alt=\"\" style=\"max-height:40px;max-width:160px\">"
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
 }

@@ -267,8 +267,8 @@ struct FailureChartDrawing {
         parts.append(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-labelledby=\"chart-title chart-desc\" id=\"chart\">"
         )
-        parts.append("<title id=\"chart-title\">\(Self.escape(title))</title>")
-        parts.append("<desc id=\"chart-desc\">\(Self.escape(views.text("chartDescription", language)))</desc>")
+        parts.append("<title id=\"chart-title\">\(HTMLText.escape(title))</title>")
+        parts.append("<desc id=\"chart-desc\">\(HTMLText.escape(views.text("chartDescription", language)))</desc>")
         // Axis and the largest value.
         parts.append(
             "<line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(width - 10))\" y2=\"\(f(top + plotHeight))\" stroke=\"#767676\"/>"
@@ -288,21 +288,16 @@ struct FailureChartDrawing {
                 y -= h
                 let name = code.map { "\($0) \(Catalogue.entry($0)?.name ?? "")" } ?? views.text("otherCodes", language)
                 parts.append(
-                    "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(barWidth))\" height=\"\(f(h))\" fill=\"\(color(code))\"><title>\(Self.escape("\(label(bucket)): \(name) × \(value)"))</title></rect>"
+                    "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(barWidth))\" height=\"\(f(h))\" fill=\"\(color(code))\"><title>\(HTMLText.escape("\(label(bucket)): \(name) × \(value)"))</title></rect>"
                 )
             }
             if index % labelEvery == 0 {
                 parts.append(
-                    "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(height - 10))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#333\">\(Self.escape(label(bucket)))</text>"
+                    "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(height - 10))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#333\">\(HTMLText.escape(label(bucket)))</text>"
                 )
             }
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
