@@ -1,7 +1,7 @@
 import GatehouseCore
 
 /// CBOR as an authenticator sends it (attestation objects, COSE keys): the strict decoder, its
-/// prefix form, and COSE keys made of what it decoded.
+/// prefix form, COSE keys made of what it decoded, and authenticator data.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
@@ -14,6 +14,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     if let (item, end) = try? CBORDecoder().decodePrefix(bytes, from: min(1, bytes.count)) {
         precondition(end <= bytes.count)
         _ = item.byteString
+    }
+    if let data = try? AuthenticatorData(bytes) {
+        _ = data.attestedCredential?.publicKey.algorithm
+        _ = data.extensions?["credProtect"]
     }
     return 0
 }
