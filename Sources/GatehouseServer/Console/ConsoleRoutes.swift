@@ -69,23 +69,10 @@ struct ConsoleRoutes: Sendable {
         let requested = request.uri.queryParameters["return"].map(String.init) ?? ""
         // Only a page of this tenant's console: never an open redirect.
         let returnTo = Self.isConsolePath(requested, home: homePath(name)) ? requested : homePath(name)
-        let reauthentication = request.uri.queryParameters["reauth"] == "1"
-        let verifier = try CodeVerifier(RandomSource.system.token(byteCount: 48))
-        let (state, binding) = try await sessions.beginLogin(
-            tenant: name, verifier: verifier.value, returnTo: returnTo, reauthentication: reauthentication)
-        var query = [
-            ("response_type", "code"), ("client_id", BuiltInConsole.clientID),
-            ("redirect_uri", BuiltInConsole.redirectURI(baseURL: configuration.baseURL, tenant: name)),
-            ("scope", "openid profile"), ("state", state), ("code_challenge", verifier.s256Challenge),
-            ("code_challenge_method", "S256"),
-        ]
-        if reauthentication { query += [("max_age", "0"), ("prompt", "login")] }
-        let language = texts.language(for: request)
-        if language != CatalogueTexts.defaultLanguage { query.append(("ui_locales", language)) }
-        var response = redirect("\(configuration.basePath)/\(name)/oauth2/authorize?" + Self.encode(query))
-        response.setCookie(
-            sessions.cookie(ConsoleSessions.loginCookie, value: binding, maxAge: Int(ConsoleSessions.loginLifetime), sameSite: .lax))
-        return response
+        return try await sessions.beginSignIn(
+            tenant: name, clientID: BuiltInConsole.clientID,
+            redirectURI: BuiltInConsole.redirectURI(baseURL: configuration.baseURL, tenant: name), returnTo: returnTo,
+            reauthentication: request.uri.queryParameters["reauth"] == "1", language: texts.language(for: request))
     }
 
     /// The console client's redirect URI: the state must be one this browser started, the code
@@ -95,40 +82,26 @@ struct ConsoleRoutes: Sendable {
         let tenant = try await resolveTenant(context)
         let name = tenant.name.value
         let language = texts.language(for: request)
-        let query = request.uri.queryParameters
-        guard let state = query["state"].map(String.init),
-            let login = try await sessions.takeLogin(state: state, binding: request.cookies[ConsoleSessions.loginCookie]?.value),
-            login.tenant == name
-        else {
+        let returned = try await sessions.finishSignIn(
+            request, tenant: tenant, clientID: BuiltInConsole.clientID,
+            redirectURI: BuiltInConsole.redirectURI(baseURL: configuration.baseURL, tenant: name), clients: clients, grants: grants,
+            users: store, missingClient: CatalogueError(Catalogue.adminObjectNotFound, ["reason": "tenant '\(name)' has no console client"])
+        )
+        let (login, user, authTime): (ConsoleLogin, User, Date)
+        switch returned {
+        case .unknown:
             return views.bare(
                 title: texts.ui("console.title", language: language), language: language,
                 error: CatalogueError(Catalogue.csrfCheckFailed), context: context, texts: texts,
                 link: (homePath(name), texts.ui("console.signInAgain", language: language)), status: .badRequest)
-        }
-        if let error = query["error"].map(String.init) {
+        case .declined(let error):
             // The sign-in was declined or failed; the authorization endpoint logged why.
             return views.bare(
                 title: texts.ui("console.title", language: language), language: language, error: nil, context: context, texts: texts,
                 text: texts.ui("console.signInFailed", language: language) + " (\(String(error.prefix(60))))",
                 link: (homePath(name), texts.ui("console.signInAgain", language: language)), status: .badRequest)
-        }
-        let code = query["code"].map(String.init) ?? ""
-        let redirectURI = BuiltInConsole.redirectURI(baseURL: configuration.baseURL, tenant: name)
-        guard let record = try await clients.lookup(tenant: tenant.name, id: try ClientID(BuiltInConsole.clientID)) else {
-            throw CatalogueError(Catalogue.adminObjectNotFound, ["reason": "tenant '\(name)' has no console client"])
-        }
-        let form = FormParameters(["code": [code], "redirect_uri": [redirectURI], "code_verifier": [login.verifier]])
-        let outcome = try await grants.handler(for: GrantType.authorizationCode.rawValue).exchange(
-            TokenRequest(
-                tenant: tenant, issuer: configuration.issuer(tenant, dialect: Dialects.native),
-                client: AuthenticatedClient(record: record, method: .none), form: form))
-        guard let userID = outcome.userID, let user = try await store.user(tenant: tenant.name, id: userID) else {
-            throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "console code without a user")
-        }
-        // Without an `auth_time` the sign-in counts as old: a sensitive action asks for a fresh one.
-        let authTime = Self.authTime(of: outcome.response.idToken) ?? .distantPast
-        if login.reauthentication && authTime < login.startedAt.addingTimeInterval(-1) {
-            throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "console re-authentication returned an older sign-in")
+        case .signedIn(let signedIn, let signedInUser, let time, _):
+            (login, user, authTime) = (signedIn, signedInUser, time)
         }
         let roles = try await self.roles(of: user.id, tenant: tenant.name)
         guard roles.canRead else {
@@ -153,15 +126,6 @@ struct ConsoleRoutes: Sendable {
         var response = redirect("\(configuration.basePath)/\(tenant.name.value)/oauth2/logout")
         response.setCookie(sessions.expired(ConsoleSessions.sessionCookie))
         return response
-    }
-
-    /// `auth_time` of an ID token this process has just minted (not a token from outside).
-    static func authTime(of idToken: String?) -> Date? {
-        guard let idToken, let payload = idToken.split(separator: ".").dropFirst().first,
-            let data = Base64URL.decode(payload), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let seconds = object["auth_time"] as? Int
-        else { return nil }
-        return Date(timeIntervalSince1970: Double(seconds))
     }
 
     // MARK: - Every page

@@ -66,7 +66,7 @@ struct BrandingRoute: Sendable {
                 .cacheControl: "public, max-age=31536000, immutable",
                 .contentSecurityPolicy: "default-src 'none'; sandbox",
                 // Mail programs in a browser show the logo from another origin.
-                HTTPField.Name("Cross-Origin-Resource-Policy")!: "cross-origin",
+                .crossOriginResourcePolicy: "cross-origin",
             ], body: .init(byteBuffer: ByteBuffer(bytes: logo.data)))
     }
 }

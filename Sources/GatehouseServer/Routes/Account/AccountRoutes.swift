@@ -64,77 +64,38 @@ struct AccountRoutes: Sendable {
         let requested = request.uri.queryParameters["return"].map(String.init) ?? ""
         // Only one of this page's own paths: never an open redirect.
         let returnTo = Self.sensitive.map { homePath(name) + "/" + $0 }.contains(requested) ? requested : homePath(name)
-        let reauthentication = request.uri.queryParameters["reauth"] == "1"
-        let verifier = try CodeVerifier(env.random.token(byteCount: 48))
-        let (state, binding) = try await sessions.beginLogin(
-            tenant: name, verifier: verifier.value, returnTo: returnTo, reauthentication: reauthentication)
-        var query = [
-            ("response_type", "code"), ("client_id", BuiltInAccount.clientID),
-            ("redirect_uri", BuiltInAccount.redirectURI(baseURL: env.configuration.baseURL, tenant: name)),
-            ("scope", "openid profile"), ("state", state), ("code_challenge", verifier.s256Challenge),
-            ("code_challenge_method", "S256"),
-        ]
-        if reauthentication { query += [("max_age", "0"), ("prompt", "login")] }
-        let language = pages.texts.language(for: request)
-        if language != CatalogueTexts.defaultLanguage { query.append(("ui_locales", language)) }
-        var response = redirect("\(env.configuration.basePath)/\(name)/oauth2/authorize?" + ConsoleRoutes.encode(query))
-        response.setCookie(
-            sessions.cookie(
-                sessions.loginCookie, value: binding, maxAge: Int(ConsoleSessions.loginLifetime), sameSite: .lax, tenant: name))
-        return response
+        return try await sessions.beginSignIn(
+            tenant: name, clientID: BuiltInAccount.clientID,
+            redirectURI: BuiltInAccount.redirectURI(baseURL: env.configuration.baseURL, tenant: name), returnTo: returnTo,
+            reauthentication: request.uri.queryParameters["reauth"] == "1", language: pages.texts.language(for: request))
     }
 
     /// The account client's redirect URI: the state must be one this browser started; the code is
-    /// redeemed as at the token endpoint (PKCE, redirect URI, single use).
+    /// redeemed as at the token endpoint (`ConsoleSessions.finishSignIn`).
     private func callback(_ request: Request, _ context: GatehouseContext) async throws -> Response {
         let tenant = try await env.tenants.resolve(context.parameters.get("tenant") ?? "", for: context)
         let name = tenant.name.value
-        let query = request.uri.queryParameters
-        guard let state = query["state"].map(String.init),
-            let login = try await sessions.takeLogin(state: state, binding: request.cookies[sessions.loginCookie]?.value),
-            login.tenant == name
-        else {
+        let returned = try await sessions.finishSignIn(
+            request, tenant: tenant, clientID: BuiltInAccount.clientID,
+            redirectURI: BuiltInAccount.redirectURI(baseURL: env.configuration.baseURL, tenant: name), clients: env.clients,
+            grants: grants, users: store,
+            missingClient: CatalogueError(Catalogue.applicationNotFound, ["clientId": BuiltInAccount.clientID, "tenant": name]))
+        switch returned {
+        case .unknown:
             throw CatalogueError(Catalogue.csrfCheckFailed, detail: "account callback without its sign-in")
-        }
-        if query["error"] != nil {
+        case .declined:
             // Declined or failed; the authorization endpoint logged why. No automatic retry (no loop).
             let language = pages.texts.language(for: request)
             return pages.notice(
                 pages.ui("account.title", language), pages.ui("account.signInFailed", language), language: language, tenant: tenant)
+        case .signedIn(let login, let user, let authTime, let sid):
+            let (cookie, _) = try await sessions.start(
+                tenant: name, userID: user.id, username: user.username.value, authTime: authTime, sid: sid)
+            var response = redirect(login.returnTo)
+            response.setCookie(sessions.cookie(sessions.sessionCookie, value: cookie, maxAge: nil, tenant: name))
+            response.setCookie(sessions.expired(sessions.loginCookie, tenant: name))
+            return response
         }
-        let redirectURI = BuiltInAccount.redirectURI(baseURL: env.configuration.baseURL, tenant: name)
-        guard let record = try await env.clients.lookup(tenant: tenant.name, id: try ClientID(BuiltInAccount.clientID)) else {
-            throw CatalogueError(Catalogue.applicationNotFound, ["clientId": BuiltInAccount.clientID, "tenant": name])
-        }
-        let form = FormParameters([
-            "code": [query["code"].map(String.init) ?? ""], "redirect_uri": [redirectURI], "code_verifier": [login.verifier],
-        ])
-        let outcome = try await grants.handler(for: GrantType.authorizationCode.rawValue).exchange(
-            TokenRequest(
-                tenant: tenant, issuer: env.configuration.issuer(tenant, dialect: Dialects.native),
-                client: AuthenticatedClient(record: record, method: .none), form: form))
-        guard let userID = outcome.userID, let user = try await store.user(tenant: tenant.name, id: userID) else {
-            throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "account code without a user")
-        }
-        let claims = Self.claims(of: outcome.response.idToken)
-        let authTime = (claims["auth_time"] as? Int).map { Date(timeIntervalSince1970: Double($0)) } ?? .distantPast
-        if login.reauthentication && authTime < login.startedAt.addingTimeInterval(-1) {
-            throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "account re-authentication returned an older sign-in")
-        }
-        let (cookie, _) = try await sessions.start(
-            tenant: name, userID: user.id, username: user.username.value, authTime: authTime, sid: claims["sid"] as? String)
-        var response = redirect(login.returnTo)
-        response.setCookie(sessions.cookie(sessions.sessionCookie, value: cookie, maxAge: nil, tenant: name))
-        response.setCookie(sessions.expired(sessions.loginCookie, tenant: name))
-        return response
-    }
-
-    /// The claims of an ID token this process has just minted (not a token from outside).
-    static func claims(of idToken: String?) -> [String: Any] {
-        guard let idToken, let payload = idToken.split(separator: ".").dropFirst().first,
-            let data = Base64URL.decode(payload), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return [:] }
-        return object
     }
 
     // MARK: - Every page
