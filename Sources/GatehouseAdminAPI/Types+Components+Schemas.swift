@@ -173,6 +173,39 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/logo_sha256`.
             public var logoSha256: Swift.String?
+            /// Whether passkeys must verify the user (PIN or biometrics) to register and sign in.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_user_verification`.
+            @frozen public enum PasskeyUserVerificationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case required = "required"
+                case preferred = "preferred"
+            }
+            /// Whether passkeys must verify the user (PIN or biometrics) to register and sign in.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_user_verification`.
+            public var passkeyUserVerification: Components.Schemas.Tenant.PasskeyUserVerificationPayload?
+            /// required accepts only registrations with a verified attestation statement (packed).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_attestation`.
+            @frozen public enum PasskeyAttestationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case none = "none"
+                case required = "required"
+            }
+            /// required accepts only registrations with a verified attestation statement (packed).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_attestation`.
+            public var passkeyAttestation: Components.Schemas.Tenant.PasskeyAttestationPayload?
+            /// What a passkey whose signature counter went backwards gets (refused, or allowed and flagged).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_counter_regression`.
+            @frozen public enum PasskeyCounterRegressionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case refuse = "refuse"
+                case flag = "flag"
+            }
+            /// What a passkey whose signature counter went backwards gets (refused, or allowed and flagged).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_counter_regression`.
+            public var passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload?
             /// Creates a new `Tenant`.
             ///
             /// - Parameters:
@@ -192,6 +225,9 @@ extension Components {
             ///   - primaryColor: The pages' and mails' primary colour, #rrggbb.
             ///   - supportContact: An address or https URL shown on error pages.
             ///   - logoSha256: The SHA-256 of the tenant's logo, served at /{tenant}/branding/logo/{logo_sha256}.
+            ///   - passkeyUserVerification: Whether passkeys must verify the user (PIN or biometrics) to register and sign in.
+            ///   - passkeyAttestation: required accepts only registrations with a verified attestation statement (packed).
+            ///   - passkeyCounterRegression: What a passkey whose signature counter went backwards gets (refused, or allowed and flagged).
             public init(
                 name: Swift.String,
                 id: Swift.String,
@@ -208,7 +244,10 @@ extension Components {
                 registrationDomains: [Swift.String]? = nil,
                 primaryColor: Swift.String? = nil,
                 supportContact: Swift.String? = nil,
-                logoSha256: Swift.String? = nil
+                logoSha256: Swift.String? = nil,
+                passkeyUserVerification: Components.Schemas.Tenant.PasskeyUserVerificationPayload? = nil,
+                passkeyAttestation: Components.Schemas.Tenant.PasskeyAttestationPayload? = nil,
+                passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload? = nil
             ) {
                 self.name = name
                 self.id = id
@@ -226,6 +265,9 @@ extension Components {
                 self.primaryColor = primaryColor
                 self.supportContact = supportContact
                 self.logoSha256 = logoSha256
+                self.passkeyUserVerification = passkeyUserVerification
+                self.passkeyAttestation = passkeyAttestation
+                self.passkeyCounterRegression = passkeyCounterRegression
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -244,6 +286,9 @@ extension Components {
                 case primaryColor = "primary_color"
                 case supportContact = "support_contact"
                 case logoSha256 = "logo_sha256"
+                case passkeyUserVerification = "passkey_user_verification"
+                case passkeyAttestation = "passkey_attestation"
+                case passkeyCounterRegression = "passkey_counter_regression"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TenantPage`.
@@ -374,6 +419,27 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/display_name`.
             public var displayName: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_user_verification`.
+            @frozen public enum PasskeyUserVerificationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case required = "required"
+                case preferred = "preferred"
+            }
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_user_verification`.
+            public var passkeyUserVerification: Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_attestation`.
+            @frozen public enum PasskeyAttestationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case none = "none"
+                case required = "required"
+            }
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_attestation`.
+            public var passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_counter_regression`.
+            @frozen public enum PasskeyCounterRegressionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case refuse = "refuse"
+                case flag = "flag"
+            }
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_counter_regression`.
+            public var passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload?
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
             @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case off = "off"
@@ -403,6 +469,9 @@ extension Components {
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             ///   - verifyEmail: Mail new users' addresses a verification link.
             ///   - displayName: The name shown on the tenant's pages and mails.
+            ///   - passkeyUserVerification:
+            ///   - passkeyAttestation:
+            ///   - passkeyCounterRegression:
             ///   - registration:
             ///   - registrationDomains: Replaces the list of accepted email domains; an empty list accepts every domain.
             ///   - primaryColor: #rrggbb or #rgb; an empty string restores the default.
@@ -415,6 +484,9 @@ extension Components {
                 emailSignIn: Swift.Bool? = nil,
                 verifyEmail: Swift.Bool? = nil,
                 displayName: Swift.String? = nil,
+                passkeyUserVerification: Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload? = nil,
+                passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload? = nil,
+                passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload? = nil,
                 registration: Components.Schemas.TenantUpdate.RegistrationPayload? = nil,
                 registrationDomains: [Swift.String]? = nil,
                 primaryColor: Swift.String? = nil,
@@ -427,6 +499,9 @@ extension Components {
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
                 self.displayName = displayName
+                self.passkeyUserVerification = passkeyUserVerification
+                self.passkeyAttestation = passkeyAttestation
+                self.passkeyCounterRegression = passkeyCounterRegression
                 self.registration = registration
                 self.registrationDomains = registrationDomains
                 self.primaryColor = primaryColor
@@ -440,6 +515,9 @@ extension Components {
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
                 case displayName = "display_name"
+                case passkeyUserVerification = "passkey_user_verification"
+                case passkeyAttestation = "passkey_attestation"
+                case passkeyCounterRegression = "passkey_counter_regression"
                 case registration
                 case registrationDomains = "registration_domains"
                 case primaryColor = "primary_color"
@@ -475,6 +553,18 @@ extension Components {
                     Swift.String.self,
                     forKey: .displayName
                 )
+                self.passkeyUserVerification = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload.self,
+                    forKey: .passkeyUserVerification
+                )
+                self.passkeyAttestation = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.PasskeyAttestationPayload.self,
+                    forKey: .passkeyAttestation
+                )
+                self.passkeyCounterRegression = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload.self,
+                    forKey: .passkeyCounterRegression
+                )
                 self.registration = try container.decodeIfPresent(
                     Components.Schemas.TenantUpdate.RegistrationPayload.self,
                     forKey: .registration
@@ -499,6 +589,9 @@ extension Components {
                     "email_sign_in",
                     "verify_email",
                     "display_name",
+                    "passkey_user_verification",
+                    "passkey_attestation",
+                    "passkey_counter_regression",
                     "registration",
                     "registration_domains",
                     "primary_color",
@@ -1931,6 +2024,101 @@ extension Components {
                 case amr
                 case clientIp = "client_ip"
                 case userAgent = "user_agent"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Passkey`.
+        public struct Passkey: Codable, Hashable, Sendable {
+            /// base64url
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/credential_id`.
+            public var credentialId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Passkey/name`.
+            public var name: Swift.String
+            /// The COSE public key as the authenticator sent it
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/public_key`.
+            public var publicKey: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Passkey/sign_count`.
+            public var signCount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Passkey/transports`.
+            public var transports: [Swift.String]
+            /// The authenticator model's AAGUID
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/aaguid`.
+            public var aaguid: Swift.String
+            /// A synced (multi-device) passkey.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/backup_eligible`.
+            public var backupEligible: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Passkey/backed_up`.
+            public var backedUp: Swift.Bool
+            /// The verified attestation format
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/attestation`.
+            public var attestation: Swift.String
+            /// An assertion's signature counter went backwards once.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Passkey/counter_regressed`.
+            public var counterRegressed: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Passkey/created_at`.
+            public var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Passkey/last_used_at`.
+            public var lastUsedAt: Foundation.Date?
+            /// Creates a new `Passkey`.
+            ///
+            /// - Parameters:
+            ///   - credentialId: base64url
+            ///   - name:
+            ///   - publicKey: The COSE public key as the authenticator sent it
+            ///   - signCount:
+            ///   - transports:
+            ///   - aaguid: The authenticator model's AAGUID
+            ///   - backupEligible: A synced (multi-device) passkey.
+            ///   - backedUp:
+            ///   - attestation: The verified attestation format
+            ///   - counterRegressed: An assertion's signature counter went backwards once.
+            ///   - createdAt:
+            ///   - lastUsedAt:
+            public init(
+                credentialId: Swift.String,
+                name: Swift.String,
+                publicKey: Swift.String,
+                signCount: Swift.Int64,
+                transports: [Swift.String],
+                aaguid: Swift.String,
+                backupEligible: Swift.Bool,
+                backedUp: Swift.Bool,
+                attestation: Swift.String,
+                counterRegressed: Swift.Bool,
+                createdAt: Foundation.Date,
+                lastUsedAt: Foundation.Date? = nil
+            ) {
+                self.credentialId = credentialId
+                self.name = name
+                self.publicKey = publicKey
+                self.signCount = signCount
+                self.transports = transports
+                self.aaguid = aaguid
+                self.backupEligible = backupEligible
+                self.backedUp = backedUp
+                self.attestation = attestation
+                self.counterRegressed = counterRegressed
+                self.createdAt = createdAt
+                self.lastUsedAt = lastUsedAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case credentialId = "credential_id"
+                case name
+                case publicKey = "public_key"
+                case signCount = "sign_count"
+                case transports
+                case aaguid
+                case backupEligible = "backup_eligible"
+                case backedUp = "backed_up"
+                case attestation
+                case counterRegressed = "counter_regressed"
+                case createdAt = "created_at"
+                case lastUsedAt = "last_used_at"
             }
         }
         /// - Remark: Generated from `#/components/schemas/Consent`.

@@ -8075,6 +8075,470 @@ public enum Operations {
             }
         }
     }
+    /// The user's passkeys, oldest first (public keys only; nothing here is secret).
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/passkeys`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)`.
+    public enum ListUserPasskeys {
+        public static let id: Swift.String = "listUserPasskeys"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/path/tenant`.
+                public var tenant: Components.Parameters.Tenant
+                /// The username or user ID.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/path/user`.
+                public var user: Components.Parameters.UserName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - tenant:
+                ///   - user: The username or user ID.
+                public init(
+                    tenant: Components.Parameters.Tenant,
+                    user: Components.Parameters.UserName
+                ) {
+                    self.tenant = tenant
+                    self.user = user
+                }
+            }
+            public var path: Operations.ListUserPasskeys.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListUserPasskeys.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListUserPasskeys.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListUserPasskeys.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.ListUserPasskeys.Input.Path,
+                headers: Operations.ListUserPasskeys.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/responses/200/content/json`.
+                    public struct JsonPayload: Codable, Hashable, Sendable {
+                        /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/responses/200/content/json/items`.
+                        public var items: [Components.Schemas.Passkey]
+                        /// Creates a new `JsonPayload`.
+                        ///
+                        /// - Parameters:
+                        ///   - items:
+                        public init(items: [Components.Schemas.Passkey]) {
+                            self.items = items
+                        }
+                        public enum CodingKeys: String, CodingKey {
+                            case items
+                        }
+                    }
+                    /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/GET/responses/200/content/application\/json`.
+                    case json(Operations.ListUserPasskeys.Output.Ok.Body.JsonPayload)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Operations.ListUserPasskeys.Output.Ok.Body.JsonPayload {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListUserPasskeys.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.ListUserPasskeys.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The passkeys.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListUserPasskeys.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListUserPasskeys.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A field breaks a rule, or the request is malformed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No token, or one that is not valid for the admin API.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token lacks the role, or its tenant may not administer this one.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The object does not exist.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Remove one of the user's passkeys (audited; the user is told by mail).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/passkeys/{credential}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)`.
+    public enum RemoveUserPasskey {
+        public static let id: Swift.String = "removeUserPasskey"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/{credential}/DELETE/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/{credential}/DELETE/path/tenant`.
+                public var tenant: Components.Parameters.Tenant
+                /// The username or user ID.
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/{credential}/DELETE/path/user`.
+                public var user: Components.Parameters.UserName
+                /// The passkey's credential ID (base64url).
+                ///
+                /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/{credential}/DELETE/path/credential`.
+                public var credential: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - tenant:
+                ///   - user: The username or user ID.
+                ///   - credential: The passkey's credential ID (base64url).
+                public init(
+                    tenant: Components.Parameters.Tenant,
+                    user: Components.Parameters.UserName,
+                    credential: Swift.String
+                ) {
+                    self.tenant = tenant
+                    self.user = user
+                    self.credential = credential
+                }
+            }
+            public var path: Operations.RemoveUserPasskey.Input.Path
+            /// - Remark: Generated from `#/paths/tenants/{tenant}/users/{user}/passkeys/{credential}/DELETE/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveUserPasskey.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RemoveUserPasskey.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.RemoveUserPasskey.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.RemoveUserPasskey.Input.Path,
+                headers: Operations.RemoveUserPasskey.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                public init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.RemoveUserPasskey.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            public static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            public var noContent: Operations.RemoveUserPasskey.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A field breaks a rule, or the request is malformed.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No token, or one that is not valid for the admin API.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The token lacks the role, or its tenant may not administer this one.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            public var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The object does not exist.
+            ///
+            /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// What the user agreed that each client may do.
     ///
     /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/consents`.

@@ -164,6 +164,16 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/sessions/{sid}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/sessions/{sid}/delete(endUserSession)`.
     func endUserSession(_ input: Operations.EndUserSession.Input) async throws -> Operations.EndUserSession.Output
+    /// The user's passkeys, oldest first (public keys only; nothing here is secret).
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/passkeys`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)`.
+    func listUserPasskeys(_ input: Operations.ListUserPasskeys.Input) async throws -> Operations.ListUserPasskeys.Output
+    /// Remove one of the user's passkeys (audited; the user is told by mail).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/passkeys/{credential}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)`.
+    func removeUserPasskey(_ input: Operations.RemoveUserPasskey.Input) async throws -> Operations.RemoveUserPasskey.Output
     /// What the user agreed that each client may do.
     ///
     /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/consents`.
@@ -651,6 +661,32 @@ extension APIProtocol {
         headers: Operations.EndUserSession.Input.Headers = .init()
     ) async throws -> Operations.EndUserSession.Output {
         try await endUserSession(Operations.EndUserSession.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The user's passkeys, oldest first (public keys only; nothing here is secret).
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/users/{user}/passkeys`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/get(listUserPasskeys)`.
+    public func listUserPasskeys(
+        path: Operations.ListUserPasskeys.Input.Path,
+        headers: Operations.ListUserPasskeys.Input.Headers = .init()
+    ) async throws -> Operations.ListUserPasskeys.Output {
+        try await listUserPasskeys(Operations.ListUserPasskeys.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Remove one of the user's passkeys (audited; the user is told by mail).
+    ///
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/users/{user}/passkeys/{credential}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/users/{user}/passkeys/{credential}/delete(removeUserPasskey)`.
+    public func removeUserPasskey(
+        path: Operations.RemoveUserPasskey.Input.Path,
+        headers: Operations.RemoveUserPasskey.Input.Headers = .init()
+    ) async throws -> Operations.RemoveUserPasskey.Output {
+        try await removeUserPasskey(Operations.RemoveUserPasskey.Input(
             path: path,
             headers: headers
         ))

@@ -180,7 +180,11 @@ public struct Gatehouse: Sendable {
             box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
             signIns: signIns, throttles: throttles,
-            hasher: hasher, time: time, random: .system, mailEnabled: mailTransport != nil)
+            hasher: hasher, time: time, random: .system,
+            passkeys: PasskeyCeremonies(
+                store: store, hasher: hasher,
+                verifier: WebAuthnVerifier(rpID: configuration.passkeyRPID, origin: configuration.passkeyOrigin), time: time),
+            mailEnabled: mailTransport != nil)
         let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
         for (dialect, group) in dialects {
             AuthorizeRoute(env: signIn).register(on: group, dialect: dialect)

@@ -57,6 +57,31 @@ public struct ServerConfiguration: Sendable {
     /// The HSTS header value, when this server serves TLS itself.
     public var strictTransportSecurity: String? { tls != nil && hstsMaxAge > 0 ? "max-age=\(hstsMaxAge)" : nil }
 
+    /// The WebAuthn relying party ID (`gatehouse.webauthn.rp_id`): nil for the base URL's host.
+    public var webAuthnRPID: String?
+
+    /// The relying party ID passkeys are made for: the configured one, or the base URL's host.
+    public var passkeyRPID: String { webAuthnRPID ?? (URLComponents(string: baseURL)?.host?.lowercased() ?? "localhost") }
+
+    /// The one origin WebAuthn ceremonies may come from: the base URL's scheme, host and port.
+    public var passkeyOrigin: String {
+        guard let url = URLComponents(string: baseURL), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else {
+            return baseURL
+        }
+        let defaultPort = (scheme == "https" && url.port == 443) || (scheme == "http" && url.port == 80)
+        return "\(scheme)://\(host)" + (url.port.map { defaultPort ? "" : ":\($0)" } ?? "")
+    }
+
+    /// Whether `rpID` may serve for the base URL's host: the host itself or a suffix of it at a
+    /// label boundary, and not an IP address (WebAuthn refuses one).
+    public static func isValidRPID(_ rpID: String, forHost host: String) -> Bool {
+        let id = rpID.lowercased()
+        let host = host.lowercased()
+        guard !id.isEmpty, id.contains(where: \.isLetter), !id.hasPrefix("."), id.split(separator: ".").count >= (id == host ? 1 : 2)
+        else { return false }
+        return host == id || host.hasSuffix("." + id)
+    }
+
     public init(baseURL: String, host: String = "127.0.0.1", port: Int = 8080) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.host = host

@@ -486,6 +486,35 @@ public enum Migrations {
                     """,
                 ]
             }),
+        Migration(
+            version: 20, name: "passkeys",
+            flavored: { flavor in
+                let boolean = flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"
+                return [
+                    // The public key as base64url of its COSE bytes; transports space-separated.
+                    """
+                    CREATE TABLE IF NOT EXISTS passkeys (
+                        tenant TEXT NOT NULL,
+                        credential_id TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        public_key TEXT NOT NULL,
+                        sign_count BIGINT NOT NULL,
+                        transports TEXT NOT NULL,
+                        aaguid TEXT NOT NULL,
+                        backup_eligible \(boolean),
+                        backed_up \(boolean),
+                        attestation_format TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        created_at \(flavor.instantType) NOT NULL,
+                        last_used_at \(flavor.instantType),
+                        counter_regressed \(boolean),
+                        PRIMARY KEY (tenant, credential_id)
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys (tenant, user_id)",
+                    "ALTER TABLE tenants ADD COLUMN passkey_policy TEXT",
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

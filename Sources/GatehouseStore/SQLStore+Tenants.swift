@@ -55,7 +55,9 @@ extension SQLStore {
             branding: TenantBranding(
                 primaryColor: try row.decode(column: "brand_color", as: String?.self),
                 supportContact: try row.decode(column: "support_contact", as: String?.self),
-                logoDigest: try row.decode(column: "logo_digest", as: String?.self)))
+                logoDigest: try row.decode(column: "logo_digest", as: String?.self)),
+            passkeyPolicy: try row.decode(column: "passkey_policy", as: String?.self) == nil
+                ? PasskeyPolicy() : parse(row, "passkey_policy", table: "tenants", key: name, PasskeyPolicy.init(stored:)))
     }
 
     public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {

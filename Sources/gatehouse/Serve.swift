@@ -78,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         guard let url = URL(string: settings.baseURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw CLIError("base URL '\(settings.baseURL)' must be an absolute http or https URL")
         }
+        if let rpID = settings.webAuthnRPID, let host = url.host, !ServerConfiguration.isValidRPID(rpID, forHost: host) {
+            throw CLIError("gatehouse.webauthn.rp_id '\(rpID)' must be the base URL's host '\(host)' or a registrable suffix of it")
+        }
         guard ["text", "json"].contains(settings.logFormat) else {
             throw CLIError("unknown log format '\(settings.logFormat)': use text or json")
         }

@@ -92,6 +92,8 @@ struct Settings {
         guard let raw = reader.string(forKey: "gatehouse.admin_tenant") else { return ServerConfiguration.defaultAdminTenant }
         return raw.isEmpty ? nil : try? TenantName(raw)
     }
+    /// `gatehouse.webauthn.rp_id`: the WebAuthn relying party ID (default: the base URL's host).
+    var webAuthnRPID: String? { reader.string(forKey: "gatehouse.webauthn.rp_id").flatMap { $0.isEmpty ? nil : $0.lowercased() } }
     var metricsEnabled: Bool { reader.string(forKey: "gatehouse.metrics", default: "on") != "off" }
     var otlpEndpoint: String? { reader.string(forKey: "gatehouse.otlp_endpoint").flatMap { $0.isEmpty ? nil : $0 } }
     var secretHashKey: String? { reader.string(forKey: "gatehouse.secret_hash_key", isSecret: true) }
@@ -139,6 +141,7 @@ struct Settings {
         settings.passwordReset = limit("password_reset", settings.passwordReset)
         settings.registration = limit("registration", settings.registration)
         settings.passwordResetAccount = limit("password_reset_account", settings.passwordResetAccount)
+        settings.passkey = limit("passkey", settings.passkey)
         let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
         settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings
@@ -152,6 +155,7 @@ struct Settings {
         configuration.metricsPort = metricsPort
         configuration.metricsToken = metricsToken
         configuration.adminTenant = adminTenant
+        configuration.webAuthnRPID = webAuthnRPID
         configuration.throttling = throttling
         configuration.signInRetention = max(signInRetentionDays, 0.001) * 86400
         configuration.signInAggregateRetention = max(signInAggregateRetentionDays, 0.001) * 86400

@@ -18,6 +18,9 @@ struct Tenants: AsyncParsableCommand {
             "registration": tenant.registration.rawValue, "registration_domains": tenant.registrationDomains,
             "primary_color": tenant.branding.primaryColor as Any, "support_contact": tenant.branding.supportContact as Any,
             "logo_sha256": tenant.branding.logoDigest as Any,
+            "passkey_user_verification": tenant.passkeyPolicy.userVerification.rawValue,
+            "passkey_attestation": tenant.passkeyPolicy.attestation.rawValue,
+            "passkey_counter_regression": tenant.passkeyPolicy.counterRegression.rawValue,
         ]
     }
 
@@ -74,10 +77,24 @@ struct Tenants: AsyncParsableCommand {
         @Option(help: "A PNG or JPEG file (at most 100 KiB, 1024 pixels a side) shown on the tenant's pages and mails.")
         var logo: String?
         @Flag(name: .customLong("remove-logo"), help: "Remove the tenant's logo.") var removeLogo = false
+        @Option(
+            name: .customLong("passkey-user-verification"),
+            help: "required: passkeys must verify the user (PIN or biometrics) to register and sign in; preferred (default).")
+        var passkeyUserVerification: String?
+        @Option(
+            name: .customLong("passkey-attestation"),
+            help: "required: only passkeys with a verified attestation statement (packed) may be registered; none (default): any.")
+        var passkeyAttestation: String?
+        @Option(
+            name: .customLong("passkey-counter-regression"),
+            help: "refuse (default): a passkey whose signature counter went backwards is refused; flag: allowed, marked and logged.")
+        var passkeyCounterRegression: String?
+
+        var passkeyChanged: Bool { passkeyUserVerification != nil || passkeyAttestation != nil || passkeyCounterRegression != nil }
 
         var profileChanged: Bool {
             registration != nil || !registrationDomains.isEmpty || anyRegistrationDomain || primaryColor != nil || supportContact != nil
-                || displayName != nil
+                || displayName != nil || passkeyChanged
         }
 
         func run() async throws {
@@ -88,13 +105,22 @@ struct Tenants: AsyncParsableCommand {
             else {
                 throw CLIError(
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
-                        + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo or --remove-logo"
+                        + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
+                        + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression"
                 )
             }
             let policy = try registration.map { raw in
                 guard let parsed = RegistrationPolicy(rawValue: raw) else { throw CLIError("--registration must be open or off") }
                 return parsed
             }
+            func parsed<T: RawRepresentable>(_ raw: String?, _ option: String) throws -> T? where T.RawValue == String {
+                guard let raw else { return nil }
+                guard let value = T(rawValue: raw) else { throw CLIError("--\(option): '\(raw)' is not one of the accepted values") }
+                return value
+            }
+            let uv: PasskeyPolicy.UserVerification? = try parsed(passkeyUserVerification, "passkey-user-verification")
+            let attestation: PasskeyPolicy.Attestation? = try parsed(passkeyAttestation, "passkey-attestation")
+            let counter: PasskeyPolicy.CounterRegression? = try parsed(passkeyCounterRegression, "passkey-counter-regression")
             var logoBytes: [UInt8]?
             if let logo {
                 guard let data = FileManager.default.contents(atPath: logo) else { throw CLIError("cannot read the logo file \(logo)") }
@@ -134,7 +160,12 @@ struct Tenants: AsyncParsableCommand {
                     after = try await admin.updateTenantProfile(
                         tenant: tenant, registration: policy,
                         domains: anyRegistrationDomain ? [] : registrationDomains.isEmpty ? nil : registrationDomains,
-                        displayName: displayName, primaryColor: primaryColor, supportContact: supportContact)
+                        displayName: displayName, primaryColor: primaryColor, supportContact: supportContact,
+                        passkeyPolicy: passkeyChanged
+                            ? PasskeyPolicy(
+                                userVerification: uv ?? before.passkeyPolicy.userVerification,
+                                attestation: attestation ?? before.passkeyPolicy.attestation,
+                                counterRegression: counter ?? before.passkeyPolicy.counterRegression) : nil)
                 }
                 if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
                 if global.json {
@@ -165,6 +196,12 @@ struct Tenants: AsyncParsableCommand {
                         "display name \(after.displayName); registration \(after.registration.rawValue)"
                             + (after.registrationDomains.isEmpty ? "" : " (\(after.registrationDomains.joined(separator: ", ")))")
                             + "; colour \(after.branding.primaryColor ?? "default"); support contact \(after.branding.supportContact ?? "none")"
+                    )
+                }
+                if passkeyChanged {
+                    lines.append(
+                        "passkeys: user verification \(after.passkeyPolicy.userVerification.rawValue), attestation "
+                            + "\(after.passkeyPolicy.attestation.rawValue), counter regression \(after.passkeyPolicy.counterRegression.rawValue)"
                     )
                 }
                 if logoBytes != nil { lines.append("logo set (sha256 \(after.branding.logoDigest ?? "-"))") }

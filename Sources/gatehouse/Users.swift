@@ -9,7 +9,7 @@ struct Users: AsyncParsableCommand {
         subcommands: [
             Create.self, List.self, Update.self, Disable.self, Enable.self, Unlock.self, SetPassword.self, EnrollTOTP.self, RemoveTOTP.self,
             AssignRole.self,
-            UnassignRole.self,
+            UnassignRole.self, Passkeys.self, RemovePasskey.self,
         ])
 
     /// The password from --password, or one line of standard input with --password-stdin.
@@ -277,6 +277,66 @@ struct Users: AsyncParsableCommand {
                 var object = Users.json(updated)
                 object["grants_revoked"] = revoked
                 try report(global, object, "Second factor removed for \(updated.username); sessions ended, \(revoked) grant(s) revoked")
+            }
+        }
+    }
+
+    /// A passkey as `--json` prints it (its public key too: nothing about it is secret).
+    static func json(_ passkey: Passkey) -> [String: Any] {
+        [
+            "credential_id": passkey.credentialID, "name": passkey.name, "public_key": Base64URL.encode(passkey.publicKey),
+            "sign_count": Int(passkey.signCount), "transports": passkey.transports, "aaguid": passkey.aaguid,
+            "backup_eligible": passkey.backupEligible, "backed_up": passkey.backedUp, "attestation": passkey.attestationFormat,
+            "counter_regressed": passkey.counterRegressed, "created_at": printedTime(passkey.createdAt),
+            "last_used_at": passkey.lastUsedAt.map(printedTime) ?? NSNull(),
+        ]
+    }
+
+    struct Passkeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "passkeys", abstract: "List a user's passkeys.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The tenant's name.") var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let found = try await admin.findUser(tenant: tenantName, user)
+                let passkeys = try await admin.passkeys(tenant: tenantName, userID: found.id)
+                if global.json {
+                    try printJSON(passkeys.map(Users.json))
+                    return
+                }
+                printTable(
+                    ["NAME", "KIND", "ADDED", "LAST USED", "FLAGGED", "CREDENTIAL ID"],
+                    passkeys.map { passkey in
+                        [
+                            passkey.name, passkey.backupEligible ? "synced" : "device-bound", printedTime(passkey.createdAt),
+                            passkey.lastUsedAt.map(printedTime) ?? "never", passkey.counterRegressed ? "counter went back" : "-",
+                            passkey.credentialID,
+                        ]
+                    }, empty: "User '\(found.username)' has no passkeys.")
+            }
+        }
+    }
+
+    struct RemovePasskey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-passkey", abstract: "Remove one of a user's passkeys (audited; the user is told by mail).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The tenant's name.") var tenant: String
+        @Argument(help: "Username or user ID.") var user: String
+        @Argument(help: "The passkey's credential ID (from `gatehouse users passkeys`).") var credentialID: String
+
+        func run() async throws {
+            let tenantName = try parseTenant(tenant)
+            try await withAdministration(global) { admin, _ in
+                let found = try await admin.findUser(tenant: tenantName, user)
+                let tenantRecord = try await admin.tenant(tenantName)
+                try await admin.removePasskey(tenant: tenantRecord, user: found, credentialID: credentialID)
+                try report(
+                    global, ["removed": credentialID, "user_id": found.id],
+                    "Removed passkey \(credentialID.prefix(16))… of \(found.username)")
             }
         }
     }

@@ -133,6 +133,31 @@ final class FailingClientStore: GatehouseStore {
     func recoveryCodesLeft(tenant: TenantName, userID: String) async throws -> Int {
         try await inner.recoveryCodesLeft(tenant: tenant, userID: userID)
     }
+    func addPasskey(_ passkey: Passkey) async throws -> Bool { try await inner.addPasskey(passkey) }
+    func passkey(tenant: TenantName, credentialID: String) async throws -> Passkey? {
+        try await inner.passkey(tenant: tenant, credentialID: credentialID)
+    }
+    func passkeys(tenant: TenantName, userID: String) async throws -> [Passkey] { try await inner.passkeys(tenant: tenant, userID: userID) }
+    func recordPasskeyUse(
+        tenant: TenantName, credentialID: String, previousCount: UInt32, signCount: UInt32, backedUp: Bool, counterRegressed: Bool,
+        at: Date
+    ) async throws -> Bool {
+        try await inner.recordPasskeyUse(
+            tenant: tenant, credentialID: credentialID, previousCount: previousCount, signCount: signCount, backedUp: backedUp,
+            counterRegressed: counterRegressed, at: at)
+    }
+    func renamePasskey(tenant: TenantName, userID: String, credentialID: String, name: String) async throws -> Bool {
+        try await inner.renamePasskey(tenant: tenant, userID: userID, credentialID: credentialID, name: name)
+    }
+    func removePasskey(tenant: TenantName, userID: String, credentialID: String) async throws -> Bool {
+        try await inner.removePasskey(tenant: tenant, userID: userID, credentialID: credentialID)
+    }
+    func passkeyCount(tenant: TenantName, userID: String) async throws -> Int {
+        try await inner.passkeyCount(tenant: tenant, userID: userID)
+    }
+    func setPasskeyPolicy(_ policy: PasskeyPolicy, tenant: TenantName) async throws -> Bool {
+        try await inner.setPasskeyPolicy(policy, tenant: tenant)
+    }
     func updateUser(_ user: User, ifCredentialsOf previous: User) async throws -> Bool {
         try await inner.updateUser(user, ifCredentialsOf: previous)
     }

@@ -14,6 +14,8 @@ extension Administration {
         case recoveryCodeUsed = "recovery_code_used"
         case sessionEnded = "session_ended"
         case consentWithdrawn = "consent_withdrawn"
+        case passkeyAdded = "passkey_added"
+        case passkeyRemoved = "passkey_removed"
     }
 
     /// How many wrong first codes one enrolment allows in a window of `enrolmentWindow`.

@@ -57,6 +57,7 @@ public enum AuditView {
         if let color = tenant.branding.primaryColor { object["primary_color"] = color }
         if let contact = tenant.branding.supportContact { object["support_contact"] = contact }
         if let digest = tenant.branding.logoDigest { object["logo_sha256"] = digest }
+        object["passkey_policy"] = tenant.passkeyPolicy.stored
         return text(object)
     }
 

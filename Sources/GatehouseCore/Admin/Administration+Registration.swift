@@ -108,7 +108,7 @@ extension Administration {
     /// as it is; an empty string clears a colour or contact).
     public func updateTenantProfile(
         tenant name: TenantName, registration: RegistrationPolicy? = nil, domains: [String]? = nil, displayName: String? = nil,
-        primaryColor: String? = nil, supportContact: String? = nil
+        primaryColor: String? = nil, supportContact: String? = nil, passkeyPolicy: PasskeyPolicy? = nil
     ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
         var after = before
@@ -163,6 +163,10 @@ extension Administration {
             _ = try await store.setBranding(
                 displayName: after.displayName, primaryColor: after.branding.primaryColor, supportContact: after.branding.supportContact,
                 tenant: name)
+        }
+        if let passkeyPolicy {
+            after.passkeyPolicy = passkeyPolicy
+            _ = try await store.setPasskeyPolicy(passkeyPolicy, tenant: name)
         }
         try await audit("tenant.update", tenant: name, target: name.value, before: AuditView.tenant(before), after: AuditView.tenant(after))
         return after

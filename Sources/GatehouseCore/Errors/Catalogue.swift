@@ -126,6 +126,16 @@ public enum Catalogue {
     public static let tooManyRegistrations = CatalogueEntry(
         9900433, "TooManyRegistrations", .temporarilyUnavailable, status: 429, placeholders: ["retryAfter"])
 
+    // MARK: Passkeys (WebAuthn): pages, never sent to a client
+    public static let passkeyWrongOrigin = CatalogueEntry(9900206, "PasskeyWrongOrigin", .invalidRequest)
+    public static let passkeyChallengeInvalid = CatalogueEntry(9900207, "PasskeyChallengeInvalid", .invalidRequest)
+    public static let passkeyNotRecognized = CatalogueEntry(9900208, "PasskeyNotRecognized", .invalidGrant)
+    public static let passkeyCounterRegressed = CatalogueEntry(9900209, "PasskeyCounterRegressed", .invalidGrant)
+    public static let passkeyUserVerificationRequired = CatalogueEntry(9900210, "PasskeyUserVerificationRequired", .invalidGrant)
+    public static let passkeyAttestationRefused = CatalogueEntry(9900211, "PasskeyAttestationRefused", .invalidRequest)
+    public static let passkeyResponseInvalid = CatalogueEntry(9900212, "PasskeyResponseInvalid", .invalidRequest)
+    public static let passkeyAlreadyRegistered = CatalogueEntry(9900213, "PasskeyAlreadyRegistered", .conflict, status: 409)
+
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
     public static let assertionAudienceMismatch = CatalogueEntry(
@@ -215,6 +225,8 @@ public enum Catalogue {
         passwordResetLinkInvalid, passwordResetUnavailable, newPasswordRejected, newPasswordsDiffer, emailVerificationLinkInvalid,
         secondFactorAlreadyEnrolled, secondFactorNotEnrolled, registrationClosed, emailNotVerified, emailDomainNotAllowed, usernameTaken,
         tooManyRegistrations,
+        passkeyWrongOrigin, passkeyChallengeInvalid, passkeyNotRecognized, passkeyCounterRegressed, passkeyUserVerificationRequired,
+        passkeyAttestationRefused, passkeyResponseInvalid, passkeyAlreadyRegistered,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

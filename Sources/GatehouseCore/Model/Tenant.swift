@@ -27,13 +27,16 @@ public struct Tenant: Sendable, Hashable {
     public var registrationDomains: [String] = []
     /// Colour, support contact and logo digest of the tenant's pages and mails.
     public var branding = TenantBranding()
+    /// Passkey rules: user verification, attestation, counter regression.
+    public var passkeyPolicy: PasskeyPolicy
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,
         accessTokenLifetime: Int = 3600, createdAt: Date, signInLog: SignInLogMode = .aggregate, keyRotationInterval: TimeInterval? = nil,
         emailSignIn: Bool = true, verifyEmail: Bool = false, registration: RegistrationPolicy = .off, registrationDomains: [String] = [],
-        branding: TenantBranding = TenantBranding()
+        branding: TenantBranding = TenantBranding(), passkeyPolicy: PasskeyPolicy = PasskeyPolicy()
     ) {
+        self.passkeyPolicy = passkeyPolicy
         self.registration = registration
         self.registrationDomains = registrationDomains
         self.branding = branding

@@ -34,11 +34,14 @@ public enum InteractionOutcome: Sendable {
 ///       ├ prompt=none ────────────────────────────────────▶ failToClient 50058
 ///       └ otherwise ──────────────────────────────────────▶ showSignIn
 /// afterPassword ─ wrong, locked, disabled ────────────────▶ showSignIn(error)
-///               ├ right, second factor registered ────────▶ askSecondFactor
+///               ├ right, TOTP or a passkey registered ────▶ askSecondFactor
 ///               └ right ──────────────────────────────────▶ startSession [pwd] ─▶ afterSignIn
 /// afterSecondFactor ─ wrong ──────────────────────────────▶ askSecondFactor(error)
 ///                   ├ too many for this page, or locked ──▶ failOnPage (page ended)
 ///                   └ right ──────────────────────────────▶ startSession [pwd otp mfa]
+/// afterPasskey ─ on the sign-in page: right ──────────────▶ startSession [hwk|swk user]
+///              ├ after the password: right ─────────────▶ startSession [pwd hwk|swk mfa]
+///              └ refused ──────────────────────────────▶ showSignIn / askSecondFactor (error)
 /// afterSignIn ─ device ───────────────────────────────────▶ askConsent (always confirmed)
 ///             ├ prompt=consent, or consent missing and the
 ///             │ client not first-party ───────────── none ─▶ failToClient 65001
@@ -79,11 +82,28 @@ public struct InteractionMachine: Sendable {
     }
 
     /// The sign-in page was posted: the user behind the password, or why it was refused.
-    public func afterPassword(_ result: Result<User, CatalogueError>) -> InteractionOutcome {
+    /// `hasPasskey`: the user has registered a passkey, which is then their second factor.
+    public func afterPassword(_ result: Result<User, CatalogueError>, hasPasskey: Bool = false) -> InteractionOutcome {
         switch result {
         case .failure(let error): return .showSignIn(error: error)
-        case .success(let user) where user.requiresSecondFactor: return .askSecondFactor(userID: user.id, error: nil)
+        case .success(let user) where user.requiresSecondFactor || hasPasskey: return .askSecondFactor(userID: user.id, error: nil)
         case .success(let user): return .startSession(user, amr: ["pwd"])
+        }
+    }
+
+    /// A passkey answered the sign-in page (`pendingUserID` nil: the only factor) or the
+    /// second-factor page (after the password of `pendingUserID`). `keyMethod` is RFC 8176's
+    /// `hwk` or `swk` (`Passkey.keyMethod`).
+    public func afterPasskey(_ result: Result<(User, keyMethod: String), CatalogueError>, pendingUserID: String?) -> InteractionOutcome {
+        switch (result, pendingUserID) {
+        case (.success(let (user, method)), nil):
+            return .startSession(user, amr: [method, "user"])
+        case (.success(let (user, method)), .some):
+            return .startSession(user, amr: ["pwd", method, "mfa"])
+        case (.failure(let error), nil):
+            return .showSignIn(error: error)
+        case (.failure(let error), .some(let userID)):
+            return .askSecondFactor(userID: userID, error: error)
         }
     }
 

@@ -29,6 +29,8 @@ public final class InMemoryStore: GatehouseStore {
         /// Recovery code hashes by "tenant|user ID".
         var recoveryCodes: [String: Set<String>] = [:]
         var logos: [TenantName: TenantLogo] = [:]
+        /// Passkeys by tenant and credential ID.
+        var passkeys: [TenantName: [String: Passkey]] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }

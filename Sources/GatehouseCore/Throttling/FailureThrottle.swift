@@ -168,6 +168,11 @@ public enum Guess {
     public static let secondFactor: Set<CatalogueEntry> = [
         Catalogue.invalidVerificationCode, Catalogue.tooManyVerificationCodes, Catalogue.userLocked,
     ]
+    /// A passkey assertion that failed verification (under source address and tenant only).
+    public static let passkey: Set<CatalogueEntry> = [
+        Catalogue.passkeyWrongOrigin, Catalogue.passkeyChallengeInvalid, Catalogue.passkeyNotRecognized,
+        Catalogue.passkeyCounterRegressed, Catalogue.passkeyUserVerificationRequired, Catalogue.passkeyResponseInvalid,
+    ]
 
     /// Whether `error` is one of `kind`'s guesses.
     public static func isGuess(_ error: any Error, of kind: Set<CatalogueEntry>) -> Bool {

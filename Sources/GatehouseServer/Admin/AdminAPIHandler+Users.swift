@@ -89,6 +89,19 @@ extension AdminAPIHandler {
                         }, nextCursor: page.next))))
     }
 
+    func listUserPasskeys(_ input: Operations.ListUserPasskeys.Input) async throws -> Operations.ListUserPasskeys.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let user = try await admin.findUser(tenant: name, input.path.user)
+        return .ok(.init(body: .json(.init(items: try await admin.passkeys(tenant: name, userID: user.id).map(AdminViews.passkey)))))
+    }
+
+    func removeUserPasskey(_ input: Operations.RemoveUserPasskey.Input) async throws -> Operations.RemoveUserPasskey.Output {
+        let (admin, name) = try tenant(input.path.tenant)
+        let user = try await admin.findUser(tenant: name, input.path.user)
+        try await admin.removePasskey(tenant: try await admin.tenant(name), user: user, credentialID: input.path.credential)
+        return .noContent(.init())
+    }
+
     func endUserSessions(_ input: Operations.EndUserSessions.Input) async throws -> Operations.EndUserSessions.Output {
         let (admin, name) = try tenant(input.path.tenant)
         _ = try await admin.endSessions(tenant: name, user: input.path.user, sid: nil)

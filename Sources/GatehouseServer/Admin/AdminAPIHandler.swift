@@ -79,13 +79,22 @@ struct AdminAPIHandler: APIProtocol {
             accessTokenLifetime: body.accessTokenLifetime,
             emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
         var updated = tenant
+        let passkeyChanged = body.passkeyUserVerification != nil || body.passkeyAttestation != nil || body.passkeyCounterRegression != nil
         if body.registration != nil || body.registrationDomains != nil || body.primaryColor != nil || body.supportContact != nil
-            || body.displayName != nil
+            || body.displayName != nil || passkeyChanged
         {
+            let before = tenant.passkeyPolicy
             updated = try await admin.updateTenantProfile(
                 tenant: name, registration: body.registration.flatMap { RegistrationPolicy(rawValue: $0.rawValue) },
                 domains: body.registrationDomains, displayName: body.displayName, primaryColor: body.primaryColor,
-                supportContact: body.supportContact)
+                supportContact: body.supportContact,
+                passkeyPolicy: passkeyChanged
+                    ? PasskeyPolicy(
+                        userVerification: body.passkeyUserVerification.flatMap { .init(rawValue: $0.rawValue) } ?? before.userVerification,
+                        attestation: body.passkeyAttestation.flatMap { .init(rawValue: $0.rawValue) } ?? before.attestation,
+                        counterRegression: body.passkeyCounterRegression.flatMap { .init(rawValue: $0.rawValue) }
+                            ?? before.counterRegression)
+                    : nil)
         }
         return .ok(.init(body: .json(AdminViews.tenant(updated, configuration: configuration))))
     }

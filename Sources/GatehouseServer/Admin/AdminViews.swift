@@ -20,7 +20,18 @@ enum AdminViews {
             createdAt: tenant.createdAt,
             registration: Schemas.Tenant.RegistrationPayload(rawValue: tenant.registration.rawValue),
             registrationDomains: tenant.registrationDomains, primaryColor: tenant.branding.primaryColor,
-            supportContact: tenant.branding.supportContact, logoSha256: tenant.branding.logoDigest)
+            supportContact: tenant.branding.supportContact, logoSha256: tenant.branding.logoDigest,
+            passkeyUserVerification: .init(rawValue: tenant.passkeyPolicy.userVerification.rawValue),
+            passkeyAttestation: .init(rawValue: tenant.passkeyPolicy.attestation.rawValue),
+            passkeyCounterRegression: .init(rawValue: tenant.passkeyPolicy.counterRegression.rawValue))
+    }
+
+    static func passkey(_ passkey: Passkey) -> Schemas.Passkey {
+        Schemas.Passkey(
+            credentialId: passkey.credentialID, name: passkey.name, publicKey: Base64URL.encode(passkey.publicKey),
+            signCount: Int64(passkey.signCount), transports: passkey.transports, aaguid: passkey.aaguid,
+            backupEligible: passkey.backupEligible, backedUp: passkey.backedUp, attestation: passkey.attestationFormat,
+            counterRegressed: passkey.counterRegressed, createdAt: passkey.createdAt, lastUsedAt: passkey.lastUsedAt)
     }
 
     static func permissions(_ list: [APIPermission]) -> [Schemas.Permission] {

@@ -29,6 +29,14 @@ enum AccountTemplates {
             <p><a class="button" href="{{base}}/security/codes" id="new-codes">{{t_newCodes}}</a> <a class="button secondary" href="{{base}}/security/remove" id="remove-factor">{{t_remove}}</a></p>{{/enrolled}}
             {{^enrolled}}<p id="factor-state">{{t_secondFactorOff}}</p><p><a class="button" href="{{base}}/totp" id="enrol">{{t_enrol}}</a></p>{{/enrolled}}
             </section>
+            <section aria-labelledby="passkeys-heading"><h2 id="passkeys-heading">{{t_passkeys}}</h2>
+            <p class="meta">{{t_passkeysIntro}}</p>
+            {{#hasPasskeys}}<table id="passkey-summary"><thead><tr><th>{{t_passkeyName}}</th><th>{{t_passkeyKind}}</th><th>{{t_created}}</th><th>{{t_lastUsed}}</th></tr></thead><tbody>
+            {{#passkeys}}<tr class="passkey"><td>{{name}}{{#flagged}} <span class="meta flagged">⚠</span>{{/flagged}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{lastUsed}}</td></tr>{{/passkeys}}
+            </tbody></table>
+            <p><a class="button" href="{{base}}/passkeys/new" id="add-passkey">{{t_addPasskey}}</a> <a class="button secondary" href="{{base}}/passkeys" id="manage-passkeys">{{t_managePasskeys}}</a></p>{{/hasPasskeys}}
+            {{^hasPasskeys}}<p id="no-passkeys">{{t_noPasskeys}}</p><p><a class="button" href="{{base}}/passkeys/new" id="add-passkey">{{t_addPasskey}}</a></p>{{/hasPasskeys}}
+            </section>
             <section aria-labelledby="sessions-heading"><h2 id="sessions-heading">{{t_sessions}}</h2>
             <table id="sessions"><thead><tr><th>{{t_device}}</th><th>{{t_address}}</th><th>{{t_started}}</th><th>{{t_lastUsed}}</th><th></th></tr></thead><tbody>
             {{#sessions}}<tr class="session"><td>{{device}}{{#current}} <strong class="current">({{t_thisBrowser}})</strong>{{/current}}</td><td>{{address}}</td><td>{{started}}</td><td>{{lastUsed}}</td>
@@ -45,6 +53,43 @@ enum AccountTemplates {
             {{^hasApps}}<p class="meta" id="no-apps">{{t_noApps}}</p>{{/hasApps}}
             </section>
             <form method="post" action="{{base}}/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary" id="sign-out">{{t_signOut}}</button></form>
+            </main></body></html>
+            """
+
+    /// The user's passkeys: rename each, remove each (after a fresh sign-in), add another.
+    static let passkeys =
+        SignInTemplates.head + """
+            <h1>{{heading}}</h1>
+            {{#notice}}<div class="notice" role="status" id="notice"><p>{{notice}}</p></div>{{/notice}}
+            \(SignInTemplates.alert)
+            <table id="passkeys"><thead><tr><th>{{t_passkeyName}}</th><th>{{t_passkeyKind}}</th><th>{{t_created}}</th><th>{{t_lastUsed}}</th><th></th></tr></thead><tbody>
+            {{#passkeys}}<tr class="passkey" data-id="{{id}}"><td><form method="post" action="{{base}}/passkeys/rename" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}">
+            <input type="text" name="name" value="{{name}}" maxlength="64" required aria-label="{{t_passkeyName}}" class="passkey-name"> <button type="submit" class="small secondary rename">{{t_rename}}</button></form>
+            {{#flagged}}<br><span class="meta flagged">{{t_passkeyFlagged}}</span>{{/flagged}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{lastUsed}}</td>
+            <td><form method="post" action="{{base}}/passkeys/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" class="small secondary remove-passkey" data-id="{{id}}">{{t_remove}}</button></form></td></tr>{{/passkeys}}
+            </tbody></table>
+            {{^passkeys}}<p id="no-passkeys">{{t_noPasskeys}}</p>{{/passkeys}}
+            <p><a class="button" href="{{base}}/passkeys/new" id="add-passkey">{{t_addPasskey}}</a> <a class="button secondary" href="{{base}}" id="back">{{t_back}}</a></p>
+            </main></body></html>
+            """
+
+    /// Adding a passkey: its name, then the browser's prompt (`PasskeyScript`, mode `register`).
+    static let addPasskey =
+        SignInTemplates.head + """
+            <h1>{{heading}}</h1>
+            \(SignInTemplates.alert)
+            <p>{{intro}}</p>
+            <form method="post" action="{{action}}" id="passkey-form" data-mode="register" data-challenge="{{challenge}}" data-rp-id="{{rpID}}" data-rp-name="{{rpName}}" data-user-id="{{userID}}" data-user-name="{{userName}}" data-user-display="{{userDisplay}}" data-uv="{{uv}}" data-attestation="{{attestation}}" data-exclude="{{exclude}}" data-fail-text="{{failText}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="client_data"><input type="hidden" name="attestation_object"><input type="hidden" name="transports">
+            <label for="passkey-name">{{nameLabel}}</label>
+            <input type="text" id="passkey-name" name="name" value="{{name}}" maxlength="64" required autofocus>
+            <button type="button" id="passkey-button" hidden>{{submit}}</button>
+            <p class="meta" id="passkey-status" role="status" aria-live="polite"></p>
+            <noscript><p class="meta">{{noScript}}</p></noscript>
+            </form>
+            <p><a class="button secondary" href="{{back}}" id="back">{{backLabel}}</a></p>
+            <script nonce="{{nonce}}">{{{script}}}</script>
             </main></body></html>
             """
 

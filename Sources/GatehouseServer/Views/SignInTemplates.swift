@@ -28,6 +28,7 @@ enum SignInTemplates {
         a.button.secondary{background:#fff;color:#004b9e} button.small{margin-top:0;padding:.3rem .6rem;font-size:.85rem;margin-left:0}
         form.inline{display:inline-block;margin-right:.5rem} ol.codes{font-size:1.1rem;line-height:1.8}
         .qr svg{display:block;margin:1rem auto;max-width:100%;height:auto}
+        input.passkey-name{width:auto;max-width:12rem;padding:.3rem} .flagged{color:#b00020}
         {{#wide}}main{max-width:48rem}{{/wide}}
         header.brand{display:flex;align-items:center;gap:.75rem;margin:-.5rem 0 1rem;font-weight:600;color:#333}
         header.brand img{max-height:40px;max-width:160px}
@@ -45,6 +46,20 @@ enum SignInTemplates {
         {{#error}}<div class="alert" role="alert" id="form-error"><p>{{message}}</p><p class="meta">{{labelCode}}: <a href="{{uri}}">{{code}}</a> · trace_id: {{traceID}}</p>{{#brand}}{{#support}}<p class="meta" id="support">{{supportLabel}} <a href="{{supportLink}}">{{support}}</a></p>{{/support}}{{/brand}}</div>{{/error}}
         """
 
+    /// The passkey form of the sign-in and second-factor pages (`passkey`: its data), its fields
+    /// filled by `PasskeyScript` (inlined with the page's nonce); hidden without JavaScript.
+    static let passkey = """
+        {{#passkey}}<form method="post" action="{{action}}" id="passkey-form" data-mode="{{mode}}" data-challenge="{{challenge}}" data-rp-id="{{rpID}}" data-uv="{{uv}}" data-allow="{{allow}}" data-fail-text="{{failText}}">
+        <input type="hidden" name="interaction" value="{{interaction}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="credential_id"><input type="hidden" name="client_data"><input type="hidden" name="authenticator_data">
+        <input type="hidden" name="signature"><input type="hidden" name="user_handle">
+        <button type="button" id="passkey-button" class="{{buttonClass}}" hidden>{{label}}</button>
+        <p class="meta" id="passkey-status" role="status" aria-live="polite"></p>
+        </form>
+        <script nonce="{{nonce}}">{{{script}}}</script>{{/passkey}}
+        """
+
     static let login =
         head + """
             <h1>{{heading}}</h1>
@@ -53,11 +68,12 @@ enum SignInTemplates {
             <input type="hidden" name="interaction" value="{{interaction}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="username">{{labelUsername}}</label>
-            <input type="text" id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required {{#focusUsername}}autofocus{{/focusUsername}} {{#error}}aria-describedby="form-error"{{/error}}>
+            <input type="text" id="username" name="username" value="{{username}}" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required {{#focusUsername}}autofocus{{/focusUsername}} {{#error}}aria-describedby="form-error"{{/error}}>
             <label for="password">{{labelPassword}}</label>
             <input type="password" id="password" name="password" autocomplete="current-password" required {{^focusUsername}}autofocus{{/focusUsername}}>
             <button type="submit" id="submit">{{labelSubmit}}</button>
             </form>
+            \(passkey)
             {{#forgotURL}}<p class="meta"><a href="{{forgotURL}}" id="forgot">{{labelForgot}}</a></p>{{/forgotURL}}
             {{#registerURL}}<p class="meta"><a href="{{registerURL}}" id="register">{{labelRegister}}</a></p>{{/registerURL}}
             </main></body></html>
@@ -101,14 +117,16 @@ enum SignInTemplates {
         head + """
             <h1>{{heading}}</h1>
             \(alert)
-            <form method="post" action="{{action}}">
+            {{#hasTOTP}}<form method="post" action="{{action}}">
             <input type="hidden" name="interaction" value="{{interaction}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <label for="otp">{{labelCode}}</label>
             <input type="text" id="otp" name="otp" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="16" required autofocus aria-describedby="otp-hint{{#error}} form-error{{/error}}">
             <p class="meta" id="otp-hint">{{recoveryHint}}</p>
             <button type="submit" id="submit">{{labelSubmit}}</button>
-            </form>
+            </form>{{/hasTOTP}}
+            {{^hasTOTP}}<p>{{passkeyOnlyHint}}</p>{{/hasTOTP}}
+            \(passkey)
             </main></body></html>
             """
 

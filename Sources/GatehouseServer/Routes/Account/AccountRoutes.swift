@@ -22,11 +22,11 @@ struct AccountRoutes: Sendable {
     let sessions: ConsoleSessions
 
     /// The pages whose sensitive action needs a recent sign-in, each with its form's target.
-    static let sensitive = ["security/remove", "security/codes", "totp"]
+    static let sensitive = ["security/remove", "security/codes", "totp", "passkeys", "passkeys/new"]
     /// The sensitive actions that have a confirmation page of their own.
     static let confirmed = ["security/remove", "security/codes"]
     /// What `?done=` may say after a change.
-    static let notices = ["password", "enrolled", "removed", "ended", "withdrawn"]
+    static let notices = ["password", "enrolled", "removed", "ended", "withdrawn", "passkeyAdded", "passkeyRemoved", "passkeyRenamed"]
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         let account = router.group("/:tenant/account")
@@ -48,9 +48,10 @@ struct AccountRoutes: Sendable {
         account.post("security/codes") { request, context in try await self.form(request, context, self.renewCodes) }
         account.post("sessions/end") { request, context in try await self.form(request, context, self.endSession) }
         account.post("apps/withdraw") { request, context in try await self.form(request, context, self.withdraw) }
+        registerPasskeys(on: account)
     }
 
-    private var pages: SignInPages { env.pages }
+    var pages: SignInPages { env.pages }
 
     func homePath(_ tenant: String) -> String { "\(env.configuration.basePath)/\(tenant)/account" }
 
@@ -120,7 +121,7 @@ struct AccountRoutes: Sendable {
     typealias Handler = @Sendable (Call) async throws -> Response
 
     /// A GET page: the signed-in user's, or a redirect to the sign-in.
-    private func page(_ request: Request, _ context: GatehouseContext, _ body: Handler) async throws -> Response {
+    func page(_ request: Request, _ context: GatehouseContext, _ body: Handler) async throws -> Response {
         try await guarded(request, context) {
             guard let call = try await self.call(request, context, form: FormParameters([:])) else {
                 return redirect(homePath(context.parameters.get("tenant") ?? "") + "/login")
@@ -130,7 +131,7 @@ struct AccountRoutes: Sendable {
     }
 
     /// A form post: a signed-in user's, with the session's CSRF token.
-    private func form(_ request: Request, _ context: GatehouseContext, _ body: @escaping Handler) async throws -> Response {
+    func form(_ request: Request, _ context: GatehouseContext, _ body: @escaping Handler) async throws -> Response {
         try await guarded(request, context) {
             let form = try await FormBody.read(request, limit: env.configuration.maxBodySize)
             guard let call = try await self.call(request, context, form: form) else {
@@ -154,7 +155,7 @@ struct AccountRoutes: Sendable {
         }
     }
 
-    private func record(_ call: Call, failure: CatalogueError?, detail: String? = nil) {
+    func record(_ call: Call, failure: CatalogueError?, detail: String? = nil) {
         env.record(
             call.request, context: call.context, tenant: call.tenant.name.value, clientID: BuiltInAccount.clientID, step: "account",
             scopes: nil, failure: failure, detail: detail)
@@ -196,7 +197,7 @@ struct AccountRoutes: Sendable {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    private func done(_ call: Call, _ notice: String) -> Response {
+    func done(_ call: Call, _ notice: String) -> Response {
         redirect(homePath(call.tenant.name.value) + "?done=\(notice)")
     }
 
@@ -234,6 +235,7 @@ struct AccountRoutes: Sendable {
                 "scope": consent.scope.description, "granted": Self.when(consent.grantedAt),
             ])
         }
+        let passkeys = try await store.passkeys(tenant: tenant.name, userID: user.id).map { passkeyRow($0, language: language) }
         let enrolled = user.sealedTOTPSecret != nil
         let codesLeft = enrolled ? try await store.recoveryCodesLeft(tenant: tenant.name, userID: user.id) : 0
         let base = homePath(tenant.name.value)
@@ -246,12 +248,14 @@ struct AccountRoutes: Sendable {
             "sessions": sessionRows, "hasSessions": !sessionRows.isEmpty, "apps": appRows, "hasApps": !appRows.isEmpty,
             "enrolled": enrolled, "codesLeft": pages.ui("account.codesLeft", language, ["count": String(codesLeft)]),
             "minimum": String(Administration.minimumPasswordLength),
+            "passkeys": passkeys, "hasPasskeys": !passkeys.isEmpty,
         ]
         for key in [
             "profile", "usernameLabel", "emailLabel", "verified", "unverified", "password", "currentPassword", "newPassword",
             "confirmPassword", "changePassword", "secondFactor", "secondFactorOn", "secondFactorOff", "enrol", "remove", "newCodes",
             "sessions", "device", "address", "started", "lastUsed", "thisBrowser", "end", "endOthers", "endAll", "apps", "app",
-            "permissions", "granted", "withdraw", "noApps", "signOut",
+            "permissions", "granted", "withdraw", "noApps", "signOut", "passkeys", "passkeysIntro", "noPasskeys", "addPasskey",
+            "managePasskeys", "passkeyName", "passkeyKind", "created",
         ] {
             view["t_" + key] = t(key)
         }
@@ -422,7 +426,7 @@ struct AccountRoutes: Sendable {
         return pages.html(body)
     }
 
-    private func requireRecent(_ call: Call, path: String) -> Response? {
+    func requireRecent(_ call: Call, path: String) -> Response? {
         guard call.recentlyAuthenticated else {
             let target = homePath(call.tenant.name.value) + "/" + path
             return redirect(homePath(call.tenant.name.value) + "/login?reauth=1&return=" + ConsoleRoutes.percentEncode(target))

@@ -25,6 +25,8 @@ struct SignInEnvironment: Sendable {
     let hasher: SecretHasher
     let time: TimeSource
     let random: RandomSource
+    /// Passkey challenges, verification and the credentials (WebAuthn).
+    let passkeys: PasskeyCeremonies
     /// Whether mail is sent (an SMTP server is configured): the sign-in page offers a password reset.
     var mailEnabled = false
 

@@ -42,11 +42,12 @@ struct SignInFlow: Sendable {
         switch outcome {
         case .showSignIn(let error):
             if let (id, csrf, _) = exchange.interaction, error != nil {
-                response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.username, error: error)
+                response = try await loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.username, error: error)
             } else {
                 let (id, csrf, cookies) = try await newInteraction(exchange, stage: .password)
                 exchange.setCookies += cookies
-                response = loginPage(exchange, interactionID: id, csrf: csrf, username: exchange.purpose.loginHint ?? "", error: nil)
+                response = try await loginPage(
+                    exchange, interactionID: id, csrf: csrf, username: exchange.purpose.loginHint ?? "", error: nil)
             }
         case .askSecondFactor(let userID, let error):
             exchange.context.notes.update { $0.userID = userID }
@@ -61,7 +62,7 @@ struct SignInFlow: Sendable {
                 record(
                     exchange, step: "sign_in", failure: nil, scopes: false, detail: "password ok for user \(userID), second factor pending")
             }
-            response = totpPage(exchange, interactionID: id, csrf: csrf, error: error)
+            response = try await totpPage(exchange, userID: userID, interactionID: id, csrf: csrf, error: error)
         case .startSession(let user, let amr):
             exchange.context.notes.update { $0.userID = user.id }
             let tenant = exchange.client.tenant.value
@@ -215,10 +216,37 @@ struct SignInFlow: Sendable {
         env.configuration.endpoint(exchange.purpose.tenant.value, path)
     }
 
-    func loginPage(_ exchange: Exchange, interactionID: String, csrf: String, username: String, error: CatalogueError?) -> Response {
+    /// What the challenge of a sign-in page's passkey form is bound to: the page's interaction.
+    static func passkeyBinding(interactionID: String) -> String { "sign-in " + interactionID }
+
+    /// The passkey form's data, with a fresh challenge bound to the interaction (`userID` and
+    /// `allow` on the second-factor page: only the user's own credentials), and the script's nonce.
+    func passkeyForm(_ exchange: Exchange, interactionID: String, userID: String?, allow: [String]) async throws -> (
+        view: [String: Any], nonce: String
+    ) {
         let pages = env.pages
         let language = exchange.language
+        let challenge = try await env.passkeys.newChallenge(binding: Self.passkeyBinding(interactionID: interactionID), userID: userID)
+        let nonce = env.random.token(byteCount: 16)
+        let policy = exchange.tenant?.passkeyPolicy ?? PasskeyPolicy()
+        let view: [String: Any] = [
+            "action": action(exchange, "oauth2/login/passkey"), "mode": userID == nil ? "signin" : "second", "challenge": challenge,
+            "rpID": env.configuration.passkeyRPID, "uv": policy.userVerification.rawValue, "allow": allow.joined(separator: " "),
+            "failText": pages.ui("passkey.failed", language), "nonce": nonce, "script": PasskeyScript.source,
+            "label": pages.ui(userID == nil ? "passkey.signIn" : "passkey.useAsSecond", language),
+            "buttonClass": userID == nil ? "secondary" : "",
+        ]
+        return (view, nonce)
+    }
+
+    func loginPage(_ exchange: Exchange, interactionID: String, csrf: String, username: String, error: CatalogueError?) async throws
+        -> Response
+    {
+        let pages = env.pages
+        let language = exchange.language
+        let passkey = try await passkeyForm(exchange, interactionID: interactionID, userID: nil, allow: [])
         let body = pages.login.render([
+            "passkey": passkey.view,
             "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("signInHeading", language, ["client": exchange.client.name]),
@@ -235,13 +263,23 @@ struct SignInFlow: Sendable {
                 ? RegistrationRoutes.url(env.configuration, tenant: exchange.purpose.tenant, language: language) : "",
             "labelRegister": pages.ui("register.link", language),
         ])
-        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
+        return pages.html(
+            body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget, scriptNonce: passkey.nonce)
     }
 
-    func totpPage(_ exchange: Exchange, interactionID: String, csrf: String, error: CatalogueError?) -> Response {
+    /// The second-factor page: the TOTP form where the user has an authenticator app, the passkey
+    /// button (the user's own credentials only) where they have passkeys.
+    func totpPage(_ exchange: Exchange, userID: String, interactionID: String, csrf: String, error: CatalogueError?) async throws
+        -> Response
+    {
         let pages = env.pages
         let language = exchange.language
+        let user = try await env.users.user(tenant: exchange.client.tenant, id: userID)
+        let allow = try await env.passkeys.store.passkeys(tenant: exchange.client.tenant, userID: userID).map(\.credentialID)
+        let passkey = allow.isEmpty ? nil : try await passkeyForm(exchange, interactionID: interactionID, userID: userID, allow: allow)
         let body = pages.totp.render([
+            "passkey": passkey?.view as Any, "hasTOTP": user?.sealedTOTPSecret != nil || allow.isEmpty,
+            "passkeyOnlyHint": pages.ui("passkey.secondFactorHint", language),
             "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language), "heading": pages.ui("totpHeading", language),
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
@@ -249,7 +287,8 @@ struct SignInFlow: Sendable {
             "labelCode": pages.ui("totpLabel", language), "labelSubmit": pages.ui("verifyButton", language),
             "recoveryHint": pages.ui("totpRecoveryHint", language),
         ])
-        return pages.html(body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget)
+        return pages.html(
+            body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget, scriptNonce: passkey?.nonce)
     }
 
     /// The requested scopes as the consent page shows them: each API the tokens will be for (its

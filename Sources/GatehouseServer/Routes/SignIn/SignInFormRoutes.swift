@@ -18,6 +18,10 @@ struct SignInFormRoutes: Sendable {
         router.post("/:tenant/oauth2/consent") { request, context in
             try await self.run(request, context: context, stage: .consent, step: self.consent)
         }
+        // A passkey: the only factor from the sign-in page, or the second after the password.
+        router.post("/:tenant/oauth2/login/passkey") { request, context in
+            try await self.run(request, context: context, stages: [.password, .secondFactor], step: self.passkey)
+        }
     }
 
     /// A checked form post: its interaction exists, belongs to this browser, carries its CSRF
@@ -34,6 +38,10 @@ struct SignInFormRoutes: Sendable {
     typealias Step = @Sendable (Checked, Request, GatehouseContext) async throws -> Response
 
     private func run(_ request: Request, context: GatehouseContext, stage: Interaction.Stage, step: Step) async throws -> Response {
+        try await run(request, context: context, stages: [stage], step: step)
+    }
+
+    private func run(_ request: Request, context: GatehouseContext, stages: Set<Interaction.Stage>, step: Step) async throws -> Response {
         let segment = context.parameters.get("tenant") ?? ""
         var language = env.pages.texts.language(for: request)
         do {
@@ -53,9 +61,11 @@ struct SignInFormRoutes: Sendable {
             else {
                 throw CatalogueError(Catalogue.csrfCheckFailed, detail: "binding cookie or CSRF token mismatch")
             }
-            guard interaction.stage == stage else {
+            guard stages.contains(interaction.stage) else {
                 throw CatalogueError(
-                    Catalogue.interactionExpired, detail: "a \(interaction.stage.rawValue) page posted to the \(stage.rawValue) step")
+                    Catalogue.interactionExpired,
+                    detail:
+                        "a \(interaction.stage.rawValue) page posted to the \(stages.map(\.rawValue).sorted().joined(separator: "/")) step")
             }
             guard let client = try await env.client(tenant.name, interaction.purpose.clientID) else {
                 throw CatalogueError(
@@ -117,7 +127,10 @@ struct SignInFormRoutes: Sendable {
         if case .success(let user) = result, user.language != exchange.language {
             try? await env.users.setUserLanguage(tenant: tenant, id: user.id, language: exchange.language)
         }
-        return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result), exchange)
+        // A registered passkey is a second factor too.
+        var hasPasskey = false
+        if case .success(let user) = result { hasPasskey = try await env.passkeys.store.passkeyCount(tenant: tenant, userID: user.id) > 0 }
+        return try await SignInFlow(env: env).carryOut(exchange.machine.afterPassword(result, hasPasskey: hasPasskey), exchange)
     }
 
     private func secondFactor(_ checked: Checked, _ request: Request, _ context: GatehouseContext) async throws -> Response {
@@ -153,6 +166,58 @@ struct SignInFormRoutes: Sendable {
             result = .failure(error)
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterSecondFactor(result, userID: user.id), exchange)
+    }
+
+    /// A passkey's answer to the sign-in page (the only factor) or to the second-factor page (only
+    /// the user's own credential). A failure counts toward the per-source passkey throttle only,
+    /// never toward the user's lockout: a signature cannot be guessed, and a stranger must not be
+    /// able to lock a passkey user out. The challenge is the page's own, taken once.
+    private func passkey(_ checked: Checked, _ request: Request, _ context: GatehouseContext) async throws -> Response {
+        let exchange = exchange(checked, request, context)
+        let tenant = checked.client.tenant
+        let pending = checked.interaction.stage == .secondFactor ? checked.interaction.pendingUserID : nil
+        if checked.interaction.stage == .secondFactor && pending == nil {
+            throw CatalogueError(Catalogue.interactionExpired, detail: "no password step before the passkey")
+        }
+        let policy = try await env.tenants.resolve(tenant.value, for: context).passkeyPolicy
+        let result: Result<(User, keyMethod: String), CatalogueError>
+        let attempt = try CheckAdmission(
+            [(env.throttles.passkey, "\(env.throttles.source(request, context: context))|\(tenant.value)")], now: env.time.now())
+        do {
+            let signIn = try await attempt.check(guesses: Guess.passkey) {
+                guard
+                    let response = AssertionResponse(
+                        credentialID: checked.form["credential_id"], clientDataJSON: checked.form["client_data"],
+                        authenticatorData: checked.form["authenticator_data"], signature: checked.form["signature"],
+                        userHandle: checked.form["user_handle"])
+                else {
+                    throw CatalogueError(Catalogue.passkeyResponseInvalid, detail: "passkey fields missing or not base64url")
+                }
+                return try await env.passkeys.authenticate(
+                    response, binding: SignInFlow.passkeyBinding(interactionID: checked.interactionID), tenant: tenant, policy: policy,
+                    expectedUserID: pending)
+            }
+            guard let user = try await env.users.user(tenant: tenant, id: signIn.passkey.userID) else {
+                throw CatalogueError(Catalogue.passkeyNotRecognized, detail: "the credential's user no longer exists")
+            }
+            // Reported only after a verified passkey, as after a right password.
+            guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
+            guard !user.awaitsVerification else {
+                throw CatalogueError(Catalogue.emailNotVerified, detail: "self-registered user \(user.id) has not verified the address")
+            }
+            if signIn.passkey.counterRegressed {
+                context.logger.warning(
+                    "passkey counter went backwards; allowed by the tenant's policy",
+                    metadata: ["user_id": "\(user.id)", "credential": "\(signIn.passkey.credentialID.prefix(16))"])
+            }
+            result = .success((user, signIn.passkey.keyMethod))
+        } catch let error as CatalogueError {
+            env.record(
+                request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "sign_in_passkey", scopes: nil,
+                failure: error)
+            result = .failure(error)
+        }
+        return try await SignInFlow(env: env).carryOut(exchange.machine.afterPasskey(result, pendingUserID: pending), exchange)
     }
 
     private func consent(_ checked: Checked, _ request: Request, _ context: GatehouseContext) async throws -> Response {

@@ -19,6 +19,8 @@ struct SignInPages: Sendable {
     let resetPassword: MustacheTemplate
     let account: MustacheTemplate
     let enrol: MustacheTemplate
+    let passkeys: MustacheTemplate
+    let addPasskey: MustacheTemplate
     let codes: MustacheTemplate
     let register: MustacheTemplate
 
@@ -35,6 +37,8 @@ struct SignInPages: Sendable {
         resetPassword = try MustacheTemplate(string: SignInTemplates.resetPassword)
         account = try MustacheTemplate(string: AccountTemplates.account)
         enrol = try MustacheTemplate(string: AccountTemplates.enrol)
+        passkeys = try MustacheTemplate(string: AccountTemplates.passkeys)
+        addPasskey = try MustacheTemplate(string: AccountTemplates.addPasskey)
         codes = try MustacheTemplate(string: AccountTemplates.codes)
         register = try MustacheTemplate(string: AccountTemplates.register)
     }
