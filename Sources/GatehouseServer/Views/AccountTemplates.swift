@@ -66,7 +66,7 @@ enum AccountTemplates {
             {{#passkeys}}<tr class="passkey" data-id="{{id}}"><td><form method="post" action="{{base}}/passkeys/rename" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}">
             <input type="text" name="name" value="{{name}}" maxlength="64" required aria-label="{{t_passkeyName}}" class="passkey-name"> <button type="submit" class="small secondary rename">{{t_rename}}</button></form>
             {{#flagged}}<br><span class="meta flagged">{{t_passkeyFlagged}}</span>{{/flagged}}</td><td>{{kind}}</td><td>{{created}}</td><td>{{lastUsed}}</td>
-            <td><form method="post" action="{{base}}/passkeys/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" class="small secondary remove-passkey" data-id="{{id}}">{{t_remove}}</button></form></td></tr>{{/passkeys}}
+            <td><form method="post" action="{{base}}/passkeys/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" class="small secondary remove-passkey" data-id="{{id}}">{{t_removePasskey}}</button></form></td></tr>{{/passkeys}}
             </tbody></table>
             {{^passkeys}}<p id="no-passkeys">{{t_noPasskeys}}</p>{{/passkeys}}
             <p><a class="button" href="{{base}}/passkeys/new" id="add-passkey">{{t_addPasskey}}</a> <a class="button secondary" href="{{base}}" id="back">{{t_back}}</a></p>

@@ -58,6 +58,10 @@ enum PasskeyScript {
                 form.submit();
               }, failed);
             });
+            // Enter in the name field starts the prompt instead of posting an empty answer.
+            form.addEventListener('submit', function (event) {
+              if (!form.elements['attestation_object'].value) { event.preventDefault(); if (!button.disabled) button.click(); }
+            });
             button.hidden = false;
             return;
           }
@@ -79,7 +83,9 @@ enum PasskeyScript {
             set('user_handle', credential.response.userHandle ? b64(credential.response.userHandle) : '');
             form.submit();
           }
-          if (d.mode === 'signin' && PublicKeyCredential.isConditionalMediationAvailable) {
+          // Conditional UI (passkeys offered in the username field's autofill), except on a page
+          // that shows a refusal: there the user chooses again with the button.
+          if (d.mode === 'signin' && d.conditional === 'on' && PublicKeyCredential.isConditionalMediationAvailable) {
             PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
               if (!available || modal) return;
               conditional = new AbortController();

@@ -28,7 +28,7 @@ enum SignInTemplates {
         a.button.secondary{background:#fff;color:#004b9e} button.small{margin-top:0;padding:.3rem .6rem;font-size:.85rem;margin-left:0}
         form.inline{display:inline-block;margin-right:.5rem} ol.codes{font-size:1.1rem;line-height:1.8}
         .qr svg{display:block;margin:1rem auto;max-width:100%;height:auto}
-        input.passkey-name{width:auto;max-width:12rem;padding:.3rem} .flagged{color:#b00020}
+        input.passkey-name{width:auto;max-width:12rem;padding:.3rem} .flagged{color:#b00020} #passkey-form button{margin-left:0}
         {{#wide}}main{max-width:48rem}{{/wide}}
         header.brand{display:flex;align-items:center;gap:.75rem;margin:-.5rem 0 1rem;font-weight:600;color:#333}
         header.brand img{max-height:40px;max-width:160px}
@@ -49,7 +49,7 @@ enum SignInTemplates {
     /// The passkey form of the sign-in and second-factor pages (`passkey`: its data), its fields
     /// filled by `PasskeyScript` (inlined with the page's nonce); hidden without JavaScript.
     static let passkey = """
-        {{#passkey}}<form method="post" action="{{action}}" id="passkey-form" data-mode="{{mode}}" data-challenge="{{challenge}}" data-rp-id="{{rpID}}" data-uv="{{uv}}" data-allow="{{allow}}" data-fail-text="{{failText}}">
+        {{#passkey}}<form method="post" action="{{action}}" id="passkey-form" data-mode="{{mode}}" data-challenge="{{challenge}}" data-rp-id="{{rpID}}" data-uv="{{uv}}" data-allow="{{allow}}" data-conditional="{{conditional}}" data-fail-text="{{failText}}">
         <input type="hidden" name="interaction" value="{{interaction}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="credential_id"><input type="hidden" name="client_data"><input type="hidden" name="authenticator_data">

@@ -43,7 +43,8 @@ extension AccountRoutes {
             "error": pages.alert(error, language: language, context: call.context) as Any, "passkeys": rows,
         ]
         for key in [
-            "passkeyName", "passkeyKind", "created", "lastUsed", "rename", "remove", "passkeyFlagged", "noPasskeys", "addPasskey", "back",
+            "passkeyName", "passkeyKind", "created", "lastUsed", "rename", "removePasskey", "passkeyFlagged", "noPasskeys", "addPasskey",
+            "back",
         ] {
             view["t_" + key] = t(key)
         }

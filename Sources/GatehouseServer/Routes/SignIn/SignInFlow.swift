@@ -221,7 +221,7 @@ struct SignInFlow: Sendable {
 
     /// The passkey form's data, with a fresh challenge bound to the interaction (`userID` and
     /// `allow` on the second-factor page: only the user's own credentials), and the script's nonce.
-    func passkeyForm(_ exchange: Exchange, interactionID: String, userID: String?, allow: [String]) async throws -> (
+    func passkeyForm(_ exchange: Exchange, interactionID: String, userID: String?, allow: [String], refused: Bool) async throws -> (
         view: [String: Any], nonce: String
     ) {
         let pages = env.pages
@@ -234,7 +234,7 @@ struct SignInFlow: Sendable {
             "rpID": env.configuration.passkeyRPID, "uv": policy.userVerification.rawValue, "allow": allow.joined(separator: " "),
             "failText": pages.ui("passkey.failed", language), "nonce": nonce, "script": PasskeyScript.source,
             "label": pages.ui(userID == nil ? "passkey.signIn" : "passkey.useAsSecond", language),
-            "buttonClass": userID == nil ? "secondary" : "",
+            "buttonClass": userID == nil ? "secondary" : "", "conditional": refused ? "off" : "on",
         ]
         return (view, nonce)
     }
@@ -244,7 +244,7 @@ struct SignInFlow: Sendable {
     {
         let pages = env.pages
         let language = exchange.language
-        let passkey = try await passkeyForm(exchange, interactionID: interactionID, userID: nil, allow: [])
+        let passkey = try await passkeyForm(exchange, interactionID: interactionID, userID: nil, allow: [], refused: error != nil)
         let body = pages.login.render([
             "passkey": passkey.view,
             "brand": pages.brand(exchange.tenant, language: language),
@@ -276,12 +276,15 @@ struct SignInFlow: Sendable {
         let language = exchange.language
         let user = try await env.users.user(tenant: exchange.client.tenant, id: userID)
         let allow = try await env.passkeys.store.passkeys(tenant: exchange.client.tenant, userID: userID).map(\.credentialID)
-        let passkey = allow.isEmpty ? nil : try await passkeyForm(exchange, interactionID: interactionID, userID: userID, allow: allow)
+        let passkey =
+            allow.isEmpty
+            ? nil : try await passkeyForm(exchange, interactionID: interactionID, userID: userID, allow: allow, refused: error != nil)
         let body = pages.totp.render([
             "passkey": passkey?.view as Any, "hasTOTP": user?.sealedTOTPSecret != nil || allow.isEmpty,
             "passkeyOnlyHint": pages.ui("passkey.secondFactorHint", language),
             "brand": pages.brand(exchange.tenant, language: language),
-            "language": language, "title": pages.ui("signInTitle", language), "heading": pages.ui("totpHeading", language),
+            "language": language, "title": pages.ui("signInTitle", language),
+            "heading": pages.ui(user?.sealedTOTPSecret == nil && !allow.isEmpty ? "passkey.secondFactorHeading" : "totpHeading", language),
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login/totp"), "interaction": interactionID, "csrf": csrf,
             "labelCode": pages.ui("totpLabel", language), "labelSubmit": pages.ui("verifyButton", language),
