@@ -98,7 +98,8 @@ public struct Gatehouse: Sendable {
             ClientCredentialsGrant(issuer: issuer),
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time, apis: store),
-            PasswordGrant(passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.passwordSource),
+            PasswordGrant(
+                passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.passwordSource, passkeys: store),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])

@@ -414,6 +414,24 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
         }
     }
 
+    @Test func thePasswordGrantCannotSkipAPasskey() async throws {
+        let (harness, _) = try await EntraModeTests.harness()
+        try await harness.withClient { client in
+            func ropc() async throws -> TestResponse {
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "password"), ("client_id", "tv"), ("username", "alice"), ("password", Harness.password),
+                        ("scope", "openid api://middle/access_as_user"),
+                    ], path: EntraModeTests.v2)
+            }
+            #expect(try await ropc().status == .ok)
+            _ = try await PasskeyTests.register(harness, client)
+            let refused = try await ropc()
+            #expect(refused.status == .badRequest && (json(refused)["error_codes"] as? [Int])?.first == 50076, "\(json(refused))")
+        }
+    }
+
     @Test func aBurstOfOneAnswerSignsInOnce() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in

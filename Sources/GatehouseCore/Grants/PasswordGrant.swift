@@ -2,7 +2,7 @@ import Foundation
 
 /// The resource owner password credentials grant (RFC 6749 §4.3). Off unless a client has the
 /// `password` grant type. Same checks as the sign-in page: lockout, disabled accounts, and an
-/// unknown username answered like a wrong password (50126). A user with a second factor gets
+/// unknown username answered like a wrong password (50126). A user with a second factor (TOTP or a passkey) gets
 /// 50076 (`suberror` basic_action): this grant cannot ask for it.
 public struct PasswordGrant: GrantHandler {
     public let grantType = GrantType.password
@@ -16,8 +16,14 @@ public struct PasswordGrant: GrantHandler {
     /// tenant, whatever the username, so that one address cannot spray a common password over
     /// every account (each account would see fewer guesses than its own limit and the lockout).
     public let sprayGate: ThrottleGate?
+    /// Registered passkeys are a second factor too: their users get 50076 like TOTP users.
+    public let passkeys: (any PasskeyStore)?
 
-    public init(passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil, sprayGate: ThrottleGate? = nil) {
+    public init(
+        passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil, sprayGate: ThrottleGate? = nil,
+        passkeys: (any PasskeyStore)? = nil
+    ) {
+        self.passkeys = passkeys
         self.passwords = passwords
         self.issuer = issuer
         self.gate = gate
@@ -43,9 +49,11 @@ public struct PasswordGrant: GrantHandler {
             let shown = PasswordSignIn.shownEntry(for: error.entry)
             throw CatalogueError(shown, error.parameters, detail: error.detail)
         }
-        guard !user.requiresSecondFactor else {
+        let hasPasskey = try await passkeys?.passkeyCount(tenant: request.tenant.name, userID: user.id) ?? 0 > 0
+        guard !user.requiresSecondFactor && !hasPasskey else {
             throw CatalogueError(
-                Catalogue.strongAuthRequired, detail: "user \(user.id) has a second factor; the password grant cannot ask for it")
+                Catalogue.strongAuthRequired,
+                detail: "user \(user.id) has a second factor (\(hasPasskey ? "a passkey" : "TOTP")); the password grant cannot ask for it")
         }
         return try await issuer.issue(
             user: user, scope: scope, audience: audience, amr: ["pwd"], authTime: passwords.time.now(), sessionID: nil, request: request)
