@@ -206,6 +206,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/passkey_counter_regression`.
             public var passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload?
+            /// Every user must have a passkey; one without registers one at the next sign-in, before the session starts.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/passkey_required`.
+            public var passkeyRequired: Swift.Bool?
             /// Creates a new `Tenant`.
             ///
             /// - Parameters:
@@ -228,6 +232,7 @@ extension Components {
             ///   - passkeyUserVerification: Whether passkeys must verify the user (PIN or biometrics) to register and sign in.
             ///   - passkeyAttestation: required accepts only registrations with a verified attestation statement (packed).
             ///   - passkeyCounterRegression: What a passkey whose signature counter went backwards gets (refused, or allowed and flagged).
+            ///   - passkeyRequired: Every user must have a passkey; one without registers one at the next sign-in, before the session starts.
             public init(
                 name: Swift.String,
                 id: Swift.String,
@@ -247,7 +252,8 @@ extension Components {
                 logoSha256: Swift.String? = nil,
                 passkeyUserVerification: Components.Schemas.Tenant.PasskeyUserVerificationPayload? = nil,
                 passkeyAttestation: Components.Schemas.Tenant.PasskeyAttestationPayload? = nil,
-                passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload? = nil
+                passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload? = nil,
+                passkeyRequired: Swift.Bool? = nil
             ) {
                 self.name = name
                 self.id = id
@@ -268,6 +274,7 @@ extension Components {
                 self.passkeyUserVerification = passkeyUserVerification
                 self.passkeyAttestation = passkeyAttestation
                 self.passkeyCounterRegression = passkeyCounterRegression
+                self.passkeyRequired = passkeyRequired
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -289,6 +296,7 @@ extension Components {
                 case passkeyUserVerification = "passkey_user_verification"
                 case passkeyAttestation = "passkey_attestation"
                 case passkeyCounterRegression = "passkey_counter_regression"
+                case passkeyRequired = "passkey_required"
             }
         }
         /// - Remark: Generated from `#/components/schemas/TenantPage`.
@@ -440,6 +448,8 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_counter_regression`.
             public var passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_required`.
+            public var passkeyRequired: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
             @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case off = "off"
@@ -472,6 +482,7 @@ extension Components {
             ///   - passkeyUserVerification:
             ///   - passkeyAttestation:
             ///   - passkeyCounterRegression:
+            ///   - passkeyRequired:
             ///   - registration:
             ///   - registrationDomains: Replaces the list of accepted email domains; an empty list accepts every domain.
             ///   - primaryColor: #rrggbb or #rgb; an empty string restores the default.
@@ -487,6 +498,7 @@ extension Components {
                 passkeyUserVerification: Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload? = nil,
                 passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload? = nil,
                 passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload? = nil,
+                passkeyRequired: Swift.Bool? = nil,
                 registration: Components.Schemas.TenantUpdate.RegistrationPayload? = nil,
                 registrationDomains: [Swift.String]? = nil,
                 primaryColor: Swift.String? = nil,
@@ -502,6 +514,7 @@ extension Components {
                 self.passkeyUserVerification = passkeyUserVerification
                 self.passkeyAttestation = passkeyAttestation
                 self.passkeyCounterRegression = passkeyCounterRegression
+                self.passkeyRequired = passkeyRequired
                 self.registration = registration
                 self.registrationDomains = registrationDomains
                 self.primaryColor = primaryColor
@@ -518,6 +531,7 @@ extension Components {
                 case passkeyUserVerification = "passkey_user_verification"
                 case passkeyAttestation = "passkey_attestation"
                 case passkeyCounterRegression = "passkey_counter_regression"
+                case passkeyRequired = "passkey_required"
                 case registration
                 case registrationDomains = "registration_domains"
                 case primaryColor = "primary_color"
@@ -565,6 +579,10 @@ extension Components {
                     Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload.self,
                     forKey: .passkeyCounterRegression
                 )
+                self.passkeyRequired = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .passkeyRequired
+                )
                 self.registration = try container.decodeIfPresent(
                     Components.Schemas.TenantUpdate.RegistrationPayload.self,
                     forKey: .registration
@@ -592,6 +610,7 @@ extension Components {
                     "passkey_user_verification",
                     "passkey_attestation",
                     "passkey_counter_regression",
+                    "passkey_required",
                     "registration",
                     "registration_domains",
                     "primary_color",

@@ -99,7 +99,7 @@ public struct Gatehouse: Sendable {
             AuthorizationCodeGrant(grants: store, hasher: hasher, minter: minter, time: time),
             RefreshTokenGrant(grants: store, hasher: hasher, minter: minter, policy: configuration.signIn, time: time, apis: store),
             PasswordGrant(
-                passwords: passwords, issuer: direct, gate: throttles.signIn, sprayGate: throttles.passwordSource, passkeys: store),
+                passwords: passwords, issuer: direct, passkeys: store, gate: throttles.signIn, sprayGate: throttles.passwordSource),
             DeviceCodeGrant(devices: devices, users: minter, issuer: direct, time: time),
             OnBehalfOfGrant(inspector: inspector, users: store, issuer: direct),
         ])

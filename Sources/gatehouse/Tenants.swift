@@ -21,6 +21,7 @@ struct Tenants: AsyncParsableCommand {
             "passkey_user_verification": tenant.passkeyPolicy.userVerification.rawValue,
             "passkey_attestation": tenant.passkeyPolicy.attestation.rawValue,
             "passkey_counter_regression": tenant.passkeyPolicy.counterRegression.rawValue,
+            "passkey_required": tenant.passkeyPolicy.required,
         ]
     }
 
@@ -90,7 +91,16 @@ struct Tenants: AsyncParsableCommand {
             help: "refuse (default): a passkey whose signature counter went backwards is refused; flag: allowed, marked and logged.")
         var passkeyCounterRegression: String?
 
-        var passkeyChanged: Bool { passkeyUserVerification != nil || passkeyAttestation != nil || passkeyCounterRegression != nil }
+        @Option(
+            name: .customLong("passkey-required"),
+            help:
+                "on: every user must have a passkey (one without registers one at the next sign-in, before the session starts); off (default)."
+        )
+        var passkeyRequired: String?
+
+        var passkeyChanged: Bool {
+            passkeyUserVerification != nil || passkeyAttestation != nil || passkeyCounterRegression != nil || passkeyRequired != nil
+        }
 
         var profileChanged: Bool {
             registration != nil || !registrationDomains.isEmpty || anyRegistrationDomain || primaryColor != nil || supportContact != nil
@@ -106,7 +116,7 @@ struct Tenants: AsyncParsableCommand {
                 throw CLIError(
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
                         + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
-                        + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression"
+                        + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required"
                 )
             }
             let policy = try registration.map { raw in
@@ -121,6 +131,9 @@ struct Tenants: AsyncParsableCommand {
             let uv: PasskeyPolicy.UserVerification? = try parsed(passkeyUserVerification, "passkey-user-verification")
             let attestation: PasskeyPolicy.Attestation? = try parsed(passkeyAttestation, "passkey-attestation")
             let counter: PasskeyPolicy.CounterRegression? = try parsed(passkeyCounterRegression, "passkey-counter-regression")
+            if let passkeyRequired, passkeyRequired != "on" && passkeyRequired != "off" {
+                throw CLIError("--passkey-required must be on or off")
+            }
             var logoBytes: [UInt8]?
             if let logo {
                 guard let data = FileManager.default.contents(atPath: logo) else { throw CLIError("cannot read the logo file \(logo)") }
@@ -165,7 +178,8 @@ struct Tenants: AsyncParsableCommand {
                             ? PasskeyPolicy(
                                 userVerification: uv ?? before.passkeyPolicy.userVerification,
                                 attestation: attestation ?? before.passkeyPolicy.attestation,
-                                counterRegression: counter ?? before.passkeyPolicy.counterRegression) : nil)
+                                counterRegression: counter ?? before.passkeyPolicy.counterRegression,
+                                required: passkeyRequired.map { $0 == "on" } ?? before.passkeyPolicy.required) : nil)
                 }
                 if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
                 if global.json {
@@ -201,7 +215,8 @@ struct Tenants: AsyncParsableCommand {
                 if passkeyChanged {
                     lines.append(
                         "passkeys: user verification \(after.passkeyPolicy.userVerification.rawValue), attestation "
-                            + "\(after.passkeyPolicy.attestation.rawValue), counter regression \(after.passkeyPolicy.counterRegression.rawValue)"
+                            + "\(after.passkeyPolicy.attestation.rawValue), counter regression \(after.passkeyPolicy.counterRegression.rawValue), "
+                            + "required \(after.passkeyPolicy.required ? "on" : "off")"
                     )
                 }
                 if logoBytes != nil { lines.append("logo set (sha256 \(after.branding.logoDigest ?? "-"))") }

@@ -275,13 +275,20 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
             page = try await Self.passkeyPost(browser, page: page, answer: authenticator.assert(challenge: challenge))
             #expect(String(buffer: page.body).contains("9900207"))
 
-            // User verification required by the tenant's policy: a presence-only answer is refused.
-            let strict = PasskeyPolicy(userVerification: .required)
-            #expect(try await harness.store.setPasskeyPolicy(strict, tenant: Self.contoso))
+            // A passkey alone must verify the user, even where the policy only prefers it: a
+            // presence-only answer (a stolen security key asked without its PIN) is refused.
+            #expect(try await harness.store.tenant(named: Self.contoso)?.passkeyPolicy.userVerification == .preferred)
             challenge = try #require(dataAttribute("challenge", in: page))
             page = try await Self.passkeyPost(browser, page: page, answer: authenticator.assert(challenge: challenge, flags: 0x01))
             #expect(String(buffer: page.body).contains("9900210"), "\(String(buffer: page.body).prefix(300))")
-            #expect(try await harness.store.setPasskeyPolicy(PasskeyPolicy(), tenant: Self.contoso))
+
+            // Backup eligibility is fixed at registration: an answer that claims otherwise is refused.
+            challenge = try #require(dataAttribute("challenge", in: page))
+            var synced = authenticator
+            synced.extraFlags = 0x08
+            page = try await Self.passkeyPost(browser, page: page, answer: synced.assert(challenge: challenge))
+            #expect(String(buffer: page.body).contains("9900212"), "\(String(buffer: page.body).prefix(300))")
+            authenticator.counter = synced.counter
 
             // A counter that goes backwards: refused and flagged.
             challenge = try #require(dataAttribute("challenge", in: page))
@@ -368,6 +375,12 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
                 [("csrf", field("csrf", in: try await browser.get("/contoso/account/passkeys")) ?? ""), ("id", authenticator.id)])
             #expect(AccountPageTests.path(removed.headers[.location]) == "/contoso/account/passkeys?done=passkeyRemoved")
             #expect(try await harness.store.passkey(tenant: Self.contoso, credentialID: authenticator.id) == nil)
+            // Every session the passkey began ended with it; this browser goes on in a new one.
+            let alice = try #require(try await harness.store.user(tenant: Self.contoso, username: try Username("alice")))
+            let live = try await harness.store.sessions(tenant: "contoso", userID: alice.id, now: time.now)
+                .filter { alice.honours(sessionStartedAt: $0.authTime) }
+            #expect(live.count == 1, "\(live)")
+            #expect(try await browser.get("/contoso/account/passkeys").status == .ok, "the acting browser stays signed in")
             for action in ["user.passkey.add", "user.passkey.rename", "user.passkey.remove"] {
                 let entries = try await harness.store.auditEntries(AuditQuery(tenant: Self.contoso, action: action, limit: 5))
                 #expect(entries.count == 1, "\(action)")
@@ -406,11 +419,47 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
             // The tenant's passkey policy through PATCH.
             let patched = try await AdminAccessTests.call(
                 client, .patch, "/tenants/contoso", token: root,
-                body: #"{"passkey_user_verification":"required","passkey_counter_regression":"flag"}"#)
+                body: #"{"passkey_user_verification":"required","passkey_counter_regression":"flag","passkey_required":true}"#)
             #expect(patched.status == .ok, "\(String(buffer: patched.body))")
             let tenant = json(patched)
             #expect(tenant["passkey_user_verification"] as? String == "required" && tenant["passkey_attestation"] as? String == "none")
-            #expect(try await harness.store.tenant(named: PasskeyTests.contoso)?.passkeyPolicy.counterRegression == .flag)
+            #expect(
+                try await harness.store.tenant(named: PasskeyTests.contoso)?.passkeyPolicy
+                    == PasskeyPolicy(userVerification: .required, counterRegression: .flag, required: true))
+        }
+    }
+
+    @Test func aTenantThatRequiresPasskeysHasTheUserRegisterOneBeforeTheSession() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            #expect(try await harness.store.setPasskeyPolicy(PasskeyPolicy(required: true), tenant: PasskeyTests.contoso))
+            let browser = Browser(client)
+            let pkce = PKCEPair()
+            let page = try await PasskeyTests.loginPage(harness, browser, pkce: pkce)
+            let registration = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""), ("username", "alice"),
+                    ("password", Harness.password),
+                ])
+            #expect(registration.status == .ok && dataAttribute("mode", in: registration) == "register")
+            #expect(registration.headers[.setCookie] == nil, "no session before the passkey")
+            // The page cannot be skipped: its interaction is refused by the consent and passkey steps.
+            let pairs = [("interaction", field("interaction", in: registration) ?? ""), ("csrf", field("csrf", in: registration) ?? "")]
+            let skipped = try await browser.post("/contoso/oauth2/consent", pairs + [("decision", "allow")])
+            #expect(skipped.status == .badRequest && String(buffer: skipped.body).contains("9900143"))
+            let empty = try await browser.post("/contoso/oauth2/login/passkey/register", pairs)
+            #expect(empty.status == .badRequest && String(buffer: empty.body).contains("9900212"))
+            // Registered: the session starts with the password's amr, and the next sign-in asks for the passkey.
+            let authenticator = TestAuthenticator()
+            let done = try await browser.post(
+                "/contoso/oauth2/login/passkey/register",
+                [("interaction", field("interaction", in: empty) ?? ""), ("csrf", field("csrf", in: empty) ?? ""), ("name", "Phone")]
+                    + authenticator.register(challenge: try #require(dataAttribute("challenge", in: empty))))
+            let idToken = try await PasskeyTests.finish(harness, client, browser, done, pkce: pkce)
+            #expect(idToken["amr"] as? [String] == ["pwd"], "\(idToken)")
+            let alice = try #require(try await harness.store.user(tenant: PasskeyTests.contoso, username: try Username("alice")))
+            #expect(try await harness.store.passkeys(tenant: PasskeyTests.contoso, userID: alice.id).map(\.name) == ["Phone"])
         }
     }
 

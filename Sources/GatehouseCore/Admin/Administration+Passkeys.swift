@@ -32,16 +32,29 @@ extension Administration {
     }
 
     /// Removes one of `user`'s passkeys (the user on the account page, after a fresh sign-in, or
-    /// an administrator); 404 when the user has none by that ID. The user is told by mail.
-    public func removePasskey(tenant: Tenant, user: User, credentialID: String) async throws {
+    /// an administrator); 404 when the user has none by that ID. Like removing TOTP, it ends every
+    /// session of the user and revokes their grants (a session the removed passkey began, on a
+    /// stolen device, must not outlive it); the account page signs its own browser in again.
+    /// The user is told by mail. Returns the user as changed.
+    @discardableResult
+    public func removePasskey(tenant: Tenant, user: User, credentialID: String) async throws -> User {
         guard let passkey = try await store.passkey(tenant: tenant.name, credentialID: credentialID), passkey.userID == user.id,
             try await store.removePasskey(tenant: tenant.name, userID: user.id, credentialID: credentialID)
         else {
             throw CatalogueError(
                 Catalogue.adminObjectNotFound, ["reason": "no passkey \(credentialID.prefix(64)) for user \(user.username.value)"])
         }
-        try await audit("user.passkey.remove", tenant: tenant.name, target: user.id, before: Self.auditView(passkey))
+        var changed = user
+        changed.updatedAt = time.now()
+        changed.sessionsValidAfter = changed.updatedAt
+        _ = try await store.updateUser(changed)
+        _ = try await store.endSessions(tenant: tenant.name.value, userID: user.id, sid: nil)
+        let revoked = try await store.revokeGrants(tenant: tenant.name, userID: user.id, now: changed.updatedAt)
+        try await audit(
+            "user.passkey.remove", tenant: tenant.name, target: user.id, before: Self.auditView(passkey),
+            after: AuditView.keys(["revoked_grants": String(revoked)]))
         try? await notify(.passkeyRemoved, user: user, tenantName: tenant.displayName)
+        return changed
     }
 
     /// A user's passkeys (administrators: the CLI and the admin API).

@@ -17,11 +17,11 @@ public struct PasswordGrant: GrantHandler {
     /// every account (each account would see fewer guesses than its own limit and the lockout).
     public let sprayGate: ThrottleGate?
     /// Registered passkeys are a second factor too: their users get 50076 like TOTP users.
-    public let passkeys: (any PasskeyStore)?
+    public let passkeys: any PasskeyStore
 
     public init(
-        passwords: PasswordSignIn, issuer: DirectGrantIssuer, gate: ThrottleGate? = nil, sprayGate: ThrottleGate? = nil,
-        passkeys: (any PasskeyStore)? = nil
+        passwords: PasswordSignIn, issuer: DirectGrantIssuer, passkeys: any PasskeyStore, gate: ThrottleGate? = nil,
+        sprayGate: ThrottleGate? = nil
     ) {
         self.passkeys = passkeys
         self.passwords = passwords
@@ -49,7 +49,7 @@ public struct PasswordGrant: GrantHandler {
             let shown = PasswordSignIn.shownEntry(for: error.entry)
             throw CatalogueError(shown, error.parameters, detail: error.detail)
         }
-        let hasPasskey = try await passkeys?.passkeyCount(tenant: request.tenant.name, userID: user.id) ?? 0 > 0
+        let hasPasskey = try await passkeys.passkeyCount(tenant: request.tenant.name, userID: user.id) > 0
         guard !user.requiresSecondFactor && !hasPasskey else {
             throw CatalogueError(
                 Catalogue.strongAuthRequired,

@@ -9,6 +9,9 @@ public enum InteractionOutcome: Sendable {
     case askSecondFactor(userID: String, error: CatalogueError?)
     /// The user proved who they are with `amr`: start a session, then `afterSignIn`.
     case startSession(User, amr: [String])
+    /// The user proved who they are with `amr`, but the tenant requires a passkey and they have
+    /// none: ask them to register one first (then `startSession`).
+    case askPasskeyRegistration(User, amr: [String], error: CatalogueError?)
     /// The browser's session serves this interaction: go on with `afterSignIn`.
     case continueWithSession(BrowserSession)
     /// Ask the user to consent (for a device: to confirm the device).
@@ -42,6 +45,8 @@ public enum InteractionOutcome: Sendable {
 /// afterPasskey ─ on the sign-in page: right ──────────────▶ startSession [hwk|swk user]
 ///              ├ after the password: right ─────────────▶ startSession [pwd hwk|swk mfa]
 ///              └ refused ──────────────────────────────▶ showSignIn / askSecondFactor (error)
+/// startSession, when the tenant requires a passkey and the user has none
+///              ─────────────────────────────────────────▶ askPasskeyRegistration ─ registered ─▶ startSession
 /// afterSignIn ─ device ───────────────────────────────────▶ askConsent (always confirmed)
 ///             ├ prompt=consent, or consent missing and the
 ///             │ client not first-party ───────────── none ─▶ failToClient 65001
@@ -117,6 +122,21 @@ public struct InteractionMachine: Sendable {
             return .failOnPage(error, endInteraction: true)
         case .failure(let error):
             return .askSecondFactor(userID: userID, error: error)
+        }
+    }
+
+    /// Before a session starts for `user` signed in with `amr`: a tenant that requires passkeys has
+    /// a user without one register one first.
+    public func beforeSession(_ user: User, amr: [String], mustRegisterPasskey: Bool) -> InteractionOutcome {
+        mustRegisterPasskey ? .askPasskeyRegistration(user, amr: amr, error: nil) : .startSession(user, amr: amr)
+    }
+
+    /// The passkey registration page was posted: the session starts with how the user signed in,
+    /// or the page is shown again with why the registration was refused.
+    public func afterPasskeyRegistration(_ result: Result<User, CatalogueError>, user: User, amr: [String]) -> InteractionOutcome {
+        switch result {
+        case .success(let user): return .startSession(user, amr: amr)
+        case .failure(let error): return .askPasskeyRegistration(user, amr: amr, error: error)
         }
     }
 

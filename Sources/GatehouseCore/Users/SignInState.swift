@@ -9,6 +9,9 @@ public struct Interaction: Sendable, Codable {
     /// be posted to another step (consent) to skip it.
     public enum Stage: String, Sendable, Codable {
         case password, secondFactor, consent
+        /// The tenant requires a passkey and the user, signed in, has none: registering one is
+        /// the last step before the session starts.
+        case passkeyRegistration
     }
 
     public var purpose: InteractionPurpose
@@ -20,6 +23,8 @@ public struct Interaction: Sendable, Codable {
     public var startedAt: Date
     /// Set after a correct password when a second factor is still needed.
     public var pendingUserID: String?
+    /// At `passkeyRegistration`: how the user signed in (the session's `amr` once registered).
+    public var pendingAMR: [String]?
     public var expiresAt: Date
 
     public init(

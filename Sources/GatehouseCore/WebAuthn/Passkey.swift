@@ -91,18 +91,23 @@ public struct PasskeyPolicy: Sendable, Hashable {
     public var userVerification: UserVerification
     public var attestation: Attestation
     public var counterRegression: CounterRegression
+    /// Every user must have a passkey: one without is asked to register one at the next sign-in,
+    /// before the session starts.
+    public var required: Bool
 
     public init(
-        userVerification: UserVerification = .preferred, attestation: Attestation = .none, counterRegression: CounterRegression = .refuse
+        userVerification: UserVerification = .preferred, attestation: Attestation = .none, counterRegression: CounterRegression = .refuse,
+        required: Bool = false
     ) {
         self.userVerification = userVerification
         self.attestation = attestation
         self.counterRegression = counterRegression
+        self.required = required
     }
 
-    /// As stored: `uv=preferred attestation=none counter=refuse`.
+    /// As stored: `uv=preferred attestation=none counter=refuse required=off`.
     public var stored: String {
-        "uv=\(userVerification.rawValue) attestation=\(attestation.rawValue) counter=\(counterRegression.rawValue)"
+        "uv=\(userVerification.rawValue) attestation=\(attestation.rawValue) counter=\(counterRegression.rawValue) required=\(required ? "on" : "off")"
     }
 
     /// The stored form read back; nil for anything else.
@@ -121,6 +126,9 @@ public struct PasskeyPolicy: Sendable, Hashable {
             case "counter":
                 guard let value = CounterRegression(rawValue: parts[1]) else { return nil }
                 policy.counterRegression = value
+            case "required":
+                guard parts[1] == "on" || parts[1] == "off" else { return nil }
+                policy.required = parts[1] == "on"
             default: return nil
             }
         }

@@ -150,6 +150,8 @@ public struct PasskeyCeremonies: Sendable {
     /// Verifies an assertion answering the challenge bound to `binding`, with a credential of
     /// `tenant` (of `expectedUserID` when the page knows the user: a second factor), and records
     /// its use. A counter that went backwards flags the credential and, per policy, refuses it.
+    /// A passkey as the only factor must verify the user (PIN or biometrics) whatever the policy:
+    /// a stolen security key signs with a presence test alone if asked to.
     public func authenticate(
         _ response: AssertionResponse, binding: String, tenant: TenantName, policy: PasskeyPolicy, expectedUserID: String?
     )
@@ -179,9 +181,13 @@ public struct PasskeyCeremonies: Sendable {
             assertion = try verifier.verifyAssertion(
                 clientDataJSON: response.clientDataJSON, authenticatorData: response.authenticatorData, signature: response.signature,
                 challenge: Array(challenge), publicKey: key, storedSignCount: passkey.signCount,
-                requireUserVerification: policy.userVerification == .required)
+                requireUserVerification: policy.userVerification == .required || owner == nil)
         } catch {
             throw Self.error(error, policy: policy)
+        }
+        // WebAuthn Level 3 §6.1.3: backup eligibility is fixed when the credential is made.
+        guard assertion.flags.contains(.backupEligible) == passkey.backupEligible else {
+            throw CatalogueError(Catalogue.passkeyResponseInvalid, detail: "backup eligibility differs from the registration's")
         }
         let now = time.now()
         // Written over the counter read; a concurrent use that moved it first is re-read once more.

@@ -63,13 +63,18 @@ public struct WebAuthnVerifier: Sendable {
         guard json.count <= 4096 else { throw .clientData("longer than 4096 bytes") }
         let data: ClientData
         do { data = try JSONDecoder().decode(ClientData.self, from: Data(json)) } catch { throw .clientData("not the expected JSON") }
-        guard data.type == type else { throw .wrongType(String(data.type.prefix(40))) }
+        guard data.type == type else { throw .wrongType(Self.printable(data.type, 40)) }
         guard let presented = Base64URL.decode(data.challenge),
             constantTimeEquals(Array(presented), challenge)
         else { throw .challengeMismatch }
-        guard data.origin == origin else { throw .wrongOrigin(String(data.origin.prefix(200))) }
+        guard data.origin == origin else { throw .wrongOrigin(Self.printable(data.origin, 200)) }
         guard data.crossOrigin != true else { throw .crossOrigin }
         return Array(SHA256.hash(data: json))
+    }
+
+    /// What the browser sent, as a failure may quote it in logs: printable ASCII only, bounded.
+    static func printable(_ text: String, _ limit: Int) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit).map { (0x20..<0x7f).contains($0.value) ? $0 : "?" }))
     }
 
     /// Checks the authenticator data's RP ID hash and flags.

@@ -79,7 +79,9 @@ struct AdminAPIHandler: APIProtocol {
             accessTokenLifetime: body.accessTokenLifetime,
             emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
         var updated = tenant
-        let passkeyChanged = body.passkeyUserVerification != nil || body.passkeyAttestation != nil || body.passkeyCounterRegression != nil
+        let passkeyChanged =
+            body.passkeyUserVerification != nil || body.passkeyAttestation != nil || body.passkeyCounterRegression != nil
+            || body.passkeyRequired != nil
         if body.registration != nil || body.registrationDomains != nil || body.primaryColor != nil || body.supportContact != nil
             || body.displayName != nil || passkeyChanged
         {
@@ -93,7 +95,8 @@ struct AdminAPIHandler: APIProtocol {
                         userVerification: body.passkeyUserVerification.flatMap { .init(rawValue: $0.rawValue) } ?? before.userVerification,
                         attestation: body.passkeyAttestation.flatMap { .init(rawValue: $0.rawValue) } ?? before.attestation,
                         counterRegression: body.passkeyCounterRegression.flatMap { .init(rawValue: $0.rawValue) }
-                            ?? before.counterRegression)
+                            ?? before.counterRegression,
+                        required: body.passkeyRequired ?? before.required)
                     : nil)
         }
         return .ok(.init(body: .json(AdminViews.tenant(updated, configuration: configuration))))

@@ -23,7 +23,8 @@ enum AdminViews {
             supportContact: tenant.branding.supportContact, logoSha256: tenant.branding.logoDigest,
             passkeyUserVerification: .init(rawValue: tenant.passkeyPolicy.userVerification.rawValue),
             passkeyAttestation: .init(rawValue: tenant.passkeyPolicy.attestation.rawValue),
-            passkeyCounterRegression: .init(rawValue: tenant.passkeyPolicy.counterRegression.rawValue))
+            passkeyCounterRegression: .init(rawValue: tenant.passkeyPolicy.counterRegression.rawValue),
+            passkeyRequired: tenant.passkeyPolicy.required)
     }
 
     static func passkey(_ passkey: Passkey) -> Schemas.Passkey {
@@ -72,10 +73,13 @@ enum AdminViews {
 
     static func user(_ user: User, store: any GatehouseStore) async throws -> Schemas.User {
         let roles = try await store.roleAssignments(tenant: user.tenant, userID: user.id)
+        // TOTP or a passkey.
+        let passkeys = try await store.passkeyCount(tenant: user.tenant, userID: user.id)
+        let hasSecondFactor = user.sealedTOTPSecret != nil || passkeys > 0
         return Schemas.User(
             id: user.id, username: user.username.value, email: user.email, emailVerified: user.email == nil ? nil : user.emailVerified,
             displayName: user.displayName, language: user.language, enabled: user.enabled,
-            secondFactor: user.sealedTOTPSecret != nil, roles: roles.map { .init(api: $0.api.value, role: $0.role) },
+            secondFactor: hasSecondFactor, roles: roles.map { .init(api: $0.api.value, role: $0.role) },
             createdAt: user.createdAt, updatedAt: user.updatedAt)
     }
 

@@ -115,11 +115,14 @@ extension ConsoleRoutes {
     private func userList(_ call: Call) async throws -> Outcome {
         let t = { (key: String) in self.views.text(key, call.language) }
         let users = try await store.users(tenant: call.target.name).sorted { $0.username.value < $1.username.value }
-        let rows = users.map { user -> [String: Any] in
-            [
+        var rows: [[String: Any]] = []
+        for user in users {
+            let passkeys = try await store.passkeyCount(tenant: call.target.name, userID: user.id)
+            rows.append([
                 "username": user.username.value, "name": user.displayName, "href": "\(call.base)/users/\(user.id)",
-                "totp": user.requiresSecondFactor ? t("yes") : t("no"), "state": user.enabled ? t("enabled") : t("disabled"),
-            ]
+                "totp": user.requiresSecondFactor || passkeys > 0 ? t("yes") : t("no"),
+                "state": user.enabled ? t("enabled") : t("disabled"),
+            ])
         }
         return .page(section: "users", title: t("section.users"), template: .users, view: ["users": rows])
     }
@@ -130,9 +133,13 @@ extension ConsoleRoutes {
         let sessions = try await call.administration.sessions(tenant: call.target.name, user: user.id)
         let consents = try await call.administration.consents(tenant: call.target.name, user: user.id)
         let roles = try await store.roleAssignments(tenant: call.target.name, userID: user.id)
+        let passkeyCount = try await store.passkeyCount(tenant: call.target.name, userID: user.id)
+        let secondFactor = [user.requiresSecondFactor ? "TOTP" : nil, passkeyCount > 0 ? "passkeys: \(passkeyCount)" : nil].compactMap {
+            $0
+        }
         let fields: [(String, String)] = [
             ("username", user.username.value), ("userID", user.id), ("name", user.displayName), ("email", user.email ?? "-"),
-            ("secondFactor", user.requiresSecondFactor ? t("yes") : t("no")),
+            ("secondFactor", secondFactor.isEmpty ? t("no") : secondFactor.joined(separator: ", ")),
             ("state", user.enabled ? t("enabled") : t("disabled")),
             ("roles", roles.isEmpty ? "-" : roles.map { "\($0.api.value): \($0.role)" }.joined(separator: ", ")),
             ("created", ConsoleViews.time(user.createdAt)),

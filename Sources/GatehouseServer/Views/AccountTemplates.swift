@@ -81,6 +81,7 @@ enum AccountTemplates {
             <p>{{intro}}</p>
             <form method="post" action="{{action}}" id="passkey-form" data-mode="register" data-challenge="{{challenge}}" data-rp-id="{{rpID}}" data-rp-name="{{rpName}}" data-user-id="{{userID}}" data-user-name="{{userName}}" data-user-display="{{userDisplay}}" data-uv="{{uv}}" data-attestation="{{attestation}}" data-exclude="{{exclude}}" data-fail-text="{{failText}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#interaction}}<input type="hidden" name="interaction" value="{{interaction}}">{{/interaction}}
             <input type="hidden" name="client_data"><input type="hidden" name="attestation_object"><input type="hidden" name="transports">
             <label for="passkey-name">{{nameLabel}}</label>
             <input type="text" id="passkey-name" name="name" value="{{name}}" maxlength="64" required autofocus>
@@ -88,7 +89,7 @@ enum AccountTemplates {
             <p class="meta" id="passkey-status" role="status" aria-live="polite"></p>
             <noscript><p class="meta">{{noScript}}</p></noscript>
             </form>
-            <p><a class="button secondary" href="{{back}}" id="back">{{backLabel}}</a></p>
+            {{#back}}<p><a class="button secondary" href="{{back}}" id="back">{{backLabel}}</a></p>{{/back}}
             <script nonce="{{nonce}}">{{{script}}}</script>
             </main></body></html>
             """

@@ -116,8 +116,12 @@ extension AccountRoutes {
     private func removePasskey(_ call: Call) async throws -> Response {
         if let reauthenticate = requireRecent(call, path: "passkeys") { return reauthenticate }
         let id = String((call.form["id"] ?? "").prefix(1400))
-        try await call.acting.removePasskey(tenant: call.tenant, user: call.user, credentialID: id)
-        record(call, failure: nil, detail: "user \(call.user.id) removed a passkey")
-        return redirect(homePath(call.tenant.name.value) + "/passkeys?done=passkeyRemoved")
+        let amr = try await currentAMR(call)
+        let changed = try await call.acting.removePasskey(tenant: call.tenant, user: call.user, credentialID: id)
+        record(call, failure: nil, detail: "user \(call.user.id) removed a passkey; every session ended, grants revoked")
+        var response = redirect(homePath(call.tenant.name.value) + "/passkeys?done=passkeyRemoved")
+        // Every other browser is signed out; this one goes on in a new session.
+        try await continueSignedIn(call, user: changed, amr: amr, response: &response)
+        return response
     }
 }

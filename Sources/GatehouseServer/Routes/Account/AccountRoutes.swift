@@ -305,7 +305,7 @@ struct AccountRoutes: Sendable {
     }
 
     /// How the browser making a change signed in (its session's `amr`), kept for its new session.
-    private func currentAMR(_ call: Call) async throws -> [String] {
+    func currentAMR(_ call: Call) async throws -> [String] {
         try await store.sessions(tenant: call.tenant.name.value, userID: call.user.id, now: env.time.now())
             .first { $0.sid == call.session.sid }?.amr ?? ["pwd"]
     }
@@ -313,7 +313,7 @@ struct AccountRoutes: Sendable {
     /// After a change that ended every session of the user (a new password, a removed second
     /// factor): the browser that made it gets a new browser session, page session and device
     /// cookie; every other browser is signed out.
-    private func continueSignedIn(_ call: Call, user: User, amr: [String], response: inout Response) async throws {
+    func continueSignedIn(_ call: Call, user: User, amr: [String], response: inout Response) async throws {
         let tenant = call.tenant.name.value
         let (cookie, session) = try await env.startSession(
             user: user, tenant: tenant, amr: amr, clientIP: env.throttles.source(call.request, context: call.context),

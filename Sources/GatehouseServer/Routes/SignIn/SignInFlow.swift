@@ -63,7 +63,29 @@ struct SignInFlow: Sendable {
                     exchange, step: "sign_in", failure: nil, scopes: false, detail: "password ok for user \(userID), second factor pending")
             }
             response = try await totpPage(exchange, userID: userID, interactionID: id, csrf: csrf, error: error)
+        case .askPasskeyRegistration(let user, let amr, let error):
+            exchange.context.notes.update { $0.userID = user.id }
+            guard let (id, csrf, interaction) = exchange.interaction else {
+                throw CatalogueError(Catalogue.interactionExpired, detail: "passkey registration without an interaction")
+            }
+            if error == nil {
+                var next = interaction
+                next.pendingUserID = user.id
+                next.pendingAMR = amr
+                next.stage = .passkeyRegistration
+                try await env.state.save(next, id: id)
+                record(
+                    exchange, step: "sign_in", failure: nil, scopes: false,
+                    detail: "user \(user.id) signed in (\(amr.joined(separator: " "))); the tenant requires a passkey: registration pending"
+                )
+            }
+            response = try await passkeyRegistrationPage(exchange, user: user, interactionID: id, csrf: csrf, error: error)
         case .startSession(let user, let amr):
+            if exchange.tenant?.passkeyPolicy.required == true, exchange.interaction != nil,
+                try await env.passkeys.store.passkeyCount(tenant: exchange.client.tenant, userID: user.id) == 0
+            {
+                return try await carryOut(exchange.machine.beforeSession(user, amr: amr, mustRegisterPasskey: true), exchange)
+            }
             exchange.context.notes.update { $0.userID = user.id }
             let tenant = exchange.client.tenant.value
             if let previous = exchange.request.cookies[SignInEnvironment.sessionCookie]?.value {
@@ -265,6 +287,31 @@ struct SignInFlow: Sendable {
         ])
         return pages.html(
             body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget, scriptNonce: passkey.nonce)
+    }
+
+    /// The tenant requires a passkey and the signed-in user has none: register one before the session.
+    func passkeyRegistrationPage(_ exchange: Exchange, user: User, interactionID: String, csrf: String, error: CatalogueError?)
+        async throws -> Response
+    {
+        let pages = env.pages
+        let language = exchange.language
+        let t = { (key: String) in pages.ui("account.\(key)", language) }
+        let policy = exchange.tenant?.passkeyPolicy ?? PasskeyPolicy()
+        let challenge = try await env.passkeys.newChallenge(binding: Self.passkeyBinding(interactionID: interactionID), userID: user.id)
+        let nonce = env.random.token(byteCount: 16)
+        let body = pages.addPasskey.render([
+            "language": language, "title": pages.ui("signInTitle", language), "heading": t("addPasskeyTitle"),
+            "intro": pages.ui("passkey.requiredIntro", language), "brand": pages.brand(exchange.tenant, language: language),
+            "error": pages.alert(error, language: language, context: exchange.context) as Any,
+            "action": action(exchange, "oauth2/login/passkey/register"), "csrf": csrf, "interaction": interactionID,
+            "challenge": challenge, "rpID": env.configuration.passkeyRPID, "rpName": exchange.tenant?.displayName ?? user.tenant.value,
+            "userID": user.id, "userName": user.username.value, "userDisplay": user.displayName,
+            "uv": policy.userVerification.rawValue, "attestation": policy.attestation == .required ? "direct" : "none", "exclude": "",
+            "failText": pages.ui("passkey.failed", language), "nameLabel": t("passkeyName"), "name": "",
+            "submit": t("createPasskey"), "noScript": t("noScript"), "nonce": nonce, "script": PasskeyScript.source,
+        ])
+        return pages.html(
+            body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget, scriptNonce: nonce)
     }
 
     /// The second-factor page: the TOTP form where the user has an authenticator app, the passkey

@@ -22,6 +22,10 @@ struct SignInFormRoutes: Sendable {
         router.post("/:tenant/oauth2/login/passkey") { request, context in
             try await self.run(request, context: context, stages: [.password, .secondFactor], step: self.passkey)
         }
+        // A tenant that requires passkeys: the signed-in user registers one before the session starts.
+        router.post("/:tenant/oauth2/login/passkey/register") { request, context in
+            try await self.run(request, context: context, stage: .passkeyRegistration, step: self.registerPasskey)
+        }
     }
 
     /// A checked form post: its interaction exists, belongs to this browser, carries its CSRF
@@ -181,8 +185,11 @@ struct SignInFormRoutes: Sendable {
         }
         let policy = try await env.tenants.resolve(tenant.value, for: context).passkeyPolicy
         let result: Result<(User, keyMethod: String), CatalogueError>
-        let attempt = try CheckAdmission(
-            [(env.throttles.passkey, "\(env.throttles.source(request, context: context))|\(tenant.value)")], now: env.time.now())
+        // Per source address and tenant; a browser that has signed in before (its device cookie)
+        // counts under its own key, so that strangers behind the same address cannot hold it.
+        let device = env.familiarDevice(request, tenant: tenant.value)
+        let key = device.map { "device \($0.id)|\(tenant.value)" } ?? "\(env.throttles.source(request, context: context))|\(tenant.value)"
+        let attempt = try CheckAdmission([(env.throttles.passkey, key)], now: env.time.now())
         do {
             let signIn = try await attempt.check(guesses: Guess.passkey) {
                 guard
@@ -218,6 +225,44 @@ struct SignInFormRoutes: Sendable {
             result = .failure(error)
         }
         return try await SignInFlow(env: env).carryOut(exchange.machine.afterPasskey(result, pendingUserID: pending), exchange)
+    }
+
+    /// The registration a tenant that requires passkeys asks for after the sign-in: the challenge is
+    /// the page's own and the user the one who signed in; the session then starts with the `amr`
+    /// of that sign-in. Audited and mailed like a passkey added on the account page.
+    private func registerPasskey(_ checked: Checked, _ request: Request, _ context: GatehouseContext) async throws -> Response {
+        let exchange = exchange(checked, request, context)
+        let tenant = checked.client.tenant
+        guard let userID = checked.interaction.pendingUserID, let amr = checked.interaction.pendingAMR,
+            let user = try await env.users.user(tenant: tenant, id: userID), user.enabled
+        else {
+            throw CatalogueError(Catalogue.interactionExpired, detail: "no sign-in before the passkey registration")
+        }
+        let tenantRecord = try await env.tenants.resolve(tenant.value, for: context)
+        let result: Result<User, CatalogueError>
+        do {
+            guard
+                let response = RegistrationResponse(
+                    clientDataJSON: checked.form["client_data"], attestationObject: checked.form["attestation_object"],
+                    transports: checked.form["transports"])
+            else {
+                throw CatalogueError(Catalogue.passkeyResponseInvalid, detail: "registration fields missing or not base64url")
+            }
+            let passkey = try await env.passkeys.register(
+                response, binding: SignInFlow.passkeyBinding(interactionID: checked.interactionID), user: user,
+                policy: tenantRecord.passkeyPolicy, name: checked.form["name"] ?? "")
+            let acting = administration.acting(
+                as: AdminActor(kind: .user, id: user.id, tenant: tenant), traceID: context.traceID,
+                source: env.throttles.source(request, context: context))
+            try await acting.passkeyAdded(passkey, user: user, tenant: tenantRecord)
+            result = .success(user)
+        } catch let error as CatalogueError {
+            env.record(
+                request, context: context, tenant: tenant.value, clientID: checked.client.id.value, step: "passkey_registration",
+                scopes: nil, failure: error)
+            result = .failure(error)
+        }
+        return try await SignInFlow(env: env).carryOut(exchange.machine.afterPasskeyRegistration(result, user: user, amr: amr), exchange)
     }
 
     private func consent(_ checked: Checked, _ request: Request, _ context: GatehouseContext) async throws -> Response {
