@@ -227,3 +227,63 @@ def test_register_sign_in_with_a_passkey_alone_and_as_second_factor_then_remove(
     finally:
         browser.quit()
         callback.close()
+
+
+def test_a_tenant_that_requires_passkeys_has_a_new_user_register_one_at_sign_in(passkey_server):
+    from selenium.webdriver.common.by import By
+
+    srv = passkey_server
+    srv.cli("tenants", "create", "strict", "--display-name", "Strict Corp", "--base-url", srv.base)
+    srv.cli("tenants", "set", "strict", "--passkey-required", "on", "--base-url", srv.base)
+    username = "quinn" + secrets.token_hex(3)
+    srv.cli("users", "create", "--tenant", "strict", username, "--password", PASSWORD, "--base-url", srv.base)
+    callback = Callback()
+    client = srv.cli_json("clients", "create", "--tenant", "strict", "--name", "Strict RP", "--redirect-uri", callback.uri,
+                          "--base-url", srv.base)
+    browser = js_driver()
+    try:
+        def authorize(verifier):
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            return f"{srv.base}/strict/oauth2/authorize?" + urllib.parse.urlencode({
+                "response_type": "code", "client_id": client["client_id"], "redirect_uri": callback.uri, "scope": "openid",
+                "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"})
+
+        def token(verifier):
+            received = [path for path in callback.received if path.startswith("/callback?")]
+            code = urllib.parse.parse_qs(urllib.parse.urlparse(received[-1]).query)["code"][0]
+            response = requests.post(f"{srv.base}/strict/oauth2/token", data={
+                "grant_type": "authorization_code", "code": code, "redirect_uri": callback.uri, "code_verifier": verifier},
+                auth=(client["client_id"], client["client_secret"]), timeout=30)
+            assert response.status_code == 200, response.text
+            return json.loads(b64url_decode(response.json()["id_token"].split(".")[1]))
+
+        # The password first; then, before any session, the passkey registration page.
+        verifier = secrets.token_urlsafe(48)
+        browser.get(authorize(verifier))
+        wait(browser, lambda d: d.find_elements(By.ID, "password"))
+        browser.find_element(By.ID, "username").send_keys(username)
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.ID, "submit").click()
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#passkey-form[data-mode='register']"))
+        wait(browser, lambda d: d.find_element(By.ID, "passkey-button").is_displayed())
+        browser.save_screenshot(os.path.join(ARTIFACTS, "passkey-required.png"))
+        browser.find_element(By.ID, "passkey-button").click()
+        wait(browser, lambda d: d.find_elements(By.ID, "allow") or d.find_elements(By.ID, "done") or d.find_elements(By.ID, "form-error"))
+        assert not browser.find_elements(By.ID, "form-error"), browser.find_element(By.ID, "form-error").text
+        if browser.find_elements(By.ID, "allow"):
+            browser.find_element(By.ID, "allow").click()
+        wait(browser, lambda d: d.find_elements(By.ID, "done"))
+        assert token(verifier)["amr"] == ["pwd"]
+        names = [p["name"] for p in srv.cli_json("users", "passkeys", "--tenant", "strict", username)]
+        assert len(names) == 1 and "Chrom" in names[0], names  # suggested from the browser: "Chrome · Linux"
+
+        # Signed out: the new passkey alone signs in (from the autofill).
+        browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        verifier = secrets.token_urlsafe(48)
+        browser.get(authorize(verifier))
+        wait(browser, lambda d: d.find_elements(By.ID, "done") or d.find_elements(By.ID, "form-error"))
+        assert not browser.find_elements(By.ID, "form-error"), browser.find_element(By.ID, "form-error").text
+        assert token(verifier)["amr"] == ["hwk", "user"]
+    finally:
+        browser.quit()
+        callback.close()

@@ -55,7 +55,7 @@ extension AccountRoutes {
 
     private func newPasskeyPage(_ call: Call) async throws -> Response {
         if let reauthenticate = requireRecent(call, path: "passkeys/new") { return reauthenticate }
-        return try await addPage(call, name: "", error: nil)
+        return try await addPage(call, name: SignInFlow.passkeyName(userAgent: call.request.headers[.userAgent]), error: nil)
     }
 
     /// The add page with a fresh challenge bound to this page session and the user.

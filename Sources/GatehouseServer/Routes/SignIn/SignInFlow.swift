@@ -289,6 +289,12 @@ struct SignInFlow: Sendable {
             body, status: error == nil ? .ok : .badRequest, formTarget: exchange.purpose.formTarget, scriptNonce: passkey.nonce)
     }
 
+    /// A passkey's suggested name: the browser and system it is made on ("Chrome · Linux").
+    static func passkeyName(userAgent: String?) -> String {
+        let device = DeviceSummary.parse(userAgent)
+        return [device.browser, device.system].compactMap { $0 }.joined(separator: " · ")
+    }
+
     /// The tenant requires a passkey and the signed-in user has none: register one before the session.
     func passkeyRegistrationPage(_ exchange: Exchange, user: User, interactionID: String, csrf: String, error: CatalogueError?)
         async throws -> Response
@@ -307,7 +313,8 @@ struct SignInFlow: Sendable {
             "challenge": challenge, "rpID": env.configuration.passkeyRPID, "rpName": exchange.tenant?.displayName ?? user.tenant.value,
             "userID": user.id, "userName": user.username.value, "userDisplay": user.displayName,
             "uv": policy.userVerification.rawValue, "attestation": policy.attestation == .required ? "direct" : "none", "exclude": "",
-            "failText": pages.ui("passkey.failed", language), "nameLabel": t("passkeyName"), "name": "",
+            "failText": pages.ui("passkey.failed", language), "nameLabel": t("passkeyName"),
+            "name": Self.passkeyName(userAgent: exchange.request.headers[.userAgent]),
             "submit": t("createPasskey"), "noScript": t("noScript"), "nonce": nonce, "script": PasskeyScript.source,
         ])
         return pages.html(
