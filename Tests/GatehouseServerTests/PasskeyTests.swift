@@ -322,6 +322,21 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
         }
     }
 
+    @Test func refusalsAreShownInTheUsersLanguage() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let page = try await browser.get(harness.authorizeURI(extra: [("ui_locales", "vi")]))
+            #expect(String(buffer: page.body).contains("Đăng nhập bằng passkey"), "the button in Vietnamese")
+            var stranger = TestAuthenticator()
+            let refused = try await Self.passkeyPost(
+                browser, page: page, answer: stranger.assert(challenge: try #require(dataAttribute("challenge", in: page))))
+            let html = String(buffer: refused.body)
+            #expect(refused.status == .badRequest && html.contains("9900208") && html.contains("chưa được đăng ký"), "\(html.prefix(600))")
+            #expect(dataAttribute("conditional", in: refused) == "off", "no autofill on a page that shows a refusal")
+        }
+    }
+
     @Test func theThrottleRefusesOneSourceWithoutTouchingTheUser() async throws {
         let harness = try await Harness.make { configuration in
             configuration.throttling.passkey = FailureThrottle.Limit(failures: 3, window: 300)

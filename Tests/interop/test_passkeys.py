@@ -284,6 +284,15 @@ def test_a_tenant_that_requires_passkeys_has_a_new_user_register_one_at_sign_in(
         wait(browser, lambda d: d.find_elements(By.ID, "done") or d.find_elements(By.ID, "form-error"))
         assert not browser.find_elements(By.ID, "form-error"), browser.find_element(By.ID, "form-error").text
         assert token(verifier)["amr"] == ["hwk", "user"]
+
+        # An administrator removes it with the CLI (audited); the next sign-in from the autofill is refused.
+        credential = srv.cli_json("users", "passkeys", "--tenant", "strict", username)[0]["credential_id"]
+        srv.cli("users", "remove-passkey", "--tenant", "strict", username, credential, "--base-url", srv.base)
+        assert srv.cli_json("users", "passkeys", "--tenant", "strict", username) == []
+        browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        browser.get(authorize(secrets.token_urlsafe(48)))
+        wait(browser, lambda d: d.find_elements(By.ID, "form-error"))
+        assert "9900208" in browser.find_element(By.ID, "form-error").text
     finally:
         browser.quit()
         callback.close()
