@@ -91,7 +91,7 @@ public struct Gatehouse: Sendable {
         self.inspector = inspector
         let passwords = PasswordSignIn(
             users: store, passwords: passwordVerifier ?? passwordHasher, decoyHash: decoyHash, policy: configuration.signIn, time: time,
-            hasher: hasher)
+            hasher: hasher, passkeys: store)
         self.totp = totp ?? HummingbirdTOTP()
         self.passwords = passwords
         self.grants = GrantRegistry([

@@ -67,14 +67,19 @@ struct TestAuthenticator {
         return bytes
     }
 
-    /// The registration form's fields for `challenge`.
-    func register(challenge: String, origin: String = Harness.baseURL, rpID: String = "login.test") -> [(String, String)] {
+    /// The registration form's fields for `challenge`; `packed`: a self-attestation statement
+    /// (the credential's key signs authData ‖ SHA-256(clientDataJSON)).
+    func register(challenge: String, origin: String = Harness.baseURL, rpID: String = "login.test", packed: Bool = false)
+        -> [(String, String)]
+    {
         let clientData = Self.clientData(type: "webauthn.create", challenge: challenge, origin: origin)
+        let data = authData(rpID: rpID, flags: 0x05, withCredential: true)
+        var statement = Item.map([])
+        if packed, let signature = try? key.signature(for: data + Array(SHA256.hash(data: clientData))) {
+            statement = .map([(.text("alg"), .int(-7)), (.text("sig"), .bytes(Array(signature.derRepresentation)))])
+        }
         let object = Self.encode(
-            .map([
-                (.text("fmt"), .text("none")), (.text("attStmt"), .map([])),
-                (.text("authData"), .bytes(authData(rpID: rpID, flags: 0x05, withCredential: true))),
-            ]))
+            .map([(.text("fmt"), .text(packed ? "packed" : "none")), (.text("attStmt"), statement), (.text("authData"), .bytes(data))]))
         return [
             ("client_data", Base64URL.encode(clientData)), ("attestation_object", Base64URL.encode(object)),
             ("transports", "internal,hybrid"),
@@ -217,6 +222,10 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
                     ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""), ("username", "alice"),
                     ("password", Harness.password),
                 ])
+            // The right password left the account's count (as for a TOTP user) until the second factor.
+            let alice = try #require(try await harness.store.user(tenant: Self.contoso, username: try Username("alice")))
+            let lockKey = PasswordSignIn.lockKey(tenant: Self.contoso, user: alice, device: nil)
+            #expect(try await harness.store.signInFailures(key: lockKey, since: Date().addingTimeInterval(-600)) == 1)
             let html = String(buffer: second.body)
             // Alice has no authenticator app: the page offers her passkeys only, by their IDs.
             #expect(second.status == .ok && html.contains("data-mode=\"second\"") && !html.contains("name=\"otp\""), "\(html.prefix(500))")
@@ -237,6 +246,8 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
             let idToken = try await Self.finish(harness, client, browser, response, pkce: pkce)
             #expect(idToken["amr"] as? [String] == ["pwd", "hwk", "mfa"], "\(idToken)")
             #expect(idToken["acr"] as? String == "2")
+            #expect(
+                try await harness.store.signInFailures(key: lockKey, since: Date().addingTimeInterval(-600)) == 0, "cleared by the passkey")
         }
     }
 
@@ -475,6 +486,73 @@ func dataAttribute(_ name: String, in response: TestResponse) -> String? {
             #expect(idToken["amr"] as? [String] == ["pwd"], "\(idToken)")
             let alice = try #require(try await harness.store.user(tenant: PasskeyTests.contoso, username: try Username("alice")))
             #expect(try await harness.store.passkeys(tenant: PasskeyTests.contoso, userID: alice.id).map(\.name) == ["Phone"])
+        }
+    }
+
+    @Test func registrationRefusalsAttestationAndDuplicates() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            _ = try await AccountPageTests.signIn(browser)
+            func add(_ authenticator: TestAuthenticator, packed: Bool) async throws -> TestResponse {
+                let page = try await browser.get("/contoso/account/passkeys/new")
+                return try await browser.post(
+                    "/contoso/account/passkeys/new",
+                    [("csrf", field("csrf", in: page) ?? ""), ("name", "Key")]
+                        + authenticator.register(challenge: try #require(dataAttribute("challenge", in: page)), packed: packed))
+            }
+            // A tenant that requires attestation refuses `none` and accepts packed self-attestation.
+            #expect(try await harness.store.setPasskeyPolicy(PasskeyPolicy(attestation: .required), tenant: PasskeyTests.contoso))
+            let authenticator = TestAuthenticator()
+            let refused = try await add(authenticator, packed: false)
+            #expect(refused.status == .badRequest && String(buffer: refused.body).contains("9900211"), "\(refused.status)")
+            let accepted = try await add(authenticator, packed: true)
+            #expect(accepted.status == .seeOther)
+            #expect(
+                try await harness.store.passkey(tenant: PasskeyTests.contoso, credentialID: authenticator.id)?.attestationFormat == "packed"
+            )
+            // The same credential again (a browser that ignored excludeCredentials): 9900213, nothing replaced.
+            let page = try await browser.get("/contoso/account/passkeys/new")
+            #expect(dataAttribute("exclude", in: page) == authenticator.id)
+            let again = try await add(authenticator, packed: true)
+            #expect(again.status == .conflict && String(buffer: again.body).contains("9900213"), "\(again.status)")
+            // A challenge is the page session's: an answer made for another page session is refused.
+            _ = try await harness.gatehouse.administration.createUser(
+                tenant: PasskeyTests.contoso, username: "dora", email: nil, displayName: "Dora", password: Harness.password,
+                passwords: harness.gatehouse.passwordHasher)
+            let other = Browser(client)
+            _ = try await AccountPageTests.signIn(other, user: "dora")
+            let stolen = try await browser.get("/contoso/account/passkeys/new")
+            let crossed = try await other.post(
+                "/contoso/account/passkeys/new",
+                [("csrf", field("csrf", in: try await other.get("/contoso/account/passkeys/new")) ?? ""), ("name", "X")]
+                    + TestAuthenticator().register(challenge: try #require(dataAttribute("challenge", in: stolen))))
+            #expect(crossed.status == .badRequest && String(buffer: crossed.body).contains("9900207"), "\(crossed.status)")
+        }
+    }
+
+    @Test func theFlagPolicyLetsARegressedCounterThroughAndMarksIt() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            var authenticator = try await PasskeyTests.register(harness, client)
+            #expect(try await harness.store.setPasskeyPolicy(PasskeyPolicy(counterRegression: .flag), tenant: PasskeyTests.contoso))
+            authenticator.counter = 5
+            let first = Browser(client)
+            var page = try await PasskeyTests.loginPage(harness, first, pkce: PKCEPair())
+            _ = try await PasskeyTests.passkeyPost(
+                first, page: page, answer: authenticator.assert(challenge: try #require(dataAttribute("challenge", in: page))))
+            // A copy whose counter is behind: signed in, and the credential is marked.
+            var clone = authenticator
+            clone.counter = 1
+            let second = Browser(client)
+            let pkce = PKCEPair()
+            page = try await PasskeyTests.loginPage(harness, second, pkce: pkce)
+            let response = try await PasskeyTests.passkeyPost(
+                second, page: page, answer: clone.assert(challenge: try #require(dataAttribute("challenge", in: page))))
+            let idToken = try await PasskeyTests.finish(harness, client, second, response, pkce: pkce)
+            #expect(idToken["amr"] as? [String] == ["hwk", "user"])
+            let stored = try #require(try await harness.store.passkey(tenant: PasskeyTests.contoso, credentialID: authenticator.id))
+            #expect(stored.counterRegressed && stored.signCount == 6, "the counter never goes down: \(stored.signCount)")
         }
     }
 

@@ -60,10 +60,14 @@ extension Administration {
                 replaced.updatedAt = now
                 let store = self.store
                 let updated = replaced
-                try await store.atomically {
-                    guard try await store.updateUser(updated, ifCredentialsOf: owner) else { throw Self.changedMeanwhile(owner) }
+                let won = try await store.atomically {
+                    guard try await store.updateUser(updated, ifCredentialsOf: owner) else { return false }
                     try await self.queueVerification(updated, tenantName: tenant.displayName, brand: tenant.branding)
+                    return true
                 }
+                // A parallel registration of the address replaced it first: this one answers the
+                // same ("check your mail") and changes nothing; the newest registration's link counts.
+                guard won else { return .registered(userID: owner.id) }
                 try await acting(as: AdminActor(kind: .user, id: owner.id, tenant: tenant.name), traceID: traceID, source: source)
                     .audit("user.register.replace", tenant: tenant.name, target: owner.id, after: AuditView.user(updated))
                 return .registered(userID: owner.id)

@@ -1,12 +1,17 @@
 import Foundation
 
 extension InMemoryStore {
-    /// Restores the state as it was if `body` throws. Not isolated from other tasks' changes made
-    /// meanwhile (a failed body undoes those too): the memory store serves development and tests.
+    /// Restores the state as it was if `body` throws. Bodies run one at a time (a nested call
+    /// joins the outer one), so that one body's failure cannot undo another's changes; writes
+    /// outside `atomically` made meanwhile are not isolated (a failed body undoes those too): the
+    /// memory store serves development and tests.
     public func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        if Self.insideAtomically { return try await body() }
+        await atomicGate.acquire()
+        defer { atomicGate.release() }
         let before = state.withLock { $0 }
         do {
-            return try await body()
+            return try await Self.$insideAtomically.withValue(true) { try await body() }
         } catch {
             state.withLock { $0 = before }
             throw error

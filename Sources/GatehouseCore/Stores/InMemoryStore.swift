@@ -36,6 +36,9 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     let state = Mutex(State())
+    /// One `atomically` body at a time (nested calls join the outer one).
+    let atomicGate = SerialGate()
+    @TaskLocal static var insideAtomically = false
 
     public init() {}
 

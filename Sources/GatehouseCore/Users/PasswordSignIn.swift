@@ -54,11 +54,15 @@ public struct PasswordSignIn: Sendable {
     public let time: TimeSource
     /// Keys the hash an unknown username's attempts are counted under.
     let hasher: SecretHasher
+    /// Registered passkeys, a second factor like TOTP: with one, a right password leaves the
+    /// count until the second factor is right.
+    public let passkeys: (any PasskeyStore)?
 
     public init(
         users: any UserStore, passwords: any PasswordHasher, decoyHash: String, policy: SignInPolicy, time: TimeSource = .system,
-        hasher: SecretHasher = SecretHasher(key: Data(RandomSource.system.bytes(32)))
+        hasher: SecretHasher = SecretHasher(key: Data(RandomSource.system.bytes(32))), passkeys: (any PasskeyStore)? = nil
     ) {
+        self.passkeys = passkeys
         self.hasher = hasher
         self.users = users
         self.passwords = passwords
@@ -103,13 +107,25 @@ public struct PasswordSignIn: Sendable {
         // A right password is not a failure, even for a disabled user (50057 says it was right):
         // without a second factor it clears the count, as a sign-in does; with one the count
         // stays until the code is right.
-        if !user.requiresSecondFactor { try await users.clearSignInFailures(key: key) }
+        if try await !hasSecondFactor(user) { try await users.clearSignInFailures(key: key) }
         guard user.enabled else { throw CatalogueError(Catalogue.userDisabled, detail: "user \(user.id) is disabled") }
         // Reported only after the right password, like a disabled account.
         guard !user.awaitsVerification else {
             throw CatalogueError(Catalogue.emailNotVerified, detail: "self-registered user \(user.id) has not verified the address")
         }
         return user
+    }
+
+    /// TOTP or a registered passkey.
+    public func hasSecondFactor(_ user: User) async throws -> Bool {
+        if user.requiresSecondFactor { return true }
+        return try await passkeys?.passkeyCount(tenant: user.tenant, userID: user.id) ?? 0 > 0
+    }
+
+    /// A second factor other than TOTP (a passkey) was right: the account's count starts again,
+    /// as after a right TOTP code.
+    public func secondFactorSucceeded(user: User, device: FamiliarDevice?) async throws {
+        try await users.clearSignInFailures(key: Self.lockKey(tenant: user.tenant, user: user, device: device))
     }
 
     /// Checks a TOTP code for the current step and one step either side (clock drift); each

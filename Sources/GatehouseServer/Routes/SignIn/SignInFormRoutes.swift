@@ -212,6 +212,10 @@ struct SignInFormRoutes: Sendable {
             guard !user.awaitsVerification else {
                 throw CatalogueError(Catalogue.emailNotVerified, detail: "self-registered user \(user.id) has not verified the address")
             }
+            // After the password, a right passkey clears the account's count as a right TOTP code does.
+            if pending != nil {
+                try await env.passwords.secondFactorSucceeded(user: user, device: env.familiarDevice(request, tenant: tenant.value))
+            }
             if signIn.passkey.counterRegressed {
                 context.logger.warning(
                     "passkey counter went backwards; allowed by the tenant's policy",
