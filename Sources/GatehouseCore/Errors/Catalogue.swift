@@ -136,6 +136,12 @@ public enum Catalogue {
     public static let passkeyResponseInvalid = CatalogueEntry(9900212, "PasskeyResponseInvalid", .invalidRequest)
     public static let passkeyAlreadyRegistered = CatalogueEntry(9900213, "PasskeyAlreadyRegistered", .conflict, status: 409)
 
+    // MARK: Dynamic client registration (RFC 7591)
+    public static let invalidRedirectURIMetadata = CatalogueEntry(
+        9900214, "InvalidRedirectURIForRegistration", .invalidRedirectURI, placeholders: ["reason"])
+    public static let invalidClientMetadata = CatalogueEntry(
+        9900215, "InvalidClientMetadata", .invalidClientMetadata, placeholders: ["field", "reason"])
+
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
     public static let assertionAudienceMismatch = CatalogueEntry(
@@ -226,7 +232,7 @@ public enum Catalogue {
         secondFactorAlreadyEnrolled, secondFactorNotEnrolled, registrationClosed, emailNotVerified, emailDomainNotAllowed, usernameTaken,
         tooManyRegistrations,
         passkeyWrongOrigin, passkeyChallengeInvalid, passkeyNotRecognized, passkeyCounterRegressed, passkeyUserVerificationRequired,
-        passkeyAttestationRefused, passkeyResponseInvalid, passkeyAlreadyRegistered,
+        passkeyAttestationRefused, passkeyResponseInvalid, passkeyAlreadyRegistered, invalidRedirectURIMetadata, invalidClientMetadata,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

@@ -29,4 +29,7 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case invalidInstance = "invalid_instance"
     /// RFC 6749 §4.1.2.1: the server cannot handle the request now (here: its database is away).
     case temporarilyUnavailable = "temporarily_unavailable"
+    // Dynamic client registration (RFC 7591 §3.2.2).
+    case invalidRedirectURI = "invalid_redirect_uri"
+    case invalidClientMetadata = "invalid_client_metadata"
 }
