@@ -515,6 +515,16 @@ public enum Migrations {
                     "ALTER TABLE tenants ADD COLUMN passkey_policy TEXT",
                 ]
             }),
+        Migration(
+            version: 21, name: "client registration policy",
+            flavored: { flavor in
+                [
+                    "ALTER TABLE tenants ADD COLUMN client_registration TEXT NOT NULL DEFAULT 'off'",
+                    "ALTER TABLE tenants ADD COLUMN registration_apis TEXT",
+                    "ALTER TABLE tenants ADD COLUMN allow_local_fetches "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -38,7 +38,7 @@ extension SQLStore {
 
     static func tenant(_ row: any SQLRow) throws -> Tenant {
         let name = try row.decode(column: "name", as: String.self)
-        return Tenant(
+        var tenant = Tenant(
             name: try TenantName(name),
             id: try parse(row, "id", table: "tenants", key: name, UUID.init(uuidString:)),
             displayName: try row.decode(column: "display_name", as: String.self),
@@ -58,6 +58,11 @@ extension SQLStore {
                 logoDigest: try row.decode(column: "logo_digest", as: String?.self)),
             passkeyPolicy: try row.decode(column: "passkey_policy", as: String?.self) == nil
                 ? PasskeyPolicy() : parse(row, "passkey_policy", table: "tenants", key: name, PasskeyPolicy.init(stored:)))
+        tenant.clientRegistration = ClientRegistrationSettings(
+            policy: try parse(row, "client_registration", table: "tenants", key: name, ClientRegistrationPolicy.init(rawValue:)),
+            apis: words(try row.decode(column: "registration_apis", as: String?.self) ?? ""),
+            allowLocalFetches: try row.decode(column: "allow_local_fetches", as: Bool.self))
+        return tenant
     }
 
     public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
@@ -145,6 +150,19 @@ extension SQLStore {
             RETURNING name
             """
         ).all()).isEmpty
+    }
+
+    public func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw(
+                """
+                UPDATE tenants SET client_registration = \(bind: settings.policy.rawValue),
+                                   registration_apis = \(bind: settings.apis.joined(separator: " ")),
+                                   allow_local_fetches = \(bind: settings.allowLocalFetches)
+                WHERE name = \(bind: tenant.value) RETURNING name
+                """
+            ).all()).isEmpty
+        }
     }
 
     public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {

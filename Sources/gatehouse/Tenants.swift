@@ -22,6 +22,9 @@ struct Tenants: AsyncParsableCommand {
             "passkey_attestation": tenant.passkeyPolicy.attestation.rawValue,
             "passkey_counter_regression": tenant.passkeyPolicy.counterRegression.rawValue,
             "passkey_required": tenant.passkeyPolicy.required,
+            "client_registration": tenant.clientRegistration.policy.rawValue,
+            "registration_apis": tenant.clientRegistration.apis,
+            "allow_local_fetches": tenant.clientRegistration.allowLocalFetches,
         ]
     }
 
@@ -97,6 +100,26 @@ struct Tenants: AsyncParsableCommand {
                 "on: every user must have a passkey (one without registers one at the next sign-in, before the session starts); off (default)."
         )
         var passkeyRequired: String?
+        @Option(
+            name: .customLong("client-registration"),
+            help:
+                "Dynamic client registration: off (default), token (with an initial access token), or open (public clients with loopback or https redirect URIs)."
+        )
+        var clientRegistration: String?
+        @Option(
+            name: .customLong("registration-api"),
+            help:
+                "An API (identifier or ID) self-registered clients may ask for (repeat for several; replaces the list); '*': any API the client names."
+        )
+        var registrationAPIs: [String] = []
+        @Option(
+            name: .customLong("allow-local-fetches"),
+            help:
+                "on: fetches of URLs that others choose (client ID metadata documents, jwks_uri) may reach private and loopback addresses (development only); off (default)."
+        )
+        var allowLocalFetches: String?
+
+        var clientRegistrationChanged: Bool { clientRegistration != nil || !registrationAPIs.isEmpty || allowLocalFetches != nil }
 
         var passkeyChanged: Bool {
             passkeyUserVerification != nil || passkeyAttestation != nil || passkeyCounterRegression != nil || passkeyRequired != nil
@@ -111,12 +134,13 @@ struct Tenants: AsyncParsableCommand {
             let tenant = try parseTenant(name)
             guard
                 signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
-                    || verifyEmail != nil || profileChanged || logo != nil || removeLogo
+                    || verifyEmail != nil || profileChanged || logo != nil || removeLogo || clientRegistrationChanged
             else {
                 throw CLIError(
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
                         + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
-                        + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required"
+                        + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required, "
+                        + "--client-registration, --registration-api, --allow-local-fetches"
                 )
             }
             let policy = try registration.map { raw in
@@ -133,6 +157,10 @@ struct Tenants: AsyncParsableCommand {
             let counter: PasskeyPolicy.CounterRegression? = try parsed(passkeyCounterRegression, "passkey-counter-regression")
             if let passkeyRequired, passkeyRequired != "on" && passkeyRequired != "off" {
                 throw CLIError("--passkey-required must be on or off")
+            }
+            let registrationPolicy: ClientRegistrationPolicy? = try parsed(clientRegistration, "client-registration")
+            if let allowLocalFetches, allowLocalFetches != "on" && allowLocalFetches != "off" {
+                throw CLIError("--allow-local-fetches must be on or off")
             }
             var logoBytes: [UInt8]?
             if let logo {
@@ -182,6 +210,11 @@ struct Tenants: AsyncParsableCommand {
                                 required: passkeyRequired.map { $0 == "on" } ?? before.passkeyPolicy.required) : nil)
                 }
                 if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
+                if clientRegistrationChanged {
+                    after = try await admin.setClientRegistration(
+                        tenant: tenant, policy: registrationPolicy, apis: registrationAPIs.isEmpty ? nil : registrationAPIs,
+                        allowLocalFetches: allowLocalFetches.map { $0 == "on" })
+                }
                 if global.json {
                     settings.warnIfBaseURLAssumed()
                     try printJSON(Tenants.json(after, settings))
@@ -218,6 +251,13 @@ struct Tenants: AsyncParsableCommand {
                             + "\(after.passkeyPolicy.attestation.rawValue), counter regression \(after.passkeyPolicy.counterRegression.rawValue), "
                             + "required \(after.passkeyPolicy.required ? "on" : "off")"
                     )
+                }
+                if clientRegistrationChanged {
+                    let settings = after.clientRegistration
+                    lines.append(
+                        "client registration \(settings.policy.rawValue)"
+                            + (settings.apis.isEmpty ? "" : " for \(settings.anyAPI ? "any API" : settings.apis.joined(separator: ", "))")
+                            + (settings.allowLocalFetches ? "; local fetches allowed" : ""))
                 }
                 if logoBytes != nil { lines.append("logo set (sha256 \(after.branding.logoDigest ?? "-"))") }
                 if removeLogo { lines.append("logo removed") }

@@ -88,3 +88,20 @@ import Testing
         #expect(refusal(large)?.entry == metadata)
     }
 }
+
+/// The administration of a tenant's registration settings: APIs must exist, `*` stands alone, audited.
+@Suite struct ClientRegistrationSettingsTests {
+    @Test func apisAreCheckedAndTheChangeIsAudited() async throws {
+        let store = InMemoryStore()
+        let admin = Administration(store: store, hasher: SecretHasher(key: Data("k".utf8)))
+        let name = try TenantName("contoso")
+        _ = try await admin.createTenant(name: name)
+        await #expect(throws: (any Error).self) { try await admin.setClientRegistration(tenant: name, apis: ["api://nothing"]) }
+        await #expect(throws: (any Error).self) { try await admin.setClientRegistration(tenant: name, apis: ["*", "x"]) }
+        let after = try await admin.setClientRegistration(tenant: name, policy: .open, apis: ["*"], allowLocalFetches: true)
+        #expect(after.clientRegistration == ClientRegistrationSettings(policy: .open, apis: ["*"], allowLocalFetches: true))
+        #expect(try await store.tenant(named: name)?.clientRegistration.policy == .open)
+        let audit = try await store.auditEntries(AuditQuery(tenant: name, action: "tenant.client_registration.update"))
+        #expect(audit.count == 1 && audit.first?.after?.contains("open") == true)
+    }
+}

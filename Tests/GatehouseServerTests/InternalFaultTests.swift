@@ -113,6 +113,9 @@ final class FailingClientStore: GatehouseStore {
     func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool { try await inner.setLogo(logo, tenant: tenant) }
     func logo(tenant: TenantName) async throws -> TenantLogo? { try await inner.logo(tenant: tenant) }
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
+    func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool {
+        try await inner.setClientRegistration(settings, tenant: tenant)
+    }
     func atomically<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T { try await inner.atomically(body) }
     func enqueue(_ message: OutboxMessage) async throws { try await inner.enqueue(message) }
     func resetPassword(

@@ -93,3 +93,23 @@ import Testing
         }
     }
 }
+
+/// A tenant's client registration settings on every backend.
+@Suite struct ClientRegistrationSettingsContractTests {
+    @Test(arguments: Backend.allCases)
+    func theSettingsAreKept(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            let tenant = try sampleTenant()
+            try await store.createTenant(tenant)
+            #expect(try await store.tenant(named: tenant.name)?.clientRegistration == ClientRegistrationSettings())
+            let open = ClientRegistrationSettings(
+                policy: .open, apis: ["api://orders", "https://mcp.example.com"], allowLocalFetches: true)
+            #expect(try await store.setClientRegistration(open, tenant: tenant.name))
+            #expect(try await store.tenant(named: tenant.name)?.clientRegistration == open)
+            let token = ClientRegistrationSettings(policy: .initialAccessToken, apis: ["*"])
+            #expect(try await store.setClientRegistration(token, tenant: tenant.name))
+            #expect(try await store.tenant(named: tenant.name)?.clientRegistration == token)
+            #expect(try await store.setClientRegistration(open, tenant: try TenantName("nobody")) == false)
+        }
+    }
+}

@@ -29,6 +29,8 @@ public struct Tenant: Sendable, Hashable {
     public var branding = TenantBranding()
     /// Passkey rules: user verification, attestation, counter regression.
     public var passkeyPolicy: PasskeyPolicy
+    /// Dynamic client registration and outbound fetches.
+    public var clientRegistration = ClientRegistrationSettings()
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,

@@ -11,6 +11,27 @@ public enum ClientRegistrationPolicy: String, Sendable, CaseIterable {
     case open
 }
 
+/// A tenant's rules for clients that register themselves and for URLs that others choose
+/// (`gatehouse tenants set --client-registration --registration-api --allow-local-fetches`).
+public struct ClientRegistrationSettings: Sendable, Hashable {
+    public var policy: ClientRegistrationPolicy
+    /// The APIs (identifiers or application IDs) a self-registered client may ask for; `["*"]`:
+    /// any API of the tenant that the client names in `resource` (for development).
+    public var apis: [String]
+    /// Outbound fetches (client ID metadata documents, `jwks_uri`) may reach private, loopback
+    /// and link-local addresses (development only).
+    public var allowLocalFetches: Bool
+
+    public init(policy: ClientRegistrationPolicy = .off, apis: [String] = [], allowLocalFetches: Bool = false) {
+        self.policy = policy
+        self.apis = apis
+        self.allowLocalFetches = allowLocalFetches
+    }
+
+    /// Whether any API the client names may be granted.
+    public var anyAPI: Bool { apis == ["*"] }
+}
+
 /// A registration request's client metadata (RFC 7591 §2), parsed and checked: what the server
 /// will register, or the RFC 7591 §3.2.2 error (`invalid_redirect_uri`, `invalid_client_metadata`)
 /// as a catalogue error. Unknown members are ignored (§2); known members of the wrong type are refused.

@@ -118,6 +118,16 @@ public final class InMemoryStore: GatehouseStore {
         state.withLock { $0.logos[tenant] }
     }
 
+    public func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.clientRegistration = settings
+                return true
+            }
+        }
+    }
+
     public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {
         try await countingChange {
             state.withLock { state in

@@ -46,6 +46,8 @@ public protocol TenantStore: Sendable {
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
     /// Sets whether new users' addresses are mailed a verification link; false if there is no such tenant.
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
+    /// Sets the tenant's client registration policy, its APIs and local fetches; false when there is no such tenant.
+    func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool
     /// Sets who may register and with which email domains (empty: any); false: no such tenant.
     func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool
     /// Sets the display name, primary colour and support contact (nil clears the last two);
