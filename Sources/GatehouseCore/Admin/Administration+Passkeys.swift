@@ -46,10 +46,8 @@ extension Administration {
         }
         var changed = user
         changed.updatedAt = time.now()
-        changed.sessionsValidAfter = changed.updatedAt
-        _ = try await store.updateUser(changed)
+        let revoked = try await saveEndingSessions(&changed)
         _ = try await store.endSessions(tenant: tenant.name.value, userID: user.id, sid: nil)
-        let revoked = try await store.revokeGrants(tenant: tenant.name, userID: user.id, now: changed.updatedAt)
         try await audit(
             "user.passkey.remove", tenant: tenant.name, target: user.id, before: Self.auditView(passkey),
             after: AuditView.keys(["revoked_grants": String(revoked)]))

@@ -88,7 +88,7 @@ extension Administration {
     /// are no longer honoured) and revokes every grant of the user (refresh tokens at once,
     /// access tokens at introspection and userinfo). Returns how many grants were revoked.
     @discardableResult
-    private func saveEndingSessions(_ user: inout User) async throws -> Int {
+    func saveEndingSessions(_ user: inout User) async throws -> Int {
         user.sessionsValidAfter = user.updatedAt
         _ = try await store.updateUser(user)
         return try await store.revokeGrants(tenant: user.tenant, userID: user.id, now: user.updatedAt)
