@@ -210,6 +210,30 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/passkey_required`.
             public var passkeyRequired: Swift.Bool?
+            /// Dynamic client registration (RFC 7591) at /{tenant}/oauth2/register: off, token (with an initial access token), or open (public clients with loopback or https redirect URIs).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/client_registration`.
+            @frozen public enum ClientRegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case token = "token"
+                case open = "open"
+            }
+            /// Dynamic client registration (RFC 7591) at /{tenant}/oauth2/register: off, token (with an initial access token), or open (public clients with loopback or https redirect URIs).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/client_registration`.
+            public var clientRegistration: Components.Schemas.Tenant.ClientRegistrationPayload?
+            /// The APIs self-registered clients may ask for (their identifiers); ["*"] is any API the client names.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/registration_apis`.
+            public var registrationApis: [Swift.String]?
+            /// Fetches of URLs others choose (client ID metadata documents, jwks_uri) may reach private and loopback addresses.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/allow_local_fetches`.
+            public var allowLocalFetches: Swift.Bool?
+            /// A client_id that is an https URL names a client ID metadata document, fetched and used as a public client.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/client_id_metadata_documents`.
+            public var clientIdMetadataDocuments: Swift.Bool?
             /// Creates a new `Tenant`.
             ///
             /// - Parameters:
@@ -233,6 +257,10 @@ extension Components {
             ///   - passkeyAttestation: required accepts only registrations with a verified attestation statement (packed).
             ///   - passkeyCounterRegression: What a passkey whose signature counter went backwards gets (refused, or allowed and flagged).
             ///   - passkeyRequired: Every user must have a passkey; one without registers one at the next sign-in, before the session starts.
+            ///   - clientRegistration: Dynamic client registration (RFC 7591) at /{tenant}/oauth2/register: off, token (with an initial access token), or open (public clients with loopback or https redirect URIs).
+            ///   - registrationApis: The APIs self-registered clients may ask for (their identifiers); ["*"] is any API the client names.
+            ///   - allowLocalFetches: Fetches of URLs others choose (client ID metadata documents, jwks_uri) may reach private and loopback addresses.
+            ///   - clientIdMetadataDocuments: A client_id that is an https URL names a client ID metadata document, fetched and used as a public client.
             public init(
                 name: Swift.String,
                 id: Swift.String,
@@ -253,7 +281,11 @@ extension Components {
                 passkeyUserVerification: Components.Schemas.Tenant.PasskeyUserVerificationPayload? = nil,
                 passkeyAttestation: Components.Schemas.Tenant.PasskeyAttestationPayload? = nil,
                 passkeyCounterRegression: Components.Schemas.Tenant.PasskeyCounterRegressionPayload? = nil,
-                passkeyRequired: Swift.Bool? = nil
+                passkeyRequired: Swift.Bool? = nil,
+                clientRegistration: Components.Schemas.Tenant.ClientRegistrationPayload? = nil,
+                registrationApis: [Swift.String]? = nil,
+                allowLocalFetches: Swift.Bool? = nil,
+                clientIdMetadataDocuments: Swift.Bool? = nil
             ) {
                 self.name = name
                 self.id = id
@@ -275,6 +307,10 @@ extension Components {
                 self.passkeyAttestation = passkeyAttestation
                 self.passkeyCounterRegression = passkeyCounterRegression
                 self.passkeyRequired = passkeyRequired
+                self.clientRegistration = clientRegistration
+                self.registrationApis = registrationApis
+                self.allowLocalFetches = allowLocalFetches
+                self.clientIdMetadataDocuments = clientIdMetadataDocuments
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -297,6 +333,131 @@ extension Components {
                 case passkeyAttestation = "passkey_attestation"
                 case passkeyCounterRegression = "passkey_counter_regression"
                 case passkeyRequired = "passkey_required"
+                case clientRegistration = "client_registration"
+                case registrationApis = "registration_apis"
+                case allowLocalFetches = "allow_local_fetches"
+                case clientIdMetadataDocuments = "client_id_metadata_documents"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InitialAccessToken`.
+        public struct InitialAccessToken: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InitialAccessToken/token_id`.
+            public var tokenId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InitialAccessToken/label`.
+            public var label: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InitialAccessToken/created_at`.
+            public var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/InitialAccessToken/expires_at`.
+            public var expiresAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/InitialAccessToken/uses_left`.
+            public var usesLeft: Swift.Int
+            /// Creates a new `InitialAccessToken`.
+            ///
+            /// - Parameters:
+            ///   - tokenId:
+            ///   - label:
+            ///   - createdAt:
+            ///   - expiresAt:
+            ///   - usesLeft:
+            public init(
+                tokenId: Swift.String,
+                label: Swift.String,
+                createdAt: Foundation.Date,
+                expiresAt: Foundation.Date,
+                usesLeft: Swift.Int
+            ) {
+                self.tokenId = tokenId
+                self.label = label
+                self.createdAt = createdAt
+                self.expiresAt = expiresAt
+                self.usesLeft = usesLeft
+            }
+            public enum CodingKeys: String, CodingKey {
+                case tokenId = "token_id"
+                case label
+                case createdAt = "created_at"
+                case expiresAt = "expires_at"
+                case usesLeft = "uses_left"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreate`.
+        public struct InitialAccessTokenCreate: Codable, Hashable, Sendable {
+            /// Who the token is for.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreate/label`.
+            public var label: Swift.String?
+            /// Default 168 (7 days).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreate/lifetime_hours`.
+            public var lifetimeHours: Swift.Int?
+            /// Registrations it may make; default 1.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreate/uses`.
+            public var uses: Swift.Int?
+            /// Creates a new `InitialAccessTokenCreate`.
+            ///
+            /// - Parameters:
+            ///   - label: Who the token is for.
+            ///   - lifetimeHours: Default 168 (7 days).
+            ///   - uses: Registrations it may make; default 1.
+            public init(
+                label: Swift.String? = nil,
+                lifetimeHours: Swift.Int? = nil,
+                uses: Swift.Int? = nil
+            ) {
+                self.label = label
+                self.lifetimeHours = lifetimeHours
+                self.uses = uses
+            }
+            public enum CodingKeys: String, CodingKey {
+                case label
+                case lifetimeHours = "lifetime_hours"
+                case uses
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.label = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .label
+                )
+                self.lifetimeHours = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .lifetimeHours
+                )
+                self.uses = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .uses
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "label",
+                    "lifetime_hours",
+                    "uses"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreated`.
+        public struct InitialAccessTokenCreated: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreated/token`.
+            public var token: Components.Schemas.InitialAccessToken
+            /// The token, shown once: send it as Authorization: Bearer to the registration endpoint.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InitialAccessTokenCreated/value`.
+            public var value: Swift.String
+            /// Creates a new `InitialAccessTokenCreated`.
+            ///
+            /// - Parameters:
+            ///   - token:
+            ///   - value: The token, shown once: send it as Authorization: Bearer to the registration endpoint.
+            public init(
+                token: Components.Schemas.InitialAccessToken,
+                value: Swift.String
+            ) {
+                self.token = token
+                self.value = value
+            }
+            public enum CodingKeys: String, CodingKey {
+                case token
+                case value
             }
         }
         /// - Remark: Generated from `#/components/schemas/TenantPage`.
@@ -450,6 +611,22 @@ extension Components {
             public var passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload?
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/passkey_required`.
             public var passkeyRequired: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/client_registration`.
+            @frozen public enum ClientRegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case off = "off"
+                case token = "token"
+                case open = "open"
+            }
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/client_registration`.
+            public var clientRegistration: Components.Schemas.TenantUpdate.ClientRegistrationPayload?
+            /// Replaces the list of APIs (identifiers or application IDs) self-registered clients may ask for; ["*"] for any.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration_apis`.
+            public var registrationApis: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/allow_local_fetches`.
+            public var allowLocalFetches: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/client_id_metadata_documents`.
+            public var clientIdMetadataDocuments: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/registration`.
             @frozen public enum RegistrationPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case off = "off"
@@ -483,6 +660,10 @@ extension Components {
             ///   - passkeyAttestation:
             ///   - passkeyCounterRegression:
             ///   - passkeyRequired:
+            ///   - clientRegistration:
+            ///   - registrationApis: Replaces the list of APIs (identifiers or application IDs) self-registered clients may ask for; ["*"] for any.
+            ///   - allowLocalFetches:
+            ///   - clientIdMetadataDocuments:
             ///   - registration:
             ///   - registrationDomains: Replaces the list of accepted email domains; an empty list accepts every domain.
             ///   - primaryColor: #rrggbb or #rgb; an empty string restores the default.
@@ -499,6 +680,10 @@ extension Components {
                 passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload? = nil,
                 passkeyCounterRegression: Components.Schemas.TenantUpdate.PasskeyCounterRegressionPayload? = nil,
                 passkeyRequired: Swift.Bool? = nil,
+                clientRegistration: Components.Schemas.TenantUpdate.ClientRegistrationPayload? = nil,
+                registrationApis: [Swift.String]? = nil,
+                allowLocalFetches: Swift.Bool? = nil,
+                clientIdMetadataDocuments: Swift.Bool? = nil,
                 registration: Components.Schemas.TenantUpdate.RegistrationPayload? = nil,
                 registrationDomains: [Swift.String]? = nil,
                 primaryColor: Swift.String? = nil,
@@ -515,6 +700,10 @@ extension Components {
                 self.passkeyAttestation = passkeyAttestation
                 self.passkeyCounterRegression = passkeyCounterRegression
                 self.passkeyRequired = passkeyRequired
+                self.clientRegistration = clientRegistration
+                self.registrationApis = registrationApis
+                self.allowLocalFetches = allowLocalFetches
+                self.clientIdMetadataDocuments = clientIdMetadataDocuments
                 self.registration = registration
                 self.registrationDomains = registrationDomains
                 self.primaryColor = primaryColor
@@ -532,6 +721,10 @@ extension Components {
                 case passkeyAttestation = "passkey_attestation"
                 case passkeyCounterRegression = "passkey_counter_regression"
                 case passkeyRequired = "passkey_required"
+                case clientRegistration = "client_registration"
+                case registrationApis = "registration_apis"
+                case allowLocalFetches = "allow_local_fetches"
+                case clientIdMetadataDocuments = "client_id_metadata_documents"
                 case registration
                 case registrationDomains = "registration_domains"
                 case primaryColor = "primary_color"
@@ -583,6 +776,22 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .passkeyRequired
                 )
+                self.clientRegistration = try container.decodeIfPresent(
+                    Components.Schemas.TenantUpdate.ClientRegistrationPayload.self,
+                    forKey: .clientRegistration
+                )
+                self.registrationApis = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .registrationApis
+                )
+                self.allowLocalFetches = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .allowLocalFetches
+                )
+                self.clientIdMetadataDocuments = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .clientIdMetadataDocuments
+                )
                 self.registration = try container.decodeIfPresent(
                     Components.Schemas.TenantUpdate.RegistrationPayload.self,
                     forKey: .registration
@@ -611,6 +820,10 @@ extension Components {
                     "passkey_attestation",
                     "passkey_counter_regression",
                     "passkey_required",
+                    "client_registration",
+                    "registration_apis",
+                    "allow_local_fetches",
+                    "client_id_metadata_documents",
                     "registration",
                     "registration_domains",
                     "primary_color",
@@ -1001,6 +1214,17 @@ extension Components {
             public var enabled: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Client/first_party`.
             public var firstParty: Swift.Bool
+            /// self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/source`.
+            @frozen public enum SourcePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case administrator = "administrator"
+                case selfRegistered = "self-registered"
+            }
+            /// self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/source`.
+            public var source: Components.Schemas.Client.SourcePayload?
             /// - Remark: Generated from `#/components/schemas/Client/type`.
             @frozen public enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case confidential = "confidential"
@@ -1037,6 +1261,7 @@ extension Components {
             ///   - name:
             ///   - enabled:
             ///   - firstParty:
+            ///   - source: self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
             ///   - _type:
             ///   - authMethods:
             ///   - grantTypes:
@@ -1054,6 +1279,7 @@ extension Components {
                 name: Swift.String,
                 enabled: Swift.Bool,
                 firstParty: Swift.Bool,
+                source: Components.Schemas.Client.SourcePayload? = nil,
                 _type: Components.Schemas.Client._TypePayload,
                 authMethods: [Swift.String],
                 grantTypes: [Swift.String],
@@ -1071,6 +1297,7 @@ extension Components {
                 self.name = name
                 self.enabled = enabled
                 self.firstParty = firstParty
+                self.source = source
                 self._type = _type
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
@@ -1089,6 +1316,7 @@ extension Components {
                 case name
                 case enabled
                 case firstParty = "first_party"
+                case source
                 case _type = "type"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"

@@ -87,6 +87,19 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /tenants/{tenant}/clients/{client}`.
     /// - Remark: Generated from `#/paths//tenants/{tenant}/clients/{client}/delete(deleteClient)`.
     func deleteClient(_ input: Operations.DeleteClient.Input) async throws -> Operations.DeleteClient.Output
+    /// The tenant's initial access tokens for client registration (never their values).
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/initial-access-tokens`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/get(listInitialAccessTokens)`.
+    func listInitialAccessTokens(_ input: Operations.ListInitialAccessTokens.Input) async throws -> Operations.ListInitialAccessTokens.Output
+    /// Make an initial access token (RFC 7591 §3); the value is returned once.
+    ///
+    /// - Remark: HTTP `POST /tenants/{tenant}/initial-access-tokens`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/post(createInitialAccessToken)`.
+    func createInitialAccessToken(_ input: Operations.CreateInitialAccessToken.Input) async throws -> Operations.CreateInitialAccessToken.Output
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/initial-access-tokens/{token_id}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/{token_id}/delete(deleteInitialAccessToken)`.
+    func deleteInitialAccessToken(_ input: Operations.DeleteInitialAccessToken.Input) async throws -> Operations.DeleteInitialAccessToken.Output
     /// Add a secret (rotation); the value is returned once.
     ///
     /// - Remark: HTTP `POST /tenants/{tenant}/clients/{client}/secrets`.
@@ -430,6 +443,45 @@ extension APIProtocol {
         headers: Operations.DeleteClient.Input.Headers = .init()
     ) async throws -> Operations.DeleteClient.Output {
         try await deleteClient(Operations.DeleteClient.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The tenant's initial access tokens for client registration (never their values).
+    ///
+    /// - Remark: HTTP `GET /tenants/{tenant}/initial-access-tokens`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/get(listInitialAccessTokens)`.
+    public func listInitialAccessTokens(
+        path: Operations.ListInitialAccessTokens.Input.Path,
+        headers: Operations.ListInitialAccessTokens.Input.Headers = .init()
+    ) async throws -> Operations.ListInitialAccessTokens.Output {
+        try await listInitialAccessTokens(Operations.ListInitialAccessTokens.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Make an initial access token (RFC 7591 §3); the value is returned once.
+    ///
+    /// - Remark: HTTP `POST /tenants/{tenant}/initial-access-tokens`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/post(createInitialAccessToken)`.
+    public func createInitialAccessToken(
+        path: Operations.CreateInitialAccessToken.Input.Path,
+        headers: Operations.CreateInitialAccessToken.Input.Headers = .init(),
+        body: Operations.CreateInitialAccessToken.Input.Body
+    ) async throws -> Operations.CreateInitialAccessToken.Output {
+        try await createInitialAccessToken(Operations.CreateInitialAccessToken.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// - Remark: HTTP `DELETE /tenants/{tenant}/initial-access-tokens/{token_id}`.
+    /// - Remark: Generated from `#/paths//tenants/{tenant}/initial-access-tokens/{token_id}/delete(deleteInitialAccessToken)`.
+    public func deleteInitialAccessToken(
+        path: Operations.DeleteInitialAccessToken.Input.Path,
+        headers: Operations.DeleteInitialAccessToken.Input.Headers = .init()
+    ) async throws -> Operations.DeleteInitialAccessToken.Output {
+        try await deleteInitialAccessToken(Operations.DeleteInitialAccessToken.Input(
             path: path,
             headers: headers
         ))

@@ -44,15 +44,20 @@ public struct Gatehouse: Sendable {
     public let mailTransport: (any MailTransport)?
     /// Composes account mails (reset and verification links).
     public let mailer: AccountMailer
+    /// Fetches URLs that others chose (client ID metadata documents, `jwks_uri`), guarded.
+    public let fetcher: (any OutboundFetcher)?
 
     /// `passwordVerifier` and `totp` replace bcrypt verification and the TOTP generator for the
     /// sign-in checks (tests count and hold checks with them); by default they are the real ones.
     public init(
         configuration: ServerConfiguration, store: any GatehouseStore, hasher: SecretHasher, time: TimeSource = .system,
         logger: Logger = Logger(label: "gatehouse"), passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil,
-        telemetry: Telemetry = Telemetry(), mailTransport: (any MailTransport)? = nil
+        telemetry: Telemetry = Telemetry(), mailTransport: (any MailTransport)? = nil, fetcher: (any OutboundFetcher)?? = nil
     ) {
         self.configuration = configuration
+        // By default the guarded fetcher over the system's trust store.
+        let fetcher = fetcher ?? (try? GuardedFetcher(extraCAFile: nil))
+        self.fetcher = fetcher
         self.mailTransport = mailTransport
         self.telemetry = telemetry
         let throttles = Throttles(configuration.throttling)
@@ -72,7 +77,8 @@ public struct Gatehouse: Sendable {
         self.secretUsage = SecretUsageRecorder(store: store, logger: logger)
         self.keyRings = KeyRingRegistry(store: store, ttl: configuration.keyRingTTL, time: time, reloadFailed: reloadFailed)
         self.clients = CachedClientDirectory(
-            store: store, ttl: configuration.cacheTTL, time: time, baseURL: configuration.baseURL, reloadFailed: reloadFailed)
+            store: store, ttl: configuration.cacheTTL, time: time, baseURL: configuration.baseURL, fetcher: fetcher,
+            reloadFailed: reloadFailed)
         self.browserOrigins = CachedBrowserOrigins(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         let userDirectory = UserDirectory(store: store, ttl: configuration.cacheTTL, time: time, reloadFailed: reloadFailed)
         self.userDirectory = userDirectory
@@ -198,6 +204,7 @@ public struct Gatehouse: Sendable {
         SignInFormRoutes(env: signIn, administration: administration).register(on: native)
         AccountMailRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
         RegistrationRoutes(env: signIn, administration: administration, passwords: passwordHasher).register(on: native)
+        ClientRegistrationRoutes(env: signIn, administration: administration, renderer: renderer, fetcher: fetcher).register(on: native)
         BrandingRoute(tenants: tenants, store: store, renderer: renderer).register(on: native)
         AccountRoutes(
             env: signIn, administration: administration, store: store, grants: grants,

@@ -28,6 +28,9 @@ public struct ThrottleSettings: Sendable {
     public var passwordResetAccount = FailureThrottle.Limit(failures: 3, window: 900)
     /// Registrations (every attempt counts) per source address and tenant: over it, 429.
     public var registration = FailureThrottle.Limit(failures: 10, window: 3600)
+    /// Client registrations (RFC 7591; every attempt counts) per source address and tenant:
+    /// over it, 429 (9900433), so that one address cannot fill a tenant with clients.
+    public var clientRegistration = FailureThrottle.Limit(failures: 30, window: 3600)
     /// Passkey assertions that fail verification, per source address and tenant. They never
     /// count toward a user's lockout (a stranger must not be able to lock a passkey user out),
     /// and a signature cannot be guessed, so this only bounds the work one address causes.
@@ -47,6 +50,7 @@ public struct ThrottleSettings: Sendable {
         settings.passwordReset.failures = 0
         settings.passwordResetAccount.failures = 0
         settings.registration.failures = 0
+        settings.clientRegistration.failures = 0
         settings.passkey.failures = 0
         return settings
     }
@@ -67,6 +71,7 @@ public struct Throttles: Sendable {
     public let passwordReset: ThrottleGate
     public let passwordResetAccount: ThrottleGate
     public let registration: ThrottleGate
+    public let clientRegistration: ThrottleGate
     public let passkey: ThrottleGate
     let source: SourceAddress
     /// Warns once per node that `X-Forwarded-For` arrives from a peer not in `trusted_proxies`.
@@ -83,6 +88,7 @@ public struct Throttles: Sendable {
         passwordReset = ThrottleGate(throttle: make(settings.passwordReset), entry: Catalogue.tooManyPasswordResetRequests)
         passwordResetAccount = ThrottleGate(throttle: make(settings.passwordResetAccount), entry: Catalogue.tooManyPasswordResetRequests)
         registration = ThrottleGate(throttle: make(settings.registration), entry: Catalogue.tooManyRegistrations)
+        clientRegistration = ThrottleGate(throttle: make(settings.clientRegistration), entry: Catalogue.tooManyRegistrations)
         passkey = ThrottleGate(throttle: make(settings.passkey), entry: Catalogue.tooManySignInFailures)
         source = SourceAddress(trustedProxies: settings.trustedProxies)
     }

@@ -525,6 +525,41 @@ public enum Migrations {
                         + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
                 ]
             }),
+        Migration(
+            version: 22, name: "self-registered clients and initial access tokens",
+            flavored: { flavor in
+                [
+                    // Token hashes only (keyed HMAC-SHA256, as client secrets).
+                    """
+                    CREATE TABLE IF NOT EXISTS client_registrations (
+                        tenant TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        policy TEXT NOT NULL,
+                        token_hash TEXT NOT NULL,
+                        metadata TEXT NOT NULL,
+                        initial_token_id TEXT,
+                        created_at \(flavor.instantType) NOT NULL,
+                        updated_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, client_id)
+                    )
+                    """,
+                    """
+                    CREATE TABLE IF NOT EXISTS initial_access_tokens (
+                        tenant TEXT NOT NULL,
+                        token_id TEXT NOT NULL,
+                        hash TEXT NOT NULL,
+                        label TEXT NOT NULL,
+                        created_at \(flavor.instantType) NOT NULL,
+                        expires_at \(flavor.instantType) NOT NULL,
+                        uses_left INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, token_id)
+                    )
+                    """,
+                    "CREATE UNIQUE INDEX IF NOT EXISTS initial_access_tokens_hash ON initial_access_tokens (hash)",
+                    "ALTER TABLE tenants ADD COLUMN client_id_metadata_documents "
+                        + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

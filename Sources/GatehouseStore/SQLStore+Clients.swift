@@ -100,6 +100,9 @@ extension SQLStore {
             try await transaction {
                 try await db.raw("DELETE FROM client_secrets WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
                 try await db.raw("DELETE FROM api_access WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)").run()
+                try await db.raw(
+                    "DELETE FROM client_registrations WHERE tenant = \(bind: tenant.value) AND client_id = \(bind: id.value)"
+                ).run()
                 // An API it backed goes with it (its credentials were the API's own).
                 for table in ["api_identifiers", "api_access", "apis"] {
                     try await db.raw(

@@ -61,7 +61,8 @@ extension SQLStore {
         tenant.clientRegistration = ClientRegistrationSettings(
             policy: try parse(row, "client_registration", table: "tenants", key: name, ClientRegistrationPolicy.init(rawValue:)),
             apis: words(try row.decode(column: "registration_apis", as: String?.self) ?? ""),
-            allowLocalFetches: try row.decode(column: "allow_local_fetches", as: Bool.self))
+            allowLocalFetches: try row.decode(column: "allow_local_fetches", as: Bool.self),
+            metadataDocuments: try row.decode(column: "client_id_metadata_documents", as: Bool.self))
         return tenant
     }
 
@@ -158,7 +159,8 @@ extension SQLStore {
                 """
                 UPDATE tenants SET client_registration = \(bind: settings.policy.rawValue),
                                    registration_apis = \(bind: settings.apis.joined(separator: " ")),
-                                   allow_local_fetches = \(bind: settings.allowLocalFetches)
+                                   allow_local_fetches = \(bind: settings.allowLocalFetches),
+                                   client_id_metadata_documents = \(bind: settings.metadataDocuments)
                 WHERE name = \(bind: tenant.value) RETURNING name
                 """
             ).all()).isEmpty

@@ -28,6 +28,7 @@ extension Clients {
         return [
             "client_id": client.id.value, "tenant": tenant.value, "name": client.name, "type": client.type.rawValue,
             "enabled": client.enabled, "first_party": client.firstParty,
+            "source": try await store.clientRegistration(tenant: tenant, clientID: client.id) != nil ? "self-registered" : "administrator",
             "token_endpoint_auth_methods": client.authMethods.map(\.rawValue).sorted(),
             "grant_types": client.grantTypes.map(\.rawValue).sorted(),
             "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
@@ -58,6 +59,7 @@ extension Clients {
         let rows: [(String, String)] = [
             ("Client ID", client.id.value), ("Tenant", client.tenant.value), ("Name", client.name), ("Type", client.type.rawValue),
             ("Enabled", client.enabled ? "yes" : "no (7000112 until enabled)"), ("First-party", client.firstParty ? "yes" : "no"),
+            ("Registered by", (object["source"] as? String) == "self-registered" ? "itself (RFC 7591)" : "an administrator"),
             ("Grant types", client.grantTypes.map(\.shortName).sorted().joined(separator: " ")),
             ("Auth methods", client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
             ("Scopes", client.allowedScopes.description.isEmpty ? "-" : client.allowedScopes.description),

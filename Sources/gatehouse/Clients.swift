@@ -212,12 +212,13 @@ struct Clients: AsyncParsableCommand {
                     try printJSON(objects)
                     return
                 }
+                let selfRegistered = Set(try await admin.store.clientRegistrations(tenant: tenantName).map(\.clientID))
                 printTable(
                     ["CLIENT ID", "TYPE", "ENABLED", "FIRST-PARTY", "NAME", "GRANTS", "SCOPES"],
                     clients.map { client in
                         [
                             client.id.value, client.type.rawValue, client.enabled ? "yes" : "no", client.firstParty ? "yes" : "no",
-                            client.name,
+                            client.name + (selfRegistered.contains(client.id) ? " (self-registered)" : ""),
                             client.grantTypes.map { $0.shortName }.sorted().joined(separator: ","), client.allowedScopes.description,
                         ]
                     }, empty: "No clients in tenant '\(tenantName)'.")

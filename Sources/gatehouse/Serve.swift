@@ -113,8 +113,15 @@ struct Serve: AsyncParsableCommand {
         configuration.tracing = otel != nil
         if level <= .info { configuration.requestLog = RequestLog(sink: output, format: format) }
         let mail = try Self.mailTransport(settings)
+        let fetcher: GuardedFetcher
+        do {
+            fetcher = try GuardedFetcher(extraCAFile: settings.extraCAFile)
+        } catch {
+            throw CLIError("gatehouse.tls.extra_ca_file: \(error)")
+        }
         let gatehouse = Gatehouse(
-            configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry, mailTransport: mail)
+            configuration: configuration, store: store, hasher: hasher, logger: logger, telemetry: telemetry, mailTransport: mail,
+            fetcher: fetcher)
 
         for line in try await Init.prepare(gatehouse.administration, settings: settings, global: global) { say(line) }
         if settings.storage == "sqlite" { say("Database: \(settings.databaseDescription)") }

@@ -142,6 +142,7 @@ struct Settings {
         settings.registration = limit("registration", settings.registration)
         settings.passwordResetAccount = limit("password_reset_account", settings.passwordResetAccount)
         settings.passkey = limit("passkey", settings.passkey)
+        settings.clientRegistration = limit("client_registration", settings.clientRegistration)
         let proxies = reader.string(forKey: "gatehouse.trusted_proxies", default: "")
         settings.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return settings

@@ -5,7 +5,8 @@ import GatehouseServer
 
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and configure tenants.", subcommands: [Create.self, List.self, Show.self, Configure.self])
+        abstract: "Create, list and configure tenants.",
+        subcommands: [Create.self, List.self, Show.self, Configure.self, RegistrationTokens.self])
 
     /// A tenant as `--json` prints it.
     static func json(_ tenant: Tenant, _ settings: Settings) -> [String: Any] {
@@ -25,6 +26,7 @@ struct Tenants: AsyncParsableCommand {
             "client_registration": tenant.clientRegistration.policy.rawValue,
             "registration_apis": tenant.clientRegistration.apis,
             "allow_local_fetches": tenant.clientRegistration.allowLocalFetches,
+            "client_id_metadata_documents": tenant.clientRegistration.metadataDocuments,
         ]
     }
 
@@ -118,8 +120,16 @@ struct Tenants: AsyncParsableCommand {
                 "on: fetches of URLs that others choose (client ID metadata documents, jwks_uri) may reach private and loopback addresses (development only); off (default)."
         )
         var allowLocalFetches: String?
+        @Option(
+            name: .customLong("client-id-metadata-documents"),
+            help:
+                "on: a client_id that is an https URL names a client ID metadata document, fetched and used as a public client; off (default)."
+        )
+        var metadataDocuments: String?
 
-        var clientRegistrationChanged: Bool { clientRegistration != nil || !registrationAPIs.isEmpty || allowLocalFetches != nil }
+        var clientRegistrationChanged: Bool {
+            clientRegistration != nil || !registrationAPIs.isEmpty || allowLocalFetches != nil || metadataDocuments != nil
+        }
 
         var passkeyChanged: Bool {
             passkeyUserVerification != nil || passkeyAttestation != nil || passkeyCounterRegression != nil || passkeyRequired != nil
@@ -140,7 +150,7 @@ struct Tenants: AsyncParsableCommand {
                     "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
                         + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
                         + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required, "
-                        + "--client-registration, --registration-api, --allow-local-fetches"
+                        + "--client-registration, --registration-api, --allow-local-fetches, --client-id-metadata-documents"
                 )
             }
             let policy = try registration.map { raw in
@@ -161,6 +171,9 @@ struct Tenants: AsyncParsableCommand {
             let registrationPolicy: ClientRegistrationPolicy? = try parsed(clientRegistration, "client-registration")
             if let allowLocalFetches, allowLocalFetches != "on" && allowLocalFetches != "off" {
                 throw CLIError("--allow-local-fetches must be on or off")
+            }
+            if let metadataDocuments, metadataDocuments != "on" && metadataDocuments != "off" {
+                throw CLIError("--client-id-metadata-documents must be on or off")
             }
             var logoBytes: [UInt8]?
             if let logo {
@@ -213,7 +226,7 @@ struct Tenants: AsyncParsableCommand {
                 if clientRegistrationChanged {
                     after = try await admin.setClientRegistration(
                         tenant: tenant, policy: registrationPolicy, apis: registrationAPIs.isEmpty ? nil : registrationAPIs,
-                        allowLocalFetches: allowLocalFetches.map { $0 == "on" })
+                        allowLocalFetches: allowLocalFetches.map { $0 == "on" }, metadataDocuments: metadataDocuments.map { $0 == "on" })
                 }
                 if global.json {
                     settings.warnIfBaseURLAssumed()
@@ -257,7 +270,8 @@ struct Tenants: AsyncParsableCommand {
                     lines.append(
                         "client registration \(settings.policy.rawValue)"
                             + (settings.apis.isEmpty ? "" : " for \(settings.anyAPI ? "any API" : settings.apis.joined(separator: ", "))")
-                            + (settings.allowLocalFetches ? "; local fetches allowed" : ""))
+                            + (settings.allowLocalFetches ? "; local fetches allowed" : "")
+                            + (settings.metadataDocuments ? "; client ID metadata documents accepted" : ""))
                 }
                 if logoBytes != nil { lines.append("logo set (sha256 \(after.branding.logoDigest ?? "-"))") }
                 if removeLogo { lines.append("logo removed") }
@@ -351,6 +365,14 @@ struct Tenants: AsyncParsableCommand {
                     ("Primary colour", tenant.branding.primaryColor ?? "default"),
                     ("Support contact", tenant.branding.supportContact ?? "none"),
                     ("Logo", tenant.branding.logoDigest.map { "sha256 \($0)" } ?? "none"),
+                    (
+                        "Client registration",
+                        tenant.clientRegistration.policy.rawValue
+                            + (tenant.clientRegistration.apis.isEmpty
+                                ? "" : " (APIs: \(tenant.clientRegistration.apis.joined(separator: ", ")))")
+                    ),
+                    ("Metadata documents", tenant.clientRegistration.metadataDocuments ? "accepted as client IDs" : "off"),
+                    ("Local fetches", tenant.clientRegistration.allowLocalFetches ? "allowed" : "refused"),
                 ]
                 for (label, value) in rows { print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + value) }
                 print("")

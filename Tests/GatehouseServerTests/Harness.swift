@@ -31,7 +31,7 @@ struct Harness {
     static func make(
         algorithm: SigningAlgorithm = .es256, time: TimeSource = .system, store: (any GatehouseStore)? = nil,
         passwordVerifier: (any PasswordHasher)? = nil, totp: (any TOTPGenerator)? = nil, mailTransport: (any MailTransport)? = nil,
-        configure: (inout ServerConfiguration) -> Void = { _ in }
+        fetcher: (any OutboundFetcher)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> Harness {
         let store = store ?? InMemoryStore()
         var configuration = ServerConfiguration(baseURL: baseURL)
@@ -43,7 +43,7 @@ struct Harness {
         configure(&configuration)
         let gatehouse = Gatehouse(
             configuration: configuration, store: store, hasher: SecretHasher(key: Data("test-hash-key".utf8)), time: time,
-            passwordVerifier: passwordVerifier, totp: totp, mailTransport: mailTransport)
+            passwordVerifier: passwordVerifier, totp: totp, mailTransport: mailTransport, fetcher: fetcher.map { .some($0) })
         let admin = gatehouse.administration
         let tenant = try TenantName(tenant)
         try await admin.createTenant(name: tenant, algorithm: algorithm)

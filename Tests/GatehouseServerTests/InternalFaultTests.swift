@@ -155,6 +155,26 @@ final class FailingClientStore: GatehouseStore {
     func removePasskey(tenant: TenantName, userID: String, credentialID: String) async throws -> Bool {
         try await inner.removePasskey(tenant: tenant, userID: userID, credentialID: credentialID)
     }
+    func addClientRegistration(_ record: ClientRegistrationRecord) async throws { try await inner.addClientRegistration(record) }
+    func clientRegistration(tenant: TenantName, clientID: ClientID) async throws -> ClientRegistrationRecord? {
+        try await inner.clientRegistration(tenant: tenant, clientID: clientID)
+    }
+    func clientRegistrations(tenant: TenantName) async throws -> [ClientRegistrationRecord] {
+        try await inner.clientRegistrations(tenant: tenant)
+    }
+    func replaceClientRegistration(_ record: ClientRegistrationRecord, expectedTokenHash: String) async throws -> Bool {
+        try await inner.replaceClientRegistration(record, expectedTokenHash: expectedTokenHash)
+    }
+    func addInitialAccessToken(_ token: InitialAccessToken) async throws { try await inner.addInitialAccessToken(token) }
+    func initialAccessTokens(tenant: TenantName) async throws -> [InitialAccessToken] {
+        try await inner.initialAccessTokens(tenant: tenant)
+    }
+    func spendInitialAccessToken(tenant: TenantName, hash: String, now: Date) async throws -> InitialAccessToken? {
+        try await inner.spendInitialAccessToken(tenant: tenant, hash: hash, now: now)
+    }
+    func removeInitialAccessToken(tenant: TenantName, id: String) async throws -> Bool {
+        try await inner.removeInitialAccessToken(tenant: tenant, id: id)
+    }
     func passkeyCount(tenant: TenantName, userID: String) async throws -> Int {
         try await inner.passkeyCount(tenant: tenant, userID: userID)
     }

@@ -34,7 +34,7 @@ def operations():
 def fill(path, tenant):
     """A path of the template with `tenant` and placeholder values for the other parameters."""
     values = {"tenant": tenant, "api": "gatehouse-admin", "client": "no-such-client", "user": "no-such-user", "secret": "x", "sid": "x",
-              "thumbprint": "x", "credential": "x",
+              "thumbprint": "x", "credential": "x", "token_id": "x",
               "role": "Admin.Read"}
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
 
@@ -268,7 +268,7 @@ def schemathesis_run(srv, workdir, *options, token=None, hooks=False):
     config = os.path.join(workdir, "schemathesis.toml")
     with open(config, "w") as handle:
         # Real objects to work on: the tenant, its admin API, a client and a user that exist.
-        handle.write('[parameters]\ntenant = "contoso"\napi = "gatehouse-admin"\nclient = "st-client"\nuser = "st-user"\nsid = "st-sid"\nthumbprint = "st-thumbprint"\ncredential = "st-credential"\n')
+        handle.write('[parameters]\ntenant = "contoso"\napi = "gatehouse-admin"\nclient = "st-client"\nuser = "st-user"\nsid = "st-sid"\nthumbprint = "st-thumbprint"\ncredential = "st-credential"\ntoken_id = "st-token"\n')
     env = dict(os.environ)
     if hooks:
         env["PYTHONPATH"] = os.path.dirname(os.path.abspath(__file__))

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Synchronization
 
 /// A client with what authenticating it needs: its secrets (hashes) and its assertion keys.
 public struct ClientRecord: Sendable {
@@ -39,6 +40,30 @@ public struct ClientRecord: Sendable {
         return granted
     }
 
+    /// What a self-registered client may ask for besides its own grants: the delegated
+    /// permissions of the APIs the tenant lists for such clients (`ClientRegistrationSettings`),
+    /// or of every API of the tenant under `*` (a request then names the API in `resource`).
+    /// Read at each lookup, so a change of the list reaches registered clients too.
+    public static func registrationAPIs(
+        tenant: TenantName, in store: any ResourceStore & TenantStore, besides granted: [GrantedAPI]
+    ) async throws -> [GrantedAPI] {
+        guard let settings = try await store.tenant(named: tenant)?.clientRegistration, !settings.apis.isEmpty else { return [] }
+        let apis: [API]
+        if settings.anyAPI {
+            apis = try await store.apis(tenant: tenant)
+        } else {
+            var listed: [API] = []
+            for value in settings.apis { if let api = try await store.api(tenant: tenant, named: value) { listed.append(api) } }
+            apis = listed
+        }
+        // Never the admin API: self-registration must not open a way to administration.
+        return apis.filter { api in
+            !BuiltInAdminAPI.isBuiltIn(api.applicationID) && !granted.contains { $0.api.applicationID == api.applicationID }
+        }.map { api in
+            GrantedAPI(api: api, permissions: api.permissions.map(\.name), roles: [])
+        }
+    }
+
     /// Builds the record, parsing the client's JWKS once.
     public static func load(client: Client, secrets: [ClientSecretRecord], apis: [GrantedAPI] = []) async -> ClientRecord {
         var keys: JWTKeyCollection? = nil
@@ -67,33 +92,98 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
         let id: ClientID
     }
 
-    private let store: any ClientStore & ResourceStore
+    private let store: any ClientStore & ResourceStore & TenantStore & ClientRegistrationStore
     private let cache: TTLCache<Key, ClientRecord>
     /// The server's base URL, from which the built-in console client's redirect URI is derived.
     private let baseURL: String?
+    /// Fetches client ID metadata documents; nil: URLs are never client IDs.
+    private let fetcher: (any OutboundFetcher)?
+    private let time: TimeSource
+    /// Fetched documents' clients by tenant and URL, each until its own expiry
+    /// (`OutboundCacheLifetime`); at most `maximumDocuments`, the oldest dropped first.
+    private let documents = Mutex<[Key: (record: ClientRecord, until: Date)]>([:])
+    /// Documents that could not be used, refused again without a fetch for `failureLifetime`.
+    private let failedDocuments = Mutex<[Key: (error: CatalogueError, until: Date)]>([:])
+    static let failureLifetime: TimeInterval = 30
+    static let maximumDocuments = 1_000
 
     public init(
-        store: any ClientStore & ResourceStore, ttl: TimeInterval = 5, time: TimeSource = .system, baseURL: String? = nil,
-        reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
+        store: any ClientStore & ResourceStore & TenantStore & ClientRegistrationStore, ttl: TimeInterval = 5, time: TimeSource = .system,
+        baseURL: String? = nil,
+        fetcher: (any OutboundFetcher)? = nil, reloadFailed: @escaping @Sendable (any Error) -> Void = { _ in }
     ) {
         self.store = store
         self.baseURL = baseURL
+        self.fetcher = fetcher
+        self.time = time
         self.cache = TTLCache(ttl: ttl, time: time, reloadFailed: reloadFailed)
     }
 
     public func lookup(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
+        let registered = try await registeredClient(tenant: tenant, id: id)
+        guard registered == nil, let fetcher, ClientIDMetadataDocument.isCandidate(id.value) else { return registered }
+        return try await documentClient(tenant: tenant, id: id, fetcher: fetcher)
+    }
+
+    /// A client whose ID is a document URL: the cached one while fresh, else fetched now.
+    private func documentClient(tenant: TenantName, id: ClientID, fetcher: any OutboundFetcher) async throws -> ClientRecord {
+        let key = Key(tenant: tenant, id: id)
+        let now = time.now()
+        if let cached = documents.withLock({ $0[key] }), cached.until > now { return cached.record }
+        guard let record = try await store.tenant(named: tenant) else {
+            throw CatalogueError(Catalogue.tenantNotFound, ["tenant": tenant.value])
+        }
+        let settings = record.clientRegistration
+        guard settings.metadataDocuments else {
+            throw CatalogueError(Catalogue.clientMetadataDocumentsNotEnabled, ["tenant": tenant.value])
+        }
+        if let failed = failedDocuments.withLock({ $0[key] }), failed.until > now { throw failed.error }
+        let document: FetchedDocument
+        let client: Client
+        do {
+            document = try await fetcher.fetch(id.value, policy: OutboundPolicy(tenant: record), accept: "application/json")
+            client = try ClientIDMetadataDocument.client(document: document, url: id.value, tenant: tenant, now: now)
+        } catch let error as CatalogueError {
+            failedDocuments.withLock { failures in
+                if failures.count >= Self.maximumDocuments { failures = failures.filter { $0.value.until > now } }
+                if failures.count < Self.maximumDocuments { failures[key] = (error, now.addingTimeInterval(Self.failureLifetime)) }
+            }
+            throw error
+        }
+        let apis = try await ClientRecord.registrationAPIs(tenant: tenant, in: store, besides: [])
+        let loaded = await ClientRecord.load(client: client, secrets: [], apis: apis)
+        let lifetime = OutboundCacheLifetime.seconds(cacheControl: document.cacheControl)
+        if lifetime > 0 {
+            documents.withLock { entries in
+                if entries.count >= Self.maximumDocuments, let oldest = entries.min(by: { $0.value.until < $1.value.until })?.key {
+                    entries[oldest] = nil
+                }
+                entries[key] = (loaded, now.addingTimeInterval(lifetime))
+            }
+        }
+        return loaded
+    }
+
+    private func registeredClient(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {
         if case .some(let record) = cache.fresh(Key(tenant: tenant, id: id)) { return record }
         return try await cache.value(for: Key(tenant: tenant, id: id)) { [store, baseURL] in
             guard var client = try await store.client(tenant: tenant, id: id) else { return nil }
             if let baseURL { client = BuiltInConsole.withDerivedURIs(client, baseURL: baseURL) }
-            return await ClientRecord.load(
-                client: client, secrets: try await store.secrets(tenant: tenant, clientID: id),
-                apis: try await ClientRecord.grantedAPIs(of: client, in: store))
+            var apis = try await ClientRecord.grantedAPIs(of: client, in: store)
+            if try await store.clientRegistration(tenant: tenant, clientID: id) != nil {
+                client.source = .selfRegistered
+                apis += try await ClientRecord.registrationAPIs(tenant: tenant, in: store, besides: apis)
+            }
+            return await ClientRecord.load(client: client, secrets: try await store.secrets(tenant: tenant, clientID: id), apis: apis)
         }
     }
 
     /// Forgets every cached client (a client changed somewhere: `ChangeWatcher`).
-    public func invalidateAll() { cache.removeAll() }
+    public func invalidateAll() {
+        cache.removeAll()
+        documents.withLock { $0.removeAll() }
+        failedDocuments.withLock { $0.removeAll() }
+    }
 
     public func markAllStale() { cache.markAllStale() }
 

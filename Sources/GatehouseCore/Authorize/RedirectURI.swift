@@ -3,7 +3,8 @@ import Foundation
 /// A redirect URI (RFC 6749 §3.1.2): absolute, no fragment, not a scheme that runs or reads
 /// content in the browser (`javascript:`, `data:`, ...; RFC 9700 §4.1), a port in 1–65535.
 /// Matching against the registered list is exact (RFC 9700 §4.1.3), except that a native
-/// (public) client's loopback IP literal with `http` may use any port (RFC 8252 §7.3).
+/// (public) client's loopback redirect with `http` (127.0.0.1, [::1], localhost) may use any
+/// port (RFC 8252 §7.3).
 public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
     public let value: String
     let components: URLComponents
@@ -34,8 +35,10 @@ public struct RedirectURI: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { value }
 
+    /// `http` to 127.0.0.1, [::1] or `localhost` (RFC 8252 §7.3 prefers the IP literals; MCP
+    /// clients and many CLIs register `localhost`, which the open registration policy accepts).
     var isLoopbackHTTP: Bool {
-        components.scheme == "http" && (components.host == "127.0.0.1" || components.host == "[::1]" || components.host == "::1")
+        components.scheme?.lowercased() == "http" && ClientMetadata.isLoopback(components.host)
     }
 
     /// Whether this presented URI is one of `registered`: identical, or (only when

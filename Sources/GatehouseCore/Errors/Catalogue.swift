@@ -141,6 +141,30 @@ public enum Catalogue {
         9900214, "InvalidRedirectURIForRegistration", .invalidRedirectURI, placeholders: ["reason"])
     public static let invalidClientMetadata = CatalogueEntry(
         9900215, "InvalidClientMetadata", .invalidClientMetadata, placeholders: ["field", "reason"])
+    public static let clientRegistrationNotEnabled = CatalogueEntry(
+        9900216, "ClientRegistrationNotEnabled", .notFound, status: 404, placeholders: ["tenant"])
+    public static let initialAccessTokenInvalid = CatalogueEntry(
+        9900217, "InitialAccessTokenInvalid", .invalidToken, status: 401, placeholders: ["reason"])
+    public static let registrationAccessTokenInvalid = CatalogueEntry(
+        9900218, "RegistrationAccessTokenInvalid", .invalidToken, status: 401, placeholders: ["reason"])
+
+    // MARK: Outbound fetches (client ID metadata documents, jwks_uri) and client ID metadata documents
+    public static let outboundURLRefused = CatalogueEntry(
+        9900220, "OutboundFetchUrlRefused", .invalidClient, status: 401, placeholders: ["url", "reason"])
+    public static let outboundAddressRefused = CatalogueEntry(
+        9900221, "OutboundFetchAddressRefused", .invalidClient, status: 401, placeholders: ["host", "address"])
+    public static let outboundRedirectRefused = CatalogueEntry(
+        9900222, "OutboundFetchRedirected", .invalidClient, status: 401, placeholders: ["url", "status"])
+    public static let outboundTooLarge = CatalogueEntry(
+        9900223, "OutboundFetchTooLarge", .invalidClient, status: 401, placeholders: ["url", "limit"])
+    public static let outboundTimedOut = CatalogueEntry(
+        9900224, "OutboundFetchTimedOut", .invalidClient, status: 401, placeholders: ["url", "seconds"])
+    public static let outboundFailed = CatalogueEntry(
+        9900225, "OutboundFetchFailed", .invalidClient, status: 401, placeholders: ["url", "reason"])
+    public static let clientMetadataDocumentInvalid = CatalogueEntry(
+        9900226, "ClientMetadataDocumentInvalid", .invalidClient, status: 401, placeholders: ["url", "reason"])
+    public static let clientMetadataDocumentsNotEnabled = CatalogueEntry(
+        9900227, "ClientMetadataDocumentsNotEnabled", .invalidClient, status: 401, placeholders: ["tenant"])
 
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
@@ -233,6 +257,9 @@ public enum Catalogue {
         tooManyRegistrations,
         passkeyWrongOrigin, passkeyChallengeInvalid, passkeyNotRecognized, passkeyCounterRegressed, passkeyUserVerificationRequired,
         passkeyAttestationRefused, passkeyResponseInvalid, passkeyAlreadyRegistered, invalidRedirectURIMetadata, invalidClientMetadata,
+        clientRegistrationNotEnabled, initialAccessTokenInvalid, registrationAccessTokenInvalid, outboundURLRefused,
+        outboundAddressRefused, outboundRedirectRefused, outboundTooLarge, outboundTimedOut, outboundFailed, clientMetadataDocumentInvalid,
+        clientMetadataDocumentsNotEnabled,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

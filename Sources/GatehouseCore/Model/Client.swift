@@ -38,6 +38,14 @@ public struct GrantType: Sendable, Hashable, Codable, RawRepresentable, CustomSt
     }
 }
 
+/// Who registered a client: an administrator, the client itself (RFC 7591), or nobody (a client
+/// ID metadata document). Not stored with the client: the directory derives it.
+public enum ClientSource: String, Sendable, Hashable {
+    case administrator
+    case selfRegistered = "self-registered"
+    case metadataDocument = "metadata-document"
+}
+
 /// A registered client.
 public struct Client: Sendable, Hashable {
     public let tenant: TenantName
@@ -66,6 +74,18 @@ public struct Client: Sendable, Hashable {
     /// allowed (a request with `prompt=consent` still asks).
     public var firstParty: Bool
     public let createdAt: Date
+    /// Who registered it (set by `CachedClientDirectory`; `.administrator` as read from a store).
+    public var source: ClientSource = .administrator
+
+    /// The host users are shown instead of a name nobody checked: a document client's URL host,
+    /// or a self-registered client's first redirect URI's host; nil for an administrator's client.
+    public var unverifiedHost: String? {
+        switch source {
+        case .administrator: return nil
+        case .metadataDocument: return ClientIDMetadataDocument.host(of: id.value)
+        case .selfRegistered: return redirectURIs.first.flatMap { URLComponents(string: $0)?.host?.lowercased() } ?? "unknown"
+        }
+    }
 
     /// The OpenID Connect scopes: never an API's permissions, and allowed without being listed to
     /// every client that signs users in (as Entra allows them to every such app).

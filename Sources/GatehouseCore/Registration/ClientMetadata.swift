@@ -21,11 +21,17 @@ public struct ClientRegistrationSettings: Sendable, Hashable {
     /// Outbound fetches (client ID metadata documents, `jwks_uri`) may reach private, loopback
     /// and link-local addresses (development only).
     public var allowLocalFetches: Bool
+    /// A `client_id` that is an https URL names a client ID metadata document, fetched and used
+    /// as a public client's registration (draft-ietf-oauth-client-id-metadata-document).
+    public var metadataDocuments: Bool
 
-    public init(policy: ClientRegistrationPolicy = .off, apis: [String] = [], allowLocalFetches: Bool = false) {
+    public init(
+        policy: ClientRegistrationPolicy = .off, apis: [String] = [], allowLocalFetches: Bool = false, metadataDocuments: Bool = false
+    ) {
         self.policy = policy
         self.apis = apis
         self.allowLocalFetches = allowLocalFetches
+        self.metadataDocuments = metadataDocuments
     }
 
     /// Whether any API the client names may be granted.
@@ -155,11 +161,11 @@ public struct ClientMetadata: Sendable, Equatable {
         return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost"
     }
 
-    static func invalid(_ field: String, _ reason: String) -> CatalogueError {
+    public static func invalid(_ field: String, _ reason: String) -> CatalogueError {
         CatalogueError(Catalogue.invalidClientMetadata, ["field": field, "reason": reason])
     }
 
-    static func redirect(_ uri: String, _ reason: String) -> CatalogueError {
+    public static func redirect(_ uri: String, _ reason: String) -> CatalogueError {
         CatalogueError(
             Catalogue.invalidRedirectURIMetadata,
             ["reason": uri.isEmpty ? reason : "'\(RecordedValue.cut(uri, to: 200))' \(reason)"])

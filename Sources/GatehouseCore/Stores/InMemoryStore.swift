@@ -31,6 +31,9 @@ public final class InMemoryStore: GatehouseStore {
         var logos: [TenantName: TenantLogo] = [:]
         /// Passkeys by tenant and credential ID.
         var passkeys: [TenantName: [String: Passkey]] = [:]
+        /// Self-registered clients (RFC 7591) and initial access tokens by ID.
+        var clientRegistrations: [TenantName: [ClientID: ClientRegistrationRecord]] = [:]
+        var initialAccessTokens: [TenantName: [String: InitialAccessToken]] = [:]
         /// Per client, in the order of the grants.
         var access: [TenantName: [ClientID: [APIAccess]]] = [:]
     }
@@ -212,6 +215,7 @@ public final class InMemoryStore: GatehouseStore {
             state.withLock { state in
                 state.secrets[tenant]?[id] = nil
                 state.access[tenant]?[id] = nil
+                state.clientRegistrations[tenant]?[id] = nil
                 // An API it backed goes with it (its credentials were the API's own).
                 if state.apis[tenant]?.removeValue(forKey: id) != nil {
                     for client in (state.access[tenant] ?? [:]).keys { state.access[tenant]?[client]?.removeAll { $0.api == id } }

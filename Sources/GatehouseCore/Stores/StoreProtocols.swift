@@ -321,6 +321,7 @@ extension GrantStore {
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
     & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore & ResourceStore & AuditStore & RoleAssignmentStore
     & SessionStore & ConsentStore & OutboxStore & TransactionStore & PasskeyStore
+    & ClientRegistrationStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.

@@ -100,6 +100,31 @@ extension AdminAPIHandler {
                 body: .json(.init(secretId: secret.record.secretID, clientSecret: secret.value, expiresAt: secret.record.expiresAt))))
     }
 
+    func listInitialAccessTokens(_ input: Operations.ListInitialAccessTokens.Input) async throws
+        -> Operations.ListInitialAccessTokens.Output
+    {
+        let (admin, name) = try tenant(input.path.tenant)
+        return .ok(.init(body: .json(try await admin.initialAccessTokens(tenant: name).map(AdminViews.initialAccessToken))))
+    }
+
+    func createInitialAccessToken(_ input: Operations.CreateInitialAccessToken.Input) async throws
+        -> Operations.CreateInitialAccessToken.Output
+    {
+        let (admin, name) = try tenant(input.path.tenant)
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let created = try await admin.createInitialAccessToken(
+            tenant: name, label: body.label ?? "", lifetime: TimeInterval(body.lifetimeHours ?? 168) * 3_600, uses: body.uses ?? 1)
+        return .created(.init(body: .json(.init(token: AdminViews.initialAccessToken(created.token), value: created.value))))
+    }
+
+    func deleteInitialAccessToken(_ input: Operations.DeleteInitialAccessToken.Input) async throws
+        -> Operations.DeleteInitialAccessToken.Output
+    {
+        let (admin, name) = try tenant(input.path.tenant)
+        try await admin.removeInitialAccessToken(tenant: name, id: input.path.tokenId)
+        return .noContent(.init())
+    }
+
     func deleteClientSecret(_ input: Operations.DeleteClientSecret.Input) async throws -> Operations.DeleteClientSecret.Output {
         let (admin, name) = try tenant(input.path.tenant)
         try await admin.removeSecret(tenant: name, clientID: try Self.clientID(input.path.client), secretID: input.path.secret)

@@ -99,6 +99,13 @@ struct AdminAPIHandler: APIProtocol {
                         required: body.passkeyRequired ?? before.required)
                     : nil)
         }
+        if body.clientRegistration != nil || body.registrationApis != nil || body.allowLocalFetches != nil
+            || body.clientIdMetadataDocuments != nil
+        {
+            updated = try await admin.setClientRegistration(
+                tenant: name, policy: body.clientRegistration.flatMap { ClientRegistrationPolicy(rawValue: $0.rawValue) },
+                apis: body.registrationApis, allowLocalFetches: body.allowLocalFetches, metadataDocuments: body.clientIdMetadataDocuments)
+        }
         return .ok(.init(body: .json(AdminViews.tenant(updated, configuration: configuration))))
     }
 

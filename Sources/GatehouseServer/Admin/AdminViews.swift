@@ -24,7 +24,15 @@ enum AdminViews {
             passkeyUserVerification: .init(rawValue: tenant.passkeyPolicy.userVerification.rawValue),
             passkeyAttestation: .init(rawValue: tenant.passkeyPolicy.attestation.rawValue),
             passkeyCounterRegression: .init(rawValue: tenant.passkeyPolicy.counterRegression.rawValue),
-            passkeyRequired: tenant.passkeyPolicy.required)
+            passkeyRequired: tenant.passkeyPolicy.required,
+            clientRegistration: .init(rawValue: tenant.clientRegistration.policy.rawValue),
+            registrationApis: tenant.clientRegistration.apis, allowLocalFetches: tenant.clientRegistration.allowLocalFetches,
+            clientIdMetadataDocuments: tenant.clientRegistration.metadataDocuments)
+    }
+
+    static func initialAccessToken(_ token: InitialAccessToken) -> Schemas.InitialAccessToken {
+        Schemas.InitialAccessToken(
+            tokenId: token.id, label: token.label, createdAt: token.createdAt, expiresAt: token.expiresAt, usesLeft: token.usesLeft)
     }
 
     static func passkey(_ passkey: Passkey) -> Schemas.Passkey {
@@ -53,8 +61,10 @@ enum AdminViews {
     static func client(_ client: Client, store: any GatehouseStore) async throws -> Schemas.Client {
         let secrets = try await store.secrets(tenant: client.tenant, clientID: client.id)
         let grants = try await store.access(tenant: client.tenant, clientID: client.id)
+        let selfRegistered = try await store.clientRegistration(tenant: client.tenant, clientID: client.id) != nil
         return Schemas.Client(
             clientId: client.id.value, name: client.name, enabled: client.enabled, firstParty: client.firstParty,
+            source: selfRegistered ? .selfRegistered : .administrator,
             _type: client.type == .public ? ._public : .confidential, authMethods: client.authMethods.map(\.rawValue).sorted(),
             grantTypes: client.grantTypes.map(\.rawValue).sorted(), scopes: client.allowedScopes.tokens,
             defaultScopes: client.defaultScopes.tokens, redirectUris: client.redirectURIs,

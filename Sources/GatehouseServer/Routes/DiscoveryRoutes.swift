@@ -37,7 +37,7 @@ struct DiscoveryRoutes: Sendable {
         // the next rotation: both are advertised in between.
         let signing = try await keyRings.keyRing(for: tenant.name).algorithm
         let algorithms = [signing.rawValue] + (tenant.signingAlgorithm == signing ? [] : [tenant.signingAlgorithm.rawValue])
-        let document: [String: Any] = [
+        var document: [String: Any] = [
             "issuer": configuration.issuer(name),
             "token_endpoint": configuration.tokenEndpoint(name),
             "authorization_endpoint": configuration.endpoint(name, "oauth2/authorize"),
@@ -75,6 +75,12 @@ struct DiscoveryRoutes: Sendable {
             "service_documentation": "\(configuration.baseURL)/error",
             "tenant_id": tenant.id.uuidString.lowercased(),
         ]
+        // Only what the tenant enabled (`gatehouse tenants set --client-registration
+        // --client-id-metadata-documents`); the Entra dialect offers neither.
+        if tenant.clientRegistration.policy != .off {
+            document["registration_endpoint"] = configuration.endpoint(name, "oauth2/register")
+        }
+        if tenant.clientRegistration.metadataDocuments { document["client_id_metadata_document_supported"] = true }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
         return Self.json(String(decoding: data, as: UTF8.self), contentType: "application/json", cache: "public, max-age=300")
     }

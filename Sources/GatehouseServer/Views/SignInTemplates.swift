@@ -133,6 +133,7 @@ enum SignInTemplates {
     static let consent =
         head + """
             <h1>{{heading}}</h1>
+            {{#unverified}}<p class="meta" id="unverified-name">{{unverified}}</p>{{/unverified}}
             <p>{{intro}}</p>
             <ul>{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>
             {{#apis}}<h2 class="api">{{heading}} <span class="identifier">{{identifier}}</span></h2>

@@ -400,11 +400,14 @@ struct SignInFlow: Sendable {
         case .authorize: intro = "consentIntro"
         case .device: intro = "deviceWarning"
         }
+        // A client nobody vetted is named by its host; the name it gave itself only beside it.
+        let shownName = client.unverifiedHost ?? client.name
         let body = pages.consent.render([
             "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
-            "heading": pages.ui("consentHeading", language, ["client": client.name]),
-            "intro": pages.ui(intro, language, ["client": client.name, "user": user?.username.value ?? ""]),
+            "heading": pages.ui("consentHeading", language, ["client": shownName]),
+            "unverified": client.unverifiedHost.map { _ in pages.ui("consentUnverifiedName", language, ["client": client.name]) } ?? "",
+            "intro": pages.ui(intro, language, ["client": shownName, "user": user?.username.value ?? ""]),
             "scopes": scopes, "apis": apis, "action": action(exchange, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
             "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
         ])

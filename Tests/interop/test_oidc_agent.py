@@ -1,0 +1,89 @@
+"""oidc-agent (Debian's oidc-agent-cli) registers itself dynamically against the running binary:
+`oidc-gen` finds the registration endpoint in the issuer's metadata, registers a public client with
+a loopback redirect (`--no-scheme`: no custom URI scheme), prints the authorization URL (the test
+plays the user through the sign-in and consent pages and delivers the redirect to oidc-gen's own
+loopback listener), and `oidc-token` then obtains access tokens from the agent."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+from conftest import free_port, note_secret
+
+PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.skipif(shutil.which("oidc-gen") is None, reason="oidc-agent-cli is not installed (.ci/run installs it)")
+
+
+def play_user(url, username):
+    browser = requests.Session()
+    page = browser.get(url, allow_redirects=False)
+    assert page.status_code == 200, page.text[:2000]
+    fields = dict(re.findall(r'name="(interaction|csrf)" value="([^"]*)"', page.text))
+    reply = browser.post(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1),
+                         data=dict(fields, username=username, password=PASSWORD), allow_redirects=False)
+    if reply.status_code == 200 and "oauth2/consent" in reply.text:
+        reply = browser.post(re.search(r'action="([^"]+consent)"', reply.text).group(1),
+                             data=dict(re.findall(r'name="(interaction|csrf)" value="([^"]*)"', reply.text), decision="allow"),
+                             allow_redirects=False)
+    assert reply.status_code == 303, reply.text[:2000]
+    return reply.headers["Location"]
+
+
+def test_oidc_agent_registers_itself_and_gets_an_access_token(server):
+    server.cli("tenants", "create", "agent")
+    server.cli("tenants", "set", "agent", "--client-registration", "open")
+    username = "agentuser"
+    server.cli("users", "create", "--tenant", "agent", username, "--display-name", "Agent User", "--password", PASSWORD)
+    issuer = server.base + "/agent"
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, HOME=home, OIDC_CONFIG_DIR=os.path.join(home, ".oidc-agent"), OIDC_ENCRYPTION_PW="interop-pw")
+        os.makedirs(env["OIDC_CONFIG_DIR"], mode=0o700)
+        agent = json.loads(subprocess.run(["oidc-agent", "--json"], env=env, capture_output=True, text=True, check=True).stdout)
+        env["OIDC_SOCK"], env["OIDCD_PID"] = agent["socket"], str(agent["dpid"])
+        port = free_port()
+        gen = subprocess.Popen(
+            ["oidc-gen", "gatehouse", f"--iss={issuer}", "--scope=openid profile offline_access", "--flow=code", "--no-scheme",
+             "--no-url-call", f"--port={port}", "--pw-env", "--prompt=none", "--confirm-default"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        try:
+            output = ""
+            url = None
+            deadline = time.time() + 60
+            while time.time() < deadline and url is None:
+                line = gen.stdout.readline()
+                if not line:
+                    break
+                output += line
+                found = re.search(r"(https?://\S+/oauth2/authorize\?\S+)", line)
+                if found:
+                    url = found.group(1)
+            assert url, f"oidc-gen printed no authorization URL:\n{output}"
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
+            client_id = query["client_id"]
+            assert query["redirect_uri"].startswith(f"http://localhost:{port}/"), query
+            # The registration it made: public, self-registered.
+            shown = server.cli_json("clients", "show", "--tenant", "agent", client_id)
+            assert shown["source"] == "self-registered"
+            location = play_user(url, username)
+            note_secret(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query)).get("code", ""))
+            requests.get(location, timeout=30)  # oidc-gen's loopback listener takes the code
+            rest, _ = gen.communicate(timeout=60)
+            output += rest
+            assert gen.returncode == 0, output
+            token = subprocess.run(["oidc-token", "gatehouse"], env=env, capture_output=True, text=True, timeout=60)
+            assert token.returncode == 0, token.stderr + output
+            access = token.stdout.strip()
+            note_secret(access)
+            info = requests.get(issuer + "/oidc/userinfo", headers={"Authorization": "Bearer " + access})
+            assert info.status_code == 200 and info.json()["preferred_username"] == username, info.text
+        finally:
+            if gen.poll() is None:
+                gen.kill()
+            subprocess.run(["oidc-agent", "--kill"], env=env, capture_output=True)
