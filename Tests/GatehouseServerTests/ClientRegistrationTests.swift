@@ -308,6 +308,27 @@ final class FakeFetcher: OutboundFetcher {
         }
     }
 
+    @Test func anEmptySecretFromAPublicClientIsNoSecret() async throws {
+        let harness = try await Harness.make()
+        try await harness.withClient { client in
+            let redeem: [(String, String)] = [
+                ("grant_type", "authorization_code"), ("code", "no-such-code"), ("redirect_uri", "http://127.0.0.1/callback"),
+            ]
+            // oidc-agent's `native:` in Basic: authenticated as none, so the answer is about the code.
+            let empty = try await harness.token(client, redeem, headers: [.authorization: basic("native", "")])
+            #expect(json(empty)["error"] as? String == "invalid_grant", "\(json(empty))")
+            let posted = try await harness.token(client, redeem + [("client_id", "native"), ("client_secret", "")])
+            #expect(json(posted)["error"] as? String == "invalid_grant", "\(json(posted))")
+            // A secret that is not empty is still a credential a public client may not send.
+            let secret = try await harness.token(client, redeem, headers: [.authorization: basic("native", "x")])
+            #expect(json(secret)["error"] as? String == "invalid_client")
+            // And a confidential client's empty secret is a wrong secret.
+            let confidential = try await harness.token(
+                client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", "")])
+            #expect(confidential.status == .unauthorized && json(confidential)["error"] as? String == "invalid_client")
+        }
+    }
+
     // MARK: Client ID metadata documents
 
     static let documentURL = "https://app.example.com/oauth/client.json"

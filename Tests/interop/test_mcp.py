@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from conftest import Server, free_port, note_secret
 
-httpx2 = pytest.importorskip("httpx2")
+import httpx2  # noqa: E402  (the mcp SDK's HTTP client)
 from mcp import ClientSession  # noqa: E402
 from mcp.client.auth import OAuthClientProvider  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402

@@ -15,10 +15,25 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import free_port, note_secret
+from conftest import note_secret
 
 PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.skipif(shutil.which("oidc-gen") is None, reason="oidc-agent-cli is not installed (.ci/run installs it)")
+
+
+def loopback_port():
+    """A free port oidc-agent accepts (it refuses the ephemeral range)."""
+    import random
+    import socket
+    for _ in range(100):
+        port = random.randint(20000, 40000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError("no free port")
 
 
 def play_user(url, username):
@@ -47,7 +62,7 @@ def test_oidc_agent_registers_itself_and_gets_an_access_token(server):
         os.makedirs(env["OIDC_CONFIG_DIR"], mode=0o700)
         agent = json.loads(subprocess.run(["oidc-agent", "--json"], env=env, capture_output=True, text=True, check=True).stdout)
         env["OIDC_SOCK"], env["OIDCD_PID"] = agent["socket"], str(agent["dpid"])
-        port = free_port()
+        port = loopback_port()
         gen = subprocess.Popen(
             ["oidc-gen", "gatehouse", f"--iss={issuer}", "--scope=openid profile offline_access", "--flow=code", "--no-scheme",
              "--no-url-call", f"--port={port}", "--pw-env", "--prompt=none", "--confirm-default"],
@@ -67,16 +82,17 @@ def test_oidc_agent_registers_itself_and_gets_an_access_token(server):
             assert url, f"oidc-gen printed no authorization URL:\n{output}"
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
             client_id = query["client_id"]
-            assert query["redirect_uri"].startswith(f"http://localhost:{port}/"), query
+            assert query["redirect_uri"].startswith(f"http://localhost:{port}"), query
             # The registration it made: public, self-registered.
             shown = server.cli_json("clients", "show", "--tenant", "agent", client_id)
             assert shown["source"] == "self-registered"
             location = play_user(url, username)
             note_secret(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query)).get("code", ""))
-            requests.get(location, timeout=30)  # oidc-gen's loopback listener takes the code
+            delivered = requests.get(location, timeout=30)  # oidc-agent's loopback listener takes the code
+            assert delivered.status_code == 200, (location.split("?")[0], delivered.status_code, delivered.text[:500])
             rest, _ = gen.communicate(timeout=60)
             output += rest
-            assert gen.returncode == 0, output
+            assert gen.returncode == 0, output + "\noidc-agent's page: " + delivered.text[:3000]
             token = subprocess.run(["oidc-token", "gatehouse"], env=env, capture_output=True, text=True, timeout=60)
             assert token.returncode == 0, token.stderr + output
             access = token.stdout.strip()

@@ -68,6 +68,11 @@ public struct ClientAuthenticator: Sendable {
 
         case .basic(let id, let secret), .post(let id, let secret):
             let record = try await find(tenant: tenant, id: id)
+            // RFC 6749 §2.3.1: an empty secret is the same as none; a public client that sends one
+            // (oidc-agent does, with `id:` in Basic) sends nothing.
+            if secret.isEmpty, record.client.type == .public, record.client.authMethods.contains(.none) {
+                return AuthenticatedClient(record: record, method: .none)
+            }
             try requireMethod(presented.method, of: record.client)
             let admission = try gate.flatMap { gate throws(CatalogueError) in try gate.gate.admit(gate.key(id), now: now) }
             var matched: ClientSecretRecord? = nil

@@ -138,21 +138,27 @@ public struct GuardedFetcher: OutboundFetcher {
         return "the connection failed (\(String(describing: type(of: error))))"
     }
 
-    /// Runs `body`, refusing with 9900224 once `seconds` have passed.
+    /// Runs `body`, refusing with 9900224 once `seconds` have passed: the answer does not wait
+    /// for a fetch that ignores cancellation (the fetch is cancelled and ends on its own).
     static func within<T: Sendable>(_ seconds: TimeInterval, url: String, _ body: @escaping @Sendable () async throws -> T)
         async throws -> T
     {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-                return nil
+        let timedOut = CatalogueError(Catalogue.outboundTimedOut, ["url": url, "seconds": String(Int(seconds))])
+        let race = Race<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(
+                    continuation,
+                    work: Task {
+                        do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+                    },
+                    timer: Task {
+                        try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                        if !Task.isCancelled { race.finish(.failure(timedOut)) }
+                    })
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw CatalogueError(Catalogue.outboundTimedOut, ["url": url, "seconds": String(Int(seconds))])
-            }
-            return value
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
@@ -198,4 +204,42 @@ final class InFlightCount: Sendable {
     }
 
     func leave() { count.wrappingSubtract(1, ordering: .relaxed) }
+}
+
+/// The first of a fetch and its deadline to finish answers; the other is cancelled.
+final class Race<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var tasks: [Task<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            state.tasks = [work, timer]
+            if let early = state.early { return early }
+            state.continuation = continuation
+            return nil
+        }
+        if let early {
+            work.cancel()
+            timer.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+            guard let continuation = state.continuation else {
+                if state.early == nil && state.tasks.isEmpty { state.early = result }
+                return (nil, [])
+            }
+            state.continuation = nil
+            return (continuation, state.tasks)
+        }
+        guard let continuation else { return }
+        for task in tasks { task.cancel() }
+        continuation.resume(with: result)
+    }
 }
