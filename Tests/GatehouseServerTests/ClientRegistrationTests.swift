@@ -3,6 +3,7 @@ import GatehouseCore
 import GatehouseServer
 import HTTPTypes
 import HummingbirdTesting
+import JWTKit
 import NIOCore
 import Synchronization
 import Testing
@@ -145,6 +146,12 @@ final class FakeFetcher: OutboundFetcher {
             // A confidential method under the open policy.
             object = Self.mcpClient
             object["token_endpoint_auth_method"] = "client_secret_basic"
+            Self.expectCode(try await Self.register(client, object), .badRequest, "invalid_client_metadata", 9_900_215)
+            // The device grant: nothing but its chosen name would name such a client to its users.
+            object = Self.mcpClient
+            object["grant_types"] = ["urn:ietf:params:oauth:grant-type:device_code"]
+            object["response_types"] = []
+            object["redirect_uris"] = []
             Self.expectCode(try await Self.register(client, object), .badRequest, "invalid_client_metadata", 9_900_215)
             // A bad jwks_uri (not https).
             object = Self.mcpClient
@@ -305,6 +312,79 @@ final class FakeFetcher: OutboundFetcher {
             let tokens = try await harness.token(
                 client, [("grant_type", "client_credentials")], headers: [.authorization: basic("svc", harness.secret("svc"))])
             #expect(tokens.status == .ok)
+        }
+    }
+
+    @Test func aJWKSURIIsFetchedThroughTheGuardForPrivateKeyJWTOnly() async throws {
+        let keys = "https://keys.example.com/jwks.json"
+        let jwks = try #require(
+            try JSONSerialization.jsonObject(with: Data(Harness.jwks(for: ES256PrivateKey(), kid: "k1").utf8)) as? [String: Any])
+        let fetcher = FakeFetcher([
+            keys: FakeFetcher.json(jwks),
+            "https://inside.example.com/jwks.json": .failure(
+                CatalogueError(Catalogue.outboundAddressRefused, ["host": "inside.example.com", "address": "10.0.0.7"])),
+        ])
+        let harness = try await Self.harness(.initialAccessToken, fetcher: fetcher)
+        let token = try await harness.gatehouse.administration.createInitialAccessToken(
+            tenant: TenantName("contoso"), label: "", uses: 10)
+        try await harness.withClient { client in
+            var object: [String: Any] = [
+                "client_name": "Key client", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                "jwks_uri": "https://inside.example.com/jwks.json",
+            ]
+            // A key set on a private address: refused, naming the guard's code.
+            let refused = try await Self.register(client, object, bearer: token.value)
+            Self.expectCode(refused, .badRequest, "invalid_client_metadata", 9_900_215)
+            #expect((json(refused)["error_description"] as? String)?.contains("9900221") == true, "\(json(refused))")
+            object["jwks_uri"] = keys
+            let registered = try await Self.register(client, object, bearer: token.value)
+            #expect(registered.status == .created, "\(String(buffer: registered.body))")
+            #expect(json(registered)["jwks_uri"] as? String == keys)
+            let id = try #require(json(registered)["client_id"] as? String)
+            #expect(try await harness.store.client(tenant: TenantName("contoso"), id: ClientID(id))?.jwks?.contains("\"k1\"") == true)
+            // A client that does not use private_key_jwt: its jwks_uri is not fetched.
+            let before = fetcher.count.withLock { $0 }
+            let publicClient = try await Self.register(
+                client, ["redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none", "jwks_uri": keys],
+                bearer: token.value)
+            #expect(publicClient.status == .created)
+            #expect(fetcher.count.withLock { $0 } == before)
+        }
+    }
+
+    @Test func theConsentPageNamesTheHostTheRedirectGoesTo() async throws {
+        let harness = try await Self.harness(.open)
+        try await harness.withClient { client in
+            var object = Self.mcpClient
+            object["client_name"] = "Google Accounts"
+            object["redirect_uris"] = ["https://accounts.example.com/", "https://evil.example/cb"]
+            let id = try #require(json(try await Self.register(client, object))["client_id"] as? String)
+            let browser = Browser(client)
+            let page = try await browser.get(harness.authorizeURI(client: id, redirect: "https://evil.example/cb", scope: "openid"))
+            #expect(String(buffer: page.body).contains("evil.example"), "the sign-in page names the host too")
+            #expect(!String(buffer: page.body).contains("Google Accounts"))
+            let consent = try await browser.post(
+                "/contoso/oauth2/login",
+                [
+                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
+                    ("username", "alice"), ("password", Harness.password),
+                ])
+            let html = String(buffer: consent.body)
+            #expect(html.contains("evil.example wants to access your account"), "\(html)")
+            #expect(!html.contains("accounts.example.com wants"))
+        }
+    }
+
+    @Test func clientsNoLongerManageThemselvesOnceRegistrationIsOff() async throws {
+        let harness = try await Self.harness(.open)
+        try await harness.withClient { client in
+            let registered = json(try await Self.register(client, Self.mcpClient))
+            let id = try #require(registered["client_id"] as? String)
+            let token = try #require(registered["registration_access_token"] as? String)
+            _ = try await harness.gatehouse.administration.setClientRegistration(tenant: TenantName("contoso"), policy: .off)
+            let read = try await client.execute(
+                uri: "/contoso/oauth2/register/\(id)", method: .get, headers: [.authorization: "Bearer \(token)"])
+            Self.expectCode(read, .notFound, "not_found", 9_900_216)
         }
     }
 

@@ -315,3 +315,36 @@ def test_schemathesis_sees_every_write_refused_without_a_token_or_with_a_read_on
     assert result.returncode == 0, summary
     tested = re.search(r"(\d+) generated, (\d+) passed", summary)
     assert tested and int(tested.group(1)) >= 100, summary
+
+
+def test_client_registration_through_the_admin_api(admin_server):
+    """A tenant's registration policy and initial access tokens, set through the admin API, used by
+    a client registering itself; the client is then marked self-registered in the admin views."""
+    srv = admin_server
+    api = call(srv, "POST", "/tenants/fabrikam/apis", "root", {"display_name": "Reports", "identifiers": ["https://reports.example"]})
+    assert api.status_code == 201, api.text
+    if api.json().get("client_secret"):
+        srv.secrets.append(api.json()["client_secret"])
+    admin_refused = call(srv, "PATCH", "/tenants/fabrikam", "root", {"registration_apis": ["api://gatehouse-admin"]})
+    assert admin_refused.status_code == 400 and catalogue_code(admin_refused) == 9900200, admin_refused.text
+    changed = call(srv, "PATCH", "/tenants/fabrikam", "root",
+                   {"client_registration": "token", "registration_apis": ["https://reports.example"], "allow_local_fetches": False})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["client_registration"] == "token" and changed.json()["registration_apis"] == ["https://reports.example"]
+    made = call(srv, "POST", "/tenants/fabrikam/initial-access-tokens", "root", {"label": "CLI team", "uses": 1, "lifetime_hours": 2})
+    assert made.status_code == 201, made.text
+    value, token_id = made.json()["value"], made.json()["token"]["token_id"]
+    note_secret(value)
+    metadata = requests.get(f"{srv.base}/.well-known/oauth-authorization-server/fabrikam").json()
+    body = {"client_name": "Report CLI", "redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"}
+    registered = requests.post(metadata["registration_endpoint"], json=body, headers={"Authorization": f"Bearer {value}"})
+    assert registered.status_code == 201, registered.text
+    note_secret(registered.json()["registration_access_token"])
+    again = requests.post(metadata["registration_endpoint"], json=body, headers={"Authorization": f"Bearer {value}"})
+    assert again.status_code == 401 and again.json()["error_codes"] == [9900217], "one use only"
+    listed = call(srv, "GET", "/tenants/fabrikam/initial-access-tokens", "root").json()
+    assert [(t["token_id"], t["uses_left"]) for t in listed] == [(token_id, 0)] and "value" not in listed[0]
+    shown = call(srv, "GET", f"/tenants/fabrikam/clients/{registered.json()['client_id']}", "root").json()
+    assert shown["source"] == "self-registered" and shown["type"] == "public"
+    assert call(srv, "DELETE", f"/tenants/fabrikam/initial-access-tokens/{token_id}", "root").status_code == 204
+    assert call(srv, "DELETE", f"/tenants/fabrikam/initial-access-tokens/{token_id}", "root").status_code == 404

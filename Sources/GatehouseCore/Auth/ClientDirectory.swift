@@ -143,7 +143,7 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
         do {
             document = try await fetcher.fetch(id.value, policy: OutboundPolicy(tenant: record), accept: "application/json")
             client = try ClientIDMetadataDocument.client(document: document, url: id.value, tenant: tenant, now: now)
-        } catch let error as CatalogueError {
+        } catch let error as CatalogueError where Self.documentsFault(error) {
             failedDocuments.withLock { failures in
                 if failures.count >= Self.maximumDocuments { failures = failures.filter { $0.value.until > now } }
                 if failures.count < Self.maximumDocuments { failures[key] = (error, now.addingTimeInterval(Self.failureLifetime)) }
@@ -162,6 +162,15 @@ public final class CachedClientDirectory: ClientDirectory, NodeCache {
             }
         }
         return loaded
+    }
+
+    /// Failures that the document (or its host's answer) caused, kept for `failureLifetime`;
+    /// never timeouts or a busy node, which a stranger could cause for another's document.
+    static func documentsFault(_ error: CatalogueError) -> Bool {
+        [
+            Catalogue.clientMetadataDocumentInvalid, Catalogue.outboundTooLarge, Catalogue.outboundRedirectRefused,
+            Catalogue.outboundURLRefused, Catalogue.outboundAddressRefused,
+        ].contains(error.entry)
     }
 
     private func registeredClient(tenant: TenantName, id: ClientID) async throws -> ClientRecord? {

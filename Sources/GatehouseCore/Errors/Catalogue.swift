@@ -152,7 +152,7 @@ public enum Catalogue {
     public static let outboundURLRefused = CatalogueEntry(
         9900220, "OutboundFetchUrlRefused", .invalidClient, status: 401, placeholders: ["url", "reason"])
     public static let outboundAddressRefused = CatalogueEntry(
-        9900221, "OutboundFetchAddressRefused", .invalidClient, status: 401, placeholders: ["host", "address"])
+        9900221, "OutboundFetchAddressRefused", .invalidClient, status: 401, placeholders: ["host"])
     public static let outboundRedirectRefused = CatalogueEntry(
         9900222, "OutboundFetchRedirected", .invalidClient, status: 401, placeholders: ["url", "status"])
     public static let outboundTooLarge = CatalogueEntry(

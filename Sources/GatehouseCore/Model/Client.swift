@@ -77,13 +77,20 @@ public struct Client: Sendable, Hashable {
     /// Who registered it (set by `CachedClientDirectory`; `.administrator` as read from a store).
     public var source: ClientSource = .administrator
 
-    /// The host users are shown instead of a name nobody checked: a document client's URL host,
-    /// or a self-registered client's first redirect URI's host; nil for an administrator's client.
-    public var unverifiedHost: String? {
+    /// The name users are shown: an administrator's client by its name; a client nobody vetted
+    /// by a host, never by the name it chose: a document client by its URL's host, a
+    /// self-registered one by the host of the redirect URI the request uses (`redirectURI`).
+    public func shownName(redirectURI: String?) -> String {
+        unverifiedHost(redirectURI: redirectURI) ?? name
+    }
+
+    /// The host of `shownName` for a client nobody vetted; nil for an administrator's client.
+    public func unverifiedHost(redirectURI: String?) -> String? {
         switch source {
         case .administrator: return nil
         case .metadataDocument: return ClientIDMetadataDocument.host(of: id.value)
-        case .selfRegistered: return redirectURIs.first.flatMap { URLComponents(string: $0)?.host?.lowercased() } ?? "unknown"
+        case .selfRegistered:
+            return (redirectURI ?? redirectURIs.first).flatMap { URLComponents(string: $0)?.host?.lowercased() } ?? "?"
         }
     }
 

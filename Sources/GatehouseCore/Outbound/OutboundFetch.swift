@@ -86,7 +86,8 @@ public enum OutboundGuard {
     /// `address` is the numeric form the resolver returned (IPv4 dotted or IPv6).
     public static func check(address: String, host: String, policy: OutboundPolicy) throws(CatalogueError) {
         guard policy.allowLocalAddresses || !isLocal(address) else {
-            throw CatalogueError(Catalogue.outboundAddressRefused, ["host": RecordedValue.cut(host, to: 200), "address": address])
+            // The address goes to the server's log only: an outsider must not learn internal addresses.
+            throw CatalogueError(Catalogue.outboundAddressRefused, ["host": RecordedValue.cut(host, to: 200)], detail: "address \(address)")
         }
     }
 
@@ -136,7 +137,10 @@ public enum OutboundGuard {
         guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            // No leading zeros: `012` is octal to inet_aton, so it is no literal here (it is resolved).
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part == "0" || !part.hasPrefix("0"),
+                let value = UInt8(part)
+            else { return nil }
             bytes.append(value)
         }
         return bytes

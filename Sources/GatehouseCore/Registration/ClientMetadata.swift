@@ -125,6 +125,10 @@ public struct ClientMetadata: Sendable, Equatable {
         } else if !responseTypes.isEmpty {
             throw Self.invalid("response_types", "code needs the authorization_code grant")
         }
+        if policy == .open && grantTypes.contains(.deviceCode) {
+            // Nothing would name such a client to its users but the name it chose (device phishing).
+            throw Self.invalid("grant_types", "the device code grant is registered only with an initial access token")
+        }
         if tokenEndpointAuthMethod == .none && grantTypes.contains(.clientCredentials) {
             throw Self.invalid("grant_types", "client_credentials needs a client that authenticates")
         }

@@ -66,15 +66,16 @@ public struct ClientRegistrar: Sendable {
             guard let bearer, !bearer.isEmpty else {
                 throw CatalogueError(Catalogue.initialAccessTokenInvalid, ["reason": "none was sent (Authorization: Bearer)"])
             }
-            // The metadata is checked first, so that a malformed request spends no use of the token.
-            _ = try ClientMetadata(json: body, policy: policy)
+            // Checked now; spent in the same transaction as the registration, so that a request
+            // refused for any reason spends no use of it.
             guard
-                let spent = try await store.spendInitialAccessToken(
-                    tenant: tenant.name, hash: administration.hasher.hash(bearer), now: administration.time.now())
+                let found = try await store.initialAccessTokens(tenant: tenant.name).first(where: {
+                    constantTimeEquals(Array($0.hash.utf8), Array(administration.hasher.hash(bearer).utf8))
+                }), found.usesLeft > 0, found.expiresAt > administration.time.now()
             else {
                 throw CatalogueError(Catalogue.initialAccessTokenInvalid, ["reason": "it is unknown, expired or used up"])
             }
-            initialToken = spent
+            initialToken = found
         case .open:
             break
         }
@@ -93,8 +94,15 @@ public struct ClientRegistrar: Sendable {
             as: AdminActor(kind: .application, id: id.value, tenant: tenant.name), traceID: administration.traceID,
             source: administration.source)
         let finalSpec = spec
+        let (hasher, spends) = (administration.hasher, initialToken != nil)
         let (client, secret) = try await Self.asMetadataError {
             try await store.atomically {
+                // One use spent by one conditional write: a burst cannot spend more than the token has.
+                if spends {
+                    guard
+                        try await store.spendInitialAccessToken(tenant: tenant.name, hash: hasher.hash(bearer ?? ""), now: now) != nil
+                    else { throw CatalogueError(Catalogue.initialAccessTokenInvalid, ["reason": "it is unknown, expired or used up"]) }
+                }
                 let created = try await admin.createClient(tenant: tenant.name, spec: finalSpec)
                 try await store.addClientRegistration(record)
                 return created
@@ -158,16 +166,27 @@ public struct ClientRegistrar: Sendable {
 
     /// RFC 7592 §2.3: removes the client, its secrets, grants of access and registration.
     public func delete(tenant: Tenant, clientID raw: String, bearer: String?) async throws {
-        let (client, _) = try await authorize(tenant: tenant, clientID: raw, bearer: bearer)
+        let (client, record) = try await authorize(tenant: tenant, clientID: raw, bearer: bearer)
         let admin = administration.acting(
             as: AdminActor(kind: .application, id: client.id.value, tenant: tenant.name), traceID: administration.traceID,
             source: administration.source)
-        _ = try await admin.removeClient(tenant: tenant.name, id: client.id)
+        let store = self.store
+        _ = try await store.atomically {
+            // Still the token presented (an update may have replaced it meanwhile).
+            guard try await store.clientRegistration(tenant: tenant.name, clientID: client.id)?.tokenHash == record.tokenHash else {
+                throw CatalogueError(Catalogue.registrationAccessTokenInvalid, ["reason": "it was replaced by another update"])
+            }
+            return try await admin.removeClient(tenant: tenant.name, id: client.id)
+        }
     }
 
     /// The client and its record when `bearer` is its current registration access token; RFC
     /// 7592 §2.1 answers an unknown client the same as a wrong token (401).
     private func authorize(tenant: Tenant, clientID raw: String, bearer: String?) async throws -> (Client, ClientRegistrationRecord) {
+        // Registration turned off: clients no longer manage themselves (an administrator does).
+        guard tenant.clientRegistration.policy != .off else {
+            throw CatalogueError(Catalogue.clientRegistrationNotEnabled, ["tenant": tenant.name.value])
+        }
         guard let bearer, !bearer.isEmpty else {
             throw CatalogueError(Catalogue.registrationAccessTokenInvalid, ["reason": "none was sent (Authorization: Bearer)"])
         }

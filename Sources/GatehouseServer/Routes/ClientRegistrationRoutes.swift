@@ -37,6 +37,9 @@ struct ClientRegistrationRoutes: Sendable {
         }
         router.put("/:tenant/oauth2/register/:client_id") { request, context in
             await self.handle(request, context: context, step: "client registration update") { tenant, registrar in
+                // Each change writes, audits and drops every node's client caches: counted like a registration.
+                let source = env.throttles.source(request, context: context)
+                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
                 let body = try await Self.body(request)
                 let registration = try await registrar.update(
                     tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: Self.bearer(request), body: body)
@@ -46,6 +49,8 @@ struct ClientRegistrationRoutes: Sendable {
         }
         router.delete("/:tenant/oauth2/register/:client_id") { request, context in
             await self.handle(request, context: context, step: "client registration delete") { tenant, registrar in
+                let source = env.throttles.source(request, context: context)
+                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
                 let raw = context.parameters.get("client_id") ?? ""
                 try await registrar.delete(tenant: tenant, clientID: raw, bearer: Self.bearer(request))
                 if let id = try? ClientID(raw) { env.clients.invalidate(tenant: tenant.name, id: id) }

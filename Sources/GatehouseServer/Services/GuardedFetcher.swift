@@ -49,9 +49,11 @@ public struct GuardedFetcher: OutboundFetcher {
         guard inFlight.enter(limit: Self.maximumInFlight) else {
             throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": "the server has too many fetches in progress"])
         }
-        defer { inFlight.leave() }
         let seconds = policy.timeout
+        let inFlight = self.inFlight
         return try await Self.within(seconds, url: shown) {
+            // The slot is held until the work really ends, not until the deadline answers.
+            defer { inFlight.leave() }
             let addresses: [String]
             if OutboundGuard.isIPAddress(target.host) {
                 addresses = [target.host]
@@ -71,7 +73,11 @@ public struct GuardedFetcher: OutboundFetcher {
             var configuration = HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
                 timeout: .init(connect: .milliseconds(Int64(seconds * 1000)), read: .milliseconds(Int64(seconds * 1000))))
-            configuration.dnsOverride = [target.host: addresses[0]]
+            // Pinned under every spelling of the host async-http-client may look up (it keys the
+            // override by the URL's host as written).
+            var pins = [target.host: addresses[0]]
+            for spelling in [URL(string: url)?.host, URLComponents(string: url)?.host].compactMap({ $0 }) { pins[spelling] = addresses[0] }
+            configuration.dnsOverride = pins
             configuration.httpVersion = .http1Only
             let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
             do {
@@ -162,9 +168,17 @@ public struct GuardedFetcher: OutboundFetcher {
         }
     }
 
-    /// getaddrinfo on NIO's thread pool (it blocks): every address, numeric.
+    /// Threads of their own for getaddrinfo (it blocks): a name server that never answers holds
+    /// these, never the pool that runs SQLite and bcrypt. At most `maximumInFlight` lookups wait.
+    static let resolverPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    /// getaddrinfo on `resolverPool`: every address, numeric.
     static func systemResolve(_ host: String) async throws -> [String] {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await resolverPool.runIfActive {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             hints.ai_family = AF_UNSPEC

@@ -138,7 +138,8 @@ struct SignInFlow: Sendable {
             record(exchange, step: "device_approval", failure: nil, detail: "device approved by user \(session.userID)")
             let pages = env.pages
             response = pages.notice(
-                pages.ui("deviceTitle", exchange.language), pages.ui("deviceApproved", exchange.language, ["client": exchange.client.name]),
+                pages.ui("deviceTitle", exchange.language),
+                pages.ui("deviceApproved", exchange.language, ["client": exchange.client.shownName(redirectURI: nil)]),
                 language: exchange.language, tenant: exchange.tenant)
         case .declineDevice:
             guard case .device(let approval) = exchange.purpose else {
@@ -271,7 +272,7 @@ struct SignInFlow: Sendable {
             "passkey": passkey.view,
             "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
-            "heading": pages.ui("signInHeading", language, ["client": exchange.client.name]),
+            "heading": pages.ui("signInHeading", language, ["client": exchange.client.shownName(redirectURI: exchange.purpose.formTarget)]),
             "error": pages.alert(error, language: language, context: exchange.context) as Any,
             "action": action(exchange, "oauth2/login"), "interaction": interactionID, "csrf": csrf, "username": username,
             "focusUsername": username.isEmpty || error != nil,
@@ -401,12 +402,13 @@ struct SignInFlow: Sendable {
         case .device: intro = "deviceWarning"
         }
         // A client nobody vetted is named by its host; the name it gave itself only beside it.
-        let shownName = client.unverifiedHost ?? client.name
+        let unverifiedHost = client.unverifiedHost(redirectURI: exchange.purpose.formTarget)
+        let shownName = unverifiedHost ?? client.name
         let body = pages.consent.render([
             "brand": pages.brand(exchange.tenant, language: language),
             "language": language, "title": pages.ui("signInTitle", language),
             "heading": pages.ui("consentHeading", language, ["client": shownName]),
-            "unverified": client.unverifiedHost.map { _ in pages.ui("consentUnverifiedName", language, ["client": client.name]) } ?? "",
+            "unverified": unverifiedHost.map { _ in pages.ui("consentUnverifiedName", language, ["client": client.name]) } ?? "",
             "intro": pages.ui(intro, language, ["client": shownName, "user": user?.username.value ?? ""]),
             "scopes": scopes, "apis": apis, "action": action(exchange, "oauth2/consent"), "interaction": interactionID, "csrf": csrf,
             "labelAllow": pages.ui("allowButton", language), "labelDeny": pages.ui("denyButton", language),
