@@ -65,6 +65,23 @@ final class FakeFetcher: OutboundFetcher {
             body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object)))
     }
 
+    /// Alice's password on the sign-in page `page`: the next page (consent, for these clients).
+    static func signIn(_ browser: Browser, _ page: TestResponse) async throws -> TestResponse {
+        try await browser.post(
+            "/contoso/oauth2/login",
+            [
+                ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
+                ("username", "alice"), ("password", Harness.password),
+            ])
+    }
+
+    /// "Allow" on the consent page `page`: the redirect with the code.
+    static func allow(_ browser: Browser, _ page: TestResponse) async throws -> TestResponse {
+        try await browser.post(
+            "/contoso/oauth2/consent",
+            [("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""), ("decision", "allow")])
+    }
+
     nonisolated(unsafe) static let mcpClient: [String: Any] = [
         "client_name": "Inspector", "redirect_uris": ["http://localhost:6274/oauth/callback"],
         "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "unknown_member": ["ignored"],
@@ -103,22 +120,12 @@ final class FakeFetcher: OutboundFetcher {
                 extra: [("resource", Self.mcpResource)])
             let page = try await browser.get(uri)
             #expect(page.status == .ok, "\(String(buffer: page.body))")
-            let signedIn = try await browser.post(
-                "/contoso/oauth2/login",
-                [
-                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
-                    ("username", "alice"), ("password", Harness.password),
-                ])
+            let signedIn = try await Self.signIn(browser, page)
             // The consent page names the host, and the self-chosen name only beside it.
             let consent = String(buffer: signedIn.body)
             #expect(consent.contains("localhost wants to access your account"), "\(consent)")
             #expect(consent.contains("It calls itself “Inspector”"))
-            let reply = try await browser.post(
-                "/contoso/oauth2/consent",
-                [
-                    ("interaction", field("interaction", in: signedIn) ?? ""), ("csrf", field("csrf", in: signedIn) ?? ""),
-                    ("decision", "allow"),
-                ])
+            let reply = try await Self.allow(browser, signedIn)
             let code = try #require(redirectParameters(reply)["code"])
             let tokens = json(
                 try await harness.token(
@@ -363,12 +370,7 @@ final class FakeFetcher: OutboundFetcher {
             let page = try await browser.get(harness.authorizeURI(client: id, redirect: "https://evil.example/cb", scope: "openid"))
             #expect(String(buffer: page.body).contains("evil.example"), "the sign-in page names the host too")
             #expect(!String(buffer: page.body).contains("Google Accounts"))
-            let consent = try await browser.post(
-                "/contoso/oauth2/login",
-                [
-                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
-                    ("username", "alice"), ("password", Harness.password),
-                ])
+            let consent = try await Self.signIn(browser, page)
             let html = String(buffer: consent.body)
             #expect(html.contains("evil.example wants to access your account"), "\(html)")
             #expect(!html.contains("accounts.example.com wants"))
@@ -431,21 +433,11 @@ final class FakeFetcher: OutboundFetcher {
             let page = try await browser.get(
                 harness.authorizeURI(client: Self.documentURL, redirect: redirect, scope: "openid", pkce: pkce))
             #expect(page.status == .ok, "\(String(buffer: page.body))")
-            let signedIn = try await browser.post(
-                "/contoso/oauth2/login",
-                [
-                    ("interaction", field("interaction", in: page) ?? ""), ("csrf", field("csrf", in: page) ?? ""),
-                    ("username", "alice"), ("password", Harness.password),
-                ])
+            let signedIn = try await Self.signIn(browser, page)
             let consent = String(buffer: signedIn.body)
             #expect(consent.contains("app.example.com wants to access your account"), "\(consent)")
             #expect(consent.contains("It calls itself “Example App”"))
-            let reply = try await browser.post(
-                "/contoso/oauth2/consent",
-                [
-                    ("interaction", field("interaction", in: signedIn) ?? ""), ("csrf", field("csrf", in: signedIn) ?? ""),
-                    ("decision", "allow"),
-                ])
+            let reply = try await Self.allow(browser, signedIn)
             let code = try #require(redirectParameters(reply)["code"])
             let tokens = json(
                 try await harness.token(

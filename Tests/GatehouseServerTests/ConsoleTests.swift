@@ -82,8 +82,21 @@ import Testing
             #expect(log.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
             #expect(log.headers[.contentSecurityPolicy]?.contains("script-src") == false, "no script allowed at all")
             #expect(html.contains("Admin.Read (read-only)"))
+            // A client that registered itself is marked in the list and on its page.
+            try await harness.store.createClient(
+                Client(
+                    tenant: TenantName("contoso"), id: ClientID("self-made"), name: "Self made", type: .public, authMethods: [.none],
+                    grantTypes: [.authorizationCode], allowedScopes: .empty, defaultScopes: .empty,
+                    redirectURIs: ["http://127.0.0.1/cb"], createdAt: Date()))
+            try await harness.store.addClientRegistration(
+                ClientRegistrationRecord(
+                    tenant: TenantName("contoso"), clientID: ClientID("self-made"), policy: .open, tokenHash: "h", metadata: "{}",
+                    initialTokenID: nil, createdAt: Date(), updatedAt: Date()))
             let clients = try await browser.get("/contoso/console/tenants/contoso/clients")
             #expect(clients.status == .ok && !String(buffer: clients.body).contains("create-client"), "no create form for a reader")
+            #expect(String(buffer: clients.body).contains("CLI) · self-registered (RFC 7591)"))
+            let selfMade = String(buffer: try await browser.get("/contoso/console/tenants/contoso/clients/self-made").body)
+            #expect(selfMade.contains("Registered by") && selfMade.contains("self-registered (RFC 7591)"))
             let web = try await browser.get("/contoso/console/tenants/contoso/clients/web")
             let webHTML = String(buffer: web.body)
             #expect(

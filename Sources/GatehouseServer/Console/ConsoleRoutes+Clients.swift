@@ -76,10 +76,12 @@ extension ConsoleRoutes {
     private func clientList(_ call: Call) async throws -> Outcome {
         let t = { (key: String) in self.views.text(key, call.language) }
         let clients = try await store.clients(tenant: call.target.name).sorted { $0.id.value < $1.id.value }
+        let selfRegistered = Set(try await store.clientRegistrations(tenant: call.target.name).map(\.clientID))
         let rows = clients.map { client -> [String: Any] in
             [
                 "id": client.id.value, "name": client.name, "href": "\(call.base)/clients/\(Self.percentEncode(client.id.value))",
-                "type": t(client.type.rawValue), "grants": client.grantTypes.map(\.rawValue).sorted().joined(separator: ", "),
+                "type": t(client.type.rawValue) + (selfRegistered.contains(client.id) ? " · " + t("selfRegistered") : ""),
+                "grants": client.grantTypes.map(\.rawValue).sorted().joined(separator: ", "),
                 "state": client.enabled ? t("enabled") : t("disabled"),
             ]
         }
@@ -126,6 +128,11 @@ extension ConsoleRoutes {
         let apis = try await store.apis(tenant: call.target.name)
         let fields: [(String, String)] = [
             ("clientID", client.id.value), ("name", client.name), ("type", t(client.type.rawValue)),
+            (
+                "registeredBy",
+                try await store.clientRegistration(tenant: call.target.name, clientID: id) != nil
+                    ? t("selfRegistered") : t("byAdministrator")
+            ),
             ("authMethods", client.authMethods.map(\.rawValue).sorted().joined(separator: ", ")),
             ("grants", client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")),
             ("redirectURIs", client.redirectURIs.isEmpty ? "-" : client.redirectURIs.joined(separator: "\n")),
