@@ -327,3 +327,46 @@ def test_metadata_documents_that_are_refused(documents):
         "code_challenge": "x" * 43, "code_challenge_method": "S256"}, allow_redirects=False)
     assert page.status_code in (400, 401) and "Location" not in page.headers
     assert "9900226" in page.text
+
+
+def test_the_consent_page_names_an_unvetted_client_by_its_host_in_chromium(documents):
+    """What a user sees for a client nobody vetted: the document's host as the heading, the name it
+    chose only beside it, marked as unchecked (screenshot: consent-unvetted-client.png)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    srv, docs = documents
+    srv.cli("tenants", "create", "shown")
+    srv.cli("tenants", "set", "shown", "--client-id-metadata-documents", "on", "--allow-local-fetches", "on")
+    username = "shownuser"
+    srv.cli("users", "create", "--tenant", "shown", username, "--display-name", "Shown User", "--password", PASSWORD)
+    callback = "http://127.0.0.1:9/callback"
+    url = docs.serve("/apps/official.json", {
+        "client_id": docs.base + "/apps/official.json", "client_name": "Totally Official Bank App", "redirect_uris": [callback],
+        "token_endpoint_auth_method": "none"})
+    driver_path = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=900,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(srv.base + "/shown/oauth2/authorize?" + urllib.parse.urlencode(dict(
+            response_type="code", client_id=url, redirect_uri=callback, scope="openid profile", state="s",
+            code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method="S256")))
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        assert "localhost" in heading and "Totally Official" not in heading, heading
+        driver.find_element(By.ID, "username").send_keys(username)
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "submit").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "allow"))
+        assert driver.find_element(By.TAG_NAME, "h1").text == "localhost wants to access your account"
+        assert "It calls itself “Totally Official Bank App”; nobody has checked that name." in driver.find_element(By.ID, "unverified-name").text
+        artifacts = os.environ.get("GATEHOUSE_ARTIFACTS", os.path.join(os.getcwd(), "test-artifacts"))
+        os.makedirs(artifacts, exist_ok=True)
+        screenshot = os.path.join(artifacts, "consent-unvetted-client.png")
+        driver.save_screenshot(screenshot)
+        assert os.path.getsize(screenshot) > 1000
+    finally:
+        driver.quit()
