@@ -48,8 +48,8 @@ public enum ClientIDMetadataDocument {
             throw refuse((error.parameters["field"].map { "\($0): " } ?? "") + (error.parameters["reason"] ?? "its metadata is invalid"))
         }
         guard let id = try? ClientID(url) else { throw refuse("its URL is longer than 255 characters") }
-        let scopes = (metadata.scope?.tokens ?? []).filter { Client.openIDConnectScopes.contains($0) }
-        let allowed = scopes.isEmpty ? Administration.ClientSpec.signInScopes : Scope(tokens: scopes)
+        let scopes = metadata.openIDConnectScopes
+        let allowed = scopes.isEmpty ? Administration.ClientSpec.signInScopes : scopes
         var client = Client(
             tenant: tenant, id: id, name: metadata.clientName ?? (host(of: url) ?? "client"), type: .public, authMethods: [.none],
             grantTypes: Set(metadata.grantTypes), allowedScopes: allowed, defaultScopes: allowed, redirectURIs: metadata.redirectURIs,

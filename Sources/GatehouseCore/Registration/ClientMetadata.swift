@@ -62,11 +62,23 @@ public struct ClientMetadata: Sendable, Equatable {
     public static let registrableGrantTypes: [GrantType] = [.authorizationCode, .refreshToken, .clientCredentials, .deviceCode]
 
     public init(json data: Data, policy: ClientRegistrationPolicy) throws(CatalogueError) {
+        try self.init(object: try Self.jsonObject(data), policy: policy)
+    }
+
+    /// A registration request's body as a JSON object: at most `maximumSize` bytes.
+    public static func jsonObject(_ data: Data) throws(CatalogueError) -> [String: Any] {
         guard data.count <= Self.maximumSize else { throw Self.invalid("the request", "is larger than \(Self.maximumSize) bytes") }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw Self.invalid("the request", "is not a JSON object")
         }
-        try self.init(object: object, policy: policy)
+        return object
+    }
+
+    /// The OpenID Connect scopes of the requested `scope`: all a client nobody vetted gets as its
+    /// own (API permissions come from the tenant's list); empty for the usual sign-in scopes.
+    var openIDConnectScopes: Scope {
+        let wanted = (scope?.tokens ?? []).filter { Client.openIDConnectScopes.contains($0) }
+        return wanted.isEmpty ? .empty : Scope(tokens: wanted)
     }
 
     public init(object: [String: Any], policy: ClientRegistrationPolicy) throws(CatalogueError) {

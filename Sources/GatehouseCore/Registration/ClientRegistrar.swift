@@ -59,6 +59,7 @@ public struct ClientRegistrar: Sendable {
     public func register(tenant: Tenant, body: Data, bearer: String?) async throws -> Registration {
         let policy = tenant.clientRegistration.policy
         var initialToken: InitialAccessToken? = nil
+        var initialTokenHash = ""
         switch policy {
         case .off:
             throw CatalogueError(Catalogue.clientRegistrationNotEnabled, ["tenant": tenant.name.value])
@@ -68,14 +69,16 @@ public struct ClientRegistrar: Sendable {
             }
             // Checked now; spent in the same transaction as the registration, so that a request
             // refused for any reason spends no use of it.
+            let hash = administration.hasher.hash(bearer)
             guard
                 let found = try await store.initialAccessTokens(tenant: tenant.name).first(where: {
-                    constantTimeEquals(Array($0.hash.utf8), Array(administration.hasher.hash(bearer).utf8))
+                    constantTimeEquals(Array($0.hash.utf8), Array(hash.utf8))
                 }), found.usesLeft > 0, found.expiresAt > administration.time.now()
             else {
                 throw CatalogueError(Catalogue.initialAccessTokenInvalid, ["reason": "it is unknown, expired or used up"])
             }
             initialToken = found
+            initialTokenHash = hash
         case .open:
             break
         }
@@ -84,7 +87,7 @@ public struct ClientRegistrar: Sendable {
         var spec = metadata.spec()
         spec.id = id
         spec.jwks = try await keySet(metadata, tenant: tenant)
-        spec.allowedScopes = Self.signInScopes(metadata)
+        spec.allowedScopes = metadata.openIDConnectScopes
         let token = administration.random.token(byteCount: 32)
         let now = administration.time.now()
         let record = ClientRegistrationRecord(
@@ -94,13 +97,13 @@ public struct ClientRegistrar: Sendable {
             as: AdminActor(kind: .application, id: id.value, tenant: tenant.name), traceID: administration.traceID,
             source: administration.source)
         let finalSpec = spec
-        let (hasher, spends) = (administration.hasher, initialToken != nil)
+        let (spentHash, spends) = (initialTokenHash, initialToken != nil)
         let (client, secret) = try await Self.asMetadataError {
             try await store.atomically {
                 // One use spent by one conditional write: a burst cannot spend more than the token has.
                 if spends {
                     guard
-                        try await store.spendInitialAccessToken(tenant: tenant.name, hash: hasher.hash(bearer ?? ""), now: now) != nil
+                        try await store.spendInitialAccessToken(tenant: tenant.name, hash: spentHash, now: now) != nil
                     else { throw CatalogueError(Catalogue.initialAccessTokenInvalid, ["reason": "it is unknown, expired or used up"]) }
                 }
                 let created = try await admin.createClient(tenant: tenant.name, spec: finalSpec)
@@ -121,7 +124,7 @@ public struct ClientRegistrar: Sendable {
     /// registering; the client's type stays), and replaces the registration access token.
     public func update(tenant: Tenant, clientID raw: String, bearer: String?, body: Data) async throws -> Registration {
         let (before, record) = try await authorize(tenant: tenant, clientID: raw, bearer: bearer)
-        let object = try Self.object(body)
+        let object = try ClientMetadata.jsonObject(body)
         guard (object["client_id"] as? String) == before.id.value else {
             throw ClientMetadata.invalid("client_id", "must be the client's ID (RFC 7592 §2.2)")
         }
@@ -141,7 +144,7 @@ public struct ClientRegistrar: Sendable {
         change.grantTypes = Set(metadata.grantTypes)
         change.redirectURIs = metadata.redirectURIs
         change.jwks = .some(try await keySet(metadata, tenant: tenant))
-        change.scopes = Self.signInScopes(metadata)
+        change.scopes = metadata.openIDConnectScopes
         change.defaultScopes = change.scopes
         let token = administration.random.token(byteCount: 32)
         var replaced = record
@@ -201,14 +204,6 @@ public struct ClientRegistrar: Sendable {
         return (client, record)
     }
 
-    /// The OpenID Connect scopes of the requested `scope` (a self-registered client gets API
-    /// permissions through the tenant's list, `ClientRegistrationSettings.apis`, never by naming
-    /// them); empty for the usual sign-in scopes.
-    static func signInScopes(_ metadata: ClientMetadata) -> Scope {
-        let wanted = (metadata.scope?.tokens ?? []).filter { Client.openIDConnectScopes.contains($0) }
-        return wanted.isEmpty ? .empty : Scope(tokens: wanted)
-    }
-
     /// The keys of a private_key_jwt client: the JWKS sent, or the one at `jwks_uri`, fetched
     /// through the outbound guard at registration and at each update.
     /// Other clients' keys are not kept (nor fetched: a registration never makes the server
@@ -241,16 +236,6 @@ public struct ClientRegistrar: Sendable {
         let data =
             (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func object(_ body: Data) throws(CatalogueError) -> [String: Any] {
-        guard body.count <= ClientMetadata.maximumSize else {
-            throw ClientMetadata.invalid("the request", "is larger than \(ClientMetadata.maximumSize) bytes")
-        }
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            throw ClientMetadata.invalid("the request", "is not a JSON object")
-        }
-        return object
     }
 
     /// The administration service's refusals as RFC 7591 errors.

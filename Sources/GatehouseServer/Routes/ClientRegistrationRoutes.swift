@@ -16,10 +16,7 @@ struct ClientRegistrationRoutes: Sendable {
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         router.post("/:tenant/oauth2/register") { request, context in
-            await self.handle(request, context: context, step: "client registration") { tenant, registrar in
-                let source = env.throttles.source(request, context: context)
-                // Every attempt counts (a stranger must not fill the tenant with clients).
-                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
+            await self.handle(request, context: context, step: "client registration", counted: true) { tenant, registrar in
                 let body = try await Self.body(request)
                 let registration = try await registrar.register(tenant: tenant, body: body, bearer: Self.bearer(request))
                 context.logger.info(
@@ -36,10 +33,7 @@ struct ClientRegistrationRoutes: Sendable {
             }
         }
         router.put("/:tenant/oauth2/register/:client_id") { request, context in
-            await self.handle(request, context: context, step: "client registration update") { tenant, registrar in
-                // Each change writes, audits and drops every node's client caches: counted like a registration.
-                let source = env.throttles.source(request, context: context)
-                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
+            await self.handle(request, context: context, step: "client registration update", counted: true) { tenant, registrar in
                 let body = try await Self.body(request)
                 let registration = try await registrar.update(
                     tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: Self.bearer(request), body: body)
@@ -48,9 +42,7 @@ struct ClientRegistrationRoutes: Sendable {
             }
         }
         router.delete("/:tenant/oauth2/register/:client_id") { request, context in
-            await self.handle(request, context: context, step: "client registration delete") { tenant, registrar in
-                let source = env.throttles.source(request, context: context)
-                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
+            await self.handle(request, context: context, step: "client registration delete", counted: true) { tenant, registrar in
                 let raw = context.parameters.get("client_id") ?? ""
                 try await registrar.delete(tenant: tenant, clientID: raw, bearer: Self.bearer(request))
                 if let id = try? ClientID(raw) { env.clients.invalidate(tenant: tenant.name, id: id) }
@@ -61,11 +53,19 @@ struct ClientRegistrationRoutes: Sendable {
 
     typealias Body = @Sendable (Tenant, ClientRegistrar) async throws -> Response
 
-    private func handle(_ request: Request, context: GatehouseContext, step: String, body: Body) async -> Response {
+    /// `counted`: every attempt counts toward the per-address registration throttle (a stranger
+    /// must not fill the tenant with clients; each change writes, audits and drops every node's
+    /// client caches).
+    private func handle(_ request: Request, context: GatehouseContext, step: String, counted: Bool = false, body: Body) async
+        -> Response
+    {
         let segment = context.parameters.get("tenant") ?? ""
         do {
             let tenant = try await env.tenants.resolve(segment)
             let source = env.throttles.source(request, context: context)
+            if counted {
+                try env.throttles.clientRegistration.admit("\(source)|\(tenant.name.value)", now: env.time.now())?.settle(failed: true)
+            }
             let admin = administration.acting(
                 as: AdminActor(kind: .application, id: "(registration)", tenant: tenant.name), traceID: context.traceID, source: source)
             var fetchKeySet: (@Sendable (String, Tenant) async throws -> String)? = nil
