@@ -180,10 +180,13 @@ public struct Gatehouse: Sendable {
             throttles: throttles,
             consoleLink: { request, tenant, traceID in await console.recordLink(request, recordTenant: tenant, traceID: traceID) }
         ).register(on: native)
+        let requests = AuthorizationRequestAssembler(pushed: PushedAuthorizationRequests(store: store, hasher: hasher))
         let signIn = SignInEnvironment(
             configuration: configuration, tenants: tenants, clients: clients, users: store, apis: store, state: signInState,
             passwords: passwords,
-            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time), devices: devices, totp: totp,
+            codes: CodeIssuer(grants: store, hasher: hasher, policy: configuration.signIn, time: time, participants: store),
+            devices: devices,
+            totp: totp,
             box: secretBox,
             replay: store, keyRings: keyRings, pages: try SignInPages(texts: renderer.texts, configuration: configuration),
             signIns: signIns, throttles: throttles,
@@ -191,12 +194,16 @@ public struct Gatehouse: Sendable {
             passkeys: PasskeyCeremonies(
                 store: store, hasher: hasher,
                 verifier: WebAuthnVerifier(rpID: configuration.passkeyRPID, origin: configuration.passkeyOrigin), time: time),
-            mailEnabled: mailTransport != nil)
+            requests: requests, logouts: store, mailEnabled: mailTransport != nil)
         let device = DeviceRoutes(env: signIn, front: front, renderer: renderer)
         for (dialect, group) in dialects {
             AuthorizeRoute(env: signIn).register(on: group, dialect: dialect)
             LogoutRoute(env: signIn).register(on: group, dialect: dialect)
         }
+        let pushed = PushedAuthorizationRoute(
+            configuration: configuration, front: front, assembler: requests, renderer: renderer, signIns: signIns, time: time,
+            random: .system)
+        for (dialect, group) in dialects { pushed.register(on: group, dialect: dialect) }
         for (dialect, group) in browserGroups {
             token.register(on: group, dialect: dialect)
             device.registerAuthorization(on: group, dialect: dialect)
@@ -230,10 +237,14 @@ public struct Gatehouse: Sendable {
     }
 
     /// The outbox's sender, when mail has a transport.
+    /// The outbox's sender: mails (when mail has a transport) and back-channel logout tokens.
     public func outboxSender(node: String = UUID().uuidString, logger: Logger = Logger(label: "gatehouse")) -> (any Service)? {
-        guard let mailTransport else { return nil }
-        return OutboxSender(
-            store: store, transport: mailTransport, box: secretBox, time: time, node: node, logger: logger, telemetry: telemetry)
+        OutboxSender(
+            store: store, transport: mailTransport,
+            logouts: fetcher.map { fetcher in
+                BackchannelLogoutSender(keyRings: keyRings, fetcher: fetcher, tenants: store, signIns: signIns, time: time)
+            },
+            box: secretBox, time: time, node: node, logger: logger, telemetry: telemetry)
     }
 
     var metricsRoute: MetricsRoute { MetricsRoute(telemetry: telemetry, store: store, keyRings: keyRings, time: time) }

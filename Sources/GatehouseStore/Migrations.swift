@@ -560,6 +560,35 @@ public enum Migrations {
                         + (flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"),
                 ]
             }),
+        Migration(
+            version: 23, name: "pushed and signed authorization requests, back-channel logout",
+            flavored: { flavor in
+                let off = flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"
+                return [
+                    "ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT",
+                    "ALTER TABLE clients ADD COLUMN backchannel_logout_session_required \(off)",
+                    "ALTER TABLE clients ADD COLUMN require_par \(off)",
+                    "ALTER TABLE clients ADD COLUMN require_signed_request_object \(off)",
+                    "ALTER TABLE tenants ADD COLUMN require_par \(off)",
+                    // Which clients took part in which browser session (a code issued for it), for
+                    // back-channel logout; only clients with a logout URI are noted.
+                    """
+                    CREATE TABLE IF NOT EXISTS session_participants (
+                        tenant TEXT NOT NULL,
+                        sid TEXT NOT NULL,
+                        client_id TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        issuer TEXT NOT NULL,
+                        logout_uri TEXT NOT NULL,
+                        client_source TEXT NOT NULL,
+                        expires_at \(flavor.instantType) NOT NULL,
+                        PRIMARY KEY (tenant, sid, client_id)
+                    )
+                    """,
+                    "CREATE INDEX IF NOT EXISTS session_participants_user ON session_participants (tenant, user_id)",
+                    "CREATE INDEX IF NOT EXISTS session_participants_expiry ON session_participants (expires_at)",
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -8,7 +8,7 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, first_party, created_at)
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, first_party, created_at, backchannel_logout_uri, backchannel_logout_session_required, require_par, require_signed_request_object)
                 VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                         \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
@@ -16,7 +16,8 @@ extension SQLStore {
                         '', \(bind: client.jwks),
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                         \(bind: client.certificates.joined(separator: "\n")), \(bind: client.enabled), \(bind: client.firstParty),
-                        \(bind: client.createdAt))
+                        \(bind: client.createdAt), \(bind: client.backchannelLogoutURI), \(bind: client.backchannelLogoutSessionRequired),
+                        \(bind: client.requirePushedAuthorizationRequests), \(bind: client.requireSignedRequestObject))
                 ON CONFLICT DO NOTHING RETURNING client_id
                 """
             ).all()
@@ -48,7 +49,7 @@ extension SQLStore {
     static func client(_ row: any SQLRow) throws -> Client {
         let tenant = try row.decode(column: "tenant", as: String.self)
         let id = try row.decode(column: "client_id", as: String.self)
-        return Client(
+        var client = Client(
             tenant: try TenantName(tenant),
             id: try ClientID(id),
             name: try row.decode(column: "name", as: String.self),
@@ -64,6 +65,11 @@ extension SQLStore {
             enabled: try row.decode(column: "enabled", as: Bool.self),
             firstParty: try row.decode(column: "first_party", as: Bool.self),
             createdAt: try row.decode(column: "created_at", as: Date.self))
+        client.backchannelLogoutURI = try row.decode(column: "backchannel_logout_uri", as: String?.self)
+        client.backchannelLogoutSessionRequired = try row.decode(column: "backchannel_logout_session_required", as: Bool.self)
+        client.requirePushedAuthorizationRequests = try row.decode(column: "require_par", as: Bool.self)
+        client.requireSignedRequestObject = try row.decode(column: "require_signed_request_object", as: Bool.self)
+        return client
     }
 
     public func updateClient(_ client: Client) async throws -> Bool {
@@ -77,7 +83,10 @@ extension SQLStore {
                     jwks = \(bind: client.jwks), redirect_uris = \(bind: client.redirectURIs.joined(separator: " ")),
                     post_logout_redirect_uris = \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                     certificates = \(bind: client.certificates.joined(separator: "\n")), enabled = \(bind: client.enabled),
-                    first_party = \(bind: client.firstParty)
+                    first_party = \(bind: client.firstParty), backchannel_logout_uri = \(bind: client.backchannelLogoutURI),
+                    backchannel_logout_session_required = \(bind: client.backchannelLogoutSessionRequired),
+                    require_par = \(bind: client.requirePushedAuthorizationRequests),
+                    require_signed_request_object = \(bind: client.requireSignedRequestObject)
                 WHERE tenant = \(bind: client.tenant.value) AND client_id = \(bind: client.id.value) RETURNING client_id
                 """
             ).first() != nil

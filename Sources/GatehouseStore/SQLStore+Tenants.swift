@@ -63,6 +63,7 @@ extension SQLStore {
             apis: words(try row.decode(column: "registration_apis", as: String?.self) ?? ""),
             allowLocalFetches: try row.decode(column: "allow_local_fetches", as: Bool.self),
             metadataDocuments: try row.decode(column: "client_id_metadata_documents", as: Bool.self))
+        tenant.requirePushedAuthorizationRequests = try row.decode(column: "require_par", as: Bool.self)
         return tenant
     }
 
@@ -164,6 +165,13 @@ extension SQLStore {
                 WHERE name = \(bind: tenant.value) RETURNING name
                 """
             ).all()).isEmpty
+        }
+    }
+
+    public func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw("UPDATE tenants SET require_par = \(bind: on) WHERE name = \(bind: tenant.value) RETURNING name").all())
+                .isEmpty
         }
     }
 

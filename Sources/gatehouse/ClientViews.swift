@@ -34,6 +34,10 @@ extension Clients {
             "allowed_scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens,
             "redirect_uris": client.redirectURIs, "post_logout_redirect_uris": client.postLogoutRedirectURIs,
             "has_jwks": client.jwks != nil,
+            "backchannel_logout_uri": client.backchannelLogoutURI as Any,
+            "backchannel_logout_session_required": client.backchannelLogoutSessionRequired,
+            "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
+            "require_signed_request_object": client.requireSignedRequestObject,
             "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map { certificate -> [String: Any] in
                 [
                     "subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
@@ -67,6 +71,14 @@ extension Clients {
             ("Redirect URIs", client.redirectURIs.isEmpty ? "-" : client.redirectURIs.joined(separator: " ")),
             ("Post-logout URIs", client.postLogoutRedirectURIs.isEmpty ? "-" : client.postLogoutRedirectURIs.joined(separator: " ")),
             ("JWKS", client.jwks == nil ? "none" : "registered"),
+            ("Logout URI", client.backchannelLogoutURI ?? "-"),
+            (
+                "Requests",
+                [
+                    client.requirePushedAuthorizationRequests ? "pushed (PAR) only" : nil,
+                    client.requireSignedRequestObject ? "signed only" : nil,
+                ].compactMap { $0 }.joined(separator: ", ").nilIfEmpty ?? "any"
+            ),
         ]
         for (label, value) in rows { print(label.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
         let secrets = object["secrets"] as? [[String: Any]] ?? []
@@ -98,4 +110,8 @@ extension Clients {
                 }, empty: "")
         }
     }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -44,12 +44,28 @@ struct Clients: AsyncParsableCommand {
             name: .customLong("first-party"),
             help: "The organisation's own app: its users are not asked to consent to the scopes it is allowed (prompt=consent still asks).")
         var firstParty = false
+        @Option(
+            name: .customLong("backchannel-logout-uri"),
+            help: "Where logout tokens are posted when a session the client took part in ends (OpenID Connect Back-Channel Logout).")
+        var backchannelLogoutURI: String?
+        @Flag(name: .customLong("backchannel-logout-session-required"), help: "The client needs sid in logout tokens (always sent).")
+        var backchannelLogoutSessionRequired = false
+        @Flag(name: .customLong("require-par"), help: "Authorization requests only through pushed authorization requests (RFC 9126).")
+        var requirePAR = false
+        @Flag(
+            name: .customLong("require-signed-request-object"),
+            help: "Authorization requests only as request objects signed with the client's JWKS (RFC 9101).")
+        var requireSignedRequestObject = false
         var json: Bool { global.json }
 
         func run() async throws {
             var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
             spec.type = isPublic ? .public : .confidential
             spec.firstParty = firstParty
+            spec.backchannelLogoutURI = backchannelLogoutURI
+            spec.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+            spec.requirePushedAuthorizationRequests = requirePAR
+            spec.requireSignedRequestObject = requireSignedRequestObject
             spec.redirectURIs = redirectURIs
             spec.postLogoutRedirectURIs = postLogoutURIs
             spec.allowedScopes = try cli { try Administration.parseScopes(scopes) }
@@ -142,12 +158,26 @@ struct Clients: AsyncParsableCommand {
             inversion: .prefixedNo,
             help: "Mark the client first-party (its users see no consent page for the scopes it is allowed) or not.")
         var firstParty: Bool?
+        @Option(
+            name: .customLong("backchannel-logout-uri"),
+            help: "Where logout tokens are posted when a session the client took part in ends; an empty value removes it.")
+        var backchannelLogoutURI: String?
+        @Flag(inversion: .prefixedNo, help: "The client needs sid in logout tokens (always sent) or not.")
+        var backchannelLogoutSessionRequired: Bool?
+        @Flag(name: .customLong("require-par"), inversion: .prefixedNo, help: "Authorization requests only through PAR (RFC 9126) or not.")
+        var requirePAR: Bool?
+        @Flag(inversion: .prefixedNo, help: "Authorization requests only as signed request objects (RFC 9101) or not.")
+        var requireSignedRequestObject: Bool?
         var json: Bool { global.json }
 
         func run() async throws {
             let (tenantName, clientID) = try target.parsed()
             var change = Administration.ClientChange()
             change.name = name
+            if let backchannelLogoutURI { change.backchannelLogoutURI = .some(backchannelLogoutURI.isEmpty ? nil : backchannelLogoutURI) }
+            change.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+            change.requirePushedAuthorizationRequests = requirePAR
+            change.requireSignedRequestObject = requireSignedRequestObject
             if !scopes.isEmpty { change.scopes = try cli { try Administration.parseScopes(scopes) } }
             if !defaultScopes.isEmpty { change.defaultScopes = try cli { try Administration.parseScopes(defaultScopes) } }
             change.resources = try parseResources(resources)
@@ -174,7 +204,8 @@ struct Clients: AsyncParsableCommand {
             let nothing =
                 name == nil && scopes.isEmpty && defaultScopes.isEmpty && resources.isEmpty && grants.isEmpty && authMethods.isEmpty
                 && postLogoutURIs.isEmpty && jwksFile == nil && certificateFiles.isEmpty && firstParty == nil && replaced.isEmpty
-                && added.isEmpty && removed.isEmpty
+                && added.isEmpty && removed.isEmpty && backchannelLogoutURI == nil && backchannelLogoutSessionRequired == nil
+                && requirePAR == nil && requireSignedRequestObject == nil
             guard !nothing else { throw CLIError("nothing to change: give at least one option (see clients update --help)") }
             try await withAdministration(global) { admin, _ in
                 if !replaced.isEmpty || !added.isEmpty || !removed.isEmpty {

@@ -15,6 +15,7 @@ struct Tenants: AsyncParsableCommand {
             "algorithm": tenant.signingAlgorithm.rawValue, "access_token_lifetime": tenant.accessTokenLifetime,
             "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
             "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
+            "require_pushed_authorization_requests": tenant.requirePushedAuthorizationRequests,
             "issuer": settings.serverConfiguration().issuer(tenant.name.value),
             "registration": tenant.registration.rawValue, "registration_domains": tenant.registrationDomains,
             "primary_color": tenant.branding.primaryColor as Any, "support_contact": tenant.branding.supportContact as Any,
@@ -62,6 +63,10 @@ struct Tenants: AsyncParsableCommand {
             name: .customLong("verify-email"),
             help: "on: new users' addresses are mailed a verification link (changed addresses always are); off (default).")
         var verifyEmail: String?
+        @Option(
+            name: .customLong("require-par"),
+            help: "on: every client's authorization requests only through pushed authorization requests (RFC 9126); off (default).")
+        var requirePAR: String?
         @Option(
             help:
                 "open: anyone may register at /{tenant}/register and must verify the address before signing in (needs mail); off (default)."
@@ -144,10 +149,10 @@ struct Tenants: AsyncParsableCommand {
             let tenant = try parseTenant(name)
             guard
                 signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
-                    || verifyEmail != nil || profileChanged || logo != nil || removeLogo || clientRegistrationChanged
+                    || verifyEmail != nil || requirePAR != nil || profileChanged || logo != nil || removeLogo || clientRegistrationChanged
             else {
                 throw CLIError(
-                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, "
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, --require-par, "
                         + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
                         + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required, "
                         + "--client-registration, --registration-api, --allow-local-fetches, --client-id-metadata-documents"
@@ -204,12 +209,17 @@ struct Tenants: AsyncParsableCommand {
                 guard raw == "on" || raw == "off" else { throw CLIError("--verify-email must be on or off") }
                 verify = raw == "on"
             }
+            var par: Bool?
+            if let raw = requirePAR {
+                guard raw == "on" || raw == "off" else { throw CLIError("--require-par must be on or off") }
+                par = raw == "on"
+            }
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.tenant(tenant)
                 let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
                 var after = try await admin.updateTenant(
                     tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
-                    emailSignIn: email, verifyEmail: verify)
+                    emailSignIn: email, verifyEmail: verify, requirePushedAuthorizationRequests: par)
                 if profileChanged {
                     after = try await admin.updateTenantProfile(
                         tenant: tenant, registration: policy,
@@ -357,6 +367,7 @@ struct Tenants: AsyncParsableCommand {
                     ("Key rotation", tenant.keyRotationInterval.map { "every \(Int($0 / 86_400)) days" } ?? "off"),
                     ("Email sign-in", tenant.emailSignIn ? "on" : "off"),
                     ("Verify new addresses", tenant.verifyEmail ? "on" : "off"),
+                    ("PAR required", tenant.requirePushedAuthorizationRequests ? "on" : "off"),
                     (
                         "Registration",
                         tenant.registration.rawValue

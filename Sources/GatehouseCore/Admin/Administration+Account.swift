@@ -63,6 +63,9 @@ extension Administration {
             guard try await store.updateUser(changed, ifCredentialsOf: read) else { throw Self.changedMeanwhile(changed) }
             _ = try await store.revokeGrants(tenant: changed.tenant, userID: changed.id, now: changed.updatedAt)
             _ = try await store.endSessions(tenant: changed.tenant.value, userID: changed.id, sid: nil)
+            try await BackchannelLogout.queue(
+                tenant: changed.tenant.value, userID: changed.id, sid: nil, reason: .credentials, in: store, now: changed.updatedAt,
+                random: random)
             if let row { try await store.enqueue(row) }
         }
     }
@@ -180,6 +183,8 @@ extension Administration {
             _ = try await store.updateUser(changed, ifCredentialsOf: user)
             _ = try await store.revokeGrants(tenant: user.tenant, userID: user.id, now: changed.updatedAt)
         }
+        try await BackchannelLogout.queue(
+            tenant: user.tenant.value, userID: user.id, sid: sid, reason: .account, in: store, now: time.now(), random: random)
         try await audit(
             sid == nil ? "user.sessions.end" : "user.session.end", tenant: user.tenant, target: user.id,
             before: AuditView.keys(["sid": sid, "ended": String(ended)]))

@@ -156,6 +156,8 @@ extension Administration {
                     tenant: tenantName, id: userID, passwordHash: hash, address: link.address, issuedAt: link.issuedAt, now: now)
             else { return false }
             try await store.revokeGrants(tenant: tenantName, userID: userID, now: now)
+            try await BackchannelLogout.queue(
+                tenant: tenantName.value, userID: userID, sid: nil, reason: .credentials, in: store, now: now, random: random)
             try await store.clearSignInFailures(key: lockKey)
             if let queued { try await store.enqueue(queued) }
             return true

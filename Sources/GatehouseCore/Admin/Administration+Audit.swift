@@ -58,18 +58,26 @@ public enum AuditView {
         if let contact = tenant.branding.supportContact { object["support_contact"] = contact }
         if let digest = tenant.branding.logoDigest { object["logo_sha256"] = digest }
         object["passkey_policy"] = tenant.passkeyPolicy.stored
+        object["require_pushed_authorization_requests"] = tenant.requirePushedAuthorizationRequests
         return text(object)
     }
 
     public static func client(_ client: Client) -> String? {
-        text([
+        var object: [String: Any] = [
             "client_id": client.id.value, "name": client.name, "type": client.type.rawValue,
             "auth_methods": client.authMethods.map(\.rawValue).sorted(), "grant_types": client.grantTypes.map(\.rawValue).sorted(),
             "scopes": client.allowedScopes.tokens, "default_scopes": client.defaultScopes.tokens, "redirect_uris": client.redirectURIs,
             "post_logout_redirect_uris": client.postLogoutRedirectURIs, "has_jwks": client.jwks != nil, "enabled": client.enabled,
             "first_party": client.firstParty,
             "certificates": client.certificates.compactMap { (try? ClientCertificate(pem: $0)).map { Base64URL.encode($0.sha256) } },
-        ])
+            "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
+            "require_signed_request_object": client.requireSignedRequestObject,
+        ]
+        if let uri = client.backchannelLogoutURI {
+            object["backchannel_logout_uri"] = uri
+            object["backchannel_logout_session_required"] = client.backchannelLogoutSessionRequired
+        }
+        return text(object)
     }
 
     public static func secret(_ record: ClientSecretRecord) -> String? {

@@ -25,6 +25,11 @@ extension Administration {
         public var enabled: Bool?
         /// Marks the client first-party (its users see no consent page) or not.
         public var firstParty: Bool?
+        /// A new back-channel logout URI (`.some(nil)` removes it).
+        public var backchannelLogoutURI: String??
+        public var backchannelLogoutSessionRequired: Bool?
+        public var requirePushedAuthorizationRequests: Bool?
+        public var requireSignedRequestObject: Bool?
 
         public init() {}
     }
@@ -54,6 +59,10 @@ extension Administration {
             client.certificates.append(pem)
         }
         if let firstParty = change.firstParty { client.firstParty = firstParty }
+        if let uri = change.backchannelLogoutURI { client.backchannelLogoutURI = uri }
+        if let required = change.backchannelLogoutSessionRequired { client.backchannelLogoutSessionRequired = required }
+        if let required = change.requirePushedAuthorizationRequests { client.requirePushedAuthorizationRequests = required }
+        if let required = change.requireSignedRequestObject { client.requireSignedRequestObject = required }
         let shorthand = ResourceShorthand.split(
             scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),
             resources: change.resources.map(\.value))
@@ -141,6 +150,20 @@ extension Administration {
                     "'\(uri)' is not a usable redirect URI: absolute, no fragment, a port in 1-65535, and not a javascript:, data:, file: or similar scheme"
                 )
             }
+        }
+        if let uri = client.backchannelLogoutURI {
+            do {
+                _ = try OutboundGuard.target(uri, loopbackHTTP: true)
+            } catch {
+                throw AdministrationError.invalid(
+                    "backchannel_logout_uri", "format",
+                    "'\(RecordedValue.cut(uri, to: 200))' is not a usable back-channel logout URI: https (or http to 127.0.0.1, [::1] or localhost), no user information, no fragment"
+                )
+            }
+        }
+        if client.requireSignedRequestObject && client.jwks == nil {
+            throw AdministrationError.invalid(
+                "require_signed_request_object", "keys", "signed request objects are checked with the client's JWKS: register it first")
         }
         if client.grantTypes.contains(.authorizationCode) && client.redirectURIs.isEmpty {
             throw AdministrationError.invalid("redirect_uris", "required", "authorization_code needs at least one redirect URI")

@@ -76,7 +76,7 @@ extension Administration {
             // Enabled again from a clean slate: failures counted while disabled do not lock it.
             try await store.clearSignInFailures(key: PasswordSignIn.lockKey(tenant: tenant, user: user, device: nil))
         } else {
-            try await saveEndingSessions(&user)
+            try await saveEndingSessions(&user, reason: .administrator)
         }
         try await audit(
             enabled ? "user.enable" : "user.disable", tenant: tenant, target: user.id, before: AuditView.user(before),
@@ -87,10 +87,14 @@ extension Administration {
     /// Saves a credential change that ends the user's browser sessions (those begun before now
     /// are no longer honoured) and revokes every grant of the user (refresh tokens at once,
     /// access tokens at introspection and userinfo). Returns how many grants were revoked.
+    /// The relying parties that took part in any of the sessions are sent logout tokens
+    /// (`BackchannelLogout`).
     @discardableResult
-    func saveEndingSessions(_ user: inout User) async throws -> Int {
+    func saveEndingSessions(_ user: inout User, reason: LogoutReason = .credentials) async throws -> Int {
         user.sessionsValidAfter = user.updatedAt
         _ = try await store.updateUser(user)
+        try await BackchannelLogout.queue(
+            tenant: user.tenant.value, userID: user.id, sid: nil, reason: reason, in: store, now: user.updatedAt, random: random)
         return try await store.revokeGrants(tenant: user.tenant, userID: user.id, now: user.updatedAt)
     }
 
@@ -202,7 +206,10 @@ extension Administration {
         if let sid, ended == 0 { throw AdministrationError.notFound("session", sid, tenant: tenant) }
         if sid == nil {
             user.updatedAt = time.now()
-            try await saveEndingSessions(&user)
+            try await saveEndingSessions(&user, reason: .administrator)
+        } else {
+            try await BackchannelLogout.queue(
+                tenant: tenant.value, userID: user.id, sid: sid, reason: .administrator, in: store, now: time.now(), random: random)
         }
         try await audit(
             sid == nil ? "user.sessions.end" : "user.session.end", tenant: tenant, target: user.id,

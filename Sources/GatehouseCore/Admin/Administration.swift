@@ -160,6 +160,11 @@ public struct Administration: Sendable {
         public var certificates: [String] = []
         /// The organisation's own app: no consent page for the scopes it is allowed.
         public var firstParty = false
+        /// Back-channel logout, pushed and signed requests (`Client`).
+        public var backchannelLogoutURI: String?
+        public var backchannelLogoutSessionRequired = false
+        public var requirePushedAuthorizationRequests = false
+        public var requireSignedRequestObject = false
 
         public init(id: ClientID? = nil, name: String) {
             self.id = id
@@ -222,12 +227,16 @@ public struct Administration: Sendable {
         }
         // `--resource` + `--scope`: find or create each API, then grant (`ResourceShorthand`).
         let shorthand = ResourceShorthand.split(scopes: spec.allowedScopes.tokens, resources: spec.allowedResources.map(\.value))
-        let client = Client(
+        var client = Client(
             tenant: tenant, id: id, name: spec.name, type: spec.type, authMethods: methods,
             grantTypes: spec.grantTypes ?? spec.defaultGrantTypes,
             allowedScopes: Scope(tokens: shorthand.plain), defaultScopes: defaults, jwks: spec.jwks, redirectURIs: spec.redirectURIs,
             postLogoutRedirectURIs: spec.postLogoutRedirectURIs, certificates: spec.certificates, firstParty: spec.firstParty,
             createdAt: time.now())
+        client.backchannelLogoutURI = spec.backchannelLogoutURI
+        client.backchannelLogoutSessionRequired = spec.backchannelLogoutSessionRequired
+        client.requirePushedAuthorizationRequests = spec.requirePushedAuthorizationRequests
+        client.requireSignedRequestObject = spec.requireSignedRequestObject
         try Self.checkRegistration(client)
         do {
             try await store.createClient(client)
@@ -301,7 +310,8 @@ public struct Administration: Sendable {
     /// `keyRotation: .some(nil)` turns scheduled rotation off).
     public func updateTenant(
         tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil,
-        algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil, verifyEmail: Bool? = nil
+        algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil, verifyEmail: Bool? = nil,
+        requirePushedAuthorizationRequests: Bool? = nil
     ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
         if let accessTokenLifetime, !(60...86_400).contains(accessTokenLifetime) {
@@ -331,6 +341,10 @@ public struct Administration: Sendable {
         if let verifyEmail {
             _ = try await store.setVerifyEmail(verifyEmail, tenant: name)
             after.verifyEmail = verifyEmail
+        }
+        if let required = requirePushedAuthorizationRequests {
+            _ = try await store.setRequirePushedAuthorizationRequests(required, tenant: name)
+            after.requirePushedAuthorizationRequests = required
         }
         if let mode = signInLog {
             _ = try await store.setSignInLogMode(mode, tenant: name)

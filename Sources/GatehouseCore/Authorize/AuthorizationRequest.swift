@@ -88,9 +88,11 @@ public enum AuthorizationFailure: Error, Sendable {
 public struct AuthorizationRequestParser: Sendable {
     public init() {}
 
+    /// `origin`: how the parameters arrived (`AuthorizationRequestAssembler`); a client or tenant
+    /// that requires pushed or signed requests gets its error at its redirect URI otherwise.
     public func parse(
         _ form: FormParameters, tenant: Tenant, issuer: String, dialect: any Dialect = Dialects.native,
-        client lookup: (ClientID) async throws -> ClientAccess?
+        origin: AuthorizationRequestOrigin = .plain, client lookup: (ClientID) async throws -> ClientAccess?
     ) async throws -> (AuthorizationRequest, Client) {
         // Phase 1: until the client and redirect URI are known, errors are shown on a page.
         let access: ClientAccess
@@ -141,6 +143,12 @@ public struct AuthorizationRequestParser: Sendable {
         let reply = AuthorizationReplyTarget(redirectURI: redirect, responseMode: mode, state: state)
         do {
             if let modeError { throw modeError }
+            if (client.requirePushedAuthorizationRequests || tenant.requirePushedAuthorizationRequests) && !origin.isPushed {
+                throw CatalogueError(Catalogue.pushedRequestRequired, ["clientId": client.id.value])
+            }
+            if client.requireSignedRequestObject && !origin.isSigned {
+                throw CatalogueError(Catalogue.signedRequestObjectRequired, ["clientId": client.id.value])
+            }
             let responseType = try form.require("response_type")
             guard responseType == "code" else {
                 throw CatalogueError(Catalogue.unsupportedResponseType, ["responseType": String(responseType.prefix(64))])
@@ -184,5 +192,40 @@ public struct AuthorizationRequestParser: Sendable {
         } catch let error as CatalogueError {
             throw AuthorizationFailure.redirect(error, reply)
         }
+    }
+}
+
+/// Works out an authorization request's parameters before it is parsed: from a pushed request
+/// (`request_uri`, RFC 9126 §4; the query's other parameters are ignored), from a signed
+/// request object (`request`, RFC 9101, assembled with the query as OpenID Connect Core §6.3
+/// says), or the query itself. Its errors are shown on Gatehouse's page: the redirect URI the
+/// request names is not trusted until its parameters are.
+public struct AuthorizationRequestAssembler: Sendable {
+    public let pushed: PushedAuthorizationRequests
+    public let verifier: RequestObjectVerifier
+
+    public init(pushed: PushedAuthorizationRequests, verifier: RequestObjectVerifier = RequestObjectVerifier()) {
+        self.pushed = pushed
+        self.verifier = verifier
+    }
+
+    public func assemble(
+        _ form: FormParameters, tenant: TenantName, issuers: Set<String>, now: Date,
+        client lookup: (ClientID) async throws -> ClientRecord?
+    ) async throws -> (FormParameters, AuthorizationRequestOrigin) {
+        if let uri = form["request_uri"] {
+            if form["request"] != nil { throw RequestObjectVerifier.invalid("request and request_uri may not both be sent") }
+            let clientID = try ClientID(try form.require("client_id"))
+            let (parameters, signed) = try await pushed.take(uri, tenant: tenant, clientID: clientID, now: now)
+            return (parameters, signed ? .pushedSigned : .pushed)
+        }
+        guard let jwt = form["request"] else { return (form, .plain) }
+        let clientID = try ClientID(try form.require("client_id"))
+        guard let record = try await lookup(clientID) else {
+            throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": tenant.value])
+        }
+        guard record.client.enabled else { throw CatalogueError(Catalogue.applicationDisabled, ["clientId": clientID.value]) }
+        let object = try await verifier.parameters(of: jwt, record: record, issuers: issuers, now: now)
+        return (try RequestObjectVerifier.assemble(object: object, query: form), .signed)
     }
 }

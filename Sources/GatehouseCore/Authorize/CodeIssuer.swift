@@ -7,10 +7,14 @@ public struct CodeIssuer: Sendable {
     public let policy: SignInPolicy
     public let time: TimeSource
     public let random: RandomSource
+    /// Where a client with a back-channel logout URI is noted as taking part in the session.
+    public let participants: (any SessionParticipantStore)?
 
     public init(
-        grants: any GrantStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system
+        grants: any GrantStore, hasher: SecretHasher, policy: SignInPolicy, time: TimeSource = .system, random: RandomSource = .system,
+        participants: (any SessionParticipantStore)? = nil
     ) {
+        self.participants = participants
         self.grants = grants
         self.hasher = hasher
         self.policy = policy
@@ -30,6 +34,9 @@ public struct CodeIssuer: Sendable {
             redirectURI: request.redirectURIWasSent ? request.reply.redirectURI.value : nil,
             codeExpiresAt: now.addingTimeInterval(policy.codeLifetime), createdAt: now, offline: offline)
         try await grants.createGrant(grant)
+        if let participants {
+            try await BackchannelLogout.note(client: client, session: session, issuer: request.issuer, in: participants)
+        }
         return code
     }
 }

@@ -166,6 +166,36 @@ public enum Catalogue {
     public static let clientMetadataDocumentsNotEnabled = CatalogueEntry(
         9900227, "ClientMetadataDocumentsNotEnabled", .invalidClient, status: 401, placeholders: ["tenant"])
 
+    // MARK: Signed request objects (RFC 9101) and pushed authorization requests (RFC 9126)
+    public static let invalidRequestObject = CatalogueEntry(
+        9900228, "InvalidRequestObject", .invalidRequestObject, placeholders: ["reason"])
+    public static let requestObjectAlgorithmRefused = CatalogueEntry(
+        9900229, "RequestObjectAlgorithmRefused", .invalidRequestObject, placeholders: ["alg", "supported"])
+    public static let requestObjectNoKeys = CatalogueEntry(
+        9900230, "RequestObjectClientHasNoKeys", .invalidRequestObject, placeholders: ["clientId"])
+    public static let requestObjectSignatureInvalid = CatalogueEntry(
+        9900231, "RequestObjectSignatureInvalid", .invalidRequestObject, placeholders: ["clientId"])
+    public static let requestObjectAudienceInvalid = CatalogueEntry(
+        9900232, "RequestObjectAudienceInvalid", .invalidRequestObject, placeholders: ["audience", "issuer"])
+    public static let requestObjectExpired = CatalogueEntry(9900233, "RequestObjectExpired", .invalidRequestObject)
+    public static let requestObjectParameterMismatch = CatalogueEntry(
+        9900234, "RequestObjectParameterMismatch", .invalidRequestObject, placeholders: ["name"])
+    public static let requestURINotSupported = CatalogueEntry(
+        9900235, "RequestUriNotSupported", .requestURINotSupported, placeholders: ["uri"])
+    public static let pushedRequestNotFound = CatalogueEntry(9900236, "PushedRequestNotFound", .invalidRequestURI)
+    public static let pushedRequestOtherClient = CatalogueEntry(
+        9900237, "PushedRequestOfAnotherClient", .invalidRequestURI, placeholders: ["clientId"])
+    public static let pushedRequestRequired = CatalogueEntry(9900238, "PushedRequestRequired", .invalidRequest, placeholders: ["clientId"])
+    public static let signedRequestObjectRequired = CatalogueEntry(
+        9900239, "SignedRequestObjectRequired", .invalidRequest, placeholders: ["clientId"])
+    public static let requestURIPushed = CatalogueEntry(9900240, "RequestUriInPushedRequest", .invalidRequest)
+
+    // MARK: Back-channel logout deliveries: the sign-in log's, never sent to a client
+    public static let backchannelLogoutFailed = CatalogueEntry(
+        9900241, "BackchannelLogoutDeliveryFailed", .serverError, status: 502, placeholders: ["clientId", "reason"])
+    public static let backchannelLogoutAbandoned = CatalogueEntry(
+        9900242, "BackchannelLogoutGivenUp", .serverError, status: 502, placeholders: ["clientId", "reason"])
+
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])
     public static let assertionAudienceMismatch = CatalogueEntry(
@@ -260,6 +290,10 @@ public enum Catalogue {
         clientRegistrationNotEnabled, initialAccessTokenInvalid, registrationAccessTokenInvalid, outboundURLRefused,
         outboundAddressRefused, outboundRedirectRefused, outboundTooLarge, outboundTimedOut, outboundFailed, clientMetadataDocumentInvalid,
         clientMetadataDocumentsNotEnabled,
+        invalidRequestObject, requestObjectAlgorithmRefused, requestObjectNoKeys, requestObjectSignatureInvalid,
+        requestObjectAudienceInvalid, requestObjectExpired, requestObjectParameterMismatch, requestURINotSupported,
+        pushedRequestNotFound, pushedRequestOtherClient, pushedRequestRequired, signedRequestObjectRequired, requestURIPushed,
+        backchannelLogoutFailed, backchannelLogoutAbandoned,
         invalidAssertion, assertionAudienceMismatch, missingTenantRealm, unknownInstance,
         invalidGrant, codeAlreadyRedeemed, codeExpired, pkceMismatch, codeVerifierMissing, codeVerifierUnexpected,
         grantIssuedToAnotherClient, redirectURIMismatchAtRedemption, refreshTokenExpired, grantRevoked, refreshTokenReused,

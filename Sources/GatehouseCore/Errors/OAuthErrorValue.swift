@@ -32,4 +32,8 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     // Dynamic client registration (RFC 7591 §3.2.2).
     case invalidRedirectURI = "invalid_redirect_uri"
     case invalidClientMetadata = "invalid_client_metadata"
+    // Signed and pushed authorization requests (OpenID Connect Core §6.4, RFC 9101, RFC 9126).
+    case invalidRequestObject = "invalid_request_object"
+    case invalidRequestURI = "invalid_request_uri"
+    case requestURINotSupported = "request_uri_not_supported"
 }

@@ -88,4 +88,7 @@ public struct FormParameters: Sendable, Hashable {
     }
 
     public var names: Set<String> { Set(values.keys) }
+
+    /// Every parameter with its values (a pushed authorization request keeps them so).
+    public var dictionary: [String: [String]] { values }
 }

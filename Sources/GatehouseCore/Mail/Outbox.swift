@@ -44,6 +44,8 @@ public struct OutboxMessage: Sendable, Hashable {
 public enum OutboxKind {
     /// A mail (`MailMessage`, sealed).
     public static let mail = "mail"
+    /// A back-channel logout token to post (`BackchannelLogoutDelivery`, not sealed: no secret).
+    public static let backchannelLogout = "backchannel_logout"
     /// Written where nothing is to be sent (a password reset for an unknown account), so that both
     /// paths do the same work; the sender deletes it unsent.
     public static let none = "none"
@@ -60,6 +62,14 @@ public struct OutboxPolicy: Sendable {
     public var retention: TimeInterval = 7 * 86_400
 
     public init() {}
+
+    /// Back-channel logout tokens: 5 s, doubling, at most 15 minutes apart, given up after a day
+    /// (a relying party down longer has likely lost its sessions anyway; the row says so).
+    public static var logout: OutboxPolicy {
+        var policy = OutboxPolicy()
+        policy.giveUpAfter = 86_400
+        return policy
+    }
 
     /// When to try again after the `attempts`-th failure, or nil to give up.
     public func nextAttempt(after attempts: Int, createdAt: Date, now: Date) -> Date? {

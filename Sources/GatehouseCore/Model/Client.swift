@@ -76,6 +76,15 @@ public struct Client: Sendable, Hashable {
     public let createdAt: Date
     /// Who registered it (set by `CachedClientDirectory`; `.administrator` as read from a store).
     public var source: ClientSource = .administrator
+    /// Where a logout token is posted when a session the client took part in ends (OpenID
+    /// Connect Back-Channel Logout §2.2): https, or http to a loopback host.
+    public var backchannelLogoutURI: String? = nil
+    /// Whether the client needs `sid` in logout tokens (§2.2); Gatehouse always sends it.
+    public var backchannelLogoutSessionRequired = false
+    /// Authorization requests only through pushed authorization requests (RFC 9126 §6).
+    public var requirePushedAuthorizationRequests = false
+    /// Authorization requests only as signed request objects (RFC 9101 §10.5).
+    public var requireSignedRequestObject = false
 
     /// The name users are shown: an administrator's client by its name; a client nobody vetted
     /// by a host, never by the name it chose: a document client by its URL's host, a

@@ -31,6 +31,9 @@ public struct Tenant: Sendable, Hashable {
     public var passkeyPolicy: PasskeyPolicy
     /// Dynamic client registration and outbound fetches.
     public var clientRegistration = ClientRegistrationSettings()
+    /// Every client's authorization requests only through pushed authorization requests
+    /// (RFC 9126 §6; `gatehouse tenants set --require-par`).
+    public var requirePushedAuthorizationRequests = false
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,

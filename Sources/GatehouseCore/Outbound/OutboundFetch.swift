@@ -44,6 +44,16 @@ public struct FetchedDocument: Sendable, Hashable {
 /// a deadline. Every refusal is a catalogue error (9900220-9900225).
 public protocol OutboundFetcher: Sendable {
     func fetch(_ url: String, policy: OutboundPolicy, accept: String) async throws -> FetchedDocument
+    /// Posts a form (a back-channel logout token) through the same checks; http is allowed to a
+    /// loopback host only. Returns when the answer is 2xx; a 4xx answer throws `DeliveryRefused`
+    /// (retrying cannot help), anything else a catalogue error.
+    func post(_ url: String, form: [(String, String)], policy: OutboundPolicy) async throws
+}
+
+extension OutboundFetcher {
+    public func post(_ url: String, form: [(String, String)], policy: OutboundPolicy) async throws {
+        throw CatalogueError(Catalogue.outboundFailed, ["url": RecordedValue.cut(url, to: 200), "reason": "this fetcher does not post"])
+    }
 }
 
 /// The checks every outbound fetch makes before and after it resolves the host; pure, so that
@@ -56,16 +66,25 @@ public enum OutboundGuard {
         public let port: Int
     }
 
-    public static func target(_ raw: String) throws(CatalogueError) -> Target {
+    /// `loopbackHTTP`: plain http is allowed to a loopback host (`127.0.0.1`, `[::1]`,
+    /// `localhost`): a relying party's back-channel logout endpoint on the same machine.
+    public static func target(_ raw: String, loopbackHTTP: Bool = false) throws(CatalogueError) -> Target {
         let shown = RecordedValue.cut(raw, to: 200)
         guard raw.utf8.count <= 2048, let components = URLComponents(string: raw) else {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "it is not a URL"])
         }
-        guard components.scheme?.lowercased() == "https" else {
-            throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "only https URLs are fetched"])
-        }
         guard let host = components.host, !host.isEmpty else {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "it names no host"])
+        }
+        let scheme = components.scheme?.lowercased()
+        let loopback = ["127.0.0.1", "[::1]", "::1", "localhost"].contains(host.lowercased())
+        guard scheme == "https" || (scheme == "http" && loopbackHTTP && loopback) else {
+            throw CatalogueError(
+                Catalogue.outboundURLRefused,
+                [
+                    "url": shown,
+                    "reason": loopbackHTTP ? "only https URLs (or http to a loopback host) are used" : "only https URLs are fetched",
+                ])
         }
         guard components.user == nil, components.password == nil else {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "it carries a user name or password"])
@@ -73,7 +92,7 @@ public enum OutboundGuard {
         guard components.fragment == nil else {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "it has a fragment"])
         }
-        let port = components.port ?? 443
+        let port = components.port ?? (scheme == "http" ? 80 : 443)
         guard (1...65535).contains(port) else {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "its port is out of range"])
         }

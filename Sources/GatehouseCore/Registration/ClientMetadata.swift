@@ -55,6 +55,11 @@ public struct ClientMetadata: Sendable, Equatable {
     public var jwks: String?
     public var jwksURI: String?
     public var scope: Scope?
+    /// OpenID Connect Back-Channel Logout §2.2; RFC 9126 §6; RFC 9101 §10.5.
+    public var backchannelLogoutURI: String?
+    public var backchannelLogoutSessionRequired = false
+    public var requirePushedAuthorizationRequests = false
+    public var requireSignedRequestObject = false
 
     /// The largest request body accepted.
     public static let maximumSize = 16 * 1024
@@ -169,6 +174,19 @@ public struct ClientMetadata: Sendable, Equatable {
         } else {
             scope = nil
         }
+        if let uri = try reader.string("backchannel_logout_uri") {
+            guard (try? OutboundGuard.target(uri, loopbackHTTP: true)) != nil else {
+                throw Self.invalid(
+                    "backchannel_logout_uri", "is not an https URL (or http to a loopback host) without fragment or credentials")
+            }
+            backchannelLogoutURI = uri
+        }
+        backchannelLogoutSessionRequired = try reader.bool("backchannel_logout_session_required") ?? false
+        requirePushedAuthorizationRequests = try reader.bool("require_pushed_authorization_requests") ?? false
+        requireSignedRequestObject = try reader.bool("require_signed_request_object") ?? false
+        if requireSignedRequestObject && jwks == nil && jwksURI == nil {
+            throw Self.invalid("require_signed_request_object", "needs jwks or jwks_uri to check request objects with")
+        }
     }
 
     /// `127.0.0.1`, `[::1]` or `localhost` (RFC 8252 §7.3; `localhost` because MCP clients use it).
@@ -195,6 +213,12 @@ public struct ClientMetadata: Sendable, Equatable {
             guard let value = object[name], !(value is NSNull) else { return nil }
             guard let text = value as? String else { throw ClientMetadata.invalid(name, "is not a string") }
             return text
+        }
+
+        func bool(_ name: String) throws(CatalogueError) -> Bool? {
+            guard let value = object[name], !(value is NSNull) else { return nil }
+            guard let flag = value as? Bool else { throw ClientMetadata.invalid(name, "is not a boolean") }
+            return flag
         }
 
         func strings(_ name: String) throws(CatalogueError) -> [String]? {
@@ -231,6 +255,10 @@ public struct ClientMetadata: Sendable, Equatable {
         spec.redirectURIs = redirectURIs
         spec.jwks = jwks
         spec.allowedResources = allowedResources
+        spec.backchannelLogoutURI = backchannelLogoutURI
+        spec.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+        spec.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+        spec.requireSignedRequestObject = requireSignedRequestObject
         if let scope { spec.allowedScopes = scope }
         return spec
     }

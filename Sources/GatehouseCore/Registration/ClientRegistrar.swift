@@ -39,6 +39,12 @@ public struct ClientRegistrar: Sendable {
             document["grant_types"] = client.grantTypes.map(\.rawValue).sorted()
             document["response_types"] = client.grantTypes.contains(.authorizationCode) ? ["code"] : []
             document["token_endpoint_auth_method"] = client.authMethods.first?.rawValue ?? "none"
+            if let uri = client.backchannelLogoutURI {
+                document["backchannel_logout_uri"] = uri
+                document["backchannel_logout_session_required"] = client.backchannelLogoutSessionRequired
+            }
+            document["require_pushed_authorization_requests"] = client.requirePushedAuthorizationRequests
+            document["require_signed_request_object"] = client.requireSignedRequestObject
             if let jwks = client.jwks, document["jwks_uri"] == nil,
                 let object = try? JSONSerialization.jsonObject(with: Data(jwks.utf8))
             {
@@ -144,6 +150,10 @@ public struct ClientRegistrar: Sendable {
         change.grantTypes = Set(metadata.grantTypes)
         change.redirectURIs = metadata.redirectURIs
         change.jwks = .some(try await keySet(metadata, tenant: tenant))
+        change.backchannelLogoutURI = .some(metadata.backchannelLogoutURI)
+        change.backchannelLogoutSessionRequired = metadata.backchannelLogoutSessionRequired
+        change.requirePushedAuthorizationRequests = metadata.requirePushedAuthorizationRequests
+        change.requireSignedRequestObject = metadata.requireSignedRequestObject
         change.scopes = metadata.openIDConnectScopes
         change.defaultScopes = change.scopes
         let token = administration.random.token(byteCount: 32)
@@ -204,12 +214,12 @@ public struct ClientRegistrar: Sendable {
         return (client, record)
     }
 
-    /// The keys of a private_key_jwt client: the JWKS sent, or the one at `jwks_uri`, fetched
-    /// through the outbound guard at registration and at each update.
-    /// Other clients' keys are not kept (nor fetched: a registration never makes the server
-    /// fetch a URL it will not use).
+    /// The keys of a private_key_jwt client, or of one that signs its request objects: the JWKS
+    /// sent, or the one at `jwks_uri`, fetched through the outbound guard at registration and at
+    /// each update. Other clients' keys are not kept (nor fetched: a registration never makes
+    /// the server fetch a URL it will not use).
     private func keySet(_ metadata: ClientMetadata, tenant: Tenant) async throws -> String? {
-        guard metadata.tokenEndpointAuthMethod == .privateKeyJWT else { return nil }
+        guard metadata.tokenEndpointAuthMethod == .privateKeyJWT || metadata.requireSignedRequestObject else { return nil }
         guard let uri = metadata.jwksURI else { return metadata.jwks }
         guard let fetchKeySet else { throw ClientMetadata.invalid("jwks_uri", "this server does not fetch key sets") }
         let text: String

@@ -26,6 +26,7 @@ public final class InMemoryStore: GatehouseStore {
         var sessions: [String: BrowserSession] = [:]
         var consents: [String: Consent] = [:]
         var outbox: [String: OutboxMessage] = [:]
+        var sessionParticipants: [SessionParticipant] = []
         /// Recovery code hashes by "tenant|user ID".
         var recoveryCodes: [String: Set<String>] = [:]
         var logos: [TenantName: TenantLogo] = [:]
@@ -126,6 +127,16 @@ public final class InMemoryStore: GatehouseStore {
             state.withLock { state in
                 guard state.tenants[tenant] != nil else { return false }
                 state.tenants[tenant]?.clientRegistration = settings
+                return true
+            }
+        }
+    }
+
+    public func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.requirePushedAuthorizationRequests = on
                 return true
             }
         }

@@ -46,6 +46,8 @@ public protocol TenantStore: Sendable {
     func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool
     /// Sets whether new users' addresses are mailed a verification link; false if there is no such tenant.
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
+    /// Sets whether every client of the tenant must push its authorization requests (RFC 9126 §6); false if there is no such tenant.
+    func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool
     /// Sets the tenant's client registration policy, its APIs and local fetches; false when there is no such tenant.
     func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool
     /// Sets who may register and with which email domains (empty: any); false: no such tenant.
@@ -321,7 +323,7 @@ extension GrantStore {
 public typealias GatehouseStore = TenantStore & ClientStore & KeyStore & ReplayStore & SignInLogStore & SettingsStore
     & UserStore & StateStore & GrantStore & ChangeCounterStore & LeaseStore & ResourceStore & AuditStore & RoleAssignmentStore
     & SessionStore & ConsentStore & OutboxStore & TransactionStore & PasskeyStore
-    & ClientRegistrationStore
+    & ClientRegistrationStore & SessionParticipantStore
 
 /// The database did not answer in time, or the connection to it failed: a request that needs
 /// it is answered 503 with `Retry-After` (catalogue 9900190), never a hang or a 500.

@@ -57,8 +57,16 @@ struct DiscoveryRoutes: Sendable {
             "code_challenge_methods_supported": ["S256"],
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "claims_parameter_supported": false,
-            "request_parameter_supported": false,
+            // Signed request objects by value. request_uri only as a pushed request's URN (RFC 9126
+            // §4, announced by pushed_authorization_request_endpoint): a request_uri that the
+            // client hosts (what this OpenID Connect member announces) is not fetched.
+            "request_parameter_supported": true,
             "request_uri_parameter_supported": false,
+            "request_object_signing_alg_values_supported": RequestObjectVerifier.algorithms,
+            "pushed_authorization_request_endpoint": configuration.endpoint(name, "oauth2/par"),
+            "require_pushed_authorization_requests": tenant.requirePushedAuthorizationRequests,
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "authorization_response_iss_parameter_supported": true,
             "acr_values_supported": ["1", "2"],
             "jwks_uri": configuration.jwksURI(name),

@@ -44,7 +44,22 @@ public struct GuardedFetcher: OutboundFetcher {
     }
 
     public func fetch(_ url: String, policy: OutboundPolicy, accept: String) async throws -> FetchedDocument {
-        let target = try OutboundGuard.target(url)
+        try await exchange(url, target: try OutboundGuard.target(url), policy: policy) { client, shown in
+            try await Self.get(client: client, url: url, shown: shown, accept: accept, policy: policy)
+        }
+    }
+
+    public func post(_ url: String, form: [(String, String)], policy: OutboundPolicy) async throws {
+        try await exchange(url, target: try OutboundGuard.target(url, loopbackHTTP: true), policy: policy) { client, shown in
+            try await Self.post(client: client, url: url, shown: shown, form: form, policy: policy)
+        }
+    }
+
+    /// The checks and the pinned client around one request (`body`).
+    private func exchange<T: Sendable>(
+        _ url: String, target: OutboundGuard.Target, policy: OutboundPolicy,
+        _ body: @escaping @Sendable (HTTPClient, String) async throws -> T
+    ) async throws -> T {
         let shown = RecordedValue.cut(url, to: 200)
         guard inFlight.enter(limit: Self.maximumInFlight) else {
             throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": "the server has too many fetches in progress"])
@@ -81,9 +96,9 @@ public struct GuardedFetcher: OutboundFetcher {
             configuration.httpVersion = .http1Only
             let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
             do {
-                let document = try await Self.get(client: client, url: url, shown: shown, accept: accept, policy: policy)
+                let result = try await body(client, shown)
                 try? await client.shutdown()
-                return document
+                return result
             } catch {
                 try? await client.shutdown()
                 throw error
@@ -130,6 +145,38 @@ public struct GuardedFetcher: OutboundFetcher {
         return FetchedDocument(
             body: body.readBytes(length: body.readableBytes) ?? [], contentType: response.headers.first(name: "content-type"),
             cacheControl: response.headers.first(name: "cache-control"))
+    }
+
+    private static func post(client: HTTPClient, url: String, shown: String, form: [(String, String)], policy: OutboundPolicy)
+        async throws
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "User-Agent", value: "Gatehouse")
+        request.body = .bytes(
+            ByteBuffer(string: form.map { "\(RedirectURI.encode($0.0))=\(RedirectURI.encode($0.1))" }.joined(separator: "&")))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(policy.timeout * 1000)))
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout
+        {
+            throw CatalogueError(Catalogue.outboundTimedOut, ["url": shown, "seconds": String(Int(policy.timeout))])
+        } catch {
+            throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": Self.reason(error)])
+        }
+        let status = Int(response.status.code)
+        // The answer's body is not read beyond a little (nothing in it is used).
+        _ = try? await response.body.collect(upTo: policy.maximumBytes)
+        if (200..<300).contains(status) { return }
+        if (300..<400).contains(status) {
+            throw CatalogueError(Catalogue.outboundRedirectRefused, ["url": shown, "status": String(status)])
+        }
+        if (400..<500).contains(status) && status != 408 && status != 429 {
+            throw DeliveryRefused("it answered HTTP \(status)")
+        }
+        throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": "it answered HTTP \(status)"])
     }
 
     /// A short reason an operator can act on; never the document's content.

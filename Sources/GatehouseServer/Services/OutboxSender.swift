@@ -14,7 +14,11 @@ import ServiceLifecycle
 public struct OutboxSender: Service {
     public typealias Store = OutboxStore & LeaseStore
     let store: any Store
-    let transport: any MailTransport
+    let transport: (any MailTransport)?
+    /// Posts back-channel logout tokens; nil: such rows wait.
+    let logouts: BackchannelLogoutSender?
+    /// How long a logout delivery is tried (shorter than a mail: a day).
+    let logoutPolicy: OutboxPolicy
     let box: SecretBox
     let policy: OutboxPolicy
     let time: TimeSource
@@ -33,12 +37,15 @@ public struct OutboxSender: Service {
     let factory: any MetricsFactory
 
     public init(
-        store: any Store, transport: any MailTransport, box: SecretBox, policy: OutboxPolicy = OutboxPolicy(), time: TimeSource = .system,
+        store: any Store, transport: (any MailTransport)?, logouts: BackchannelLogoutSender? = nil, box: SecretBox,
+        policy: OutboxPolicy = OutboxPolicy(), logoutPolicy: OutboxPolicy = .logout, time: TimeSource = .system,
         interval: Duration = .seconds(2), deliveryLease: Duration = .seconds(90), batch: Int = 20, node: String = UUID().uuidString,
         logger: Logger = Logger(label: "gatehouse.outbox"), telemetry: Telemetry? = nil
     ) {
         self.store = store
         self.transport = transport
+        self.logouts = logouts
+        self.logoutPolicy = logoutPolicy
         self.box = box
         self.policy = policy
         self.time = time
@@ -104,9 +111,20 @@ public struct OutboxSender: Service {
 
     private func deliver(_ message: OutboxMessage, into done: inout Pass) async {
         let kind = message.kind
+        var logout: BackchannelLogoutDelivery? = nil
         do {
             switch kind {
+            case OutboxKind.backchannelLogout:
+                guard let logouts else { throw MailDeliveryError("back-channel logouts are not sent by this node") }
+                let delivery = try BackchannelLogoutDelivery.opened(message)
+                logout = delivery
+                try await logouts.deliver(delivery)
+                logouts.record(delivery, attempt: message.attempts + 1, failure: nil, givenUp: false)
+                try await store.completeMessage(id: message.id)
+                done.sent += 1
+                count("gatehouse_outbox_sent_total", kind: kind)
             case OutboxKind.mail:
+                guard let transport else { throw MailDeliveryError("no mail transport is configured") }
                 try await transport.send(try MailMessage.opened(message, box: box), id: message.id)
                 try await store.completeMessage(id: message.id)
                 done.sent += 1
@@ -118,9 +136,13 @@ public struct OutboxSender: Service {
             }
         } catch {
             let attempts = message.attempts + 1
-            let permanent = (error as? MailDeliveryError)?.permanent == true || error is SecretBoxError
-            let next = permanent ? nil : policy.nextAttempt(after: attempts, createdAt: message.createdAt, now: time.now())
-            let reason = String("\(error)".prefix(1000))
+            let permanent =
+                (error as? MailDeliveryError)?.permanent == true || error is SecretBoxError || error is DeliveryRefused
+                || error is DecodingError
+            let rowPolicy = kind == OutboxKind.backchannelLogout ? logoutPolicy : policy
+            let next = permanent ? nil : rowPolicy.nextAttempt(after: attempts, createdAt: message.createdAt, now: time.now())
+            let reason = String(Self.reason(error).prefix(1000))
+            if let logout { logouts?.record(logout, attempt: attempts, failure: reason, givenUp: next == nil) }
             count("gatehouse_outbox_failures_total", kind: kind)
             if next == nil {
                 done.abandoned += 1
@@ -140,6 +162,15 @@ public struct OutboxSender: Service {
                 logger.warning("outbox: recording a failed delivery failed", metadata: ["id": "\(message.id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// A catalogue error by its message's facts (never the whole error with its private detail).
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? CatalogueError {
+            return error.parameters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + " (\(error.entry.name))"
+        }
+        return "\(error)"
     }
 
     private func count(_ label: String, kind: String) {

@@ -13,6 +13,7 @@ import ServiceLifecycle
 /// so a backlog is worked off over several passes instead of in one long transaction.
 public struct Sweeper: Service {
     public typealias Store = ReplayStore & SignInLogStore & StateStore & GrantStore & LeaseStore & UserStore & SessionStore & ConsentStore
+        & SessionParticipantStore
         & OutboxStore
     let store: any Store
     /// Grants unused (or revoked) for longer than this are deleted with their refresh tokens.
@@ -73,6 +74,7 @@ public struct Sweeper: Service {
             swept.aggregates = try await batches { try await store.purgeSignInAggregates(before: aggregateCutoff, limit: $0) }
             swept.state = try await batches { try await store.purgeState(now: now, limit: $0) }
             swept.state += try await batches { try await store.purgeSessions(now: now, limit: $0) }
+            swept.state += try await batches { try await store.purgeParticipants(now: now, limit: $0) }
             swept.state += try await batches { try await store.purgeConsents(now: now, limit: $0) }
             let failureCutoff = now.addingTimeInterval(-failureWindow)
             swept.failures = try await batches { try await store.purgeSignInFailures(before: failureCutoff, limit: $0) }

@@ -44,9 +44,20 @@ struct AuthorizeRoute: Sendable {
         language = env.pages.texts.language(for: request, formUILocales: form["ui_locales"])
         let issuer = env.configuration.issuer(tenant, dialect: dialect)
         let reply = env.reply
+        let assembled: (FormParameters, AuthorizationRequestOrigin)
+        do {
+            assembled = try await env.requests.assemble(
+                form, tenant: tenant.name, issuers: env.configuration.issuers(tenant), now: env.time.now()
+            ) { id in try await env.clients.lookup(tenant: tenant.name, id: id) }
+        } catch let error as CatalogueError {
+            env.record(
+                request, context: context, tenant: tenant.name.value, clientID: form["client_id"], step: "authorize", scopes: nil,
+                failure: error)
+            return env.pages.errorPage(error, language: language, context: context)
+        }
         let parsed: (AuthorizationRequest, Client)
         do {
-            parsed = try await parser.parse(form, tenant: tenant, issuer: issuer, dialect: dialect) { id in
+            parsed = try await parser.parse(assembled.0, tenant: tenant, issuer: issuer, dialect: dialect, origin: assembled.1) { id in
                 try await env.clients.lookup(tenant: tenant.name, id: id)?.access
             }
         } catch let failure as AuthorizationFailure {

@@ -88,6 +88,10 @@ struct LogoutRoute: Sendable {
             }
             if let current {
                 try await env.state.endSession(cookie: current.cookie)
+                // The relying parties that took part in the session hear of it (back-channel logout).
+                try await BackchannelLogout.queue(
+                    tenant: tenant.name.value, userID: current.session.userID, sid: current.session.sid, reason: .relyingParty,
+                    in: env.logouts, now: env.time.now(), random: env.random)
                 context.notes.update { $0.userID = current.session.userID }
                 env.record(
                     request, context: context, tenant: tenant.name.value, clientID: clientID, step: "logout", scopes: nil, failure: nil,
