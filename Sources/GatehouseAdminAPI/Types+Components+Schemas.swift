@@ -140,6 +140,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/verify_email`.
             public var verifyEmail: Swift.Bool?
+            /// Every client's authorization requests only through pushed authorization requests (RFC 9126).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/require_pushed_authorization_requests`.
+            public var requirePushedAuthorizationRequests: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/Tenant/key_rotation_seconds`.
             public var keyRotationSeconds: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/Tenant/issuer`.
@@ -245,6 +249,7 @@ extension Components {
             ///   - signInLog:
             ///   - emailSignIn: Users may sign in with their email address; each address is then one user's.
             ///   - verifyEmail: New users' addresses are mailed a verification link (a changed address always is).
+            ///   - requirePushedAuthorizationRequests: Every client's authorization requests only through pushed authorization requests (RFC 9126).
             ///   - keyRotationSeconds:
             ///   - issuer:
             ///   - createdAt:
@@ -270,6 +275,7 @@ extension Components {
                 signInLog: Components.Schemas.Tenant.SignInLogPayload,
                 emailSignIn: Swift.Bool,
                 verifyEmail: Swift.Bool? = nil,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
                 keyRotationSeconds: Swift.Int? = nil,
                 issuer: Swift.String,
                 createdAt: Foundation.Date,
@@ -295,6 +301,7 @@ extension Components {
                 self.signInLog = signInLog
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.keyRotationSeconds = keyRotationSeconds
                 self.issuer = issuer
                 self.createdAt = createdAt
@@ -321,6 +328,7 @@ extension Components {
                 case signInLog = "sign_in_log"
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case keyRotationSeconds = "key_rotation_seconds"
                 case issuer
                 case createdAt = "created_at"
@@ -584,6 +592,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/verify_email`.
             public var verifyEmail: Swift.Bool?
+            /// Every client's authorization requests only through pushed authorization requests (RFC 9126).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/require_pushed_authorization_requests`.
+            public var requirePushedAuthorizationRequests: Swift.Bool?
             /// The name shown on the tenant's pages and mails.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/display_name`.
@@ -655,6 +667,7 @@ extension Components {
             ///   - accessTokenLifetime:
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             ///   - verifyEmail: Mail new users' addresses a verification link.
+            ///   - requirePushedAuthorizationRequests: Every client's authorization requests only through pushed authorization requests (RFC 9126).
             ///   - displayName: The name shown on the tenant's pages and mails.
             ///   - passkeyUserVerification:
             ///   - passkeyAttestation:
@@ -675,6 +688,7 @@ extension Components {
                 accessTokenLifetime: Swift.Int? = nil,
                 emailSignIn: Swift.Bool? = nil,
                 verifyEmail: Swift.Bool? = nil,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
                 displayName: Swift.String? = nil,
                 passkeyUserVerification: Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload? = nil,
                 passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload? = nil,
@@ -695,6 +709,7 @@ extension Components {
                 self.accessTokenLifetime = accessTokenLifetime
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.displayName = displayName
                 self.passkeyUserVerification = passkeyUserVerification
                 self.passkeyAttestation = passkeyAttestation
@@ -716,6 +731,7 @@ extension Components {
                 case accessTokenLifetime = "access_token_lifetime"
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case displayName = "display_name"
                 case passkeyUserVerification = "passkey_user_verification"
                 case passkeyAttestation = "passkey_attestation"
@@ -755,6 +771,10 @@ extension Components {
                 self.verifyEmail = try container.decodeIfPresent(
                     Swift.Bool.self,
                     forKey: .verifyEmail
+                )
+                self.requirePushedAuthorizationRequests = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requirePushedAuthorizationRequests
                 )
                 self.displayName = try container.decodeIfPresent(
                     Swift.String.self,
@@ -815,6 +835,7 @@ extension Components {
                     "access_token_lifetime",
                     "email_sign_in",
                     "verify_email",
+                    "require_pushed_authorization_requests",
                     "display_name",
                     "passkey_user_verification",
                     "passkey_attestation",
@@ -1214,6 +1235,22 @@ extension Components {
             public var enabled: Swift.Bool
             /// - Remark: Generated from `#/components/schemas/Client/first_party`.
             public var firstParty: Swift.Bool
+            /// Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/backchannel_logout_uri`.
+            public var backchannelLogoutUri: Swift.String?
+            /// The client needs sid in logout tokens (Gatehouse always sends it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/backchannel_logout_session_required`.
+            public var backchannelLogoutSessionRequired: Swift.Bool?
+            /// Authorization requests only through pushed authorization requests (RFC 9126).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/require_pushed_authorization_requests`.
+            public var requirePushedAuthorizationRequests: Swift.Bool?
+            /// Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/require_signed_request_object`.
+            public var requireSignedRequestObject: Swift.Bool?
             /// self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/source`.
@@ -1261,6 +1298,10 @@ extension Components {
             ///   - name:
             ///   - enabled:
             ///   - firstParty:
+            ///   - backchannelLogoutUri: Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
+            ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
+            ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
             ///   - source: self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
             ///   - _type:
             ///   - authMethods:
@@ -1279,6 +1320,10 @@ extension Components {
                 name: Swift.String,
                 enabled: Swift.Bool,
                 firstParty: Swift.Bool,
+                backchannelLogoutUri: Swift.String? = nil,
+                backchannelLogoutSessionRequired: Swift.Bool? = nil,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                requireSignedRequestObject: Swift.Bool? = nil,
                 source: Components.Schemas.Client.SourcePayload? = nil,
                 _type: Components.Schemas.Client._TypePayload,
                 authMethods: [Swift.String],
@@ -1297,6 +1342,10 @@ extension Components {
                 self.name = name
                 self.enabled = enabled
                 self.firstParty = firstParty
+                self.backchannelLogoutUri = backchannelLogoutUri
+                self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.requireSignedRequestObject = requireSignedRequestObject
                 self.source = source
                 self._type = _type
                 self.authMethods = authMethods
@@ -1316,6 +1365,10 @@ extension Components {
                 case name
                 case enabled
                 case firstParty = "first_party"
+                case backchannelLogoutUri = "backchannel_logout_uri"
+                case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case requireSignedRequestObject = "require_signed_request_object"
                 case source
                 case _type = "type"
                 case authMethods = "auth_methods"
@@ -1411,6 +1464,22 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ClientCreate/first_party`.
             public var firstParty: Swift.Bool?
+            /// Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/backchannel_logout_uri`.
+            public var backchannelLogoutUri: Swift.String?
+            /// The client needs sid in logout tokens (Gatehouse always sends it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/backchannel_logout_session_required`.
+            public var backchannelLogoutSessionRequired: Swift.Bool?
+            /// Authorization requests only through pushed authorization requests (RFC 9126).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/require_pushed_authorization_requests`.
+            public var requirePushedAuthorizationRequests: Swift.Bool?
+            /// Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/require_signed_request_object`.
+            public var requireSignedRequestObject: Swift.Bool?
             /// Creates a new `ClientCreate`.
             ///
             /// - Parameters:
@@ -1428,6 +1497,10 @@ extension Components {
             ///   - certificates:
             ///   - secretLifetimeDays:
             ///   - firstParty: The organisation's own app; its users see no consent page for the scopes it is allowed.
+            ///   - backchannelLogoutUri: Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
+            ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
+            ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
             public init(
                 clientId: Swift.String? = nil,
                 name: Swift.String,
@@ -1442,7 +1515,11 @@ extension Components {
                 jwks: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
                 certificates: [Swift.String]? = nil,
                 secretLifetimeDays: Swift.Double? = nil,
-                firstParty: Swift.Bool? = nil
+                firstParty: Swift.Bool? = nil,
+                backchannelLogoutUri: Swift.String? = nil,
+                backchannelLogoutSessionRequired: Swift.Bool? = nil,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                requireSignedRequestObject: Swift.Bool? = nil
             ) {
                 self.clientId = clientId
                 self.name = name
@@ -1458,6 +1535,10 @@ extension Components {
                 self.certificates = certificates
                 self.secretLifetimeDays = secretLifetimeDays
                 self.firstParty = firstParty
+                self.backchannelLogoutUri = backchannelLogoutUri
+                self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.requireSignedRequestObject = requireSignedRequestObject
             }
             public enum CodingKeys: String, CodingKey {
                 case clientId = "client_id"
@@ -1474,6 +1555,10 @@ extension Components {
                 case certificates
                 case secretLifetimeDays = "secret_lifetime_days"
                 case firstParty = "first_party"
+                case backchannelLogoutUri = "backchannel_logout_uri"
+                case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case requireSignedRequestObject = "require_signed_request_object"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1533,6 +1618,22 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .firstParty
                 )
+                self.backchannelLogoutUri = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .backchannelLogoutUri
+                )
+                self.backchannelLogoutSessionRequired = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .backchannelLogoutSessionRequired
+                )
+                self.requirePushedAuthorizationRequests = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requirePushedAuthorizationRequests
+                )
+                self.requireSignedRequestObject = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requireSignedRequestObject
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "client_id",
                     "name",
@@ -1547,7 +1648,11 @@ extension Components {
                     "jwks",
                     "certificates",
                     "secret_lifetime_days",
-                    "first_party"
+                    "first_party",
+                    "backchannel_logout_uri",
+                    "backchannel_logout_session_required",
+                    "require_pushed_authorization_requests",
+                    "require_signed_request_object"
                 ])
             }
         }
@@ -1592,6 +1697,22 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/first_party`.
             public var firstParty: Swift.Bool?
+            /// Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/backchannel_logout_uri`.
+            public var backchannelLogoutUri: Swift.String?
+            /// The client needs sid in logout tokens (Gatehouse always sends it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/backchannel_logout_session_required`.
+            public var backchannelLogoutSessionRequired: Swift.Bool?
+            /// Authorization requests only through pushed authorization requests (RFC 9126).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/require_pushed_authorization_requests`.
+            public var requirePushedAuthorizationRequests: Swift.Bool?
+            /// Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/require_signed_request_object`.
+            public var requireSignedRequestObject: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/auth_methods`.
             public var authMethods: [Components.Schemas.AuthMethod]?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/grant_types`.
@@ -1614,6 +1735,10 @@ extension Components {
             ///   - name:
             ///   - enabled: false disables the client (no token, code or sign-in page until enabled again; 7000112).
             ///   - firstParty: The organisation's own app; its users see no consent page for the scopes it is allowed.
+            ///   - backchannelLogoutUri: Where logout tokens are posted when a session the client took part in ends (https, or http to a loopback host).
+            ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
+            ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
+            ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
             ///   - authMethods:
             ///   - grantTypes:
             ///   - scopes:
@@ -1626,6 +1751,10 @@ extension Components {
                 name: Swift.String? = nil,
                 enabled: Swift.Bool? = nil,
                 firstParty: Swift.Bool? = nil,
+                backchannelLogoutUri: Swift.String? = nil,
+                backchannelLogoutSessionRequired: Swift.Bool? = nil,
+                requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                requireSignedRequestObject: Swift.Bool? = nil,
                 authMethods: [Components.Schemas.AuthMethod]? = nil,
                 grantTypes: [Components.Schemas.GrantType]? = nil,
                 scopes: [Swift.String]? = nil,
@@ -1638,6 +1767,10 @@ extension Components {
                 self.name = name
                 self.enabled = enabled
                 self.firstParty = firstParty
+                self.backchannelLogoutUri = backchannelLogoutUri
+                self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
+                self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.requireSignedRequestObject = requireSignedRequestObject
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
                 self.scopes = scopes
@@ -1651,6 +1784,10 @@ extension Components {
                 case name
                 case enabled
                 case firstParty = "first_party"
+                case backchannelLogoutUri = "backchannel_logout_uri"
+                case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
+                case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case requireSignedRequestObject = "require_signed_request_object"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
                 case scopes
@@ -1673,6 +1810,22 @@ extension Components {
                 self.firstParty = try container.decodeIfPresent(
                     Swift.Bool.self,
                     forKey: .firstParty
+                )
+                self.backchannelLogoutUri = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .backchannelLogoutUri
+                )
+                self.backchannelLogoutSessionRequired = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .backchannelLogoutSessionRequired
+                )
+                self.requirePushedAuthorizationRequests = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requirePushedAuthorizationRequests
+                )
+                self.requireSignedRequestObject = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requireSignedRequestObject
                 )
                 self.authMethods = try container.decodeIfPresent(
                     [Components.Schemas.AuthMethod].self,
@@ -1710,6 +1863,10 @@ extension Components {
                     "name",
                     "enabled",
                     "first_party",
+                    "backchannel_logout_uri",
+                    "backchannel_logout_session_required",
+                    "require_pushed_authorization_requests",
+                    "require_signed_request_object",
                     "auth_methods",
                     "grant_types",
                     "scopes",

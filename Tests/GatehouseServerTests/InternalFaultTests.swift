@@ -46,6 +46,11 @@ final class FailingClientStore: GatehouseStore {
         try await inner.endSessions(tenant: tenant, userID: userID, sid: sid)
     }
     func purgeSessions(now: Date, limit: Int) async throws -> Int { try await inner.purgeSessions(now: now, limit: limit) }
+    func noteParticipant(_ participant: SessionParticipant) async throws { try await inner.noteParticipant(participant) }
+    func takeParticipants(tenant: String, userID: String, sid: String?) async throws -> [SessionParticipant] {
+        try await inner.takeParticipants(tenant: tenant, userID: userID, sid: sid)
+    }
+    func purgeParticipants(now: Date, limit: Int) async throws -> Int { try await inner.purgeParticipants(now: now, limit: limit) }
     func putConsent(_ consent: Consent) async throws { try await inner.putConsent(consent) }
     func consent(tenant: String, userID: String, clientID: String, now: Date) async throws -> Consent? {
         try await inner.consent(tenant: tenant, userID: userID, clientID: clientID, now: now)
@@ -113,6 +118,9 @@ final class FailingClientStore: GatehouseStore {
     func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool { try await inner.setLogo(logo, tenant: tenant) }
     func logo(tenant: TenantName) async throws -> TenantLogo? { try await inner.logo(tenant: tenant) }
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
+    func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await inner.setRequirePushedAuthorizationRequests(on, tenant: tenant)
+    }
     func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool {
         try await inner.setClientRegistration(settings, tenant: tenant)
     }

@@ -192,9 +192,9 @@ public enum Catalogue {
 
     // MARK: Back-channel logout deliveries: the sign-in log's, never sent to a client
     public static let backchannelLogoutFailed = CatalogueEntry(
-        9900241, "BackchannelLogoutDeliveryFailed", .serverError, status: 502, placeholders: ["clientId", "reason"])
+        9900241, "BackchannelLogoutDeliveryFailed", .serverError, status: 500, placeholders: ["clientId", "reason"])
     public static let backchannelLogoutAbandoned = CatalogueEntry(
-        9900242, "BackchannelLogoutGivenUp", .serverError, status: 502, placeholders: ["clientId", "reason"])
+        9900242, "BackchannelLogoutGivenUp", .serverError, status: 500, placeholders: ["clientId", "reason"])
 
     // MARK: On-behalf-of (JWT bearer with requested_token_use=on_behalf_of)
     public static let invalidAssertion = CatalogueEntry(50013, "InvalidAssertion", .invalidGrant, placeholders: ["reason"])

@@ -200,12 +200,17 @@ public final class InMemoryStore: GatehouseStore {
         try await countingChange {
             state.withLock { state in
                 guard let existing = state.clients[client.tenant]?[client.id] else { return false }
-                state.clients[client.tenant]?[client.id] = Client(
+                var updated = Client(
                     tenant: existing.tenant, id: existing.id, name: client.name, type: existing.type, authMethods: client.authMethods,
                     grantTypes: client.grantTypes, allowedScopes: client.allowedScopes, defaultScopes: client.defaultScopes,
                     jwks: client.jwks, redirectURIs: client.redirectURIs, postLogoutRedirectURIs: client.postLogoutRedirectURIs,
                     certificates: client.certificates, enabled: client.enabled, firstParty: client.firstParty,
                     createdAt: existing.createdAt)
+                updated.backchannelLogoutURI = client.backchannelLogoutURI
+                updated.backchannelLogoutSessionRequired = client.backchannelLogoutSessionRequired
+                updated.requirePushedAuthorizationRequests = client.requirePushedAuthorizationRequests
+                updated.requireSignedRequestObject = client.requireSignedRequestObject
+                state.clients[client.tenant]?[client.id] = updated
                 return true
             }
         }

@@ -30,6 +30,10 @@ extension AdminAPIHandler {
         spec.redirectURIs = body.redirectUris ?? []
         spec.postLogoutRedirectURIs = body.postLogoutRedirectUris ?? []
         spec.firstParty = body.firstParty ?? false
+        spec.backchannelLogoutURI = body.backchannelLogoutUri
+        spec.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired ?? false
+        spec.requirePushedAuthorizationRequests = body.requirePushedAuthorizationRequests ?? false
+        spec.requireSignedRequestObject = body.requireSignedRequestObject ?? false
         if let jwks = body.jwks { spec.jwks = try AdminViews.text(jwks) }
         for pem in body.certificates ?? [] {
             guard let first = ClientCertificate.pemBlocks(pem).first else {
@@ -74,6 +78,11 @@ extension AdminAPIHandler {
         if let jwks = body.jwks { change.jwks = .some(try AdminViews.text(jwks)) }
         change.enabled = body.enabled
         change.firstParty = body.firstParty
+        // An empty URI removes it.
+        if let uri = body.backchannelLogoutUri { change.backchannelLogoutURI = .some(uri.isEmpty ? nil : uri) }
+        change.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired
+        change.requirePushedAuthorizationRequests = body.requirePushedAuthorizationRequests
+        change.requireSignedRequestObject = body.requireSignedRequestObject
         let client = try await admin.updateClient(tenant: name, id: try Self.clientID(input.path.client), change: change)
         return .ok(.init(body: .json(try await AdminViews.client(client, store: store))))
     }

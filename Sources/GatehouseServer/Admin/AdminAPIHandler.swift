@@ -77,7 +77,8 @@ struct AdminAPIHandler: APIProtocol {
             tenant: name, signInLog: body.signInLog.flatMap { SignInLogMode(rawValue: $0.rawValue) }, keyRotation: rotation,
             algorithm: body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) },
             accessTokenLifetime: body.accessTokenLifetime,
-            emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail)
+            emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail,
+            requirePushedAuthorizationRequests: body.requirePushedAuthorizationRequests)
         var updated = tenant
         let passkeyChanged =
             body.passkeyUserVerification != nil || body.passkeyAttestation != nil || body.passkeyCounterRegression != nil

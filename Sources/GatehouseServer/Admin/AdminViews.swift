@@ -15,6 +15,7 @@ enum AdminViews {
             accessTokenLifetime: tenant.accessTokenLifetime,
             signInLog: Schemas.Tenant.SignInLogPayload(rawValue: tenant.signInLog.rawValue) ?? .aggregate,
             emailSignIn: tenant.emailSignIn, verifyEmail: tenant.verifyEmail,
+            requirePushedAuthorizationRequests: tenant.requirePushedAuthorizationRequests,
             keyRotationSeconds: tenant.keyRotationInterval.map { Int($0) },
             issuer: configuration.issuer(tenant.name.value),
             createdAt: tenant.createdAt,
@@ -64,6 +65,10 @@ enum AdminViews {
         let selfRegistered = try await store.clientRegistration(tenant: client.tenant, clientID: client.id) != nil
         return Schemas.Client(
             clientId: client.id.value, name: client.name, enabled: client.enabled, firstParty: client.firstParty,
+            backchannelLogoutUri: client.backchannelLogoutURI,
+            backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired,
+            requirePushedAuthorizationRequests: client.requirePushedAuthorizationRequests,
+            requireSignedRequestObject: client.requireSignedRequestObject,
             source: selfRegistered ? .selfRegistered : .administrator,
             _type: client.type == .public ? ._public : .confidential, authMethods: client.authMethods.map(\.rawValue).sorted(),
             grantTypes: client.grantTypes.map(\.rawValue).sorted(), scopes: client.allowedScopes.tokens,
