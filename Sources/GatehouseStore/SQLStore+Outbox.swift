@@ -18,8 +18,16 @@ extension SQLStore {
         ).run()
     }
 
-    public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
-        try await db.raw(
+    public func dueMessages(now: Date, limit: Int, kind: String?) async throws -> [OutboxMessage] {
+        if let kind {
+            return try await db.raw(
+                """
+                SELECT * FROM outbox WHERE next_attempt_at <= \(bind: now) AND kind = \(bind: kind)
+                ORDER BY next_attempt_at, id LIMIT \(bind: max(0, limit))
+                """
+            ).all().map(Self.outboxMessage)
+        }
+        return try await db.raw(
             """
             SELECT * FROM outbox WHERE next_attempt_at <= \(bind: now) AND kind <> \(bind: OutboxKind.none)
             ORDER BY next_attempt_at, id LIMIT \(bind: max(0, limit))

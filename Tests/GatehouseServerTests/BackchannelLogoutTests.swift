@@ -240,4 +240,66 @@ final class RecordingPoster: OutboundFetcher {
             #expect(discovery["backchannel_logout_session_supported"] as? Bool == true)
         }
     }
+
+    @Test func aNewSignInInTheSameBrowserEndsTheOldSessionForItsRelyingParties() async throws {
+        let setup = try await Self.setup()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            let browser = Browser(client)
+            let first = try await Self.signIn(harness, client, browser)
+            // prompt=login: a new sign-in replaces the session in this browser.
+            setup.time.now += 5
+            let pkce = PKCEPair()
+            let reply = try await harness.signIn(
+                browser, uri: harness.authorizeURI(pkce: pkce, extra: [("prompt", "login")]), user: "alice")
+            #expect(redirectParameters(reply)["code"] != nil, "\(String(buffer: reply.body).prefix(200))")
+            #expect(await setup.sender.pass()?.sent == 1)
+            let token = setup.poster.posts.withLock { $0.first?.form["logout_token"] ?? "" }
+            #expect(claims(token)["sid"] as? String == claims(first)["sid"] as? String)
+            #expect(setup.poster.posts.withLock { $0.count } == 1)
+        }
+    }
+
+    @Test func aRemovedLogoutURIOrDisabledClientIsNotPosted() async throws {
+        let setup = try await Self.setup()
+        let harness = setup.harness
+        try await harness.withClient { client in
+            _ = try await Self.signIn(harness, client, Browser(client))
+            var change = Administration.ClientChange()
+            change.backchannelLogoutURI = .some(nil)
+            _ = try await harness.gatehouse.administration.updateClient(tenant: TenantName("contoso"), id: ClientID("web"), change: change)
+            _ = try await harness.gatehouse.administration.endSessions(tenant: TenantName("contoso"), user: "alice", sid: nil)
+            #expect(await setup.sender.pass()?.sent == 0)
+            #expect(setup.poster.posts.withLock { $0.isEmpty })
+        }
+    }
+
+    @Test func mailIsSentInThePassWhileRelyingPartiesFail() async throws {
+        let time = ManualTime()
+        let transport = RecordingTransport()
+        let harness = try await Harness.make(time: time.source, mailTransport: transport)
+        let poster = RecordingPoster()
+        let timeout = CatalogueError(Catalogue.outboundTimedOut, ["url": Self.logoutURI, "seconds": "5"])
+        poster.script.withLock { $0 = Array(repeating: timeout, count: 50) }
+        let sender = OutboxSender(
+            store: harness.store, transport: transport,
+            logouts: BackchannelLogoutSender(
+                keyRings: harness.gatehouse.keyRings, fetcher: poster, tenants: harness.store, signIns: nil, time: time.source),
+            box: harness.gatehouse.secretBox, time: time.source, node: "node-a")
+        // 30 logout tokens due, and one mail queued after them.
+        for index in 0..<30 {
+            let participant = SessionParticipant(
+                tenant: "contoso", sid: "s\(index)", clientID: "web", userID: "u", issuer: "https://login.test/contoso",
+                logoutURI: Self.logoutURI, source: .administrator, expiresAt: time.now.addingTimeInterval(3600))
+            try await harness.store.enqueue(
+                BackchannelLogoutDelivery(participant: participant, reason: "test").queued(id: "l\(index)", now: time.now))
+        }
+        time.now += 1
+        try await harness.store.enqueue(
+            try MailMessage(to: "a@example.com", subject: "s", text: "t", html: "h").queued(
+                id: "m1", tenant: "contoso", box: harness.gatehouse.secretBox, now: time.now))
+        let pass = try #require(await sender.pass())
+        #expect(pass.sent == 1 && transport.mails.count == 1, "the mail first: \(pass)")
+        #expect(pass.failed == 20, "one batch of logout tokens a pass: \(pass)")
+    }
 }

@@ -195,7 +195,9 @@ final class FailingClientStore: GatehouseStore {
     func setUserLanguage(tenant: TenantName, id: String, language: String) async throws {
         try await inner.setUserLanguage(tenant: tenant, id: id, language: language)
     }
-    func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] { try await inner.dueMessages(now: now, limit: limit) }
+    func dueMessages(now: Date, limit: Int, kind: String?) async throws -> [OutboxMessage] {
+        try await inner.dueMessages(now: now, limit: limit, kind: kind)
+    }
     func completeMessage(id: String) async throws -> Bool { try await inner.completeMessage(id: id) }
     func deferMessage(id: String, attempts: Int, nextAttemptAt: Date?, lastError: String) async throws {
         try await inner.deferMessage(id: id, attempts: attempts, nextAttemptAt: nextAttemptAt, lastError: lastError)

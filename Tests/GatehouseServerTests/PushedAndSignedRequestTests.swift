@@ -48,8 +48,10 @@ import Testing
     }
 
     /// A compact JWS of `claims` signed with `key` (ES256), or unsigned/mislabelled for `alg`.
-    static func sign(_ claims: [String: Any], key: P256.Signing.PrivateKey = rpKey, alg: String = "ES256") throws -> String {
-        let header = Base64URL.encode(Array(#"{"alg":"\#(alg)","kid":"k1","typ":"oauth-authz-req+jwt"}"#.utf8))
+    static func sign(
+        _ claims: [String: Any], key: P256.Signing.PrivateKey = rpKey, alg: String = "ES256", typ: String = "oauth-authz-req+jwt"
+    ) throws -> String {
+        let header = Base64URL.encode(Array(#"{"alg":"\#(alg)","kid":"k1","typ":"\#(typ)"}"#.utf8))
         let payload = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])))
         if alg == "none" { return "\(header).\(payload)." }
         let signature = try key.signature(for: Data("\(header).\(payload)".utf8))
@@ -74,6 +76,12 @@ import Testing
         async throws -> String
     {
         try sign(claims, key: key, alg: alg)
+    }
+
+    /// The authorization endpoint with a request object by value, for `rp`.
+    static func authorize(_ client: any TestClientProtocol, _ jwt: String, extra: [(String, String)] = []) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/contoso/oauth2/authorize?" + formEncode([("client_id", "rp"), ("request", jwt)] + extra), method: .get)
     }
 
     static func claims(_ pkce: PKCEPair, client: String = "rp", extra: [String: Any] = [:]) -> [String: Any] {
@@ -166,9 +174,10 @@ import Testing
             expectError(wrong, status: 401, error: "invalid_client", code: 7000215, wwwAuthenticate: true)
             // private_key_jwt at the PAR endpoint, the assertion's audience the endpoint itself.
             let now = Int(Date().timeIntervalSince1970)
-            let assertion = try Self.sign([
-                "iss": "rp", "sub": "rp", "aud": Harness.baseURL + Self.parPath, "exp": now + 60, "iat": now, "jti": UUID().uuidString,
-            ])
+            let assertion = try Self.sign(
+                [
+                    "iss": "rp", "sub": "rp", "aud": Harness.baseURL + Self.parPath, "exp": now + 60, "iat": now, "jti": UUID().uuidString,
+                ], typ: "JWT")
             let byKey = try await harness.token(
                 client,
                 Self.parameters(PKCEPair()) + [
@@ -214,8 +223,7 @@ import Testing
         try await harness.withClient { client in
             let pkce = PKCEPair()
             func authorize(_ jwt: String, extra: [(String, String)] = []) async throws -> TestResponse {
-                try await client.execute(
-                    uri: "/contoso/oauth2/authorize?" + formEncode([("client_id", "rp"), ("request", jwt)] + extra), method: .get)
+                try await Self.authorize(client, jwt, extra: extra)
             }
             // Without an object: refused at the redirect URI (the client requires signed requests).
             let plain = try await client.execute(uri: "/contoso/oauth2/authorize?" + formEncode(Self.parameters(pkce)), method: .get)
@@ -297,6 +305,61 @@ import Testing
             }
             #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
             #expect(statuses.filter { $0 == 400 }.count == 7, "\(statuses)")
+        }
+    }
+    @Test func aTimeFarOutOfRangeIsRefusedNotATrap() async throws {
+        let harness = try await Self.harness()
+        try await harness.withClient { client in
+            for (name, value) in [("exp", 1e300), ("nbf", -1e300), ("exp", 1e12)] {
+                let jwt = try Self.sign(Self.claims(PKCEPair(), extra: [name: value]))
+                expectPageError(try await Self.authorize(client, jwt), code: 9900228)
+            }
+        }
+    }
+
+    @Test func aClientThatRequiresSignedRequestsGetsNoUnsignedParameterAdded() async throws {
+        let harness = try await Self.harness { $0.requireSignedRequestObject = true }
+        try await harness.withClient { client in
+            let pkce = PKCEPair()
+            func authorize(_ jwt: String, extra: [(String, String)] = []) async throws -> TestResponse {
+                try await Self.authorize(client, jwt, extra: extra)
+            }
+            let good = try Self.sign(Self.claims(pkce))
+            // A parameter the object does not hold, added to the URL (prompt, resource, login_hint...).
+            expectPageError(try await authorize(good, extra: [("prompt", "none")]), code: 9900228)
+            expectPageError(try await authorize(good, extra: [("login_hint", "mallory")]), code: 9900228)
+            // Without exp or iss the object could be used again without end: refused for this client.
+            var noExp = Self.claims(pkce)
+            noExp["exp"] = nil
+            expectPageError(try await authorize(try Self.sign(noExp)), code: 9900228)
+            var noIss = Self.claims(pkce)
+            noIss["iss"] = nil
+            expectPageError(try await authorize(try Self.sign(noIss)), code: 9900228)
+            // The same values in both places are fine (OpenID Connect clients repeat response_type and scope).
+            #expect(try await authorize(good, extra: [("response_type", "code"), ("scope", "openid profile")]).status == .ok)
+            // Pushed: a form parameter beside the object is refused, whatever the client requires.
+            expectError(
+                try await Self.push(harness, client, [("request", good), ("prompt", "none")]), status: 400,
+                error: "invalid_request_object", code: 9900228)
+        }
+    }
+
+    @Test func aRequestObjectIsNeverAClientAssertion() async throws {
+        let harness = try await Self.harness()
+        try await harness.withClient { client in
+            // An object that happens to carry what an assertion needs, seen in a browser's URL.
+            let now = Int(Date().timeIntervalSince1970)
+            let object = try Self.sign([
+                "iss": "rp", "sub": "rp", "aud": Harness.tokenEndpoint, "exp": now + 60, "jti": UUID().uuidString,
+                "response_type": "code", "client_id": "rp", "redirect_uri": Self.redirect,
+            ])
+            let response = try await harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("client_id", "rp"),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", object),
+                ])
+            expectError(response, status: 401, error: "invalid_client", code: 50027)
         }
     }
 }

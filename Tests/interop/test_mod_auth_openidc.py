@@ -6,6 +6,7 @@ with the client's registered JWKS. Then the user signs out at Gatehouse (the end
 Gatehouse's outbox posts a logout token to mod_auth_openidc's back-channel logout endpoint
 (`<OIDCRedirectURI>?logout=backchannel`, with its server-side session cache): the protected page asks
 for a new sign-in, where without back-channel logout its own session cookie would still be honoured.
+Last, the request mod_auth_openidc sends with its signature changed is refused (9900231).
 Screenshots: rp-signed-in.png, rp-after-backchannel-logout.png."""
 import base64
 import json
@@ -16,6 +17,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -128,7 +130,6 @@ def relying_party(unstarted_server):
     client = server.cli_json(
         "clients", "create", "--tenant", "default", "--name", "Apache RP", "--redirect-uri", f"{base}/protected/redirect_uri",
         "--scope", "openid profile", "--auth-method", "client_secret_basic", "--jwks-file", jwks_path,
-        "--require-signed-request-object",
         "--backchannel-logout-uri", f"{base}/protected/redirect_uri?logout=backchannel", "--backchannel-logout-session-required")
     username = "rp" + secrets.token_hex(4)
     server.cli("users", "create", "--tenant", "default", username, "--display-name", "RP User", "--password", PASSWORD)
@@ -166,7 +167,6 @@ def test_mod_auth_openidc_signs_in_with_a_signed_request_and_is_signed_out_throu
         WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "hello"))
         assert driver.find_element(By.ID, "hello").text == f"hello {username}", rp.log()
         driver.save_screenshot(os.path.join(ARTIFACTS, "rp-signed-in.png"))
-        # The request object was Gatehouse's to check (the client requires signed requests): no refusal on the way.
         signins = server.cli_json("signins", "--tenant", "default", "--client", relying_party["client"]["client_id"], "--failures")
         assert signins == [], signins
 
@@ -193,3 +193,22 @@ def test_mod_auth_openidc_signs_in_with_a_signed_request_and_is_signed_out_throu
     rows = server.cli_json("signins", "--tenant", "default", "--client", relying_party["client"]["client_id"])
     deliveries = [row for row in rows if "backchannel_logout" in json.dumps(row)]
     assert deliveries and all(row.get("result") == "success" for row in deliveries), rows
+
+    # What mod_auth_openidc sends is a request object signed with its RSA key, which Gatehouse
+    # checks: the same request with the signature changed is refused (9900231).
+    start = requests.get(rp.base + "/protected/page", allow_redirects=False)
+    assert start.status_code in (302, 303), start.status_code
+    location = start.headers["Location"]
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
+    request_object = query["request"][0]
+    header = json.loads(base64.urlsafe_b64decode(request_object.split(".")[0] + "=="))
+    assert header["alg"] == "RS256" and header["kid"] == "rp-key", header
+    claims = json.loads(base64.urlsafe_b64decode(request_object.split(".")[1] + "=="))
+    assert claims["iss"] == relying_party["client"]["client_id"] and claims["aud"] == server.base + "/default", claims
+    assert requests.get(location).status_code == 200
+    head, body, signature = request_object.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    query["request"] = [".".join([head, body, flipped])]
+    forged = location.split("?")[0] + "?" + urllib.parse.urlencode({key: value[0] for key, value in query.items()})
+    refused = requests.get(forged)
+    assert refused.status_code == 400 and "9900231" in refused.text, refused.text[:500]

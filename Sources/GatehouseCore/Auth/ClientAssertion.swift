@@ -110,6 +110,13 @@ public struct ClientAssertionVerifier: Sendable {
             throw CatalogueError(
                 Catalogue.malformedClientAssertion, ["reason": "the payload is not base64url-encoded JSON with valid claim types"])
         }
+        // A signed authorization request (RFC 9101) travels through browsers: it is never a
+        // credential, whatever claims it carries.
+        let payload = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
+        if (header["typ"] as? String)?.lowercased() == "oauth-authz-req+jwt" || payload?["response_type"] != nil {
+            throw CatalogueError(
+                Catalogue.malformedClientAssertion, ["reason": "it is a request object (RFC 9101), not a client assertion"])
+        }
         return claims
     }
 

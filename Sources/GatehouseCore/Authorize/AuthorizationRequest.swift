@@ -225,7 +225,8 @@ public struct AuthorizationRequestAssembler: Sendable {
             throw CatalogueError(Catalogue.applicationNotFound, ["clientId": clientID.value, "tenant": tenant.value])
         }
         guard record.client.enabled else { throw CatalogueError(Catalogue.applicationDisabled, ["clientId": clientID.value]) }
-        let object = try await verifier.parameters(of: jwt, record: record, issuers: issuers, now: now)
-        return (try RequestObjectVerifier.assemble(object: object, query: form), .signed)
+        let strict = record.client.requireSignedRequestObject
+        let object = try await verifier.parameters(of: jwt, record: record, issuers: issuers, now: now, strict: strict)
+        return (try RequestObjectVerifier.assemble(object: object, query: form, strict: strict), .signed)
     }
 }

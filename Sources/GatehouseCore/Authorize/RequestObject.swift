@@ -41,10 +41,21 @@ public struct RequestObjectVerifier: Sendable {
         CatalogueError(Catalogue.invalidRequestObject, ["reason": reason], detail: detail)
     }
 
+    /// A time claim as a number of seconds within reach (a year 5000 bound): never a value that
+    /// would trap when converted.
+    static func seconds(_ raw: Any, _ name: String) throws(CatalogueError) -> Double {
+        guard let value = (raw as? NSNumber)?.doubleValue, value.isFinite, abs(value) < 1e11 else {
+            throw Self.invalid("its \(name) is not a time in seconds")
+        }
+        return value
+    }
+
     /// The parameters the object carries, after checking its signature with the client's keys,
-    /// its `iss` (the client), `aud` (one of `issuers`), `exp`, `nbf` and `client_id`.
-    public func parameters(of jwt: String, record: ClientRecord, issuers: Set<String>, now: Date) async throws(CatalogueError)
-        -> FormParameters
+    /// its `iss` (the client), `aud` (one of `issuers`), `exp`, `nbf` and `client_id`. `strict`
+    /// (a client that requires signed request objects, RFC 9101 §10.5): `iss` and `exp` are
+    /// required, so that an object cannot be used again for longer than its lifetime.
+    public func parameters(of jwt: String, record: ClientRecord, issuers: Set<String>, now: Date, strict: Bool = false)
+        async throws(CatalogueError) -> FormParameters
     {
         let clientID = record.client.id.value
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
@@ -59,6 +70,8 @@ public struct RequestObjectVerifier: Sendable {
             throw CatalogueError(
                 Catalogue.requestObjectAlgorithmRefused, ["alg": named, "supported": Self.algorithms.joined(separator: ", ")])
         }
+        // No extension is understood, so none may be critical (RFC 7515 §4.1.11).
+        if header["crit"] != nil { throw Self.invalid("its header names critical extensions, which Gatehouse does not understand") }
         guard let keys = record.assertionKeys else {
             throw CatalogueError(Catalogue.requestObjectNoKeys, ["clientId": clientID])
         }
@@ -70,6 +83,10 @@ public struct RequestObjectVerifier: Sendable {
         }
         if let iss = claims["iss"], (iss as? String) != clientID {
             throw Self.invalid("its iss is not the client's ID")
+        }
+        if strict && claims["iss"] == nil { throw Self.invalid("it has no iss: the client requires signed requests, which name it") }
+        if strict && claims["exp"] == nil {
+            throw Self.invalid("it has no exp: the client requires signed requests, which expire within an hour")
         }
         let audiences: [String]
         switch claims["aud"] {
@@ -84,16 +101,16 @@ public struct RequestObjectVerifier: Sendable {
         }
         let seconds = now.timeIntervalSince1970
         if let raw = claims["exp"] {
-            guard let exp = (raw as? NSNumber)?.doubleValue else { throw Self.invalid("its exp is not a number") }
-            guard exp + leeway > seconds else { throw CatalogueError(Catalogue.requestObjectExpired, detail: "exp \(Int(exp))") }
+            let exp = try Self.seconds(raw, "exp")
+            guard exp + leeway > seconds else { throw CatalogueError(Catalogue.requestObjectExpired, detail: "exp \(exp)") }
             guard exp - seconds <= maxLifetime + leeway else {
-                throw Self.invalid("its exp is more than an hour ahead", detail: "exp \(Int(exp))")
+                throw Self.invalid("its exp is more than an hour ahead", detail: "exp \(exp)")
             }
         }
         if let raw = claims["nbf"] {
-            guard let nbf = (raw as? NSNumber)?.doubleValue else { throw Self.invalid("its nbf is not a number") }
+            let nbf = try Self.seconds(raw, "nbf")
             guard nbf - leeway <= seconds else {
-                throw CatalogueError(Catalogue.requestObjectExpired, detail: "nbf \(Int(nbf)) in the future")
+                throw CatalogueError(Catalogue.requestObjectExpired, detail: "nbf \(nbf) in the future")
             }
         }
         if let inner = claims["client_id"], (inner as? String) != clientID {
@@ -105,7 +122,9 @@ public struct RequestObjectVerifier: Sendable {
         var values: [String: [String]] = [:]
         for (name, value) in claims where !Self.envelope.contains(name) {
             switch value {
-            case let text as String: values[name] = [text]
+            case let text as String:
+                // An empty value is an omitted one, as in a form (RFC 6749 §3.1).
+                if !text.isEmpty { values[name] = [text] }
             case let number as NSNumber: values[name] = [number.stringValue]
             case let list as [String] where FormParameters.repeatable.contains(name): values[name] = list
             case is [String: Any], is [Any]:
@@ -121,16 +140,22 @@ public struct RequestObjectVerifier: Sendable {
     }
 
     /// OpenID Connect Core §6.3: the object's parameters with the query's, the object's winning;
-    /// a query parameter that the object also holds with another value is refused (RFC 9101 §5
-    /// lets no unsigned parameter stand in for a signed one). `request`, `request_uri` and the
-    /// client's credentials never become authorization parameters.
-    public static func assemble(object: FormParameters, query: FormParameters) throws(CatalogueError) -> FormParameters {
+    /// a query parameter that the object also holds with another value is refused (no unsigned
+    /// value stands in for a signed one). `strict` (RFC 9101 §5, for a client that requires
+    /// signed request objects, and for a pushed object, RFC 9126 §3): only the object's
+    /// parameters count, and a parameter sent only outside it is refused. `request`,
+    /// `request_uri` and the client's credentials never become authorization parameters.
+    public static func assemble(object: FormParameters, query: FormParameters, strict: Bool = false) throws(CatalogueError)
+        -> FormParameters
+    {
         var values = object.dictionary
         for (name, queryValues) in query.dictionary where !PushedAuthorizationRequests.notParameters.contains(name) {
             if let objectValues = values[name] {
                 guard objectValues == queryValues else {
                     throw CatalogueError(Catalogue.requestObjectParameterMismatch, ["name": RecordedValue.cut(name, to: 64)])
                 }
+            } else if strict && name != "client_id" {
+                throw Self.invalid("the parameter \(RecordedValue.cut(name, to: 64)) is outside it; every parameter must be signed")
             } else {
                 values[name] = queryValues
             }

@@ -90,6 +90,8 @@ public enum LogoutReason: String, Sendable {
     case administrator
     /// A password, second factor or passkey changed: every session of the user ends.
     case credentials
+    /// A new sign-in in the same browser (another account, `prompt=login`) replaced it.
+    case replaced = "signed-in-again"
 }
 
 /// Queues back-channel logouts when sessions end.
@@ -113,20 +115,29 @@ public enum BackchannelLogout {
     }
 
     /// Takes the participants of the user's session `sid` (nil: all of the user's sessions) and
-    /// queues a logout token for each, in one change. Returns how many were queued.
+    /// queues a logout token for each whose client still exists, is enabled and has a logout URI
+    /// (the URI it has now: an administrator who changed or removed it is followed), in one
+    /// change. Returns how many were queued.
     @discardableResult
     public static func queue(
         tenant: String, userID: String, sid: String?, reason: LogoutReason,
-        in store: any SessionParticipantStore & OutboxStore & TransactionStore, now: Date, random: RandomSource
+        in store: any SessionParticipantStore & OutboxStore & TransactionStore & ClientStore, now: Date, random: RandomSource
     ) async throws -> Int {
         try await store.atomically {
-            let participants = try await store.takeParticipants(tenant: tenant, userID: userID, sid: sid)
-            for participant in participants {
+            var queued = 0
+            for participant in try await store.takeParticipants(tenant: tenant, userID: userID, sid: sid) {
+                guard let name = try? TenantName(participant.tenant), let id = try? ClientID(participant.clientID),
+                    let client = try await store.client(tenant: name, id: id), client.enabled, let uri = client.backchannelLogoutURI
+                else { continue }
+                let current = SessionParticipant(
+                    tenant: participant.tenant, sid: participant.sid, clientID: participant.clientID, userID: participant.userID,
+                    issuer: participant.issuer, logoutURI: uri, source: participant.source, expiresAt: participant.expiresAt)
                 try await store.enqueue(
-                    BackchannelLogoutDelivery(participant: participant, reason: reason.rawValue).queued(
+                    BackchannelLogoutDelivery(participant: current, reason: reason.rawValue).queued(
                         id: random.uuid().uuidString.lowercased(), now: now))
+                queued += 1
             }
-            return participants.count
+            return queued
         }
     }
 }

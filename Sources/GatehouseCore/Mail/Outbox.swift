@@ -82,9 +82,9 @@ public struct OutboxPolicy: Sendable {
 /// The outbox table.
 public protocol OutboxStore: Sendable {
     func enqueue(_ message: OutboxMessage) async throws
-    /// Rows due at `now` (next attempt at or before it), oldest due first, at most `limit`;
-    /// decoys (`OutboxKind.none`) are left out (`discardDue` deletes them).
-    func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Rows due at `now` (next attempt at or before it), oldest due first, at most `limit`, of
+    /// `kind` only when given; decoys (`OutboxKind.none`) are left out (`discardDue` deletes them).
+    func dueMessages(now: Date, limit: Int, kind: String?) async throws -> [OutboxMessage]
     /// Deletes every due row of `kind` in one statement (the decoys); returns how many.
     @discardableResult
     func discardDue(kind: String, now: Date) async throws -> Int
@@ -101,6 +101,13 @@ public protocol OutboxStore: Sendable {
     /// Deletes at most `limit` rows queued before `cutoff`; returns how many.
     @discardableResult
     func purgeOutbox(createdBefore cutoff: Date, limit: Int) async throws -> Int
+}
+
+extension OutboxStore {
+    /// Due rows of every kind.
+    public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
+        try await dueMessages(now: now, limit: limit, kind: nil)
+    }
 }
 
 /// Several writes as one change: all take effect, or none. The SQL stores run `body` in one

@@ -48,6 +48,10 @@ public enum ClientIDMetadataDocument {
             throw refuse((error.parameters["field"].map { "\($0): " } ?? "") + (error.parameters["reason"] ?? "its metadata is invalid"))
         }
         guard let id = try? ClientID(url) else { throw refuse("its URL is longer than 255 characters") }
+        // A document carries no keys Gatehouse keeps: it cannot promise signed request objects.
+        if metadata.requireSignedRequestObject {
+            throw refuse("require_signed_request_object needs keys, which a document client has none of")
+        }
         let scopes = metadata.openIDConnectScopes
         let allowed = scopes.isEmpty ? Administration.ClientSpec.signInScopes : scopes
         var client = Client(
@@ -55,6 +59,7 @@ public enum ClientIDMetadataDocument {
             grantTypes: Set(metadata.grantTypes), allowedScopes: allowed, defaultScopes: allowed, redirectURIs: metadata.redirectURIs,
             createdAt: now)
         client.source = .metadataDocument
+        client.requirePushedAuthorizationRequests = metadata.requirePushedAuthorizationRequests
         return client
     }
 }

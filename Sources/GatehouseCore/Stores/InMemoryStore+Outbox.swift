@@ -75,12 +75,14 @@ extension InMemoryStore {
         state.withLock { $0.outbox[message.id] = message }
     }
 
-    public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
+    public func dueMessages(now: Date, limit: Int, kind: String?) async throws -> [OutboxMessage] {
         state.withLock { state in
             Array(
-                state.outbox.values.filter { $0.kind != OutboxKind.none && ($0.nextAttemptAt ?? .distantFuture) <= now }
-                    .sorted { ($0.nextAttemptAt ?? .distantFuture, $0.id) < ($1.nextAttemptAt ?? .distantFuture, $1.id) }
-                    .prefix(max(0, limit)))
+                state.outbox.values.filter {
+                    $0.kind != OutboxKind.none && (kind == nil || $0.kind == kind) && ($0.nextAttemptAt ?? .distantFuture) <= now
+                }
+                .sorted { ($0.nextAttemptAt ?? .distantFuture, $0.id) < ($1.nextAttemptAt ?? .distantFuture, $1.id) }
+                .prefix(max(0, limit)))
         }
     }
 

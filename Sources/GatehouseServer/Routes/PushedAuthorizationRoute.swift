@@ -47,9 +47,11 @@ struct PushedAuthorizationRoute: Sendable {
             var parameters = PushedAuthorizationRequests.parameters(of: form)
             let signed = form["request"] != nil
             if let jwt = form["request"] {
+                // RFC 9126 §3: a pushed object carries every parameter; none may be added beside it.
                 let object = try await assembler.verifier.parameters(
-                    of: jwt, record: client.record, issuers: configuration.issuers(tenant), now: now)
-                parameters = try RequestObjectVerifier.assemble(object: object, query: parameters)
+                    of: jwt, record: client.record, issuers: configuration.issuers(tenant), now: now,
+                    strict: client.client.requireSignedRequestObject)
+                parameters = try RequestObjectVerifier.assemble(object: object, query: parameters, strict: true)
                 scopes = parameters["scope"]
             }
             var values = parameters.dictionary

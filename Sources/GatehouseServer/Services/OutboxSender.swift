@@ -30,6 +30,8 @@ public struct OutboxSender: Service {
     let batch: Int
     /// Batches one pass works through at most (a backlog is worked off without waiting).
     let maxBatches = 10
+    /// Logout tokens posted at once.
+    static let logoutWidth = 8
     let node: String
     let logger: Logger
     let depth: CoreMetrics.Gauge
@@ -82,10 +84,10 @@ public struct OutboxSender: Service {
             var done = Pass()
             // Decoys in one statement, never in a batch: a flood of them cannot hold real mail back.
             done.discarded = try await store.discardDue(kind: OutboxKind.none, now: now)
-            // Batch after batch while they come back full (a backlog), up to `maxBatches` a pass.
+            // Mail: batch after batch while they come back full (a backlog), up to `maxBatches` a pass.
             var lostLease = false
             for _ in 0..<maxBatches where !lostLease {
-                let due = try await store.dueMessages(now: now, limit: batch)
+                let due = try await store.dueMessages(now: now, limit: batch, kind: OutboxKind.mail)
                 for message in due {
                     if Task.isShuttingDownGracefully { break }
                     // Still this node's, for as long as a delivery can take; else another node sends.
@@ -98,6 +100,35 @@ public struct OutboxSender: Service {
                     await deliver(message, into: &done)
                 }
                 if due.count < batch || Task.isShuttingDownGracefully { break }
+            }
+            // Logout tokens after the mail, one batch a pass, `logoutWidth` posts at once (each
+            // at most 5 s): relying parties that never answer cannot hold mail back, nor each other.
+            if !lostLease, logouts != nil, !Task.isShuttingDownGracefully {
+                let due = try await store.dueMessages(now: now, limit: batch, kind: OutboxKind.backchannelLogout)
+                let started = time.now()
+                let until = started.addingTimeInterval(Double(deliveryLease.components.seconds))
+                if !due.isEmpty, try await store.acquireLease("outbox", holder: node, until: until, now: started) {
+                    let width = Self.logoutWidth
+                    await withTaskGroup(of: Pass.self) { group in
+                        var next = due.makeIterator()
+                        func start() -> Bool {
+                            guard let message = next.next() else { return false }
+                            group.addTask {
+                                var one = Pass()
+                                await deliver(message, into: &one)
+                                return one
+                            }
+                            return true
+                        }
+                        for _ in 0..<width where !start() { break }
+                        for await one in group {
+                            done.sent += one.sent
+                            done.failed += one.failed
+                            done.abandoned += one.abandoned
+                            _ = start()
+                        }
+                    }
+                }
             }
             let (pending, abandoned) = try await store.outboxDepth()
             depth.record(pending)

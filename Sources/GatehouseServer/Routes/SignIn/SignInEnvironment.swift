@@ -30,7 +30,7 @@ struct SignInEnvironment: Sendable {
     /// Pushed requests and signed request objects (RFC 9126, RFC 9101).
     let requests: AuthorizationRequestAssembler
     /// Where a session's relying parties are noted and their logout tokens queued.
-    let logouts: any SessionParticipantStore & OutboxStore & TransactionStore
+    let logouts: any SessionParticipantStore & OutboxStore & TransactionStore & ClientStore
     /// Whether mail is sent (an SMTP server is configured): the sign-in page offers a password reset.
     var mailEnabled = false
 

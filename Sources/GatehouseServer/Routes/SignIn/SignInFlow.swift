@@ -89,7 +89,15 @@ struct SignInFlow: Sendable {
             exchange.context.notes.update { $0.userID = user.id }
             let tenant = exchange.client.tenant.value
             if let previous = exchange.request.cookies[SignInEnvironment.sessionCookie]?.value {
+                let ended = try await env.state.session(cookie: previous, now: env.time.now())
                 try await env.state.endSession(cookie: previous)
+                // The session this sign-in replaces (another account, prompt=login) ends for its
+                // relying parties too.
+                if let ended {
+                    try await BackchannelLogout.queue(
+                        tenant: ended.tenant, userID: ended.userID, sid: ended.sid, reason: .replaced, in: env.logouts,
+                        now: env.time.now(), random: env.random)
+                }
             }
             let (cookie, session) = try await env.startSession(
                 user: user, tenant: tenant, amr: amr, clientIP: env.throttles.source(exchange.request, context: exchange.context),
