@@ -2,8 +2,8 @@ import Foundation
 import GatehouseCore
 import JWTKit
 
-/// JWS compact parsing: a client assertion's unverified claims, and jwt-kit's parser with the
-/// access token's and ID token's payloads.
+/// JWS compact parsing: a client assertion's unverified claims, jwt-kit's parser with the
+/// access token's and ID token's payloads; a request object's claims read as JSON (RFC 9101).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
@@ -12,5 +12,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let parser = DefaultJWTParser()
     _ = try? parser.parse(bytes, as: AccessTokenClaims.self)
     _ = try? parser.parse(bytes, as: IDTokenClaims.self)
+    // A request object's claims (after its signature), both ways, and their assembly with a query.
+    if let claims = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] {
+        let verifier = RequestObjectVerifier()
+        for strict in [false, true] {
+            if let object = try? verifier.parameters(
+                claims: claims, clientID: "c", issuers: ["https://login.test/t"], now: Date(timeIntervalSince1970: 1_800_000_000),
+                strict: strict)
+            {
+                _ = try? RequestObjectVerifier.assemble(object: object, query: FormParameters(["scope": ["openid"]]), strict: strict)
+            }
+        }
+    }
     return 0
 }

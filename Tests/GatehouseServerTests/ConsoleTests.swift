@@ -102,6 +102,9 @@ import Testing
             #expect(
                 web.status == .ok && !webHTML.contains("edit-client") && !webHTML.contains("add-secret")
                     && !webHTML.contains("remove-client"))
+            // What the client's authorization requests must be, and where its logout tokens go.
+            #expect(webHTML.contains("Authorization requests") && webHTML.contains("plain, pushed or signed"))
+            #expect(webHTML.contains("Back-channel logout URI"))
             let before = try await harness.store.clients(tenant: try TenantName("contoso")).count
             // A forged post with her own valid CSRF token: refused for the role.
             let forged = try await browser.post(

@@ -81,6 +81,14 @@ public struct RequestObjectVerifier: Sendable {
             throw CatalogueError(
                 Catalogue.requestObjectSignatureInvalid, ["clientId": clientID], detail: "jwt-kit: \(String("\(error)".prefix(300)))")
         }
+        return try parameters(claims: claims, clientID: clientID, issuers: issuers, now: now, strict: strict)
+    }
+
+    /// The checks of a verified object's claims, and its parameters (separate from the
+    /// signature, so that the fuzz target reaches them).
+    public func parameters(claims: [String: Any], clientID: String, issuers: Set<String>, now: Date, strict: Bool)
+        throws(CatalogueError) -> FormParameters
+    {
         if let iss = claims["iss"], (iss as? String) != clientID {
             throw Self.invalid("its iss is not the client's ID")
         }

@@ -137,6 +137,14 @@ extension ConsoleRoutes {
             ("grants", client.grantTypes.map(\.rawValue).sorted().joined(separator: ", ")),
             ("redirectURIs", client.redirectURIs.isEmpty ? "-" : client.redirectURIs.joined(separator: "\n")),
             ("scopes", client.allowedScopes.description.isEmpty ? "-" : client.allowedScopes.description),
+            ("backchannelLogoutURI", client.backchannelLogoutURI ?? "-"),
+            (
+                "authorizationRequests",
+                [
+                    client.requirePushedAuthorizationRequests ? t("requestsPushed") : nil,
+                    client.requireSignedRequestObject ? t("requestsSigned") : nil,
+                ].compactMap { $0 }.joined(separator: ", ").nilIfEmpty ?? t("requestsAny")
+            ),
             ("state", client.enabled ? t("enabled") : t("disabled")), ("created", ConsoleViews.time(client.createdAt)),
         ]
         let view: [String: Any] = [
@@ -198,4 +206,9 @@ extension ConsoleRoutes {
         let secret = try await call.administration.addSecret(tenant: call.target.name, clientID: id, lifetime: lifetime)
         return shownSecret(secret, href: "\(call.base)/clients/\(Self.percentEncode(id.value))", call: call)
     }
+}
+
+extension String {
+    /// nil for the empty string.
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }
