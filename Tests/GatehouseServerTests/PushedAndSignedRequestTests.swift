@@ -137,6 +137,18 @@ import Testing
         }
     }
 
+    @Test func aPushedRequestsUILocalesChooseThePagesLanguage() async throws {
+        let harness = try await Self.harness()
+        try await harness.withClient { client in
+            let pushed = try await Self.push(harness, client, Self.parameters(PKCEPair()) + [("ui_locales", "vi")])
+            let uri = try #require(json(pushed)["request_uri"] as? String)
+            let page = try await client.execute(
+                uri: "/contoso/oauth2/authorize?" + formEncode([("client_id", "rp"), ("request_uri", uri)]), method: .get)
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains("lang=\"vi\""), "\(String(buffer: page.body).prefix(200))")
+        }
+    }
+
     @Test func anExpiredOrForeignRequestURIIsRefused() async throws {
         let time = ManualTime()
         let harness = try await Self.harness(time: time.source)

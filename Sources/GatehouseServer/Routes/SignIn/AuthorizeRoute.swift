@@ -55,6 +55,8 @@ struct AuthorizeRoute: Sendable {
                 failure: error)
             return env.pages.errorPage(error, language: language, context: context)
         }
+        // A pushed or signed request's own ui_locales decide the pages' language.
+        if let locales = assembled.0["ui_locales"] { language = env.pages.texts.language(for: request, formUILocales: locales) }
         let parsed: (AuthorizationRequest, Client)
         do {
             parsed = try await parser.parse(assembled.0, tenant: tenant, issuer: issuer, dialect: dialect, origin: assembled.1) { id in
