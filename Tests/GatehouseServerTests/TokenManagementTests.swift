@@ -85,6 +85,14 @@ import Testing
             #expect(json(missing)["error_codes"] as? [Int] == [9900160])
             let bad = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer not.a.jwt"])
             #expect(bad.status == .unauthorized && json(bad)["error"] as? String == "invalid_token")
+            // Another scheme is refused as such; the scheme's case and blanks around the token do not matter.
+            let basicScheme = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Basic abc"])
+            #expect(basicScheme.status == .unauthorized && json(basicScheme)["error_codes"] as? [Int] != [9900160])
+            let tokens = try await harness.tokens(client, scope: "openid profile")
+            let access = try #require(tokens["access_token"] as? String)
+            let lower = try await client.execute(
+                uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "bearer   \(access) "])
+            #expect(lower.status == .ok, "\(String(buffer: lower.body))")
             // A client credentials token has no openid scope.
             let service = json(
                 try await harness.token(

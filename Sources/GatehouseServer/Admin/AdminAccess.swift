@@ -136,12 +136,7 @@ struct AdminAccessMiddleware: RouterMiddleware {
     }
 
     func authenticate(_ request: Request, context: GatehouseContext) async throws -> AdminCaller {
-        guard let header = request.headers[.authorization], !header.isEmpty else {
-            throw CatalogueError(Catalogue.bearerTokenMissing)
-        }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw CatalogueError(Catalogue.bearerTokenMissing) }
-        let raw = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        guard let raw = AuthorizationHeader.bearer(request) else { throw CatalogueError(Catalogue.bearerTokenMissing) }
         func invalid(_ reason: String) -> CatalogueError { CatalogueError(Catalogue.invalidAccessToken, ["reason": reason]) }
         let segments = raw.split(separator: ".", omittingEmptySubsequences: false)
         guard raw.utf8.count <= 16_384, segments.count == 3,

@@ -18,7 +18,7 @@ struct ClientRegistrationRoutes: Sendable {
         router.post("/:tenant/oauth2/register") { request, context in
             await self.handle(request, context: context, step: "client registration", counted: true) { tenant, registrar in
                 let body = try await Self.body(request)
-                let registration = try await registrar.register(tenant: tenant, body: body, bearer: Self.bearer(request))
+                let registration = try await registrar.register(tenant: tenant, body: body, bearer: AuthorizationHeader.bearer(request))
                 context.logger.info(
                     "client registered itself",
                     metadata: ["client_id": "\(registration.client.id)", "policy": "\(registration.record.policy.rawValue)"])
@@ -28,7 +28,7 @@ struct ClientRegistrationRoutes: Sendable {
         router.get("/:tenant/oauth2/register/:client_id") { request, context in
             await self.handle(request, context: context, step: "client registration read") { tenant, registrar in
                 let registration = try await registrar.read(
-                    tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: Self.bearer(request))
+                    tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: AuthorizationHeader.bearer(request))
                 return try self.answer(registration, tenant: tenant, status: .ok)
             }
         }
@@ -36,7 +36,8 @@ struct ClientRegistrationRoutes: Sendable {
             await self.handle(request, context: context, step: "client registration update", counted: true) { tenant, registrar in
                 let body = try await Self.body(request)
                 let registration = try await registrar.update(
-                    tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: Self.bearer(request), body: body)
+                    tenant: tenant, clientID: context.parameters.get("client_id") ?? "", bearer: AuthorizationHeader.bearer(request),
+                    body: body)
                 env.clients.invalidate(tenant: tenant.name, id: registration.client.id)
                 return try self.answer(registration, tenant: tenant, status: .ok)
             }
@@ -44,7 +45,7 @@ struct ClientRegistrationRoutes: Sendable {
         router.delete("/:tenant/oauth2/register/:client_id") { request, context in
             await self.handle(request, context: context, step: "client registration delete", counted: true) { tenant, registrar in
                 let raw = context.parameters.get("client_id") ?? ""
-                try await registrar.delete(tenant: tenant, clientID: raw, bearer: Self.bearer(request))
+                try await registrar.delete(tenant: tenant, clientID: raw, bearer: AuthorizationHeader.bearer(request))
                 if let id = try? ClientID(raw) { env.clients.invalidate(tenant: tenant.name, id: id) }
                 return Response(status: .noContent, headers: [.cacheControl: "no-store"])
             }
@@ -116,13 +117,5 @@ struct ClientRegistrationRoutes: Sendable {
             throw ClientMetadata.invalid("the request", "is larger than \(ClientMetadata.maximumSize) bytes")
         }
         return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
-    }
-
-    /// The bearer token of `Authorization: Bearer …`, if any.
-    static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
     }
 }

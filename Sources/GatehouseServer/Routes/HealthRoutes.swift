@@ -86,9 +86,7 @@ struct ManagementAccess: Sendable {
     var isOpen: Bool { digest != nil }
 
     func admits(_ request: Request) -> Bool {
-        guard let digest, let header = request.headers[.authorization] else { return false }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
-        return constantTimeEquals(Array(SHA256.hash(data: Data(parts[1].utf8))), digest)
+        guard let digest, let token = AuthorizationHeader.bearer(request) else { return false }
+        return constantTimeEquals(Array(SHA256.hash(data: Data(token.utf8))), digest)
     }
 }

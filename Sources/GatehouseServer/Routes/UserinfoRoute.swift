@@ -41,12 +41,11 @@ struct UserinfoRoute: Sendable {
     private func run(_ request: Request, segment: String, context: GatehouseContext) async throws -> Response {
         let tenant = try await tenants.resolve(segment)
         var token: String? = nil
-        if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        if let value = request.headers[.authorization] {
+            guard let header = AuthorizationHeader(value), header.scheme == "bearer" else {
                 throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "not a Bearer authorization"])
             }
-            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            token = header.credentials
         }
         if request.method == .post, request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             let form = try await FormBody.read(request, limit: configuration.maxBodySize)
