@@ -72,13 +72,7 @@ extension Clients {
             ("Post-logout URIs", client.postLogoutRedirectURIs.isEmpty ? "-" : client.postLogoutRedirectURIs.joined(separator: " ")),
             ("JWKS", client.jwks == nil ? "none" : "registered"),
             ("Logout URI", client.backchannelLogoutURI ?? "-"),
-            (
-                "Requests",
-                [
-                    client.requirePushedAuthorizationRequests ? "pushed (PAR) only" : nil,
-                    client.requireSignedRequestObject ? "signed only" : nil,
-                ].compactMap { $0 }.joined(separator: ", ").nilIfEmpty ?? "any"
-            ),
+            ("Requests", client.requestRequirements(pushed: "pushed (PAR) only", signed: "signed only", any: "any")),
         ]
         for (label, value) in rows { print(label.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
         let secrets = object["secrets"] as? [[String: Any]] ?? []
@@ -110,8 +104,4 @@ extension Clients {
                 }, empty: "")
         }
     }
-}
-
-extension String {
-    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

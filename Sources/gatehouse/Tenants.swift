@@ -170,16 +170,16 @@ struct Tenants: AsyncParsableCommand {
             let uv: PasskeyPolicy.UserVerification? = try parsed(passkeyUserVerification, "passkey-user-verification")
             let attestation: PasskeyPolicy.Attestation? = try parsed(passkeyAttestation, "passkey-attestation")
             let counter: PasskeyPolicy.CounterRegression? = try parsed(passkeyCounterRegression, "passkey-counter-regression")
-            if let passkeyRequired, passkeyRequired != "on" && passkeyRequired != "off" {
-                throw CLIError("--passkey-required must be on or off")
+            /// An `on|off` option as a flag; nil when not given.
+            func onOff(_ raw: String?, _ option: String) throws -> Bool? {
+                guard let raw else { return nil }
+                guard raw == "on" || raw == "off" else { throw CLIError("--\(option) must be on or off") }
+                return raw == "on"
             }
+            let mustHavePasskey = try onOff(passkeyRequired, "passkey-required")
             let registrationPolicy: ClientRegistrationPolicy? = try parsed(clientRegistration, "client-registration")
-            if let allowLocalFetches, allowLocalFetches != "on" && allowLocalFetches != "off" {
-                throw CLIError("--allow-local-fetches must be on or off")
-            }
-            if let metadataDocuments, metadataDocuments != "on" && metadataDocuments != "off" {
-                throw CLIError("--client-id-metadata-documents must be on or off")
-            }
+            let localFetches = try onOff(allowLocalFetches, "allow-local-fetches")
+            let documents = try onOff(metadataDocuments, "client-id-metadata-documents")
             var logoBytes: [UInt8]?
             if let logo {
                 guard let data = FileManager.default.contents(atPath: logo) else { throw CLIError("cannot read the logo file \(logo)") }
@@ -199,21 +199,9 @@ struct Tenants: AsyncParsableCommand {
                 }
                 return parsed
             }
-            var email: Bool?
-            if let raw = emailSignIn {
-                guard raw == "on" || raw == "off" else { throw CLIError("--email-sign-in must be on or off") }
-                email = raw == "on"
-            }
-            var verify: Bool?
-            if let raw = verifyEmail {
-                guard raw == "on" || raw == "off" else { throw CLIError("--verify-email must be on or off") }
-                verify = raw == "on"
-            }
-            var par: Bool?
-            if let raw = requirePAR {
-                guard raw == "on" || raw == "off" else { throw CLIError("--require-par must be on or off") }
-                par = raw == "on"
-            }
+            let email = try onOff(emailSignIn, "email-sign-in")
+            let verify = try onOff(verifyEmail, "verify-email")
+            let par = try onOff(requirePAR, "require-par")
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.tenant(tenant)
                 let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
@@ -230,13 +218,13 @@ struct Tenants: AsyncParsableCommand {
                                 userVerification: uv ?? before.passkeyPolicy.userVerification,
                                 attestation: attestation ?? before.passkeyPolicy.attestation,
                                 counterRegression: counter ?? before.passkeyPolicy.counterRegression,
-                                required: passkeyRequired.map { $0 == "on" } ?? before.passkeyPolicy.required) : nil)
+                                required: mustHavePasskey ?? before.passkeyPolicy.required) : nil)
                 }
                 if logoBytes != nil || removeLogo { after = try await admin.setLogo(tenant: tenant, bytes: logoBytes) }
                 if clientRegistrationChanged {
                     after = try await admin.setClientRegistration(
                         tenant: tenant, policy: registrationPolicy, apis: registrationAPIs.isEmpty ? nil : registrationAPIs,
-                        allowLocalFetches: allowLocalFetches.map { $0 == "on" }, metadataDocuments: metadataDocuments.map { $0 == "on" })
+                        allowLocalFetches: localFetches, metadataDocuments: documents)
                 }
                 if global.json {
                     settings.warnIfBaseURLAssumed()

@@ -13,8 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import stat
-import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -25,9 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import conftest
+from apache import MODULES, Apache as ApacheServer
 
-APACHE = "/usr/sbin/apache2"
-MODULES = "/usr/lib/apache2/modules"
 PASSWORD = "correct horse battery"
 ARTIFACTS = os.environ.get("GATEHOUSE_ARTIFACTS", os.path.join(os.getcwd(), "test-artifacts"))
 
@@ -42,66 +39,25 @@ def b64(number):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-class RelyingParty:
-    """apache2 in the foreground with mod_auth_openidc and a configuration of its own."""
+class RelyingParty(ApacheServer):
+    """mod_auth_openidc protecting the CGI at /protected/page, a client of Gatehouse's `issuer`."""
 
     def __init__(self, issuer, client_id, client_secret, port, key_path, public_path):
-        self.root = tempfile.mkdtemp(prefix="gatehouse-openidc-")
-        os.chmod(self.root, 0o755)
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        cgi_dir = os.path.join(self.root, "cgi")
-        os.mkdir(cgi_dir)
-        os.chmod(cgi_dir, 0o755)
-        script = os.path.join(cgi_dir, "page")
-        with open(script, "w") as handle:
-            handle.write(CGI)
-        os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-        modules = ["mpm_prefork", "authn_core", "authz_core", "authz_user", "alias", "cgi", "env", "auth_openidc"]
         request_object = json.dumps({"crypto": {"sign_alg": "RS256"}, "request_object_type": "request"})
-        conf = "\n".join(
-            [f'ServerRoot "{self.root}"', f"Listen 127.0.0.1:{port}", f'PidFile "{self.root}/httpd.pid"',
-             f'ErrorLog "{self.root}/error.log"', "LogLevel warn auth_openidc:info", "ServerName 127.0.0.1",
-             "User nobody", "Group nogroup", "StartServers 2", f'DefaultRuntimeDir "{self.root}"']
-            + [f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in modules]
-            + [f"OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration",
-               f"OIDCClientID {client_id}", f"OIDCClientSecret {client_secret}",
-               f"OIDCRedirectURI {self.base}/protected/redirect_uri",
-               f"OIDCCryptoPassphrase {secrets.token_hex(16)}",
-               'OIDCScope "openid profile"', "OIDCProviderTokenEndpointAuth client_secret_basic", "OIDCPKCEMethod S256",
-               f"OIDCRequestObject '{request_object}'",
-               f"OIDCPrivateKeyFiles rp-key#{key_path}", f"OIDCPublicKeyFiles rp-key#{public_path}",
-               "OIDCSessionType server-cache", "OIDCCacheType shm",
-               f'ScriptAlias /protected/page "{script}"',
-               "<Location /protected>", "  AuthType openid-connect", "  Require valid-user", "</Location>", ""])
-        self.conf = os.path.join(self.root, "httpd.conf")
-        with open(self.conf, "w") as handle:
-            handle.write(conf)
-        self.process = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                requests.get(self.base + "/", timeout=1)
-                return
-            except requests.ConnectionError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise AssertionError("apache did not start: " + self.log())
-
-    def log(self):
-        output = self.process.stdout.read().decode() if self.process.poll() is not None else ""
-        path = os.path.join(self.root, "error.log")
-        return output + (open(path).read() if os.path.exists(path) else "")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        base = f"http://127.0.0.1:{port}"
+        super().__init__(
+            port, "auth_openidc", "auth_openidc", "page", CGI,
+            lambda script: [
+                f"OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration",
+                f"OIDCClientID {client_id}", f"OIDCClientSecret {client_secret}",
+                f"OIDCRedirectURI {base}/protected/redirect_uri",
+                f"OIDCCryptoPassphrase {secrets.token_hex(16)}",
+                'OIDCScope "openid profile"', "OIDCProviderTokenEndpointAuth client_secret_basic", "OIDCPKCEMethod S256",
+                f"OIDCRequestObject '{request_object}'",
+                f"OIDCPrivateKeyFiles rp-key#{key_path}", f"OIDCPublicKeyFiles rp-key#{public_path}",
+                "OIDCSessionType server-cache", "OIDCCacheType shm",
+                f'ScriptAlias /protected/page "{script}"',
+                "<Location /protected>", "  AuthType openid-connect", "  Require valid-user", "</Location>"])
 
 
 @pytest.fixture()

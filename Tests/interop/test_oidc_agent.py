@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from conftest import note_secret
+from test_signin import PASSWORD, browser_step
 
-PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.skipif(shutil.which("oidc-gen") is None, reason="oidc-agent-cli is not installed (.ci/run installs it)")
 
 
@@ -34,21 +34,6 @@ def loopback_port():
             except OSError:
                 continue
     raise AssertionError("no free port")
-
-
-def play_user(url, username):
-    browser = requests.Session()
-    page = browser.get(url, allow_redirects=False)
-    assert page.status_code == 200, page.text[:2000]
-    fields = dict(re.findall(r'name="(interaction|csrf)" value="([^"]*)"', page.text))
-    reply = browser.post(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1),
-                         data=dict(fields, username=username, password=PASSWORD), allow_redirects=False)
-    if reply.status_code == 200 and "oauth2/consent" in reply.text:
-        reply = browser.post(re.search(r'action="([^"]+consent)"', reply.text).group(1),
-                             data=dict(re.findall(r'name="(interaction|csrf)" value="([^"]*)"', reply.text), decision="allow"),
-                             allow_redirects=False)
-    assert reply.status_code == 303, reply.text[:2000]
-    return reply.headers["Location"]
 
 
 def test_oidc_agent_registers_itself_and_gets_an_access_token(server):
@@ -86,7 +71,7 @@ def test_oidc_agent_registers_itself_and_gets_an_access_token(server):
             # The registration it made: public, self-registered.
             shown = server.cli_json("clients", "show", "--tenant", "agent", client_id)
             assert shown["source"] == "self-registered"
-            location = play_user(url, username)
+            location = browser_step(requests.Session(), url, username)
             note_secret(dict(urllib.parse.parse_qsl(urllib.parse.urlparse(location).query)).get("code", ""))
             delivered = requests.get(location, timeout=30)  # oidc-agent's loopback listener takes the code
             assert delivered.status_code == 200, (location.split("?")[0], delivered.status_code, delivered.text[:500])

@@ -7,7 +7,6 @@ checked against the published keys. The same client, which requires PAR, is refu
 request; a used request_uri is refused."""
 import json
 import os
-import re
 import secrets
 import tempfile
 import time
@@ -18,25 +17,9 @@ import requests
 from jwskate import Jwk, Jwt
 from requests_oauth2client import OAuth2Client, PrivateKeyJwt
 
-PASSWORD = "correct horse battery"
+from test_signin import PASSWORD, browser_step
+
 REDIRECT = "https://par-rp.example.com/callback"
-
-
-def form_fields(html):
-    return dict(re.findall(r'name="(interaction|csrf)" value="([^"]*)"', html))
-
-
-def play_user(browser, url, username):
-    """The sign-in page, the password, the consent page: the final redirect's Location."""
-    page = browser.get(url)
-    assert page.status_code == 200, page.text[:500]
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
-    reply = browser.post(action, data=dict(form_fields(page.text), username=username, password=PASSWORD), allow_redirects=False)
-    if reply.status_code == 200 and "oauth2/consent" in reply.text:
-        reply = browser.post(re.search(r'action="([^"]+consent)"', reply.text).group(1),
-                             data=dict(form_fields(reply.text), decision="allow"), allow_redirects=False)
-    assert reply.status_code == 303, reply.text[:500]
-    return reply.headers["Location"]
 
 
 def test_requests_oauth2client_pushes_a_signed_request_with_private_key_jwt(server):
@@ -71,7 +54,7 @@ def test_requests_oauth2client_pushes_a_signed_request_with_private_key_jwt(serv
     assert pushed.request_uri.startswith("urn:ietf:params:oauth:request_uri:")
 
     browser = requests.Session()
-    location = play_user(browser, pushed.uri, username)
+    location = browser_step(browser, pushed.uri, username)
     response = request.validate_callback(location)
     token = client.authorization_code(response)
     assert token.id_token is not None and token.id_token.subject

@@ -6,20 +6,14 @@ and garbage; configured with the tenant's jwks_uri instead, it accepts the token
 expired and the tampered one."""
 import base64
 import json
-import os
-import shutil
-import stat
-import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
 import conftest
+from apache import Apache as ApacheServer
 
-APACHE = "/usr/sbin/apache2"
-MODULES = "/usr/lib/apache2/modules"
 
 
 CGI = """#!/bin/sh
@@ -28,60 +22,17 @@ printf 'hello %s\\n' "$OAUTH2_CLAIM_client_id"
 """
 
 
-class Apache:
-    """apache2 in the foreground with a configuration of its own (no system files touched)."""
+class Apache(ApacheServer):
+    """mod_oauth2 in front of the CGI at /orders, verifying tokens as `verify` says."""
 
     def __init__(self, verify):
-        self.root = tempfile.mkdtemp(prefix="gatehouse-apache-")
-        os.chmod(self.root, 0o755)
-        self.port = conftest.free_port()
-        cgi_dir = os.path.join(self.root, "cgi")
-        os.mkdir(cgi_dir)
-        os.chmod(cgi_dir, 0o755)
-        script = os.path.join(cgi_dir, "orders")
-        with open(script, "w") as handle:
-            handle.write(CGI)
-        os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-        modules = ["mpm_prefork", "authn_core", "authz_core", "authz_user", "alias", "cgi", "env", "oauth2"]
-        conf = "\n".join(
-            [f'ServerRoot "{self.root}"', f"Listen 127.0.0.1:{self.port}", f'PidFile "{self.root}/httpd.pid"',
-             f'ErrorLog "{self.root}/error.log"', "LogLevel warn oauth2:info", "ServerName 127.0.0.1",
-             "User nobody", "Group nogroup", "StartServers 2", f'DefaultRuntimeDir "{self.root}"']
-            + [f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in modules]
-            + [f'ScriptAlias /orders "{script}"', "<Location /orders>", "  AuthType oauth2", "  Require valid-user",
-               f"  OAuth2TokenVerify {verify}", "</Location>", ""])
-        self.conf = os.path.join(self.root, "httpd.conf")
-        with open(self.conf, "w") as handle:
-            handle.write(conf)
-        # A session of its own: on shutdown Apache signals its whole process group.
-        self.process = subprocess.Popen([APACHE, "-f", self.conf, "-DFOREGROUND"], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=1)
-                return
-            except requests.ConnectionError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise AssertionError("apache did not start: " + self.log())
-
-    def log(self):
-        output = self.process.stdout.read().decode() if self.process.poll() is not None else ""
-        path = os.path.join(self.root, "error.log")
-        return output + (open(path).read() if os.path.exists(path) else "")
+        super().__init__(
+            conftest.free_port(), "oauth2", "oauth2", "orders", CGI,
+            lambda script: [f'ScriptAlias /orders "{script}"', "<Location /orders>", "  AuthType oauth2", "  Require valid-user",
+                            f"  OAuth2TokenVerify {verify}", "</Location>"])
 
     def get(self, token):
-        return requests.get(f"http://127.0.0.1:{self.port}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        return requests.get(f"{self.base}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
 def tampered(token):

@@ -12,7 +12,7 @@ public struct SessionParticipant: Sendable, Hashable {
     /// The issuer the client's ID token named (the dialect it signed in through): the logout
     /// token's `iss`.
     public let issuer: String
-    public let logoutURI: String
+    public var logoutURI: String
     /// Who registered the client: an administrator's URIs may reach local addresses.
     public let source: ClientSource
     /// Kept until the session would have expired.
@@ -129,9 +129,8 @@ public enum BackchannelLogout {
                 guard let name = try? TenantName(participant.tenant), let id = try? ClientID(participant.clientID),
                     let client = try await store.client(tenant: name, id: id), client.enabled, let uri = client.backchannelLogoutURI
                 else { continue }
-                let current = SessionParticipant(
-                    tenant: participant.tenant, sid: participant.sid, clientID: participant.clientID, userID: participant.userID,
-                    issuer: participant.issuer, logoutURI: uri, source: participant.source, expiresAt: participant.expiresAt)
+                var current = participant
+                current.logoutURI = uri
                 try await store.enqueue(
                     BackchannelLogoutDelivery(participant: current, reason: reason.rawValue).queued(
                         id: random.uuid().uuidString.lowercased(), now: now))

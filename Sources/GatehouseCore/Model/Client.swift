@@ -103,6 +103,13 @@ public struct Client: Sendable, Hashable {
         }
     }
 
+    /// What the client's authorization requests must be, in the caller's words: `pushed` and/or
+    /// `signed` (joined by a comma), or `any` when it requires neither.
+    public func requestRequirements(pushed: String, signed: String, any: String) -> String {
+        let required = [requirePushedAuthorizationRequests ? pushed : nil, requireSignedRequestObject ? signed : nil].compactMap { $0 }
+        return required.isEmpty ? any : required.joined(separator: ", ")
+    }
+
     /// The OpenID Connect scopes: never an API's permissions, and allowed without being listed to
     /// every client that signs users in (as Entra allows them to every such app).
     public static let openIDConnectScopes: Set<String> = ["openid", "profile", "email", "offline_access"]

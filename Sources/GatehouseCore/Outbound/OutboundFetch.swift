@@ -77,8 +77,7 @@ public enum OutboundGuard {
             throw CatalogueError(Catalogue.outboundURLRefused, ["url": shown, "reason": "it names no host"])
         }
         let scheme = components.scheme?.lowercased()
-        let loopback = ["127.0.0.1", "[::1]", "::1", "localhost"].contains(host.lowercased())
-        guard scheme == "https" || (scheme == "http" && loopbackHTTP && loopback) else {
+        guard scheme == "https" || (scheme == "http" && loopbackHTTP && ClientMetadata.isLoopback(host)) else {
             throw CatalogueError(
                 Catalogue.outboundURLRefused,
                 [

@@ -140,10 +140,7 @@ extension ConsoleRoutes {
             ("backchannelLogoutURI", client.backchannelLogoutURI ?? "-"),
             (
                 "authorizationRequests",
-                [
-                    client.requirePushedAuthorizationRequests ? t("requestsPushed") : nil,
-                    client.requireSignedRequestObject ? t("requestsSigned") : nil,
-                ].compactMap { $0 }.joined(separator: ", ").nilIfEmpty ?? t("requestsAny")
+                client.requestRequirements(pushed: t("requestsPushed"), signed: t("requestsSigned"), any: t("requestsAny"))
             ),
             ("state", client.enabled ? t("enabled") : t("disabled")), ("created", ConsoleViews.time(client.createdAt)),
         ]
@@ -206,9 +203,4 @@ extension ConsoleRoutes {
         let secret = try await call.administration.addSecret(tenant: call.target.name, clientID: id, lifetime: lifetime)
         return shownSecret(secret, href: "\(call.base)/clients/\(Self.percentEncode(id.value))", call: call)
     }
-}
-
-extension String {
-    /// nil for the empty string.
-    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

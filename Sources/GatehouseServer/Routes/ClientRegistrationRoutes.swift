@@ -96,12 +96,7 @@ struct ClientRegistrationRoutes: Sendable {
 
     private func answer(_ registration: ClientRegistrar.Registration, tenant: Tenant, status: HTTPResponse.Status) throws -> Response {
         let uri = env.configuration.endpoint(tenant.name.value, "oauth2/register/\(registration.client.id.value)")
-        let data = try JSONSerialization.data(
-            withJSONObject: registration.document(registrationClientURI: uri), options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try .noStoreJSON(registration.document(registrationClientURI: uri), status: status)
     }
 
     /// The JSON body (RFC 7591 §3.1: `application/json`), at most `ClientMetadata.maximumSize` bytes.

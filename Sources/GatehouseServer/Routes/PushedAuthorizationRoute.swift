@@ -70,12 +70,7 @@ struct PushedAuthorizationRoute: Sendable {
                 }
             }
             let uri = try await assembler.pushed.push(parameters, signed: signed, client: client.client, now: now, random: random)
-            let body: [String: Any] = ["request_uri": uri, "expires_in": Int(assembler.pushed.lifetime)]
-            let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-            response = Response(
-                status: .created,
-                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            response = try .noStoreJSON(["request_uri": uri, "expires_in": Int(assembler.pushed.lifetime)], status: .created)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "par")
             failure = caught

@@ -103,10 +103,7 @@ struct TokenManagementRoutes: Sendable {
         default:
             break
         }
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try .noStoreJSON(document)
     }
 
     /// Whether `caller` may see an access token: issued to it, or meant for it (RFC 7662 §2.1: the

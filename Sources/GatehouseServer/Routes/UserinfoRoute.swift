@@ -84,9 +84,6 @@ struct UserinfoRoute: Sendable {
             document["email"] = email
             document["email_verified"] = user.emailVerified
         }
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try .noStoreJSON(document)
     }
 }

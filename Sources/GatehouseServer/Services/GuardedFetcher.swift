@@ -112,18 +112,7 @@ public struct GuardedFetcher: OutboundFetcher {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: accept)
         request.headers.add(name: "User-Agent", value: "Gatehouse")
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(policy.timeout * 1000)))
-        } catch let error as HTTPClientError
-            where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout
-        {
-            throw CatalogueError(Catalogue.outboundTimedOut, ["url": shown, "seconds": String(Int(policy.timeout))])
-        } catch let error as CatalogueError {
-            throw error
-        } catch {
-            throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": Self.reason(error)])
-        }
+        let response = try await execute(request, on: client, shown: shown, policy: policy)
         let status = Int(response.status.code)
         if (300..<400).contains(status) {
             throw CatalogueError(Catalogue.outboundRedirectRefused, ["url": shown, "status": String(status)])
@@ -147,6 +136,24 @@ public struct GuardedFetcher: OutboundFetcher {
             cacheControl: response.headers.first(name: "cache-control"))
     }
 
+    /// Sends `request` within the policy's deadline; a timeout is 9900224, any other failure to
+    /// get an answer 9900225 with a reason an operator can act on.
+    private static func execute(_ request: HTTPClientRequest, on client: HTTPClient, shown: String, policy: OutboundPolicy)
+        async throws -> HTTPClientResponse
+    {
+        do {
+            return try await client.execute(request, deadline: .now() + .milliseconds(Int64(policy.timeout * 1000)))
+        } catch let error as HTTPClientError
+            where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout
+        {
+            throw CatalogueError(Catalogue.outboundTimedOut, ["url": shown, "seconds": String(Int(policy.timeout))])
+        } catch let error as CatalogueError {
+            throw error
+        } catch {
+            throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": Self.reason(error)])
+        }
+    }
+
     private static func post(client: HTTPClient, url: String, shown: String, form: [(String, String)], policy: OutboundPolicy)
         async throws
     {
@@ -156,16 +163,7 @@ public struct GuardedFetcher: OutboundFetcher {
         request.headers.add(name: "User-Agent", value: "Gatehouse")
         request.body = .bytes(
             ByteBuffer(string: form.map { "\(RedirectURI.encode($0.0))=\(RedirectURI.encode($0.1))" }.joined(separator: "&")))
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(policy.timeout * 1000)))
-        } catch let error as HTTPClientError
-            where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout
-        {
-            throw CatalogueError(Catalogue.outboundTimedOut, ["url": shown, "seconds": String(Int(policy.timeout))])
-        } catch {
-            throw CatalogueError(Catalogue.outboundFailed, ["url": shown, "reason": Self.reason(error)])
-        }
+        let response = try await execute(request, on: client, shown: shown, policy: policy)
         let status = Int(response.status.code)
         // The answer's body is not read beyond a little (nothing in it is used).
         _ = try? await response.body.collect(upTo: policy.maximumBytes)

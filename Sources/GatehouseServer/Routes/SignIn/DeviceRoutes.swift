@@ -92,9 +92,7 @@ struct DeviceRoutes: Sendable {
             env.record(
                 request, context: context, tenant: tenant.name.value, clientID: client.id.value, step: "device_authorization",
                 scopes: scopes, failure: nil)
-            return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .pragma: "no-cache"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+            return .noStoreJSON(data: try encoder.encode(body))
         } catch {
             let failure = CatalogueError.caught(error, context: context, step: "device_authorization")
             env.record(
