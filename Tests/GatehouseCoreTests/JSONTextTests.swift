@@ -12,6 +12,7 @@ import Testing
     @Test(arguments: [
         TokenResponse(accessToken: "eyJ.a.b", expiresIn: 3600, scope: "api.read"),
         TokenResponse(accessToken: "a/b", expiresIn: 1, scope: nil, refreshToken: "r-\u{1}\"\\", idToken: "i.d.t"),
+        TokenResponse(accessToken: "eyJ.a.b", tokenType: "DPoP", expiresIn: 60, scope: "openid", refreshToken: "r"),
     ])
     func tokenResponseMatchesTheEncoder(_ response: TokenResponse) throws {
         var decorated = response
@@ -23,7 +24,7 @@ import Testing
             let expected = try Self.object(Array(try encoder.encode(candidate)))
             #expect(try Self.object(candidate.json()) == expected)
         }
-        #expect(String(decoding: response.json(), as: UTF8.self).hasPrefix(#"{"token_type":"Bearer","#))
+        #expect(String(decoding: response.json(), as: UTF8.self).hasPrefix(#"{"token_type":""# + response.tokenType + #"","#))
     }
 
     @Test func stringsEscapeEveryControlCharacter() throws {
@@ -51,13 +52,22 @@ import Testing
             AccessTokenClaims(
                 iss: "https://login.test/contoso/v2.0", sub: "u-1", aud: ["a", "b"], exp: 2, iat: 1, jti: "j", clientID: "web",
                 scope: nil, authTime: 1, grantID: "g-1", additional: additional),
+            AccessTokenClaims(
+                iss: "https://login.test/contoso", sub: "svc", aud: ["api"], exp: 2, iat: 1, jti: "j", clientID: "svc", scope: "s",
+                additional: additional, confirmation: .dpop(jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")),
         ]
         for claims in cases {
             let expected = try JSONTextTests.object(Array(try JSONEncoder().encode(claims)))
             let written = try JSONTextTests.object(claims.jsonText())
             #expect(written == expected)
             #expect(try TokenJSONEncoder().encode(claims) == Data(claims.jsonText()))
+            // What is written reads back as the same claims, `cnf` included.
+            let decoded = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(claims.jsonText()))
+            #expect(decoded.confirmation == claims.confirmation && decoded.jti == claims.jti)
+            #expect(try JSONTextTests.object(decoded.jsonText()) == written)
         }
+        let bound = try JSONTextTests.object(cases[2].jsonText())
+        #expect((bound["cnf"] as? NSDictionary) == ["jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"])
         // A dialect claim that repeats a standard one is left out: a key appears once.
         additional["iss"] = .string("must not repeat")
         let repeating = AccessTokenClaims(

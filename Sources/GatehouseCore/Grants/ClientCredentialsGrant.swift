@@ -21,8 +21,11 @@ public struct ClientCredentialsGrant: GrantHandler {
             subject: TokenSubject(objectID: client.id.value, clientMethod: request.client.method, roles: access.roles),
             clientID: client.id, audience: access.audience, scope: access.scope, dialect: request.dialect,
             lifetime: request.client.record.access.accessTokenLifetime(
-                audience: access.audience, tenantDefault: request.tenant.accessTokenLifetime))
+                audience: access.audience, tenantDefault: request.tenant.accessTokenLifetime), binding: request.binding)
         return GrantOutcome(
-            response: TokenResponse(accessToken: token.token, expiresIn: token.expiresIn, scope: access.responseScope), scope: access.scope)
+            response: TokenResponse(
+                accessToken: token.token, tokenType: request.binding?.tokenType ?? "Bearer", expiresIn: token.expiresIn,
+                scope: access.responseScope),
+            scope: access.scope)
     }
 }

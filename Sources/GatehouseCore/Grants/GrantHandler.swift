@@ -1,6 +1,5 @@
 import Foundation
 
-/// What a grant handler gets: the tenant, the authenticated client and the form.
 /// Where a request came from, as far as the server can tell: the source address the throttles
 /// count it under (the peer, or the client behind a trusted proxy).
 public struct RequestOrigin: Sendable, Equatable {
@@ -17,6 +16,7 @@ public struct RequestOrigin: Sendable, Equatable {
     public static let unknown = RequestOrigin(source: "unknown")
 }
 
+/// What a grant handler gets: the tenant, the authenticated client, the form and the binding.
 public struct TokenRequest: Sendable {
     public let tenant: Tenant
     /// The issuer of the tokens, in the request's dialect (`Dialect.issuer(baseURL:tenant:)`).
@@ -29,11 +29,15 @@ public struct TokenRequest: Sendable {
     public let tenantIssuers: Set<String>
     /// Where the request came from (the password grant's throttle key).
     public let origin: RequestOrigin
+    /// The key the client proved it holds with this request (a DPoP proof's), resolved once by
+    /// the token endpoint: every token the grant issues is bound to it (`TokenBinding`).
+    public let binding: TokenBinding?
 
     public init(
         tenant: Tenant, issuer: String, client: AuthenticatedClient, form: FormParameters, dialect: any Dialect = Dialects.native,
-        tenantIssuers: Set<String>? = nil, origin: RequestOrigin = .unknown
+        tenantIssuers: Set<String>? = nil, origin: RequestOrigin = .unknown, binding: TokenBinding? = nil
     ) {
+        self.binding = binding
         self.origin = origin
         self.tenant = tenant
         self.issuer = issuer

@@ -58,7 +58,7 @@ public struct UserTokenMinter: Sendable {
             grantID: grant.id,
             lifetime: request.client.record.access.accessTokenLifetime(
                 audience: audience, tenantDefault: request.tenant.accessTokenLifetime),
-            roles: try await roles(of: user, audience: audience, access: request.client.record.access))
+            roles: try await roles(of: user, audience: audience, access: request.client.record.access), binding: request.binding)
         var idToken: String? = nil
         if scope.set.contains("openid") {
             let now = access.claims.iat
@@ -77,6 +77,7 @@ public struct UserTokenMinter: Sendable {
             idToken = try await ring.sign(claims, type: "JWT")
         }
         return TokenResponse(
-            accessToken: access.token, expiresIn: access.expiresIn, scope: scope.description, refreshToken: refreshToken, idToken: idToken)
+            accessToken: access.token, tokenType: request.binding?.tokenType ?? "Bearer", expiresIn: access.expiresIn,
+            scope: scope.description, refreshToken: refreshToken, idToken: idToken)
     }
 }

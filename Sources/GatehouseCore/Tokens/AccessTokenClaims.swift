@@ -20,11 +20,14 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     public let grantID: String?
     /// What the dialect added (empty natively).
     public let additional: AdditionalClaims
+    /// The key the token is bound to (`cnf`, RFC 7800 §3.1; RFC 9449 §6.1), nil for a bearer token.
+    public let confirmation: TokenBinding?
 
     public init(
         iss: String, sub: String, aud: [String], exp: Int, iat: Int, jti: String, clientID: String, scope: String?, authTime: Int? = nil,
-        grantID: String? = nil, additional: AdditionalClaims = AdditionalClaims()
+        grantID: String? = nil, additional: AdditionalClaims = AdditionalClaims(), confirmation: TokenBinding? = nil
     ) {
+        self.confirmation = confirmation
         self.authTime = authTime
         self.grantID = grantID
         self.iss = iss
@@ -45,27 +48,37 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
     public var isUserToken: Bool { authTime != nil }
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, jti, scope
+        case iss, sub, aud, exp, iat, jti, scope, cnf
         case clientID = "client_id"
         case authTime = "auth_time"
         case grantID = "grant_id"
     }
 
-    static let standardClaims: Set<String> = ["iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id", "auth_time", "grant_id"]
+    static let standardClaims: Set<String> = [
+        "iss", "sub", "aud", "exp", "iat", "jti", "scope", "client_id", "auth_time", "grant_id", "cnf",
+    ]
+
+    /// The one list of the token's members, for both encodings (`encode(to:)` and `jsonText()`).
+    /// A dialect's claims never repeat a standard one.
+    public func writeMembers<W: JSONMemberWriter>(to out: inout W) {
+        out.write("iss", iss)
+        out.write("sub", sub)
+        if aud.count == 1 { out.write("aud", aud[0]) } else { out.write("aud", aud) }
+        out.write("exp", exp)
+        out.write("iat", iat)
+        out.write("jti", jti)
+        out.write("client_id", clientID)
+        out.writeIfPresent("scope", scope)
+        out.writeIfPresent("auth_time", authTime)
+        out.writeIfPresent("grant_id", grantID)
+        if let confirmation { out.writeObject("cnf") { confirmation.writeMembers(to: &$0) } }
+        for (key, value) in additional.members where !Self.standardClaims.contains(key) { out.write(key, value) }
+    }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(iss, forKey: .iss)
-        try container.encode(sub, forKey: .sub)
-        if aud.count == 1 { try container.encode(aud[0], forKey: .aud) } else { try container.encode(aud, forKey: .aud) }
-        try container.encode(exp, forKey: .exp)
-        try container.encode(iat, forKey: .iat)
-        try container.encode(jti, forKey: .jti)
-        try container.encode(clientID, forKey: .clientID)
-        try container.encodeIfPresent(scope, forKey: .scope)
-        try container.encodeIfPresent(authTime, forKey: .authTime)
-        try container.encodeIfPresent(grantID, forKey: .grantID)
-        if !additional.isEmpty { try additional.encode(into: encoder) }
+        var out = EncoderMemberWriter(encoder)
+        writeMembers(to: &out)
+        try out.finish()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +97,7 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Equatable {
         scope = try container.decodeIfPresent(String.self, forKey: .scope)
         authTime = try container.decodeIfPresent(Int.self, forKey: .authTime)
         grantID = try container.decodeIfPresent(String.self, forKey: .grantID)
+        confirmation = try container.decodeIfPresent([String: String].self, forKey: .cnf).flatMap(TokenBinding.init(confirmation:))
         additional = try AdditionalClaims(from: decoder, excluding: Self.standardClaims)
     }
 

@@ -25,10 +25,11 @@ public struct TokenIssuer: Sendable {
     }
 
     /// Signs an access token; the request's dialect decides the `scope` claim and adds its own
-    /// claims about `subject`.
+    /// claims about `subject`; `binding` becomes its `cnf` claim.
     public func issueAccessToken(
         tenant: Tenant, issuer: String, subject: TokenSubject, clientID: ClientID, audience: [String], scope: Scope,
-        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil, lifetime: Int? = nil, roles: [String] = []
+        dialect: any Dialect, authTime: Date? = nil, grantID: String? = nil, lifetime: Int? = nil, roles: [String] = [],
+        binding: TokenBinding? = nil
     ) async throws -> IssuedAccessToken {
         let now = Int(time.now().timeIntervalSince1970)
         let lifetime = lifetime ?? tenant.accessTokenLifetime
@@ -40,7 +41,8 @@ public struct TokenIssuer: Sendable {
         let claims = AccessTokenClaims(
             iss: issuer, sub: subject.objectID, aud: audience, exp: now + lifetime, iat: now,
             jti: jti, clientID: clientID.value, scope: scopeClaim,
-            authTime: authTime.map { Int($0.timeIntervalSince1970) }, grantID: grantID, additional: additional)
+            authTime: authTime.map { Int($0.timeIntervalSince1970) }, grantID: grantID, additional: additional,
+            confirmation: binding)
         let ring = try await keyRings.keyRing(for: tenant.name)
         let token = try await ring.sign(claims, type: "at+jwt")
         return IssuedAccessToken(token: token, expiresIn: lifetime, claims: claims)
@@ -71,56 +73,29 @@ public struct TokenResponse: Sendable, Encodable, Equatable {
         self.scope = scope
     }
 
-    enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token"
-        case tokenType = "token_type"
-        case expiresIn = "expires_in"
-        case scope
-        case refreshToken = "refresh_token"
-        case idToken = "id_token"
-        case extExpiresIn = "ext_expires_in"
-        case clientInfo = "client_info"
+    /// The one list of the response's members, for both encodings; optional members are left
+    /// out rather than written as null.
+    public func writeMembers<W: JSONMemberWriter>(to out: inout W) {
+        out.write("token_type", tokenType)
+        out.writeIfPresent("scope", scope)
+        out.write("expires_in", expiresIn)
+        out.writeIfPresent("ext_expires_in", extExpiresIn)
+        out.write("access_token", accessToken)
+        out.writeIfPresent("refresh_token", refreshToken)
+        out.writeIfPresent("id_token", idToken)
+        out.writeIfPresent("client_info", clientInfo)
     }
 
-    /// The response body: the same members as `encode(to:)`, in the same order, written directly.
+    /// The response body, written directly.
     public func json() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(accessToken.utf8.count + (refreshToken?.utf8.count ?? 0) + (idToken?.utf8.count ?? 0) + 160)
-        JSONText.appendKey("token_type", to: &out, first: true)
-        JSONText.appendString(tokenType, to: &out)
-        if let scope {
-            JSONText.appendKey("scope", to: &out)
-            JSONText.appendString(scope, to: &out)
-        }
-        JSONText.appendKey("expires_in", to: &out)
-        out.append(contentsOf: String(expiresIn).utf8)
-        if let extExpiresIn {
-            JSONText.appendKey("ext_expires_in", to: &out)
-            out.append(contentsOf: String(extExpiresIn).utf8)
-        }
-        JSONText.appendKey("access_token", to: &out)
-        JSONText.appendString(accessToken, to: &out)
-        for (key, value) in [("refresh_token", refreshToken), ("id_token", idToken), ("client_info", clientInfo)]
-            as [(StaticString, String?)]
-        {
-            guard let value else { continue }
-            JSONText.appendKey(key, to: &out)
-            JSONText.appendString(value, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        var out = JSONBytesWriter(capacity: accessToken.utf8.count + (refreshToken?.utf8.count ?? 0) + (idToken?.utf8.count ?? 0) + 160)
+        writeMembers(to: &out)
+        return out.finish()
     }
 
-    /// Optional members are left out rather than written as null.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(tokenType, forKey: .tokenType)
-        try container.encodeIfPresent(scope, forKey: .scope)
-        try container.encode(expiresIn, forKey: .expiresIn)
-        try container.encodeIfPresent(extExpiresIn, forKey: .extExpiresIn)
-        try container.encode(accessToken, forKey: .accessToken)
-        try container.encodeIfPresent(refreshToken, forKey: .refreshToken)
-        try container.encodeIfPresent(idToken, forKey: .idToken)
-        try container.encodeIfPresent(clientInfo, forKey: .clientInfo)
+        var out = EncoderMemberWriter(encoder)
+        writeMembers(to: &out)
+        try out.finish()
     }
 }

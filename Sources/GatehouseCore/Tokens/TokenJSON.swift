@@ -42,47 +42,8 @@ public struct TokenJSONEncoder: JWTJSONEncoder {
 
 extension AccessTokenClaims: JSONTextEncodable {
     public func jsonText() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(320)
-        JSONText.appendKey("iss", to: &out, first: true)
-        JSONText.appendString(iss, to: &out)
-        JSONText.appendKey("sub", to: &out)
-        JSONText.appendString(sub, to: &out)
-        JSONText.appendKey("aud", to: &out)
-        if aud.count == 1 { JSONText.appendString(aud[0], to: &out) } else { JSONText.appendArray(aud, to: &out) }
-        JSONText.appendKey("exp", to: &out)
-        out.append(contentsOf: String(exp).utf8)
-        JSONText.appendKey("iat", to: &out)
-        out.append(contentsOf: String(iat).utf8)
-        JSONText.appendKey("jti", to: &out)
-        JSONText.appendString(jti, to: &out)
-        JSONText.appendKey("client_id", to: &out)
-        JSONText.appendString(clientID, to: &out)
-        if let scope {
-            JSONText.appendKey("scope", to: &out)
-            JSONText.appendString(scope, to: &out)
-        }
-        if let authTime {
-            JSONText.appendKey("auth_time", to: &out)
-            out.append(contentsOf: String(authTime).utf8)
-        }
-        if let grantID {
-            JSONText.appendKey("grant_id", to: &out)
-            JSONText.appendString(grantID, to: &out)
-        }
-        // A dialect's claims never repeat a standard one (as with the encoder, where a repeated key
-        // would have replaced the first).
-        for (key, value) in additional.members where !Self.standardClaims.contains(key) {
-            out.append(UInt8(ascii: ","))
-            JSONText.appendString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch value {
-            case .string(let string): JSONText.appendString(string, to: &out)
-            case .int(let int): out.append(contentsOf: String(int).utf8)
-            case .strings(let strings): JSONText.appendArray(strings, to: &out)
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
+        var out = JSONBytesWriter(capacity: 320)
+        writeMembers(to: &out)
+        return out.finish()
     }
 }
