@@ -144,6 +144,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Tenant/require_pushed_authorization_requests`.
             public var requirePushedAuthorizationRequests: Swift.Bool?
+            /// DPoP proofs only with a current server nonce (RFC 9449 §8); clients retry once after use_dpop_nonce.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Tenant/require_dpop_nonce`.
+            public var requireDpopNonce: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/Tenant/key_rotation_seconds`.
             public var keyRotationSeconds: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/Tenant/issuer`.
@@ -250,6 +254,7 @@ extension Components {
             ///   - emailSignIn: Users may sign in with their email address; each address is then one user's.
             ///   - verifyEmail: New users' addresses are mailed a verification link (a changed address always is).
             ///   - requirePushedAuthorizationRequests: Every client's authorization requests only through pushed authorization requests (RFC 9126).
+            ///   - requireDpopNonce: DPoP proofs only with a current server nonce (RFC 9449 §8); clients retry once after use_dpop_nonce.
             ///   - keyRotationSeconds:
             ///   - issuer:
             ///   - createdAt:
@@ -276,6 +281,7 @@ extension Components {
                 emailSignIn: Swift.Bool,
                 verifyEmail: Swift.Bool? = nil,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                requireDpopNonce: Swift.Bool? = nil,
                 keyRotationSeconds: Swift.Int? = nil,
                 issuer: Swift.String,
                 createdAt: Foundation.Date,
@@ -302,6 +308,7 @@ extension Components {
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.requireDpopNonce = requireDpopNonce
                 self.keyRotationSeconds = keyRotationSeconds
                 self.issuer = issuer
                 self.createdAt = createdAt
@@ -329,6 +336,7 @@ extension Components {
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case requireDpopNonce = "require_dpop_nonce"
                 case keyRotationSeconds = "key_rotation_seconds"
                 case issuer
                 case createdAt = "created_at"
@@ -596,6 +604,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/require_pushed_authorization_requests`.
             public var requirePushedAuthorizationRequests: Swift.Bool?
+            /// DPoP proofs only with a current server nonce (RFC 9449 §8); clients retry once after use_dpop_nonce.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TenantUpdate/require_dpop_nonce`.
+            public var requireDpopNonce: Swift.Bool?
             /// The name shown on the tenant's pages and mails.
             ///
             /// - Remark: Generated from `#/components/schemas/TenantUpdate/display_name`.
@@ -668,6 +680,7 @@ extension Components {
             ///   - emailSignIn: Turning it on is refused (409) while several users of the tenant have one address.
             ///   - verifyEmail: Mail new users' addresses a verification link.
             ///   - requirePushedAuthorizationRequests: Every client's authorization requests only through pushed authorization requests (RFC 9126).
+            ///   - requireDpopNonce: DPoP proofs only with a current server nonce (RFC 9449 §8); clients retry once after use_dpop_nonce.
             ///   - displayName: The name shown on the tenant's pages and mails.
             ///   - passkeyUserVerification:
             ///   - passkeyAttestation:
@@ -689,6 +702,7 @@ extension Components {
                 emailSignIn: Swift.Bool? = nil,
                 verifyEmail: Swift.Bool? = nil,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
+                requireDpopNonce: Swift.Bool? = nil,
                 displayName: Swift.String? = nil,
                 passkeyUserVerification: Components.Schemas.TenantUpdate.PasskeyUserVerificationPayload? = nil,
                 passkeyAttestation: Components.Schemas.TenantUpdate.PasskeyAttestationPayload? = nil,
@@ -710,6 +724,7 @@ extension Components {
                 self.emailSignIn = emailSignIn
                 self.verifyEmail = verifyEmail
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
+                self.requireDpopNonce = requireDpopNonce
                 self.displayName = displayName
                 self.passkeyUserVerification = passkeyUserVerification
                 self.passkeyAttestation = passkeyAttestation
@@ -732,6 +747,7 @@ extension Components {
                 case emailSignIn = "email_sign_in"
                 case verifyEmail = "verify_email"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
+                case requireDpopNonce = "require_dpop_nonce"
                 case displayName = "display_name"
                 case passkeyUserVerification = "passkey_user_verification"
                 case passkeyAttestation = "passkey_attestation"
@@ -775,6 +791,10 @@ extension Components {
                 self.requirePushedAuthorizationRequests = try container.decodeIfPresent(
                     Swift.Bool.self,
                     forKey: .requirePushedAuthorizationRequests
+                )
+                self.requireDpopNonce = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .requireDpopNonce
                 )
                 self.displayName = try container.decodeIfPresent(
                     Swift.String.self,
@@ -836,6 +856,7 @@ extension Components {
                     "email_sign_in",
                     "verify_email",
                     "require_pushed_authorization_requests",
+                    "require_dpop_nonce",
                     "display_name",
                     "passkey_user_verification",
                     "passkey_attestation",
@@ -1251,6 +1272,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Client/require_signed_request_object`.
             public var requireSignedRequestObject: Swift.Bool?
+            /// Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Client/dpop_bound_access_tokens`.
+            public var dpopBoundAccessTokens: Swift.Bool?
             /// self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
             ///
             /// - Remark: Generated from `#/components/schemas/Client/source`.
@@ -1302,6 +1327,7 @@ extension Components {
             ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
             ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
             ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///   - dpopBoundAccessTokens: Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
             ///   - source: self-registered for a client that registered itself (RFC 7591) and manages itself with its registration access token.
             ///   - _type:
             ///   - authMethods:
@@ -1324,6 +1350,7 @@ extension Components {
                 backchannelLogoutSessionRequired: Swift.Bool? = nil,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
                 requireSignedRequestObject: Swift.Bool? = nil,
+                dpopBoundAccessTokens: Swift.Bool? = nil,
                 source: Components.Schemas.Client.SourcePayload? = nil,
                 _type: Components.Schemas.Client._TypePayload,
                 authMethods: [Swift.String],
@@ -1346,6 +1373,7 @@ extension Components {
                 self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.requireSignedRequestObject = requireSignedRequestObject
+                self.dpopBoundAccessTokens = dpopBoundAccessTokens
                 self.source = source
                 self._type = _type
                 self.authMethods = authMethods
@@ -1369,6 +1397,7 @@ extension Components {
                 case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case requireSignedRequestObject = "require_signed_request_object"
+                case dpopBoundAccessTokens = "dpop_bound_access_tokens"
                 case source
                 case _type = "type"
                 case authMethods = "auth_methods"
@@ -1480,6 +1509,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ClientCreate/require_signed_request_object`.
             public var requireSignedRequestObject: Swift.Bool?
+            /// Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientCreate/dpop_bound_access_tokens`.
+            public var dpopBoundAccessTokens: Swift.Bool?
             /// Creates a new `ClientCreate`.
             ///
             /// - Parameters:
@@ -1501,6 +1534,7 @@ extension Components {
             ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
             ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
             ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///   - dpopBoundAccessTokens: Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
             public init(
                 clientId: Swift.String? = nil,
                 name: Swift.String,
@@ -1519,7 +1553,8 @@ extension Components {
                 backchannelLogoutUri: Swift.String? = nil,
                 backchannelLogoutSessionRequired: Swift.Bool? = nil,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
-                requireSignedRequestObject: Swift.Bool? = nil
+                requireSignedRequestObject: Swift.Bool? = nil,
+                dpopBoundAccessTokens: Swift.Bool? = nil
             ) {
                 self.clientId = clientId
                 self.name = name
@@ -1539,6 +1574,7 @@ extension Components {
                 self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.requireSignedRequestObject = requireSignedRequestObject
+                self.dpopBoundAccessTokens = dpopBoundAccessTokens
             }
             public enum CodingKeys: String, CodingKey {
                 case clientId = "client_id"
@@ -1559,6 +1595,7 @@ extension Components {
                 case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case requireSignedRequestObject = "require_signed_request_object"
+                case dpopBoundAccessTokens = "dpop_bound_access_tokens"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -1634,6 +1671,10 @@ extension Components {
                     Swift.Bool.self,
                     forKey: .requireSignedRequestObject
                 )
+                self.dpopBoundAccessTokens = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .dpopBoundAccessTokens
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "client_id",
                     "name",
@@ -1652,7 +1693,8 @@ extension Components {
                     "backchannel_logout_uri",
                     "backchannel_logout_session_required",
                     "require_pushed_authorization_requests",
-                    "require_signed_request_object"
+                    "require_signed_request_object",
+                    "dpop_bound_access_tokens"
                 ])
             }
         }
@@ -1713,6 +1755,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/require_signed_request_object`.
             public var requireSignedRequestObject: Swift.Bool?
+            /// Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ClientUpdate/dpop_bound_access_tokens`.
+            public var dpopBoundAccessTokens: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/auth_methods`.
             public var authMethods: [Components.Schemas.AuthMethod]?
             /// - Remark: Generated from `#/components/schemas/ClientUpdate/grant_types`.
@@ -1739,6 +1785,7 @@ extension Components {
             ///   - backchannelLogoutSessionRequired: The client needs sid in logout tokens (Gatehouse always sends it).
             ///   - requirePushedAuthorizationRequests: Authorization requests only through pushed authorization requests (RFC 9126).
             ///   - requireSignedRequestObject: Authorization requests only as request objects signed with the client's JWKS (RFC 9101).
+            ///   - dpopBoundAccessTokens: Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449 §5.2).
             ///   - authMethods:
             ///   - grantTypes:
             ///   - scopes:
@@ -1755,6 +1802,7 @@ extension Components {
                 backchannelLogoutSessionRequired: Swift.Bool? = nil,
                 requirePushedAuthorizationRequests: Swift.Bool? = nil,
                 requireSignedRequestObject: Swift.Bool? = nil,
+                dpopBoundAccessTokens: Swift.Bool? = nil,
                 authMethods: [Components.Schemas.AuthMethod]? = nil,
                 grantTypes: [Components.Schemas.GrantType]? = nil,
                 scopes: [Swift.String]? = nil,
@@ -1771,6 +1819,7 @@ extension Components {
                 self.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
                 self.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
                 self.requireSignedRequestObject = requireSignedRequestObject
+                self.dpopBoundAccessTokens = dpopBoundAccessTokens
                 self.authMethods = authMethods
                 self.grantTypes = grantTypes
                 self.scopes = scopes
@@ -1788,6 +1837,7 @@ extension Components {
                 case backchannelLogoutSessionRequired = "backchannel_logout_session_required"
                 case requirePushedAuthorizationRequests = "require_pushed_authorization_requests"
                 case requireSignedRequestObject = "require_signed_request_object"
+                case dpopBoundAccessTokens = "dpop_bound_access_tokens"
                 case authMethods = "auth_methods"
                 case grantTypes = "grant_types"
                 case scopes
@@ -1826,6 +1876,10 @@ extension Components {
                 self.requireSignedRequestObject = try container.decodeIfPresent(
                     Swift.Bool.self,
                     forKey: .requireSignedRequestObject
+                )
+                self.dpopBoundAccessTokens = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .dpopBoundAccessTokens
                 )
                 self.authMethods = try container.decodeIfPresent(
                     [Components.Schemas.AuthMethod].self,
@@ -1867,6 +1921,7 @@ extension Components {
                     "backchannel_logout_session_required",
                     "require_pushed_authorization_requests",
                     "require_signed_request_object",
+                    "dpop_bound_access_tokens",
                     "auth_methods",
                     "grant_types",
                     "scopes",

@@ -158,12 +158,16 @@ public struct Gatehouse: Sendable {
             group.group().add(
                 middleware: BrowserAccessMiddleware(methods: methods, headers: headers, origins: browserOrigins, tenants: tenants))
         }
-        let formHeaders = "Content-Type"
+        // A single-page app's DPoP proofs travel in the DPoP header (RFC 9449 §4.1).
+        let formHeaders = "Content-Type, DPoP"
         let browserGroups = [
             (Dialects.native, browsers(native, methods: "POST", headers: formHeaders)),
             (Dialects.entra, browsers(entra, methods: "POST", headers: formHeaders + ", " + EntraDialect.browserRequestHeaders)),
         ]
-        let token = TokenRoute(configuration: configuration, front: front, grants: grants, signIns: signIns, renderer: renderer)
+        let dpop = DPoPStep(
+            configuration: configuration, verifier: DPoPVerifier(replay: store, nonces: DPoPNonces(hasher: hasher), time: time))
+        let token = TokenRoute(
+            configuration: configuration, front: front, dpop: dpop, grants: grants, signIns: signIns, renderer: renderer)
         DiscoveryRoutes(configuration: configuration, tenants: tenants, keyRings: keyRings, grants: grants, texts: renderer.texts)
             .register(on: native.group().add(middleware: OpenAccessMiddleware()))
         EntraDiscoveryRoutes(configuration: configuration, tenants: tenants, store: store, keyRings: keyRings, grants: grants).register(
@@ -220,8 +224,9 @@ public struct Gatehouse: Sendable {
         ).register(on: native)
         device.registerVerification(on: native)
         UserinfoRoute(
-            configuration: configuration, tenants: tenants, inspector: inspector, users: store, clients: clients, renderer: renderer
-        ).register(on: browsers(native, methods: "GET, POST", headers: "Authorization, Content-Type"))
+            configuration: configuration, tenants: tenants, inspector: inspector, users: store, clients: clients, renderer: renderer,
+            dpop: dpop
+        ).register(on: browsers(native, methods: "GET, POST", headers: "Authorization, Content-Type, DPoP"))
         TokenManagementRoutes(
             configuration: configuration, front: front, inspector: inspector, grants: store, apis: store,
             state: signInState, users: store, renderer: renderer, signIns: signIns, time: time

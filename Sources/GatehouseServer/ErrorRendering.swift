@@ -26,7 +26,9 @@ public struct ErrorRenderer: Sendable {
         context.notes.update { $0.code = entry.number }
         let message = publicMessage(for: error, language: rendering.language)
         let errorValue = dialect.errorValue(for: error)
-        let status = dialect.status(for: entry)
+        var status = dialect.status(for: entry)
+        // At a resource a proof's failure is a 401 with a DPoP challenge (RFC 9449 §7.1, §9).
+        if rendering.dpopChallenge, errorValue == .invalidDPoPProof || errorValue == .useDPoPNonce { status = 401 }
         let uri = configuration.errorURI(entry.number, traceID: context.traceID, language: rendering.language)
         let json = dialect.errorBody(
             ErrorParts(
@@ -35,17 +37,26 @@ public struct ErrorRenderer: Sendable {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         headers.append(dialect.errorResponseHeaders)
         let safeRealm = TenantName.isValid(rendering.realm) ? rendering.realm : "gatehouse"
-        if rendering.bearerChallenge {
-            // RFC 6750 §3: no error code when the request carried no token at all.
-            var challenge = "Bearer realm=\"\(safeRealm)\""
+        if rendering.bearerChallenge || rendering.dpopChallenge {
+            // RFC 6750 §3: no error code when the request carried no token at all. The error goes
+            // with the scheme the request used; the other scheme is offered without one.
+            var details = ""
             if entry != Catalogue.bearerTokenMissing {
-                challenge += ", error=\"\(errorValue.rawValue)\", error_description=\"\(message.replacingOccurrences(of: "'", with: ""))\""
-                if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { challenge += ", scope=\"\(scope)\"" }
+                let description = message.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "'", with: "")
+                details = ", error=\"\(errorValue.rawValue)\", error_description=\"\(description)\""
+                if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { details += ", scope=\"\(scope)\"" }
             }
-            headers[.wwwAuthenticate] = challenge
+            let dpopFirst = rendering.dpopChallenge && (rendering.dpopChallengeFirst || !rendering.bearerChallenge)
+            let algs = ", algs=\"\(DPoPVerifier.algorithms.joined(separator: " "))\""
+            var challenges: [String] = []
+            if rendering.bearerChallenge { challenges.append("Bearer realm=\"\(safeRealm)\"" + (dpopFirst ? "" : details)) }
+            if rendering.dpopChallenge { challenges.append("DPoP realm=\"\(safeRealm)\"" + (dpopFirst ? details : "") + algs) }
+            if dpopFirst { challenges.reverse() }
+            for challenge in challenges { headers.append(HTTPField(name: .wwwAuthenticate, value: challenge)) }
         } else if status == 401 && rendering.usedAuthorizationHeader {
             headers[.wwwAuthenticate] = "Basic realm=\"\(safeRealm)\", charset=\"UTF-8\""
         }
+        if let nonce = rendering.dpopNonce { headers[.dpopNonce] = nonce }
         if entry == Catalogue.endpointOnlyAcceptsPost { headers[.allow] = "POST" }
         if entry == Catalogue.storeUnavailable { headers[.retryAfter] = "5" }
         if let seconds = error.throttledRetryAfter { headers[.retryAfter] = seconds }

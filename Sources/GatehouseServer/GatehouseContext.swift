@@ -49,6 +49,13 @@ public struct RenderContext: Sendable {
     public var usedAuthorizationHeader = false
     /// Whether a failure is answered with a Bearer challenge (RFC 6750 §3, resource endpoints).
     public var bearerChallenge = false
+    /// Whether a failure is answered with a DPoP challenge (RFC 9449 §7.1, userinfo); with both,
+    /// `dpopChallengeFirst` says which one carries the error.
+    public var dpopChallenge = false
+    public var dpopChallengeFirst = false
+    /// The server nonce a response hands out in `DPoP-Nonce` (RFC 9449 §8, §9), where the tenant
+    /// requires nonces.
+    public var dpopNonce: String?
 
     public init() {}
 }

@@ -589,6 +589,18 @@ public enum Migrations {
                     "CREATE INDEX IF NOT EXISTS session_participants_expiry ON session_participants (expires_at)",
                 ]
             }),
+        Migration(
+            version: 24, name: "DPoP: bound grants, clients that require DPoP, tenants that require nonces",
+            flavored: { flavor in
+                let off = flavor == .postgres ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"
+                return [
+                    // The key a grant is bound to (`TokenBinding.stored`): its code, and a public
+                    // client's refresh tokens, need a proof by that key.
+                    "ALTER TABLE grants ADD COLUMN binding TEXT",
+                    "ALTER TABLE clients ADD COLUMN require_dpop \(off)",
+                    "ALTER TABLE tenants ADD COLUMN require_dpop_nonce \(off)",
+                ]
+            }),
     ]
 
     /// Applies the migrations not yet recorded in `schema_migrations`, in version order, in one

@@ -8,7 +8,7 @@ extension SQLStore {
         try await countingChange {
             let rows = try await db.raw(
                 """
-                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, first_party, created_at, backchannel_logout_uri, backchannel_logout_session_required, require_par, require_signed_request_object)
+                INSERT INTO clients (tenant, client_id, name, client_type, auth_methods, grant_types, allowed_scopes, default_scopes, allowed_resources, jwks, redirect_uris, post_logout_redirect_uris, certificates, enabled, first_party, created_at, backchannel_logout_uri, backchannel_logout_session_required, require_par, require_signed_request_object, require_dpop)
                 VALUES (\(bind: client.tenant.value), \(bind: client.id.value), \(bind: client.name), \(bind: client.type.rawValue),
                         \(bind: client.authMethods.map(\.rawValue).sorted().joined(separator: " ")),
                         \(bind: client.grantTypes.map(\.rawValue).sorted().joined(separator: " ")),
@@ -17,7 +17,8 @@ extension SQLStore {
                         \(bind: client.redirectURIs.joined(separator: " ")), \(bind: client.postLogoutRedirectURIs.joined(separator: " ")),
                         \(bind: client.certificates.joined(separator: "\n")), \(bind: client.enabled), \(bind: client.firstParty),
                         \(bind: client.createdAt), \(bind: client.backchannelLogoutURI), \(bind: client.backchannelLogoutSessionRequired),
-                        \(bind: client.requirePushedAuthorizationRequests), \(bind: client.requireSignedRequestObject))
+                        \(bind: client.requirePushedAuthorizationRequests), \(bind: client.requireSignedRequestObject),
+                        \(bind: client.requireDPoP))
                 ON CONFLICT DO NOTHING RETURNING client_id
                 """
             ).all()
@@ -69,6 +70,7 @@ extension SQLStore {
         client.backchannelLogoutSessionRequired = try row.decode(column: "backchannel_logout_session_required", as: Bool.self)
         client.requirePushedAuthorizationRequests = try row.decode(column: "require_par", as: Bool.self)
         client.requireSignedRequestObject = try row.decode(column: "require_signed_request_object", as: Bool.self)
+        client.requireDPoP = try row.decode(column: "require_dpop", as: Bool.self)
         return client
     }
 
@@ -86,7 +88,8 @@ extension SQLStore {
                     first_party = \(bind: client.firstParty), backchannel_logout_uri = \(bind: client.backchannelLogoutURI),
                     backchannel_logout_session_required = \(bind: client.backchannelLogoutSessionRequired),
                     require_par = \(bind: client.requirePushedAuthorizationRequests),
-                    require_signed_request_object = \(bind: client.requireSignedRequestObject)
+                    require_signed_request_object = \(bind: client.requireSignedRequestObject),
+                    require_dpop = \(bind: client.requireDPoP)
                 WHERE tenant = \(bind: client.tenant.value) AND client_id = \(bind: client.id.value) RETURNING client_id
                 """
             ).first() != nil

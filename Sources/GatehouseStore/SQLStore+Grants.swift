@@ -9,13 +9,13 @@ extension SQLStore {
             """
             INSERT INTO grants (grant_id, tenant, client_id, user_id, scope, audience, nonce, auth_time, session_id, amr, code_hash,
                                 code_challenge, redirect_uri, code_expires_at, code_redeemed_at, created_at, offline, generation,
-                                rotated_at, last_used_at, revoked_at)
+                                rotated_at, last_used_at, revoked_at, binding)
             VALUES (\(bind: grant.id), \(bind: grant.tenant.value), \(bind: grant.clientID.value), \(bind: grant.userID), \(bind: grant.scope.description),
                     \(bind: grant.audience.joined(separator: " ")), \(bind: grant.nonce), \(bind: grant.authTime),
                     \(bind: grant.sessionID), \(bind: grant.amr.joined(separator: " ")), \(bind: grant.codeHash), \(bind: grant.codeChallenge),
                     \(bind: grant.redirectURI), \(bind: grant.codeExpiresAt), \(bind: grant.codeRedeemedAt),
                     \(bind: grant.createdAt), \(bind: grant.offline), \(bind: grant.generation),
-                    \(bind: grant.rotatedAt), \(bind: grant.lastUsedAt), \(bind: grant.revokedAt))
+                    \(bind: grant.rotatedAt), \(bind: grant.lastUsedAt), \(bind: grant.revokedAt), \(bind: grant.binding?.stored))
             ON CONFLICT DO NOTHING RETURNING grant_id
             """
         ).all()
@@ -26,10 +26,11 @@ extension SQLStore {
         try await db.raw("SELECT * FROM grants WHERE grant_id = \(bind: id)").first().map(Self.grant)
     }
 
-    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+    public func redeemCode(hash: String, now: Date, binding: TokenBinding?) async throws -> CodeRedemption {
         if let row = try await db.raw(
             """
-            UPDATE grants SET code_redeemed_at = \(bind: now), last_used_at = \(bind: now)
+            UPDATE grants SET code_redeemed_at = \(bind: now), last_used_at = \(bind: now),
+                binding = COALESCE(binding, \(bind: binding?.stored))
             WHERE code_hash = \(bind: hash) AND code_redeemed_at IS NULL RETURNING *
             """
         ).first() {
@@ -111,7 +112,9 @@ extension SQLStore {
     /// generation also finds its live token. Racing rotators record the same successor (it is
     /// derived from the presented token) and only one moves the grant; a crash in between leaves
     /// an unreachable row that goes with the grant.
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?)
+        async throws -> Bool
+    {
         if flavor == .postgres {
             // PostgreSQL: one statement, atomic by itself (a data-modifying WITH), one round trip.
             // A racing rotator waits for the grant's row lock, then finds the generation moved.
@@ -119,7 +122,7 @@ extension SQLStore {
                 """
                 WITH moved AS (
                     UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now),
-                        last_used_at = \(bind: now)
+                        last_used_at = \(bind: now), binding = COALESCE(binding, \(bind: binding?.stored))
                     WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
                     RETURNING grant_id, generation),
                 added AS (
@@ -142,7 +145,8 @@ extension SQLStore {
         return
             !(try await db.raw(
                 """
-                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now), last_used_at = \(bind: now)
+                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now), last_used_at = \(bind: now),
+                    binding = COALESCE(binding, \(bind: binding?.stored))
                 WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
                 """
             ).all()).isEmpty
@@ -190,6 +194,7 @@ extension SQLStore {
             createdAt: try row.decode(column: "created_at", as: Date.self),
             offline: try row.decode(column: "offline", as: Bool.self),
             generation: try row.decode(column: "generation", as: Int.self),
-            rotatedAt: try date("rotated_at"), lastUsedAt: try date("last_used_at"), revokedAt: try date("revoked_at"))
+            rotatedAt: try date("rotated_at"), lastUsedAt: try date("last_used_at"), revokedAt: try date("revoked_at"),
+            binding: TokenBinding(stored: try row.decode(column: "binding", as: String?.self)))
     }
 }

@@ -64,6 +64,7 @@ extension SQLStore {
             allowLocalFetches: try row.decode(column: "allow_local_fetches", as: Bool.self),
             metadataDocuments: try row.decode(column: "client_id_metadata_documents", as: Bool.self))
         tenant.requirePushedAuthorizationRequests = try row.decode(column: "require_par", as: Bool.self)
+        tenant.requireDPoPNonce = try row.decode(column: "require_dpop_nonce", as: Bool.self)
         return tenant
     }
 
@@ -165,6 +166,13 @@ extension SQLStore {
                 WHERE name = \(bind: tenant.value) RETURNING name
                 """
             ).all()).isEmpty
+        }
+    }
+
+    public func setRequireDPoPNonce(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            !(try await db.raw("UPDATE tenants SET require_dpop_nonce = \(bind: on) WHERE name = \(bind: tenant.value) RETURNING name")
+                .all()).isEmpty
         }
     }
 

@@ -38,6 +38,7 @@ extension Clients {
             "backchannel_logout_session_required": client.backchannelLogoutSessionRequired,
             "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
             "require_signed_request_object": client.requireSignedRequestObject,
+            "dpop_bound_access_tokens": client.requireDPoP,
             "certificates": client.certificates.compactMap { try? ClientCertificate(pem: $0) }.map { certificate -> [String: Any] in
                 [
                     "subject": certificate.subject, "sha1_thumbprint": certificate.thumbprintHex,
@@ -73,6 +74,7 @@ extension Clients {
             ("JWKS", client.jwks == nil ? "none" : "registered"),
             ("Logout URI", client.backchannelLogoutURI ?? "-"),
             ("Requests", client.requestRequirements(pushed: "pushed (PAR) only", signed: "signed only", any: "any")),
+            ("DPoP", client.requireDPoP ? "required" : "when the client sends a proof"),
         ]
         for (label, value) in rows { print(label.padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
         let secrets = object["secrets"] as? [[String: Any]] ?? []

@@ -56,10 +56,15 @@ struct Clients: AsyncParsableCommand {
             name: .customLong("require-signed-request-object"),
             help: "Authorization requests only as request objects signed with the client's JWKS (RFC 9101).")
         var requireSignedRequestObject = false
+        @Flag(
+            name: .customLong("require-dpop"),
+            help: "Every token request with a DPoP proof, so every token is bound to the client's key (RFC 9449).")
+        var requireDPoP = false
         var json: Bool { global.json }
 
         func run() async throws {
             var spec = Administration.ClientSpec(id: try id.map(parseClientID), name: name)
+            spec.requireDPoP = requireDPoP
             spec.type = isPublic ? .public : .confidential
             spec.firstParty = firstParty
             spec.backchannelLogoutURI = backchannelLogoutURI
@@ -168,6 +173,8 @@ struct Clients: AsyncParsableCommand {
         var requirePAR: Bool?
         @Flag(inversion: .prefixedNo, help: "Authorization requests only as signed request objects (RFC 9101) or not.")
         var requireSignedRequestObject: Bool?
+        @Flag(name: .customLong("require-dpop"), inversion: .prefixedNo, help: "Every token request with a DPoP proof (RFC 9449) or not.")
+        var requireDPoP: Bool?
         var json: Bool { global.json }
 
         func run() async throws {
@@ -178,6 +185,7 @@ struct Clients: AsyncParsableCommand {
             change.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
             change.requirePushedAuthorizationRequests = requirePAR
             change.requireSignedRequestObject = requireSignedRequestObject
+            change.requireDPoP = requireDPoP
             if !scopes.isEmpty { change.scopes = try cli { try Administration.parseScopes(scopes) } }
             if !defaultScopes.isEmpty { change.defaultScopes = try cli { try Administration.parseScopes(defaultScopes) } }
             change.resources = try parseResources(resources)
@@ -205,7 +213,7 @@ struct Clients: AsyncParsableCommand {
                 name == nil && scopes.isEmpty && defaultScopes.isEmpty && resources.isEmpty && grants.isEmpty && authMethods.isEmpty
                 && postLogoutURIs.isEmpty && jwksFile == nil && certificateFiles.isEmpty && firstParty == nil && replaced.isEmpty
                 && added.isEmpty && removed.isEmpty && backchannelLogoutURI == nil && backchannelLogoutSessionRequired == nil
-                && requirePAR == nil && requireSignedRequestObject == nil
+                && requirePAR == nil && requireSignedRequestObject == nil && requireDPoP == nil
             guard !nothing else { throw CLIError("nothing to change: give at least one option (see clients update --help)") }
             try await withAdministration(global) { admin, _ in
                 if !replaced.isEmpty || !added.isEmpty || !removed.isEmpty {

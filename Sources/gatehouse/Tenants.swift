@@ -16,6 +16,7 @@ struct Tenants: AsyncParsableCommand {
             "sign_in_log": tenant.signInLog.rawValue, "key_rotation_days": Int((tenant.keyRotationInterval ?? 0) / 86_400),
             "email_sign_in": tenant.emailSignIn, "verify_email": tenant.verifyEmail,
             "require_pushed_authorization_requests": tenant.requirePushedAuthorizationRequests,
+            "require_dpop_nonce": tenant.requireDPoPNonce,
             "issuer": settings.serverConfiguration().issuer(tenant.name.value),
             "registration": tenant.registration.rawValue, "registration_domains": tenant.registrationDomains,
             "primary_color": tenant.branding.primaryColor as Any, "support_contact": tenant.branding.supportContact as Any,
@@ -67,6 +68,10 @@ struct Tenants: AsyncParsableCommand {
             name: .customLong("require-par"),
             help: "on: every client's authorization requests only through pushed authorization requests (RFC 9126); off (default).")
         var requirePAR: String?
+        @Option(
+            name: .customLong("require-dpop-nonce"),
+            help: "on: DPoP proofs only with a current server nonce (RFC 9449 §8; clients retry once after use_dpop_nonce); off (default).")
+        var requireDPoPNonce: String?
         @Option(
             help:
                 "open: anyone may register at /{tenant}/register and must verify the address before signing in (needs mail); off (default)."
@@ -149,10 +154,11 @@ struct Tenants: AsyncParsableCommand {
             let tenant = try parseTenant(name)
             guard
                 signInLog != nil || keyRotationDays != nil || algorithm != nil || tokenLifetime != nil || emailSignIn != nil
-                    || verifyEmail != nil || requirePAR != nil || profileChanged || logo != nil || removeLogo || clientRegistrationChanged
+                    || verifyEmail != nil || requirePAR != nil || requireDPoPNonce != nil || profileChanged || logo != nil || removeLogo
+                    || clientRegistrationChanged
             else {
                 throw CLIError(
-                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, --require-par, "
+                    "nothing to set: give --sign-in-log, --key-rotation-days, --algorithm, --token-lifetime, --email-sign-in, --verify-email, --require-par, --require-dpop-nonce, "
                         + "--registration, --registration-domain, --display-name, --primary-color, --support-contact, --logo, --remove-logo "
                         + "or --passkey-user-verification, --passkey-attestation, --passkey-counter-regression, --passkey-required, "
                         + "--client-registration, --registration-api, --allow-local-fetches, --client-id-metadata-documents"
@@ -202,12 +208,13 @@ struct Tenants: AsyncParsableCommand {
             let email = try onOff(emailSignIn, "email-sign-in")
             let verify = try onOff(verifyEmail, "verify-email")
             let par = try onOff(requirePAR, "require-par")
+            let dpopNonce = try onOff(requireDPoPNonce, "require-dpop-nonce")
             try await withAdministration(global) { admin, settings in
                 let before = try await admin.tenant(tenant)
                 let rotation: TimeInterval?? = keyRotationDays.map { days in days == 0 ? nil : TimeInterval(days) * 86_400 }
                 var after = try await admin.updateTenant(
                     tenant: tenant, signInLog: mode, keyRotation: rotation, algorithm: newAlgorithm, accessTokenLifetime: tokenLifetime,
-                    emailSignIn: email, verifyEmail: verify, requirePushedAuthorizationRequests: par)
+                    emailSignIn: email, verifyEmail: verify, requirePushedAuthorizationRequests: par, requireDPoPNonce: dpopNonce)
                 if profileChanged {
                     after = try await admin.updateTenantProfile(
                         tenant: tenant, registration: policy,
@@ -356,6 +363,7 @@ struct Tenants: AsyncParsableCommand {
                     ("Email sign-in", tenant.emailSignIn ? "on" : "off"),
                     ("Verify new addresses", tenant.verifyEmail ? "on" : "off"),
                     ("PAR required", tenant.requirePushedAuthorizationRequests ? "on" : "off"),
+                    ("DPoP nonce required", tenant.requireDPoPNonce ? "on" : "off"),
                     (
                         "Registration",
                         tenant.registration.rawValue

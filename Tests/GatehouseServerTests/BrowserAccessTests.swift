@@ -71,7 +71,7 @@ import Testing
             expectError(own, status: 400, error: "invalid_grant", code: 70_000)
             #expect(own.headers[.accessControlAllowOrigin] == Self.app && own.headers[.vary] == "Origin")
             #expect(own.headers[.accessControlAllowCredentials] == nil)
-            #expect(own.headers[.accessControlExposeHeaders] == "X-Trace-Id")
+            #expect(own.headers[.accessControlExposeHeaders] == "X-Trace-Id, DPoP-Nonce, WWW-Authenticate")
             // Answered as usual, but without CORS headers: the browser withholds it.
             let foreign = try await redeem(origin: Self.stranger)
             expectError(foreign, status: 400, error: "invalid_grant", code: 70_000)

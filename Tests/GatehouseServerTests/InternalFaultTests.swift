@@ -118,6 +118,9 @@ final class FailingClientStore: GatehouseStore {
     func setLogo(_ logo: TenantLogo?, tenant: TenantName) async throws -> Bool { try await inner.setLogo(logo, tenant: tenant) }
     func logo(tenant: TenantName) async throws -> TenantLogo? { try await inner.logo(tenant: tenant) }
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool { try await inner.setVerifyEmail(on, tenant: tenant) }
+    func setRequireDPoPNonce(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await inner.setRequireDPoPNonce(on, tenant: tenant)
+    }
     func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
         try await inner.setRequirePushedAuthorizationRequests(on, tenant: tenant)
     }
@@ -258,7 +261,9 @@ final class FailingClientStore: GatehouseStore {
         try checkReachable()
         return try await inner.grant(id: id)
     }
-    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption { try await inner.redeemCode(hash: hash, now: now) }
+    func redeemCode(hash: String, now: Date, binding: TokenBinding?) async throws -> CodeRedemption {
+        try await inner.redeemCode(hash: hash, now: now, binding: binding)
+    }
     func revokeGrant(id: String, now: Date) async throws -> Bool { try await inner.revokeGrant(id: id, now: now) }
     func revokeGrants(tenant: TenantName, userID: String, clientID: ClientID, now: Date) async throws -> Int {
         try await inner.revokeGrants(tenant: tenant, userID: userID, clientID: clientID, now: now)
@@ -273,8 +278,10 @@ final class FailingClientStore: GatehouseStore {
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         try await inner.addRefreshToken(hash: hash, grantID: grantID, generation: generation, now: now)
     }
-    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
-        try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin)
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?) async throws
+        -> Bool
+    {
+        try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin, binding: binding)
     }
     func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
         try await inner.purgeGrants(now: now, endedBefore: cutoff, limit: limit)

@@ -81,7 +81,12 @@ import Testing
         let harness = try await Harness.make()
         try await harness.withClient { client in
             let missing = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get)
-            #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate] == #"Bearer realm="contoso""#)
+            // Both schemes are offered, neither with an error (RFC 6750 §3, RFC 9449 §7.1).
+            #expect(
+                missing.status == .unauthorized
+                    && missing.headers[values: .wwwAuthenticate]
+                        == [#"Bearer realm="contoso""#, #"DPoP realm="contoso", algs="ES256 RS256 PS256 EdDSA""#]
+            )
             #expect(json(missing)["error_codes"] as? [Int] == [9900160])
             let bad = try await client.execute(uri: "/contoso/oidc/userinfo", method: .get, headers: [.authorization: "Bearer not.a.jwt"])
             #expect(bad.status == .unauthorized && json(bad)["error"] as? String == "invalid_token")

@@ -49,6 +49,41 @@ import Testing
         }
     }
 
+    /// A grant's binding (RFC 9449): kept from creation, else taken from the redemption's or the
+    /// first rotation's proof, never replaced; the refresh token read with its grant carries it.
+    @Test(arguments: Backend.allCases)
+    func aGrantsBindingIsSetOnceAndKept(backend: Backend) async throws {
+        try await withStore(backend) { (store: any GatehouseStore) async throws in
+            try await store.createTenant(try sampleTenant())
+            let key: TokenBinding = .dpop(jkt: "k1-thumbprint")
+            let other: TokenBinding = .dpop(jkt: "k2-thumbprint")
+            var preset = try grant("g1", code: "h1")
+            preset.binding = key
+            try await store.createGrant(preset)
+            guard case .redeemed(let redeemed) = try await store.redeemCode(hash: "h1", now: epoch, binding: other) else {
+                Issue.record("not redeemed")
+                return
+            }
+            #expect(redeemed.binding == key)
+            // No binding at creation: the redemption's proof binds it; a later rotation does not change it.
+            try await store.createGrant(try grant("g2", code: "h2"))
+            guard case .redeemed(let bound) = try await store.redeemCode(hash: "h2", now: epoch, binding: other) else {
+                Issue.record("not redeemed")
+                return
+            }
+            #expect(bound.binding == other)
+            #expect(try await store.addRefreshToken(hash: "r0", grantID: "g2", generation: 0, now: epoch))
+            #expect(try await store.rotate(grantID: "g2", from: 0, newHash: "r1", now: epoch, origin: nil, binding: key))
+            #expect(try await store.refreshTokenWithGrant(hash: "r1")?.1.binding == other)
+            // Unbound until the first rotation with a proof.
+            try await store.createGrant(try grant("g3", code: "h3"))
+            _ = try await store.redeemCode(hash: "h3", now: epoch)
+            #expect(try await store.grant(id: "g3")?.binding == nil)
+            #expect(try await store.rotate(grantID: "g3", from: 0, newHash: "r3", now: epoch, origin: nil, binding: key))
+            #expect(try await store.grant(id: "g3")?.binding == key)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func parallelRotationsFromOneGenerationHaveOneWinner(backend: Backend) async throws {
         try await withStore(backend) { (store: any GatehouseStore) async throws in

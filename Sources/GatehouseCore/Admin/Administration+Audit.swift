@@ -59,6 +59,7 @@ public enum AuditView {
         if let digest = tenant.branding.logoDigest { object["logo_sha256"] = digest }
         object["passkey_policy"] = tenant.passkeyPolicy.stored
         object["require_pushed_authorization_requests"] = tenant.requirePushedAuthorizationRequests
+        object["require_dpop_nonce"] = tenant.requireDPoPNonce
         return text(object)
     }
 
@@ -72,6 +73,7 @@ public enum AuditView {
             "certificates": client.certificates.compactMap { (try? ClientCertificate(pem: $0)).map { Base64URL.encode($0.sha256) } },
             "require_pushed_authorization_requests": client.requirePushedAuthorizationRequests,
             "require_signed_request_object": client.requireSignedRequestObject,
+            "dpop_bound_access_tokens": client.requireDPoP,
         ]
         if let uri = client.backchannelLogoutURI {
             object["backchannel_logout_uri"] = uri

@@ -30,6 +30,7 @@ extension Administration {
         public var backchannelLogoutSessionRequired: Bool?
         public var requirePushedAuthorizationRequests: Bool?
         public var requireSignedRequestObject: Bool?
+        public var requireDPoP: Bool?
 
         public init() {}
     }
@@ -63,6 +64,7 @@ extension Administration {
         if let required = change.backchannelLogoutSessionRequired { client.backchannelLogoutSessionRequired = required }
         if let required = change.requirePushedAuthorizationRequests { client.requirePushedAuthorizationRequests = required }
         if let required = change.requireSignedRequestObject { client.requireSignedRequestObject = required }
+        if let required = change.requireDPoP { client.requireDPoP = required }
         let shorthand = ResourceShorthand.split(
             scopes: change.scopes?.tokens ?? (change.resources.isEmpty ? client.allowedScopes.tokens : []),
             resources: change.resources.map(\.value))

@@ -165,6 +165,8 @@ public struct Administration: Sendable {
         public var backchannelLogoutSessionRequired = false
         public var requirePushedAuthorizationRequests = false
         public var requireSignedRequestObject = false
+        /// Every token request with a DPoP proof (`Client.requireDPoP`).
+        public var requireDPoP = false
 
         public init(id: ClientID? = nil, name: String) {
             self.id = id
@@ -237,6 +239,7 @@ public struct Administration: Sendable {
         client.backchannelLogoutSessionRequired = spec.backchannelLogoutSessionRequired
         client.requirePushedAuthorizationRequests = spec.requirePushedAuthorizationRequests
         client.requireSignedRequestObject = spec.requireSignedRequestObject
+        client.requireDPoP = spec.requireDPoP
         try Self.checkRegistration(client)
         do {
             try await store.createClient(client)
@@ -311,7 +314,7 @@ public struct Administration: Sendable {
     public func updateTenant(
         tenant name: TenantName, signInLog: SignInLogMode? = nil, keyRotation: TimeInterval?? = nil,
         algorithm: SigningAlgorithm? = nil, accessTokenLifetime: Int? = nil, emailSignIn: Bool? = nil, verifyEmail: Bool? = nil,
-        requirePushedAuthorizationRequests: Bool? = nil
+        requirePushedAuthorizationRequests: Bool? = nil, requireDPoPNonce: Bool? = nil
     ) async throws -> Tenant {
         guard let before = try await store.tenant(named: name) else { throw AdministrationError.notFound("tenant", name.value) }
         if let accessTokenLifetime, !(60...86_400).contains(accessTokenLifetime) {
@@ -345,6 +348,10 @@ public struct Administration: Sendable {
         if let required = requirePushedAuthorizationRequests {
             _ = try await store.setRequirePushedAuthorizationRequests(required, tenant: name)
             after.requirePushedAuthorizationRequests = required
+        }
+        if let required = requireDPoPNonce {
+            _ = try await store.setRequireDPoPNonce(required, tenant: name)
+            after.requireDPoPNonce = required
         }
         if let mode = signInLog {
             _ = try await store.setSignInLogMode(mode, tenant: name)

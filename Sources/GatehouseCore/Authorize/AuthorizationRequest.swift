@@ -44,12 +44,15 @@ public struct AuthorizationRequest: Sendable, Codable, Hashable {
     public let uiLocales: String?
     /// The issuer the request was made to (the `iss` of the reply, RFC 9207), in its dialect.
     public let issuer: String
+    /// RFC 9449 §10 `dpop_jkt`: the thumbprint of the DPoP key the code must be redeemed with.
+    public let dpopJKT: String?
 
     public init(
         tenant: TenantName, clientID: ClientID, reply: AuthorizationReplyTarget, redirectURIWasSent: Bool, nonce: String?, scope: Scope,
         audience: [String], codeChallenge: CodeChallenge?, prompt: Set<Prompt>, maxAge: Int?, loginHint: String?, uiLocales: String?,
-        issuer: String
+        issuer: String, dpopJKT: String? = nil
     ) {
+        self.dpopJKT = dpopJKT
         self.tenant = tenant
         self.clientID = clientID
         self.reply = reply
@@ -183,11 +186,18 @@ public struct AuthorizationRequestParser: Sendable {
                 throw CatalogueError(Catalogue.invalidParameterValue, ["name": "nonce"])
             }
             if let state, state.utf8.count > 2048 { throw CatalogueError(Catalogue.invalidParameterValue, ["name": "state"]) }
+            // A SHA-256 JWK thumbprint: 43 base64url characters (RFC 9449 §10, RFC 7638).
+            let dpopJKT = form["dpop_jkt"]
+            if let dpopJKT {
+                guard dpopJKT.utf8.count == 43, Base64URL.decode(Substring(dpopJKT))?.count == 32 else {
+                    throw CatalogueError(Catalogue.invalidParameterValue, ["name": "dpop_jkt"])
+                }
+            }
             let request = AuthorizationRequest(
                 tenant: tenant.name, clientID: client.id, reply: reply, redirectURIWasSent: redirectWasSent,
                 nonce: form["nonce"], scope: scope, audience: audience, codeChallenge: challenge, prompt: prompt,
                 maxAge: maxAge, loginHint: form["login_hint"].map { String($0.prefix(256)) }, uiLocales: form["ui_locales"],
-                issuer: issuer)
+                issuer: issuer, dpopJKT: dpopJKT)
             return (request, client)
         } catch let error as CatalogueError {
             throw AuthorizationFailure.redirect(error, reply)

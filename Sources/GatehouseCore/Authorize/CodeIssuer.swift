@@ -32,7 +32,8 @@ public struct CodeIssuer: Sendable {
             audience: request.audience, nonce: request.nonce, authTime: session.authTime, sessionID: session.sid, amr: session.amr,
             codeHash: hasher.hash(code), codeChallenge: request.codeChallenge?.value,
             redirectURI: request.redirectURIWasSent ? request.reply.redirectURI.value : nil,
-            codeExpiresAt: now.addingTimeInterval(policy.codeLifetime), createdAt: now, offline: offline)
+            codeExpiresAt: now.addingTimeInterval(policy.codeLifetime), createdAt: now, offline: offline,
+            binding: request.dpopJKT.map { .dpop(jkt: $0) })
         try await grants.createGrant(grant)
         if let participants {
             try await BackchannelLogout.note(client: client, session: session, issuer: request.issuer, in: participants)

@@ -190,6 +190,30 @@ public enum Catalogue {
         9900239, "SignedRequestObjectRequired", .invalidRequest, placeholders: ["clientId"])
     public static let requestURIPushed = CatalogueEntry(9900240, "RequestUriInPushedRequest", .invalidRequest)
 
+    // MARK: DPoP (RFC 9449): proofs at the token endpoint and at userinfo, bound codes and tokens
+    public static let dpopProofMalformed = CatalogueEntry(9900243, "DPoPProofMalformed", .invalidDPoPProof, placeholders: ["reason"])
+    public static let dpopProofType = CatalogueEntry(9900244, "DPoPProofWrongType", .invalidDPoPProof, placeholders: ["typ"])
+    public static let dpopProofAlgorithm = CatalogueEntry(
+        9900245, "DPoPProofAlgorithmNotAccepted", .invalidDPoPProof, placeholders: ["alg", "supported"])
+    public static let dpopProofKey = CatalogueEntry(9900246, "DPoPProofKeyUnusable", .invalidDPoPProof, placeholders: ["reason"])
+    public static let dpopProofSignature = CatalogueEntry(9900247, "DPoPProofSignatureInvalid", .invalidDPoPProof)
+    public static let dpopProofMethod = CatalogueEntry(
+        9900248, "DPoPProofMethodMismatch", .invalidDPoPProof, placeholders: ["htm", "method"])
+    public static let dpopProofURL = CatalogueEntry(9900249, "DPoPProofURLMismatch", .invalidDPoPProof, placeholders: ["htu", "url"])
+    public static let dpopProofTime = CatalogueEntry(9900250, "DPoPProofOutsideTimeWindow", .invalidDPoPProof, placeholders: ["window"])
+    public static let dpopProofReplayed = CatalogueEntry(9900251, "DPoPProofReplayed", .invalidDPoPProof)
+    public static let dpopProofMissingClaim = CatalogueEntry(9900252, "DPoPProofMissingClaim", .invalidDPoPProof, placeholders: ["claim"])
+    public static let useDPoPNonce = CatalogueEntry(9900253, "DPoPNonceRequired", .useDPoPNonce, placeholders: ["reason"])
+    public static let dpopProofRequired = CatalogueEntry(9900254, "DPoPProofRequired", .invalidDPoPProof, placeholders: ["clientId"])
+    public static let dpopAccessTokenHash = CatalogueEntry(9900255, "DPoPProofAccessTokenHashMismatch", .invalidDPoPProof)
+    public static let refreshTokenBoundToKey = CatalogueEntry(
+        9900256, "RefreshTokenBoundToAnotherKey", .invalidGrant, placeholders: ["reason"])
+    public static let codeBoundToKey = CatalogueEntry(
+        9900257, "AuthorizationCodeBoundToAnotherKey", .invalidGrant, placeholders: ["reason"])
+    public static let dpopTokenAsBearer = CatalogueEntry(9900258, "DPoPBoundTokenPresentedAsBearer", .invalidToken, status: 401)
+    public static let bearerTokenAsDPoP = CatalogueEntry(9900259, "BearerTokenPresentedWithDPoP", .invalidToken, status: 401)
+    public static let dpopProofKeyMismatch = CatalogueEntry(9900260, "DPoPProofKeyDoesNotMatchToken", .invalidDPoPProof)
+
     // MARK: Back-channel logout deliveries: the sign-in log's, never sent to a client
     public static let backchannelLogoutFailed = CatalogueEntry(
         9900241, "BackchannelLogoutDeliveryFailed", .serverError, status: 500, placeholders: ["clientId", "reason"])
@@ -304,6 +328,9 @@ public enum Catalogue {
         tokenIssuanceError, storeUnavailable, unknownErrorCode, endpointNotFound,
         tooManyClientFailures, tooManySignInFailures, tooManyUserCodeFailures, tooManyPasswordResetRequests,
         adminFieldInvalid, adminObjectNotFound, adminConflict, adminRoleRequired, adminTenantOutOfReach, adminTokenAudience,
+        dpopProofMalformed, dpopProofType, dpopProofAlgorithm, dpopProofKey, dpopProofSignature, dpopProofMethod, dpopProofURL,
+        dpopProofTime, dpopProofReplayed, dpopProofMissingClaim, useDPoPNonce, dpopProofRequired, dpopAccessTokenHash,
+        refreshTokenBoundToKey, codeBoundToKey, dpopTokenAsBearer, bearerTokenAsDPoP, dpopProofKeyMismatch,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })

@@ -36,4 +36,7 @@ public enum OAuthErrorValue: String, Sendable, Codable, CaseIterable {
     case invalidRequestObject = "invalid_request_object"
     case invalidRequestURI = "invalid_request_uri"
     case requestURINotSupported = "request_uri_not_supported"
+    // DPoP (RFC 9449 §5, §7.1, §8).
+    case invalidDPoPProof = "invalid_dpop_proof"
+    case useDPoPNonce = "use_dpop_nonce"
 }

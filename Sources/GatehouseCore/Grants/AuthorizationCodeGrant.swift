@@ -27,7 +27,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
         for raw in request.form.all("resource") { _ = try ResourceIndicator(raw) }
         let now = time.now()
         let grant: AuthorizationGrant
-        switch try await grants.redeemCode(hash: hasher.hash(code), now: now) {
+        switch try await grants.redeemCode(hash: hasher.hash(code), now: now, binding: request.binding) {
         case .unknown:
             throw CatalogueError(Catalogue.invalidGrant, ["name": "code"], detail: "unknown code")
         case .alreadyRedeemed(let redeemed):
@@ -72,6 +72,13 @@ public struct AuthorizationCodeGrant: GrantHandler {
         }
         guard grant.codeExpiresAt > now else {
             throw CatalogueError(Catalogue.codeExpired, detail: "code expired at \(grant.codeExpiresAt)")
+        }
+        // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof by that key
+        // (the store keeps the grant's binding when it has one, so a mismatch shows here).
+        if let bound = grant.binding, !bound.matches(request.binding) {
+            throw CatalogueError(
+                Catalogue.codeBoundToKey,
+                ["reason": request.binding == nil ? "the request has no DPoP proof" : "the proof is by another key"])
         }
         if let expected = grant.redirectURI {
             guard request.form["redirect_uri"] == expected else { throw CatalogueError(Catalogue.redirectURIMismatchAtRedemption) }

@@ -31,7 +31,8 @@ public struct DirectGrantIssuer: Sendable {
         let grant = AuthorizationGrant(
             id: random.token(byteCount: 16), tenant: client.tenant, clientID: client.id, userID: user.id, scope: scope, audience: audience,
             nonce: nil, authTime: authTime, sessionID: sessionID, amr: amr, codeHash: hasher.hash(random.token(byteCount: 32)),
-            codeChallenge: nil, redirectURI: nil, codeExpiresAt: now, codeRedeemedAt: now, createdAt: now, offline: offline)
+            codeChallenge: nil, redirectURI: nil, codeExpiresAt: now, codeRedeemedAt: now, createdAt: now, offline: offline,
+            binding: request.binding)
         try await grants.createGrant(grant)
         let refreshToken = try await Self.firstRefreshToken(of: grant, grants: grants, hasher: hasher, random: random, now: now)
         let response = try await minter.mint(

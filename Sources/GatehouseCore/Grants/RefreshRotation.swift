@@ -10,7 +10,7 @@ import Foundation
 ///   nothing new is stored) with a fresh access token, and the grant does not advance. The window
 ///   is `SignInPolicy.refreshRetryWindow(for:)`: 120 s for a client that authenticates, so that a
 ///   rotation whose answer was lost in a database failover is not taken for reuse, 10 s for a
-///   public client;
+///   public client (120 s too when its grant is bound to its DPoP key: the key decides);
 /// - anything else: reuse of a replaced token; the whole grant is revoked.
 public enum RefreshDecision: Sendable, Equatable {
     case rotate(from: Int)

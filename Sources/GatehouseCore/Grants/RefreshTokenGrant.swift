@@ -42,6 +42,16 @@ public struct RefreshTokenGrant: GrantHandler {
             throw CatalogueError(
                 Catalogue.grantIssuedToAnotherClient, ["name": "refresh_token"], detail: "refresh token of client \(grant.clientID)")
         }
+        // RFC 9449 §5: a public client's refresh tokens are bound to the key it used DPoP with;
+        // without a proof by that key they are refused (the grant is not revoked: whoever holds
+        // a copy without the key must not be able to end the client's grant).
+        let bound = request.client.client.type == .public && grant.binding != nil
+        if bound, let binding = grant.binding, !binding.matches(request.binding) {
+            throw CatalogueError(
+                Catalogue.refreshTokenBoundToKey,
+                ["reason": request.binding == nil ? "the request has no DPoP proof" : "the proof is by another key"],
+                detail: "grant \(grant.id)")
+        }
         let scope = try narrowedScope(request.form["scope"], grant: grant, request: request)
         let audience = try ScopeAndAudience.narrowedAudience(requested: request.form.all("resource"), granted: grant.audience)
         let access = request.client.record.access
@@ -68,12 +78,13 @@ public struct RefreshTokenGrant: GrantHandler {
             // server key: every retry of one token answers the same one, and only its hash is stored.
             let value = Self.successor(of: presented, generation: record.generation, grantID: grant.id, hasher: hasher)
             let issued: Bool
-            let window = policy.refreshRetryWindow(for: request.client.client.type)
+            let window = policy.refreshRetryWindow(for: request.client.client.type, bound: bound)
             var note: String? = nil
             switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, window: window) {
             case .rotate(let generation):
                 issued = try await grants.rotate(
-                    grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now, origin: originHash(request.origin))
+                    grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now, origin: originHash(request.origin),
+                    binding: request.client.client.type == .public ? request.binding : nil)
             case .reissue(let generation):
                 // The rotation from this very token stored its successor as the live token.
                 guard let live = try await grants.refreshToken(hash: hasher.hash(value)), live.grantID == grant.id,
@@ -88,7 +99,8 @@ public struct RefreshTokenGrant: GrantHandler {
                 }
                 // A public client has no credential: a retry is its own only if it comes from where
                 // the rotation came from (address and user agent); anything else is a replay.
-                if request.client.client.type == .public, let rotatedBy = live.origin,
+                // With a bound grant the key decides (checked above): a replayer lacks it.
+                if request.client.client.type == .public, !bound, let rotatedBy = live.origin,
                     !constantTimeEquals(Array(rotatedBy.utf8), Array(originHash(request.origin).utf8))
                 {
                     try await grants.revokeGrant(id: grant.id, now: now)

@@ -85,6 +85,9 @@ public struct Client: Sendable, Hashable {
     public var requirePushedAuthorizationRequests = false
     /// Authorization requests only as signed request objects (RFC 9101 §10.5).
     public var requireSignedRequestObject = false
+    /// Every token request with a DPoP proof, so every token is bound to the client's key
+    /// (RFC 9449 §5.2 `dpop_bound_access_tokens`).
+    public var requireDPoP = false
 
     /// The name users are shown: an administrator's client by its name; a client nobody vetted
     /// by a host, never by the name it chose: a document client by its URL's host, a

@@ -34,6 +34,9 @@ public struct Tenant: Sendable, Hashable {
     /// Every client's authorization requests only through pushed authorization requests
     /// (RFC 9126 §6; `gatehouse tenants set --require-par`).
     public var requirePushedAuthorizationRequests = false
+    /// DPoP proofs only with a current server nonce (RFC 9449 §8, §9; `gatehouse tenants set
+    /// --require-dpop-nonce`): a proof made in advance, before the client saw the nonce, is refused.
+    public var requireDPoPNonce = false
 
     public init(
         name: TenantName, id: UUID = UUID(), displayName: String, signingAlgorithm: SigningAlgorithm = .es256,

@@ -60,6 +60,7 @@ public enum ClientIDMetadataDocument {
             createdAt: now)
         client.source = .metadataDocument
         client.requirePushedAuthorizationRequests = metadata.requirePushedAuthorizationRequests
+        client.requireDPoP = metadata.dpopBoundAccessTokens
         return client
     }
 }

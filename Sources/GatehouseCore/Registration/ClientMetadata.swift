@@ -60,6 +60,8 @@ public struct ClientMetadata: Sendable, Equatable {
     public var backchannelLogoutSessionRequired = false
     public var requirePushedAuthorizationRequests = false
     public var requireSignedRequestObject = false
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
+    public var dpopBoundAccessTokens = false
 
     /// The largest request body accepted.
     public static let maximumSize = 16 * 1024
@@ -184,6 +186,7 @@ public struct ClientMetadata: Sendable, Equatable {
         backchannelLogoutSessionRequired = try reader.bool("backchannel_logout_session_required") ?? false
         requirePushedAuthorizationRequests = try reader.bool("require_pushed_authorization_requests") ?? false
         requireSignedRequestObject = try reader.bool("require_signed_request_object") ?? false
+        dpopBoundAccessTokens = try reader.bool("dpop_bound_access_tokens") ?? false
         if requireSignedRequestObject && jwks == nil && jwksURI == nil {
             throw Self.invalid("require_signed_request_object", "needs jwks or jwks_uri to check request objects with")
         }
@@ -259,6 +262,7 @@ public struct ClientMetadata: Sendable, Equatable {
         spec.backchannelLogoutSessionRequired = backchannelLogoutSessionRequired
         spec.requirePushedAuthorizationRequests = requirePushedAuthorizationRequests
         spec.requireSignedRequestObject = requireSignedRequestObject
+        spec.requireDPoP = dpopBoundAccessTokens
         if let scope { spec.allowedScopes = scope }
         return spec
     }

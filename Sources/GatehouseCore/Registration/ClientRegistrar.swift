@@ -45,6 +45,7 @@ public struct ClientRegistrar: Sendable {
             }
             document["require_pushed_authorization_requests"] = client.requirePushedAuthorizationRequests
             document["require_signed_request_object"] = client.requireSignedRequestObject
+            document["dpop_bound_access_tokens"] = client.requireDPoP
             if let jwks = client.jwks, document["jwks_uri"] == nil,
                 let object = try? JSONSerialization.jsonObject(with: Data(jwks.utf8))
             {
@@ -154,6 +155,7 @@ public struct ClientRegistrar: Sendable {
         change.backchannelLogoutSessionRequired = metadata.backchannelLogoutSessionRequired
         change.requirePushedAuthorizationRequests = metadata.requirePushedAuthorizationRequests
         change.requireSignedRequestObject = metadata.requireSignedRequestObject
+        change.requireDPoP = metadata.dpopBoundAccessTokens
         change.scopes = metadata.openIDConnectScopes
         change.defaultScopes = change.scopes
         let token = administration.random.token(byteCount: 32)

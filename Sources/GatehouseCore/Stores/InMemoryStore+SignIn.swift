@@ -148,12 +148,13 @@ extension InMemoryStore {
 
     public func grant(id: String) async throws -> AuthorizationGrant? { state.withLock { $0.grants[id] } }
 
-    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+    public func redeemCode(hash: String, now: Date, binding: TokenBinding?) async throws -> CodeRedemption {
         state.withLock { state in
             guard let id = state.grantsByCode[hash], var grant = state.grants[id] else { return .unknown }
             guard grant.codeRedeemedAt == nil else { return .alreadyRedeemed(grant) }
             grant.codeRedeemedAt = now
             grant.lastUsedAt = now
+            grant.binding = grant.binding ?? binding
             state.grants[id] = grant
             return .redeemed(grant)
         }
@@ -204,9 +205,12 @@ extension InMemoryStore {
         }
     }
 
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?)
+        async throws -> Bool
+    {
         state.withLock { state in
             guard var grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil else { return false }
+            grant.binding = grant.binding ?? binding
             grant.generation += 1
             grant.rotatedAt = now
             grant.lastUsedAt = now

@@ -132,6 +132,16 @@ public final class InMemoryStore: GatehouseStore {
         }
     }
 
+    public func setRequireDPoPNonce(_ on: Bool, tenant: TenantName) async throws -> Bool {
+        try await countingChange {
+            state.withLock { state in
+                guard state.tenants[tenant] != nil else { return false }
+                state.tenants[tenant]?.requireDPoPNonce = on
+                return true
+            }
+        }
+    }
+
     public func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
         try await countingChange {
             state.withLock { state in
@@ -210,6 +220,7 @@ public final class InMemoryStore: GatehouseStore {
                 updated.backchannelLogoutSessionRequired = client.backchannelLogoutSessionRequired
                 updated.requirePushedAuthorizationRequests = client.requirePushedAuthorizationRequests
                 updated.requireSignedRequestObject = client.requireSignedRequestObject
+                updated.requireDPoP = client.requireDPoP
                 state.clients[client.tenant]?[client.id] = updated
                 return true
             }

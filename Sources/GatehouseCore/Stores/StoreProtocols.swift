@@ -48,6 +48,7 @@ public protocol TenantStore: Sendable {
     func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool
     /// Sets whether every client of the tenant must push its authorization requests (RFC 9126 §6); false if there is no such tenant.
     func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool
+    func setRequireDPoPNonce(_ on: Bool, tenant: TenantName) async throws -> Bool
     /// Sets the tenant's client registration policy, its APIs and local fetches; false when there is no such tenant.
     func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool
     /// Sets who may register and with which email domains (empty: any); false: no such tenant.
@@ -256,7 +257,9 @@ public protocol GrantStore: Sendable {
     func createGrant(_ grant: AuthorizationGrant) async throws
     func grant(id: String) async throws -> AuthorizationGrant?
     /// Marks the code redeemed in one conditional update; tells a second redemption apart.
-    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption
+    /// `binding` becomes the grant's if it has none (a code redeemed with a DPoP proof); the grant
+    /// answered carries the binding it has after the update.
+    func redeemCode(hash: String, now: Date, binding: TokenBinding?) async throws -> CodeRedemption
     /// Revokes the grant (and so every token issued from it); false if unknown or revoked already.
     @discardableResult
     func revokeGrant(id: String, now: Date) async throws -> Bool
@@ -277,7 +280,9 @@ public protocol GrantStore: Sendable {
     /// `generation + 1` (one conditional update decides). Whoever reads the grant at the new
     /// generation also finds the new token. False if another rotation won, or the grant is revoked.
     /// `origin` is kept with the new token (`RefreshTokenRecord.origin`).
-    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool
+    /// `binding` becomes the grant's if it has none (a public client's first refresh with DPoP).
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?) async throws
+        -> Bool
     /// Deletes at most `limit` grants whose code expired unredeemed, or that ended before
     /// `cutoff`, with their refresh tokens, in one transaction; returns how many.
     @discardableResult
@@ -308,6 +313,14 @@ public protocol LeaseStore: Sendable {
 }
 
 extension GrantStore {
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        try await redeemCode(hash: hash, now: now, binding: nil)
+    }
+
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
+        try await rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin, binding: nil)
+    }
+
     @discardableResult
     public func purgeGrants(now: Date, endedBefore cutoff: Date) async throws -> Int {
         try await purgeGrants(now: now, endedBefore: cutoff, limit: Int(Int32.max))

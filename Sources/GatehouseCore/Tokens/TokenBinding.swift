@@ -22,6 +22,13 @@ public enum TokenBinding: Sendable, Hashable {
         }
     }
 
+    /// The members of the `cnf` claim, for a JSON document built as a dictionary (introspection).
+    public var confirmationMembers: [String: String] {
+        switch self {
+        case .dpop(let jkt): ["jkt": jkt]
+        }
+    }
+
     /// The `cnf` claim of a decoded token; nil if it names no binding this server issues.
     init?(confirmation: [String: String]) {
         guard let jkt = confirmation["jkt"], !jkt.isEmpty else { return nil }

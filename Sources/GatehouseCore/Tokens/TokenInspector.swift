@@ -64,7 +64,8 @@ public struct TokenInspector: Sendable {
         let now = time.now()
         guard now <= grant.refreshExpiry(policy: policy),
             RefreshRotation.decide(
-                presented: record.generation, grant: grant, now: now, window: policy.refreshRetryWindow(for: clientType))
+                presented: record.generation, grant: grant, now: now,
+                window: policy.refreshRetryWindow(for: clientType, bound: clientType == .public && grant.binding != nil))
                 != .reuseDetected
         else { return nil }
         return (record, grant)

@@ -32,13 +32,18 @@ public struct AuthorizationGrant: Sendable, Hashable {
     public var rotatedAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// The key the grant is bound to (RFC 9449): `dpop_jkt` of the authorization request, or the
+    /// proof's key of the request that redeemed the code or first used DPoP. The code needs a
+    /// proof by it; so do a public client's refresh tokens.
+    public var binding: TokenBinding?
 
     public init(
         id: String, tenant: TenantName, clientID: ClientID, userID: String, scope: Scope, audience: [String], nonce: String?,
         authTime: Date, sessionID: String?, amr: [String], codeHash: String, codeChallenge: String?, redirectURI: String?,
         codeExpiresAt: Date, codeRedeemedAt: Date? = nil, createdAt: Date, offline: Bool, generation: Int = 0,
-        rotatedAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil
+        rotatedAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil, binding: TokenBinding? = nil
     ) {
+        self.binding = binding
         self.id = id
         self.tenant = tenant
         self.clientID = clientID

@@ -23,9 +23,11 @@ public struct SignInPolicy: Sendable {
     /// longer window does not help one (docs/security.md "Refresh token rotation").
     public var refreshRetryWindow: TimeInterval = 120
 
-    /// How long after a rotation the replaced token is still a retry, for a client of `type`.
-    public func refreshRetryWindow(for type: ClientType) -> TimeInterval {
-        type == .confidential ? refreshRetryWindow : refreshReuseGrace
+    /// How long after a rotation the replaced token is still a retry, for a client of `type`;
+    /// `bound`: a public client's grant bound to its DPoP key, whose retries need the key as a
+    /// confidential client's need its credentials, and so get the same window.
+    public func refreshRetryWindow(for type: ClientType, bound: Bool = false) -> TimeInterval {
+        type == .confidential || bound ? refreshRetryWindow : refreshReuseGrace
     }
     /// Credential checks (password or second factor) allowed per account, or unknown username,
     /// in `lockoutDuration` without a success; past them the account is locked. Attempts are

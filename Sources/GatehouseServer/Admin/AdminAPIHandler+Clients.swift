@@ -34,6 +34,7 @@ extension AdminAPIHandler {
         spec.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired ?? false
         spec.requirePushedAuthorizationRequests = body.requirePushedAuthorizationRequests ?? false
         spec.requireSignedRequestObject = body.requireSignedRequestObject ?? false
+        spec.requireDPoP = body.dpopBoundAccessTokens ?? false
         if let jwks = body.jwks { spec.jwks = try AdminViews.text(jwks) }
         for pem in body.certificates ?? [] {
             guard let first = ClientCertificate.pemBlocks(pem).first else {
@@ -83,6 +84,7 @@ extension AdminAPIHandler {
         change.backchannelLogoutSessionRequired = body.backchannelLogoutSessionRequired
         change.requirePushedAuthorizationRequests = body.requirePushedAuthorizationRequests
         change.requireSignedRequestObject = body.requireSignedRequestObject
+        change.requireDPoP = body.dpopBoundAccessTokens
         let client = try await admin.updateClient(tenant: name, id: try Self.clientID(input.path.client), change: change)
         return .ok(.init(body: .json(try await AdminViews.client(client, store: store))))
     }

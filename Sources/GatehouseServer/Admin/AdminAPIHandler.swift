@@ -78,7 +78,7 @@ struct AdminAPIHandler: APIProtocol {
             algorithm: body.signingAlgorithm.flatMap { SigningAlgorithm(rawValue: $0.rawValue) },
             accessTokenLifetime: body.accessTokenLifetime,
             emailSignIn: body.emailSignIn, verifyEmail: body.verifyEmail,
-            requirePushedAuthorizationRequests: body.requirePushedAuthorizationRequests)
+            requirePushedAuthorizationRequests: body.requirePushedAuthorizationRequests, requireDPoPNonce: body.requireDpopNonce)
         var updated = tenant
         let passkeyChanged =
             body.passkeyUserVerification != nil || body.passkeyAttestation != nil || body.passkeyCounterRegression != nil

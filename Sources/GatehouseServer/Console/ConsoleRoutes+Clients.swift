@@ -142,6 +142,7 @@ extension ConsoleRoutes {
                 "authorizationRequests",
                 client.requestRequirements(pushed: t("requestsPushed"), signed: t("requestsSigned"), any: t("requestsAny"))
             ),
+            ("dpop", client.requireDPoP ? t("dpopRequired") : t("dpopOptional")),
             ("state", client.enabled ? t("enabled") : t("disabled")), ("created", ConsoleViews.time(client.createdAt)),
         ]
         let view: [String: Any] = [

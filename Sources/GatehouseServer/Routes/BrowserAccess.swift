@@ -96,7 +96,7 @@ struct BrowserAccessMiddleware: RouterMiddleware {
         response.headers.append(HTTPField(name: .vary, value: "Origin"))
         if context.notes.browserOrigins.contains(origin) {
             response.headers[.accessControlAllowOrigin] = origin
-            response.headers[.accessControlExposeHeaders] = "X-Trace-Id"
+            response.headers[.accessControlExposeHeaders] = "X-Trace-Id, DPoP-Nonce, WWW-Authenticate"
         }
         return response
     }

@@ -65,6 +65,8 @@ struct DiscoveryRoutes: Sendable {
             "request_object_signing_alg_values_supported": RequestObjectVerifier.algorithms,
             "pushed_authorization_request_endpoint": configuration.endpoint(name, "oauth2/par"),
             "require_pushed_authorization_requests": tenant.requirePushedAuthorizationRequests,
+            // RFC 9449 §5.1: the proof algorithms the token endpoint and userinfo accept.
+            "dpop_signing_alg_values_supported": DPoPVerifier.algorithms,
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
             "authorization_response_iss_parameter_supported": true,

@@ -83,9 +83,11 @@ struct TokenManagementRoutes: Sendable {
         switch inspected {
         case .access(let claims) where try await mayInspect(claims, caller: client.client, issuers: configuration.issuers(tenant)):
             document = [
-                "active": true, "token_type": "Bearer", "client_id": claims.clientID, "sub": claims.sub, "iss": claims.iss,
-                "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
+                "active": true, "token_type": claims.confirmation?.tokenType ?? "Bearer", "client_id": claims.clientID, "sub": claims.sub,
+                "iss": claims.iss, "exp": claims.exp, "iat": claims.iat, "jti": claims.jti,
             ]
+            // RFC 9449 §6.2, RFC 7662 §2.2: the key the token is bound to, for the resource to check.
+            if let bound = claims.confirmation { document["cnf"] = bound.confirmationMembers }
             document["aud"] = claims.aud.count == 1 ? claims.aud[0] as Any : claims.aud as Any
             if let scope = claims.scopeText { document["scope"] = scope }
             if let authTime = claims.authTime { document["auth_time"] = authTime }
@@ -100,6 +102,7 @@ struct TokenManagementRoutes: Sendable {
                 "auth_time": Int(grant.authTime.timeIntervalSince1970),
             ]
             if let user = try await users.user(tenant: tenant.name, id: grant.userID) { document["username"] = user.username.value }
+            if client.client.type == .public, let bound = grant.binding { document["cnf"] = bound.confirmationMembers }
         default:
             break
         }

@@ -8,10 +8,12 @@ import Tracing
 
 /// The token endpoint (RFC 6749 §3.2) as a readable pipeline (docs/architecture.md):
 /// method, tenant, content type, form, grant_type, client authentication, grant registry,
-/// client-may-use-grant, the grant itself; every outcome becomes a sign-in event.
+/// client-may-use-grant, the binding (a DPoP proof), the grant itself; every outcome becomes a
+/// sign-in event.
 struct TokenRoute: Sendable {
     let configuration: ServerConfiguration
     let front: ClientAuthenticatedStep
+    let dpop: DPoPStep
     let grants: GrantRegistry
     let signIns: SignInLogWriter
     let renderer: ErrorRenderer
@@ -89,18 +91,25 @@ struct TokenRoute: Sendable {
         guard client.client.grantTypes.contains(handler.grantType) else {
             throw CatalogueError(Catalogue.grantNotAllowedForClient, ["clientId": client.client.id.value, "grantType": grantTypeValue])
         }
+        // What the tokens are bound to, for every grant alike (RFC 9449 §5).
+        let binding = try await dpop.binding(request, tenant: tenant, context: &context)
+        if binding == nil, client.client.requireDPoP {
+            throw CatalogueError(Catalogue.dpopProofRequired, ["clientId": client.client.id.value])
+        }
         let outcome = try await traced("grant \(handler.grantType.rawValue)") {
             try await handler.exchange(
                 TokenRequest(
                     tenant: tenant, issuer: issuer, client: client, form: form.only(handler.parameters), dialect: dialect,
                     tenantIssuers: configuration.issuers(tenant),
-                    origin: RequestOrigin(source: authenticated.source, userAgent: request.headers[.userAgent])))
+                    origin: RequestOrigin(source: authenticated.source, userAgent: request.headers[.userAgent]), binding: binding))
         }
         progress.scopes = outcome.scope.description
         progress.note = outcome.note
         context.notes.update { $0.userID = outcome.userID }
         var body = outcome.response
         dialect.decorate(&body, form: form, userID: outcome.userID, tenant: tenant)
+        var headers = headers
+        if let nonce = context.rendering.dpopNonce { headers[.dpopNonce] = nonce }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.json())))
     }
 

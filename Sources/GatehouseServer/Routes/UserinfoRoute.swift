@@ -4,7 +4,9 @@ import Hummingbird
 import NIOCore
 
 /// OpenID Connect Core §5.3 userinfo, GET and POST, with an RFC 6750 bearer token (header, or
-/// `access_token` in a POST form body). Errors carry `WWW-Authenticate: Bearer` (§3).
+/// `access_token` in a POST form body), or a DPoP-bound token (RFC 9449 §7) as
+/// `Authorization: DPoP` with a proof that carries `ath`. Errors carry `WWW-Authenticate` with
+/// both schemes (RFC 6750 §3, RFC 9449 §7.1), the error on the one the request used.
 struct UserinfoRoute: Sendable {
     let configuration: ServerConfiguration
     let tenants: TenantDirectory
@@ -13,6 +15,7 @@ struct UserinfoRoute: Sendable {
     /// The token's client: its browser app may read the answer (CORS).
     let clients: any ClientDirectory
     let renderer: ErrorRenderer
+    let dpop: DPoPStep
 
     func register(on router: some RouterMethods<GatehouseContext>) {
         router.get("/:tenant/oidc/userinfo") { request, context in await self.handle(request, context: context) }
@@ -23,29 +26,36 @@ struct UserinfoRoute: Sendable {
 
     func handle(_ request: Request, context: GatehouseContext) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
+        var context = context
         do {
-            return try await run(request, segment: segment, context: context)
+            return try await run(request, segment: segment, context: &context)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: "userinfo")
             if caught.entry != Catalogue.tokenIssuanceError {
                 context.logger.info("userinfo refused", metadata: ["code": "\(caught.entry.number)", "detail": "\(caught.detail ?? "-")"])
             }
-            var context = context
             context.rendering.realm = segment
             context.rendering.usedAuthorizationHeader = false
-            context.rendering.bearerChallenge = caught.entry.status == 401 || caught.entry.status == 403
+            let challenged =
+                caught.entry.status == 401 || caught.entry.status == 403 || caught.error == .invalidDPoPProof
+                || caught.error == .useDPoPNonce
+            context.rendering.bearerChallenge = challenged
+            context.rendering.dpopChallenge = challenged
             return renderer.response(for: caught, context: context)
         }
     }
 
-    private func run(_ request: Request, segment: String, context: GatehouseContext) async throws -> Response {
+    private func run(_ request: Request, segment: String, context: inout GatehouseContext) async throws -> Response {
         let tenant = try await tenants.resolve(segment)
         var token: String? = nil
+        var scheme = "bearer"
         if let value = request.headers[.authorization] {
-            guard let header = AuthorizationHeader(value), header.scheme == "bearer" else {
-                throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "not a Bearer authorization"])
+            guard let header = AuthorizationHeader(value), header.scheme == "bearer" || header.scheme == "dpop" else {
+                throw CatalogueError(Catalogue.invalidAccessToken, ["reason": "not a Bearer or DPoP authorization"])
             }
             token = header.credentials
+            scheme = header.scheme
+            context.rendering.dpopChallengeFirst = scheme == "dpop"
         }
         if request.method == .post, request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             let form = try await FormBody.read(request, limit: configuration.maxBodySize)
@@ -62,6 +72,18 @@ struct UserinfoRoute: Sendable {
         switch await inspector.accessToken(token, tenant: tenant.name, issuers: configuration.issuers(tenant)) {
         case .success(let valid): claims = valid
         case .failure(let failure): throw CatalogueError(Catalogue.invalidAccessToken, ["reason": failure.rawValue])
+        }
+        // RFC 9449 §7: a bound token only with the DPoP scheme and a proof by its key (with `ath`);
+        // the DPoP scheme only for a bound token.
+        if let bound = claims.confirmation {
+            context.rendering.dpopChallengeFirst = true
+            guard scheme == "dpop" else { throw CatalogueError(Catalogue.dpopTokenAsBearer) }
+            guard let proof = try await dpop.binding(request, tenant: tenant, context: &context, accessToken: token) else {
+                throw CatalogueError(Catalogue.dpopProofMalformed, ["reason": "the request has no DPoP header"])
+            }
+            guard bound.matches(proof) else { throw CatalogueError(Catalogue.dpopProofKeyMismatch) }
+        } else if scheme == "dpop" {
+            throw CatalogueError(Catalogue.bearerTokenAsDPoP)
         }
         // Only for a page (`Origin`), and never a reason to fail: a store outage leaves the answer unreadable to it.
         if request.headers[.origin] != nil, let id = try? ClientID(claims.clientID),
@@ -84,6 +106,8 @@ struct UserinfoRoute: Sendable {
             document["email"] = email
             document["email_verified"] = user.emailVerified
         }
-        return try .noStoreJSON(document)
+        var response = try Response.noStoreJSON(document)
+        if let nonce = context.rendering.dpopNonce { response.headers[.dpopNonce] = nonce }
+        return response
     }
 }
