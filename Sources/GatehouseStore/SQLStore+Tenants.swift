@@ -28,8 +28,12 @@ extension SQLStore {
     }
 
     public func tenantsWithClient(id: ClientID) async throws -> [TenantName] {
-        try await db.raw("SELECT tenant FROM clients WHERE client_id = \(bind: id.value) ORDER BY tenant").all()
-            .map { try TenantName(try $0.decode(column: "tenant", as: String.self)) }
+        // A loop rather than a throwing `map` on the awaited rows: Swift 6.3's release build
+        // crashed (signal 11) splitting this coroutine in LLVM.
+        let rows = try await db.raw("SELECT tenant FROM clients WHERE client_id = \(bind: id.value) ORDER BY tenant").all()
+        var names: [TenantName] = []
+        for row in rows { names.append(try TenantName(try row.decode(column: "tenant", as: String.self))) }
+        return names
     }
 
     public func tenants() async throws -> [Tenant] {
