@@ -3,7 +3,8 @@ import GatehouseCore
 import JWTKit
 
 /// JWS compact parsing: a client assertion's unverified claims, jwt-kit's parser with the
-/// access token's and ID token's payloads; a request object's claims read as JSON (RFC 9101).
+/// access token's and ID token's payloads; a request object's claims read as JSON (RFC 9101); a
+/// DPoP proof (RFC 9449) through every check that needs no store.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: count))
@@ -12,6 +13,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let parser = DefaultJWTParser()
     _ = try? parser.parse(bytes, as: AccessTokenClaims.self)
     _ = try? parser.parse(bytes, as: IDTokenClaims.self)
+    if let tenant = try? TenantName("t") {
+        for token in [nil, "at"] as [String?] {
+            _ = try? DPoPVerifier.check(
+                text,
+                expecting: DPoPExpectation(
+                    method: "POST", url: "https://login.test/t/oauth2/token", tenant: tenant, accessToken: token, requireNonce: false),
+                now: 1_800_000_000)
+        }
+    }
     // A request object's claims (after its signature), both ways, and their assembly with a query.
     if let claims = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] {
         let verifier = RequestObjectVerifier()

@@ -88,7 +88,7 @@ public struct DPoPVerifier: Sendable {
 
     /// Everything that needs no store: shape, key, signature and claims. Returns the proof and
     /// its `nonce` claim, if any.
-    static func check(_ proof: String, expecting expected: DPoPExpectation, now: Int) throws(CatalogueError) -> (
+    public static func check(_ proof: String, expecting expected: DPoPExpectation, now: Int) throws(CatalogueError) -> (
         proof: DPoPProof, nonce: String?
     ) {
         guard proof.utf8.count <= maxProofLength else {
