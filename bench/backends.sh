@@ -21,7 +21,7 @@ fresh_pg() {  # an empty database on the server; prints its URL
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done; rm -rf "$WORK"' EXIT
 start() {  # name database port
-  "$BIN" tenants create default --database "$2" >/dev/null
+  "$BIN" init --database "$2" >/dev/null
   GATEHOUSE_LOG_LEVEL=warning "$BIN" serve --database "$2" --port "$3" > "$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   eval "PID_$1=$!"

@@ -36,7 +36,7 @@ declare -A PORT=([default]=8291 [json]=8292 [quiet]=8293 [bare]=8294)
 declare -A ID SECRET
 for variant in default json quiet bare; do
   db="$WORK/$variant.sqlite"
-  "$BIN" tenants create default --database "$db" >/dev/null
+  "$BIN" init --database "$db" >/dev/null 2>&1
   env=(GATEHOUSE_LOG_LEVEL=info)
   case $variant in
     json) env+=(GATEHOUSE_LOG_FORMAT=json) ;;

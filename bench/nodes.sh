@@ -19,7 +19,7 @@ psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" -c "CREATE DATABA
 DB="${ADMIN%/*}/$NAME?sslmode=disable"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done; rm -rf "$WORK"' EXIT
-"$BIN" tenants create default --database "$DB" >/dev/null
+"$BIN" init --database "$DB" >/dev/null
 for port in 8281 8282; do
   GATEHOUSE_LOG_LEVEL=warning "$BIN" serve --database "$DB" --port $port > "$WORK/$port.log" 2>&1 &
   PIDS+=($!)
@@ -47,7 +47,7 @@ PIDS=()
 
 # Gatehouse (one node, SQLite) against the authlib peer, back to back, same wrk settings.
 DB2="$WORK/peer.sqlite"
-"$BIN" tenants create default --database "$DB2" >/dev/null
+"$BIN" init --database "$DB2" >/dev/null
 GATEHOUSE_LOG_LEVEL=warning "$BIN" serve --database "$DB2" --port 8283 > "$WORK/8283.log" 2>&1 &
 PIDS+=($!)
 until curl -sf "http://127.0.0.1:8283/health" >/dev/null; do sleep 0.2; done

@@ -11,7 +11,7 @@ BIN=${GATEHOUSE_BIN:-.build/release/gatehouse}
 [ -x "$BIN" ] || swift build -c release --product gatehouse
 DB=${GATEHOUSE_BENCH_DATABASE:-$WORK/bench.sqlite}   # or a postgres:// URL of an empty database
 export GATEHOUSE_PASSWORD_HASH_COST=4
-"$BIN" tenants create default --database "$DB" >/dev/null
+"$BIN" init --database "$DB" >/dev/null
 GATEHOUSE_LOG_LEVEL=warning "$BIN" serve --database "$DB" --port $PORT > "$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT

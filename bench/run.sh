@@ -9,7 +9,7 @@ WORK=$(mktemp -d)
 BIN=.build/release/gatehouse
 [ -x "$BIN" ] || swift build -c release --product gatehouse
 DB="$WORK/bench.sqlite"
-"$BIN" tenants create default --database "$DB" >/dev/null
+"$BIN" init --database "$DB" >/dev/null
 "$BIN" tenants create rsa --algorithm RS256 --database "$DB" >/dev/null
 GATEHOUSE_LOG_LEVEL=warning "$BIN" serve --database "$DB" --port $PORT > "$WORK/server.log" 2>&1 &
 PID=$!

@@ -1,0 +1,34 @@
+-- wrk script: client_credentials with a DPoP proof per request (RFC 9449). The proofs are made
+-- beforehand (bench/dpop_proofs.py, one per line in PROOFS_FILE, split between threads) and each
+-- is sent once, so a run measures the server's whole proof check, its single-use jti included.
+local id = os.getenv("CLIENT_ID")
+local secret = os.getenv("CLIENT_SECRET")
+local file = os.getenv("PROOFS_FILE")
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("index", counter)
+  table.insert(threads, thread)
+end
+
+local proofs = {}
+local header
+local b64 = dofile("bench/base64.lua")  -- run from the repository root, as bench/*.sh do
+
+function init(args)
+  header = "Basic " .. b64(id .. ":" .. secret)
+  local n = 0
+  for line in io.lines(file) do
+    n = n + 1
+    if n % 2 == index - 1 then table.insert(proofs, line) end
+  end
+end
+
+function request()
+  local proof = table.remove(proofs) or "proofs-used-up"
+  return wrk.format("POST", nil,
+    { ["Content-Type"] = "application/x-www-form-urlencoded", ["Authorization"] = header, ["DPoP"] = proof },
+    "grant_type=client_credentials&scope=api.read")
+end
