@@ -229,7 +229,7 @@ public struct Gatehouse: Sendable {
         ).register(on: browsers(native, methods: "GET, POST", headers: "Authorization, Content-Type, DPoP"))
         TokenManagementRoutes(
             configuration: configuration, front: front, inspector: inspector, grants: store, apis: store,
-            state: signInState, users: store, renderer: renderer, signIns: signIns, time: time
+            state: signInState, users: store, renderer: renderer, signIns: signIns, time: time, dpop: dpop
         ).register(on: native, browsers: browserGroups[0].1)
         // The admin API (openapi/admin.yaml): Gatehouse's own tokens, checked at the group's door.
         let admin = router.group().add(

@@ -42,7 +42,7 @@ public struct ErrorRenderer: Sendable {
             // with the scheme the request used; the other scheme is offered without one.
             var details = ""
             if entry != Catalogue.bearerTokenMissing {
-                let description = message.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "'", with: "")
+                let description = message.filter { $0 != "\"" && $0 != "'" && $0 != "\\" }
                 details = ", error=\"\(errorValue.rawValue)\", error_description=\"\(description)\""
                 if entry == Catalogue.insufficientScope, let scope = error.parameters["scope"] { details += ", scope=\"\(scope)\"" }
             }

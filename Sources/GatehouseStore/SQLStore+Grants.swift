@@ -112,9 +112,7 @@ extension SQLStore {
     /// generation also finds its live token. Racing rotators record the same successor (it is
     /// derived from the presented token) and only one moves the grant; a crash in between leaves
     /// an unreachable row that goes with the grant.
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?)
-        async throws -> Bool
-    {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
         if flavor == .postgres {
             // PostgreSQL: one statement, atomic by itself (a data-modifying WITH), one round trip.
             // A racing rotator waits for the grant's row lock, then finds the generation moved.
@@ -122,7 +120,7 @@ extension SQLStore {
                 """
                 WITH moved AS (
                     UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now),
-                        last_used_at = \(bind: now), binding = COALESCE(binding, \(bind: binding?.stored))
+                        last_used_at = \(bind: now)
                     WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL
                     RETURNING grant_id, generation),
                 added AS (
@@ -145,8 +143,7 @@ extension SQLStore {
         return
             !(try await db.raw(
                 """
-                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now), last_used_at = \(bind: now),
-                    binding = COALESCE(binding, \(bind: binding?.stored))
+                UPDATE grants SET generation = generation + 1, rotated_at = \(bind: now), last_used_at = \(bind: now)
                 WHERE grant_id = \(bind: grantID) AND generation = \(bind: generation) AND revoked_at IS NULL RETURNING grant_id
                 """
             ).all()).isEmpty

@@ -151,6 +151,27 @@ import Testing
         }
     }
 
+    /// The admin API takes Bearer tokens only: a DPoP-bound admin token is refused, not accepted
+    /// without its proof (a copy of it is useless to a thief there too).
+    @Test func aDPoPBoundAdminTokenIsRefused() async throws {
+        let setup = try await Self.setUp()
+        try await setup.harness.withClient { client in
+            let key = ProofKey.es256()
+            let response = try await setup.harness.token(
+                client,
+                [
+                    ("grant_type", "client_credentials"), ("scope", "\(BuiltInAdminAPI.identifier)/\(BuiltInAdminAPI.writeRole)"),
+                    ("client_id", "automation"), ("client_secret", setup.automationSecret),
+                ], headers: [.dpop: key.proof(htu: Harness.baseURL + "/gatehouse/oauth2/token")], path: "/gatehouse/oauth2/token")
+            #expect(json(response)["token_type"] as? String == "DPoP", "\(String(buffer: response.body))")
+            let bound = try #require(json(response)["access_token"] as? String)
+            let refused = try await Self.call(client, .get, "/tenants/gatehouse", token: bound)
+            #expect(refused.status == .unauthorized && Self.code(refused) == 9_900_258)
+            #expect(
+                try await Self.call(client, .get, "/tenants/gatehouse", token: try await Self.automationToken(setup, client)).status == .ok)
+        }
+    }
+
     @Test func revokedForeignAndNonAccessTokensAreRefused() async throws {
         let setup = try await Self.setUp()
         try await setup.harness.withClient { client in

@@ -83,6 +83,14 @@ struct ProofKey: Sendable {
     }
 }
 
+/// A base64url text in the standard alphabet (`-` and `_` as `+` and `/`): the same bytes to a
+/// lenient decoder, another thumbprint to anyone who hashes the text.
+func standardAlphabet(_ text: String) -> String {
+    var changed = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    if changed == text { changed = text + "=" }  // no such character in this one: padding instead
+    return changed
+}
+
 /// DPoP (RFC 9449) at the token endpoint, introspection and userinfo.
 @Suite struct DPoPTests {
     static let userinfo = Harness.baseURL + "/contoso/oidc/userinfo"
@@ -134,28 +142,41 @@ struct ProofKey: Sendable {
         var privateJWK: [String: String] = key.jwk
         privateJWK["d"] = "AAAA"
         let rsaSmall = try ProofKey.rsa(bits: 1024)
+        // Proofs are made at the server's (manual) time: a loaded test run must not age them.
+        let now = time.now
+        @Sendable func proof(
+            htm: String = "POST", htu: String = Harness.tokenEndpoint, iat: Date? = nil, header: [String: Any] = [:],
+            claims: [String: Any] = [:], signer: ProofKey? = nil, with proofKey: ProofKey? = nil
+        ) -> String {
+            (proofKey ?? key).proof(htm: htm, htu: htu, iat: iat ?? now, header: header, claims: claims, signer: signer)
+        }
         let cases: [(String, String, Int)] = [
             ("not a JWS", "abc.def", 9_900_243),
             ("header not JSON", "bm90anNvbg.e30.AAAA", 9_900_243),
-            ("typ", key.proof(header: ["typ": "JWT"]), 9_900_244),
-            ("no typ", key.proof(header: ["typ": NSNull()]), 9_900_244),
-            ("alg none", key.proof(header: ["alg": "none"]), 9_900_245),
-            ("HS256", key.proof(header: ["alg": "HS256"]), 9_900_245),
-            ("RS512", key.proof(header: ["alg": "RS512"]), 9_900_245),
-            ("private key in jwk", key.proof(header: ["jwk": privateJWK]), 9_900_246),
-            ("no jwk", key.proof(header: ["jwk": NSNull()]), 9_900_246),
-            ("EC key with RS256", key.proof(header: ["alg": "RS256"]), 9_900_246),
-            ("RSA 1024", rsaSmall.proof(), 9_900_246),
-            ("signed by another key", key.proof(signer: other), 9_900_247),
-            ("htm", key.proof(htm: "GET"), 9_900_248),
-            ("htu of another endpoint", key.proof(htu: Harness.baseURL + "/contoso/oauth2/par"), 9_900_249),
-            ("htu of another tenant", key.proof(htu: Harness.baseURL + "/fabrikam/oauth2/token"), 9_900_249),
-            ("htu on another host", key.proof(htu: "https://evil.test/contoso/oauth2/token"), 9_900_249),
-            ("iat two minutes old", key.proof(iat: time.now.addingTimeInterval(-120)), 9_900_250),
-            ("iat a minute ahead", key.proof(iat: time.now.addingTimeInterval(60)), 9_900_250),
-            ("no jti", key.proof(claims: ["jti": NSNull()]), 9_900_252),
-            ("no htu", key.proof(claims: ["htu": NSNull()]), 9_900_252),
-            ("iat a string", key.proof(claims: ["iat": "now"]), 9_900_243),
+            ("typ", proof(header: ["typ": "JWT"]), 9_900_244),
+            ("no typ", proof(header: ["typ": NSNull()]), 9_900_244),
+            ("alg none", proof(header: ["alg": "none"]), 9_900_245),
+            ("HS256", proof(header: ["alg": "HS256"]), 9_900_245),
+            ("RS512", proof(header: ["alg": "RS512"]), 9_900_245),
+            ("private key in jwk", proof(header: ["jwk": privateJWK]), 9_900_246),
+            ("no jwk", proof(header: ["jwk": NSNull()]), 9_900_246),
+            ("EC key with RS256", proof(header: ["alg": "RS256"]), 9_900_246),
+            ("RSA 1024", proof(with: rsaSmall), 9_900_246),
+            ("padded x", proof(header: ["jwk": key.jwk.merging(["x": (key.jwk["x"] ?? "") + "="]) { $1 }]), 9_900_246),
+            (
+                "x in the standard alphabet", proof(header: ["jwk": key.jwk.merging(["x": standardAlphabet(key.jwk["x"] ?? "")]) { $1 }]),
+                9_900_246
+            ),
+            ("signed by another key", proof(signer: other), 9_900_247),
+            ("htm", proof(htm: "GET"), 9_900_248),
+            ("htu of another endpoint", proof(htu: Harness.baseURL + "/contoso/oauth2/par"), 9_900_249),
+            ("htu of another tenant", proof(htu: Harness.baseURL + "/fabrikam/oauth2/token"), 9_900_249),
+            ("htu on another host", proof(htu: "https://evil.test/contoso/oauth2/token"), 9_900_249),
+            ("iat two minutes old", proof(iat: time.now.addingTimeInterval(-120)), 9_900_250),
+            ("iat a minute ahead", proof(iat: time.now.addingTimeInterval(60)), 9_900_250),
+            ("no jti", proof(claims: ["jti": NSNull()]), 9_900_252),
+            ("no htu", proof(claims: ["htu": NSNull()]), 9_900_252),
+            ("iat a string", proof(claims: ["iat": "now"]), 9_900_243),
         ]
         try await harness.withClient { client in
             for (name, proof, expected) in cases {
@@ -166,8 +187,8 @@ struct ProofKey: Sendable {
             }
             // Two DPoP headers: refused, whichever is valid.
             var headers: HTTPFields = [.authorization: basic("svc", harness.secret("svc"))]
-            headers.append(HTTPField(name: .dpop, value: key.proof()))
-            headers.append(HTTPField(name: .dpop, value: key.proof()))
+            headers.append(HTTPField(name: .dpop, value: proof()))
+            headers.append(HTTPField(name: .dpop, value: proof()))
             var all: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
             all.append(contentsOf: headers)
             let two = try await client.execute(
@@ -175,12 +196,12 @@ struct ProofKey: Sendable {
             #expect(Self.code(two) == 9_900_243)
             // htu is compared without query and fragment, scheme and host without case.
             let query = try await Self.clientCredentials(
-                harness, client, proof: key.proof(htu: "HTTPS://Login.Test/contoso/oauth2/token?x=1#f"))
+                harness, client, proof: proof(htu: "HTTPS://Login.Test/contoso/oauth2/token?x=1#f"))
             #expect(query.status == .ok, "\(String(buffer: query.body))")
             // A proof within the window from a client a little ahead or behind is accepted.
             #expect(
-                try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now.addingTimeInterval(-50))).status == .ok)
-            #expect(try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now.addingTimeInterval(5))).status == .ok)
+                try await Self.clientCredentials(harness, client, proof: proof(iat: time.now.addingTimeInterval(-50))).status == .ok)
+            #expect(try await Self.clientCredentials(harness, client, proof: proof(iat: time.now.addingTimeInterval(5))).status == .ok)
         }
     }
 
@@ -224,13 +245,15 @@ struct ProofKey: Sendable {
         _ = try await harness.gatehouse.administration.updateTenant(tenant: try TenantName("contoso"), requireDPoPNonce: true)
         let key = ProofKey.es256()
         try await harness.withClient { client in
-            let first = try await Self.clientCredentials(harness, client, proof: key.proof())
+            let first = try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now))
             #expect(first.status == .badRequest && json(first)["error"] as? String == "use_dpop_nonce" && Self.code(first) == 9_900_253)
             let nonce = try #require(first.headers[.dpopNonce])
-            let second = try await Self.clientCredentials(harness, client, proof: key.proof(nonce: nonce))
+            let second = try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now, nonce: nonce))
             #expect(second.status == .ok && second.headers[.dpopNonce] == nonce)
             // A nonce of another shape, and one past its two periods, are refused with a fresh one.
-            #expect(Self.code(try await Self.clientCredentials(harness, client, proof: key.proof(nonce: "made-up"))) == 9_900_253)
+            #expect(
+                Self.code(try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now, nonce: "made-up"))) == 9_900_253
+            )
             time.now = time.now.addingTimeInterval(601)
             let stale = try await Self.clientCredentials(harness, client, proof: key.proof(iat: time.now, nonce: nonce))
             #expect(Self.code(stale) == 9_900_253)
@@ -313,11 +336,38 @@ struct ProofKey: Sendable {
             let retry = try await refresh(refreshToken, proof: key.proof(), agent: "other/2")
             #expect(retry.status == .ok && json(retry)["refresh_token"] as? String == successor, "\(String(buffer: retry.body))")
             #expect(try await refresh(successor, proof: key.proof()).status == .ok)
-            // Without dpop_jkt, the first proof binds the grant.
+            // Revoking the bound refresh token needs the key too (else whoever holds a copy could
+            // end the grant); with it, the grant ends.
+            func revoke(_ token: String, proof: String?) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/contoso/oauth2/revoke", method: .post,
+                    headers: proof.map { [.contentType: "application/x-www-form-urlencoded", .dpop: $0] }
+                        ?? [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: formEncode([("token", successor), ("client_id", "native")])))
+            }
+            let revocationURL = Harness.baseURL + "/contoso/oauth2/revoke"
+            #expect(Self.code(try await revoke(successor, proof: nil)) == 9_900_256)
+            #expect(Self.code(try await revoke(successor, proof: thief.proof(htu: revocationURL))) == 9_900_256)
+            #expect(try await revoke(successor, proof: key.proof(htu: revocationURL)).status == .ok)
+            #expect(json(try await refresh(successor, proof: key.proof()))["error"] as? String == "invalid_grant")
+            // Without dpop_jkt, the redemption's proof binds the grant.
             let (open, openPKCE) = try await code(jkt: nil)
             let openRedeemed = try await redeem(open, openPKCE, proof: key.proof())
             let openRefresh = try #require(json(openRedeemed)["refresh_token"] as? String)
             #expect(Self.code(try await refresh(openRefresh, proof: thief.proof())) == 9_900_256)
+            // Redeemed without a proof, the grant stays unbound: a thief who refreshes first with
+            // a key of their own does not take it over, and the client's next refresh (its token
+            // now replaced) is reuse, which ends the grant for both.
+            let (plain, plainPKCE) = try await code(jkt: nil)
+            let plainRedeemed = try await redeem(plain, plainPKCE, proof: nil)
+            #expect(json(plainRedeemed)["token_type"] as? String == "Bearer")
+            let plainRefresh = try #require(json(plainRedeemed)["refresh_token"] as? String)
+            let takeover = try await refresh(plainRefresh, proof: thief.proof(), agent: "thief/1")
+            #expect(takeover.status == .ok && json(takeover)["token_type"] as? String == "DPoP")
+            let thiefToken = try #require(json(takeover)["refresh_token"] as? String)
+            let victim = try await refresh(plainRefresh, proof: nil)
+            #expect(Self.code(victim) == 9_900_154, "\(String(buffer: victim.body))")
+            #expect(json(try await refresh(thiefToken, proof: thief.proof(), agent: "thief/1"))["error"] as? String == "invalid_grant")
         }
     }
 

@@ -278,10 +278,8 @@ final class FailingClientStore: GatehouseStore {
     func addRefreshToken(hash: String, grantID: String, generation: Int, now: Date) async throws -> Bool {
         try await inner.addRefreshToken(hash: hash, grantID: grantID, generation: generation, now: now)
     }
-    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?) async throws
-        -> Bool
-    {
-        try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin, binding: binding)
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
+        try await inner.rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin)
     }
     func purgeGrants(now: Date, endedBefore cutoff: Date, limit: Int) async throws -> Int {
         try await inner.purgeGrants(now: now, endedBefore: cutoff, limit: limit)

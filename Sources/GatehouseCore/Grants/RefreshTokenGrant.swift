@@ -44,7 +44,8 @@ public struct RefreshTokenGrant: GrantHandler {
         }
         // RFC 9449 §5: a public client's refresh tokens are bound to the key it used DPoP with;
         // without a proof by that key they are refused (the grant is not revoked: whoever holds
-        // a copy without the key must not be able to end the client's grant).
+        // a copy without the key must not be able to end the client's grant). A grant's binding
+        // is fixed when its first refresh token is issued, so it cannot change under this loop.
         let bound = request.client.client.type == .public && grant.binding != nil
         if bound, let binding = grant.binding, !binding.matches(request.binding) {
             throw CatalogueError(
@@ -83,8 +84,7 @@ public struct RefreshTokenGrant: GrantHandler {
             switch RefreshRotation.decide(presented: record.generation, grant: grant, now: now, window: window) {
             case .rotate(let generation):
                 issued = try await grants.rotate(
-                    grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now, origin: originHash(request.origin),
-                    binding: request.client.client.type == .public ? request.binding : nil)
+                    grantID: grant.id, from: generation, newHash: hasher.hash(value), now: now, origin: originHash(request.origin))
             case .reissue(let generation):
                 // The rotation from this very token stored its successor as the live token.
                 guard let live = try await grants.refreshToken(hash: hasher.hash(value)), live.grantID == grant.id,

@@ -205,12 +205,9 @@ extension InMemoryStore {
         }
     }
 
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?)
-        async throws -> Bool
-    {
+    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
         state.withLock { state in
             guard var grant = state.grants[grantID], grant.generation == generation, grant.revokedAt == nil else { return false }
-            grant.binding = grant.binding ?? binding
             grant.generation += 1
             grant.rotatedAt = now
             grant.lastUsedAt = now

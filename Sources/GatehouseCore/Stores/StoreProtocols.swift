@@ -258,7 +258,10 @@ public protocol GrantStore: Sendable {
     func grant(id: String) async throws -> AuthorizationGrant?
     /// Marks the code redeemed in one conditional update; tells a second redemption apart.
     /// `binding` becomes the grant's if it has none (a code redeemed with a DPoP proof); the grant
-    /// answered carries the binding it has after the update.
+    /// answered carries the binding it has after the update. Nothing else ever sets or changes a
+    /// grant's binding: a rotation that bound an unbound grant would hand it to whoever refreshed
+    /// first with a stolen token, and the client's next refresh would be refused instead of
+    /// revealing the reuse.
     func redeemCode(hash: String, now: Date, binding: TokenBinding?) async throws -> CodeRedemption
     /// Revokes the grant (and so every token issued from it); false if unknown or revoked already.
     @discardableResult
@@ -280,9 +283,7 @@ public protocol GrantStore: Sendable {
     /// `generation + 1` (one conditional update decides). Whoever reads the grant at the new
     /// generation also finds the new token. False if another rotation won, or the grant is revoked.
     /// `origin` is kept with the new token (`RefreshTokenRecord.origin`).
-    /// `binding` becomes the grant's if it has none (a public client's first refresh with DPoP).
-    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?, binding: TokenBinding?) async throws
-        -> Bool
+    func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool
     /// Deletes at most `limit` grants whose code expired unredeemed, or that ended before
     /// `cutoff`, with their refresh tokens, in one transaction; returns how many.
     @discardableResult
@@ -315,10 +316,6 @@ public protocol LeaseStore: Sendable {
 extension GrantStore {
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         try await redeemCode(hash: hash, now: now, binding: nil)
-    }
-
-    public func rotate(grantID: String, from generation: Int, newHash: String, now: Date, origin: String?) async throws -> Bool {
-        try await rotate(grantID: grantID, from: generation, newHash: newHash, now: now, origin: origin, binding: nil)
     }
 
     @discardableResult

@@ -117,8 +117,8 @@ public struct DPoPVerifier: Sendable {
             throw CatalogueError(Catalogue.dpopProofKey, ["reason": "the header has no jwk"])
         }
         let key = try DPoPKey(jwk: jwk, alg: alg)
-        let signingInput = Data(proof.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        guard key.isValidSignature(Data(signature), for: signingInput) else { throw CatalogueError(Catalogue.dpopProofSignature) }
+        // The cheap checks first: a signature (RSA above all) is verified only for a proof made
+        // for this request, now.
         for name in ["jti", "htm", "htu", "iat"] where claims[name] == nil {
             throw CatalogueError(Catalogue.dpopProofMissingClaim, ["claim": name])
         }
@@ -139,6 +139,8 @@ public struct DPoPVerifier: Sendable {
                 Catalogue.dpopProofTime, ["window": "\(maxAge)"], detail: "iat \(Int(iat)) is \(now - Int(iat)) s before the server's clock"
             )
         }
+        let signingInput = Data(proof.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        guard key.isValidSignature(Data(signature), for: signingInput) else { throw CatalogueError(Catalogue.dpopProofSignature) }
         if let token = expected.accessToken {
             guard let ath = claims["ath"] as? String else { throw CatalogueError(Catalogue.dpopProofMissingClaim, ["claim": "ath"]) }
             let hash = Base64URL.encode(Array(SHA256.hash(data: Data(token.utf8))))
@@ -187,9 +189,12 @@ struct DPoPKey {
             }
             return value
         }
+        // Only canonical base64url (no padding, no other alphabet, no stray bits), so that the
+        // thumbprint, hashed over these texts, is the key's and the same any resource server computes.
         func bytes(_ name: String) throws(CatalogueError) -> Data {
-            guard let data = Base64URL.decode(Substring(try member(name))) else {
-                throw CatalogueError(Catalogue.dpopProofKey, ["reason": "\(name) is not base64url"])
+            let text = try member(name)
+            guard let data = Base64URL.decode(Substring(text)), Base64URL.encode(data) == text else {
+                throw CatalogueError(Catalogue.dpopProofKey, ["reason": "\(name) is not canonical base64url"])
             }
             return data
         }
@@ -210,8 +215,12 @@ struct DPoPKey {
         case "RS256", "PS256":
             guard kty == "RSA" else { throw CatalogueError(Catalogue.dpopProofKey, ["reason": "\(alg) needs an RSA key"]) }
             let (n, e) = (try bytes("n"), try bytes("e"))
-            guard let parsed = try? _RSA.Signing.PublicKey(n: n, e: e), parsed.keySizeInBits >= 2048 else {
-                throw CatalogueError(Catalogue.dpopProofKey, ["reason": "n and e are not an RSA key of 2048 bits or more"])
+            // Minimal integers (RFC 7518 §6.3.1), and at most 4096 bits: a larger key costs every
+            // verification more without making the proof any better.
+            guard n.first != 0, e.first != 0, e.count <= 4, let parsed = try? _RSA.Signing.PublicKey(n: n, e: e),
+                (2048...4096).contains(parsed.keySizeInBits)
+            else {
+                throw CatalogueError(Catalogue.dpopProofKey, ["reason": "n and e are not an RSA key of 2048 to 4096 bits"])
             }
             let (eText, nText) = (try member("e"), try member("n"))
             key = .rsa(parsed, pss: alg == "PS256")
@@ -246,8 +255,9 @@ struct DPoPKey {
 
 /// Server nonces (RFC 9449 §8, §9) without state: a nonce names a time slot of `period` seconds
 /// and carries a keyed hash of it and the tenant, so every node that shares the server key
-/// issues and accepts the same ones. A nonce is current in its slot and the next: it rotates every
-/// `period` and lives between one and two periods.
+/// issues and accepts the same ones. A nonce is current in its slot and the next (and the one
+/// before, for a node whose clock is behind): it rotates every `period` and lives between one and
+/// two periods.
 public struct DPoPNonces: Sendable {
     public let hasher: SecretHasher
     public let period: Int
@@ -261,8 +271,11 @@ public struct DPoPNonces: Sendable {
     public func current(tenant: TenantName, now: Int) -> String { nonce(tenant: tenant, slot: now / period) }
 
     public func isCurrent(_ nonce: String, tenant: TenantName, now: Int) -> Bool {
+        // The next slot too: a node whose clock is a little ahead may have handed it out.
         let slot = now / period
-        return [slot, slot - 1].contains { constantTimeEquals(Array(nonce.utf8), Array(self.nonce(tenant: tenant, slot: $0).utf8)) }
+        return [slot, slot - 1, slot + 1].contains {
+            constantTimeEquals(Array(nonce.utf8), Array(self.nonce(tenant: tenant, slot: $0).utf8))
+        }
     }
 
     private func nonce(tenant: TenantName, slot: Int) -> String {

@@ -159,6 +159,9 @@ struct AdminAccessMiddleware: RouterMiddleware {
         case .failure(.unavailable): throw StoreUnavailable("revocation state unavailable")
         case .failure(let failure): throw invalid(failure.rawValue)
         }
+        // The admin API takes Bearer tokens only: a token bound to a DPoP key (RFC 9449 §7.2) is
+        // refused rather than accepted without its proof.
+        if claims.confirmation != nil { throw CatalogueError(Catalogue.dpopTokenAsBearer) }
         // For the admin API alone: a token for several APIs would also be one that each of them
         // could replay here, and its roles could be another API's of the same name.
         guard claims.aud.count == 1, let audience = claims.aud.first,

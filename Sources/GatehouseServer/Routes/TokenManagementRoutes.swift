@@ -19,6 +19,8 @@ struct TokenManagementRoutes: Sendable {
     let renderer: ErrorRenderer
     let signIns: SignInLogWriter
     let time: TimeSource
+    /// Revocation of a public client's bound refresh token needs a proof by its key.
+    let dpop: DPoPStep
 
     /// Introspection is for resource servers (no CORS); revocation also for browser apps
     /// (`browsers`: a group with `BrowserAccessMiddleware`).
@@ -32,7 +34,7 @@ struct TokenManagementRoutes: Sendable {
         browsers.on("/:tenant/oauth2/revoke", method: .options) { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "POST"]) }
     }
 
-    typealias Body = @Sendable (FormParameters, Tenant, AuthenticatedClient) async throws -> Response
+    typealias Body = @Sendable (FormParameters, Tenant, AuthenticatedClient, TokenBinding?) async throws -> Response
 
     private func handle(_ request: Request, context: GatehouseContext, step: String, body: Body) async -> Response {
         let segment = context.parameters.get("tenant") ?? ""
@@ -52,7 +54,8 @@ struct TokenManagementRoutes: Sendable {
                 throw CatalogueError(
                     Catalogue.introspectionNeedsConfidentialClient, ["clientId": client.client.id.value], detail: "public client")
             }
-            response = try await body(form, tenant, client)
+            let binding = step == "revocation" ? try await dpop.binding(request, tenant: tenant, context: &context) : nil
+            response = try await body(form, tenant, client, binding)
         } catch {
             let caught = CatalogueError.caught(error, context: context, step: step)
             failure = caught
@@ -64,7 +67,9 @@ struct TokenManagementRoutes: Sendable {
         return response
     }
 
-    private func introspect(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
+    private func introspect(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient, _: TokenBinding?) async throws
+        -> Response
+    {
         let token = try form.require("token")
         let issuer = configuration.issuer(tenant.name.value)
         var document: [String: Any] = ["active": false]
@@ -102,7 +107,6 @@ struct TokenManagementRoutes: Sendable {
                 "auth_time": Int(grant.authTime.timeIntervalSince1970),
             ]
             if let user = try await users.user(tenant: tenant.name, id: grant.userID) { document["username"] = user.username.value }
-            if client.client.type == .public, let bound = grant.binding { document["cnf"] = bound.confirmationMembers }
         default:
             break
         }
@@ -123,7 +127,11 @@ struct TokenManagementRoutes: Sendable {
     }
 
     /// RFC 7009 §2.2: 200 also for unknown or already invalid tokens.
-    private func revoke(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient) async throws -> Response {
+    /// A public client's refresh token bound to its DPoP key is revoked only with a proof by that
+    /// key (9900256): without one, whoever holds a copy could end the client's grant.
+    private func revoke(_ form: FormParameters, _ tenant: Tenant, _ client: AuthenticatedClient, _ binding: TokenBinding?) async throws
+        -> Response
+    {
         let token = try form.require("token")
         let now = time.now()
         switch try await inspector.inspect(
@@ -138,6 +146,12 @@ struct TokenManagementRoutes: Sendable {
         case .refresh(_, let grant):
             guard grant.clientID == client.client.id else {
                 throw CatalogueError(Catalogue.tokenOfAnotherClient, detail: "refresh token of \(grant.clientID)")
+            }
+            if client.client.type == .public, let bound = grant.binding, !bound.matches(binding) {
+                throw CatalogueError(
+                    Catalogue.refreshTokenBoundToKey,
+                    ["reason": binding == nil ? "the request has no DPoP proof" : "the proof is by another key"],
+                    detail: "revocation of grant \(grant.id)")
             }
             try await grants.revokeGrant(id: grant.id, now: now)
         case nil:
