@@ -206,7 +206,7 @@ public struct Gatehouse: Sendable {
         }
         let pushed = PushedAuthorizationRoute(
             configuration: configuration, front: front, assembler: requests, renderer: renderer, signIns: signIns, time: time,
-            random: .system)
+            random: .system, dpop: dpop)
         for (dialect, group) in dialects { pushed.register(on: group, dialect: dialect) }
         for (dialect, group) in browserGroups {
             token.register(on: group, dialect: dialect)

@@ -435,6 +435,61 @@ func standardAlphabet(_ text: String) -> String {
         }
     }
 
+    /// RFC 9449 §10.1: a proof at the PAR endpoint binds the code as `dpop_jkt` does; with both,
+    /// they must name the same key.
+    @Test func aProofAtThePushedRequestEndpointBindsTheCode() async throws {
+        let harness = try await Harness.make()
+        let key = ProofKey.es256()
+        let parURL = Harness.baseURL + "/contoso/oauth2/par"
+        try await harness.withClient { client in
+            func push(proof: String, extra: [(String, String)] = []) async throws -> (TestResponse, PKCEPair) {
+                let pkce = PKCEPair()
+                let response = try await harness.token(
+                    client,
+                    [
+                        ("client_id", "native"), ("response_type", "code"), ("redirect_uri", "http://127.0.0.1/callback"),
+                        ("scope", "openid offline_access"), ("code_challenge", pkce.challenge), ("code_challenge_method", "S256"),
+                        ("state", "s"),
+                    ] + extra, headers: [.dpop: proof], path: "/contoso/oauth2/par")
+                return (response, pkce)
+            }
+            let other = ProofKey.es256()
+            let (mismatch, _) = try await push(proof: key.proof(htu: parURL), extra: [("dpop_jkt", other.thumbprint)])
+            #expect(mismatch.status == .badRequest && Self.code(mismatch) == 9_900_261, "\(String(buffer: mismatch.body))")
+            let (wrongURL, _) = try await push(proof: key.proof())
+            #expect(Self.code(wrongURL) == 9_900_249)
+            let (pushed, pkce) = try await push(proof: key.proof(htu: parURL), extra: [("dpop_jkt", key.thumbprint)])
+            #expect(pushed.status == .created, "\(String(buffer: pushed.body))")
+            let requestURI = try #require(json(pushed)["request_uri"] as? String)
+            let reply = try await harness.signIn(
+                Browser(client), uri: "/contoso/oauth2/authorize?" + formEncode([("client_id", "native"), ("request_uri", requestURI)]))
+            let code = try #require(redirectParameters(reply)["code"])
+            func redeem(_ proof: String) async throws -> TestResponse {
+                try await harness.token(
+                    client,
+                    [
+                        ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", "http://127.0.0.1/callback"),
+                        ("code_verifier", pkce.verifier), ("client_id", "native"),
+                    ], headers: [.dpop: proof])
+            }
+            // The code is the proof key's: another key's redemption is refused (and spends it).
+            #expect(Self.code(try await redeem(other.proof())) == 9_900_257)
+            // A second push, proof only: the key's redemption works.
+            let (again, againPKCE) = try await push(proof: key.proof(htu: parURL))
+            let againURI = try #require(json(again)["request_uri"] as? String)
+            let againReply = try await harness.signIn(
+                Browser(client), uri: "/contoso/oauth2/authorize?" + formEncode([("client_id", "native"), ("request_uri", againURI)]))
+            let againCode = try #require(redirectParameters(againReply)["code"])
+            let redeemed = try await harness.token(
+                client,
+                [
+                    ("grant_type", "authorization_code"), ("code", againCode), ("redirect_uri", "http://127.0.0.1/callback"),
+                    ("code_verifier", againPKCE.verifier), ("client_id", "native"),
+                ], headers: [.dpop: other.proof()])
+            #expect(Self.code(redeemed) == 9_900_257)
+        }
+    }
+
     @Test func discoveryAdvertisesTheProofAlgorithms() async throws {
         let harness = try await Harness.make()
         try await harness.withClient { client in

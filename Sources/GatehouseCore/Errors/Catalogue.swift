@@ -213,6 +213,7 @@ public enum Catalogue {
     public static let dpopTokenAsBearer = CatalogueEntry(9900258, "DPoPBoundTokenPresentedAsBearer", .invalidToken, status: 401)
     public static let bearerTokenAsDPoP = CatalogueEntry(9900259, "BearerTokenPresentedWithDPoP", .invalidToken, status: 401)
     public static let dpopProofKeyMismatch = CatalogueEntry(9900260, "DPoPProofKeyDoesNotMatchToken", .invalidDPoPProof)
+    public static let dpopJKTMismatch = CatalogueEntry(9900261, "DPoPProofKeyDoesNotMatchDPoPJKT", .invalidDPoPProof)
 
     // MARK: Back-channel logout deliveries: the sign-in log's, never sent to a client
     public static let backchannelLogoutFailed = CatalogueEntry(
@@ -330,7 +331,7 @@ public enum Catalogue {
         adminFieldInvalid, adminObjectNotFound, adminConflict, adminRoleRequired, adminTenantOutOfReach, adminTokenAudience,
         dpopProofMalformed, dpopProofType, dpopProofAlgorithm, dpopProofKey, dpopProofSignature, dpopProofMethod, dpopProofURL,
         dpopProofTime, dpopProofReplayed, dpopProofMissingClaim, useDPoPNonce, dpopProofRequired, dpopAccessTokenHash,
-        refreshTokenBoundToKey, codeBoundToKey, dpopTokenAsBearer, bearerTokenAsDPoP, dpopProofKeyMismatch,
+        refreshTokenBoundToKey, codeBoundToKey, dpopTokenAsBearer, bearerTokenAsDPoP, dpopProofKeyMismatch, dpopJKTMismatch,
     ].sorted { $0.number < $1.number }
 
     private static let byNumber: [Int: CatalogueEntry] = Dictionary(uniqueKeysWithValues: all.map { ($0.number, $0) })

@@ -17,6 +17,8 @@ struct PushedAuthorizationRoute: Sendable {
     let signIns: SignInLogWriter
     let time: TimeSource
     let random: RandomSource
+    /// RFC 9449 §10.1: a DPoP proof at this endpoint binds the code as `dpop_jkt` would.
+    let dpop: DPoPStep
 
     func register(on router: some RouterMethods<GatehouseContext>, dialect: any Dialect) {
         router.post(RouterPath(stringLiteral: "/:tenant/" + dialect.endpointPath("par"))) { request, context in
@@ -56,6 +58,14 @@ struct PushedAuthorizationRoute: Sendable {
             }
             var values = parameters.dictionary
             values["client_id"] = [client.client.id.value]
+            // RFC 9449 §10.1: a proof here binds the code to its key, as `dpop_jkt` does; with
+            // both, they must name the same key.
+            if let proof = try await dpop.binding(request, tenant: tenant, context: &context), case .dpop(let jkt) = proof {
+                if let named = parameters["dpop_jkt"], named != jkt {
+                    throw CatalogueError(Catalogue.dpopJKTMismatch, detail: "dpop_jkt \(RecordedValue.cut(named, to: 64))")
+                }
+                values["dpop_jkt"] = [jkt]
+            }
             parameters = FormParameters(values)
             // Checked now as the authorization endpoint will check it; its errors come back here.
             let dialect = context.rendering.dialect
