@@ -4,14 +4,8 @@
 local id = os.getenv("CLIENT_ID")
 local secret = os.getenv("CLIENT_SECRET")
 local file = os.getenv("PROOFS_FILE")
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("index", counter)
-  table.insert(threads, thread)
-end
+local share = dofile("bench/share.lua")  -- run from the repository root, as bench/*.sh do
+setup = share.setup
 
 local proofs = {}
 local header
@@ -19,11 +13,7 @@ local b64 = dofile("bench/base64.lua")  -- run from the repository root, as benc
 
 function init(args)
   header = "Basic " .. b64(id .. ":" .. secret)
-  local n = 0
-  for line in io.lines(file) do
-    n = n + 1
-    if n % 2 == index - 1 then table.insert(proofs, line) end
-  end
+  proofs = share.lines(file, index)
 end
 
 function request()

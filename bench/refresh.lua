@@ -4,14 +4,8 @@
 local id = os.getenv("CLIENT_ID")
 local secret = os.getenv("CLIENT_SECRET")
 local file = os.getenv("TOKENS_FILE")
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("index", counter)
-  table.insert(threads, thread)
-end
+local share = dofile("bench/share.lua")  -- run from the repository root, as bench/*.sh do
+setup = share.setup
 
 local pool = {}
 errors = 0
@@ -21,11 +15,7 @@ local b64 = dofile("bench/base64.lua")  -- run from the repository root, as benc
 
 function init(args)
   header = "Basic " .. b64(id .. ":" .. secret)
-  local n = 0
-  for line in io.lines(file) do
-    n = n + 1
-    if n % 2 == index - 1 then table.insert(pool, line) end
-  end
+  pool = share.lines(file, index)
 end
 
 function request()
@@ -42,6 +32,6 @@ end
 
 function done(summary, latency, requests)
   local total = 0
-  for _, thread in ipairs(threads) do total = total + (thread:get("errors") or 0) end
+  for _, thread in ipairs(share.threads) do total = total + (thread:get("errors") or 0) end
   io.write(string.format("non-200 responses: %d\n", total))
 end

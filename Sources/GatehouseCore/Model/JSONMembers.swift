@@ -83,16 +83,20 @@ public struct JSONBytesWriter: JSONMemberWriter {
     }
 }
 
+/// A coding key whose name is data: the members of a document written through a member list,
+/// and the claims a dialect adds.
+struct DynamicCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
 /// Writes the members into a `Codable` encoder's keyed container; the first failure is kept and
 /// thrown by `finish()`.
 public struct EncoderMemberWriter: JSONMemberWriter {
-    struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
+    typealias Key = DynamicCodingKey
 
     private var container: KeyedEncodingContainer<Key>
     private var failure: (any Error)?

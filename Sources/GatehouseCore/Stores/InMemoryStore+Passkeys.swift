@@ -57,12 +57,8 @@ extension InMemoryStore {
     }
 
     public func setPasskeyPolicy(_ policy: PasskeyPolicy, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.passkeyPolicy = policy
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.passkeyPolicy = policy
         }
     }
 }

@@ -57,23 +57,15 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     public func setKeyRotation(_ interval: TimeInterval?, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.keyRotationInterval = interval
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.keyRotationInterval = interval
         }
     }
 
     public func setTokenSettings(tenant: TenantName, algorithm: SigningAlgorithm?, accessTokenLifetime: Int?) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                if let algorithm { state.tenants[tenant]?.signingAlgorithm = algorithm }
-                if let accessTokenLifetime { state.tenants[tenant]?.accessTokenLifetime = accessTokenLifetime }
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            if let algorithm { updated.signingAlgorithm = algorithm }
+            if let accessTokenLifetime { updated.accessTokenLifetime = accessTokenLifetime }
         }
     }
 
@@ -84,26 +76,30 @@ public final class InMemoryStore: GatehouseStore {
         return result
     }
 
-    public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
+    /// Changes the stored tenant in place, as one counted change; false if there is no such tenant.
+    func updateTenant(_ name: TenantName, _ change: (inout Tenant) -> Void) async throws -> Bool {
         try await countingChange {
             state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.registration = policy
-                state.tenants[tenant]?.registrationDomains = domains
+                guard var tenant = state.tenants[name] else { return false }
+                change(&tenant)
+                state.tenants[name] = tenant
                 return true
             }
         }
     }
 
+    public func setRegistration(_ policy: RegistrationPolicy, domains: [String], tenant: TenantName) async throws -> Bool {
+        try await updateTenant(tenant) { updated in
+            updated.registration = policy
+            updated.registrationDomains = domains
+        }
+    }
+
     public func setBranding(displayName: String, primaryColor: String?, supportContact: String?, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.displayName = displayName
-                state.tenants[tenant]?.branding.primaryColor = primaryColor
-                state.tenants[tenant]?.branding.supportContact = supportContact
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.displayName = displayName
+            updated.branding.primaryColor = primaryColor
+            updated.branding.supportContact = supportContact
         }
     }
 
@@ -123,52 +119,32 @@ public final class InMemoryStore: GatehouseStore {
     }
 
     public func setClientRegistration(_ settings: ClientRegistrationSettings, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.clientRegistration = settings
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.clientRegistration = settings
         }
     }
 
     public func setRequireDPoPNonce(_ on: Bool, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.requireDPoPNonce = on
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.requireDPoPNonce = on
         }
     }
 
     public func setRequirePushedAuthorizationRequests(_ on: Bool, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.requirePushedAuthorizationRequests = on
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.requirePushedAuthorizationRequests = on
         }
     }
 
     public func setVerifyEmail(_ on: Bool, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.verifyEmail = on
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.verifyEmail = on
         }
     }
 
     public func setSignInLogMode(_ mode: SignInLogMode, tenant: TenantName) async throws -> Bool {
-        try await countingChange {
-            state.withLock { state in
-                guard state.tenants[tenant] != nil else { return false }
-                state.tenants[tenant]?.signInLog = mode
-                return true
-            }
+        try await updateTenant(tenant) { updated in
+            updated.signInLog = mode
         }
     }
 

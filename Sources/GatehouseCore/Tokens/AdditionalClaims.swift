@@ -44,29 +44,16 @@ public struct AdditionalClaims: Sendable, Hashable {
         }
     }
 
-    struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// Writes every member into the token's own JSON object.
     func encode(into encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        for (key, value) in members {
-            switch value {
-            case .string(let string): try container.encode(string, forKey: Key(key))
-            case .int(let int): try container.encode(int, forKey: Key(key))
-            case .strings(let strings): try container.encode(strings, forKey: Key(key))
-            }
-        }
+        var out = EncoderMemberWriter(encoder)
+        for (key, value) in members { out.write(key, value) }
+        try out.finish()
     }
 
     /// The members of a decoded token that are not among `known`; values of other JSON types are skipped.
     init(from decoder: any Decoder, excluding known: Set<String>) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: DynamicCodingKey.self)
         for key in container.allKeys where !known.contains(key.stringValue) {
             if let string = try? container.decode(String.self, forKey: key) {
                 self[key.stringValue] = .string(string)
